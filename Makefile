@@ -1,0 +1,35 @@
+# The two commands of the README:
+#   make book   build the book on the bundled (synthetic) cohort -> _build/html/index.html
+#   make test   run the test suite
+# Both create .venv (Python 3.11) and install the exact versions of requirements.lock first.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: book test run lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) (set PYTHON=/path/to/python3.11)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/hcc-study build --out _build
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+# Re-pin the lock from pyproject's ranges in a throw-away environment.
+lock:
+	rm -rf /tmp/hcc-lock-venv && $(PYTHON) -m venv /tmp/hcc-lock-venv
+	/tmp/hcc-lock-venv/bin/pip install --quiet --upgrade pip
+	/tmp/hcc-lock-venv/bin/pip install --quiet ".[test]"
+	( echo "# Exact versions for Python 3.11 (pip freeze of a fresh venv). Regenerate with \`make lock\`."; \
+	  /tmp/hcc-lock-venv/bin/pip freeze --exclude hcc-utils ) > requirements.lock
+
+clean:
+	rm -rf _build .pytest_cache

@@ -1,0 +1,5 @@
+import sys
+
+from hcc_utils.cli import main
+
+sys.exit(main())

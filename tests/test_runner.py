@@ -1,0 +1,126 @@
+"""The papermill runner: order, parameters, failure reporting, atomic publishing, reuse and parallel runs.
+
+These tests use a tiny project of their own (a _toc.yml and two or three notebooks) so they run in seconds.
+"""
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from hcc_utils.runner import StudyRunError, plan_tasks, run_study
+
+RECORDING_CELL = textwrap.dedent(
+    """
+    from hcc_utils.results import ResultsRecorder
+    recorder = ResultsRecorder(output_dir, "{name}")
+    recorder.record("{name}.value", {value})
+    recorder.record("{name}.seed", config["seed"])
+    recorder.save()
+    """
+)
+
+
+def _notebook(path: Path, cells: list[str]) -> None:
+    parameters = nbformat.v4.new_code_cell('data_path = ""\nconfig = {"seed": 0}\noutput_dir = "."\nrun_dir = "."')
+    parameters.metadata["tags"] = ["parameters"]
+    nb = nbformat.v4.new_notebook(cells=[parameters] + [nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+
+
+def _project(tmp_path: Path, broken: bool = False) -> Path:
+    root = tmp_path / "project"
+    (root / "book").mkdir(parents=True)
+    (root / "book" / "intro.md").write_text("# Intro\n")
+    toc = {"format": "jb-book", "root": "book/intro",
+           "chapters": [{"file": "notebooks/01_first"}, {"file": "notebooks/02_second"}, {"file": "book/summary"}]}
+    (root / "_toc.yml").write_text(json.dumps(toc))
+    _notebook(root / "notebooks" / "01_first.ipynb", [RECORDING_CELL.format(name="first", value=1.5)])
+    second = [RECORDING_CELL.format(name="second", value=2)]
+    if broken:
+        second = ["x = 1", "raise ValueError('deliberately broken for the test')"]
+    _notebook(root / "notebooks" / "02_second.ipynb", second)
+    _notebook(root / "book" / "summary.ipynb", [
+        "import pandas as pd, pathlib\n"
+        "combined = pd.read_csv(pathlib.Path(run_dir) / 'results.csv')\n"
+        + RECORDING_CELL.format(name="summary", value="len(combined)")])
+    return root
+
+
+def _config(tmp_path: Path, seed: int = 7) -> dict:
+    data = tmp_path / "data.csv"
+    if not data.exists():
+        data.write_text("patient_id\nP1\n")
+    return {"data": str(data), "seed": seed}
+
+
+def test_plan_follows_toc_order_and_runs_sections_before_pages(tmp_path):
+    tasks = plan_tasks(_project(tmp_path))
+    assert [t.relpath for t in tasks] == ["notebooks/01_first.ipynb", "notebooks/02_second.ipynb", "book/summary.ipynb"]
+    assert [t.stage for t in tasks] == [1, 1, 2]
+
+
+def test_run_injects_parameters_and_combines_results(tmp_path):
+    root = _project(tmp_path)
+    out = tmp_path / "out"
+    summary = run_study(_config(tmp_path), out, validate=False, root=root)
+    assert len(summary.executed) == 3
+    results = pd.read_csv(out / "results.csv", dtype=str).set_index("id")["value"]
+    assert results["first.value"] == "1.5"
+    assert results["second.value"] == "2"
+    assert results["first.seed"] == "7"
+    # the summary page ran after both sections and saw their 4 results
+    assert results["summary.value"] == "4"
+    executed = nbformat.read(out / "executed" / "notebooks" / "01_first.ipynb", as_version=4)
+    injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and "remove-cell" in injected[0].metadata["tags"]
+    assert not (out / ".staging").exists()
+
+
+def test_broken_notebook_stops_the_run_naming_notebook_and_cell(tmp_path):
+    root = _project(tmp_path, broken=True)
+    out = tmp_path / "out"
+    with pytest.raises(StudyRunError) as info:
+        run_study(_config(tmp_path), out, validate=False, root=root)
+    message = str(info.value)
+    assert "notebooks/02_second.ipynb" in message
+    assert "failed in cell 3 " in message  # counted from 1 in the source notebook, not counting the injected cell
+    assert "ValueError" in message and "deliberately broken" in message
+    # nothing of the failed run is published
+    assert not (out / "results.csv").exists()
+    assert not (out / "executed").exists()
+
+
+def test_failed_run_leaves_previous_outputs_untouched(tmp_path):
+    out = tmp_path / "out"
+    run_study(_config(tmp_path), out, validate=False, root=_project(tmp_path))
+    before = (out / "results.csv").read_text()
+    broken_root = _project(tmp_path / "b", broken=True)
+    with pytest.raises(StudyRunError):
+        run_study(_config(tmp_path, seed=99), out, validate=False, root=broken_root, reuse=False)
+    assert (out / "results.csv").read_text() == before
+
+
+def test_unchanged_notebooks_are_reused_and_changed_inputs_rerun(tmp_path):
+    root = _project(tmp_path)
+    out = tmp_path / "out"
+    run_study(_config(tmp_path), out, validate=False, root=root)
+    again = run_study(_config(tmp_path), out, validate=False, root=root)
+    assert again.executed == [] and len(again.reused) == 3
+    changed = run_study(_config(tmp_path, seed=8), out, validate=False, root=root)
+    assert len(changed.executed) == 3
+    assert pd.read_csv(out / "results.csv", dtype=str).set_index("id")["value"]["first.seed"] == "8"
+
+
+def test_parallel_run_gives_the_same_results(tmp_path):
+    root = _project(tmp_path)
+    serial = run_study(_config(tmp_path), tmp_path / "serial", validate=False, root=root)
+    parallel = run_study(_config(tmp_path), tmp_path / "parallel", validate=False, root=root, jobs=2)
+    assert len(serial.executed) == len(parallel.executed) == 3
+    assert (tmp_path / "serial" / "results.csv").read_text() == (tmp_path / "parallel" / "results.csv").read_text()
