@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-import re
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pandas.api.types import (
     is_bool_dtype,
     is_datetime64_any_dtype,
@@ -74,7 +74,6 @@ class CohortFileError(ValueError):
         super().__init__(f"{self.path}: {problem}")
 
 
-@dataclass(frozen=True)
 class CoercedColumn:
     """Result of :func:`coerce_column`.
 
@@ -82,16 +81,37 @@ class CoercedColumn:
     ----------
     values : pandas.Series
         The column in its dictionary type; unconvertible cells are missing.
-    text : pandas.Series
-        The column as normalised text (object dtype, missing as ``None``/``NaN``), used
-        to quote original values in messages.
     invalid : numpy.ndarray of bool
         True where the cell has a value that does not convert to the dictionary type.
+    text : pandas.Series
+        The column as normalised text (object dtype, missing as ``None``), used to quote
+        original values; built on first access.
     """
 
-    values: pd.Series
-    text: pd.Series
-    invalid: np.ndarray
+    def __init__(self, values: pd.Series, invalid: np.ndarray, text: pa.Array | None, original: pd.Series,
+                 missing_values: tuple[str, ...]):
+        self.values = values
+        self.invalid = invalid
+        self._text_array = text
+        self._original = original
+        self._missing_values = missing_values
+
+    def _arrow_text(self) -> pa.Array:
+        if self._text_array is None:
+            self._text_array = _arrow_text(self._original, self._missing_values, lower=False)
+        return self._text_array
+
+    @property
+    def text(self) -> pd.Series:
+        """Normalised text of the whole column (object dtype)."""
+        return pd.Series(self._arrow_text().to_numpy(zero_copy_only=False), index=self.values.index, dtype=object)
+
+    def text_at(self, position: int) -> str | None:
+        """Normalised text of one cell (``None`` if missing)."""
+        if self._text_array is None:
+            value = self._original.iloc[position]
+            return None if pd.isna(value) else _cell_to_text(value)
+        return self._text_array[position].as_py()
 
 
 # --------------------------------------------------------------------------- text normalisation
@@ -121,8 +141,27 @@ def _cell_to_text(value: Any) -> Any:
     return str(value)
 
 
+def _arrow_text(series: pd.Series, missing_values: tuple[str, ...], lower: bool) -> pa.Array:
+    """Text of ``series`` as an Arrow string array: stripped, missing spellings as null."""
+    if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
+        kind = pd.api.types.infer_dtype(series, skipna=True)
+        cells = series.to_numpy(dtype=object)
+        if kind not in ("string", "empty"):
+            cells = series.map(_cell_to_text, na_action="ignore").to_numpy(dtype=object)
+    else:
+        cells = series.astype(object).map(_cell_to_text, na_action="ignore").to_numpy(dtype=object)
+    text = pc.utf8_trim_whitespace(pa.array(cells, type=pa.string(), from_pandas=True))
+    folded = pc.utf8_lower(text)
+    if lower:
+        text = folded
+    is_missing = pc.is_in(folded, value_set=pa.array(list(missing_values), type=pa.string()))
+    if pc.any(is_missing).as_py():
+        text = pc.if_else(is_missing, pa.scalar(None, type=pa.string()), text)
+    return text
+
+
 def normalise_text(series: pd.Series, missing_values: tuple[str, ...] = ("",), lower: bool = False) -> pd.Series:
-    """Return ``series`` as text: stripped, optionally lower-cased, missing spellings as NaN.
+    """Return ``series`` as text: stripped, optionally lower-cased, missing spellings as ``None``.
 
     Parameters
     ----------
@@ -136,80 +175,93 @@ def normalise_text(series: pd.Series, missing_values: tuple[str, ...] = ("",), l
     Returns
     -------
     pandas.Series
-        Object dtype, ``NaN`` where missing; same index as ``series``.
+        Object dtype, ``None`` where missing; same index as ``series``.
     """
-    if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
-        kind = pd.api.types.infer_dtype(series, skipna=True)
-        if kind in ("string", "empty"):
-            text = series.astype(object)
-        else:
-            text = series.map(_cell_to_text, na_action="ignore").astype(object)
-    else:
-        text = series.astype(object).map(_cell_to_text, na_action="ignore").astype(object)
-    text = text.where(text.notna(), None)
-    text = text.str.strip()
-    folded = text.str.lower()
-    if lower:
-        text = folded
-    missing = folded.isin(list(missing_values)) | text.isna()
-    if missing.any():
-        text = text.mask(missing)
-    return text.astype(object)
+    text = _arrow_text(series, missing_values, lower)
+    return pd.Series(text.to_numpy(zero_copy_only=False), index=series.index, dtype=object)
 
 
 # --------------------------------------------------------------------------- typed conversion
-def _coerce_number(series: pd.Series, text: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    if is_numeric_dtype(series.dtype) and not is_bool_dtype(series.dtype):
-        numbers = pd.to_numeric(series, errors="coerce").astype("float64")
+def _valid_mask(text: pa.Array) -> np.ndarray:
+    return pc.is_valid(text).to_numpy(zero_copy_only=False)
+
+
+def _parse_numbers(text: pa.Array) -> np.ndarray:
+    """float64 array; NaN where missing or not a number."""
+    try:
+        return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False).astype("float64")
+    except pa.ArrowInvalid:  # some cell is not a number: slower, tolerant parse
+        cells = pd.Series(text.to_numpy(zero_copy_only=False), dtype=object)
+        return pd.to_numeric(cells, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _coerce_number(series: pd.Series, text: pa.Array | None) -> tuple[pd.Series, np.ndarray]:
+    if text is None:
+        if series.dtype == np.float64 and not np.isinf(series.to_numpy()).any():
+            return series, np.zeros(len(series), dtype=bool)
+        numbers = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         invalid = np.zeros(len(series), dtype=bool)
     else:
-        numbers = pd.to_numeric(text, errors="coerce").astype("float64")
-        invalid = (text.notna() & numbers.isna()).to_numpy()
-    infinite = np.isinf(numbers.to_numpy())
+        numbers = _parse_numbers(text)
+        invalid = _valid_mask(text) & np.isnan(numbers)
+    infinite = np.isinf(numbers)
     if infinite.any():
         invalid = invalid | infinite
-        numbers = numbers.mask(infinite)
-    return numbers, invalid
+        numbers = np.where(infinite, np.nan, numbers)
+    return pd.Series(numbers, index=series.index, dtype="float64"), invalid
 
 
-def _coerce_integer(series: pd.Series, text: pd.Series) -> tuple[pd.Series, np.ndarray]:
+def _coerce_integer(series: pd.Series, text: pa.Array | None) -> tuple[pd.Series, np.ndarray]:
+    if text is None and isinstance(series.dtype, pd.Int64Dtype):
+        return series, np.zeros(len(series), dtype=bool)
     numbers, invalid = _coerce_number(series, text)
     values = numbers.to_numpy()
-    fractional = np.zeros(len(values), dtype=bool)
-    present = ~np.isnan(values)
-    fractional[present] = values[present] != np.floor(values[present])
+    with np.errstate(invalid="ignore"):
+        fractional = ~np.isnan(values) & (values != np.floor(values))
     invalid = invalid | fractional
-    integers = numbers.mask(fractional).astype("Int64")
-    return integers, invalid
+    missing = np.isnan(values) | fractional
+    data = np.where(missing, 0, values).astype("int64")
+    return pd.Series(pd.arrays.IntegerArray(data, missing), index=series.index), invalid
 
 
-def _coerce_boolean(series: pd.Series, text: pd.Series, dictionary: DataDictionary) -> tuple[pd.Series, np.ndarray]:
-    if is_bool_dtype(series.dtype):
-        return series.astype("boolean"), np.zeros(len(series), dtype=bool)
-    if is_numeric_dtype(series.dtype):
-        numbers = pd.to_numeric(series, errors="coerce")
-        flags = pd.Series(pd.NA, index=series.index, dtype="boolean")
-        flags[numbers == 1] = True
-        flags[numbers == 0] = False
-        invalid = (numbers.notna() & flags.isna()).to_numpy()
-        return flags, invalid
-    spelling = {value: True for value in dictionary.boolean_true}
-    spelling.update({value: False for value in dictionary.boolean_false})
-    flags = text.str.lower().map(spelling).astype("boolean")
-    invalid = (text.notna() & flags.isna()).to_numpy()
-    return flags, invalid
+def _coerce_boolean(series: pd.Series, text: pa.Array | None, dictionary: DataDictionary) -> tuple[pd.Series, np.ndarray]:
+    if text is None:
+        if is_bool_dtype(series.dtype):
+            return series.astype("boolean"), np.zeros(len(series), dtype=bool)
+        numbers = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        is_true, is_false = numbers == 1, numbers == 0
+        invalid = ~np.isnan(numbers) & ~is_true & ~is_false
+    else:
+        folded = pc.utf8_lower(text)
+        is_true = pc.is_in(folded, value_set=pa.array(list(dictionary.boolean_true))).to_numpy(zero_copy_only=False)
+        is_false = pc.is_in(folded, value_set=pa.array(list(dictionary.boolean_false))).to_numpy(zero_copy_only=False)
+        invalid = _valid_mask(text) & ~is_true & ~is_false
+    flags = pd.array(is_true, dtype="boolean")
+    flags[~(is_true | is_false)] = pd.NA
+    return pd.Series(flags, index=series.index), invalid
 
 
-def _coerce_date(series: pd.Series, text: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    if is_datetime64_any_dtype(series.dtype):
+def _coerce_date(series: pd.Series, text: pa.Array | None) -> tuple[pd.Series, np.ndarray]:
+    if text is None:
         dates = series
         if getattr(dates.dt, "tz", None) is not None:
             dates = dates.dt.tz_localize(None)
         return dates.dt.normalize().astype("datetime64[ns]"), np.zeros(len(series), dtype=bool)
-    iso = text.str.match(_ISO_DATE_PATTERN, na=False)
-    dates = pd.to_datetime(text.str.slice(0, 10).where(iso), format="%Y-%m-%d", errors="coerce")
-    invalid = (text.notna() & dates.isna()).to_numpy()
-    return dates.astype("datetime64[ns]"), invalid
+    iso = pc.fill_null(pc.match_substring_regex(text, _ISO_DATE_PATTERN), False).to_numpy(zero_copy_only=False)
+    year = _parse_numbers(pc.utf8_slice_codeunits(text, 0, 4))
+    month = _parse_numbers(pc.utf8_slice_codeunits(text, 5, 7))
+    day = _parse_numbers(pc.utf8_slice_codeunits(text, 8, 10))
+    candidate = iso & (month >= 1) & (month <= 12) & (day >= 1) & (year >= 1900) & (year <= 2200)
+    year_i = np.where(candidate, year, 1970).astype("int64")
+    month_i = np.where(candidate, month, 1).astype("int64")
+    first_of_month = (year_i - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (month_i - 1)
+    days_in_month = ((first_of_month + 1).astype("datetime64[D]") - first_of_month.astype("datetime64[D]")).astype("int64")
+    valid = candidate & (day <= days_in_month)
+    day_i = np.where(valid, day, 1).astype("int64")
+    dates = (first_of_month.astype("datetime64[D]") + (day_i - 1)).astype("datetime64[ns]")
+    dates = np.where(valid, dates, np.datetime64("NaT", "ns"))
+    invalid = _valid_mask(text) & ~valid
+    return pd.Series(dates, index=series.index, dtype="datetime64[ns]"), invalid
 
 
 def coerce_column(series: pd.Series, spec: ColumnSpec, dictionary: DataDictionary) -> CoercedColumn:
@@ -228,19 +280,18 @@ def coerce_column(series: pd.Series, spec: ColumnSpec, dictionary: DataDictionar
     -------
     CoercedColumn
         ``values`` in the dictionary type (``object`` text for string/category, ``float64``,
-        ``Int64``, ``boolean`` or ``datetime64[ns]``), ``text`` and the ``invalid`` mask.
+        ``Int64``, ``boolean`` or ``datetime64[ns]``), the ``invalid`` mask and the text.
         Allowed sets and ranges are *not* checked here (see :mod:`hcc_utils.validate`).
     """
     typed_input = spec.type in ("number", "integer", "boolean", "date") and (
         is_numeric_dtype(series.dtype) or is_datetime64_any_dtype(series.dtype)
     )
-    if typed_input:
-        # Text is only needed for quoting values; build it lazily from the typed values.
-        text = pd.Series(np.nan, index=series.index, dtype=object)
-    else:
-        text = normalise_text(series, dictionary.missing_values, lower=spec.type == "category")
+    if spec.type == "date" and typed_input and not is_datetime64_any_dtype(series.dtype):
+        typed_input = False  # numbers in a date column are not dates
+    text = None if typed_input else _arrow_text(series, dictionary.missing_values, lower=spec.type == "category")
     if spec.type in ("string", "category"):
-        return CoercedColumn(text, text, np.zeros(len(series), dtype=bool))
+        values = pd.Series(text.to_numpy(zero_copy_only=False), index=series.index, dtype=object)
+        return CoercedColumn(values, np.zeros(len(series), dtype=bool), text, series, dictionary.missing_values)
     if spec.type == "number":
         values, invalid = _coerce_number(series, text)
     elif spec.type == "integer":
@@ -251,9 +302,7 @@ def coerce_column(series: pd.Series, spec: ColumnSpec, dictionary: DataDictionar
         values, invalid = _coerce_date(series, text)
     else:  # pragma: no cover - the dictionary loader rejects other types
         raise ValueError(f"unknown column type {spec.type!r}")
-    if typed_input and invalid.any():
-        text = normalise_text(series, dictionary.missing_values)
-    return CoercedColumn(values, text, np.asarray(invalid, dtype=bool))
+    return CoercedColumn(values, np.asarray(invalid, dtype=bool), text, series, dictionary.missing_values)
 
 
 def normalise_frame(

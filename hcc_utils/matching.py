@@ -16,10 +16,18 @@ established from MatchIt's documented behaviour and checked against it on fixtur
 * The caliper is ``caliper * sd(distance)`` (sample SD over all treated and control units,
   ``std.caliper = TRUE``); a control exactly at the caliper is accepted.
 
-MatchIt 4.5.1-4.5.3 builds on some platforms (including the CRAN 4.5.1 installed next to this project) compute
-``abs()`` of distances in *integers* (MatchIt issue #163, fixed in 4.5.4), which silently disables calipers below
-one distance unit and mis-chooses the nearer side. ``matchit_integer_abs=True`` reproduces that build; the default
-is the intended algorithm, checked against MatchIt 4.5.1 rebuilt with a floating-point ``abs``.
+MatchIt 4.5.1 deviates from these rules in two ways, which ``compat`` reproduces on request (the default is the
+intended algorithm above):
+
+* k:1 matching: from the second round on, the control that follows an earlier match of the same treated unit in
+  data order is passed over (an index mix-up in its C++ code, present until its October 2024 rewrite);
+* builds on some platforms - including the CRAN 4.5.1 installed next to this project - compute ``abs()`` of
+  distances in *integers* (MatchIt issue #163, fixed in 4.5.4), which silently disables calipers below one
+  distance unit and mis-chooses the nearer side.
+
+Pair membership equals MatchIt 4.5.1's exactly with ``compat="matchit-4.5.1-integer-abs"`` (the installed build)
+and with ``compat="matchit-4.5.1"`` (4.5.1 rebuilt with a floating-point ``abs``); see
+``tests/reference/matching_reference.R``.
 
 The search uses the sorted controls with "next available" pointers (union-find with path compression), so a
 match costs near-constant time and 10^6 patients are matched in seconds. ``order="random"`` uses numpy's
@@ -35,6 +43,7 @@ import pandas as pd
 
 ORDERS = ("largest", "smallest", "random", "data")
 SCALES = ("logit", "score")
+COMPAT = (None, "matchit-4.5.1", "matchit-4.5.1-integer-abs")
 _EXTREME_PS = 1e-8  # fitted probabilities closer than this to 0 or 1 signal (quasi-)complete separation
 
 
@@ -251,7 +260,7 @@ def nearest_neighbor_match(
     order: str = "largest",
     seed: int | None = None,
     ids=None,
-    matchit_integer_abs: bool = False,
+    compat: str | None = None,
 ) -> MatchResult:
     """Greedy nearest-neighbour matching without replacement on a one-dimensional score.
 
@@ -269,12 +278,15 @@ def nearest_neighbor_match(
         Order in which treated units pick controls (MatchIt ``m.order``; ``largest`` is its default).
     seed : seed of ``order="random"``.
     ids : identifiers of the units (used in ``pair_id``'s index and messages).
-    matchit_integer_abs : bool, default False
-        Reproduce MatchIt 4.5.1-4.5.3 as compiled on systems where its C++ ``abs()`` resolves to the *integer*
-        ``abs`` (MatchIt issue #163, fixed in 4.5.4): distances are truncated to whole numbers before the
-        nearer-side choice and the caliper test, so a caliper below 1 distance unit never binds and ties go to the
-        lower side. The CRAN binary of 4.5.1 installed with this project's R behaves so. Leave False for correct
-        nearest-neighbour matching (MatchIt >= 4.5.4, or 4.5.1 on unaffected builds).
+    compat : {None, "matchit-4.5.1", "matchit-4.5.1-integer-abs"}
+        None (default): the intended algorithm - each treated unit takes the nearest available control within
+        the caliper. ``"matchit-4.5.1"``: also reproduce a defect of MatchIt 4.5.1-4.5.x's k:1 matching (fixed in
+        its October 2024 rewrite): from the second round on, the control that *follows* an earlier match of the
+        same treated unit in data order is passed over (1-based/0-based index mix-up); no effect when
+        ``ratio=1``. ``"matchit-4.5.1-integer-abs"``: in addition, distances are truncated to whole numbers
+        before the nearer-side choice and the caliper test, as MatchIt 4.5.1-4.5.3 builds whose C++ ``abs()``
+        is the integer one (issue #163, fixed in 4.5.4; the CRAN 4.5.1 installed with this project's R is such
+        a build): a caliper narrower than one distance unit then never binds.
 
     Returns
     -------
@@ -319,6 +331,10 @@ def nearest_neighbor_match(
         d = np.log(d / (1 - d))
     if not t.any() or t.all():
         raise ValueError("both treated and control units are needed")
+    if compat not in COMPAT:
+        raise ValueError(f"compat must be one of {COMPAT}, got {compat!r}")
+    skip_next = compat is not None
+    integer_abs = compat == "matchit-4.5.1-integer-abs"
 
     width = None
     if caliper is not None and np.unique(d).size > 1:  # MatchIt ignores a caliper on a constant distance
@@ -349,9 +365,15 @@ def nearest_neighbor_match(
             di = d_list[unit]
             lo = avail.at_or_below(left_of[unit] - 1)
             hi = avail.at_or_above(left_of[unit])
+            if skip_next and r > 0:  # MatchIt 4.5.1 passes over the unit after each earlier match in data order
+                passed = set((mm[row, :r] + 1).tolist())
+                while lo >= 0 and int(controls[lo]) in passed:
+                    lo = avail.at_or_below(lo - 1)
+                while hi < m and int(controls[hi]) in passed:
+                    hi = avail.at_or_above(hi + 1)
             dlo = abs(d_ctrl[lo] - di) if lo >= 0 else None
             dhi = abs(di - d_ctrl[hi]) if hi < m else None
-            if matchit_integer_abs:
+            if integer_abs:
                 dlo = None if dlo is None else float(int(dlo))
                 dhi = None if dhi is None else float(int(dhi))
             if width is not None:

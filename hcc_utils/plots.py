@@ -67,7 +67,7 @@ def km_plot(curves: dict[str, pd.DataFrame], risk_table: pd.DataFrame | None = N
     colours = colours or group_colours(list(curves))
     n_rows = 0 if risk_table is None else len(risk_table)
     fig = plt.figure(figsize=(6.4, 4.2 + 0.25 * n_rows))
-    grid = fig.add_gridspec(2, 1, height_ratios=[4.2, 0.3 + 0.25 * n_rows], hspace=0.35 if n_rows else 0)
+    grid = fig.add_gridspec(2, 1, height_ratios=[4.2, 0.3 + 0.25 * n_rows], hspace=0.6 if n_rows else 0)
     ax = fig.add_subplot(grid[0])
     for label, table in curves.items():
         times = np.concatenate([[0.0], table["time"].to_numpy(float)])
@@ -96,6 +96,7 @@ def km_plot(curves: dict[str, pd.DataFrame], risk_table: pd.DataFrame | None = N
         risk_ax.set_yticks(range(n_rows))
         risk_ax.set_yticklabels(list(risk_table.index)[::-1])
         risk_ax.tick_params(axis="both", length=0)
+        risk_ax.tick_params(axis="y", pad=16)
         risk_ax.set_title("Number at risk", loc="left", fontsize=9)
         for side in ("left", "bottom", "top", "right"):
             risk_ax.spines[side].set_visible(False)

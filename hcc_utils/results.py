@@ -2,8 +2,8 @@
 
 Each notebook owns a :class:`ResultsRecorder`; it writes ``OUT/sections/<notebook>/results.csv`` and the runner
 concatenates the parts into ``OUT/results.csv`` (columns ``id,value,section,label``). Ids of numbers the
-article reports are those of ``data/targets.csv``; the scorecard joins on them. Recording and glueing go together
-(:meth:`ResultsRecorder.glue`) so that every number quoted in prose is also in ``results.csv``.
+article reports are those of ``data/targets.csv``; the scorecard joins on them. Notebooks glue for prose the same
+dictionaries they record (:func:`hcc_utils.study.glue_results`), so every number quoted is also in ``results.csv``.
 """
 from __future__ import annotations
 
@@ -61,17 +61,6 @@ class ResultsRecorder:
     def record_many(self, values: dict[str, Any], label: str = "") -> None:
         for result_id, value in values.items():
             self.record(result_id, value, label)
-
-    def glue(self, result_id: str, value: Any, display: Any | None = None, label: str = "") -> Any:
-        """Record ``value`` and glue it for prose under the same name (dots become underscores).
-
-        ``display`` is what the page shows (for example a formatted string); the raw value is recorded.
-        """
-        from myst_nb import glue as myst_glue
-
-        self.record(result_id, value, label)
-        myst_glue(result_id.replace(".", "_"), value if display is None else display, display=False)
-        return value
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(list(self._rows.values()), columns=RESULT_COLUMNS)

@@ -417,8 +417,7 @@ def logrank_test(time, event, group, strata=None) -> LogrankResult:
     Therneau TM, survival 3.5, ``survdiff``.
     """
     t, e = check_time_event(time, event)
-    g_arr = pd.Series(np.asarray(group, dtype=object) if not isinstance(group, pd.Series)
-                      else group.to_numpy(dtype=object))
+    g_arr = pd.Series(np.asarray(group, dtype=object))
     if len(g_arr) != t.size:
         raise ValueError(f"group must have the same length as time ({len(g_arr)} != {t.size})")
     if g_arr.isna().any():

@@ -57,7 +57,7 @@ import pandas as pd
 
 from hcc_utils.derive import enrolment_masks, study_groups
 from hcc_utils.dictionary import ColumnSpec, DataDictionary, load_dictionary
-from hcc_utils.io import CoercedColumn, _cell_to_text, coerce_column, normalise_column_name
+from hcc_utils.io import CoercedColumn, coerce_column, normalise_column_name
 
 __all__ = [
     "DEFAULT_MAX_MISSING_SHARE",
@@ -256,18 +256,13 @@ class _Collector:
 
 
 class _DisplayValues:
-    """Lazy per-position text of a column: the original text, else the typed value as text."""
+    """Per-position text of a column as the file has it (typed cells written as text)."""
 
     def __init__(self, coerced: CoercedColumn):
-        self._text = coerced.text.to_numpy(dtype=object)
-        self._values = coerced.values
+        self._coerced = coerced
 
     def __getitem__(self, position: int) -> str | None:
-        text = self._text[position]
-        if isinstance(text, str):
-            return text
-        value = self._values.iloc[position]
-        return None if pd.isna(value) else _cell_to_text(value)
+        return self._coerced.text_at(int(position))
 
 
 def _format_limit(value: float) -> str:

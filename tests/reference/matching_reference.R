@@ -79,6 +79,13 @@ d$ps <- unname(fitted(fit))
 d$score_tied <- pmin(pmax(round(d$ps * 64) / 64, 1 / 64), 63 / 64)   # dyadic: exact ties and exact equal distances
 stopifnot(anyDuplicated(d$score_tied) > 0)
 
+# adverse events (own seed, so the columns above do not depend on them)
+set.seed(7)
+d$ae_hypertension <- sample(0:4, n, replace = TRUE, prob = c(0.5, 0.2, 0.15, 0.13, 0.02))
+d$ae_proteinuria <- sample(0:3, n, replace = TRUE, prob = c(0.7, 0.2, 0.07, 0.03))
+d$ae_rash <- 0L   # no event in either group: p not computable
+d$ae_led_to_discontinuation <- rbinom(n, 1, 0.1)
+
 fmt <- function(x) sprintf("%.17g", x)
 out <- d; out$ps <- fmt(out$ps); out$score_tied <- fmt(out$score_tied)
 write.csv(out, file.path(here, "matching_data.csv"), row.names = FALSE, quote = FALSE)
@@ -165,9 +172,45 @@ quant_cases <- lapply(c("tumor_size_cm", "age"), function(v) {
        group1 = unname(quantile(d[[v]][g1], c(0.25, 0.5, 0.75), type = 2)),
        group0 = unname(quantile(d[[v]][!g1], c(0.25, 0.5, 0.75), type = 2)))
 })
+# responses: ORR / DCR by treatment group (NE in the denominator)
+resp_ref <- lapply(list(orr = c("cr", "pr"), dcr = c("cr", "pr", "sd")), function(cats) {
+  k <- tapply(d$best_response_recist %in% cats, d$treatment, sum); nn <- tapply(d$treatment, d$treatment, length)
+  x <- cbind(k, nn - k)[c("1", "0"), ]
+  list(k1 = unname(k["1"]), n1 = unname(nn["1"]), k0 = unname(k["0"]), n0 = unname(nn["0"]),
+       ci1 = binom.test(k["1"], nn["1"])$conf.int[1:2], ci0 = binom.test(k["0"], nn["0"])$conf.int[1:2],
+       p_chisq = chisq.test(x, correct = FALSE)$p.value, p_fisher = fisher.test(x)$p.value)
+})
+# adverse events: any grade / grade 3-4 per term and overall
+ae_cols <- c("ae_hypertension", "ae_proteinuria", "ae_rash")
+ae_flag <- list(
+  ae_any = apply(d[ae_cols] >= 1, 1, any),
+  ae_grade_3_4 = apply(d[ae_cols] >= 3 & d[ae_cols] <= 4, 1, any),
+  ae_led_to_discontinuation = d$ae_led_to_discontinuation == 1,
+  ae_hypertension.any_grade = d$ae_hypertension >= 1, ae_hypertension.grade_3_4 = d$ae_hypertension %in% 3:4,
+  ae_proteinuria.any_grade = d$ae_proteinuria >= 1, ae_proteinuria.grade_3_4 = d$ae_proteinuria %in% 3:4)
+ae_ref <- lapply(ae_flag, function(f) {
+  x <- table(factor(d$treatment, levels = c(1, 0)), factor(f, levels = c(TRUE, FALSE)))
+  list(k1 = x[1, 1], k0 = x[2, 1], p_chisq = suppressWarnings(chisq.test(x, correct = FALSE)$p.value),
+       p_fisher = fisher.test(x)$p.value)
+})
+# baseline: chi-square of binary and 5-level variables, SMDs by their formulas (Yang & Dalton with MASS::ginv)
+smd_cat <- function(x, g, levs) {
+  p1 <- sapply(levs, function(l) mean(x[g == 1] == l))[-1]; p0 <- sapply(levs, function(l) mean(x[g == 0] == l))[-1]
+  S <- (diag(p1, length(p1)) - outer(p1, p1) + diag(p0, length(p0)) - outer(p0, p0)) / 2
+  sqrt(drop(t(p1 - p0) %*% MASS::ginv(S) %*% (p1 - p0)))
+}
+smd_cont <- function(x, g) abs(mean(x[g == 1]) - mean(x[g == 0])) / sqrt((var(x[g == 1]) + var(x[g == 0])) / 2)
+base_ref <- list(
+  sex_male = list(p = chisq.test(table(d$treatment, d$sex_male), correct = FALSE)$p.value,
+                  smd = smd_cat(d$sex_male, d$treatment, c(0, 1))),
+  best_response_recist = list(p = chisq.test(table(d$treatment, d$best_response_recist), correct = FALSE)$p.value,
+                              smd = smd_cat(d$best_response_recist, d$treatment, sort(unique(d$best_response_recist)))),
+  age = list(smd = smd_cont(d$age, d$treatment), mean1 = mean(d$age[g1]), sd1 = sd(d$age[g1])),
+  tumor_size_cm = list(smd = smd_cont(d$tumor_size_cm, d$treatment)))
 ref <- list(generated_by = R.version.string, matchit = as.character(packageVersion("MatchIt")),
             chisq = chisq_cases, fisher = fisher_cases, wilcox = wilcox_cases, ttest = ttest_cases,
-            binom = binom_cases, glm = glm_ref, quantile_type2 = quant_cases)
+            binom = binom_cases, glm = glm_ref, quantile_type2 = quant_cases,
+            responses = resp_ref, adverse_events = ae_ref, baseline = base_ref)
 writeLines(toJSON(ref, digits = NA, auto_unbox = TRUE, pretty = TRUE), file.path(here, "stats_reference.json"))
 cat("written to", here, "\n")
 }

@@ -1,0 +1,175 @@
+"""hcc_utils.cox against R coxph (survival 3.5-3) and against hand/numerical calculations.
+
+Fixtures: tests/reference/survival_reference.json (tests/reference/survival_reference.R).
+"""
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hcc_utils.cox import (CoxConvergenceError, CoxConvergenceWarning, _RiskSets, cox_model,
+                           fit_cox, multivariable_from_univariable, univariable_cox)
+
+REF_DIR = Path(__file__).parent / "reference"
+REF = json.loads((REF_DIR / "survival_reference.json").read_text())["cox"]
+DATA = pd.read_csv(REF_DIR / "survival_data.csv")
+RTOL = 1e-6
+
+
+def r_array(values) -> np.ndarray:
+    """R values from JSON: null (NA, or Inf for an infinite CI limit) -> NaN."""
+    return np.array([np.nan if v is None else v for v in np.atleast_1d(values)], dtype=float)
+
+
+def assert_table_matches_r(tab: pd.DataFrame, ref: dict, robust: bool = False):
+    assert tab["covariate"].tolist() == list(np.atleast_1d(ref["covariates"]))
+    for col in ["coef", "se", "naive_se", "hr", "ci_low", "ci_high", "p"]:
+        np.testing.assert_allclose(tab[col], r_array(ref[col]), rtol=RTOL, atol=0, err_msg=col)
+    if robust:
+        np.testing.assert_allclose(tab["robust_se"], r_array(ref["se"]), rtol=RTOL, atol=0)
+    else:
+        assert tab["robust_se"].isna().all()
+    np.testing.assert_allclose([tab["loglik_null"][0], tab["loglik"][0]], ref["loglik"], rtol=RTOL)
+    assert tab["n"][0] == ref["n"] and tab["events"][0] == ref["events"]
+    assert tab["converged"].all() and not tab["infinite_coef"].any()
+
+
+COVS = ["arm", "age", "x_bin", "size"]
+
+
+def test_cox_efron_matches_R_coxph():
+    # coxph(Surv(time, status) ~ arm + age + x_bin + size, ties = "efron"); 4 rows with NA size dropped
+    assert_table_matches_r(fit_cox(DATA, "time", "status", COVS), REF["efron"])
+    assert cox_model(DATA, "time", "status", COVS).iterations == REF["efron"]["iter"]
+
+
+def test_cox_breslow_matches_R_coxph():
+    assert_table_matches_r(fit_cox(DATA, "time", "status", COVS, ties="breslow"), REF["breslow"])
+
+
+def test_cox_robust_se_matches_R_coxph_cluster():
+    # coxph(..., cluster = pair_id): sandwich from dfbeta residuals summed within clusters
+    tab = fit_cox(DATA, "time", "status", ["arm", "age", "x_bin"], cluster_col="pair_id")
+    assert_table_matches_r(tab, REF["efron_cluster"], robust=True)
+    tab = fit_cox(DATA, "time", "status", ["arm", "size"], cluster_col="stratum")
+    assert_table_matches_r(tab, REF["efron_cluster_stratum"], robust=True)
+
+
+def test_univariable_cox_matches_R_coxph():
+    tab = univariable_cox(DATA, "time", "status", COVS)
+    assert tab["covariate"].tolist() == COVS
+    for i, cov in enumerate(COVS):
+        assert_table_matches_r(tab.iloc[[i]].reset_index(drop=True), REF["univariable"][cov])
+
+
+def test_multivariable_from_univariable_matches_R():
+    candidates = ["arm", "age", "x_bin", "size", "x_sep"]
+    with pytest.warns(CoxConvergenceWarning, match="x_sep"):
+        sel = multivariable_from_univariable(DATA, "time", "status", candidates, selection_p=0.05)
+    assert sel.selected == REF["selection"]["selected"] == ["arm", "age", "x_bin"]
+    np.testing.assert_allclose(sel.univariable["p"], REF["selection"]["univariable_p"], rtol=RTOL)
+    assert_table_matches_r(sel.multivariable, REF["multivariable"])
+    assert sel.univariable["infinite_coef"].tolist() == [False, False, False, False, True]
+    none = multivariable_from_univariable(DATA, "time", "status", ["size"], selection_p=0.05)
+    assert none.selected == [] and none.multivariable.empty
+
+
+def test_monotone_likelihood_warns_naming_covariate():
+    # x_sep = 1 only in censored patients: R says "Loglik converged before variable 2;
+    # coefficient may be infinite" and returns beta = -18.27 (se 1872).
+    ref = REF["separation"]
+    assert "Loglik converged before variable" in ref["warning"]
+    with pytest.warns(CoxConvergenceWarning, match=r"'x_sep'.*infinite.*no event in level 1"):
+        tab = fit_cox(DATA, "time", "status", ["age", "x_sep"])
+    assert tab["infinite_coef"].tolist() == [False, True]
+    # age is unaffected and matches R; x_sep follows R's iterations (to ~1e-8 here)
+    np.testing.assert_allclose(tab["coef"], ref["coef"], rtol=RTOL)
+    np.testing.assert_allclose(tab["se"], ref["se"], rtol=RTOL)
+    np.testing.assert_allclose(tab["p"], ref["p"], rtol=RTOL)
+    assert np.isinf(tab["ci_high"][1]) and ref["ci_high"][1] is None     # R: Inf
+    with pytest.raises(CoxConvergenceError, match="x_sep"):
+        cox_model(DATA, "time", "status", ["age", "x_sep"], on_infinite="raise")
+
+
+def test_no_warning_for_a_regular_fit():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit_cox(DATA, "time", "status", COVS)
+
+
+# --------------------------------------------------------------------------- hand / numerical checks
+def test_null_loglik_hand_calculated_efron_and_breslow():
+    # times 1, 1, 2, 3 with events 1, 1, 1, 0. At beta = 0 every risk score is 1:
+    #   Efron:   t=1 two deaths among 4 -> -log(4) - log(4 - 1); t=2 one among 2 -> -log(2)  = -log 24
+    #   Breslow: t=1 -> -2 log(4); t=2 -> -log(2)                                           = -log 32
+    df = pd.DataFrame({"t": [1, 1, 2, 3], "e": [1, 1, 1, 0], "x": [0.0, 1.0, 1.0, 0.0]})
+    assert cox_model(df, "t", "e", ["x"]).loglik_null == pytest.approx(-np.log(24), rel=1e-14)
+    m = cox_model(df, "t", "e", ["x"], ties="breslow")
+    assert m.loglik_null == pytest.approx(-np.log(32), rel=1e-14)
+
+
+def test_three_patients_closed_form():
+    # x = 1 dies at t=1 (risk set x = 1, 0, 1); x = 0 dies at t=2 (risk set x = 0, 1); x = 1 censored at 3.
+    #   loglik(b) = [b - log(2 e^b + 1)] + [0 - log(e^b + 1)]
+    #   score: 1 - 2u/(2u + 1) - u/(u + 1) = 0 with u = e^b  ->  u^2 = 1/2, b = -log(2)/2
+    #   information: 2u/(2u + 1)^2 + u/(u + 1)^2
+    df = pd.DataFrame({"t": [1.0, 2.0, 3.0], "e": [1, 1, 0], "x": [1.0, 0.0, 1.0]})
+    m = cox_model(df, "t", "e", ["x"])
+    u = np.sqrt(0.5)
+    assert m.coef[0] == pytest.approx(-np.log(2) / 2, rel=1e-7)
+    assert m.naive_var[0, 0] == pytest.approx(1 / (2 * u / (2 * u + 1) ** 2 + u / (u + 1) ** 2), rel=1e-7)
+    assert m.loglik == pytest.approx(np.log(u) - np.log(2 * u + 1) - np.log(u + 1), rel=1e-12)
+    assert m.loglik_null == pytest.approx(-np.log(3) - np.log(2), rel=1e-14)
+
+
+def test_efron_score_and_information_equal_numerical_derivatives():
+    sub = DATA.dropna()
+    x = sub[COVS].to_numpy(float)
+    rs = _RiskSets(sub["time"].to_numpy(float), sub["status"].to_numpy(), x, "efron")
+    beta = np.array([0.3, 0.02, -0.4, 0.05])
+    ll, u, imat, _ = rs.evaluate(beta)
+    h = 1e-5
+    num_u = np.array([(rs.evaluate(beta + h * np.eye(4)[j], False)[0]
+                       - rs.evaluate(beta - h * np.eye(4)[j], False)[0]) / (2 * h) for j in range(4)])
+    num_i = -np.array([(rs.evaluate(beta + h * np.eye(4)[j], False)[1]
+                        - rs.evaluate(beta - h * np.eye(4)[j], False)[1]) / (2 * h) for j in range(4)])
+    np.testing.assert_allclose(u, num_u, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(imat, num_i, rtol=1e-6, atol=1e-6)
+    # score residuals add up to the score
+    np.testing.assert_allclose(rs.score_residuals(beta).sum(axis=0), u, rtol=1e-10, atol=1e-10)
+
+
+def test_cox_is_invariant_to_row_order():
+    shuffled = DATA.sample(frac=1.0, random_state=1)
+    a = fit_cox(DATA, "time", "status", COVS, cluster_col="pair_id")
+    b = fit_cox(shuffled, "time", "status", COVS, cluster_col="pair_id")
+    np.testing.assert_allclose(a[["coef", "se"]], b[["coef", "se"]], rtol=1e-10)
+
+
+# --------------------------------------------------------------------------- input checks
+def test_cox_bad_input_raises_naming_column():
+    bad = DATA.copy()
+    bad.loc[0, "time"] = -1
+    with pytest.raises(ValueError, match="time: negative"):
+        fit_cox(bad, "time", "status", ["age"])
+    bad = DATA.copy()
+    bad.loc[0, "status"] = 2
+    with pytest.raises(ValueError, match="status: must be 0"):
+        fit_cox(bad, "time", "status", ["age"])
+    with pytest.raises(KeyError, match="ecog"):
+        fit_cox(DATA, "time", "status", ["ecog"])
+    with pytest.raises(ValueError, match="'group': must be numeric"):
+        fit_cox(DATA, "time", "status", ["group"])
+    with pytest.raises(ValueError, match="constant"):
+        fit_cox(DATA.assign(one=1.0), "time", "status", ["one"])
+    with pytest.raises(ValueError, match="linearly dependent"):
+        fit_cox(DATA.assign(age2=2 * DATA["age"]), "time", "status", ["age", "age2"])
+    with pytest.raises(ValueError, match="ties"):
+        fit_cox(DATA, "time", "status", ["age"], ties="exact")
+    with pytest.raises(ValueError, match="no events"):
+        fit_cox(DATA.assign(status=0), "time", "status", ["age"])

@@ -1,0 +1,262 @@
+"""hcc_utils.survival and hcc_utils.descriptive against R (survival 3.5-3) and hand calculations.
+
+Fixtures: tests/reference/survival_reference.json, made by tests/reference/survival_reference.R
+from tests/reference/survival_data.csv. R is not needed to run these tests.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hcc_utils.descriptive import descriptive_quantile
+from hcc_utils.survival import (followup_summary, kaplan_meier, km_quantile, km_summary,
+                                logrank_test, numbers_at_risk)
+
+REF_DIR = Path(__file__).parent / "reference"
+REF = json.loads((REF_DIR / "survival_reference.json").read_text())
+DATA = pd.read_csv(REF_DIR / "survival_data.csv")
+RTOL = 1e-6
+
+
+def r_array(values) -> np.ndarray:
+    """R values from JSON: null (NA) -> NaN."""
+    return np.array([np.nan if v is None else v for v in np.atleast_1d(values)], dtype=float)
+
+
+def assert_matches_r(actual, expected, rtol=RTOL):
+    np.testing.assert_allclose(np.asarray(actual, dtype=float), r_array(expected),
+                               rtol=rtol, atol=1e-12, equal_nan=True)
+
+
+def subset(name: str) -> pd.DataFrame:
+    if name == "all":
+        return DATA
+    if name.startswith("arm"):
+        return DATA[DATA["arm"] == int(name[3:])]
+    return DATA[DATA["group"] == name]
+
+
+KM_CURVES = ["all", "A", "B", "C", "D", "E", "arm0", "arm1"]
+
+
+# --------------------------------------------------------------------------- Kaplan-Meier
+@pytest.mark.parametrize("name", KM_CURVES)
+def test_km_matches_R_survfit(name):
+    ref = REF["km"][name]
+    sub = subset(name)
+    tab = kaplan_meier(sub["time"], sub["status"]).table
+    assert_matches_r(tab["time"], ref["time"])
+    np.testing.assert_array_equal(tab["n_risk"], ref["n_risk"])
+    np.testing.assert_array_equal(tab["n_event"], ref["n_event"])
+    np.testing.assert_array_equal(tab["n_censor"], ref["n_censor"])
+    assert_matches_r(tab["survival"], ref["surv"])
+    assert_matches_r(tab["std_err_log"], ref["std_err_fit"])        # fit$std.err (of -log S)
+    assert_matches_r(tab["std_err"], ref["std_err_summary"])        # summary(fit)$std.err (of S)
+    assert_matches_r(tab["ci_lower"], ref["lower"])
+    assert_matches_r(tab["ci_upper"], ref["upper"])
+
+
+def test_km_hand_calculated_five_patients():
+    # time  event  n_risk  S(t)                 Greenwood sum d/(n(n-d))
+    #  1     1      5      4/5       = 0.8      1/(5*4) = 0.05
+    #  2     1,0    4      0.8*3/4   = 0.6      + 1/(4*3) -> 0.133333
+    #  3     1      2      0.6*1/2   = 0.3      + 1/(2*1) -> 0.633333
+    #  5     0      1      0.3                  unchanged
+    # SE of S at t=1: 0.8*sqrt(0.05) = 0.178885; median: first S <= 0.5 -> t = 3; q1: S <= 0.75 -> 2
+    km = kaplan_meier([1, 2, 2, 3, 5], [1, 1, 0, 1, 0])
+    tab = km.table
+    np.testing.assert_array_equal(tab["time"], [1, 2, 3, 5])
+    np.testing.assert_array_equal(tab["n_risk"], [5, 4, 2, 1])
+    np.testing.assert_array_equal(tab["n_censor"], [0, 1, 0, 1])
+    np.testing.assert_allclose(tab["survival"], [0.8, 0.6, 0.3, 0.3], rtol=1e-12)
+    np.testing.assert_allclose(tab["std_err_log"] ** 2, [0.05, 0.05 + 1 / 12, 0.05 + 1 / 12 + 0.5,
+                                                          0.05 + 1 / 12 + 0.5], rtol=1e-12)
+    assert tab["std_err"][0] == pytest.approx(0.8 * np.sqrt(0.05), rel=1e-12)
+    z = 1.959963984540054
+    assert tab["ci_lower"][0] == pytest.approx(np.exp(np.log(0.8) - z * np.sqrt(0.05)), rel=1e-12)
+    assert tab["ci_upper"][0] == pytest.approx(min(1.0, np.exp(np.log(0.8) + z * np.sqrt(0.05))))
+    assert km_quantile(km, 0.5).estimate == 3.0
+    assert km_quantile(km, 0.25).estimate == 2.0
+    assert np.isnan(km_quantile(km, 0.75).estimate)         # S never reaches 0.25
+    assert (km.n, km.events) == (5, 3)
+
+
+@pytest.mark.parametrize("name", KM_CURVES)
+def test_km_quantiles_match_R_quantile_survfit(name):
+    ref = REF["km"][name]
+    sub = subset(name)
+    km = kaplan_meier(sub["time"], sub["status"])
+    q = [km_quantile(km, p) for p in ref["probs"]]
+    assert_matches_r([x.estimate for x in q], ref["quantile"])
+    assert_matches_r([x.ci_low for x in q], ref["quantile_lower"])
+    assert_matches_r([x.ci_high for x in q], ref["quantile_upper"])
+
+
+def test_km_midpoint_rule_on_flat_segment_as_R():
+    # group D: 12 patients, deaths at 1..6 -> S = 6/12 = 0.5 on [6, 8) (censoring at 7, next
+    # death at 8); S = 9/12 = 0.75 on [3, 4). Floating point products need R's tolerance.
+    d = subset("D")
+    km = kaplan_meier(d["time"], d["status"])
+    assert km_quantile(km, 0.5).estimate == 7.0          # (6 + 8) / 2
+    assert km_quantile(km, 0.25).estimate == 3.5         # (3 + 4) / 2
+    # group E: S = 0.5 on the last segment [2, 4]: quantile.survfit -> (2 + 4)/2, print.survfit -> 2
+    e = subset("E")
+    km_e = kaplan_meier(e["time"], e["status"])
+    assert km_quantile(km_e, 0.5).estimate == 3.0
+    assert km_quantile(km_e, 0.5, rule="print").estimate == 2.0
+
+
+def test_km_median_not_reached_is_nan_not_inf():
+    c = subset("C")
+    q = km_quantile(kaplan_meier(c["time"], c["status"]), 0.5)
+    assert np.isnan(q.estimate) and np.isnan(q.ci_low) and np.isnan(q.ci_high)
+    assert REF["km"]["C"]["quantile"][1] is None
+
+
+def test_km_summary_matches_R_print_survfit_table():
+    ref = REF["km_table"]
+    out = km_summary(DATA, "time", "status", "group", rule="print")
+    assert list(out["group"]) == ref["group"]
+    np.testing.assert_array_equal(out["n"], ref["n"])
+    np.testing.assert_array_equal(out["events"], ref["events"])
+    assert_matches_r(out["median"], ref["median"])
+    assert_matches_r(out["median_ci_low"], ref["lcl"])
+    assert_matches_r(out["median_ci_high"], ref["ucl"])
+
+
+def test_km_summary_quartiles_match_R_quantile_survfit():
+    out = km_summary(DATA, "time", "status", "group").set_index("group")
+    for g in ["A", "B", "C", "D", "E"]:
+        ref = REF["km"][g]
+        assert_matches_r(out.loc[g, ["q1", "median", "q3"]].to_numpy(dtype=float), ref["quantile"])
+        assert_matches_r(out.loc[g, ["median_ci_low", "median_ci_high"]].to_numpy(dtype=float),
+                         [ref["quantile_lower"][1], ref["quantile_upper"][1]])
+    overall = km_summary(DATA, "time", "status")
+    assert overall["group"].tolist() == ["all"]
+    assert_matches_r(overall[["q1", "median", "q3"]].to_numpy(dtype=float)[0], REF["km"]["all"]["quantile"])
+
+
+def test_numbers_at_risk_matches_R_summary_times():
+    ref = REF["numbers_at_risk"]
+    all_ = numbers_at_risk(DATA["time"], DATA["status"], ref["times"])
+    np.testing.assert_array_equal(all_.to_numpy(), ref["all"])
+    arm1 = DATA[DATA["arm"] == 1]
+    np.testing.assert_array_equal(numbers_at_risk(arm1["time"], arm1["status"], ref["times"]),
+                                  ref["arm1"])
+    # at risk at t means time >= t (a patient censored at exactly t is still counted)
+    assert numbers_at_risk([1, 2, 2, 3], [1, 0, 1, 0], [0, 2, 2.5, 3, 4]).tolist() == [4, 3, 1, 1, 0]
+
+
+# --------------------------------------------------------------------------- log-rank
+LOGRANK_CASES = [("arm", "arm", None), ("group", "group", None),
+                 ("arm_strata_stratum", "arm", "stratum"), ("arm_strata_pair", "arm", "pair_id"),
+                 ("group_strata_stratum", "group", "stratum")]
+
+
+@pytest.mark.parametrize("key,group_col,strata_col", LOGRANK_CASES)
+def test_logrank_matches_R_survdiff(key, group_col, strata_col):
+    ref = REF["logrank"][key]
+    res = logrank_test(DATA["time"], DATA["status"], DATA[group_col],
+                       None if strata_col is None else DATA[strata_col])
+    assert res.chisq == pytest.approx(ref["chisq"], rel=RTOL)
+    assert res.p == pytest.approx(ref["p"], rel=RTOL)
+    assert res.df == ref["df"]
+    assert [str(g) for g in res.table["group"]] == ref["groups"]
+    np.testing.assert_array_equal(res.table["n"], ref["n"])
+    assert_matches_r(res.table["observed"], ref["observed"])
+    assert_matches_r(res.table["expected"], ref["expected"])
+    assert_matches_r(res.var.ravel(), np.ravel(ref["var"]))
+    assert res.stratified == (strata_col is not None)
+
+
+def test_logrank_hand_calculated():
+    # A: events at 1, 3; B: events at 2, 4.  Per event time (n, n_A, d): E_A = d n_A / n,
+    # V = d (n - d) n_A (n - n_A) / (n^2 (n - 1)):
+    #   t=1 (4, 2, 1): E 1/2, V 1/4;  t=2 (3, 1, 1): E 1/3, V 2/9;  t=3 (2, 1, 1): E 1/2, V 1/4;
+    #   t=4 (1, 0, 1): E 0, V 0.   O_A = 2, E_A = 4/3, V = 13/18, chi2 = (2/3)^2 / (13/18) = 8/13
+    res = logrank_test([1, 3, 2, 4], [1, 1, 1, 1], ["A", "A", "B", "B"])
+    assert res.chisq == pytest.approx(8 / 13, rel=1e-12)
+    assert res.df == 1
+    assert res.table["expected"].tolist() == pytest.approx([4 / 3, 8 / 3], rel=1e-12)
+    assert res.var[0, 0] == pytest.approx(13 / 18, rel=1e-12)
+    assert res.p == pytest.approx(0.4327676, rel=1e-6)    # R: pchisq(8/13, 1, lower.tail = FALSE)
+
+
+def test_logrank_errors():
+    with pytest.raises(ValueError, match="at least two groups"):
+        logrank_test([1, 2], [1, 1], ["A", "A"])
+    with pytest.raises(ValueError, match="singular"):         # each stratum holds one group
+        logrank_test([1, 2, 3, 4], [1, 1, 1, 1], ["A", "A", "B", "B"], ["s1", "s1", "s2", "s2"])
+    with pytest.raises(ValueError, match="group must have the same length"):
+        logrank_test([1, 2, 3], [1, 1, 1], ["A", "B"])
+
+
+# --------------------------------------------------------------------------- follow-up, quantiles
+def test_followup_matches_R():
+    ref = REF["followup"]
+    obs = followup_summary(DATA["time"], DATA["status"], "observed")
+    assert_matches_r([obs.q1, obs.median, obs.q3], ref["observed_type2"])
+    rev = followup_summary(DATA["time"], DATA["status"], "reverse_km")
+    assert_matches_r([rev.q1, rev.median, rev.q3], ref["reverse_km"])
+    assert obs.n == rev.n == len(DATA)
+    with pytest.raises(ValueError, match="method"):
+        followup_summary(DATA["time"], DATA["status"], "median")
+
+
+def test_descriptive_quantile_matches_R_quantile_type2_and_type7():
+    ref = REF["quantile"]
+    assert_matches_r(descriptive_quantile(ref["x"], ref["probs"], "sas5"), ref["type2"])
+    assert_matches_r(descriptive_quantile(ref["x"], ref["probs"], "r7"), ref["type7"])
+    # missing values are dropped (R na.rm = TRUE; size has 4 NA)
+    assert_matches_r(descriptive_quantile(DATA["size"], ref["probs"]), ref["size_type2"])
+    assert_matches_r(descriptive_quantile(DATA["size"], ref["probs"], "r7"), ref["size_type7"])
+    assert_matches_r(descriptive_quantile(DATA["time"], [0.25, 0.5, 0.75], "r7"),
+                     REF["followup"]["observed_type7"])
+
+
+def test_descriptive_quantile_hand_calculated():
+    x = [4, 1, 3, 2]
+    # SAS PCTLDEF=5: n*q = 1 (integer) -> average of x(1), x(2) = 1.5; median (2+3)/2
+    assert descriptive_quantile(x, 0.25) == 1.5
+    assert descriptive_quantile(x, 0.5) == 2.5
+    assert descriptive_quantile(x, 0.3) == 2.0          # n*q = 1.2 -> x(2)
+    assert descriptive_quantile(x, 0.25, "r7") == 1.75  # 1 + 3*0.25 = 1.75 -> between x(1), x(2)
+    assert np.isnan(descriptive_quantile([np.nan], 0.5))
+    with pytest.raises(ValueError, match="method"):
+        descriptive_quantile(x, 0.5, "sas4")
+    with pytest.raises(ValueError, match="q:"):
+        descriptive_quantile(x, 1.5)
+
+
+# --------------------------------------------------------------------------- input checks
+@pytest.mark.parametrize("time,event,match", [
+    ([1, -2, 3], [1, 0, 1], "time: negative"),
+    ([1, np.nan, 3], [1, 0, 1], "time: 1 missing"),
+    ([1, 2, 3], [1, 2, 1], "event: must be 0"),
+    ([1, 2, 3], [1, np.nan, 1], "event: must be 0"),
+    ([1, 2, 3], [1, 0], "same length"),
+    ([], [], "no observations"),
+])
+def test_bad_survival_input_raises_naming_argument(time, event, match):
+    with pytest.raises(ValueError, match=match):
+        kaplan_meier(time, event)
+    with pytest.raises(ValueError, match=match):
+        followup_summary(time, event)
+
+
+def test_bad_quantile_arguments():
+    km = kaplan_meier([1, 2, 3], [1, 1, 0])
+    with pytest.raises(ValueError, match="p: must lie"):
+        km_quantile(km, 1.5)
+    with pytest.raises(ValueError, match="rule"):
+        km_quantile(km, 0.5, rule="sas")
+    with pytest.raises(ValueError, match="conf_level"):
+        kaplan_meier([1, 2], [1, 1], conf_level=95)
+    with pytest.raises(ValueError, match="at_times"):
+        numbers_at_risk([1, 2], [1, 1], [-1])
+    with pytest.raises(KeyError, match="os_months"):
+        km_summary(DATA, "os_months", "status")
