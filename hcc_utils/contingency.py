@@ -18,7 +18,7 @@ _MAX_TABLES = 20_000_000
 
 
 @dataclass(frozen=True)
-class TestResult:
+class ContingencyResult:
     """Result of a test on a contingency table.
 
     Attributes
@@ -65,7 +65,7 @@ def expected_counts(table) -> np.ndarray:
     return np.outer(arr.sum(axis=1), arr.sum(axis=0)) / arr.sum()
 
 
-def chisq_test(table, correction: bool = False) -> TestResult:
+def chisq_test(table, correction: bool = False) -> ContingencyResult:
     """Pearson's chi-square test of independence for an R x C table.
 
     Parameters
@@ -77,7 +77,7 @@ def chisq_test(table, correction: bool = False) -> TestResult:
 
     Returns
     -------
-    TestResult
+    ContingencyResult
         Statistic ``sum((|O-E| - c)^2 / E)``, ``df = (R-1)(C-1)``, upper-tail chi-square p-value.
 
     Notes
@@ -94,7 +94,7 @@ def chisq_test(table, correction: bool = False) -> TestResult:
     statistic = float(np.sum(deviation**2 / expected))
     df = float((arr.shape[0] - 1) * (arr.shape[1] - 1))
     p = float(stats.chi2.sf(statistic, df))
-    return TestResult(statistic, df, p, "chisq_yates" if yates else "chisq", expected)
+    return ContingencyResult(statistic, df, p, "chisq_yates" if yates else "chisq", expected)
 
 
 def _fisher_2xc_p(arr: np.ndarray) -> float:
@@ -127,7 +127,7 @@ def _fisher_2xc_p(arr: np.ndarray) -> float:
     return float(min(1.0, d[d <= d_obs * (1 + _FISHER_REL_TOL)].sum()))
 
 
-def fisher_exact_test(table) -> TestResult:
+def fisher_exact_test(table) -> ContingencyResult:
     """Fisher's exact test (two-sided) for a 2x2 or 2xC / Rx2 table.
 
     Parameters
@@ -136,7 +136,7 @@ def fisher_exact_test(table) -> TestResult:
 
     Returns
     -------
-    TestResult
+    ContingencyResult
         For 2x2 tables ``statistic`` is the conditional maximum likelihood odds ratio and ``p`` the
         two-sided p-value of R ``fisher.test`` (tables at most as probable as the observed one, relative
         tolerance 1e-7). For 2xC tables the p-value is computed by exact enumeration, as R's
@@ -152,12 +152,12 @@ def fisher_exact_test(table) -> TestResult:
     if arr.shape == (2, 2):
         p = _fisher_2xc_p(arr)
         odds = stats.contingency.odds_ratio(arr.astype(int), kind="conditional").statistic
-        return TestResult(float(odds), float("nan"), p, "fisher")
+        return ContingencyResult(float(odds), float("nan"), p, "fisher")
     if 2 not in arr.shape:
         raise NotImplementedError(
             f"Fisher's exact test is implemented for 2x2 and 2xC tables only; got shape {arr.shape}. Use chisq_test."
         )
-    return TestResult(float("nan"), float("nan"), _fisher_2xc_p(arr), "fisher")
+    return ContingencyResult(float("nan"), float("nan"), _fisher_2xc_p(arr), "fisher")
 
 
 def is_sparse(table, min_expected: float = 5.0) -> bool:
@@ -165,7 +165,7 @@ def is_sparse(table, min_expected: float = 5.0) -> bool:
     return bool((expected_counts(table) < min_expected).any())
 
 
-def independence_test(table, rule: str = "chisq") -> TestResult:
+def independence_test(table, rule: str = "chisq") -> ContingencyResult:
     """Test independence in a table by the configured rule.
 
     Parameters
@@ -184,7 +184,7 @@ def independence_test(table, rule: str = "chisq") -> TestResult:
     raise ValueError(f"rule must be 'chisq', 'fisher_if_sparse' or 'fisher', got {rule!r}")
 
 
-def compare_proportions(success_a: int, n_a: int, success_b: int, n_b: int, rule: str = "chisq") -> TestResult:
+def compare_proportions(success_a: int, n_a: int, success_b: int, n_b: int, rule: str = "chisq") -> ContingencyResult:
     """Compare two independent proportions ``success_a / n_a`` and ``success_b / n_b``.
 
     Parameters
@@ -194,7 +194,7 @@ def compare_proportions(success_a: int, n_a: int, success_b: int, n_b: int, rule
 
     Returns
     -------
-    TestResult
+    ContingencyResult
         When no patient (or every patient) of both groups has the outcome, the test is undefined:
         ``p`` is NaN and ``test`` is ``"none"``.
     """
@@ -203,7 +203,7 @@ def compare_proportions(success_a: int, n_a: int, success_b: int, n_b: int, rule
             raise ValueError(f"group {name}: need whole counts with 0 <= success <= n and n >= 1, got {k}/{n}")
     table = np.array([[success_a, n_a - success_a], [success_b, n_b - success_b]], dtype=float)
     if (table.sum(axis=0) == 0).any():
-        return TestResult(float("nan"), float("nan"), float("nan"), "none")
+        return ContingencyResult(float("nan"), float("nan"), float("nan"), "none")
     return independence_test(table, rule)
 
 

@@ -366,7 +366,7 @@ def nearest_neighbor_match(
             lo = avail.at_or_below(left_of[unit] - 1)
             hi = avail.at_or_above(left_of[unit])
             if skip_next and r > 0:  # MatchIt 4.5.1 passes over the unit after each earlier match in data order
-                passed = set((mm[row, :r] + 1).tolist())
+                passed = {c + 1 for c in mm[row, :r].tolist() if c >= 0}
                 while lo >= 0 and int(controls[lo]) in passed:
                     lo = avail.at_or_below(lo - 1)
                 while hi < m and int(controls[hi]) in passed:
@@ -398,8 +398,7 @@ def nearest_neighbor_match(
         pair[treated_index[row]] = set_no[row]
         got = mm[row][mm[row] >= 0]
         pair[got] = set_no[row]
-    pair_id = pd.Series(pd.array(np.where(pair > 0, pair, 0), dtype="Int64"), index=id_index, name="pair_id")
-    pair_id[pair <= 0] = pd.NA
+    pair_id = pd.Series(pair, index=id_index, name="pair_id").where(pair > 0).astype("Int64")
     unmatched = treated_index[~has_match]
     return MatchResult(mm, treated_index, pair_id, d, width, int(unmatched.size), list(id_index[unmatched]))
 
@@ -425,7 +424,11 @@ class CohortMatch:
 
 
 def match_cohort(
-    analysis_df: pd.DataFrame, config: dict, treatment_col: str = "treatment", id_col: str = "patient_id"
+    analysis_df: pd.DataFrame,
+    config: dict,
+    treatment_col: str = "treatment",
+    id_col: str = "patient_id",
+    compat: str | None = None,
 ) -> CohortMatch:
     """Estimate propensity scores and match the study cohort as the configuration's ``matching`` block says.
 
@@ -434,6 +437,8 @@ def match_cohort(
     analysis_df : output of ``derive.analysis_table`` (one row per enrolled patient, ``treatment`` 0/1).
     config : the study configuration (``matching.covariates, ratio, caliper, caliper_scale, order``; ``seed``).
     treatment_col, id_col : column names.
+    compat : MatchIt-compatibility mode of :func:`nearest_neighbor_match` (``matching.compat`` of the
+        configuration when not given; None = the intended algorithm).
 
     Returns
     -------
@@ -451,6 +456,7 @@ def match_cohort(
         order=m.get("order", "largest"),
         seed=config.get("seed"),
         ids=ids,
+        compat=compat if compat is not None else m.get("compat"),
     )
     out = analysis_df.copy()
     out["ps"] = model.ps.to_numpy()
@@ -471,6 +477,7 @@ def match_cohort(
         "caliper_width": res.caliper_width,
         "ratio": m.get("ratio", 1),
         "order": m.get("order", "largest"),
+        "compat": compat if compat is not None else m.get("compat"),
         "covariates": list(m["covariates"]),
     }
     return CohortMatch(out, summary, model.coefficients)

@@ -423,3 +423,253 @@ def baseline_results(study: Study, tables: dict[str, Any] | None = None) -> dict
     values["baseline.child_pugh_a_p"] = values.pop("baseline.child_pugh_p")  # the article's ids
     values["matching.cycles_p_matched"] = values["baseline.cycles_p_matched"]
     return values
+
+
+# ----------------------------------------------------------------------------------------------- responses
+#: Id conventions of response numbers (the article's usage): CR, PR, PD and NE ids hold counts (``_pct_`` the
+#: percentage); SD, ORR and DCR ids hold percentages (``_n_`` the count). mRECIST ids carry ``mrecist_``.
+RESPONSE_COUNT_IDS = ("cr", "pr", "pd", "ne")
+RESPONSE_CRITERIA = {"": "best_response_recist", "mrecist_": "best_response_mrecist"}
+
+
+def response_results(study: Study) -> dict[str, Any]:
+    """Best response by group (Table 2): counts, percentages, ORR and DCR with exact CIs, and p-values."""
+    from hcc_utils.contingency import compare_proportions
+    from hcc_utils.responses import response_table
+
+    rule = study.config["baseline"]["categorical_test"]
+    values: dict[str, Any] = {}
+    for suffix, cohort in study.cohorts().items():
+        for prefix, column in RESPONSE_CRITERIA.items():
+            if cohort[column].notna().sum() == 0:
+                continue
+            table = response_table(cohort, "group", column, groups=study.groups, rule=rule)
+            for row in table.itertuples():
+                code = group_code(row.group)
+                measure = row.measure
+                count_key, pct_key = (f"{measure}", f"{measure}_pct") if measure in RESPONSE_COUNT_IDS else (f"{measure}_n", measure)
+                values[f"response.{prefix}{count_key}_{code}{suffix}"] = int(row.count)
+                values[f"response.{prefix}{pct_key}_{code}{suffix}"] = float(row.percent)
+                if measure in ("orr", "dcr"):
+                    values[f"response.{prefix}{measure}_ci_low_{code}{suffix}"] = float(row.ci_low)
+                    values[f"response.{prefix}{measure}_ci_high_{code}{suffix}"] = float(row.ci_high)
+                    values[f"response.{prefix}{measure}_p{suffix}"] = float(row.p)
+            sd = table[table["measure"] == "sd"].set_index("group")
+            t, c = study.groups
+            values[f"response.{prefix}sd_p{suffix}"] = compare_proportions(
+                int(sd.loc[t, "count"]), int(sd.loc[t, "n"]), int(sd.loc[c, "count"]), int(sd.loc[c, "n"]), rule=rule).p
+    return values
+
+
+def response_display_table(study: Study) -> pd.DataFrame:
+    """Table 2 layout: criterion, measure, groups' n (%), p — for all enrolled and matched patients."""
+    from hcc_utils.responses import response_display, response_tables
+
+    rule = study.config["baseline"]["categorical_test"]
+    parts = []
+    for suffix, label_text in (("", "All enrolled"), ("_matched", "PS-matched")):
+        cohort = study.cohorts()[suffix]
+        shown = response_display(response_tables(cohort, "group", groups=study.groups, rule=rule))
+        shown.insert(0, "Cohort", label_text)
+        parts.append(shown)
+    return pd.concat(parts, ignore_index=True).drop(columns=["measure"]).rename(
+        columns={"criterion": "Criterion", "label": "Response", "p": "P"})
+
+
+# ----------------------------------------------------------------------------------------------- safety
+#: Short names of adverse-event terms in result ids (the article's usage); others use the term itself.
+AE_SHORT = {"ast_elevation": "ast", "alt_elevation": "alt", "bilirubin_elevation": "bilirubin",
+            "hand_foot_syndrome": "hfs"}
+AE_SUMMARY = {"ae_any": "any", "ae_grade_3_4": "g34", "ae_led_to_discontinuation": "disc"}
+
+
+def safety_results(study: Study) -> dict[str, Any]:
+    """Adverse events by group (Table 5).
+
+    Ids: ``safety.any_<g>`` and ``safety.disc_<g>`` hold counts (``_pct_`` percentages); ``safety.g34_<g>``,
+    ``safety.<term>_<g>`` (any grade) and ``safety.<term>_g34_<g>`` hold percentages (``_n`` counts); p-values
+    ``safety.<name>_p``. ``safety.higher_in_<treatment>`` lists terms whose any-grade rate is significantly
+    (p < 0.05) higher in the treatment group.
+    """
+    from hcc_utils.adverse_events import adverse_event_table
+
+    rule = study.config["baseline"]["categorical_test"]
+    table = adverse_event_table(study.data, "group", groups=study.groups, rule=rule)
+    values: dict[str, Any] = {}
+    higher = []
+    for (section, term), rows in table.groupby(["section", "term"], sort=False):
+        if section == "summary":
+            name = AE_SUMMARY[term]
+        else:
+            base = term.removeprefix("ae_")
+            name = AE_SHORT.get(base, base) + ("_g34" if section == "grade_3_4" else "")
+        counts_first = name in ("any", "disc")
+        for row in rows.itertuples():
+            code = group_code(row.group)
+            values[f"safety.{name}{'' if counts_first else '_n'}_{code}"] = int(row.count)
+            values[f"safety.{name}{'_pct' if counts_first else ''}_{code}"] = float(row.percent)
+        values[f"safety.{name}_p"] = float(rows["p"].iloc[0])
+        if section == "any_grade":
+            by_group = rows.set_index("group")["percent"]
+            if rows["p"].iloc[0] < 0.05 and by_group[study.treatment] > by_group[study.control]:
+                higher.append(term.removeprefix("ae_"))
+    values[f"safety.higher_in_{study.treatment}"] = sorted(higher)
+    return values
+
+
+# ----------------------------------------------------------------------------------------------- predictors
+#: Candidate predictors of the univariable Cox screen (binary 0/1 columns), with their short names in ids.
+#: ``control_group`` (1 = the control regimen, e.g. sorafenib) is renamed to the control regimen in the output.
+COX_CANDIDATES = {
+    "age_ge_65": "age65", "sex_male": "male", "ecog_2": "ecog2", "viral_etiology": "viral", "child_pugh_b": "cp_b",
+    "bclc_c": "bclc_c", "tumor_multiple": "multiple", "tumor_size_ge_10": "size10", "lymph_node_metastasis": "lnm",
+    "extrahepatic_metastasis": "ehm", "macrovascular_invasion": "mvi", "afp_ge_400": "afp",
+    "pivka_ge_1000": "pivka", "control_group": "control", "atebev_cycles_lt_3": "cycles_lt3",
+}
+
+
+def cox_frame(study: Study) -> pd.DataFrame:
+    """The analysis table with the Cox candidates as numeric 0/1 columns (``age_ge_65``, ``control_group`` added)."""
+    frame = study.data.copy()
+    frame["age_ge_65"] = (frame["age"] >= 65).astype(int)
+    frame["control_group"] = (frame["group"] == study.control).astype(int)
+    return frame
+
+
+def predictor_models(study: Study) -> dict[str, Any]:
+    """Univariable screen and multivariable Cox model per endpoint (Table 4), complete cases per model."""
+    from hcc_utils.cox import multivariable_from_univariable
+
+    frame = cox_frame(study)
+    candidates = list(COX_CANDIDATES)
+    models = {}
+    for endpoint, (time_col, event_col, _) in ENDPOINTS.items():
+        models[endpoint] = multivariable_from_univariable(
+            frame, time_col, event_col, candidates, selection_p=study.config["cox"]["selection_p"],
+            ties=study.config["cox"]["ties"])
+    return models
+
+
+def _cox_short(study: Study, covariate: str) -> str:
+    return group_code(study.control) if covariate == "control_group" else COX_CANDIDATES[covariate]
+
+
+def _cox_name(study: Study, covariate: str) -> str:
+    return study.control if covariate == "control_group" else covariate
+
+
+def predictor_results(study: Study, models: dict[str, Any] | None = None) -> dict[str, Any]:
+    """HR, 95% CI and p of every candidate (univariable, ``cox.<endpoint>_uni_<name>_*``) and of the
+    multivariable model (``cox.<endpoint>_<name>_*``), and the list of univariable predictors with p < threshold."""
+    models = models or predictor_models(study)
+    values: dict[str, Any] = {}
+    for endpoint, selection in models.items():
+        for kind, table in (("uni_", selection.univariable), ("", selection.multivariable)):
+            for row in table.itertuples():
+                short = _cox_short(study, row.covariate)
+                for stat, value in (("hr", row.hr), ("lo", row.ci_low), ("hi", row.ci_high), ("p", row.p)):
+                    values[f"cox.{endpoint}_{kind}{short}_{stat}"] = float(value)
+        values[f"cox.{endpoint}_univariable_significant"] = sorted(_cox_name(study, c) for c in selection.selected)
+    return values
+
+
+def predictor_table(study: Study, models: dict[str, Any]) -> pd.DataFrame:
+    """Table 4 layout: per endpoint and candidate, univariable and multivariable HR (95% CI) and p."""
+    from hcc_utils.formatting import fmt_p, fmt_ratio
+
+    rows = []
+    for endpoint, selection in models.items():
+        multi = selection.multivariable.set_index("covariate") if len(selection.multivariable) else pd.DataFrame()
+        for row in selection.univariable.itertuples():
+            entry = {"Endpoint": ENDPOINTS[endpoint][2], "Variable": label(_cox_name(study, row.covariate)),
+                     "Univariable HR (95% CI)": f"{fmt_ratio(row.hr)} ({fmt_ratio(row.ci_low)}–{fmt_ratio(row.ci_high)})",
+                     "Univariable P": fmt_p(row.p), "Multivariable HR (95% CI)": "", "Multivariable P": ""}
+            if row.covariate in multi.index:
+                m = multi.loc[row.covariate]
+                entry["Multivariable HR (95% CI)"] = f"{fmt_ratio(m.hr)} ({fmt_ratio(m.ci_low)}–{fmt_ratio(m.ci_high)})"
+                entry["Multivariable P"] = fmt_p(m.p)
+            rows.append(entry)
+    return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------------------------- third line
+def third_line_results(study: Study) -> dict[str, Any]:
+    """Third-line therapy by group (Supplementary Table 1) and OS by its receipt and type within each group
+    (Supplementary Figures 1-2), all enrolled and matched.
+
+    ``thirdline.<g>`` counts patients of group g who received any third-line therapy (``_pct`` percentage);
+    ``thirdline.<g>_<regimen>`` counts each regimen; ``thirdline.p`` compares receipt between groups.
+    ``thirdline.os_received_<g>_p`` is the log-rank p of OS by receipt within group g; ``thirdline.os_type_<g>_p``
+    by type of third-line therapy (no third line being one level), both for each cohort.
+    """
+    from hcc_utils.contingency import compare_proportions
+    from hcc_utils.survival import logrank_test
+
+    rule = study.config["baseline"]["categorical_test"]
+    values: dict[str, Any] = {}
+    data = study.data
+    counts = {}
+    for group in study.groups:
+        part = data[data["group"] == group]
+        code = group_code(group)
+        received = int(part["received_third_line"].sum())
+        counts[group] = (received, len(part))
+        values[f"thirdline.{code}"] = received
+        values[f"thirdline.{code}_pct"] = 100 * received / len(part)
+        for regimen, n in part["third_line_regimen"].value_counts().items():
+            if regimen != "none":
+                values[f"thirdline.{code}_{regimen}"] = int(n)
+    (a, na), (b, nb) = counts[study.treatment], counts[study.control]
+    values["thirdline.p"] = compare_proportions(a, na, b, nb, rule=rule).p
+    for suffix, cohort in study.cohorts().items():
+        for group in study.groups:
+            part = cohort[cohort["group"] == group]
+            code = group_code(group)
+            for name, column in (("received", "received_third_line"), ("type", "third_line_regimen")):
+                if part[column].nunique() < 2:
+                    values[f"thirdline.os_{name}_{code}_p{suffix}"] = float("nan")
+                    continue
+                test = logrank_test(part["os_months"], part["os_event"], part[column].astype(str))
+                values[f"thirdline.os_{name}_{code}_p{suffix}"] = test.p
+    return values
+
+
+def cycles_subgroup_results(study: Study) -> dict[str, Any]:
+    """OS and PFS by group within subgroups of prior ATE+BEV cycles (<= cut vs > cut; Supplementary Table 2,
+    Figures 3-4): median per group and log-rank p, ids ``cycles.<le|gt><cut>_<endpoint>_...``."""
+    from hcc_utils.survival import km_summary, logrank_test
+
+    cut = study.config["cutpoints"]["atebev_cycles_subgroup"]
+    values: dict[str, Any] = {}
+    for suffix, cohort in study.cohorts().items():
+        for name, mask in ((f"le{cut}", cohort["atebev_cycles"] <= cut), (f"gt{cut}", cohort["atebev_cycles"] > cut)):
+            part = cohort[mask]
+            for endpoint, (time_col, event_col, _) in ENDPOINTS.items():
+                key = f"cycles.{name}_{endpoint}"
+                if part["group"].nunique() < 2:
+                    values[f"{key}_logrank_p{suffix}"] = float("nan")
+                    continue
+                summary = km_summary(part, time_col, event_col, "group").set_index("group")
+                for group in study.groups:
+                    code = group_code(group)
+                    values[f"{key}_n_{code}{suffix}"] = int(summary.loc[group, "n"]) if group in summary.index else 0
+                    values[f"{key}_median_{code}{suffix}"] = summary.loc[group, "median"] if group in summary.index else float("nan")
+                values[f"{key}_logrank_p{suffix}"] = logrank_test(part[time_col], part[event_col], part["group"]).p
+    return values
+
+
+# ----------------------------------------------------------------------------------------------- everything
+SECTION_FUNCTIONS = (flow_results, baseline_results, matching_results, response_results, survival_results,
+                     predictor_results, third_line_results, cycles_subgroup_results, safety_results)
+
+
+def compute_results(raw: pd.DataFrame, config: dict | None = None, validate: bool = False) -> dict[str, Any]:
+    """Every number of the book from a screened cohort, keyed by result id (what the notebooks record).
+
+    Used by the synthetic cohort's calibration; the notebooks call the section functions one by one.
+    """
+    study = build_study(raw, config, validate=validate)
+    values: dict[str, Any] = {}
+    for function in SECTION_FUNCTIONS:
+        values.update(function(study))
+    return values
