@@ -21,6 +21,7 @@ Normalisation
 
 from __future__ import annotations
 
+import csv
 import datetime as _dt
 import os
 import zipfile
@@ -31,6 +32,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pa_parquet
 from pandas.api.types import (
     is_bool_dtype,
     is_datetime64_any_dtype,
@@ -141,6 +144,22 @@ def _cell_to_text(value: Any) -> Any:
     return str(value)
 
 
+def _clean_text(text: pa.Array, missing_values: tuple[str, ...], lower: bool) -> pa.Array:
+    """Strip an Arrow string array, optionally lower-case it, and null the missing spellings."""
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
+        text = pc.cast(text, pa.string())
+    text = pc.utf8_trim_whitespace(text)
+    folded = pc.utf8_lower(text)
+    if lower:
+        text = folded
+    is_missing = pc.is_in(folded, value_set=pa.array(list(missing_values), type=text.type))
+    if pc.any(is_missing).as_py():
+        text = pc.if_else(is_missing, pa.scalar(None, type=text.type), text)
+    return text
+
+
 def _arrow_text(series: pd.Series, missing_values: tuple[str, ...], lower: bool) -> pa.Array:
     """Text of ``series`` as an Arrow string array: stripped, missing spellings as null."""
     if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
@@ -150,14 +169,28 @@ def _arrow_text(series: pd.Series, missing_values: tuple[str, ...], lower: bool)
             cells = series.map(_cell_to_text, na_action="ignore").to_numpy(dtype=object)
     else:
         cells = series.astype(object).map(_cell_to_text, na_action="ignore").to_numpy(dtype=object)
-    text = pc.utf8_trim_whitespace(pa.array(cells, type=pa.string(), from_pandas=True))
-    folded = pc.utf8_lower(text)
-    if lower:
-        text = folded
-    is_missing = pc.is_in(folded, value_set=pa.array(list(missing_values), type=pa.string()))
-    if pc.any(is_missing).as_py():
-        text = pc.if_else(is_missing, pa.scalar(None, type=pa.string()), text)
-    return text
+    return _clean_text(pa.array(cells, type=pa.string(), from_pandas=True), missing_values, lower)
+
+
+_NULLABLE_PANDAS_TYPES = {
+    pa.int8(): pd.Int64Dtype(), pa.int16(): pd.Int64Dtype(), pa.int32(): pd.Int64Dtype(), pa.int64(): pd.Int64Dtype(),
+    pa.uint8(): pd.Int64Dtype(), pa.uint16(): pd.Int64Dtype(), pa.uint32(): pd.Int64Dtype(),
+    pa.bool_(): pd.BooleanDtype(),
+}
+
+
+def _is_arrow_text(array: pa.Array | pa.ChunkedArray) -> bool:
+    kind = array.type
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_null(kind)
+
+
+def _arrow_to_pandas(array: pa.Array | pa.ChunkedArray) -> pd.Series:
+    """A typed (non-text) Arrow column as pandas: nullable integers/booleans, dates as datetime64."""
+    if pa.types.is_date(array.type):
+        array = pc.cast(array, pa.timestamp("ns"))
+    return array.to_pandas(types_mapper=_NULLABLE_PANDAS_TYPES.get).reset_index(drop=True)
 
 
 def normalise_text(series: pd.Series, missing_values: tuple[str, ...] = ("",), lower: bool = False) -> pd.Series:
@@ -264,12 +297,12 @@ def _coerce_date(series: pd.Series, text: pa.Array | None) -> tuple[pd.Series, n
     return pd.Series(dates, index=series.index, dtype="datetime64[ns]"), invalid
 
 
-def coerce_column(series: pd.Series, spec: ColumnSpec, dictionary: DataDictionary) -> CoercedColumn:
+def coerce_column(series: pd.Series | pa.Array | pa.ChunkedArray, spec: ColumnSpec, dictionary: DataDictionary) -> CoercedColumn:
     """Convert one column to its dictionary type, flagging what does not convert.
 
     Parameters
     ----------
-    series : pandas.Series
+    series : pandas.Series or pyarrow.Array
         Text (as read from CSV) or already typed (Parquet, Excel, a converted column).
     spec : ColumnSpec
         The column's dictionary entry.
@@ -283,12 +316,26 @@ def coerce_column(series: pd.Series, spec: ColumnSpec, dictionary: DataDictionar
         ``Int64``, ``boolean`` or ``datetime64[ns]``), the ``invalid`` mask and the text.
         Allowed sets and ranges are *not* checked here (see :mod:`hcc_utils.validate`).
     """
+    lower = spec.type == "category"
+    if isinstance(series, (pa.Array, pa.ChunkedArray)):
+        if _is_arrow_text(series):
+            text = _clean_text(series, dictionary.missing_values, lower)
+            placeholder = pd.Series(np.empty(len(text)), dtype="float64")  # index and length only
+            return _coerce_text(text, placeholder, spec, dictionary)
+        series = _arrow_to_pandas(series)
     typed_input = spec.type in ("number", "integer", "boolean", "date") and (
         is_numeric_dtype(series.dtype) or is_datetime64_any_dtype(series.dtype)
     )
     if spec.type == "date" and typed_input and not is_datetime64_any_dtype(series.dtype):
         typed_input = False  # numbers in a date column are not dates
-    text = None if typed_input else _arrow_text(series, dictionary.missing_values, lower=spec.type == "category")
+    text = None if typed_input else _arrow_text(series, dictionary.missing_values, lower)
+    return _coerce_text(text, series, spec, dictionary)
+
+
+def _coerce_text(
+    text: pa.Array | None, series: pd.Series, spec: ColumnSpec, dictionary: DataDictionary
+) -> CoercedColumn:
+    """Second half of :func:`coerce_column`: ``text`` is the cleaned text, or None for typed ``series``."""
     if spec.type in ("string", "category"):
         values = pd.Series(text.to_numpy(zero_copy_only=False), index=series.index, dtype=object)
         return CoercedColumn(values, np.zeros(len(series), dtype=bool), text, series, dictionary.missing_values)
@@ -306,13 +353,13 @@ def coerce_column(series: pd.Series, spec: ColumnSpec, dictionary: DataDictionar
 
 
 def normalise_frame(
-    frame: pd.DataFrame, dictionary: DataDictionary | None = None, source: str | os.PathLike[str] = "<frame>"
+    frame: pd.DataFrame | pa.Table, dictionary: DataDictionary | None = None, source: str | os.PathLike[str] = "<frame>"
 ) -> pd.DataFrame:
     """Normalise column names and values of a cohort table (see the module docstring).
 
     Parameters
     ----------
-    frame : pandas.DataFrame
+    frame : pandas.DataFrame or pyarrow.Table
         Cohort as read, any dtypes.
     dictionary : DataDictionary, optional
         Defaults to :func:`hcc_utils.dictionary.load_dictionary`.
@@ -330,9 +377,12 @@ def normalise_frame(
         If two columns have the same name after normalisation.
     """
     dictionary = dictionary or load_dictionary()
-    names = [normalise_column_name(name) for name in frame.columns]
+    is_arrow = isinstance(frame, pa.Table)
+    original_names = list(frame.column_names if is_arrow else frame.columns)
+    n_rows = frame.num_rows if is_arrow else len(frame)
+    names = [normalise_column_name(name) for name in original_names]
     seen: dict[str, Any] = {}
-    for original, name in zip(frame.columns, names):
+    for original, name in zip(original_names, names):
         if name in seen:
             raise CohortFileError(
                 source, f"columns {seen[name]!r} and {original!r} both mean column {name!r}; keep only one"
@@ -340,14 +390,21 @@ def normalise_frame(
         seen[name] = original
     normalised = {}
     for position, name in enumerate(names):
-        series = frame.iloc[:, position].reset_index(drop=True)
+        column = frame.column(position) if is_arrow else frame.iloc[:, position].reset_index(drop=True)
         if name in dictionary:
-            spec = dictionary.column(name)
-            coerced = coerce_column(series, spec, dictionary)
+            coerced = coerce_column(column, dictionary.column(name), dictionary)
             normalised[name] = coerced.text if coerced.invalid.any() else coerced.values
         else:
-            normalised[name] = normalise_text(series, dictionary.missing_values)
-    return pd.DataFrame(normalised, index=pd.RangeIndex(len(frame)))
+            if is_arrow:
+                column = column.to_pandas() if not _is_arrow_text(column) else column
+            if isinstance(column, pd.Series):
+                text = _arrow_text(column, dictionary.missing_values, lower=False)
+            else:
+                text = _clean_text(column, dictionary.missing_values, lower=False)
+            normalised[name] = pd.Series(text.to_numpy(zero_copy_only=False), dtype=object)
+    result = pd.DataFrame(normalised)
+    result.index = pd.RangeIndex(n_rows)
+    return result
 
 
 # --------------------------------------------------------------------------- file readers
@@ -372,10 +429,25 @@ def _read_csv(path: Path, sheet: Any) -> pd.DataFrame:
             first_line = head[: head.find(b"\n") if b"\n" in head else len(head)].decode("utf-8-sig")
         except UnicodeDecodeError:
             raise CohortFileError(path, "is not UTF-8 text; save it as 'CSV UTF-8'") from None
+    delimiter = _sniff_delimiter(first_line)
+    header = next(csv.reader([first_line], delimiter=delimiter), [])
+    if header and len(set(header)) == len(header):
+        try:  # fast path: Arrow's multi-threaded reader, every column as text
+            return pa_csv.read_csv(
+                path,
+                parse_options=pa_csv.ParseOptions(delimiter=delimiter),
+                convert_options=pa_csv.ConvertOptions(
+                    column_types={name: pa.string() for name in header},
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+        except (pa.ArrowInvalid, UnicodeDecodeError):
+            pass  # ragged rows, bad encoding, ...: pandas gives the precise message below
     try:
         return pd.read_csv(
             path,
-            sep=_sniff_delimiter(first_line),
+            sep=delimiter,
             dtype=str,
             keep_default_na=False,
             na_filter=False,
@@ -440,18 +512,16 @@ def _read_excel(path: Path, sheet: Any) -> pd.DataFrame:
     return frame
 
 
-def _read_parquet(path: Path, sheet: Any) -> pd.DataFrame:
-    import pyarrow
-
+def _read_parquet(path: Path, sheet: Any) -> pa.Table:
     try:
-        frame = pd.read_parquet(path, engine="pyarrow")
-    except (pyarrow.ArrowException, OSError, ValueError) as error:
+        table = pa_parquet.read_table(path)
+    except (pa.ArrowException, OSError, ValueError) as error:
         raise CohortFileError(path, f"is not a readable Parquet file ({type(error).__name__})") from None
-    frame.columns = [str(name) for name in frame.columns]
-    return frame.reset_index(drop=True)
+    index_columns = [name for name in table.column_names if str(name).startswith("__index_level_")]
+    return table.drop_columns(index_columns) if index_columns else table
 
 
-_READERS: dict[str, Callable[[Path, Any], pd.DataFrame]] = {
+_READERS: dict[str, Callable[[Path, Any], pd.DataFrame | pa.Table]] = {
     ".csv": _read_csv,
     ".xlsx": _read_excel,
     ".xlsm": _read_excel,
@@ -503,17 +573,19 @@ def read_cohort(
         raise CohortFileError(path, "is empty (0 bytes)")
     dictionary = dictionary or load_dictionary()
     raw = _READERS[extension](path, sheet)
-    if raw.shape[1] == 0:
+    names = [str(name) for name in (raw.column_names if isinstance(raw, pa.Table) else raw.columns)]
+    n_rows = raw.num_rows if isinstance(raw, pa.Table) else len(raw)
+    if not names:
         raise CohortFileError(path, "is empty: no header row and no data")
-    known = [name for name in raw.columns if normalise_column_name(name) in dictionary]
+    known = [name for name in names if normalise_column_name(name) in dictionary]
     if not known:
-        shown = ", ".join(repr(str(name)[:40]) for name in list(raw.columns)[:3])
+        shown = ", ".join(repr(name[:40]) for name in names[:3])
         raise CohortFileError(
             path,
-            f"is not a cohort table: none of its {raw.shape[1]} column(s) ({shown}"
-            f"{', ...' if raw.shape[1] > 3 else ''}) is a column of the data dictionary "
+            f"is not a cohort table: none of its {len(names)} column(s) ({shown}"
+            f"{', ...' if len(names) > 3 else ''}) is a column of the data dictionary "
             "(check the file, its header row and, for CSV, the delimiter)",
         )
-    if len(raw) == 0:
+    if n_rows == 0:
         raise CohortFileError(path, "has a header row but no data rows")
     return normalise_frame(raw, dictionary, source=path)

@@ -673,3 +673,47 @@ def compute_results(raw: pd.DataFrame, config: dict | None = None, validate: boo
     for function in SECTION_FUNCTIONS:
         values.update(function(study))
     return values
+
+
+def third_line_table(study: Study) -> pd.DataFrame:
+    """Supplementary Table 1: third-line regimens by group, n (%) of each group's patients."""
+    from hcc_utils.formatting import fmt_percent
+
+    data = study.data
+    regimens = [r for r in data["third_line_regimen"].value_counts().index if r != "none"] + ["none"]
+    rows = []
+    for regimen in regimens:
+        row = {"Third-line therapy": "No third-line therapy" if regimen == "none" else regimen.replace("_", " + ")}
+        for group in study.groups:
+            part = data[data["group"] == group]
+            row[group] = fmt_percent(int((part["third_line_regimen"] == regimen).sum()), len(part))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def cycles_subgroup_table(study: Study, values: dict[str, Any]) -> pd.DataFrame:
+    """Supplementary Table 2: median OS and PFS by group within the cycles subgroups, and log-rank p."""
+    from hcc_utils.formatting import fmt_months, fmt_p
+
+    cut = study.config["cutpoints"]["atebev_cycles_subgroup"]
+    rows = []
+    for suffix, cohort_label in (("", "All enrolled"), ("_matched", "PS-matched")):
+        for name, text in ((f"le{cut}", f"≤{cut} cycles"), (f"gt{cut}", f">{cut} cycles")):
+            for endpoint, (_, _, endpoint_label) in ENDPOINTS.items():
+                key = f"cycles.{name}_{endpoint}"
+                row = {"Cohort": cohort_label, "Subgroup": text, "Endpoint": endpoint_label}
+                for group in study.groups:
+                    code = group_code(group)
+                    n = values.get(f"{key}_n_{code}{suffix}", 0)
+                    row[f"{group}: n, median (months)"] = f"{n}, {fmt_months(values.get(f'{key}_median_{code}{suffix}', float('nan')))}"
+                row["Log-rank P"] = fmt_p(values[f"{key}_logrank_p{suffix}"])
+                rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def safety_tables(study: Study) -> dict[str, pd.DataFrame]:
+    """Table 5 (display) and the long adverse-event table (for the dot chart)."""
+    from hcc_utils.adverse_events import adverse_event_display, adverse_event_table
+
+    long = adverse_event_table(study.data, "group", groups=study.groups, rule=study.config["baseline"]["categorical_test"])
+    return {"long": long, "display": adverse_event_display(long)}

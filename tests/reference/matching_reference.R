@@ -5,7 +5,7 @@
 #   Rscript tests/reference/matching_reference.R
 # With MATCHIT_FIXED_LIB set, the pairs are also produced with a MatchIt 4.5.1 built with a floating-point abs()
 # (the CRAN build installed here computes abs() of distances in integers: MatchIt issue #163, fixed in 4.5.4):
-#   git archive <MatchIt commit of version 4.5.1, 9762dc6> | tar -x -C /tmp/mi451
+#   mkdir -p /tmp/mi451 && git -C <clone of github.com/kosukeimai/MatchIt> archive 9762dc6 | tar -x -C /tmp/mi451
 #   sed -i 's/\babs(/std::abs(/g' /tmp/mi451/src/nn_matchC_vec.cpp
 #   R CMD INSTALL -l /tmp/Rlib_fixed /tmp/mi451
 #   MATCHIT_FIXED_LIB=/tmp/Rlib_fixed Rscript tests/reference/matching_reference.R
@@ -13,7 +13,8 @@
 #   matching_data.csv      the deterministic cohort (300 patients; ps = glm fit; score_tied = ps rounded to 1/64)
 #   matching_pairs_<build>.csv  MatchIt match.matrix in long form: setting, treated_id, slot, control_id;
 #                          build = "integer_abs" (installed CRAN binary) and "fixed" (float abs)
-#   matching_settings.csv  the settings matched and MatchIt's caliper width in distance units
+#   matching_settings.csv  the settings matched (score column, scale, m.order, ratio, caliper in SD units)
+#   matching_widths_<build>.csv  MatchIt's caliper in distance units (caliper * sd(distance), std.caliper = TRUE)
 #   stats_reference.json   chisq.test, fisher.test, wilcox.test, t.test, binom.test, glm, quantile(type = 2)
 here <- tryCatch(dirname(normalizePath(sys.frame(1)$ofile)), error = function(e) NULL)
 if (is.null(here)) {
@@ -91,7 +92,7 @@ out <- d; out$ps <- fmt(out$ps); out$score_tied <- fmt(out$score_tied)
 write.csv(out, file.path(here, "matching_data.csv"), row.names = FALSE, quote = FALSE)
 
 # ---- matching settings -----------------------------------------------------------------------------------------
-# distance "score_tied" / "ps" are matched as given; "logit_ps" / "logit_score_tied" are log(p / (1 - p)).
+# distance = the score column as given (scale "score") or log(p / (1 - p)) of it (scale "logit").
 settings <- data.frame(
   setting  = c("tied_largest", "tied_smallest", "tied_data", "tied_largest_ratio2", "tied_smallest_ratio2",
                "tied_caliper_score", "tied_caliper_score_ratio2", "ps_largest_caliper_logit",
