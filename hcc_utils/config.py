@@ -31,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
         "caliper": 0.2,
         "caliper_scale": "logit",
         "order": "largest",
+        "compat": None,
     },
     "baseline": {"categorical_test": "chisq", "continuous_test": "auto", "quantile_method": "sas5"},
     "cutpoints": {
@@ -80,6 +81,8 @@ def _check_values(config: dict, source: str) -> None:
         problems.append(f"{source}: matching.caliper_scale must be logit or score, got {m['caliper_scale']!r}")
     if m["caliper"] is not None and not (isinstance(m["caliper"], (int, float)) and m["caliper"] > 0):
         problems.append(f"{source}: matching.caliper must be a positive number or null, got {m['caliper']!r}")
+    if m["compat"] not in (None, "matchit-4.5.1", "matchit-4.5.1-integer-abs"):
+        problems.append(f"{source}: matching.compat must be null, matchit-4.5.1 or matchit-4.5.1-integer-abs, got {m['compat']!r}")
     if not (isinstance(m["ratio"], int) and m["ratio"] >= 1):
         problems.append(f"{source}: matching.ratio must be a whole number >= 1, got {m['ratio']!r}")
     if config["groups"]["treatment"] == config["groups"]["control"]:

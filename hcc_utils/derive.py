@@ -18,7 +18,7 @@ Definitions (``derived`` section of ``data/data_dictionary.yml``)
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -130,7 +130,12 @@ def study_cutpoints(config: Mapping[str, Any] | None = None) -> dict[str, float]
 
 
 # --------------------------------------------------------------------------- typed frame and enrolment
-def typed_cohort(df: pd.DataFrame, dictionary: DataDictionary | None = None, strict: bool = True) -> pd.DataFrame:
+def typed_cohort(
+    df: pd.DataFrame,
+    dictionary: DataDictionary | None = None,
+    strict: bool = True,
+    columns: Iterable[str] | None = None,
+) -> pd.DataFrame:
     """Every dictionary column in its type; absent columns are added empty.
 
     Parameters
@@ -142,6 +147,8 @@ def typed_cohort(df: pd.DataFrame, dictionary: DataDictionary | None = None, str
         Defaults to :func:`hcc_utils.dictionary.load_dictionary`.
     strict : bool
         Raise if a value does not convert to its column's type.
+    columns : iterable of str, optional
+        Only these dictionary columns (default all).
 
     Returns
     -------
@@ -158,11 +165,14 @@ def typed_cohort(df: pd.DataFrame, dictionary: DataDictionary | None = None, str
     by_name = {normalise_column_name(name): position for position, name in enumerate(df.columns)}
     typed: dict[str, pd.Series] = {}
     problems: list[str] = []
+    wanted = set(columns) if columns is not None else None
     for spec in dictionary.columns:
+        if wanted is not None and spec.name not in wanted:
+            continue
         if spec.name in by_name:
             series = df.iloc[:, by_name[spec.name]].reset_index(drop=True)
         else:
-            series = pd.Series([None] * len(df), dtype=object)
+            series = pd.Series(np.full(len(df), None, dtype=object))
         coerced = coerce_column(series, spec, dictionary)
         if strict and coerced.invalid.any():
             problems.append(f"{spec.name} ({int(coerced.invalid.sum())} value(s) not of type {spec.type})")
@@ -213,14 +223,23 @@ def enrolment_masks(
         "deteriorated_after_first_line": progressed & deteriorated,
         "no_second_line": eligible_for_second_line & ~has_regimen,
         "second_line": eligible_for_second_line & has_regimen,
-        "enrolled": eligible_for_second_line & np.isin(regimen, list(groups)),
+        "enrolled": eligible_for_second_line & _equals_any(regimen, groups),
     }
 
 
+def _equals_any(values: np.ndarray, candidates: Iterable[str]) -> np.ndarray:
+    """Elementwise ``values in candidates`` for an object array (faster than ``np.isin`` on objects)."""
+    result = np.zeros(len(values), dtype=bool)
+    for candidate in candidates:
+        result |= values == candidate
+    return result
+
+
+_ENROLMENT_COLUMNS = ("first_line_end_reason", "deteriorated_after_first_line", "second_line_regimen")
+
+
 def _masks_of(typed: pd.DataFrame, groups: tuple[str, ...]) -> dict[str, np.ndarray]:
-    return enrolment_masks(
-        typed["first_line_end_reason"], typed["deteriorated_after_first_line"], typed["second_line_regimen"], groups
-    )
+    return enrolment_masks(*(typed[name] for name in _ENROLMENT_COLUMNS), groups)
 
 
 # --------------------------------------------------------------------------- flow diagram
@@ -245,7 +264,7 @@ def cohort_flow(df: pd.DataFrame, config: Mapping[str, Any] | None = None) -> di
         for the treatment then the control group.
     """
     groups = study_groups(config)
-    typed = typed_cohort(df, strict=False)
+    typed = typed_cohort(df, strict=False, columns=_ENROLMENT_COLUMNS)
     masks = _masks_of(typed, groups)
     regimen = typed["second_line_regimen"].to_numpy(dtype=object)
     flow = {"flow.eligible": len(typed)}
@@ -318,8 +337,9 @@ def analysis_table(df: pd.DataFrame, config: Mapping[str, Any] | None = None) ->
     dictionary = load_dictionary()
     treatment_group, control_group = study_groups(config)
     cutpoints = study_cutpoints(config)
-    typed = typed_cohort(df, dictionary)
-    enrolled = typed.loc[_masks_of(typed, (treatment_group, control_group))["enrolled"]].reset_index(drop=True)
+    keys = typed_cohort(df, dictionary, strict=False, columns=_ENROLMENT_COLUMNS)
+    is_enrolled = _masks_of(keys, (treatment_group, control_group))["enrolled"]
+    enrolled = typed_cohort(df.loc[is_enrolled] if len(df) else df, dictionary)
     table = pd.DataFrame(index=enrolled.index)
     table["patient_id"] = enrolled["patient_id"]
     table["group"] = enrolled["second_line_regimen"]

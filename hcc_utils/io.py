@@ -24,7 +24,6 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import os
-import zipfile
 from pathlib import Path
 from typing import Any, Callable
 
@@ -108,6 +107,13 @@ class CoercedColumn:
     def text(self) -> pd.Series:
         """Normalised text of the whole column (object dtype)."""
         return pd.Series(self._arrow_text().to_numpy(zero_copy_only=False), index=self.values.index, dtype=object)
+
+    def outside(self, allowed: tuple[str, ...]) -> np.ndarray:
+        """True where the cell has a value that is not in ``allowed`` (text columns)."""
+        if self._text_array is not None:
+            inside = pc.is_in(self._text_array, value_set=pa.array(list(allowed), type=self._text_array.type))
+            return (_valid_mask(self._text_array) & ~inside.to_numpy(zero_copy_only=False)).astype(bool)
+        return (self.values.notna() & ~self.values.isin(list(allowed))).to_numpy()
 
     def text_at(self, position: int) -> str | None:
         """Normalised text of one cell (``None`` if missing)."""
@@ -464,7 +470,6 @@ def _read_csv(path: Path, sheet: Any) -> pd.DataFrame:
 
 def _read_excel(path: Path, sheet: Any) -> pd.DataFrame:
     import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         with path.open("rb") as handle:
@@ -490,7 +495,7 @@ def _read_excel(path: Path, sheet: Any) -> pd.DataFrame:
                 workbook.close()
     except CohortFileError:
         raise
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
+    except Exception as error:  # openpyxl raises many types on malformed workbooks
         legacy = path.suffix.lower() == ".xls"
         hint = (
             "legacy Excel 97-2003 (.xls) workbooks cannot be read; save it as .xlsx or 'CSV UTF-8'"

@@ -10,11 +10,9 @@ from pathlib import Path
 from typing import Sequence
 
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
@@ -51,6 +49,15 @@ def save_figure(fig, output_dir: str | Path, name: str) -> list[Path]:
     fig.savefig(paths[0], bbox_inches="tight", metadata={"Software": None})
     fig.savefig(paths[1], bbox_inches="tight", metadata={"Date": None, "Creator": None})
     return paths
+
+
+def publish_figure(fig, output_dir: str | Path, name: str) -> None:
+    """Save a figure (PNG and SVG), glue it for the book under ``name`` and close it (so it is shown once)."""
+    from myst_nb import glue
+
+    save_figure(fig, output_dir, name)
+    glue(name, fig, display=False)
+    plt.close(fig)
 
 
 def km_plot(curves: dict[str, pd.DataFrame], risk_table: pd.DataFrame | None = None, colours: dict[str, str] | None = None,

@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -355,20 +356,22 @@ def build_html(run_dir: Path, root: Path = REPO_ROOT) -> Path:
             shutil.copy2(root / extra, source / extra)
     for folder in (PAGES_DIR, SECTION_DIR):
         for path in (root / folder).rglob("*"):
-            if path.is_file() and path.suffix in {".md", ".png", ".svg"} and ".ipynb_checkpoints" not in path.parts:
+            if path.is_file() and path.suffix in {".md", ".png", ".svg", ".css"} and ".ipynb_checkpoints" not in path.parts:
                 target = source / path.relative_to(root)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, target)
     shutil.copytree(run_dir / "executed", source, dirs_exist_ok=True)
     build_dir = run_dir / "book_build"
-    command = [sys.executable, "-m", "jupyter_book.cli.main", "build", str(source), "--path-output", str(build_dir),
+    command = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(source), "--path-output", str(build_dir),
                "--builder", "html", "--warningiserror", "--nitpick", "--keep-going", "--quiet"]
     _log("building the book (strict: warnings are errors) ...")
     start = time.perf_counter()
     completed = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
     if completed.returncode != 0:
-        tail = "\n".join((completed.stdout + completed.stderr).strip().splitlines()[-40:])
-        raise StudyRunError(f"the book build failed (jupyter-book exit {completed.returncode}):\n{tail}")
+        lines = re.sub(r"\x1b\[[0-9;]*m", "", completed.stdout + "\n" + completed.stderr).splitlines()  # no colours
+        problems = [line for line in lines if "WARNING" in line or "ERROR" in line or "Exception" in line]
+        detail = "\n".join(problems[:60] or lines[-40:])
+        raise StudyRunError(f"the book build failed (jupyter-book exit {completed.returncode}; warnings are errors):\n{detail}")
     shutil.move(build_dir / "_build" / "html", run_dir / "html")
     shutil.rmtree(build_dir, ignore_errors=True)
     shutil.rmtree(source, ignore_errors=True)

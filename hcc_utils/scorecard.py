@@ -92,6 +92,7 @@ def tolerance_text(rule: str, published: str) -> str:
 
 
 def _to_float(text) -> float:
+    """Number of a result cell; 'NA' and friends are NaN; a bound such as '<0.001' reads as just below it."""
     if text is None:
         return math.nan
     if isinstance(text, (int, float, np.floating, np.integer)):
@@ -99,6 +100,8 @@ def _to_float(text) -> float:
     t = str(text).strip()
     if t == "" or t.upper() in {"NA", "NAN", "NR", "NONE"}:
         return math.nan
+    if t.startswith("<"):
+        return float(np.nextafter(float(t[1:]), 0.0))
     return float(t)
 
 

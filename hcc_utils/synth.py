@@ -549,65 +549,149 @@ def _target_or_nan(t: dict, key: str) -> float:
         return np.nan
 
 
+def _surv_knots(q: list[float], tail_slope: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Piecewise-linear survival function through the quartiles ``q = [q1, median, q3]`` (NaN q3 = not reached).
+
+    Returns knot times and survival values, extended linearly beyond the last quartile (down to S = 0.02)
+    with the slope of the previous segment, or flattened at S = 0.3 when the third quartile is not reached.
+    """
+    q1, med, q3 = q
+    ts = [0.0, q1, med]
+    ss = [1.0, 0.75, 0.5]
+    slope = 0.25 / max(med - q1, 1e-6)
+    if np.isnan(q3):
+        ts += [med + 0.15 / slope, med + 0.15 / slope + 60.0]
+        ss += [0.35, 0.30]
+    else:
+        ts.append(q3)
+        ss.append(0.25)
+        slope = 0.25 / max(q3 - med, 1e-6) * 0.6
+        ts.append(q3 + 0.23 / slope)
+        ss.append(0.02)
+    return np.array(ts), np.array(ss)
+
+
+def _surv_inverse(ts: np.ndarray, ss: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Times at which the piecewise-linear survival function equals ``u``."""
+    return np.interp(-u, -ss, ts)
+
+
+def _subset_quartiles(t: dict, endpoint: str, code: str, matched: int, share_matched: float) -> list[float]:
+    """Target quartiles of one subset: the matched cohort's published ones, or for the unmatched patients those
+    implied by the group's published curve minus the matched patients' share (mixture of two survival curves)."""
+    group_q = [_target_or_nan(t, f"survival.{endpoint}_{k}_{code}") for k in ("q1", "median", "q3")]
+    m_q = [_target_or_nan(t, f"survival.{endpoint}_{k}_{code}_matched") for k in ("q1", "median", "q3")]
+    if matched == 1:
+        return m_q if not np.isnan(m_q[1]) else group_q
+    if np.isnan(m_q[1]) or share_matched >= 0.999:
+        return group_q
+    mts, mss = _surv_knots(m_q)
+    out = []
+    for level, tq in zip((0.75, 0.5, 0.25), group_q):
+        if np.isnan(tq):
+            out.append(np.nan)
+            continue
+        s_m = float(np.interp(tq, mts, mss))
+        s_u = (level - share_matched * s_m) / (1 - share_matched)
+        out.append((tq, float(np.clip(s_u, 0.02, 0.98))))
+    # convert (time, S) points to quartile times of the unmatched curve by interpolation
+    pts = [(0.0, 1.0)] + [p for p in out if isinstance(p, tuple)]
+    pts_t = np.array([p[0] for p in pts])
+    pts_s = np.minimum.accumulate(np.array([p[1] for p in pts]))
+    res = []
+    for level in (0.75, 0.5, 0.25):
+        if pts_s[-1] > level:
+            # extrapolate with the last slope
+            if len(pts_t) >= 2 and pts_s[-2] > pts_s[-1]:
+                slope = (pts_s[-2] - pts_s[-1]) / max(pts_t[-1] - pts_t[-2], 1e-6)
+                res.append(float(pts_t[-1] + (pts_s[-1] - level) / slope))
+            else:
+                res.append(np.nan)
+        else:
+            res.append(float(np.interp(-level, -pts_s, pts_t)))
+    return res
+
+
 def _survival(rng: np.random.Generator, enr: pd.DataFrame, t: dict, n_scale: float) -> pd.DataFrame:
-    """OS and PFS (months, events, whether the PFS event is a progression) for the enrolled patients."""
+    """OS and PFS (days, events, whether the PFS event is a progression) for the enrolled patients.
+
+    Per subset (group x matched) with the planned event counts (:data:`EVENT_PLAN`, scaled):
+
+    1. *Event types.* Patients are split into alive without progression (PFS censored at the OS censoring
+       time), progressed and alive, died without progression (PFS event = death) and progressed then died.
+    2. *Ranks.* A prognostic score (Child-Pugh B, ECOG 2, tumour >= 10 cm, PIVKA-II >= 1000, extrahepatic
+       metastasis, < 3 ATE+BEV cycles, plus noise) orders the patients; worse scores get earlier times.
+    3. *Times.* Latent OS and PFS are read off target survival curves (piecewise linear through the published
+       quartiles of the subset) at evenly spaced probabilities in rank order; censored patients are censored
+       at a random fraction of their latent time; PFS is kept before OS.
+    4. *Pinning.* A monotone time map per subset puts the Kaplan-Meier quartiles on the targets.
+    """
     n = len(enr)
     group = enr["second_line_regimen"].to_numpy()
-    sor = (group == "sorafenib").astype(float)
+    matched = enr["matched"].to_numpy()
     cpb = (enr["child_pugh_score"].to_numpy() >= 7).astype(float)
     ecog2 = (enr["ecog"].to_numpy() >= 2).astype(float)
     big = (enr["tumor_size_cm"].to_numpy() >= 10).astype(float)
     pivka = (enr["pivka_mau_ml"].to_numpy() >= 1000).astype(float)
     ehm = enr["extrahepatic_metastasis"].to_numpy().astype(float)
     low_cyc = (enr["atebev_cycles"].to_numpy() < 3).astype(float)
-    lp_pfs = 0.6 * sor + 0.35 * cpb + 0.3 * ecog2 + 0.6 * ehm + 0.3 * low_cyc
-    lp_os = 0.3 * sor + 0.9 * cpb + 0.4 * ecog2 + 0.35 * big + 0.5 * pivka + 0.3 * low_cyc
-    shape = 1.4
-    # Weibull with hazard multiplier exp(lp): T = scale * (E / exp(lp))^(1/shape), E ~ Exp(1)
-    pfs_lat = 3.0 * (rng.exponential(size=n) / np.exp(lp_pfs)) ** (1 / shape)
-    pps = 4.5 * (rng.exponential(size=n) / np.exp(lp_os)) ** (1 / shape)  # post-progression survival
-    death_first = rng.uniform(size=n) < 0.10
-    os_lat = np.where(death_first, pfs_lat, pfs_lat + pps)
-    matched = enr["matched"].to_numpy()
+    risk_os = 0.9 * cpb + 0.4 * ecog2 + 0.35 * big + 0.5 * pivka + 0.3 * low_cyc + rng.normal(0, 0.8, n)
+    risk_pfs = 0.35 * cpb + 0.3 * ecog2 + 0.6 * ehm + 0.3 * low_cyc + rng.normal(0, 0.8, n)
+    os_m = np.zeros(n)
+    pfs_m = np.zeros(n)
     os_event = np.zeros(n, dtype=int)
     pfs_event = np.zeros(n, dtype=int)
-    # exact event counts per subset: censor the patients with the largest latent-time / censoring-time ratio
-    cens_time = rng.uniform(1.0, 20.0, n)
-    ratio = os_lat / cens_time
-    for (g, m), (n0, d_os, d_pfs) in EVENT_PLAN.items():
-        idx = np.flatnonzero((group == g) & (matched == m))
-        if idx.size == 0:
-            continue
-        k_os = min(idx.size, int(round(d_os * idx.size / n0)))
-        k_pfs = min(idx.size, max(k_os, int(round(d_pfs * idx.size / n0))))
-        order = idx[np.argsort(ratio[idx], kind="stable")]  # small ratio = event observed
-        os_event[order[:k_os]] = 1
-        pfs_event[order[:k_pfs]] = 1
-    os_time = np.where(os_event == 1, os_lat, np.minimum(os_lat, cens_time))
-    # censored OS: patients without PFS event are censored at the same time; those with one progressed before
-    prog = (pfs_event == 1) & ~((os_event == 1) & death_first)
-    pfs_time = np.where(pfs_event == 1, np.where(prog, np.minimum(pfs_lat, os_time * 0.95), os_time), os_time)
-    # deaths counted as PFS events without progression
-    pfs_time = np.where((pfs_event == 1) & ~prog, os_time, pfs_time)
-    # pin the Kaplan-Meier quartiles of each group to the published ones (monotone time maps)
-    for g, suffix in (("lenvatinib", "len"), ("sorafenib", "sor")):
-        idx = np.flatnonzero(group == g)
-        if idx.size < 4:
-            continue
-        tg_os = [_target_or_nan(t, f"survival.os_q1_{suffix}"), _target_or_nan(t, f"survival.os_median_{suffix}"),
-                 _target_or_nan(t, f"survival.os_q3_{suffix}")]
-        tg_pfs = [_target_or_nan(t, f"survival.pfs_q1_{suffix}"), _target_or_nan(t, f"survival.pfs_median_{suffix}"),
-                  _target_or_nan(t, f"survival.pfs_q3_{suffix}")]
-        new_os = _monotone_pin(os_time[idx], os_event[idx], tg_os)
-        new_pfs = _monotone_pin(pfs_time[idx], pfs_event[idx], tg_pfs)
-        same = np.isclose(pfs_time[idx], os_time[idx])
-        os_time[idx] = new_os
-        pfs_time[idx] = np.where(same, new_os, np.minimum(new_pfs, new_os))
-    os_days = np.maximum(7, np.floor(os_time * DAYS_PER_MONTH + 0.5)).astype(int)
-    pfs_days = np.maximum(7, np.floor(pfs_time * DAYS_PER_MONTH + 0.5)).astype(int)
-    pfs_days = np.minimum(pfs_days, os_days)
+    prog = np.zeros(n, dtype=int)
+    for g, code in (("lenvatinib", "len"), ("sorafenib", "sor")):
+        in_g = group == g
+        n_g = int(in_g.sum())
+        share = float(np.mean(matched[in_g] == 1)) if n_g else 0.0
+        for m in (1, 0):
+            idx = np.flatnonzero(in_g & (matched == m))
+            k = idx.size
+            if k == 0:
+                continue
+            n0, d_os0, d_pfs0 = EVENT_PLAN.get((g, m), (k, int(0.65 * k), int(0.85 * k)))
+            d_os = min(k, int(round(d_os0 * k / n0)))
+            d_pfs = min(k, max(d_os, int(round(d_pfs0 * k / n0))))
+            # 1. event types
+            perm = rng.permutation(idx)
+            alive_np = perm[: k - d_pfs]                       # alive, no progression
+            alive_p = perm[k - d_pfs: k - d_os]                # progressed, alive
+            dead = perm[k - d_os:]
+            n_dnp = int(round(0.1 * dead.size))
+            dead_np = dead[:n_dnp]                             # died without progression
+            os_event[dead] = 1
+            pfs_event[np.concatenate([alive_p, dead])] = 1
+            prog[np.concatenate([alive_p, dead[n_dnp:]])] = 1
+            # 2-3. latent times in risk order at evenly spaced probabilities
+            q_os = _subset_quartiles(t, "os", code, m, share)
+            q_pfs = _subset_quartiles(t, "pfs", code, m, share)
+            ts_os, ss_os = _surv_knots(q_os)
+            ts_pfs, ss_pfs = _surv_knots(q_pfs)
+            u = 1 - (np.arange(k) + 0.5) / k                   # high survival probability = long time
+            by_os = idx[np.argsort(-risk_os[idx], kind="stable")]       # worst first -> earliest
+            by_pfs = idx[np.argsort(-risk_pfs[idx], kind="stable")]
+            lat_os = np.empty(n)
+            lat_pfs = np.empty(n)
+            lat_os[by_os] = _surv_inverse(ts_os, ss_os, u)
+            lat_pfs[by_pfs] = _surv_inverse(ts_pfs, ss_pfs, u)
+            cens = np.concatenate([alive_np, alive_p])
+            os_m[idx] = lat_os[idx]
+            os_m[cens] = lat_os[cens] * rng.uniform(0.35, 1.0, cens.size)
+            pfs_m[idx] = np.minimum(lat_pfs[idx], os_m[idx] * rng.uniform(0.55, 0.95, k))
+            pfs_m[alive_np] = os_m[alive_np]
+            pfs_m[dead_np] = os_m[dead_np]
+            # 4. pin the subset's quartiles (only where the published quartile applies to this subset)
+            os_m[idx] = _monotone_pin(os_m[idx], os_event[idx], q_os)
+            same = np.isin(idx, np.concatenate([alive_np, dead_np]))
+            new_pfs = _monotone_pin(pfs_m[idx], pfs_event[idx], q_pfs)
+            pfs_m[idx] = np.where(same, os_m[idx], np.minimum(new_pfs, os_m[idx] * 0.97))
+    os_days = np.maximum(7, np.floor(os_m * DAYS_PER_MONTH + 0.5)).astype(int)
+    pfs_days = np.maximum(5, np.floor(pfs_m * DAYS_PER_MONTH + 0.5)).astype(int)
+    pfs_days = np.where(prog == 1, np.minimum(pfs_days, os_days - 1), os_days)
     return pd.DataFrame({"os_days": os_days, "os_event": os_event, "pfs_days": pfs_days, "pfs_event": pfs_event,
-                         "progressed": prog.astype(int)}, index=enr.index)
+                         "progressed": prog}, index=enr.index)
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -344,7 +344,7 @@ def _check_cells(
         collect.cells("error", "type", coerced.invalid, name, display, f"value {{value!r}} {problem}")
     values = coerced.values
     if spec.allowed:
-        not_allowed = (values.notna() & ~values.isin(list(spec.allowed))).to_numpy()
+        not_allowed = coerced.outside(spec.allowed)
         collect.cells(
             "error", "allowed", not_allowed, name, display, f"value {{value!r}} is not one of {', '.join(spec.allowed)}"
         )
@@ -455,23 +455,25 @@ def validate_cohort(
     typed: dict[str, pd.Series] = {}
     invalid: dict[str, np.ndarray] = {}
     display: dict[str, _DisplayValues] = {}
+    not_allowed_cells: dict[str, np.ndarray] = {}
     for spec in dictionary.columns:
         if spec.name in first_position:
             series = df.iloc[:, first_position[spec.name]].reset_index(drop=True)
             coerced = coerce_column(series, spec, dictionary)
             display[spec.name] = _DisplayValues(coerced)
             _check_cells(spec, coerced, display[spec.name], dictionary, collect)
+            if spec.allowed:
+                not_allowed_cells[spec.name] = coerced.outside(spec.allowed)
         else:
-            coerced = coerce_column(pd.Series([None] * n_rows, dtype=object), spec, dictionary)
+            coerced = coerce_column(pd.Series(np.full(n_rows, None, dtype=object)), spec, dictionary)
         typed[spec.name] = coerced.values
         invalid[spec.name] = coerced.invalid
 
     def usable(name: str) -> pd.Series:
         """Values that are present and not flagged as a wrong type or a disallowed category."""
         values = typed[name]
-        spec = dictionary.column(name)
-        if spec.allowed:
-            return values.where(values.isin(list(spec.allowed)))
+        if name in not_allowed_cells:
+            return values.mask(not_allowed_cells[name])
         return values
 
     reason = usable("first_line_end_reason")

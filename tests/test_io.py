@@ -1,0 +1,246 @@
+"""Tests of hcc_utils.io.read_cohort: file-level rejection and normalisation."""
+
+from __future__ import annotations
+
+import os
+import re
+import zipfile
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from cohort_factory import as_text, make_cohort, write_cohort
+from hcc_utils.io import CohortFileError, read_cohort
+
+
+def assert_file_error(path, *fragments):
+    with pytest.raises(CohortFileError) as caught:
+        read_cohort(path)
+    message = str(caught.value)
+    assert str(path) in message, message
+    for fragment in fragments:
+        assert fragment in message, message
+    return message
+
+
+# ----------------------------------------------------------------------------- rejected files
+def test_missing_file_is_named(tmp_path):
+    assert_file_error(tmp_path / "nowhere.csv", "does not exist")
+
+
+def test_directory_is_not_a_file(tmp_path):
+    folder = tmp_path / "folder.csv"
+    folder.mkdir()
+    assert_file_error(folder, "not a file")
+
+
+def test_unknown_extension(tmp_path):
+    path = tmp_path / "cohort.json"
+    path.write_text('{"patient_id": "P001"}')
+    assert_file_error(path, "unsupported file type '.json'", ".csv", ".xlsx", ".parquet")
+
+
+def test_no_extension(tmp_path):
+    path = tmp_path / "cohort"
+    path.write_text("patient_id\nP001\n")
+    assert_file_error(path, "no extension")
+
+
+@pytest.mark.parametrize("extension", [".csv", ".xlsx", ".xls", ".parquet"])
+def test_zero_byte_file(tmp_path, extension):
+    path = tmp_path / f"empty{extension}"
+    path.write_bytes(b"")
+    assert_file_error(path, "is empty")
+
+
+def test_whitespace_only_csv(tmp_path):
+    path = tmp_path / "blank.csv"
+    path.write_text("\n\n   \n")
+    assert_file_error(path, "empty")
+
+
+def test_binary_junk_csv(tmp_path):
+    path = tmp_path / "junk.csv"
+    path.write_bytes(np.random.default_rng(1).integers(0, 256, 4000, dtype=np.uint8).tobytes() + b"\x00")
+    assert_file_error(path, "binary")
+
+
+def test_non_utf8_csv(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes("patient_id,centre\nP001,Severance\nP002,H\xf4pital\n".encode("latin-1"))
+    assert_file_error(path, "not UTF-8")
+
+
+def test_excel_saved_with_csv_extension(tmp_path):
+    path = write_cohort(make_cohort(), tmp_path / "cohort.xlsx")
+    renamed = path.rename(tmp_path / "cohort.csv")
+    assert_file_error(renamed, "Excel", ".xlsx")
+
+
+def test_csv_with_one_column_of_garbage(tmp_path):
+    path = tmp_path / "garbage.csv"
+    path.write_text("lorem ipsum dolor\nsit amet\nconsectetur\n")
+    assert_file_error(path, "not a cohort table", "'lorem ipsum dolor'", "delimiter")
+
+
+def test_csv_of_unrelated_table(tmp_path):
+    path = tmp_path / "prices.csv"
+    pd.DataFrame({"item": ["a", "b"], "price": [1, 2]}).to_csv(path, index=False)
+    assert_file_error(path, "none of its 2 column(s)")
+
+
+def test_ragged_csv_names_the_line(tmp_path):
+    path = tmp_path / "ragged.csv"
+    path.write_text("patient_id,centre\nP001,a\nP002,b,extra,more\n")
+    assert_file_error(path, "not a well-formed CSV", "line 3")
+
+
+@pytest.mark.parametrize("extension", [".csv", ".xlsx", ".parquet"])
+def test_header_only(tmp_path, extension):
+    path = write_cohort(make_cohort().iloc[0:0], tmp_path / f"header_only{extension}")
+    assert_file_error(path, "header row but no data rows")
+
+
+def test_excel_with_empty_first_sheet(tmp_path):
+    path = tmp_path / "blank.xlsx"
+    workbook = openpyxl.Workbook()
+    workbook.save(path)
+    assert_file_error(path, "worksheet 'Sheet' is empty")
+
+
+def test_excel_without_worksheets(tmp_path):
+    template = tmp_path / "template.xlsx"
+    openpyxl.Workbook().save(template)
+    path = tmp_path / "no_sheets.xlsx"
+    with zipfile.ZipFile(template) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/workbook.xml":
+                data = re.sub(rb"<sheets>.*</sheets>", b"<sheets/>", data)
+            target.writestr(item, data)
+    assert_file_error(path, "without any worksheet")
+
+
+def test_excel_sheet_selection(tmp_path):
+    path = tmp_path / "two_sheets.xlsx"
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        pd.DataFrame({"notes": ["read me"]}).to_excel(writer, sheet_name="README", index=False)
+        make_cohort().to_excel(writer, sheet_name="cohort", index=False)
+    assert len(read_cohort(path, sheet="cohort")) == 40
+    assert len(read_cohort(path, sheet=1)) == 40
+    with pytest.raises(CohortFileError, match="no worksheet 'data'; its sheets are 'README', 'cohort'"):
+        read_cohort(path, sheet="data")
+    with pytest.raises(CohortFileError, match="not a cohort table"):
+        read_cohort(path)  # first sheet is the README
+
+
+@pytest.mark.parametrize("extension", [".xlsx", ".xls", ".parquet"])
+def test_corrupt_binary_files(tmp_path, extension):
+    path = tmp_path / f"corrupt{extension}"
+    path.write_bytes(b"this is not a workbook nor parquet" * 20)
+    message = assert_file_error(path)
+    assert {"xlsx": "not a readable .xlsx", "xls": "legacy Excel 97-2003", "parquet": "not a readable Parquet"}[
+        extension[1:]
+    ] in message
+
+
+def test_duplicate_columns_after_normalisation(tmp_path):
+    path = tmp_path / "dup.csv"
+    path.write_text("patient_id,Age,age \nP001,60,61\n")
+    assert_file_error(path, "'Age'", "'age '", "both mean column 'age'")
+
+
+# ----------------------------------------------------------------------------- identical frames
+def test_csv_xlsx_parquet_give_identical_frames(tmp_path):
+    cohort = make_cohort()
+    frames = {ext: read_cohort(write_cohort(cohort, tmp_path / f"cohort.{ext}")) for ext in ("csv", "xlsx", "parquet")}
+    pd.testing.assert_frame_equal(frames["csv"], frames["xlsx"])
+    pd.testing.assert_frame_equal(frames["csv"], frames["parquet"])
+
+
+def test_read_types_match_dictionary(tmp_path):
+    frame = read_cohort(write_cohort(make_cohort(), tmp_path / "cohort.csv"))
+    assert list(frame.columns) == list(make_cohort().columns)
+    assert isinstance(frame.index, pd.RangeIndex)
+    assert frame["ecog"].dtype == "Int64"
+    assert frame["age"].dtype == "float64"
+    assert frame["lymph_node_metastasis"].dtype == "boolean"
+    assert frame["death_date"].dtype == "datetime64[ns]"
+    assert frame["second_line_regimen"].dtype == object
+    pd.testing.assert_frame_equal(frame, make_cohort(), check_dtype=True)
+
+
+# ----------------------------------------------------------------------------- normalisation
+def test_normalises_names_categories_booleans_and_missing(tmp_path):
+    text = as_text(make_cohort().head(3))
+    text = text.rename(columns={"patient_id": " Patient_ID ", "sex": "SEX"})
+    text.loc[0, "first_line_end_reason"] = "  Progression "
+    text.loc[0, "lymph_node_metastasis"] = " Yes"
+    text.loc[1, "lymph_node_metastasis"] = "N"
+    text.loc[2, "lymph_node_metastasis"] = "TRUE"
+    text.loc[0, "afp_ng_ml"] = "NA"
+    text.loc[1, "afp_ng_ml"] = " n/a "
+    text.loc[2, "bclc_stage"] = " C "
+    text.loc[0, "third_line_regimen"] = "None"  # a regimen value, not a missing marker
+    path = tmp_path / "messy.csv"
+    text.to_csv(path, index=False)
+    frame = read_cohort(path)
+    assert "patient_id" in frame.columns and "sex" in frame.columns
+    assert frame.loc[0, "patient_id"] == "P001"
+    assert frame.loc[0, "first_line_end_reason"] == "progression"
+    assert frame["lymph_node_metastasis"].tolist() == [True, False, True]
+    assert frame["afp_ng_ml"].isna().tolist() == [True, True, False]
+    assert frame.loc[2, "bclc_stage"] == "c"
+    assert frame.loc[0, "third_line_regimen"] == "none"
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_other_delimiters_and_bom(tmp_path, delimiter):
+    path = tmp_path / "semicolon.csv"
+    text = as_text(make_cohort())
+    path.write_bytes(b"\xef\xbb\xbf" + text.to_csv(index=False, sep=delimiter).encode("utf-8"))
+    frame = read_cohort(path)
+    pd.testing.assert_frame_equal(frame, make_cohort())
+
+
+def test_unconvertible_values_are_kept_as_text(tmp_path):
+    text = as_text(make_cohort())
+    text.loc[4, "ecog"] = "2.5"
+    text.loc[5, "second_line_start_date"] = "05/03/2022"
+    text.loc[6, "age"] = "sixty"
+    text.loc[7, "macrovascular_invasion"] = "maybe"
+    path = tmp_path / "bad.csv"
+    text.to_csv(path, index=False)
+    frame = read_cohort(path)  # does not raise: validation reports these
+    assert frame.loc[4, "ecog"] == "2.5"
+    assert frame.loc[5, "second_line_start_date"] == "05/03/2022"
+    assert frame.loc[6, "age"] == "sixty"
+    assert frame.loc[7, "macrovascular_invasion"] == "maybe"
+    assert frame["tumor_number"].dtype == "Int64"  # untouched columns still converted
+
+
+def test_date_time_part_dropped_and_impossible_date_kept(tmp_path):
+    text = as_text(make_cohort())
+    text.loc[0, "data_cutoff_date"] = "2023-12-31 00:00:00"
+    text.loc[1, "data_cutoff_date"] = "2023-12-31T10:30"
+    path = tmp_path / "times.csv"
+    text.to_csv(path, index=False)
+    assert read_cohort(path)["data_cutoff_date"].eq(pd.Timestamp("2023-12-31")).all()
+    text.loc[2, "data_cutoff_date"] = "2023-02-30"
+    text.to_csv(path, index=False)
+    assert read_cohort(path).loc[2, "data_cutoff_date"] == "2023-02-30"
+
+
+def test_unknown_columns_are_kept(tmp_path):
+    text = as_text(make_cohort())
+    text["Comment "] = "x"
+    path = tmp_path / "extra.csv"
+    text.to_csv(path, index=False)
+    assert "comment" in read_cohort(path).columns
+
+
+def test_accepts_path_string(tmp_path):
+    path = write_cohort(make_cohort(), tmp_path / "cohort.csv")
+    assert len(read_cohort(os.fspath(path))) == 40

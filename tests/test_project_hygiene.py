@@ -1,0 +1,117 @@
+"""Project rules that keep the book honest: clean notebooks, one environment, numbers in prose come from code."""
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hcc_utils.config import REPO_ROOT
+from hcc_utils.runner import plan_tasks, toc_files
+
+NOTEBOOKS = sorted(p for p in (REPO_ROOT / "notebooks").glob("*.ipynb")) + sorted((REPO_ROOT / "book").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_committed_without_outputs(path):
+    nb = json.loads(path.read_text())
+    for index, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] == "code":
+            assert not cell.get("outputs"), f"{path.name} cell {index + 1} has outputs"
+            assert cell.get("execution_count") is None, f"{path.name} cell {index + 1} has an execution count"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_has_a_parameters_cell_with_the_run_parameters(path):
+    nb = json.loads(path.read_text())
+    tagged = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1, f"{path.name}: exactly one cell tagged 'parameters'"
+    source = "".join(tagged[0]["source"])
+    for name in ("data_path", "config", "output_dir", "run_dir"):
+        assert re.search(rf"^{name} = ", source, re.M), f"{path.name}: parameter {name} missing"
+
+
+def test_every_article_section_has_its_notebook_in_order():
+    sections = ["cohort_flow", "baseline", "matching", "responses", "survival", "predictors", "third_line", "safety"]
+    listed = [f for f in toc_files() if f.startswith("notebooks/")]
+    assert listed == [f"notebooks/{i:02d}_{name}" for i, name in enumerate(sections, start=1)]
+    assert all((REPO_ROOT / f"{f}.ipynb").is_file() for f in listed)
+    stages = {t.relpath: t.stage for t in plan_tasks()}
+    assert all(stages[f"{f}.ipynb"] == 1 for f in listed)
+    assert stages["book/intro.ipynb"] == 2  # the introduction reads every section's results
+
+
+def test_environment_yml_installs_the_lock_with_the_same_python():
+    env = yaml.safe_load((REPO_ROOT / "environment.yml").read_text())
+    pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+    conda = [d for d in env["dependencies"] if isinstance(d, str)]
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert "python=3.11" in conda and pyproject["project"]["requires-python"].startswith(">=3.11,<3.12")
+    assert "-r requirements.lock" in pip and "-e ." in pip
+
+
+def test_lock_pins_every_dependency_exactly_and_satisfies_pyproject():
+    from packaging.requirements import Requirement
+
+    lock = {}
+    for line in (REPO_ROOT / "requirements.lock").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"requirements.lock: {line!r} is not pinned with =="
+            lock[name.lower().replace("_", "-")] = version
+    pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+    for spec in pyproject["project"]["dependencies"] + pyproject["project"]["optional-dependencies"]["test"]:
+        requirement = Requirement(spec)
+        name = requirement.name.lower().replace("_", "-")
+        assert name in lock, f"{name} is a dependency but not in requirements.lock"
+        assert requirement.specifier.contains(lock[name], prereleases=True), f"lock has {name}=={lock[name]}, pyproject wants {requirement.specifier}"
+
+
+# Digits that may stand in prose because they are names, not results: article tables and figures, instrument
+# versions, grades, standard thresholds explained in the text.
+ALLOWED_NUMBER_PHRASES = [
+    r"(Supplementary )?(Table|Figure|Figures|Tables|Fig\.) ?\d+[A-D]?(( and| or|,|–) ?\d+[A-D]?)*",
+    r"RECIST 1\.1", r"version 5\.0", r"grade 3–4", r"grade 1", r"grade 3 and 4", r"2×2", r"0–100%", r"ten events",
+    r"below 5", r"below 0\.1", r"marks 0\.1", r"P < 0\.05", r"at 0\.05", r"S\(t\)", r"0\.5", r"0\.75 and 0\.25",
+    r"1 of", r"\b0\b and 1", r"5-FU", r"01_cohort_flow", r"08_safety", r"1:1", r"k:1", r"L2",
+    r"30\.4375", r"^\d+\. ", r"UTF-8", r"\b(19|20)\d\d\b",  # years last, after longer numbers
+]
+
+
+def _prose_sources():
+    for path in NOTEBOOKS:
+        nb = json.loads(path.read_text())
+        for index, cell in enumerate(nb["cells"]):
+            if cell["cell_type"] == "markdown":
+                yield f"{path.name} cell {index + 1}", "".join(cell["source"])
+    for path in sorted((REPO_ROOT / "book").glob("*.md")):
+        yield path.name, path.read_text()
+
+
+def _strip_non_prose(text: str) -> str:
+    text = re.sub(r"```.*?```", " ", text, flags=re.S)           # code blocks and directives' bodies
+    text = re.sub(r"`[^`]*`", " ", text)                          # inline code and roles' targets
+    text = re.sub(r"^\s*:+\{?[\w-]+\}?.*$", " ", text, flags=re.M)  # colon fences
+    text = re.sub(r"\[[^\]]*\]\([^)]*\)", " ", text)              # links
+    text = re.sub(r"^\s*\|.*\|\s*$", " ", text, flags=re.M)       # tables of settings (own_cohort page)
+    text = re.sub(r"^#+ .*$", " ", text, flags=re.M)              # headings
+    for phrase in ALLOWED_NUMBER_PHRASES:
+        text = re.sub(phrase, " ", text, flags=re.M)
+    return text
+
+
+def test_no_number_in_prose_is_typed_by_hand():
+    offenders = []
+    for where, text in _prose_sources():
+        for match in re.finditer(r"\d+(\.\d+)?", _strip_non_prose(text)):
+            context = text[max(0, match.start() - 20): match.end() + 20].replace("\n", " ")
+            offenders.append(f"{where}: {match.group()!r}")
+    assert not offenders, "numbers typed in prose (glue them from the computation): " + "; ".join(offenders)
+
+
+def test_prose_check_catches_a_typed_result():
+    assert re.search(r"\d", _strip_non_prose("Median OS was 10.3 months with {glue:text}`x`."))
+    assert not re.search(r"\d", _strip_non_prose("Median OS was {glue:text}`survival_os_median_treatment` months (Table 3)."))

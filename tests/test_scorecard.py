@@ -1,0 +1,131 @@
+"""Tolerance rules of the scorecard, on hand-made cases."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hcc_utils.scorecard import distance, is_met, load_targets, rule_of, score, scorecard_report, summary_line
+
+REPO = Path(__file__).resolve().parent.parent
+TARGETS = REPO / "data" / "targets.csv"
+
+
+@pytest.mark.parametrize("statistic,rule", [
+    ("n", "count"), ("count", "count"), ("events", "count"), ("CR", "count"), ("PR", "count"),
+    ("percent", "percent"), ("percent_SD", "percent"), ("median", "time"), ("q25", "time"),
+    ("followup_q75", "time"), ("hr:child_pugh_b", "ratio"), ("ci_low:sorafenib", "ratio"),
+    ("p", "p"), ("p:sorafenib", "p"), ("significant", "list"),
+])
+def test_rule_of(statistic, rule):
+    assert rule_of(statistic) == rule
+
+
+def test_rule_of_unknown():
+    with pytest.raises(ValueError):
+        rule_of("mean")
+
+
+def test_counts_are_exact():
+    assert is_met("count", "36", "36")
+    assert is_met("count", "36", 36.0)
+    assert not is_met("count", "36", "35")
+    assert not is_met("count", "36", "NA")
+
+
+def test_percent_compared_at_published_decimal():
+    assert is_met("percent", "5.8", 100 * 5 / 86)          # 5.81 -> 5.8
+    assert is_met("percent", "7.5", 7.5)
+    assert is_met("percent", "54.7", 100 * 47 / 86)        # 54.65 -> 54.7 (half up)
+    assert not is_met("percent", "86.6", 100 * 109 / 126)  # 86.51 -> 86.5
+    assert not is_met("percent", "60.0", 100 * 23 / 40)
+
+
+def test_time_within_tenth():
+    assert is_met("time", "10.3", 10.35)
+    assert is_met("time", "10.3", 10.2)
+    assert not is_met("time", "10.3", 10.41)
+    assert not is_met("time", "10.3", "NA")
+
+
+def test_not_reached():
+    assert is_met("time", "NA", "NA")
+    assert is_met("time", "NA", float("nan"))
+    assert not is_met("time", "NA", 14.2)
+    assert distance("time", "NA", "NA") == 0
+
+
+def test_ratio_within_five_percent():
+    assert is_met("ratio", "2.472", 2.472 * 1.049)
+    assert is_met("ratio", "2.472", 2.472 * 0.951)
+    assert not is_met("ratio", "2.472", 2.472 * 1.06)
+
+
+def test_p_same_side_and_within_001():
+    assert is_met("p", "0.353", 0.36)
+    assert not is_met("p", "0.353", 0.37)
+    assert is_met("p", "0.044", 0.049)
+    assert not is_met("p", "0.044", 0.051)        # within 0.01 but on the other side of 0.05
+    assert not is_met("p", "0.055", 0.049)
+
+
+def test_p_below_001_uses_0002():
+    assert is_met("p", "0.007", 0.0089)
+    assert not is_met("p", "0.007", 0.0095)
+    assert is_met("p", "0.001", 0.0005)
+
+
+def test_p_less_than():
+    assert is_met("p", "<0.001", 0.0009)
+    assert is_met("p", "<0.001", 1e-12)
+    assert not is_met("p", "<0.001", 0.001)
+    assert not is_met("p", "<0.001", 0.002)
+
+
+def test_lists_are_sets():
+    assert is_met("list", "a;b;c", "c;a;b")
+    assert is_met("list", "a;b;c", ["b", "c", "a"])
+    assert not is_met("list", "a;b;c", "a;b")
+    assert not is_met("list", "a;b", "a;b;d")
+    assert distance("list", "a;b", "a;c") == 2
+
+
+def test_distance_in_tolerance_units():
+    assert distance("time", "10.3", 10.4) == pytest.approx(1.0)
+    assert distance("p", "0.353", 0.363) == pytest.approx(1.0)
+    assert distance("count", "36", 34) == 2
+    assert distance("count", "36", "NA") == 10
+
+
+def test_score_statuses_and_summary():
+    targets = pd.DataFrame({
+        "id": ["a.n", "a.p", "a.med", "a.x"], "section": ["a"] * 4, "statistic": ["n", "p", "median", "p"],
+        "value": ["10", "<0.001", "NA", "0.145"],
+    })
+    results = pd.DataFrame({"id": ["a.n", "a.p", "a.x"], "value": ["10", "0.0004", "0.7"]})
+    scored = score(results, targets, excluded={"a.x": "not reproducible"})
+    assert list(scored["status"]) == ["met", "met", "missing", "excluded"]
+    assert summary_line(scored) == "reproduced 2 of 3 published numbers"
+
+
+def test_report_on_targets_themselves(tmp_path):
+    """Feeding the published values back gives every non-excluded number met."""
+    targets = load_targets(TARGETS)
+    results = targets[["id", "value"]].copy()
+    path = tmp_path / "results.csv"
+    results.to_csv(path, index=False)
+    text = scorecard_report(path, TARGETS)
+    last = text.strip().splitlines()[-1]
+    n_excluded = text.count("\n  ") - 0  # lines of listings
+    assert last.startswith("reproduced ")
+    n, m = (int(x) for x in last.replace("reproduced ", "").replace(" published numbers", "").split(" of "))
+    assert n == m
+    assert m == len(targets) - 2  # safety.any_p and safety.g34_p excluded by the audit
+    assert "safety.g34_p" in text and n_excluded >= 2
+
+
+def test_nan_and_text_results():
+    assert not is_met("ratio", "1.7", "abc")
+    assert math.isclose(distance("ratio", "1.7", "abc"), 10)
