@@ -657,6 +657,32 @@ def _stage1(st: _State, ev: FastEvaluator, loss: _Loss, rng: np.random.Generator
         temp = temp0 * (1 - it / iters) ** 3
         i = int(rng.integers(n))
         which_os = no_prog[i] or rng.uniform() < 0.5
+        if rng.uniform() < 0.4:
+            # exchange: swap a time between two patients of the same matched status and event type (usually of
+            # different groups); follow-up quantiles are unchanged, the groups' curves move
+            same = np.flatnonzero((st.matched == st.matched[i]) & (st.prog == st.prog[i])
+                                  & ((st.os_e == st.os_e[i]) if which_os else (st.pfs_e == st.pfs_e[i])))
+            j = int(rng.choice(same))
+            if j == i:
+                continue
+            old_i, old_j = (st.os_t[i], st.pfs_t[i]), (st.os_t[j], st.pfs_t[j])
+            if which_os:
+                st.os_t[i], st.os_t[j] = old_j[0], old_i[0]
+                if no_prog[i]:
+                    st.pfs_t[i], st.pfs_t[j] = st.os_t[i], st.os_t[j]
+            else:
+                st.pfs_t[i], st.pfs_t[j] = old_j[1], old_i[1]
+            if st.prog[i] and (st.pfs_t[i] >= st.os_t[i] or st.pfs_t[j] >= st.os_t[j]):
+                (st.os_t[i], st.pfs_t[i]), (st.os_t[j], st.pfs_t[j]) = old_i, old_j
+                continue
+            val, mis = loss(ev.survival())
+            if _accept(val - cur, temp, rng):
+                cur, misses = val, mis
+                if cur < best[0]:
+                    best = (cur, st.os_t.copy(), st.pfs_t.copy(), misses)
+            else:
+                (st.os_t[i], st.pfs_t[i]), (st.os_t[j], st.pfs_t[j]) = old_i, old_j
+            continue
         scale = (0.02, 0.08, 0.3)[int(rng.integers(3))]
         jump = rng.uniform() < 0.15  # take the time of another patient of the same subset (+-3 days)
         peer = int(rng.choice(subsets[st.subset[i]]))

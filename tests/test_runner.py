@@ -124,3 +124,26 @@ def test_parallel_run_gives_the_same_results(tmp_path):
     parallel = run_study(_config(tmp_path), tmp_path / "parallel", validate=False, root=root, jobs=2)
     assert len(serial.executed) == len(parallel.executed) == 3
     assert (tmp_path / "serial" / "results.csv").read_text() == (tmp_path / "parallel" / "results.csv").read_text()
+
+
+def test_cli_run_exits_non_zero_naming_the_broken_notebook(tmp_path, capsys):
+    from hcc_utils.cli import main
+    from hcc_utils.config import REPO_ROOT
+
+    root = _project(tmp_path, broken=True)
+    status = main(["run", "--project", str(root), "--data", str(REPO_ROOT / "data" / "synthetic_cohort.csv"),
+                   "--out", str(tmp_path / "out")])
+    assert status == 1
+    err = capsys.readouterr().err
+    assert "notebooks/02_second.ipynb" in err and "cell 3" in err and "ValueError" in err
+
+
+def test_cli_refuses_invalid_data_before_running_any_notebook(tmp_path, capsys):
+    from hcc_utils.cli import main
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("patient_id,centre\nP1,x\n")
+    status = main(["run", "--project", str(_project(tmp_path)), "--data", str(bad), "--out", str(tmp_path / "out")])
+    assert status == 2
+    assert "bad.csv" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "executed").exists()

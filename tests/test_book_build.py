@@ -1,0 +1,140 @@
+"""End-to-end: the whole book from a clean state, on the bundled cohort and on a second generated cohort.
+
+These are the slowest tests (a few minutes together): each executes every notebook with papermill and builds the
+Jupyter Book strictly. Run only the fast suite with ``pytest -m "not slow"``.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hcc_utils.cli import main
+from hcc_utils.config import REPO_ROOT
+from hcc_utils.runner import toc_files
+
+pytestmark = pytest.mark.slow
+
+EXPECTED_FIGURES = {
+    "notebooks/01_cohort_flow": ["figure1_flow"],
+    "notebooks/03_matching": ["ps_overlap", "love_plot"],
+    "notebooks/05_survival": ["figure2a_os", "figure2b_pfs", "figure3a_os", "figure3b_pfs"],
+    "notebooks/06_predictors": ["forest_multivariable"],
+    "notebooks/07_third_line": [f"supp_figure{n}{p}" for n in "1234" for p in "abcd"],
+    "notebooks/08_safety": ["adverse_events_dot_chart"],
+}
+EXPECTED_TABLES = {
+    "notebooks/02_baseline": "Table 1. Baseline characteristics",
+    "notebooks/04_responses": "Table 2. Best overall response",
+    "notebooks/05_survival": "Table 3. Survival outcomes",
+    "notebooks/06_predictors": "Table 4. Cox regression",
+    "notebooks/07_third_line": "Supplementary Table 1",
+    "notebooks/08_safety": "Table 5. Treatment-related adverse events",
+}
+
+
+@pytest.fixture(scope="module")
+def bundled_book(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bundled")
+    assert main(["build", "--out", str(out), "--force", "--jobs", "2"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def marker_cohort(tmp_path_factory):
+    """A second generated cohort (other seed, other size) whose ids carry a marker, to find any leak of rows."""
+    from hcc_utils.synth import generate_cohort
+
+    cohort = generate_cohort(seed=4242, n_scale=1.5)
+    cohort["patient_id"] = [f"LEAKMARK{i:05d}" for i in range(len(cohort))]
+    path = tmp_path_factory.mktemp("marker") / "marker_cohort.csv"
+    cohort.to_csv(path, index=False)
+    return path, cohort
+
+
+def _tree_state(folder: Path) -> dict:
+    return {str(p): p.stat().st_mtime_ns for p in folder.rglob("*")} if folder.exists() else {}
+
+
+@pytest.fixture(scope="module")
+def marker_book(tmp_path_factory, marker_cohort):
+    out = tmp_path_factory.mktemp("marker_book")
+    default_before = _tree_state(REPO_ROOT / "_build")
+    assert main(["build", "--data", str(marker_cohort[0]), "--out", str(out), "--force", "--jobs", "2"]) == 0
+    assert _tree_state(REPO_ROOT / "_build") == default_before, "building elsewhere touched the default book"
+    return out
+
+
+def _html(out: Path, page: str) -> str:
+    return (out / "html" / f"{page}.html").read_text()
+
+
+def test_bundled_build_has_one_page_per_toc_entry(bundled_book):
+    assert (bundled_book / "html" / "index.html").is_file()
+    for page in toc_files():
+        assert (bundled_book / "html" / f"{page}.html").is_file(), page
+    assert (bundled_book / "results.csv").is_file() and (bundled_book / "analysis.csv").is_file()
+    assert not (bundled_book / ".staging").exists()
+
+
+def test_bundled_build_shows_every_table_and_figure(bundled_book):
+    for page, names in EXPECTED_FIGURES.items():
+        html = _html(bundled_book, page)
+        assert html.count("<img") >= len(names), page
+        for name in names:
+            assert (bundled_book / "sections" / Path(page).name / "figures" / f"{name}.png").is_file()
+            assert (bundled_book / "sections" / Path(page).name / "figures" / f"{name}.svg").is_file()
+    for page, caption in EXPECTED_TABLES.items():
+        assert caption in _html(bundled_book, page), (page, caption)
+
+
+def test_bundled_build_records_every_published_number(bundled_book):
+    results = pd.read_csv(bundled_book / "results.csv", dtype=str, keep_default_na=False)
+    targets = pd.read_csv(REPO_ROOT / "data" / "targets.csv", dtype=str)
+    missing = sorted(set(targets["id"]) - set(results["id"]))
+    assert not missing, f"published numbers without a computed value: {missing}"
+
+
+def test_bundled_build_says_the_data_are_synthetic_on_every_page(bundled_book):
+    for page in toc_files():
+        assert "synthetic" in _html(bundled_book, page), page
+
+
+def test_prose_reports_the_computed_numbers(bundled_book):
+    results = pd.read_csv(bundled_book / "results.csv", dtype=str).set_index("id")["value"]
+    html = _html(bundled_book, "notebooks/03_matching")
+    assert re.search(rf"formed\s*(<[^>]+>\s*)*{int(results['matching.pairs'])}\b", html)
+
+
+def test_second_cohort_builds_unchanged_and_reports_its_own_numbers(marker_book, bundled_book):
+    ours = pd.read_csv(marker_book / "results.csv", dtype=str).set_index("id")["value"]
+    assert int(ours["flow.eligible"]) != int(pd.read_csv(bundled_book / "results.csv", dtype=str)
+                                            .set_index("id")["value"]["flow.eligible"])
+    flow_page = _html(marker_book, "notebooks/01_cohort_flow")
+    assert re.search(rf"Of\s*(<[^>]+>\s*)*{ours['flow.eligible']}\b", flow_page)
+    assert "marker_cohort.csv" in _html(marker_book, "book/about")
+
+
+def test_no_patient_row_reaches_the_built_book(marker_book, marker_cohort):
+    _, cohort = marker_cohort
+    dates = set()
+    for column in [c for c in cohort.columns if c.endswith("_date")]:
+        dates |= {str(v) for v in cohort[column].dropna() if str(v)}
+    leaks = []
+    for path in (marker_book / "html").rglob("*"):
+        if path.is_file() and path.suffix in {".html", ".js", ".txt", ".ipynb", ".json", ".csv"}:
+            text = path.read_text(errors="ignore")
+            if "LEAKMARK" in text:
+                leaks.append(f"{path.name}: patient id")
+            found = [d for d in dates if d in text]
+            if found:
+                leaks.append(f"{path.name}: dates {found[:3]}")
+    assert not leaks, leaks
+
+
+def test_rebuild_reuses_unchanged_notebooks_and_keeps_results(bundled_book):
+    before = (bundled_book / "results.csv").read_text()
+    assert main(["build", "--out", str(bundled_book)]) == 0
+    assert (bundled_book / "results.csv").read_text() == before

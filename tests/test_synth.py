@@ -1,0 +1,204 @@
+"""The synthetic cohort generator: determinism, schema, exact construction counts, other seeds and sizes."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hcc_utils.config import load_config
+from hcc_utils.descriptive import descriptive_quantile
+from hcc_utils.synth import (
+    AE_TERMS, ASSUMPTIONS, generate_cohort, load_target_values, plan_counts, to_csv_bytes, write_synthetic_cohort,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+SEED = 20240701
+COMMITTED = REPO / "data" / "synthetic_cohort.csv"
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_config()
+
+
+@pytest.fixture(scope="module")
+def cohort(config):
+    return generate_cohort(SEED, config)
+
+
+@pytest.fixture(scope="module")
+def targets():
+    return load_target_values()
+
+
+@pytest.fixture(scope="module")
+def study(cohort, config):
+    from hcc_utils.study import build_study
+
+    return build_study(cohort.astype(object).where(cohort.notna(), ""), config)
+
+
+def test_same_seed_same_bytes(cohort, config):
+    again = generate_cohort(SEED, config)
+    assert to_csv_bytes(again) == to_csv_bytes(cohort)
+
+
+def test_other_seed_differs(cohort, config):
+    other = generate_cohort(SEED + 1, config)
+    assert to_csv_bytes(other) != to_csv_bytes(cohort)
+
+
+def test_columns_follow_dictionary(cohort):
+    from hcc_utils.dictionary import load_dictionary
+
+    assert list(cohort.columns) == list(load_dictionary().names)
+    assert cohort["patient_id"].is_unique
+
+
+def test_schema_valid(cohort, config, tmp_path):
+    from hcc_utils.io import read_cohort
+    from hcc_utils.validate import validate_cohort
+
+    path = tmp_path / "c.csv"
+    path.write_bytes(to_csv_bytes(cohort))
+    report = validate_cohort(read_cohort(path), source="synthetic", config=config)
+    assert report.ok, report.format(limit=20)
+
+
+def test_flow_counts(study, targets):
+    flow = study.flow
+    for key in ("flow.eligible", "flow.died_on_first_line", "flow.deteriorated_on_first_line", "flow.progressed",
+                "flow.deteriorated_after_first_line", "flow.second_line", "flow.second_line_sorafenib",
+                "flow.second_line_lenvatinib", "flow.second_line_regorafenib", "flow.second_line_5fu", "flow.enrolled"):
+        assert flow[key] == int(targets[key]), key
+
+
+def test_exact_baseline_counts(study, targets):
+    d = study.data
+    assert int(d.sex_male.sum()) == int(targets["baseline.male"])
+    assert int(d.viral_etiology.sum()) == int(targets["baseline.viral"])
+    assert int(d.bclc_c.sum()) == int(targets["baseline.bclc_c"])
+    assert int((d.child_pugh_b == 0).sum()) == int(targets["baseline.child_pugh_a"])
+    len_ = d[d.group == "lenvatinib"]
+    sor = d[d.group == "sorafenib"]
+    assert round(100 * (len_.child_pugh_b == 0).mean(), 1) == float(targets["baseline.child_pugh_a_len"])
+    assert round(100 * (sor.child_pugh_b == 0).mean(), 1) == float(targets["baseline.child_pugh_a_sor"])
+
+
+def test_age_and_cycles_quantiles(study, targets):
+    d = study.data
+    q = descriptive_quantile(d.age.astype(float), [0.25, 0.5, 0.75])
+    assert list(q) == [float(targets[k]) for k in ("baseline.age_q1", "baseline.age_median", "baseline.age_q3")]
+    for suffix, part in (("", d), ("_len", d[d.group == "lenvatinib"]), ("_sor", d[d.group == "sorafenib"])):
+        q = descriptive_quantile(part.atebev_cycles.astype(float), [0.25, 0.5, 0.75])
+        want = [float(targets[f"baseline.cycles_{k}{suffix}"]) for k in ("q1", "median", "q3")]
+        assert list(q) == want, suffix
+
+
+def test_matching_gives_36_pairs(study, targets):
+    assert study.match_summary["pairs"] == int(targets["matching.pairs"])
+
+
+def test_responses_exact(study, targets):
+    d = study.data
+    len_, sor = d[d.group == "lenvatinib"], d[d.group == "sorafenib"]
+    assert int((len_.best_response_recist == "pr").sum()) == int(targets["response.pr_len"])
+    assert int((sor.best_response_recist == "pr").sum()) == int(targets["response.pr_sor"])
+    assert int((d.best_response_recist == "cr").sum()) == 0
+    assert round(100 * (len_.best_response_recist == "sd").mean(), 1) == float(targets["response.sd_len"])
+    assert round(100 * (sor.best_response_recist == "sd").mean(), 1) == float(targets["response.sd_sor"])
+    m = d[d.matched == 1]
+    ml, ms = m[m.group == "lenvatinib"], m[m.group == "sorafenib"]
+    assert round(100 * ml.best_response_recist.isin(["pr", "cr"]).mean(), 1) == float(targets["response.orr_len_matched"])
+    assert round(100 * ms.best_response_recist.isin(["pr", "cr", "sd"]).mean(), 1) == float(targets["response.dcr_sor_matched"])
+
+
+def test_events_exact(study, targets):
+    d = study.data
+    m = d[d.matched == 1]
+    assert int(d.os_event.sum()) == int(targets["survival.os_events"])
+    assert int(d.pfs_event.sum()) == int(targets["survival.pfs_events"])
+    assert int(m.os_event.sum()) == int(targets["survival.os_events_matched"])
+    assert int(m.pfs_event.sum()) == int(targets["survival.pfs_events_matched"])
+
+
+def test_third_line_exact(study, targets):
+    d = study.data
+    len_, sor = d[d.group == "lenvatinib"], d[d.group == "sorafenib"]
+    assert int(len_.received_third_line.sum()) == int(targets["thirdline.len"])
+    assert int(sor.received_third_line.sum()) == int(targets["thirdline.sor"])
+    assert int((len_.third_line_regimen == "sorafenib").sum()) == int(targets["thirdline.len_sorafenib"])
+    # third-line therapy only after second-line progression
+    assert (d.loc[d.received_third_line == 1, "pfs_event"] == 1).all()
+
+
+def test_adverse_events_exact(study, targets):
+    d = study.data
+    len_, sor = d[d.group == "lenvatinib"], d[d.group == "sorafenib"]
+    assert int(len_.ae_any.sum()) == int(targets["safety.any_len"])
+    assert int(sor.ae_any.sum()) == int(targets["safety.any_sor"])
+    assert round(100 * len_.ae_grade_3_4.mean(), 1) == float(targets["safety.g34_len"])
+    assert round(100 * sor.ae_grade_3_4.mean(), 1) == float(targets["safety.g34_sor"])
+    assert int(len_.ae_led_to_discontinuation.sum()) == int(targets["safety.disc_len"])
+    assert int(sor.ae_led_to_discontinuation.sum()) == int(targets["safety.disc_sor"])
+    checks = {"safety.proteinuria_len": (len_, "ae_proteinuria", 1), "safety.ast_len": (len_, "ae_ast_elevation", 1),
+              "safety.thrombocytopenia_len": (len_, "ae_thrombocytopenia", 1),
+              "safety.bilirubin_sor": (sor, "ae_bilirubin_elevation", 1), "safety.ast_sor": (sor, "ae_ast_elevation", 1),
+              "safety.alt_sor": (sor, "ae_alt_elevation", 1), "safety.hfs_len": (len_, "ae_hand_foot_syndrome", 1),
+              "safety.hfs_sor": (sor, "ae_hand_foot_syndrome", 1),
+              "safety.proteinuria_g34_len": (len_, "ae_proteinuria", 3), "safety.ast_g34_len": (len_, "ae_ast_elevation", 3),
+              "safety.gi_bleeding_g34_len": (len_, "ae_gi_bleeding", 3), "safety.rash_g34_sor": (sor, "ae_rash", 3),
+              "safety.hfs_g34_sor": (sor, "ae_hand_foot_syndrome", 3), "safety.ast_g34_sor": (sor, "ae_ast_elevation", 3)}
+    for key, (part, col, grade) in checks.items():
+        has = part[col] >= 1 if grade == 1 else part[col].isin([3, 4])
+        assert round(100 * has.mean(), 1) == float(targets[key]), key
+
+
+def test_dates_respect_cutoff(cohort):
+    cut = pd.Timestamp(cohort["data_cutoff_date"].iloc[0])
+    for col in ("second_line_start_date", "progression_date", "death_date", "last_followup_date"):
+        dates = pd.to_datetime(cohort[col].replace("", np.nan))
+        assert (dates.dropna() <= cut).all(), col
+    start = pd.to_datetime(cohort["second_line_start_date"].replace("", np.nan)).dropna()
+    assert start.min() >= pd.Timestamp("2020-06-01") and start.max() <= pd.Timestamp("2022-12-31")
+
+
+def test_assumptions_table_documented():
+    frame = pd.DataFrame(ASSUMPTIONS)
+    assert {"variable", "assumption", "value", "rationale"} <= set(frame.columns)
+    assert len(frame) >= 10
+
+
+@pytest.mark.parametrize("seed,scale", [(7, 0.5), (11, 2.0)])
+def test_other_seed_and_size_run_through_pipeline(seed, scale, config, tmp_path):
+    from hcc_utils.io import read_cohort
+    from hcc_utils.study import build_study, survival_results
+
+    df = generate_cohort(seed, config, n_scale=scale)
+    plan = plan_counts(scale)
+    assert len(df) == sum(plan["flow"].values())
+    path = tmp_path / "c.csv"
+    path.write_bytes(to_csv_bytes(df))
+    st = build_study(read_cohort(path), config)
+    assert st.flow["flow.enrolled"] == plan["groups"]["lenvatinib"] + plan["groups"]["sorafenib"]
+    values = survival_results(st)
+    assert values["survival.os_events"] > 0
+
+
+def test_large_cohort_is_fast(config):
+    import time
+
+    t0 = time.perf_counter()
+    df = generate_cohort(3, config, n_scale=60)   # about 11,600 rows
+    assert len(df) > 10_000
+    assert time.perf_counter() - t0 < 60
+
+
+@pytest.mark.slow
+def test_committed_cohort_matches_generator(tmp_path, config):
+    """data/synthetic_cohort.csv is exactly what `write_synthetic_cohort(path, seed)` writes (with calibration)."""
+    out = write_synthetic_cohort(tmp_path / "c.csv", SEED, config=config)
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == hashlib.sha256(COMMITTED.read_bytes()).hexdigest()
