@@ -312,8 +312,9 @@ class FastEvaluator:
 
     Mirrors the project's conventions (R ``survfit`` quartiles, SAS PCTLDEF=5 follow-up, log-rank, Wald Cox with
     Breslow ties - equal to Efron because the search keeps event times distinct).
-    Third-line comparisons: OS by receipt of third-line therapy (yes/no) and by third-line regimen among the
-    patients who received one, within each group, in the whole and the matched cohort.
+    Third-line comparisons: OS by receipt of third-line therapy (yes/no) and by third-line regimen (no third
+    line being one level), within each group, in the whole and the matched cohort (as
+    :func:`hcc_utils.study.third_line_results`).
     """
 
     def __init__(self, st: _State, cutpoints: dict | None = None):
@@ -406,9 +407,8 @@ class FastEvaluator:
                 sel = mask & (st.group == gv)
                 rec = (self.third[sel] != "none").astype(int)
                 out[f"thirdline.os_received_{code}_p{suffix}"] = _logrank_p(tm[sel], st.os_e[sel], rec)
-                sel2 = sel & (self.third != "none")
-                _, codes = np.unique(self.third[sel2], return_inverse=True)
-                out[f"thirdline.os_type_{code}_p{suffix}"] = _logrank_p(tm[sel2], st.os_e[sel2], codes)
+                _, codes = np.unique(self.third[sel], return_inverse=True)  # 'none' is one level
+                out[f"thirdline.os_type_{code}_p{suffix}"] = _logrank_p(tm[sel], st.os_e[sel], codes)
         mm = st.matched == 1
         a, b = self.cycles[mm & (st.group == 1)], self.cycles[mm & (st.group == 0)]
         out["matching.cycles_p_matched"] = float(stats.mannwhitneyu(a, b, alternative="two-sided", method="asymptotic",
@@ -811,7 +811,7 @@ def _stage2(st: _State, ev: FastEvaluator, loss: _Loss, targets: pd.DataFrame, r
 
 def calibrate_cohort(raw: pd.DataFrame, seed: int = 20240701, config: dict | None = None,
                      evaluate: Callable[[pd.DataFrame, dict], dict] | None = None, targets_path=TARGETS_PATH,
-                     stage1_iters: int = 30000, stage2_iters: int = 6000, final_check: bool = True,
+                     stage1_iters: int = 60000, stage2_iters: int = 8000, final_check: bool = True,
                      quiet: bool = False) -> CalibrationResult:
     """Tune a generated cohort so that the study's analysis reproduces the published numbers.
 

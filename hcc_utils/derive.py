@@ -349,7 +349,8 @@ def analysis_table(df: pd.DataFrame, config: Mapping[str, Any] | None = None) ->
     table["ecog"] = enrolled["ecog"]
     table["ecog_2"] = _flag(enrolled["ecog"] >= 2, enrolled["ecog"])
     table["etiology"] = enrolled["etiology"]
-    table["viral_etiology"] = _flag(enrolled["etiology"].isin(["hbv", "hcv", "hbv_hcv"]), enrolled["etiology"])
+    viral = _equals_any(enrolled["etiology"].to_numpy(dtype=object), ("hbv", "hcv", "hbv_hcv"))
+    table["viral_etiology"] = _flag(pd.Series(viral, index=enrolled.index), enrolled["etiology"])
     score = enrolled["child_pugh_score"]
     table["child_pugh_score"] = score
     child_pugh_class = pd.Series(np.select([score <= 6, score <= 9], ["A", "B"], "C"), index=score.index, dtype=object)
@@ -382,6 +383,6 @@ def analysis_table(df: pd.DataFrame, config: Mapping[str, Any] | None = None) ->
         table[name] = grades[name]
     all_missing = grades.isna().all(axis=1)
     table["ae_any"] = (grades >= 1).fillna(False).any(axis=1).astype("Int64").mask(all_missing)
-    table["ae_grade_3_4"] = grades.isin([3, 4]).any(axis=1).astype("Int64").mask(all_missing)
+    table["ae_grade_3_4"] = ((grades == 3) | (grades == 4)).fillna(False).any(axis=1).astype("Int64").mask(all_missing)
     table["ae_led_to_discontinuation"] = enrolled["ae_led_to_discontinuation"].astype("Int64")
     return table[list(ANALYSIS_COLUMNS)]

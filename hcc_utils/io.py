@@ -88,10 +88,21 @@ class CoercedColumn:
     text : pandas.Series
         The column as normalised text (object dtype, missing as ``None``), used to quote
         original values; built on first access.
+
+    Notes
+    -----
+    Built by :func:`coerce_column`; ``text`` is an Arrow array for text input, or derived
+    lazily from the typed ``original`` (Parquet, Excel) only when a value must be quoted.
     """
 
-    def __init__(self, values: pd.Series, invalid: np.ndarray, text: pa.Array | None, original: pd.Series,
-                 missing_values: tuple[str, ...]):
+    def __init__(
+        self,
+        values: pd.Series,
+        invalid: np.ndarray,
+        text: pa.Array | None,
+        original: pd.Series,
+        missing_values: tuple[str, ...],
+    ):
         self.values = values
         self.invalid = invalid
         self._text_array = text
@@ -437,7 +448,14 @@ def _read_csv(path: Path, sheet: Any) -> pd.DataFrame:
             raise CohortFileError(path, "is not UTF-8 text; save it as 'CSV UTF-8'") from None
     delimiter = _sniff_delimiter(first_line)
     header = next(csv.reader([first_line], delimiter=delimiter), [])
-    if header and len(set(header)) == len(header):
+    normalised_header = [normalise_column_name(name) for name in header]
+    for position, name in enumerate(normalised_header):
+        if name in normalised_header[:position]:
+            first = header[normalised_header.index(name)]
+            raise CohortFileError(
+                path, f"columns {first!r} and {header[position]!r} both mean column {name!r}; keep only one"
+            )
+    if header:
         try:  # fast path: Arrow's multi-threaded reader, every column as text
             return pa_csv.read_csv(
                 path,

@@ -7,6 +7,7 @@ Layout of an output folder ``OUT`` (default ``_build``)::
     OUT/results.csv               every computed number, one row per id (ids of data/targets.csv where reported)
     OUT/analysis.csv              the derived analysis table, for checking numbers in R, SAS or Stata (never in the book)
     OUT/manifest.json             data checksum, configuration, cache keys, versions, timings
+    OUT/logs/                     what each notebook's kernel wrote to stderr
     OUT/html/                     the book (``build`` only)
 
 A run happens in ``OUT/.staging`` and is moved into place only when every notebook (and, for ``build``, the
@@ -20,6 +21,7 @@ read the combined ``run_dir/results.csv`` and run after them. Each notebook has 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import datetime as _dt
 import hashlib
 import json
@@ -151,6 +153,21 @@ def _injected_cell_index(executed: Path) -> int:
     return -1
 
 
+@contextlib.contextmanager
+def _kernel_messages_to(path: Path):
+    """Send what kernels write to stderr (start-up notices, shutdown chatter) to a log file, not the terminal."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "ab") as log:
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def _execute_one(task: NotebookTask, root: Path, staging: Path, parameters: dict) -> float:
     """Run one notebook with papermill (in a worker process when parallel); return seconds taken."""
     import papermill
@@ -163,12 +180,15 @@ def _execute_one(task: NotebookTask, root: Path, staging: Path, parameters: dict
     section_dir.mkdir(parents=True, exist_ok=True)
     params = {**parameters, "output_dir": str(section_dir)}
     start = time.perf_counter()
+    log_path = staging / "logs" / f"{task.name}.kernel.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        papermill.execute_notebook(
-            str(source), str(target), parameters=params, kernel_name="python3",
-            cwd=str(source.parent), progress_bar=False, log_output=False,
-            request_save_on_cell_execute=False,
-        )
+        with _kernel_messages_to(log_path):
+            papermill.execute_notebook(
+                str(source), str(target), parameters=params, kernel_name="python3",
+                cwd=str(source.parent), progress_bar=False, log_output=False,
+                request_save_on_cell_execute=False,
+            )
     except PapermillExecutionError as exc:
         # papermill counts its injected-parameters cell; report the position in the notebook the author edits
         position = exc.cell_index + 1 - (1 if exc.cell_index > _injected_cell_index(target) >= 0 else 0)
@@ -308,7 +328,7 @@ def _copy_previous(task: NotebookTask, out_dir: Path, staging: Path) -> bool:
 
 def _publish(staging: Path, out_dir: Path, with_html: bool) -> None:
     """Move a finished run from staging into place, replacing the previous run's outputs."""
-    names = ["executed", "sections", "results.csv", "analysis.csv", "manifest.json"] + (["html"] if with_html else [])
+    names = ["executed", "sections", "logs", "results.csv", "analysis.csv", "manifest.json"] + (["html"] if with_html else [])
     stale_html = out_dir / "html"
     if not with_html and stale_html.exists():
         shutil.rmtree(stale_html)  # a book of an older run must not sit beside newer results

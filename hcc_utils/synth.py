@@ -100,8 +100,10 @@ ASSUMPTIONS: list[dict] = [
      "rationale": "only medians and IQRs are published"},
     {"variable": "matching outliers", "assumption": "4 lenvatinib patients with a young, very-large-tumour profile",
      "value": "age 33-42, tumour 17-21 cm", "rationale": "article: 36 of 40 lenvatinib patients matched"},
-    {"variable": "events by group", "assumption": "OS deaths: lenvatinib 21 (matched 19), sorafenib 60 (matched 25); PFS events: lenvatinib 33 (matched 30), sorafenib 74 (matched 31)",
+    {"variable": "events by group", "assumption": "OS deaths: lenvatinib 21 (matched 19), sorafenib 60 (matched 25); PFS events: lenvatinib 34 (matched 30), sorafenib 73 (matched 31)",
      "value": "totals 81 / 44 / 107 / 61 as published", "rationale": "only totals are published"},
+    {"variable": "censoring", "assumption": "matched patients censored administratively at 6.5-18 months; alive unmatched patients without progression lost to follow-up within 1.4 months",
+     "value": "", "rationale": "the matched cohort's longer follow-up (8.0 vs 5.5 months) and the short PFS follow-up (2.1 months)"},
     {"variable": "death without progression", "assumption": "share of PFS events that are deaths", "value": "10%", "rationale": "typical"},
     {"variable": "mRECIST", "assumption": "RECIST with a few SD upgraded to PR", "value": "lenvatinib +3, sorafenib +2 (scaled)",
      "rationale": "article: mRECIST results comparable"},
@@ -147,9 +149,9 @@ THIRD_LINE_PLAN = {
 #: Events per subset (group, matched) of the default cohort: (n, OS deaths, PFS events).
 EVENT_PLAN = {
     ("lenvatinib", 1): (36, 19, 30),
-    ("lenvatinib", 0): (4, 2, 3),
+    ("lenvatinib", 0): (4, 2, 4),
     ("sorafenib", 1): (36, 25, 31),
-    ("sorafenib", 0): (50, 35, 43),
+    ("sorafenib", 0): (50, 35, 42),
 }
 
 #: Number of lenvatinib patients designed to fall outside the matching caliper (default cohort).
@@ -678,7 +680,13 @@ def _survival(rng: np.random.Generator, enr: pd.DataFrame, t: dict, n_scale: flo
             lat_pfs[by_pfs] = _surv_inverse(ts_pfs, ss_pfs, u)
             cens = np.concatenate([alive_np, alive_p])
             os_m[idx] = lat_os[idx]
-            os_m[cens] = lat_os[cens] * rng.uniform(0.35, 1.0, cens.size)
+            if m == 1:
+                # matched patients are followed up regularly: censored at 6.5-18 months (administrative)
+                os_m[cens] = np.maximum(lat_os[cens], rng.uniform(6.5, 18.0, cens.size))
+            else:
+                # the early losses to follow-up (transfers) sit among the unmatched patients
+                os_m[alive_np] = rng.uniform(0.3, 1.4, alive_np.size)
+                os_m[alive_p] = lat_os[alive_p] * rng.uniform(0.35, 1.0, alive_p.size)
             pfs_m[idx] = np.minimum(lat_pfs[idx], os_m[idx] * rng.uniform(0.55, 0.95, k))
             pfs_m[alive_np] = os_m[alive_np]
             pfs_m[dead_np] = os_m[dead_np]

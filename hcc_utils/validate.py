@@ -50,7 +50,7 @@ from __future__ import annotations
 import difflib
 import os
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -383,6 +383,274 @@ def _study_settings(config: Mapping[str, Any] | None) -> tuple[tuple[str, str], 
     return study_groups(config), minimum, share
 
 
+@dataclass
+class _CohortView:
+    """Typed columns and enrolment of the cohort under validation, shared by the checks."""
+
+    dictionary: DataDictionary
+    groups: tuple[str, str]
+    present: dict[str, int]  # dictionary column -> position in the frame
+    typed: dict[str, pd.Series]  # every dictionary column, typed (absent ones empty)
+    invalid: dict[str, np.ndarray]  # wrong-type cells per column
+    display: dict[str, _DisplayValues]  # original text per present column
+    reason: pd.Series  # first_line_end_reason, disallowed values blanked
+    regimen: pd.Series  # second_line_regimen, disallowed values blanked
+    masks: dict[str, np.ndarray]  # flow boxes (derive.enrolment_masks)
+    collect: _Collector
+
+    @property
+    def enrolled(self) -> np.ndarray:
+        return self.masks["enrolled"]
+
+    @property
+    def has_regimen(self) -> np.ndarray:
+        return (self.regimen.notna() & (self.regimen != "none")).to_numpy()
+
+
+def _typed_view(
+    df: pd.DataFrame, present: dict[str, int], dictionary: DataDictionary, groups: tuple[str, str], collect: _Collector
+) -> _CohortView:
+    """Convert every column, reporting type, allowed-set, range and plausibility violations."""
+    typed: dict[str, pd.Series] = {}
+    invalid: dict[str, np.ndarray] = {}
+    display: dict[str, _DisplayValues] = {}
+    not_allowed: dict[str, np.ndarray] = {}
+    for spec in dictionary.columns:
+        if spec.name in present:
+            coerced = coerce_column(df.iloc[:, present[spec.name]].reset_index(drop=True), spec, dictionary)
+            display[spec.name] = _DisplayValues(coerced)
+            _check_cells(spec, coerced, display[spec.name], dictionary, collect)
+            if spec.allowed:
+                not_allowed[spec.name] = coerced.outside(spec.allowed)
+        else:
+            coerced = coerce_column(pd.Series(np.full(len(df), None, dtype=object)), spec, dictionary)
+        typed[spec.name] = coerced.values
+        invalid[spec.name] = coerced.invalid
+
+    def allowed_only(name: str) -> pd.Series:
+        return typed[name].mask(not_allowed[name]) if name in not_allowed else typed[name]
+
+    reason = allowed_only("first_line_end_reason")
+    regimen = allowed_only("second_line_regimen")
+    masks = enrolment_masks(reason, typed["deteriorated_after_first_line"], regimen, groups)
+    return _CohortView(dictionary, groups, present, typed, invalid, display, reason, regimen, masks, collect)
+
+
+def _check_required_values(view: _CohortView) -> None:
+    """``always`` columns in every row, ``enrolled`` columns in enrolled rows, start date with a regimen."""
+    collect = view.collect
+    for spec in view.dictionary.columns:
+        if spec.name not in view.present or spec.required == "optional":
+            continue
+        missing = view.typed[spec.name].isna().to_numpy() & ~view.invalid[spec.name]
+        if spec.required == "always":
+            collect.cells("error", "required", missing, spec.name, None, "value is missing (required for every patient)")
+        else:
+            collect.cells(
+                "error",
+                "required",
+                missing & view.enrolled,
+                spec.name,
+                None,
+                "value is missing (required for enrolled patients: first line ended by progression, "
+                f"no deterioration after it, second-line {' or '.join(view.groups)})",
+            )
+    start = view.typed["second_line_start_date"]
+    regimen_text = view.regimen.to_numpy(dtype=object)
+    no_start = view.has_regimen & start.isna().to_numpy() & ~view.invalid["second_line_start_date"]
+    collect.cells(
+        "error",
+        "required_with_regimen",
+        no_start,
+        "second_line_start_date",
+        None,
+        {int(p): f"value is missing although second_line_regimen is {regimen_text[p]!r}" for p in np.flatnonzero(no_start)},
+    )
+    start_without_regimen = (view.regimen == "none").to_numpy() & start.notna().to_numpy()
+    collect.cells(
+        "warning",
+        "start_without_regimen",
+        start_without_regimen,
+        "second_line_start_date",
+        view.display.get("second_line_start_date"),
+        "value {value!r} is given although second_line_regimen is 'none'",
+    )
+
+
+def _check_unique_ids(view: _CohortView) -> None:
+    """Every row of a duplicated patient id is reported, naming the rows that share it."""
+    if "patient_id" not in view.present:
+        return
+    patient_ids = view.collect.patient_ids
+    ids = pd.Series(patient_ids)
+    duplicated = (ids.notna() & ids.duplicated(keep=False)).to_numpy()
+    if not duplicated.any():
+        return
+    rows_of_id = pd.Series(np.flatnonzero(duplicated) + 1).groupby(ids[duplicated].to_numpy()).agg(list).to_dict()
+    messages = {
+        int(p): f"patient id {patient_ids[p]!r} appears in more than one row "
+        f"(rows {', '.join(str(row) for row in rows_of_id[patient_ids[p]])})"
+        for p in np.flatnonzero(duplicated)
+    }
+    view.collect.cells("error", "duplicate_id", duplicated, "patient_id", view.display.get("patient_id"), messages)
+
+
+def _check_first_line_against_second_line(view: _CohortView) -> None:
+    """Second-line therapy must follow a first line that ended by progression."""
+    collect, masks, display = view.collect, view.masks, view.display
+    regimen_text = view.regimen.to_numpy(dtype=object)
+    collect.cells(
+        "error",
+        "second_line_after_death",
+        masks["died_on_first_line"] & view.has_regimen,
+        "second_line_regimen",
+        display.get("second_line_regimen"),
+        "value {value!r} is given but first_line_end_reason is 'death' (died during first-line treatment)",
+    )
+    collect.cells(
+        "warning",
+        "not_enrolled_with_regimen",
+        masks["deteriorated_on_first_line"] & view.has_regimen,
+        "second_line_regimen",
+        display.get("second_line_regimen"),
+        "value {value!r} is given but first_line_end_reason is 'deterioration': the patient is counted as "
+        "deteriorated on first line and not enrolled; please confirm",
+    )
+    excluded_with_regimen = masks["deteriorated_after_first_line"] & view.has_regimen
+    collect.cells(
+        "warning",
+        "not_enrolled_with_regimen",
+        excluded_with_regimen,
+        "deteriorated_after_first_line",
+        display.get("deteriorated_after_first_line"),
+        {
+            int(p): f"value {display['deteriorated_after_first_line'][p]!r} excludes the patient although "
+            f"second_line_regimen is {regimen_text[p]!r}; please confirm"
+            for p in np.flatnonzero(excluded_with_regimen)
+        },
+    )
+    flag = view.typed["deteriorated_after_first_line"].fillna(False).to_numpy(dtype=bool)
+    collect.cells(
+        "warning",
+        "deterioration_flag_ignored",
+        flag & view.reason.notna().to_numpy() & ~masks["progressed"],
+        "deteriorated_after_first_line",
+        display.get("deteriorated_after_first_line"),
+        "value {value!r} is ignored because first line did not end by progression",
+    )
+
+
+def _report_date_pairs(
+    view: _CohortView, rule: str, severity: str, column: str, other: str, later: bool, template: str
+) -> None:
+    """Report rows where date ``column`` is after (``later``) or before ``other`` of the same row."""
+    first, second = view.typed[column], view.typed[other]
+    wrong = (first > second if later else first < second).to_numpy()
+    view.collect.cells(severity, rule, wrong, column, view.display.get(column), _pairwise_messages(template, first, second, wrong))
+
+
+def _check_dates(view: _CohortView) -> None:
+    """Cut-off, order relative to the second-line start, and nothing after death."""
+    for spec in view.dictionary.columns_of_type("date"):
+        if spec.name != "data_cutoff_date":
+            _report_date_pairs(view, "after_cutoff", "error", spec.name, "data_cutoff_date", True,
+                               "value '{first}' is after data_cutoff_date {second}")
+    for column, what in (("progression_date", "progression"), ("death_date", "death"), ("last_followup_date", "last follow-up")):
+        _report_date_pairs(view, "date_order", "error", column, "second_line_start_date", False,
+                           f"value '{{first}}' is before second_line_start_date {{second}} ({what} before the start of "
+                           "second-line therapy)")
+    for column, what in (("progression_date", "progression"), ("last_followup_date", "last follow-up")):
+        _report_date_pairs(view, "after_death", "error", column, "death_date", True,
+                           f"value '{{first}}' is after death_date {{second}} ({what} after death)")
+    followup, progression = view.typed["last_followup_date"], view.typed["progression_date"]
+    alive_at_progression = (followup < progression).to_numpy() & view.typed["death_date"].isna().to_numpy()
+    view.collect.cells(
+        "warning",
+        "followup_before_progression",
+        alive_at_progression,
+        "last_followup_date",
+        view.display.get("last_followup_date"),
+        _pairwise_messages(
+            "value '{first}' is before progression_date {second}; the patient was known alive at progression",
+            followup,
+            progression,
+            alive_at_progression,
+        ),
+    )
+    distinct_cutoffs = view.typed["data_cutoff_date"].dropna().nunique()
+    if distinct_cutoffs > 1:
+        view.collect.table(
+            "warning",
+            "several_cutoffs",
+            f"data_cutoff_date takes {distinct_cutoffs} different values; each row is checked against its own",
+            column="data_cutoff_date",
+        )
+
+
+def _check_analysis_requirements(view: _CohortView, min_per_group: int, max_missing_share: float) -> None:
+    """Group sizes, at least one OS and PFS event, and the share of missing optional variables."""
+    collect, enrolled = view.collect, view.enrolled
+    n_enrolled = int(enrolled.sum())
+    group_of_row = np.where(enrolled, view.regimen.to_numpy(dtype=object), None)
+    for group in view.groups:
+        size = int((group_of_row == group).sum())
+        if size < min_per_group:
+            collect.table(
+                "error",
+                "group_size",
+                f"study group {group!r} has {size} enrolled patient(s); the analyses need at least {min_per_group} "
+                "(config validation.min_patients_per_group)",
+                column="second_line_regimen",
+            )
+    if n_enrolled == 0:
+        return
+    death = view.typed["death_date"].notna().to_numpy()
+    progression = view.typed["progression_date"].notna().to_numpy()
+    for endpoint, events, column in (
+        ("overall survival", death & enrolled, "death_date"),
+        ("progression-free survival", (death | progression) & enrolled, "progression_date"),
+    ):
+        if not events.any():
+            collect.table(
+                "error",
+                "all_censored",
+                f"none of the {n_enrolled} enrolled patients has an event: {endpoint} is censored for everyone "
+                "and cannot be estimated",
+                column=column,
+            )
+            continue
+        for group in view.groups:
+            in_group = group_of_row == group
+            if in_group.any() and not (events & in_group).any():
+                collect.table(
+                    "warning",
+                    "group_all_censored",
+                    f"no {endpoint} event in study group {group!r}: its curve cannot reach a median",
+                    column=column,
+                )
+    for spec in view.dictionary.columns_required("optional"):
+        if spec.name in _NOT_SHARE_CHECKED or spec.name not in view.present:
+            continue
+        n_missing = int((view.typed[spec.name].isna().to_numpy() & enrolled).sum())
+        if n_missing / n_enrolled > max_missing_share:
+            collect.table(
+                "warning",
+                "missing_share",
+                f"value missing for {n_missing} of {n_enrolled} enrolled patients ({n_missing / n_enrolled:.0%}); "
+                "analyses using it lose these patients",
+                column=spec.name,
+            )
+
+
+def _patient_ids(df: pd.DataFrame, present: dict[str, int], dictionary: DataDictionary) -> np.ndarray:
+    """Patient id text per row (None where missing or without an id column)."""
+    if "patient_id" not in present:
+        return np.full(len(df), None, dtype=object)
+    coerced = coerce_column(df.iloc[:, present["patient_id"]].reset_index(drop=True), dictionary.column("patient_id"), dictionary)
+    ids = coerced.text.to_numpy(dtype=object)
+    return np.where(pd.isna(ids), None, ids)
+
+
 def validate_cohort(
     df: pd.DataFrame,
     source: str | os.PathLike[str] = "cohort",
@@ -415,281 +683,37 @@ def validate_cohort(
     ------
     ValueError
         If the configuration names groups that are not second-line regimens.
+
+    Examples
+    --------
+    >>> report = validate_cohort(read_cohort("cohort.csv"), source="cohort.csv", config=config)  # doctest: +SKIP
+    >>> print(report.format())  # doctest: +SKIP
     """
     dictionary = dictionary or load_dictionary()
     groups, min_per_group, max_missing_share = _study_settings(config)
-    source = str(source)
     names = [normalise_column_name(name) for name in df.columns]
-    n_rows = len(df)
+    present: dict[str, int] = {}
+    duplicated_columns: set[str] = set()
+    for position, name in enumerate(names):
+        if name in present:
+            duplicated_columns.add(name)
+        else:
+            present[name] = position
     column_order = {name: position for position, name in enumerate(dictionary.names)}
-    for position, name in enumerate(names):
-        column_order.setdefault(name, len(column_order) + position)
+    for name in names:
+        column_order.setdefault(name, len(column_order))
+    collect = _Collector(_patient_ids(df, present, dictionary), column_order)
 
-    first_position: dict[str, int] = {}
-    duplicated_columns: list[str] = []
-    for position, name in enumerate(names):
-        if name in first_position:
-            duplicated_columns.append(name)
-        else:
-            first_position[name] = position
-
-    # Patient ids (as text) label every row-level violation.
-    if "patient_id" in first_position:
-        id_column = coerce_column(
-            df.iloc[:, first_position["patient_id"]].reset_index(drop=True), dictionary.column("patient_id"), dictionary
-        )
-        patient_ids = id_column.text.to_numpy(dtype=object)
-        patient_ids = np.where(pd.isna(patient_ids), None, patient_ids)
-    else:
-        patient_ids = np.full(n_rows, None, dtype=object)
-    collect = _Collector(patient_ids, column_order)
-
-    for name in sorted(set(duplicated_columns)):
+    for name in sorted(duplicated_columns):
         collect.table("error", "duplicate_column", f"column {name!r} appears more than once; only the first is checked", column=name)
-    _check_columns(list(first_position), dictionary, collect)
-    if n_rows == 0:
+    _check_columns(list(present), dictionary, collect)
+    if len(df) == 0:
         collect.table("error", "empty", "the cohort has no data rows")
-        return ValidationReport(source, 0, collect.sorted(collect.errors), collect.sorted(collect.warnings))
-
-    # Per-column type, allowed set, range and plausibility.
-    typed: dict[str, pd.Series] = {}
-    invalid: dict[str, np.ndarray] = {}
-    display: dict[str, _DisplayValues] = {}
-    not_allowed_cells: dict[str, np.ndarray] = {}
-    for spec in dictionary.columns:
-        if spec.name in first_position:
-            series = df.iloc[:, first_position[spec.name]].reset_index(drop=True)
-            coerced = coerce_column(series, spec, dictionary)
-            display[spec.name] = _DisplayValues(coerced)
-            _check_cells(spec, coerced, display[spec.name], dictionary, collect)
-            if spec.allowed:
-                not_allowed_cells[spec.name] = coerced.outside(spec.allowed)
-        else:
-            coerced = coerce_column(pd.Series(np.full(n_rows, None, dtype=object)), spec, dictionary)
-        typed[spec.name] = coerced.values
-        invalid[spec.name] = coerced.invalid
-
-    def usable(name: str) -> pd.Series:
-        """Values that are present and not flagged as a wrong type or a disallowed category."""
-        values = typed[name]
-        if name in not_allowed_cells:
-            return values.mask(not_allowed_cells[name])
-        return values
-
-    reason = usable("first_line_end_reason")
-    regimen = usable("second_line_regimen")
-    masks = enrolment_masks(reason, typed["deteriorated_after_first_line"], regimen, groups)
-    enrolled = masks["enrolled"]
-    n_enrolled = int(enrolled.sum())
-
-    # Required values.
-    for spec in dictionary.columns:
-        if spec.name not in first_position or spec.required == "optional":
-            continue
-        missing = (typed[spec.name].isna().to_numpy()) & ~invalid[spec.name]
-        if spec.required == "always":
-            collect.cells("error", "required", missing, spec.name, None, "value is missing (required for every patient)")
-        else:
-            collect.cells(
-                "error",
-                "required",
-                missing & enrolled,
-                spec.name,
-                None,
-                f"value is missing (required for enrolled patients: first line ended by progression, "
-                f"no deterioration after it, second-line {' or '.join(groups)})",
-            )
-    has_regimen = (regimen.notna() & (regimen != "none")).to_numpy()
-    start = typed["second_line_start_date"]
-    if "second_line_start_date" in first_position or has_regimen.any():
-        no_start = has_regimen & start.isna().to_numpy() & ~invalid["second_line_start_date"]
-        regimen_text = regimen.to_numpy(dtype=object)
-        collect.cells(
-            "error",
-            "required_with_regimen",
-            no_start,
-            "second_line_start_date",
-            None,
-            {int(p): f"value is missing although second_line_regimen is {regimen_text[p]!r}" for p in np.flatnonzero(no_start)},
-        )
-    start_without_regimen = (regimen == "none").to_numpy() & start.notna().to_numpy()
-    collect.cells(
-        "warning",
-        "start_without_regimen",
-        start_without_regimen,
-        "second_line_start_date",
-        display.get("second_line_start_date"),
-        "value {value!r} is given although second_line_regimen is 'none'",
-    )
-
-    # Unique patient ids: name every row of each duplicated id.
-    if "patient_id" in first_position:
-        ids = pd.Series(patient_ids)
-        duplicated = (ids.notna() & ids.duplicated(keep=False)).to_numpy()
-        if duplicated.any():
-            rows_of_id = (
-                pd.Series(np.flatnonzero(duplicated) + 1).groupby(ids[duplicated].to_numpy()).agg(list).to_dict()
-            )
-            messages = {
-                int(p): f"patient id {patient_ids[p]!r} appears in more than one row (rows "
-                f"{', '.join(str(row) for row in rows_of_id[patient_ids[p]])})"
-                for p in np.flatnonzero(duplicated)
-            }
-            collect.cells("error", "duplicate_id", duplicated, "patient_id", display.get("patient_id"), messages)
-
-    # First-line end reason against second-line therapy.
-    regimen_text = regimen.to_numpy(dtype=object)
-    died_with_regimen = masks["died_on_first_line"] & has_regimen
-    collect.cells(
-        "error",
-        "second_line_after_death",
-        died_with_regimen,
-        "second_line_regimen",
-        display.get("second_line_regimen"),
-        "value {value!r} is given but first_line_end_reason is 'death' (died during first-line treatment)",
-    )
-    deteriorated_with_regimen = masks["deteriorated_on_first_line"] & has_regimen
-    collect.cells(
-        "warning",
-        "not_enrolled_with_regimen",
-        deteriorated_with_regimen,
-        "second_line_regimen",
-        display.get("second_line_regimen"),
-        "value {value!r} is given but first_line_end_reason is 'deterioration': the patient is counted as "
-        "deteriorated on first line and not enrolled; please confirm",
-    )
-    excluded_with_regimen = masks["deteriorated_after_first_line"] & has_regimen
-    collect.cells(
-        "warning",
-        "not_enrolled_with_regimen",
-        excluded_with_regimen,
-        "deteriorated_after_first_line",
-        display.get("deteriorated_after_first_line"),
-        {
-            int(p): f"value {display['deteriorated_after_first_line'][p]!r} excludes the patient although "
-            f"second_line_regimen is {regimen_text[p]!r}; please confirm"
-            for p in np.flatnonzero(excluded_with_regimen)
-        },
-    )
-    flag = typed["deteriorated_after_first_line"].fillna(False).to_numpy(dtype=bool)
-    flag_ignored = flag & reason.notna().to_numpy() & ~masks["progressed"]
-    collect.cells(
-        "warning",
-        "deterioration_flag_ignored",
-        flag_ignored,
-        "deteriorated_after_first_line",
-        display.get("deteriorated_after_first_line"),
-        "value {value!r} is ignored because first line did not end by progression",
-    )
-
-    # Dates: cut-off, order, events after death.
-    cutoff = typed["data_cutoff_date"]
-    for name in _EVENT_DATE_COLUMNS:
-        after_cutoff = (typed[name] > cutoff).to_numpy()
-        collect.cells(
-            "error",
-            "after_cutoff",
-            after_cutoff,
-            name,
-            display.get(name),
-            _pairwise_messages("value '{first}' is after data_cutoff_date {second}", typed[name], cutoff, after_cutoff),
-        )
-    for name, what in (("progression_date", "progression"), ("death_date", "death"), ("last_followup_date", "last follow-up")):
-        before_start = (typed[name] < start).to_numpy()
-        collect.cells(
-            "error",
-            "date_order",
-            before_start,
-            name,
-            display.get(name),
-            _pairwise_messages(
-                f"value '{{first}}' is before second_line_start_date {{second}} ({what} before the start of second-line therapy)",
-                typed[name],
-                start,
-                before_start,
-            ),
-        )
-    death = typed["death_date"]
-    for name, what in (("progression_date", "progression"), ("last_followup_date", "last follow-up")):
-        after_death = (typed[name] > death).to_numpy()
-        collect.cells(
-            "error",
-            "after_death",
-            after_death,
-            name,
-            display.get(name),
-            _pairwise_messages(f"value '{{first}}' is after death_date {{second}} ({what} after death)", typed[name], death, after_death),
-        )
-    progression = typed["progression_date"]
-    followup_before_progression = (typed["last_followup_date"] < progression).to_numpy() & death.isna().to_numpy()
-    collect.cells(
-        "warning",
-        "followup_before_progression",
-        followup_before_progression,
-        "last_followup_date",
-        display.get("last_followup_date"),
-        _pairwise_messages(
-            "value '{first}' is before progression_date {second}; the patient was known alive at progression",
-            typed["last_followup_date"],
-            progression,
-            followup_before_progression,
-        ),
-    )
-    distinct_cutoffs = cutoff.dropna().nunique()
-    if distinct_cutoffs > 1:
-        collect.table(
-            "warning",
-            "several_cutoffs",
-            f"data_cutoff_date takes {distinct_cutoffs} different values; each row is checked against its own",
-            column="data_cutoff_date",
-        )
-
-    # Cohort-level requirements of the analyses.
-    group_of_row = np.where(enrolled, regimen_text, None)
-    for group in groups:
-        size = int((group_of_row == group).sum())
-        if size < min_per_group:
-            collect.table(
-                "error",
-                "group_size",
-                f"study group {group!r} has {size} enrolled patient(s); the analyses need at least {min_per_group} "
-                "(config validation.min_patients_per_group)",
-                column="second_line_regimen",
-            )
-    if n_enrolled > 0:
-        os_events = death.notna().to_numpy() & enrolled
-        pfs_events = (death.notna() | progression.notna()).to_numpy() & enrolled
-        for endpoint, events, column in (("overall survival", os_events, "death_date"),
-                                         ("progression-free survival", pfs_events, "progression_date")):
-            if not events.any():
-                collect.table(
-                    "error",
-                    "all_censored",
-                    f"none of the {n_enrolled} enrolled patients has an event: {endpoint} is censored for everyone "
-                    "and cannot be estimated",
-                    column=column,
-                )
-                continue
-            for group in groups:
-                in_group = group_of_row == group
-                if in_group.any() and not (events & in_group).any():
-                    collect.table(
-                        "warning",
-                        "group_all_censored",
-                        f"no {endpoint} event in study group {group!r}: its curve cannot reach a median",
-                        column=column,
-                    )
-        for spec in dictionary.columns:
-            if spec.required != "optional" or spec.name in _NOT_SHARE_CHECKED or spec.name not in first_position:
-                continue
-            n_missing = int((typed[spec.name].isna().to_numpy() & enrolled).sum())
-            if n_missing / n_enrolled > max_missing_share:
-                collect.table(
-                    "warning",
-                    "missing_share",
-                    f"value missing for {n_missing} of {n_enrolled} enrolled patients ({n_missing / n_enrolled:.0%}); "
-                    "analyses using it lose these patients",
-                    column=spec.name,
-                )
-
-    return ValidationReport(source, n_rows, collect.sorted(collect.errors), collect.sorted(collect.warnings))
+    else:
+        view = _typed_view(df, present, dictionary, groups, collect)
+        _check_required_values(view)
+        _check_unique_ids(view)
+        _check_first_line_against_second_line(view)
+        _check_dates(view)
+        _check_analysis_requirements(view, min_per_group, max_missing_share)
+    return ValidationReport(str(source), len(df), collect.sorted(collect.errors), collect.sorted(collect.warnings))

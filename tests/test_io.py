@@ -244,3 +244,47 @@ def test_unknown_columns_are_kept(tmp_path):
 def test_accepts_path_string(tmp_path):
     path = write_cohort(make_cohort(), tmp_path / "cohort.csv")
     assert len(read_cohort(os.fspath(path))) == 40
+
+
+def test_exact_duplicate_csv_header(tmp_path):
+    path = tmp_path / "dup.csv"
+    path.write_text("patient_id,age,age\nP001,60,61\n")
+    assert_file_error(path, "both mean column 'age'")
+
+
+# ----------------------------------------------------------------------------- the dictionary behind the reader
+def test_dictionary_loads_from_repository_and_explicit_path(tmp_path):
+    from hcc_utils.dictionary import default_dictionary_path, load_dictionary
+
+    default = load_dictionary()
+    assert default_dictionary_path().name == "data_dictionary.yml"
+    assert load_dictionary(default.path) == default
+    assert default.column("ecog").maximum == 4
+    assert default.column("second_line_regimen").allowed[-1] == "none"
+    assert len(default.adverse_event_columns) == 14
+    assert "none" not in default.missing_values
+
+
+def test_malformed_dictionary_is_refused(tmp_path):
+    from hcc_utils.dictionary import DictionaryError, load_dictionary
+
+    path = tmp_path / "dictionary.yml"
+    path.write_text("columns:\n  - {name: age, type: numeric}\n")
+    with pytest.raises(DictionaryError, match="type 'numeric' is not one of"):
+        load_dictionary(path)
+    with pytest.raises(DictionaryError, match="does not exist"):
+        load_dictionary(tmp_path / "absent.yml")
+
+
+def test_dictionary_markdown_lists_every_column():
+    from hcc_utils.dictionary import dictionary_markdown, dictionary_table, load_dictionary
+
+    markdown = dictionary_markdown()
+    lines = markdown.splitlines()
+    assert lines[0] == "| Column | Type | Required | Values | Plausible | Unit | Description |"
+    assert len(lines) == 2 + len(load_dictionary().columns)
+    assert "| `ecog` | integer | enrolled | 0 to 4 | 0 to 2 |" in markdown
+    assert "Worst CTCAE v5.0 grade of treatment-related proteinuria" in markdown
+    derived = dictionary_table(section="derived")
+    assert {"os_months", "pfs_event", "child_pugh_b"} <= set(derived["Variable"])
+    assert dictionary_markdown(section="derived").startswith("| Variable | Derivation |")

@@ -107,7 +107,10 @@ def test_failed_run_leaves_previous_outputs_untouched(tmp_path):
     assert (out / "results.csv").read_text() == before
 
 
-def test_unchanged_notebooks_are_reused_and_changed_inputs_rerun(tmp_path):
+def test_unchanged_notebooks_are_reused_and_changed_inputs_rerun(tmp_path, monkeypatch):
+    import hcc_utils.runner
+
+    monkeypatch.setattr(hcc_utils.runner, "code_fingerprint", lambda: "fixed")  # code edits are another test
     root = _project(tmp_path)
     out = tmp_path / "out"
     run_study(_config(tmp_path), out, validate=False, root=root)
@@ -147,3 +150,14 @@ def test_cli_refuses_invalid_data_before_running_any_notebook(tmp_path, capsys):
     assert status == 2
     assert "bad.csv" in capsys.readouterr().err
     assert not (tmp_path / "out" / "executed").exists()
+
+
+def test_code_fingerprint_changes_when_the_library_changes(tmp_path):
+    from hcc_utils.runner import code_fingerprint
+
+    (tmp_path / "hcc_utils").mkdir()
+    (tmp_path / "hcc_utils" / "a.py").write_text("x = 1\n")
+    first = code_fingerprint(tmp_path)
+    assert code_fingerprint(tmp_path) == first
+    (tmp_path / "hcc_utils" / "a.py").write_text("x = 2\n")
+    assert code_fingerprint(tmp_path) != first
