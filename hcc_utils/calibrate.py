@@ -21,8 +21,9 @@ two stages whose moves are chosen so that the second stage cannot undo the first
 2. **Associations** (univariable and multivariable Cox, third-line log-rank tests, matched cycles test). Moves
    *permute* values between patients of the same subset (group x matched): whole outcome records, whole
    propensity-model covariate vectors (the fitted propensity model and therefore the matching are unchanged),
-   single non-matching covariates (ECOG, PIVKA-II, AFP, vascular invasion, BCLC, aetiology, cycles) and
-   third-line regimens among progressed patients. Permutations within a subset leave every stage-1 number and
+   single non-matching covariates (ECOG, PIVKA-II, AFP, vascular invasion, BCLC, aetiology, cycles),
+   third-line regimens among progressed patients, and progression times (with the best response) between two
+   progressed patients when both stay before their deaths. Permutations within a subset leave every stage-1 number and
    every published count unchanged.
 
 Both stages use a fast vectorised evaluator (:class:`FastEvaluator`) written for this search. The final cohort is
@@ -645,7 +646,13 @@ def _accept(delta: float, temp: float, rng: np.random.Generator) -> bool:
 
 def _stage1(st: _State, ev: FastEvaluator, loss: _Loss, rng: np.random.Generator, iters: int, quiet: bool,
             history: list, temp0: float = 1.0) -> float:
-    """Simulated annealing on single patients' survival times (see the module docstring)."""
+    """Simulated annealing on patients' survival times (see the module docstring).
+
+    Proposals: (a) one patient's OS or PFS time multiplied by a random factor or set near another patient's time
+    of the same subset; (b) an exchange of OS (or PFS) times between two patients of the same matched status and
+    event type, which leaves the follow-up quantiles unchanged; (c) two moves of type (a) at once, which lets the
+    search trade an early event for an early censoring.
+    """
     n = st.group.size
     max_days = (DATA_CUTOFF - FIRST_START).days
     cur, misses = loss(ev.survival())
@@ -653,40 +660,13 @@ def _stage1(st: _State, ev: FastEvaluator, loss: _Loss, rng: np.random.Generator
     _log(f"stage 1 start: loss {cur:.3f}, {len(misses)} missed", quiet)
     no_prog = st.prog == 0
     subsets = [np.flatnonzero(st.subset == s) for s in range(4)]
-    for it in range(1, iters + 1):
-        temp = temp0 * (1 - it / iters) ** 3
-        i = int(rng.integers(n))
+
+    def single(i: int) -> bool:
+        """Move one time of patient i in place; False when the proposal is invalid (nothing changed)."""
         which_os = no_prog[i] or rng.uniform() < 0.5
-        if rng.uniform() < 0.4:
-            # exchange: swap a time between two patients of the same matched status and event type (usually of
-            # different groups); follow-up quantiles are unchanged, the groups' curves move
-            same = np.flatnonzero((st.matched == st.matched[i]) & (st.prog == st.prog[i])
-                                  & ((st.os_e == st.os_e[i]) if which_os else (st.pfs_e == st.pfs_e[i])))
-            j = int(rng.choice(same))
-            if j == i:
-                continue
-            old_i, old_j = (st.os_t[i], st.pfs_t[i]), (st.os_t[j], st.pfs_t[j])
-            if which_os:
-                st.os_t[i], st.os_t[j] = old_j[0], old_i[0]
-                if no_prog[i]:
-                    st.pfs_t[i], st.pfs_t[j] = st.os_t[i], st.os_t[j]
-            else:
-                st.pfs_t[i], st.pfs_t[j] = old_j[1], old_i[1]
-            if st.prog[i] and (st.pfs_t[i] >= st.os_t[i] or st.pfs_t[j] >= st.os_t[j]):
-                (st.os_t[i], st.pfs_t[i]), (st.os_t[j], st.pfs_t[j]) = old_i, old_j
-                continue
-            val, mis = loss(ev.survival())
-            if _accept(val - cur, temp, rng):
-                cur, misses = val, mis
-                if cur < best[0]:
-                    best = (cur, st.os_t.copy(), st.pfs_t.copy(), misses)
-            else:
-                (st.os_t[i], st.pfs_t[i]), (st.os_t[j], st.pfs_t[j]) = old_i, old_j
-            continue
         scale = (0.02, 0.08, 0.3)[int(rng.integers(3))]
-        jump = rng.uniform() < 0.15  # take the time of another patient of the same subset (+-3 days)
+        jump = rng.uniform() < 0.25
         peer = int(rng.choice(subsets[st.subset[i]]))
-        old = (st.os_t[i], st.pfs_t[i])
         if which_os:
             new = int(round(st.os_t[i] * np.exp(rng.normal(0, scale)))) + int(rng.integers(-2, 3))
             if jump:
@@ -694,9 +674,9 @@ def _stage1(st: _State, ev: FastEvaluator, loss: _Loss, rng: np.random.Generator
             lo = st.pfs_t[i] + 1 if st.prog[i] else 5
             new = int(min(max(new, lo), max_days - 1))
             if new == st.os_t[i] or (st.os_e[i] and np.any((st.os_t == new) & (st.os_e == 1))):
-                continue
+                return False
             if no_prog[i] and st.pfs_e[i] and np.any((st.pfs_t == new) & (st.pfs_e == 1)):
-                continue
+                return False
             st.os_t[i] = new
             if no_prog[i]:
                 st.pfs_t[i] = new
@@ -706,16 +686,50 @@ def _stage1(st: _State, ev: FastEvaluator, loss: _Loss, rng: np.random.Generator
                 new = int(st.pfs_t[peer] + rng.integers(-3, 4))
             new = int(min(max(new, 5), st.os_t[i] - 1))
             if new == st.pfs_t[i] or np.any((st.pfs_t == new) & (st.pfs_e == 1)):
-                continue
+                return False
             st.pfs_t[i] = new
+        return True
+
+    def exchange(i: int) -> int | None:
+        which_os = no_prog[i] or rng.uniform() < 0.5
+        same = np.flatnonzero((st.matched == st.matched[i]) & (st.prog == st.prog[i])
+                              & ((st.os_e == st.os_e[i]) if which_os else (st.pfs_e == st.pfs_e[i])))
+        j = int(rng.choice(same))
+        if j == i:
+            return None
+        if which_os:
+            st.os_t[i], st.os_t[j] = st.os_t[j], st.os_t[i]
+            if no_prog[i]:
+                st.pfs_t[i], st.pfs_t[j] = st.os_t[i], st.os_t[j]
+        else:
+            st.pfs_t[i], st.pfs_t[j] = st.pfs_t[j], st.pfs_t[i]
+        return j
+
+    for it in range(1, iters + 1):
+        temp = temp0 * (1 - it / iters) ** 3
+        i = int(rng.integers(n))
+        kind = rng.uniform()
+        saved = (st.os_t.copy(), st.pfs_t.copy())
+        if kind < 0.35:
+            ok = exchange(i) is not None
+        elif kind < 0.55:
+            j = int(rng.integers(n))
+            ok = single(i) | single(j)
+        else:
+            ok = single(i)
+        if ok and np.any(st.prog.astype(bool) & (st.pfs_t >= st.os_t)):
+            ok = False
+        if not ok:
+            st.os_t[:], st.pfs_t[:] = saved
+            continue
         val, mis = loss(ev.survival())
         if _accept(val - cur, temp, rng):
             cur, misses = val, mis
             if cur < best[0]:
                 best = (cur, st.os_t.copy(), st.pfs_t.copy(), misses)
         else:
-            st.os_t[i], st.pfs_t[i] = old
-        if it % 2000 == 0:
+            st.os_t[:], st.pfs_t[:] = saved
+        if it % 5000 == 0:
             _log(f"stage 1 iteration {it}: loss {cur:.3f} (best {best[0]:.3f}), {len(best[3])} missed {best[3][:5]}", quiet)
             history.append({"stage": 1, "iteration": it, "loss": best[0], "misses": len(best[3])})
         if best[0] < 1e-9:
@@ -758,9 +772,10 @@ def _stage2(st: _State, ev: FastEvaluator, loss: _Loss, targets: pd.DataFrame, r
     out_pos = [col[c] for c in OUTCOME_COLS]
     single_pos = [col[c] for c in SINGLE_COLS]
     third_pos = [col["third_line_regimen"]]
+    resp_pos = [col["best_response_recist"], col["best_response_mrecist"]]
     for it in range(1, iters + 1):
         temp = temp0 * (1 - it / iters) ** 3
-        kind = int(rng.choice(4, p=[0.3, 0.25, 0.3, 0.15]))
+        kind = int(rng.choice(5, p=[0.25, 0.2, 0.25, 0.15, 0.15]))
         pool = groups[int(rng.integers(2))] if kind == 2 else subsets[int(rng.integers(4))]
         if pool.size < 2:
             continue
@@ -771,18 +786,24 @@ def _stage2(st: _State, ev: FastEvaluator, loss: _Loss, targets: pd.DataFrame, r
             cols = ps_pos
         elif kind == 2:
             cols = [single_pos[int(rng.integers(len(single_pos)))]]
-        else:
+        elif kind == 3:
             if not (st.prog[i] and st.prog[j]):
                 continue
             cols = third_pos
+        else:  # progression time and response of two progressed patients (decouples PFS from OS)
+            if not (st.prog[i] and st.prog[j]) or st.pfs_t[i] >= st.os_t[j] or st.pfs_t[j] >= st.os_t[i]:
+                continue
+            cols = resp_pos
         block = E[np.ix_([i, j], cols)].copy()
-        if kind != 0 and all(block[0, k] == block[1, k] for k in range(len(cols))):
+        if kind in (1, 2, 3) and all(block[0, k] == block[1, k] for k in range(len(cols))):
             continue
         E[np.ix_([i, j], cols)] = block[::-1]
         if kind == 0:
             for a in arrays:
                 arr = getattr(st, a)
                 arr[i], arr[j] = arr[j], arr[i]
+        elif kind == 4:
+            st.pfs_t[i], st.pfs_t[j] = st.pfs_t[j], st.pfs_t[i]
         ev.refresh_covariates()
         val, mis = total()
         if _accept(val - cur, temp, rng):
@@ -795,6 +816,8 @@ def _stage2(st: _State, ev: FastEvaluator, loss: _Loss, targets: pd.DataFrame, r
                 for a in arrays:
                     arr = getattr(st, a)
                     arr[i], arr[j] = arr[j], arr[i]
+            elif kind == 4:
+                st.pfs_t[i], st.pfs_t[j] = st.pfs_t[j], st.pfs_t[i]
         if it % 1000 == 0:
             _log(f"stage 2 iteration {it}: loss {cur:.3f} (best {best[0]:.3f}), {len(best[2])} missed {best[2][:5]}", quiet)
             history.append({"stage": 2, "iteration": it, "loss": best[0], "misses": len(best[2])})
@@ -811,7 +834,7 @@ def _stage2(st: _State, ev: FastEvaluator, loss: _Loss, targets: pd.DataFrame, r
 
 def calibrate_cohort(raw: pd.DataFrame, seed: int = 20240701, config: dict | None = None,
                      evaluate: Callable[[pd.DataFrame, dict], dict] | None = None, targets_path=TARGETS_PATH,
-                     stage1_iters: int = 60000, stage2_iters: int = 8000, final_check: bool = True,
+                     stage1_iters: int = 60000, stage2_iters: int = 15000, final_check: bool = True,
                      quiet: bool = False) -> CalibrationResult:
     """Tune a generated cohort so that the study's analysis reproduces the published numbers.
 

@@ -113,10 +113,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hcc-study: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # data errors raised before any notebook runs
-        from hcc_utils.validate import CohortValidationError
         from hcc_utils.io import CohortFileError
+        from hcc_utils.runner import InvalidCohortError
 
-        if isinstance(exc, (CohortValidationError, CohortFileError)):
+        if isinstance(exc, (InvalidCohortError, CohortFileError)):
             print(f"hcc-study: {exc}", file=sys.stderr)
             return 2
         raise

@@ -22,6 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "seed": 20240701,
     "groups": {"treatment": "lenvatinib", "control": "sorafenib"},
     "min_group_size": 10,
+    "max_missing_share": 0.2,
     "matching": {
         "covariates": [
             "age", "sex_male", "tumor_size_cm", "tumor_multiple",

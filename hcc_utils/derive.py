@@ -54,7 +54,9 @@ DEFAULT_CUTPOINTS: dict[str, float] = {
 }
 #: Id suffix used in ``data/targets.csv`` for a regimen whose name differs from its id.
 _REGIMEN_FLOW_SUFFIX = {"fluorouracil": "5fu"}
-_SECOND_LINE_REGIMENS = ("sorafenib", "lenvatinib", "regorafenib", "fluorouracil")
+_SECOND_LINE_REGIMENS = tuple(
+    name for name in load_dictionary().column("second_line_regimen").allowed or () if name != "none"
+)
 #: Keys of :func:`cohort_flow` that do not depend on the configured groups, in diagram order.
 FLOW_KEYS: tuple[str, ...] = (
     "flow.eligible",
@@ -67,7 +69,6 @@ FLOW_KEYS: tuple[str, ...] = (
     *(f"flow.second_line_{_REGIMEN_FLOW_SUFFIX.get(name, name)}" for name in _SECOND_LINE_REGIMENS),
     "flow.enrolled",
 )
-_AE_PREFIX = "ae_"
 
 
 def _adverse_event_names(dictionary: DataDictionary) -> list[str]:
@@ -271,8 +272,7 @@ def cohort_flow(df: pd.DataFrame, config: Mapping[str, Any] | None = None) -> di
     for name in ("died_on_first_line", "deteriorated_on_first_line", "progressed", "deteriorated_after_first_line",
                  "no_second_line", "second_line"):
         flow[f"flow.{name}"] = int(masks[name].sum())
-    allowed = load_dictionary().column("second_line_regimen").allowed or ()
-    for name in [value for value in allowed if value != "none"]:
+    for name in _SECOND_LINE_REGIMENS:
         flow[f"flow.second_line_{_REGIMEN_FLOW_SUFFIX.get(name, name)}"] = int((masks["second_line"] & (regimen == name)).sum())
     flow["flow.enrolled"] = int(masks["enrolled"].sum())
     for name in groups:
@@ -353,7 +353,10 @@ def analysis_table(df: pd.DataFrame, config: Mapping[str, Any] | None = None) ->
     table["viral_etiology"] = _flag(pd.Series(viral, index=enrolled.index), enrolled["etiology"])
     score = enrolled["child_pugh_score"]
     table["child_pugh_score"] = score
-    child_pugh_class = pd.Series(np.select([score <= 6, score <= 9], ["A", "B"], "C"), index=score.index, dtype=object)
+    score_values = score.astype("float64").to_numpy(na_value=np.nan)
+    child_pugh_class = pd.Series(
+        np.select([score_values <= 6, score_values <= 9], ["A", "B"], "C"), index=score.index, dtype=object
+    )
     table["child_pugh_class"] = child_pugh_class.mask(score.isna())
     table["child_pugh_b"] = _flag(score >= 7, score)
     table["bclc_stage"] = enrolled["bclc_stage"]

@@ -436,6 +436,8 @@ def _read_csv(path: Path, sheet: Any) -> pd.DataFrame:
         head = handle.read(_SNIFF_BYTES)
     if head.startswith(b"PK\x03\x04"):
         raise CohortFileError(path, "is a zip/Excel file, not a CSV text file; rename it to .xlsx or export it as CSV")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise CohortFileError(path, "is UTF-16 text ('Unicode text'); save it as 'CSV UTF-8'")
     if b"\x00" in head:
         raise CohortFileError(path, "is a binary file, not a CSV text table")
     try:

@@ -204,17 +204,33 @@ def _execute_one(task: NotebookTask, root: Path, staging: Path, parameters: dict
     return time.perf_counter() - start
 
 
+class InvalidCohortError(ValueError):
+    """The cohort file failed validation; the message gives counts by rule, never patient rows."""
+
+
 def _validate_data(config: dict) -> None:
-    """Read and validate the cohort file; exits the run before any notebook if it is invalid."""
+    """Read and validate the cohort file; stops the run before any notebook if it has errors.
+
+    Only counts by rule are printed here (runs are logged); the report naming rows and patients is for the data
+    owner, from ``hcc-study validate``.
+    """
+    from collections import Counter
+
     from hcc_utils.io import read_cohort
     from hcc_utils.validate import validate_cohort
 
     path = Path(config["data"])
-    frame = read_cohort(path)
-    report = validate_cohort(frame, source=path.name, config=config)
-    for line in report.format().splitlines() if report.warnings else []:
-        _log(line)
-    report.raise_if_invalid()
+    report = validate_cohort(read_cohort(path), source=path.name, config=config)
+
+    def by_rule(violations) -> str:
+        return ", ".join(f"{rule} {n}" for rule, n in sorted(Counter(v.rule for v in violations).items()))
+
+    if report.warnings:
+        _log(f"{path.name}: {len(report.warnings)} warnings ({by_rule(report.warnings)}); "
+             f"details: hcc-study validate {path}")
+    if not report.ok:
+        raise InvalidCohortError(f"{path.name} is not valid: {len(report.errors)} errors ({by_rule(report.errors)}); "
+                                 f"nothing was run. See every row concerned with: hcc-study validate {path}")
 
 
 def run_study(config: dict, out_dir: str | Path, jobs: int = 1, reuse: bool = True,

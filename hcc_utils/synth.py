@@ -695,7 +695,9 @@ def _survival(rng: np.random.Generator, enr: pd.DataFrame, t: dict, n_scale: flo
             same = np.isin(idx, np.concatenate([alive_np, dead_np]))
             new_pfs = _monotone_pin(pfs_m[idx], pfs_event[idx], q_pfs)
             pfs_m[idx] = np.where(same, os_m[idx], np.minimum(new_pfs, os_m[idx] * 0.97))
-    os_days = np.maximum(7, np.floor(os_m * DAYS_PER_MONTH + 0.5)).astype(int)
+    # nobody can be followed longer than from the first possible start to the cut-off
+    max_days = (DATA_CUTOFF - FIRST_START).days - 1
+    os_days = np.clip(np.floor(os_m * DAYS_PER_MONTH + 0.5), 7, max_days).astype(int)
     pfs_days = np.maximum(5, np.floor(pfs_m * DAYS_PER_MONTH + 0.5)).astype(int)
     pfs_days = np.where(prog == 1, np.minimum(pfs_days, os_days - 1), os_days)
     return pd.DataFrame({"os_days": os_days, "os_event": os_event, "pfs_days": pfs_days, "pfs_event": pfs_event,
@@ -926,7 +928,7 @@ def generate_cohort(seed: int, config: dict | None = None, n_scale: float = 1.0,
     # other second-line regimens: covariates and survival only
     n_oth = flow["regorafenib"] + flow["fluorouracil"]
     oth = _other_covariates(rng, n_oth, ["regorafenib"] * flow["regorafenib"] + ["fluorouracil"] * flow["fluorouracil"])
-    oth_os = np.maximum(14, np.floor(np.exp(rng.normal(np.log(6.0), 0.8, n_oth)) * DAYS_PER_MONTH)).astype(int)
+    oth_os = np.clip(np.floor(np.exp(rng.normal(np.log(6.0), 0.8, n_oth)) * DAYS_PER_MONTH), 14, 1100).astype(int)
     oth_ev = (rng.uniform(size=n_oth) < 0.7).astype(int)
     oth_pfs = np.maximum(7, np.floor(oth_os * rng.uniform(0.2, 0.8, n_oth))).astype(int)
     oth = oth.assign(os_days=oth_os, os_event=oth_ev, pfs_days=oth_pfs, pfs_event=1, progressed=1, matched=0)

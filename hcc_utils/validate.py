@@ -23,7 +23,7 @@ Errors
     progression, death or last follow-up before the second-line start; ``after_death``
     progression or last follow-up after death; ``second_line_after_death`` a second-line regimen
     although first line ended by death; ``group_size`` fewer enrolled patients in a study group
-    than ``config['validation']['min_patients_per_group']`` (default 10); ``all_censored`` no
+    than ``config['min_group_size']`` (default 10); ``all_censored`` no
     OS (or no PFS) event among the enrolled patients.
 Warnings
     ``unknown_column`` (ignored column); ``missing_optional_column``; ``plausible`` outside the
@@ -34,7 +34,7 @@ Warnings
     not end by progression; ``start_without_regimen``; ``followup_before_progression``
     ``last_followup_date`` earlier than ``progression_date`` (the patient was alive at
     progression); ``missing_share`` an optional analysis variable missing for more than
-    ``config['validation']['max_missing_share']`` (default 0.2) of enrolled patients;
+    ``config['max_missing_share']`` (default 0.2) of enrolled patients;
     ``group_all_censored`` no OS/PFS event in one group; ``several_cutoffs``.
 
 A first line ended by *death* with a second-line regimen is an error because it is impossible;
@@ -68,17 +68,16 @@ __all__ = [
     "validate_cohort",
 ]
 
-#: Minimum enrolled patients per study group (``config['validation']['min_patients_per_group']``).
+#: Minimum enrolled patients per study group (``config['min_group_size']``).
 DEFAULT_MIN_PATIENTS_PER_GROUP = 10
 #: Share of enrolled patients above which a missing optional variable is warned about
-#: (``config['validation']['max_missing_share']``).
+#: (``config['max_missing_share']``).
 DEFAULT_MAX_MISSING_SHARE = 0.2
-_EVENT_DATE_COLUMNS = ("second_line_start_date", "progression_date", "death_date", "last_followup_date")
 _NOT_SHARE_CHECKED = {"deteriorated_after_first_line", "second_line_start_date", "progression_date", "death_date"}
 _TYPE_PROBLEMS = {
     "number": "is not a number",
     "integer": "is not a whole number",
-    "date": "is not a valid date in ISO 8601 form YYYY-MM-DD",
+    "date": "is not a valid date in ISO 8601 form YYYY-MM-DD (years 1900 to 2200)",
 }
 
 
@@ -377,10 +376,13 @@ def _check_cells(
 
 def _study_settings(config: Mapping[str, Any] | None) -> tuple[tuple[str, str], int, float]:
     config = config or {}
-    settings = dict(config.get("validation") or {})
-    minimum = int(settings.get("min_patients_per_group", DEFAULT_MIN_PATIENTS_PER_GROUP))
-    share = float(settings.get("max_missing_share", DEFAULT_MAX_MISSING_SHARE))
-    return study_groups(config), minimum, share
+    minimum = config.get("min_group_size")
+    share = config.get("max_missing_share")
+    return (
+        study_groups(config),
+        int(DEFAULT_MIN_PATIENTS_PER_GROUP if minimum is None else minimum),
+        float(DEFAULT_MAX_MISSING_SHARE if share is None else share),
+    )
 
 
 @dataclass
@@ -599,7 +601,7 @@ def _check_analysis_requirements(view: _CohortView, min_per_group: int, max_miss
                 "error",
                 "group_size",
                 f"study group {group!r} has {size} enrolled patient(s); the analyses need at least {min_per_group} "
-                "(config validation.min_patients_per_group)",
+                "(config min_group_size)",
                 column="second_line_regimen",
             )
     if n_enrolled == 0:
@@ -668,8 +670,7 @@ def validate_cohort(
         File name shown in the report.
     config : mapping, optional
         Study configuration as a dict: ``groups`` (study regimens, default lenvatinib and
-        sorafenib) and ``validation.min_patients_per_group`` (default 10),
-        ``validation.max_missing_share`` (default 0.2).
+        sorafenib), ``min_group_size`` (default 10) and ``max_missing_share`` (default 0.2).
     dictionary : DataDictionary, optional
         Defaults to :func:`hcc_utils.dictionary.load_dictionary`.
 

@@ -173,8 +173,3 @@ def write_cohort(frame: pd.DataFrame, path: Path) -> Path:
         raise ValueError(f"no writer for {suffix}")
     return path
 
-
-def write_text_cohort(frame: pd.DataFrame, path: Path) -> Path:
-    """Write an all-text frame (e.g. ``as_text(make_cohort())`` after edits) as CSV."""
-    frame.to_csv(path, index=False)
-    return path

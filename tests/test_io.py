@@ -288,3 +288,22 @@ def test_dictionary_markdown_lists_every_column():
     derived = dictionary_table(section="derived")
     assert {"os_months", "pfs_event", "child_pugh_b"} <= set(derived["Variable"])
     assert dictionary_markdown(section="derived").startswith("| Variable | Derivation |")
+
+
+def test_utf16_csv(tmp_path):
+    path = tmp_path / "unicode.csv"
+    path.write_bytes("patient_id,centre\nP001,a\n".encode("utf-16"))
+    assert_file_error(path, "UTF-16", "CSV UTF-8")
+
+
+def test_short_rows_are_read_as_missing_values(tmp_path):
+    path = tmp_path / "short.csv"
+    path.write_text("patient_id,centre,age\nP001,a,60\nP002,b\n")
+    frame = read_cohort(path)
+    assert frame["patient_id"].tolist() == ["P001", "P002"]
+    assert frame["age"].isna().tolist() == [False, True]
+
+
+def test_xlsx_saved_with_xls_extension_is_read(tmp_path):
+    path = write_cohort(make_cohort(), tmp_path / "cohort.xlsx").rename(tmp_path / "cohort.xls")
+    pd.testing.assert_frame_equal(read_cohort(path), make_cohort())

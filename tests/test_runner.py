@@ -161,3 +161,21 @@ def test_code_fingerprint_changes_when_the_library_changes(tmp_path):
     assert code_fingerprint(tmp_path) == first
     (tmp_path / "hcc_utils" / "a.py").write_text("x = 2\n")
     assert code_fingerprint(tmp_path) != first
+
+
+def test_run_on_invalid_data_prints_counts_not_patient_rows(tmp_path, capsys):
+    from hcc_utils.cli import main
+    from hcc_utils.config import REPO_ROOT
+
+    cohort = pd.read_csv(REPO_ROOT / "data" / "synthetic_cohort.csv", dtype=str, keep_default_na=False)
+    cohort.loc[5, "ecog"] = "7"
+    cohort["patient_id"] = [f"SECRET{i}" for i in range(len(cohort))]
+    bad = tmp_path / "bad.csv"
+    cohort.to_csv(bad, index=False)
+    status = main(["run", "--project", str(_project(tmp_path)), "--data", str(bad), "--out", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert status == 2
+    assert "bad.csv is not valid: 1 errors (range 1)" in captured.err
+    assert "SECRET" not in captured.err + captured.out
+    assert main(["validate", str(bad)]) == 2
+    assert "SECRET5" in capsys.readouterr().out  # the data owner's report names the patient

@@ -280,14 +280,14 @@ def test_too_few_patients_in_a_group(tmp_path, text):
 
 
 def test_group_minimum_is_configurable(tmp_path, text):
-    config = {"validation": {"min_patients_per_group": 16}}
+    config = {"min_group_size": 16}
     report = validate_text(tmp_path, text, config=config)
     assert len([v for v in report.errors if v.rule == "group_size"]) == 2
-    assert validate_text(tmp_path, text, config={"validation": {"min_patients_per_group": 15}}).ok
+    assert validate_text(tmp_path, text, config={"min_group_size": 15}).ok
 
 
 def test_configured_groups_change_enrolment(tmp_path, text):
-    config = {"groups": {"treatment": "regorafenib", "control": "sorafenib"}, "validation": {"min_patients_per_group": 2}}
+    config = {"groups": {"treatment": "regorafenib", "control": "sorafenib"}, "min_group_size": 2}
     report = validate_text(tmp_path, text, config=config)
     assert report.ok, report.format()
 
@@ -331,7 +331,7 @@ def test_high_missing_share_of_tumour_markers_is_a_warning(tmp_path, text):
     assert report.ok
     violation = only(report, "missing_share", "warning", column="afp_ng_ml")
     assert "10 of 30 enrolled patients (33%)" in violation.message
-    assert validate_text(tmp_path, text, config={"validation": {"max_missing_share": 0.5}}).warnings == []
+    assert validate_text(tmp_path, text, config={"max_missing_share": 0.5}).warnings == []
 
 
 # ----------------------------------------------------------------------------- reporting
@@ -404,3 +404,11 @@ def test_typed_parquet_values_are_quoted(tmp_path):
     report = validate_cohort(read_cohort(path), source=path.name)
     violation = only(report, "range", patient_id="P017", column="ecog")
     assert violation.value == "7"
+
+
+def test_bundled_study_configuration_is_accepted():
+    import yaml
+    from pathlib import Path
+
+    config = yaml.safe_load((Path(__file__).resolve().parents[1] / "study.yml").read_text())
+    assert validate_cohort(make_cohort(), source=SOURCE, config=config).ok
