@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from pathlib import Path
 
 import pytest
 import yaml
@@ -106,9 +105,10 @@ def _strip_non_prose(text: str) -> str:
 def test_no_number_in_prose_is_typed_by_hand():
     offenders = []
     for where, text in _prose_sources():
-        for match in re.finditer(r"\d+(\.\d+)?", _strip_non_prose(text)):
-            context = text[max(0, match.start() - 20): match.end() + 20].replace("\n", " ")
-            offenders.append(f"{where}: {match.group()!r}")
+        prose = _strip_non_prose(text)
+        for match in re.finditer(r"\d+(\.\d+)?", prose):
+            context = " ".join(prose[max(0, match.start() - 30): match.end() + 30].split())
+            offenders.append(f"{where}: {match.group()!r} in '...{context}...'")
     assert not offenders, "numbers typed in prose (glue them from the computation): " + "; ".join(offenders)
 
 
