@@ -103,6 +103,11 @@ FACTS: list[dict] = [
     {"check": "rounding", "id": "survival.pfs_followup_median", "stated": "survival.pfs_followup_median", "precise": 2.07, "where": "Results, Predictors para 2 (2.07, IQR 1.37-3.47)"},
     {"check": "rounding", "id": "survival.pfs_followup_q1", "stated": "survival.pfs_followup_q1", "precise": 1.37, "where": "Results, Predictors para 2"},
     {"check": "rounding", "id": "survival.pfs_followup_q3", "stated": "survival.pfs_followup_q3", "precise": 3.47, "where": "Results, Predictors para 2"},
+    # OS by receipt of a third line vs by its type, if "no third line" were one of the type levels
+    {"check": "logrank_bound", "id": "thirdline.os_type_sor_p", "received": "thirdline.os_received_sor_p", "levels": 5,
+     "where": "Results, Third-line treatment, para 2 (P=0.009 and P=0.920; sorafenib group: none + 4 regimens)"},
+    {"check": "logrank_bound", "id": "thirdline.os_type_len_p", "received": "thirdline.os_received_len_p", "levels": 5,
+     "where": "Results, Third-line treatment, para 1"},
     # grade 3-4 totals against the 'most common grade 3-4 AEs'
     {"check": "g34_feasible", "id": "safety.g34_sor", "top": ["safety.rash_g34_sor", "safety.hfs_g34_sor", "safety.ast_g34_sor"],
      "den": "flow.enrolled_sorafenib", "n_terms": 14, "where": "Results, Safety profiles, paras 1-2 (14 AE terms of the data dictionary)"},
@@ -203,6 +208,19 @@ def audit_article(targets: pd.DataFrame | str | Path | None = None) -> tuple[pd.
             ok = _round1(f["precise"]) == stated
             row.update(stated=f"{stated:g}", recomputed=f"{f['precise']:g} stated elsewhere", consistent=ok,
                        reason="" if ok else "two statements of the same number disagree")
+        elif kind == "logrank_bound":
+            # The k-sample log-rank statistic bounds every contrast, so with "none" as a level
+            # chi2_type >= chi2_received and p_type <= P(chi2_{k-1} >= chi2_received).
+            p_rec = v(f["received"])
+            stated = val[fid]
+            bound = float(stats.chi2.sf(stats.chi2.isf(p_rec, 1), f["levels"] - 1))
+            p_type = float(stated.lstrip("<"))
+            ok = p_type <= bound + 1e-12
+            row.update(stated=f"type P={stated}, receipt P={p_rec:g}",
+                       recomputed=f"with 'none' as a level, type P <= {bound:.3f}", consistent=ok,
+                       reason="" if ok else ("consistent only if the regimen comparison is among third-line recipients "
+                                             "(with 'no third line' as a level the type P could not exceed "
+                                             f"{bound:.3f})"))
         elif kind == "g34_feasible":
             den = int(v(f["den"]))
             total = int(round(v(fid) * den / 100))

@@ -36,9 +36,14 @@ def matching_tables(study: Study) -> dict[str, pd.DataFrame]:
     covariates = list(study.config["matching"]["covariates"])
     coefficients = study.ps_coefficients.copy()
     coefficients.insert(0, "Term", [label(t) if t != "Intercept" else "Intercept" for t in coefficients.iloc[:, 0]])
-    coefficients = coefficients.drop(columns=coefficients.columns[1])
+    coefficients = coefficients.drop(columns=coefficients.columns[1]).rename(columns={
+        "estimate": "Log-odds", "std_error": "SE", "z": "z", "p": "P", "ci_low": "95% CI, low", "ci_high": "95% CI, high"})
     balance = balance_table(study.data, covariates)
     balance.insert(0, "Covariate", [label(c) for c in balance["covariate"]])
+    balance = balance.drop(columns=["covariate"]).rename(columns={
+        "kind": "Kind", "mean_treated_before": f"{study.treatment}, before", "mean_control_before": f"{study.control}, before",
+        "smd_before": "SMD before", "mean_treated_after": f"{study.treatment}, after",
+        "mean_control_after": f"{study.control}, after", "smd_after": "SMD after"})
     return {"coefficients": coefficients, "balance": balance}
 
 
@@ -475,3 +480,25 @@ def safety_tables(study: Study) -> dict[str, pd.DataFrame]:
 
 SECTION_FUNCTIONS = (flow_results, baseline_results, matching_results, response_results, survival_results,
                      predictor_results, third_line_results, cycles_subgroup_results, safety_results)
+
+
+#: Display text of category levels in Table 1.
+LEVEL_LABELS = {"hbv": "HBV", "hcv": "HCV", "hbv_hcv": "HBV and HCV", "alcohol": "Alcohol", "nash": "NASH",
+                "other": "Other"}
+
+
+def table1_display(tables: dict[str, Any]) -> pd.DataFrame:
+    """Table 1 layout: one 'Characteristic' column (levels indented under their variable), then all enrolled and
+    matched patients side by side (overall, each group, p, SMD)."""
+    from hcc_utils.baseline import side_by_side
+
+    wide = side_by_side(tables[""], tables["_matched"], ("All enrolled", "PS-matched"))
+    levels = wide[("", "level")].astype(str)
+    characteristic = [
+        f"\u2003{LEVEL_LABELS.get(level, level)}" if level else text
+        for text, level in zip(wide[("", "label")], levels)
+    ]
+    shown = wide.drop(columns=[("", "variable"), ("", "label"), ("", "level")])
+    shown.insert(0, ("", "Characteristic"), characteristic)
+    shown.columns = pd.MultiIndex.from_tuples([(top, {"p": "P", "smd": "SMD"}.get(sub, sub)) for top, sub in shown.columns])
+    return shown.fillna("")

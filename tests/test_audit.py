@@ -94,3 +94,11 @@ def test_every_fact_has_a_location():
 def test_percentages_without_counts_are_achievable(audit):
     table, _ = audit
     assert table[table["check"] == "achievable"]["consistent"].all()
+
+
+def test_third_line_type_comparison_among_recipients(audit):
+    """With 'no third line' as a level, type P=0.920 could not coexist with receipt P=0.009."""
+    row = _row(audit[0], "thirdline.os_type_sor_p", "logrank_bound")
+    assert not row.consistent
+    assert "recipients" in row.reason
+    assert _row(audit[0], "thirdline.os_type_len_p", "logrank_bound").consistent
