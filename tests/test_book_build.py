@@ -49,6 +49,11 @@ def marker_cohort(tmp_path_factory):
 
     cohort = generate_cohort(seed=4242, n_scale=1.5)
     cohort["patient_id"] = [f"LEAKMARK{i:05d}" for i in range(len(cohort))]
+    # Move every date seven years on, so no patient's date can coincide with a date the book states as a constant
+    # (the synthetic generator's calendar window, for example).
+    for column in [c for c in cohort.columns if c.endswith("_date")]:
+        shifted = pd.to_datetime(cohort[column], errors="coerce") + pd.DateOffset(years=7)  # empty stays empty
+        cohort[column] = shifted.dt.strftime("%Y-%m-%d").where(shifted.notna(), "")
     path = tmp_path_factory.mktemp("marker") / "marker_cohort.csv"
     cohort.to_csv(path, index=False)
     return path, cohort
