@@ -10,9 +10,15 @@ Method (for trainees)
 The loss is a sum over published numbers of ``max(0, d - margin) + small * d``, where ``d`` is the distance of
 the reproduced value from the published one *in units of the scorecard's tolerance*
 (:func:`hcc_utils.scorecard.distance`): ``d <= 1`` is met. The margin keeps values away from the edge of the
-tolerance, so the final check by the project's own analysis (which may differ in small details such as tie
-handling) still passes. The search is greedy (a proposal is kept when the loss does not increase) and runs in
-two stages whose moves are chosen so that the second stage cannot undo the first:
+tolerance, so the final check by the project's own analysis still passes. Distances above 10 are compressed
+(``10 + log(1 + d - 10)``) so that one far-off number cannot block every other improvement, and a p-value whose
+effect points the wrong way (a hazard ratio below 1 where the article reports one above; third-line recipients
+living shorter where the article says longer, :data:`DIRECTIONS`) gets a penalty above any right-side value, so
+the search crosses "no effect" instead of settling on a significant effect of the wrong sign. Univariable
+predictor lists get a smooth penalty (:func:`_list_penalty`). The search is simulated annealing (proposals that
+do not increase the loss are kept, worse ones with probability ``exp(-increase / temperature)``, the temperature
+falling to 0; the best state is kept) and runs in two stages whose moves are chosen so that the second stage
+cannot undo the first:
 
 1. **Survival times** (Kaplan-Meier quartiles of every group in the whole and the matched cohort, follow-up
    quartiles, log-rank p-values). A move multiplies one patient's overall or progression-free time by a random
@@ -21,8 +27,8 @@ two stages whose moves are chosen so that the second stage cannot undo the first
 2. **Associations** (univariable and multivariable Cox, third-line log-rank tests, matched cycles test). Moves
    *permute* values between patients of the same subset (group x matched): whole outcome records, whole
    propensity-model covariate vectors (the fitted propensity model and therefore the matching are unchanged),
-   single non-matching covariates (ECOG, PIVKA-II, AFP, vascular invasion, BCLC, aetiology, cycles),
-   third-line regimens among progressed patients, and progression times (with the best response) between two
+   single non-matching covariates (ECOG, PIVKA-II, AFP, vascular invasion, BCLC, aetiology, cycles) and
+   third-line regimens among progressed patients (these two within a group), and progression times (with the best response) between two
    progressed patients when both stay before their deaths. Permutations within a subset leave every stage-1 number and
    every published count unchanged.
 
@@ -75,6 +81,11 @@ SINGLE_COLS = ["ecog", "pivka_mau_ml", "afp_ng_ml", "macrovascular_invasion", "b
 #: article's pair (receipt p = 0.009, type p = 0.920 in the sorafenib group) could not both hold (see
 #: :mod:`hcc_utils.audit`).
 THIRD_LINE_TYPE_AMONG_RECEIVERS = True
+
+#: Direction of significant differences the article states in words, as the sign of observed minus expected
+#: deaths of the second level: "OS was significantly longer among patients who did than did not receive
+#: third-line treatment (P=0.009)" (sorafenib group) -> recipients have fewer deaths than expected.
+DIRECTIONS = {"thirdline.os_received_sor_p": -1}
 
 STAGE1_PREFIXES = ("survival.",)
 STAGE2_PREFIXES = ("cox.", "thirdline.os_", "matching.cycles_p_matched")
@@ -133,10 +144,15 @@ def _sas5(x: np.ndarray, probs=(0.25, 0.5, 0.75)) -> np.ndarray:
 
 def _logrank_p(t: np.ndarray, e: np.ndarray, g: np.ndarray) -> float:
     """k-sample log-rank p (hypergeometric variance), groups coded 0..k-1."""
+    return _logrank(t, e, g)[0]
+
+
+def _logrank(t: np.ndarray, e: np.ndarray, g: np.ndarray) -> tuple[float, float]:
+    """k-sample log-rank p and observed minus expected deaths of the last group (as R ``survdiff``)."""
     levels = np.unique(g)
     k = levels.size
     if k < 2:
-        return np.nan
+        return np.nan, np.nan
     gi = np.searchsorted(levels, g)
     ut, inv = np.unique(t, return_inverse=True)
     nt = ut.size
@@ -156,14 +172,14 @@ def _logrank_p(t: np.ndarray, e: np.ndarray, g: np.ndarray) -> float:
     v = np.diag((c * n) @ n_risk) - n_risk.T @ (n_risk * c[:, None])
     keep = expected > 0  # as R survdiff: groups without expected events are dropped
     if keep.sum() < 2:
-        return np.nan
+        return np.nan, float(o_e[-1])
     oe = o_e[keep][1:]
     vv = v[np.ix_(keep, keep)][1:, 1:]
     try:
         chi = float(oe @ np.linalg.solve(vv, oe))
     except np.linalg.LinAlgError:
-        return np.nan
-    return float(stats.chi2.sf(chi, int(keep.sum()) - 1))
+        return np.nan, float(o_e[-1])
+    return float(stats.chi2.sf(chi, int(keep.sum()) - 1)), float(o_e[-1])
 
 
 def _cox_uni(t: np.ndarray, e: np.ndarray, X: np.ndarray, iters: int = 12) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -250,7 +266,8 @@ class _State:
 
 
 def _days(series: pd.Series) -> np.ndarray:
-    d = pd.to_datetime(series.replace("", np.nan))
+    text = series.astype(object).where(series.notna(), "").astype(str).str.strip()
+    d = pd.to_datetime(text.where(text != "", None))
     return ((d - FIRST_START).dt.days).to_numpy()
 
 
@@ -417,7 +434,8 @@ class FastEvaluator:
             for code, gv in (("len", 1), ("sor", 0)):
                 sel = mask & (st.group == gv)
                 rec = (self.third[sel] != "none").astype(int)
-                out[f"thirdline.os_received_{code}_p{suffix}"] = _logrank_p(tm[sel], st.os_e[sel], rec)
+                key = f"thirdline.os_received_{code}_p{suffix}"
+                out[key], out[f"_oe.{key}"] = _logrank(tm[sel], st.os_e[sel], rec)
                 typ = sel & (self.third != "none") if THIRD_LINE_TYPE_AMONG_RECEIVERS else sel
                 _, codes = np.unique(self.third[typ], return_inverse=True)
                 out[f"thirdline.os_type_{code}_p{suffix}"] = _logrank_p(tm[typ], st.os_e[typ], codes)
@@ -438,6 +456,7 @@ class _Loss:
         t = targets[targets["id"].str.startswith(prefixes)]
         self.items = [(r.id, rule_of(r.statistic), str(r.value)) for r in t.itertuples(index=False)]
         self.margin = margin
+        self.published = dict(zip(targets["id"], targets["value"]))
 
     def __call__(self, values: dict) -> tuple[float, list[str]]:
         total = 0.0
@@ -449,6 +468,18 @@ class _Loss:
             if rule == "list":
                 continue
             d = distance(rule, pub, v)
+            if d > 10:
+                d = 10.0 + np.log1p(d - 10.0)  # soft cap: far-off values still pull, without huge barriers
+            # A p-value is not monotone in the effect: on the wrong side of "no effect" it falls again. There the
+            # p-value counts as a penalty above anything the right side can give (soft-capped p distances stay
+            # below 17), growing with the effect, so the search is pulled across "no effect" without a barrier.
+            if rule == "p" and tid.startswith("cox.") and tid.endswith("_p"):
+                hr_id = tid[:-2] + "_hr"
+                if hr_id in values and hr_id in self.published:
+                    if (float(values[hr_id]) - 1) * (float(self.published[hr_id]) - 1) < 0:
+                        d = 17.0 + 10.0 * abs(np.log(float(values[hr_id])))
+            if tid in DIRECTIONS and f"_oe.{tid}" in values and values[f"_oe.{tid}"] * DIRECTIONS[tid] >= 0:
+                d = 17.0 + 2.0 * abs(values[f"_oe.{tid}"])
             if rule == "time" and pub.upper() == "NA" and f"_slast.{tid}" in values:
                 # not reached: pull the curve's last value above 1 - 0.75 (smooth guide for the search)
                 d = max(0.0, 3.0 + 40.0 * (0.26 - values[f"_slast.{tid}"])) if d > 0 else 0.0
@@ -479,23 +510,32 @@ def _list_penalty(p: np.ndarray, wanted: set, beta: np.ndarray | None = None) ->
 def internal_results(raw: pd.DataFrame, config: dict) -> dict:
     """Every calibrated target computed with the project's analysis modules (used until ``study`` has them).
 
-    Flow, matching and survival use :mod:`hcc_utils.study`'s section functions; Cox uses
+    Built on :func:`hcc_utils.study.build_study` (validation, derivation, matching) and the analysis modules; Cox uses
     :func:`hcc_utils.cox.multivariable_from_univariable` on :data:`COX_CANDIDATES`; the rest is computed here with
     the article's tests (chi-square without correction, Mann-Whitney, log-rank).
     """
     from hcc_utils.cox import multivariable_from_univariable
     from hcc_utils.descriptive import descriptive_quantile
-    from hcc_utils.study import build_study, flow_results, matching_results, survival_results
-    from hcc_utils.survival import logrank_test
-
     from hcc_utils.audit import chisq_p
+    from hcc_utils.study import build_study
+    from hcc_utils.survival import followup_summary, km_summary, logrank_test
 
     st = build_study(raw, config, validate=False)
-    out = {}
-    out.update(flow_results(st))
-    out.update(matching_results(st))
-    out.update(survival_results(st))
+    out = dict(st.flow)
+    out["matching.pairs"] = st.match_summary["pairs"]
     d = st.data.copy()
+    for suffix, cohort in (("", d), ("_matched", d[d.matched == 1])):
+        for ep, tcol, ecol in (("os", "os_months", "os_event"), ("pfs", "pfs_months", "pfs_event")):
+            out[f"survival.{ep}_events{suffix}"] = int(cohort[ecol].sum())
+            fu = followup_summary(cohort[tcol], cohort[ecol], method=config["survival"]["followup_method"])
+            out[f"survival.{ep}_followup_median{suffix}"] = fu.median
+            out[f"survival.{ep}_followup_q1{suffix}"] = fu.q1
+            out[f"survival.{ep}_followup_q3{suffix}"] = fu.q3
+            summ = km_summary(cohort, tcol, ecol, "group").set_index("group")
+            for code, g in (("len", st.treatment), ("sor", st.control)):
+                for stat in ("median", "q1", "q3"):
+                    out[f"survival.{ep}_{stat}_{code}{suffix}"] = summ.loc[g, stat]
+            out[f"survival.{ep}_logrank_p{suffix}"] = logrank_test(cohort[tcol], cohort[ecol], cohort["group"]).p
     tr, ct = st.treatment, st.control
     d["sorafenib"] = (d["group"] == ct).astype(int)
     d["age_ge_65"] = (d["age"] >= 65).astype(int)
@@ -787,7 +827,9 @@ def _stage2(st: _State, ev: FastEvaluator, loss: _Loss, targets: pd.DataFrame, r
     for it in range(1, iters + 1):
         temp = temp0 * (1 - it / iters) ** 3
         kind = int(rng.choice(5, p=[0.25, 0.2, 0.25, 0.15, 0.15]))
-        pool = groups[int(rng.integers(2))] if kind == 2 else subsets[int(rng.integers(4))]
+        # single covariates and third-line regimens may move between matched and unmatched patients of a group
+        # (group totals are kept; the matched cohort has no published third-line counts)
+        pool = groups[int(rng.integers(2))] if kind in (2, 3) else subsets[int(rng.integers(4))]
         if pool.size < 2:
             continue
         i, j = (int(x) for x in rng.choice(pool, 2, replace=False))
@@ -847,7 +889,7 @@ def _stage2(st: _State, ev: FastEvaluator, loss: _Loss, targets: pd.DataFrame, r
 
 def calibrate_cohort(raw: pd.DataFrame, seed: int = 20240701, config: dict | None = None,
                      evaluate: Callable[[pd.DataFrame, dict], dict] | None = None, targets_path=TARGETS_PATH,
-                     stage1_iters: int = 60000, stage2_iters: int = 15000, final_check: bool = True,
+                     stage1_iters: int = 60000, stage2_iters: int = 15000, passes: int = 2, final_check: bool = True,
                      quiet: bool = False) -> CalibrationResult:
     """Tune a generated cohort so that the study's analysis reproduces the published numbers.
 
@@ -858,7 +900,9 @@ def calibrate_cohort(raw: pd.DataFrame, seed: int = 20240701, config: dict | Non
     config : study configuration (bundled ``study.yml`` by default).
     evaluate : ``f(raw, config) -> {id: value}`` used for the final score; :func:`default_evaluator` by default.
     targets_path : published numbers.
-    stage1_iters, stage2_iters : proposal budgets of the two stages.
+    stage1_iters, stage2_iters : proposal budgets of the first pass of each stage.
+    passes : passes per stage; a further pass (half the budget, half the temperature) runs only while a
+        target of the stage is missed.
     final_check : score the result with ``evaluate`` (and report misses on stderr).
     quiet : no progress output.
 
@@ -882,8 +926,16 @@ def calibrate_cohort(raw: pd.DataFrame, seed: int = 20240701, config: dict | Non
     st.pfs_t = np.minimum(st.pfs_t, np.where(no_prog, st.os_t, st.os_t - 1))
     _detie(st.pfs_t, st.pfs_e, limit=np.where(no_prog, st.os_t, st.os_t - 1))
     ev = FastEvaluator(st, cfg.get("cutpoints"))
-    _stage1(st, ev, _Loss(targets, STAGE1_PREFIXES), rng, stage1_iters, quiet, history)
-    _stage2(st, ev, _Loss(targets, STAGE2_PREFIXES), targets, rng, stage2_iters, quiet, history)
+    loss1 = _Loss(targets, STAGE1_PREFIXES)
+    for k in range(passes):
+        # later passes re-heat at a lower temperature and stop early once everything is met
+        _stage1(st, ev, loss1, rng, stage1_iters // (k + 1), quiet, history, temp0=1.0 / (k + 1))
+        if not loss1(ev.survival())[1]:
+            break
+    loss2 = _Loss(targets, STAGE2_PREFIXES)
+    for k in range(passes):
+        if _stage2(st, ev, loss2, targets, rng, stage2_iters // (k + 1), quiet, history, temp0=2.0 / (k + 1)) < 0.3:
+            break
     cohort = _write_back(st)
     scored = None
     if final_check:

@@ -334,7 +334,10 @@ def third_line_results(study: Study) -> dict[str, Any]:
     ``thirdline.<g>`` counts patients of group g who received any third-line therapy (``_pct`` percentage);
     ``thirdline.<g>_<regimen>`` counts each regimen; ``thirdline.p`` compares receipt between groups.
     ``thirdline.os_received_<g>_p`` is the log-rank p of OS by receipt within group g; ``thirdline.os_type_<g>_p``
-    by type of third-line therapy (no third line being one level), both for each cohort.
+    by type of third-line regimen among the patients of group g who received one, both for each cohort.
+
+    The type comparison is among recipients only: with "no third line" as one more level, the article's p-values
+    for receipt and for type in the sorafenib group could not both hold (see the consistency audit).
     """
     from hcc_utils.contingency import compare_proportions
     from hcc_utils.survival import logrank_test
@@ -359,11 +362,13 @@ def third_line_results(study: Study) -> dict[str, Any]:
         for group in study.groups:
             part = cohort[cohort["group"] == group]
             code = group_code(group)
-            for name, column in (("received", "received_third_line"), ("type", "third_line_regimen")):
-                if part[column].nunique() < 2:
+            recipients = part[part["received_third_line"] == 1]
+            for name, column, patients in (("received", "received_third_line", part),
+                                           ("type", "third_line_regimen", recipients)):
+                if patients[column].nunique() < 2:
                     values[f"thirdline.os_{name}_{code}_p{suffix}"] = float("nan")
                     continue
-                test = logrank_test(part["os_months"], part["os_event"], part[column].astype(str))
+                test = logrank_test(patients["os_months"], patients["os_event"], patients[column].astype(str))
                 values[f"thirdline.os_{name}_{code}_p{suffix}"] = test.p
     return values
 

@@ -45,6 +45,7 @@ import pandas as pd
 __all__ = [
     "ASSUMPTIONS",
     "AE_TERMS",
+    "assumptions_table",
     "DATA_CUTOFF",
     "generate_cohort",
     "load_target_values",
@@ -104,6 +105,8 @@ ASSUMPTIONS: list[dict] = [
      "value": "totals 81 / 44 / 107 / 61 as published", "rationale": "only totals are published"},
     {"variable": "censoring", "assumption": "matched patients censored administratively at 6.5-18 months; alive unmatched patients without progression lost to follow-up within 1.4 months",
      "value": "", "rationale": "the matched cohort's longer follow-up (8.0 vs 5.5 months) and the short PFS follow-up (2.1 months)"},
+    {"variable": "unmatched lenvatinib patients", "assumption": "progress within 6 weeks", "value": "PFS 0.6-1.4 months",
+     "rationale": "huge single tumours; leaves room for the short PFS follow-up quartile (1.4 months)"},
     {"variable": "death without progression", "assumption": "share of PFS events that are deaths", "value": "10%", "rationale": "typical"},
     {"variable": "mRECIST", "assumption": "RECIST with a few SD upgraded to PR", "value": "lenvatinib +3, sorafenib +2 (scaled)",
      "rationale": "article: mRECIST results comparable"},
@@ -695,6 +698,10 @@ def _survival(rng: np.random.Generator, enr: pd.DataFrame, t: dict, n_scale: flo
             same = np.isin(idx, np.concatenate([alive_np, dead_np]))
             new_pfs = _monotone_pin(pfs_m[idx], pfs_event[idx], q_pfs)
             pfs_m[idx] = np.where(same, os_m[idx], np.minimum(new_pfs, os_m[idx] * 0.97))
+            if g == "lenvatinib" and m == 0:
+                # the unmatched lenvatinib patients (huge single tumours) progress at once, within 6 weeks
+                early = idx[prog[idx] == 1]
+                pfs_m[early] = np.minimum(rng.uniform(0.6, 1.4, early.size), os_m[early] * 0.9)
     # nobody can be followed longer than from the first possible start to the cut-off
     max_days = (DATA_CUTOFF - FIRST_START).days - 1
     os_days = np.clip(np.floor(os_m * DAYS_PER_MONTH + 0.5), 7, max_days).astype(int)
@@ -975,6 +982,11 @@ def generate_cohort(seed: int, config: dict | None = None, n_scale: float = 1.0,
     if return_internal:
         return out, internal
     return out
+
+
+def assumptions_table() -> pd.DataFrame:
+    """The documented generator assumptions (:data:`ASSUMPTIONS`) as a table for the book's data page."""
+    return pd.DataFrame(ASSUMPTIONS, columns=["variable", "assumption", "value", "rationale"])
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
