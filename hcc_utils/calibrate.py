@@ -17,8 +17,8 @@ living shorter where the article says longer, :data:`DIRECTIONS`) gets a penalty
 the search crosses "no effect" instead of settling on a significant effect of the wrong sign. Univariable
 predictor lists get a smooth penalty (:func:`_list_penalty`). The search is simulated annealing (proposals that
 do not increase the loss are kept, worse ones with probability ``exp(-increase / temperature)``, the temperature
-falling to 0; the best state is kept) and runs in two stages whose moves are chosen so that the second stage
-cannot undo the first:
+falling to 0; the best state is kept) and runs in stages whose moves are chosen so that a later stage
+cannot undo an earlier one:
 
 1. **Survival times** (Kaplan-Meier quartiles of every group in the whole and the matched cohort, follow-up
    quartiles, log-rank p-values). A move multiplies one patient's overall or progression-free time by a random
@@ -31,6 +31,10 @@ cannot undo the first:
    third-line regimens among progressed patients (these two within a group), and progression times (with the best response) between two
    progressed patients when both stay before their deaths. Permutations within a subset leave every stage-1 number and
    every published count unchanged.
+3. **Third-line regimens** (only while a third-line log-rank target is missed). Swaps of third-line regimens between
+   two progressed patients of one group; nothing but the third-line tests depends on them. Where the article states
+   a direction (:data:`DIRECTIONS`) and it is missed, the group starts from the extreme arrangement (therapy for the
+   progressed patients living longest) and the search weakens the effect to the published p-value.
 
 Both stages use a fast vectorised evaluator (:class:`FastEvaluator`) written for this search. The final cohort is
 scored with an injectable ``evaluate(raw_df, config) -> {id: value}``; by default
@@ -89,6 +93,7 @@ DIRECTIONS = {"thirdline.os_received_sor_p": -1}
 
 STAGE1_PREFIXES = ("survival.",)
 STAGE2_PREFIXES = ("cox.", "thirdline.os_", "matching.cycles_p_matched")
+STAGE3_PREFIXES = ("thirdline.os_",)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -428,7 +433,17 @@ class FastEvaluator:
                     out[f"cox.{k}_lo"] = float(np.exp(b[j] - 1.959963984540054 * se[j]))
                     out[f"cox.{k}_hi"] = float(np.exp(b[j] + 1.959963984540054 * se[j]))
                     out[f"cox.{k}_p"] = float(p[j])
-        # third line
+        out.update(self.third_line())
+        mm = st.matched == 1
+        a, b = self.cycles[mm & (st.group == 1)], self.cycles[mm & (st.group == 0)]
+        out["matching.cycles_p_matched"] = float(stats.mannwhitneyu(a, b, alternative="two-sided", method="asymptotic",
+                                                                    use_continuity=True).pvalue)
+        return out
+
+    def third_line(self) -> dict:
+        """Log-rank p-values of OS by receipt and by type of third-line therapy (within each group and cohort)."""
+        st = self.st
+        out = {}
         tm = st.os_t / DAYS_PER_MONTH
         for suffix, mask in (("", np.ones(st.group.size, bool)), ("_matched", st.matched == 1)):
             for code, gv in (("len", 1), ("sor", 0)):
@@ -439,10 +454,6 @@ class FastEvaluator:
                 typ = sel & (self.third != "none") if THIRD_LINE_TYPE_AMONG_RECEIVERS else sel
                 _, codes = np.unique(self.third[typ], return_inverse=True)
                 out[f"thirdline.os_type_{code}_p{suffix}"] = _logrank_p(tm[typ], st.os_e[typ], codes)
-        mm = st.matched == 1
-        a, b = self.cycles[mm & (st.group == 1)], self.cycles[mm & (st.group == 0)]
-        out["matching.cycles_p_matched"] = float(stats.mannwhitneyu(a, b, alternative="two-sided", method="asymptotic",
-                                                                    use_continuity=True).pvalue)
         return out
 
 
@@ -478,7 +489,7 @@ class _Loss:
                 if hr_id in values and hr_id in self.published:
                     if (float(values[hr_id]) - 1) * (float(self.published[hr_id]) - 1) < 0:
                         d = 17.0 + 10.0 * abs(np.log(float(values[hr_id])))
-            if tid in DIRECTIONS and f"_oe.{tid}" in values and values[f"_oe.{tid}"] * DIRECTIONS[tid] >= 0:
+            if tid in DIRECTIONS and f"_oe.{tid}" in values and values[f"_oe.{tid}"] * DIRECTIONS[tid] <= 0:
                 d = 17.0 + 2.0 * abs(values[f"_oe.{tid}"])
             if rule == "time" and pub.upper() == "NA" and f"_slast.{tid}" in values:
                 # not reached: pull the curve's last value above 1 - 0.75 (smooth guide for the search)
@@ -887,9 +898,81 @@ def _stage2(st: _State, ev: FastEvaluator, loss: _Loss, targets: pd.DataFrame, r
     return best[0]
 
 
+def _stage3(st: _State, ev: FastEvaluator, loss: _Loss, rng: np.random.Generator, iters: int, quiet: bool,
+            history: list, temp0: float = 1.0, restarts: int = 4) -> float:
+    """Simulated annealing over third-line regimens alone (swaps between two progressed patients of one group).
+
+    The third-line regimen enters no number but the third-line ones (and the within-group swap keeps every
+    third-line count), so this last stage cannot undo stages 1 and 2; its evaluation is only the log-rank tests.
+    """
+    E, pos = st.E, st.col["third_line_regimen"]
+    pub = {tid: float(v) for tid, rule, v in loss.items if rule == "p" and not v.startswith("<")}
+
+    def total(values: dict) -> tuple[float, list[str]]:
+        # the loss plus, for a missed p-value, its log-ratio to the published one: unlike the soft-capped distance
+        # it still slopes where the value is far off (a p-value ten times too large)
+        val, mis = loss(values)
+        val += sum(3.0 * abs(np.log(max(values[tid], 1e-300) / pub[tid])) for tid in mis if tid in pub)
+        return val, mis
+
+    # A stated direction that is missed: start that group from the extreme arrangement (third-line therapy for the
+    # progressed patients who live longest, or shortest; their regimens in random order) and let the search
+    # weaken it to the published p-value - the search alone does not get far enough from "no effect". Restarts
+    # (new random order of the regimens, half the temperature) while a target is still missed.
+    start = E[:, pos].copy()
+    _, missed0 = loss(ev.third_line())
+    pools = [np.flatnonzero((st.group == g) & (st.prog == 1)) for g in (0, 1)]
+    best = None
+    for attempt in range(restarts):
+        E[:, pos] = start
+        for code, gv in (("len", 1), ("sor", 0)):
+            tid = f"thirdline.os_received_{code}_p"
+            if tid in DIRECTIONS and (tid in missed0 or attempt > 0):
+                idx = np.flatnonzero((st.group == gv) & (st.prog == 1))
+                regimens = E[idx, pos].copy()
+                given = regimens[regimens != "none"]
+                order = idx[np.argsort(DIRECTIONS[tid] * st.os_t[idx], kind="stable")]
+                E[idx, pos] = "none"
+                E[order[:given.size], pos] = given[rng.permutation(given.size)]
+        ev.refresh_third()
+        cur, misses = total(ev.third_line())
+        if best is None or cur < best[0]:
+            best = (cur, E[:, pos].copy(), misses)
+        temp_a = temp0 / (1 + attempt % 2)
+        _log(f"stage 3 attempt {attempt + 1} start: loss {cur:.3f}, {len(misses)} missed", quiet)
+        for it in range(1, iters + 1):
+            if not best[2] and best[0] < 0.3:
+                break
+            temp = temp_a * (1 - it / iters) ** 3
+            pool = pools[int(rng.integers(2))]
+            i, j = (int(x) for x in rng.choice(pool, 2, replace=False))
+            if E[i, pos] == E[j, pos]:
+                continue
+            E[i, pos], E[j, pos] = E[j, pos], E[i, pos]
+            ev.refresh_third()
+            val, mis = total(ev.third_line())
+            if _accept(val - cur, temp, rng):
+                cur, misses = val, mis
+                if cur < best[0]:
+                    best = (cur, E[:, pos].copy(), misses)
+            else:
+                E[i, pos], E[j, pos] = E[j, pos], E[i, pos]
+                ev.refresh_third()
+            if it % 5000 == 0:
+                _log(f"stage 3 iteration {it}: loss {cur:.3f} (best {best[0]:.3f}), {len(best[2])} missed {best[2][:5]}", quiet)
+                history.append({"stage": 3, "iteration": it, "loss": best[0], "misses": len(best[2])})
+        if not best[2]:
+            break
+    E[:, pos] = best[1]
+    ev.refresh_third()
+    _log(f"stage 3 done: loss {best[0]:.3f}, missed {best[2]}", quiet)
+    return best[0]
+
+
 def calibrate_cohort(raw: pd.DataFrame, seed: int = 20240701, config: dict | None = None,
                      evaluate: Callable[[pd.DataFrame, dict], dict] | None = None, targets_path=TARGETS_PATH,
-                     stage1_iters: int = 60000, stage2_iters: int = 15000, passes: int = 2, final_check: bool = True,
+                     stage1_iters: int = 60000, stage2_iters: int = 15000, stage3_iters: int = 20000, passes: int = 2,
+                     stage1_passes: int = 4, final_check: bool = True,
                      quiet: bool = False) -> CalibrationResult:
     """Tune a generated cohort so that the study's analysis reproduces the published numbers.
 
@@ -901,8 +984,10 @@ def calibrate_cohort(raw: pd.DataFrame, seed: int = 20240701, config: dict | Non
     evaluate : ``f(raw, config) -> {id: value}`` used for the final score; :func:`default_evaluator` by default.
     targets_path : published numbers.
     stage1_iters, stage2_iters : proposal budgets of the first pass of each stage.
-    passes : passes per stage; a further pass (half the budget, half the temperature) runs only while a
+    stage3_iters : proposal budget of the third-line stage (run only while a third-line target is missed).
+    passes : passes of stage 2; a further pass (half the budget, half the temperature) runs only while a
         target of the stage is missed.
+    stage1_passes : the same for stage 1 (pass k has 1/k of the budget and of the temperature).
     final_check : score the result with ``evaluate`` (and report misses on stderr).
     quiet : no progress output.
 
@@ -927,7 +1012,7 @@ def calibrate_cohort(raw: pd.DataFrame, seed: int = 20240701, config: dict | Non
     _detie(st.pfs_t, st.pfs_e, limit=np.where(no_prog, st.os_t, st.os_t - 1))
     ev = FastEvaluator(st, cfg.get("cutpoints"))
     loss1 = _Loss(targets, STAGE1_PREFIXES)
-    for k in range(passes):
+    for k in range(stage1_passes):
         # later passes re-heat at a lower temperature and stop early once everything is met
         _stage1(st, ev, loss1, rng, stage1_iters // (k + 1), quiet, history, temp0=1.0 / (k + 1))
         if not loss1(ev.survival())[1]:
@@ -936,6 +1021,10 @@ def calibrate_cohort(raw: pd.DataFrame, seed: int = 20240701, config: dict | Non
     for k in range(passes):
         if _stage2(st, ev, loss2, targets, rng, stage2_iters // (k + 1), quiet, history, temp0=2.0 / (k + 1)) < 0.3:
             break
+    # third-line regimens alone: only the third-line log-rank tests depend on them
+    loss3 = _Loss(targets, STAGE3_PREFIXES)
+    if loss3(ev.third_line())[1]:
+        _stage3(st, ev, loss3, np.random.default_rng([seed, 3]), stage3_iters, quiet, history, temp0=0.5)
     cohort = _write_back(st)
     scored = None
     if final_check:

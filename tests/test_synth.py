@@ -189,13 +189,13 @@ def test_other_seed_and_size_run_through_pipeline(seed, scale, config, tmp_path)
     assert values["flow.enrolled"] == st.flow["flow.enrolled"]
 
 
-def test_large_cohort_is_fast(config):
-    import time
+def test_large_cohort_generates_valid_rows(config):
+    """A registry-sized cohort is generated (its speed is measured by benchmarks/bench_synth.py, not here)."""
+    from hcc_utils.validate import validate_cohort
 
-    t0 = time.perf_counter()
     df = generate_cohort(3, config, n_scale=60)   # about 11,600 rows
     assert len(df) > 10_000
-    assert time.perf_counter() - t0 < 60
+    assert validate_cohort(df, source="large", config=config).ok
 
 
 @pytest.mark.slow
@@ -252,8 +252,19 @@ def test_committed_cohort_scorecard(config):
     _, excluded = audit_article(targets)
     scored = score(compute_results(_committed_raw(), config), targets, excluded)
     counted = scored[scored.status != "excluded"]
-    assert (counted.status == "met").sum() >= 138
+    assert (counted.status == "met").sum() >= 145
     # everything placed by construction is met
     for prefix in ("flow.", "baseline.", "matching.", "response.", "safety.", "cox."):
         part = counted[counted.id.str.startswith(prefix)]
         assert (part.status == "met").all(), list(part[part.status != "met"].id)
+
+
+def test_committed_cohort_third_line_direction(config):
+    """Sorafenib group: third-line recipients live longer (fewer deaths than expected), as the article states."""
+    from hcc_utils import calibrate as C
+
+    raw = _committed_raw()
+    st = C._state_from_raw(raw.astype(object).where(raw.notna(), ""), config)
+    values = C.FastEvaluator(st, config["cutpoints"]).third_line()
+    for tid, sign in C.DIRECTIONS.items():
+        assert values[f"_oe.{tid}"] * sign > 0, tid
