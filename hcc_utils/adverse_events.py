@@ -15,7 +15,6 @@ Conventions
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pandas as pd
@@ -119,7 +118,7 @@ def adverse_event_display(long: pd.DataFrame) -> pd.DataFrame:
 
     Summary rows come first; their single count sits in the any-grade columns.
     """
-    from .baseline import format_p
+    from .formatting import fmt_p
 
     groups = list(dict.fromkeys(long["group"]))
     out_rows = []
@@ -131,7 +130,7 @@ def adverse_event_display(long: pd.DataFrame) -> pd.DataFrame:
                 continue
             for g in groups:
                 row[f"{g} {suffix}"] = sec.loc[sec["group"] == g, "text"].iloc[0]
-            row[f"p ({suffix})"] = format_p(sec["p"].iloc[0]) if not math.isnan(sec["p"].iloc[0]) else ""
+            row[f"p ({suffix})"] = fmt_p(sec["p"].iloc[0], missing="")
         out_rows.append(row)
     cols = ["term", "label"] + [f"{g} any grade" for g in groups] + ["p (any grade)"] + \
            [f"{g} grade 3-4" for g in groups] + ["p (grade 3-4)"]

@@ -31,6 +31,7 @@ from scipy import stats
 
 from .contingency import independence_test
 from .descriptive import descriptive_quantile
+from .formatting import fmt_p
 
 KINDS = ("mean_sd", "median_iqr", "categorical", "binary")
 
@@ -203,13 +204,6 @@ def _as_spec(v) -> VariableSpec:
     raise TypeError(f"a variable spec must be a VariableSpec, dict or (name, label, kind) tuple, got {v!r}")
 
 
-def format_p(p: float) -> str:
-    """``<0.001`` below 0.001, otherwise three decimals; empty when not computed."""
-    if p is None or (isinstance(p, float) and math.isnan(p)):
-        return ""
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
-
-
 def _fmt_num(x: float, digits: int) -> str:
     return "NA" if x is None or math.isnan(x) else f"{x:.{digits}f}"
 
@@ -361,7 +355,7 @@ def baseline_table(
             block, nums, statistic, p, test, smd = _categorical_block(spec, x_all, xa, xb, names, categorical_test)
         for i, line in enumerate(block):
             first = i == 0
-            lines.append({"variable": spec.name, **line, "p": format_p(p) if first else "",
+            lines.append({"variable": spec.name, **line, "p": fmt_p(p, missing="") if first else "",
                           "test": test if first and test != "none" else "",
                           "smd": (f"{smd:.3f}" if not math.isnan(smd) else "") if first else ""})
         for row in nums:

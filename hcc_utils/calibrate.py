@@ -861,13 +861,16 @@ def _stage2(st: _State, ev: FastEvaluator, loss: _Loss, targets: pd.DataFrame, r
         block = E[np.ix_([i, j], cols)].copy()
         if kind in (1, 2, 3) and all(block[0, k] == block[1, k] for k in range(len(cols))):
             continue
+        def swap_linked_values():  # its own inverse: applied to try the move and again to undo it
+            if kind == 0:
+                for a in arrays:
+                    arr = getattr(st, a)
+                    arr[i], arr[j] = arr[j], arr[i]
+            elif kind == 4:
+                st.pfs_t[i], st.pfs_t[j] = st.pfs_t[j], st.pfs_t[i]
+
         E[np.ix_([i, j], cols)] = block[::-1]
-        if kind == 0:
-            for a in arrays:
-                arr = getattr(st, a)
-                arr[i], arr[j] = arr[j], arr[i]
-        elif kind == 4:
-            st.pfs_t[i], st.pfs_t[j] = st.pfs_t[j], st.pfs_t[i]
+        swap_linked_values()
         refresh = ev.refresh_covariates if kind in (1, 2) else ev.refresh_third
         refresh()
         val, mis = total()
@@ -877,12 +880,7 @@ def _stage2(st: _State, ev: FastEvaluator, loss: _Loss, targets: pd.DataFrame, r
                 best = (cur, snapshot(), misses)
         else:
             E[np.ix_([i, j], cols)] = block
-            if kind == 0:
-                for a in arrays:
-                    arr = getattr(st, a)
-                    arr[i], arr[j] = arr[j], arr[i]
-            elif kind == 4:
-                st.pfs_t[i], st.pfs_t[j] = st.pfs_t[j], st.pfs_t[i]
+            swap_linked_values()
             refresh()
         if it % 1000 == 0:
             _log(f"stage 2 iteration {it}: loss {cur:.3f} (best {best[0]:.3f}), {len(best[2])} missed {best[2][:5]}", quiet)

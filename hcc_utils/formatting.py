@@ -13,10 +13,10 @@ def is_missing(value) -> bool:
         return False
 
 
-def fmt_p(p: float) -> str:
-    """P-value as journals print it: '<0.001' below 0.001, else three decimals."""
+def fmt_p(p: float, missing: str = "NA") -> str:
+    """P-value as journals print it: '<0.001' below 0.001, else three decimals; ``missing`` when not computed."""
     if is_missing(p):
-        return "NA"
+        return missing
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 

@@ -126,11 +126,11 @@ def response_tables(
 
 def response_display(long: pd.DataFrame) -> pd.DataFrame:
     """Wide display of :func:`response_table` output: one row per criterion and measure, a column per group, p."""
-    from .baseline import format_p
+    from .formatting import fmt_p
 
     groups = list(dict.fromkeys(long["group"]))
     wide = long.pivot_table(index=["criterion", "measure", "label"], columns="group", values="text", aggfunc="first", sort=False)
-    p = long.groupby(["criterion", "measure", "label"], sort=False)["p"].first().map(format_p)
+    p = long.groupby(["criterion", "measure", "label"], sort=False)["p"].first().map(lambda p: fmt_p(p, missing=""))
     out = wide[groups].assign(p=p).reset_index()
     out.columns.name = None
     return out

@@ -383,6 +383,16 @@ class LogrankResult:
     stratified: bool
 
 
+def _label_codes(values, name: str, n: int):
+    """Integer codes and sorted levels of a label vector; clear errors for a wrong length or missing labels."""
+    labels = pd.Series(np.asarray(values, dtype=object))
+    if len(labels) != n:
+        raise ValueError(f"{name} must have the same length as time ({len(labels)} != {n})")
+    if labels.isna().any():
+        raise ValueError(f"{name}: missing labels")
+    return pd.factorize(labels, sort=True)
+
+
 def logrank_test(time, event, group, strata=None) -> LogrankResult:
     """Log-rank (Mantel-Haenszel) test of equal survival across groups, optionally stratified.
 
@@ -417,24 +427,14 @@ def logrank_test(time, event, group, strata=None) -> LogrankResult:
     Therneau TM, survival 3.5, ``survdiff``.
     """
     t, e = check_time_event(time, event)
-    g_arr = pd.Series(np.asarray(group, dtype=object))
-    if len(g_arr) != t.size:
-        raise ValueError(f"group must have the same length as time ({len(g_arr)} != {t.size})")
-    if g_arr.isna().any():
-        raise ValueError("group: missing group labels")
-    gcode, glevels = pd.factorize(g_arr, sort=True)
+    gcode, glevels = _label_codes(group, "group", t.size)
     k = len(glevels)
     if k < 2:
         raise ValueError(f"group: need at least two groups, got {list(glevels)}")
     if strata is None:
         scode = np.zeros(t.size, dtype=np.int64)
     else:
-        s_arr = pd.Series(np.asarray(strata, dtype=object))
-        if len(s_arr) != t.size:
-            raise ValueError(f"strata must have the same length as time ({len(s_arr)} != {t.size})")
-        if s_arr.isna().any():
-            raise ValueError("strata: missing stratum labels")
-        scode, _ = pd.factorize(s_arr, sort=True)
+        scode, _ = _label_codes(strata, "strata", t.size)
 
     order = np.lexsort((t, scode))
     ts, ss, es, gs = t[order], scode[order], e[order], gcode[order]

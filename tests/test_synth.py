@@ -11,7 +11,7 @@ import pytest
 from hcc_utils.config import load_config
 from hcc_utils.descriptive import descriptive_quantile
 from hcc_utils.synth import (
-    AE_TERMS, ASSUMPTIONS, generate_cohort, load_target_values, plan_counts, to_csv_bytes, write_synthetic_cohort,
+    ASSUMPTIONS, generate_cohort, load_target_values, plan_counts, to_csv_bytes, write_synthetic_cohort,
 )
 
 REPO = Path(__file__).resolve().parent.parent
