@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from hcc_utils.config import load_config
-from hcc_utils.runner import run_study
+from hcc_utils.pipeline.runner import run_study
 
 
 def timed(label: str, **kwargs) -> None:

@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from hcc_utils.matching import nearest_neighbor_match
+from hcc_utils.stats.matching import nearest_neighbor_match
 
 
 def cohort(n: int, seed: int = 1):

@@ -15,7 +15,7 @@ import argparse
 import time
 
 from hcc_utils.config import load_config
-from hcc_utils.synth import generate_cohort
+from hcc_utils.synthetic.generator import generate_cohort
 
 BASE_ROWS = 194
 
@@ -33,7 +33,7 @@ def bench_generation(rows: int, seed: int = 1) -> float:
 
 def bench_calibration(seed: int = 20240701) -> float:
     """Wall time of the full calibration of the default cohort (generation + search + final check)."""
-    from hcc_utils.calibrate import calibrate_cohort
+    from hcc_utils.synthetic.calibrate import calibrate_cohort
 
     config = load_config()
     t0 = time.perf_counter()

@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from cohort_factory import as_text, make_cohort  # noqa: E402
 
-from hcc_utils.derive import analysis_table, cohort_flow  # noqa: E402
-from hcc_utils.io import read_cohort  # noqa: E402
-from hcc_utils.validate import validate_cohort  # noqa: E402
+from hcc_utils.data.derive import analysis_table, cohort_flow  # noqa: E402
+from hcc_utils.data.readers import read_cohort  # noqa: E402
+from hcc_utils.data.validate import validate_cohort  # noqa: E402
 
 
 def tiled_cohort(n_rows: int) -> pd.DataFrame:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hcc_utils.dictionary import load_dictionary
+from hcc_utils.data.dictionary import load_dictionary
 
 START = pd.Timestamp("2022-01-03")
 CUTOFF = pd.Timestamp("2023-12-31")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hcc_utils.adverse_events import adverse_event_display, adverse_event_table, adverse_event_terms
+from hcc_utils.tables.adverse_events import adverse_event_display, adverse_event_table, adverse_event_terms
 
 REF = Path(__file__).parent / "reference"
 STATS = json.loads((REF / "stats_reference.json").read_text())

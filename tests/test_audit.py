@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from scipy.stats import chi2_contingency
 
-from hcc_utils.audit import FACTS, audit_article, chisq_p
+from hcc_utils.reproduction.audit import FACTS, audit_article, chisq_p
 
 
 @pytest.fixture(scope="module")

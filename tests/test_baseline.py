@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hcc_utils.baseline import (VariableSpec, baseline_table, mann_whitney_test, side_by_side, smd_binary,
+from hcc_utils.tables.baseline import (VariableSpec, baseline_table, mann_whitney_test, side_by_side, smd_binary,
                                 smd_categorical, smd_continuous, student_t_test)
 
 REF = Path(__file__).parent / "reference"

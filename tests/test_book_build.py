@@ -11,9 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hcc_utils.cli import main
+from hcc_utils.pipeline.cli import main
 from hcc_utils.config import REPO_ROOT
-from hcc_utils.runner import toc_files
+from hcc_utils.pipeline.runner import toc_files
 
 pytestmark = pytest.mark.slow
 
@@ -45,7 +45,7 @@ def bundled_book(tmp_path_factory):
 @pytest.fixture(scope="module")
 def marker_cohort(tmp_path_factory):
     """A second generated cohort (other seed, other size) whose ids carry a marker, to find any leak of rows."""
-    from hcc_utils.synth import generate_cohort
+    from hcc_utils.synthetic.generator import generate_cohort
 
     cohort = generate_cohort(seed=4242, n_scale=1.5)
     cohort["patient_id"] = [f"LEAKMARK{i:05d}" for i in range(len(cohort))]

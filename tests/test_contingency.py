@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from hcc_utils.contingency import (chisq_test, clopper_pearson, compare_proportions, fisher_exact_test,
+from hcc_utils.stats.contingency import (chisq_test, clopper_pearson, compare_proportions, fisher_exact_test,
                                    independence_test, is_sparse)
 
 STATS = json.loads((Path(__file__).parent / "reference" / "stats_reference.json").read_text())

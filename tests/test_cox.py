@@ -1,4 +1,4 @@
-"""hcc_utils.cox against R coxph (survival 3.5-3) and against hand/numerical calculations.
+"""hcc_utils.stats.cox against R coxph (survival 3.5-3) and against hand/numerical calculations.
 
 Fixtures: tests/reference/survival_reference.json (tests/reference/survival_reference.R).
 """
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hcc_utils.cox import (CoxConvergenceError, CoxConvergenceWarning, _RiskSets, cox_model,
+from hcc_utils.stats.cox import (CoxConvergenceError, CoxConvergenceWarning, _RiskSets, cox_model,
                            fit_cox, multivariable_from_univariable, univariable_cox)
 
 REF_DIR = Path(__file__).parent / "reference"

@@ -1,4 +1,4 @@
-"""Tests of hcc_utils.derive: flow counts and the analysis table against hand calculations."""
+"""Tests of hcc_utils.data.derive: flow counts and the analysis table against hand calculations."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from cohort_factory import FLOW, as_text, make_cohort, write_cohort
-from hcc_utils.derive import (
+from hcc_utils.data.derive import (
     ANALYSIS_COLUMNS,
     DAYS_PER_MONTH,
     analysis_table,
@@ -16,7 +16,7 @@ from hcc_utils.derive import (
     study_cutpoints,
     study_groups,
 )
-from hcc_utils.io import read_cohort
+from hcc_utils.data.readers import read_cohort
 
 # docs/ARCHITECTURE.md, "Analysis table"
 ARCHITECTURE_COLUMNS = [

@@ -1,4 +1,4 @@
-"""Tests of hcc_utils.io.read_cohort: file-level rejection and normalisation."""
+"""Tests of hcc_utils.data.readers.read_cohort: file-level rejection and normalisation."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from cohort_factory import as_text, make_cohort, write_cohort
-from hcc_utils.io import CohortFileError, read_cohort
+from hcc_utils.data.readers import CohortFileError, read_cohort
 
 
 def assert_file_error(path, *fragments):
@@ -254,7 +254,7 @@ def test_exact_duplicate_csv_header(tmp_path):
 
 # ----------------------------------------------------------------------------- the dictionary behind the reader
 def test_dictionary_loads_from_repository_and_explicit_path(tmp_path):
-    from hcc_utils.dictionary import default_dictionary_path, load_dictionary
+    from hcc_utils.data.dictionary import default_dictionary_path, load_dictionary
 
     default = load_dictionary()
     assert default_dictionary_path().name == "data_dictionary.yml"
@@ -266,7 +266,7 @@ def test_dictionary_loads_from_repository_and_explicit_path(tmp_path):
 
 
 def test_malformed_dictionary_is_refused(tmp_path):
-    from hcc_utils.dictionary import DictionaryError, load_dictionary
+    from hcc_utils.data.dictionary import DictionaryError, load_dictionary
 
     path = tmp_path / "dictionary.yml"
     path.write_text("columns:\n  - {name: age, type: numeric}\n")
@@ -277,7 +277,7 @@ def test_malformed_dictionary_is_refused(tmp_path):
 
 
 def test_dictionary_markdown_lists_every_column():
-    from hcc_utils.dictionary import dictionary_markdown, dictionary_table, load_dictionary
+    from hcc_utils.data.dictionary import dictionary_markdown, dictionary_table, load_dictionary
 
     markdown = dictionary_markdown()
     lines = markdown.splitlines()

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from hcc_utils.config import REPO_ROOT
-from hcc_utils.runner import plan_tasks, toc_files
+from hcc_utils.pipeline.runner import plan_tasks, toc_files
 
 NOTEBOOKS = sorted(p for p in (REPO_ROOT / "notebooks").glob("*.ipynb")) + sorted((REPO_ROOT / "book").glob("*.ipynb"))
 

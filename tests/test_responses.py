@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hcc_utils.responses import response_display, response_table, response_tables
+from hcc_utils.tables.responses import response_display, response_table, response_tables
 
 REF = Path(__file__).parent / "reference"
 STATS = json.loads((REF / "stats_reference.json").read_text())

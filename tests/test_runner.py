@@ -12,11 +12,11 @@ import nbformat
 import pandas as pd
 import pytest
 
-from hcc_utils.runner import StudyRunError, plan_tasks, run_study
+from hcc_utils.pipeline.runner import StudyRunError, plan_tasks, run_study
 
 RECORDING_CELL = textwrap.dedent(
     """
-    from hcc_utils.results import ResultsRecorder
+    from hcc_utils.report.recorder import ResultsRecorder
     recorder = ResultsRecorder(output_dir, "{name}")
     recorder.record("{name}.value", {value})
     recorder.record("{name}.seed", config["seed"])
@@ -108,9 +108,9 @@ def test_failed_run_leaves_previous_outputs_untouched(tmp_path):
 
 
 def test_unchanged_notebooks_are_reused_and_changed_inputs_rerun(tmp_path, monkeypatch):
-    import hcc_utils.runner
+    import hcc_utils.pipeline.runner
 
-    monkeypatch.setattr(hcc_utils.runner, "code_fingerprint", lambda: "fixed")  # code edits are another test
+    monkeypatch.setattr(hcc_utils.pipeline.runner, "code_fingerprint", lambda: "fixed")  # code edits are another test
     root = _project(tmp_path)
     out = tmp_path / "out"
     run_study(_config(tmp_path), out, validate=False, root=root)
@@ -130,7 +130,7 @@ def test_parallel_run_gives_the_same_results(tmp_path):
 
 
 def test_cli_run_exits_non_zero_naming_the_broken_notebook(tmp_path, capsys):
-    from hcc_utils.cli import main
+    from hcc_utils.pipeline.cli import main
     from hcc_utils.config import REPO_ROOT
 
     root = _project(tmp_path, broken=True)
@@ -142,7 +142,7 @@ def test_cli_run_exits_non_zero_naming_the_broken_notebook(tmp_path, capsys):
 
 
 def test_cli_refuses_invalid_data_before_running_any_notebook(tmp_path, capsys):
-    from hcc_utils.cli import main
+    from hcc_utils.pipeline.cli import main
 
     bad = tmp_path / "bad.csv"
     bad.write_text("patient_id,centre\nP1,x\n")
@@ -153,7 +153,7 @@ def test_cli_refuses_invalid_data_before_running_any_notebook(tmp_path, capsys):
 
 
 def test_code_fingerprint_changes_when_the_library_changes(tmp_path):
-    from hcc_utils.runner import code_fingerprint
+    from hcc_utils.pipeline.runner import code_fingerprint
 
     (tmp_path / "hcc_utils").mkdir()
     (tmp_path / "hcc_utils" / "a.py").write_text("x = 1\n")
@@ -164,7 +164,7 @@ def test_code_fingerprint_changes_when_the_library_changes(tmp_path):
 
 
 def test_run_on_invalid_data_prints_counts_not_patient_rows(tmp_path, capsys):
-    from hcc_utils.cli import main
+    from hcc_utils.pipeline.cli import main
     from hcc_utils.config import REPO_ROOT
 
     cohort = pd.read_csv(REPO_ROOT / "data" / "synthetic_cohort.csv", dtype=str, keep_default_na=False)

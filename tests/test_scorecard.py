@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hcc_utils.scorecard import distance, is_met, load_targets, rule_of, score, scorecard_report, summary_line
+from hcc_utils.reproduction.scorecard import distance, is_met, load_targets, rule_of, score, scorecard_report, summary_line
 
 REPO = Path(__file__).resolve().parent.parent
 TARGETS = REPO / "data" / "targets.csv"

@@ -1,4 +1,4 @@
-"""hcc_utils.survival and hcc_utils.descriptive against R (survival 3.5-3) and hand calculations.
+"""hcc_utils.stats.survival and hcc_utils.stats.descriptive against R (survival 3.5-3) and hand calculations.
 
 Fixtures: tests/reference/survival_reference.json, made by tests/reference/survival_reference.R
 from tests/reference/survival_data.csv. R is not needed to run these tests.
@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hcc_utils.descriptive import descriptive_quantile
-from hcc_utils.survival import (followup_summary, kaplan_meier, km_quantile, km_summary,
+from hcc_utils.stats.descriptive import descriptive_quantile
+from hcc_utils.stats.survival import (followup_summary, kaplan_meier, km_quantile, km_summary,
                                 logrank_test, numbers_at_risk)
 
 REF_DIR = Path(__file__).parent / "reference"

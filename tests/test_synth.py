@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from hcc_utils.config import load_config
-from hcc_utils.descriptive import descriptive_quantile
-from hcc_utils.synth import (
+from hcc_utils.stats.descriptive import descriptive_quantile
+from hcc_utils.synthetic.generator import (
     ASSUMPTIONS, generate_cohort, load_target_values, plan_counts, to_csv_bytes, write_synthetic_cohort,
 )
 
@@ -36,7 +36,7 @@ def targets():
 
 @pytest.fixture(scope="module")
 def study(cohort, config):
-    from hcc_utils.study import build_study
+    from hcc_utils.study.cohort import build_study
 
     return build_study(cohort.astype(object).where(cohort.notna(), ""), config)
 
@@ -52,15 +52,15 @@ def test_other_seed_differs(cohort, config):
 
 
 def test_columns_follow_dictionary(cohort):
-    from hcc_utils.dictionary import load_dictionary
+    from hcc_utils.data.dictionary import load_dictionary
 
     assert list(cohort.columns) == list(load_dictionary().names)
     assert cohort["patient_id"].is_unique
 
 
 def test_schema_valid(cohort, config, tmp_path):
-    from hcc_utils.io import read_cohort
-    from hcc_utils.validate import validate_cohort
+    from hcc_utils.data.readers import read_cohort
+    from hcc_utils.data.validate import validate_cohort
 
     path = tmp_path / "c.csv"
     path.write_bytes(to_csv_bytes(cohort))
@@ -174,8 +174,8 @@ def test_assumptions_table_documented():
 
 @pytest.mark.parametrize("seed,scale", [(7, 0.5), (11, 2.0)])
 def test_other_seed_and_size_run_through_pipeline(seed, scale, config, tmp_path):
-    from hcc_utils.io import read_cohort
-    from hcc_utils.study import build_study, compute_results
+    from hcc_utils.data.readers import read_cohort
+    from hcc_utils.study.cohort import build_study, compute_results
 
     df = generate_cohort(seed, config, n_scale=scale)
     plan = plan_counts(scale)
@@ -191,7 +191,7 @@ def test_other_seed_and_size_run_through_pipeline(seed, scale, config, tmp_path)
 
 def test_large_cohort_generates_valid_rows(config):
     """A registry-sized cohort is generated (its speed is measured by benchmarks/bench_synth.py, not here)."""
-    from hcc_utils.validate import validate_cohort
+    from hcc_utils.data.validate import validate_cohort
 
     df = generate_cohort(3, config, n_scale=60)   # about 11,600 rows
     assert len(df) > 10_000
@@ -207,16 +207,16 @@ def test_committed_cohort_matches_generator(tmp_path, config):
 
 # ------------------------------------------------------------------------------------------- calibration
 def _committed_raw():
-    from hcc_utils.io import read_cohort
+    from hcc_utils.data.readers import read_cohort
 
     return read_cohort(COMMITTED)
 
 
 def test_fast_evaluator_agrees_with_project_analysis(config):
     """The calibration's fast statistics equal the project's analysis on the committed cohort."""
-    from hcc_utils import calibrate as C
-    from hcc_utils.scorecard import load_targets
-    from hcc_utils.study import compute_results
+    from hcc_utils.synthetic import calibrate as C
+    from hcc_utils.reproduction.scorecard import load_targets
+    from hcc_utils.study.cohort import compute_results
 
     raw = _committed_raw()
     reference = compute_results(raw, config)
@@ -244,9 +244,9 @@ def test_fast_evaluator_agrees_with_project_analysis(config):
 
 def test_committed_cohort_scorecard(config):
     """Regression guard: the committed cohort reproduces most published numbers under the project's analysis."""
-    from hcc_utils.audit import audit_article
-    from hcc_utils.scorecard import load_targets, score
-    from hcc_utils.study import compute_results
+    from hcc_utils.reproduction.audit import audit_article
+    from hcc_utils.reproduction.scorecard import load_targets, score
+    from hcc_utils.study.cohort import compute_results
 
     targets = load_targets(REPO / "data" / "targets.csv")
     _, excluded = audit_article(targets)
@@ -261,7 +261,7 @@ def test_committed_cohort_scorecard(config):
 
 def test_committed_cohort_third_line_direction(config):
     """Sorafenib group: third-line recipients live longer (fewer deaths than expected), as the article states."""
-    from hcc_utils import calibrate as C
+    from hcc_utils.synthetic import calibrate as C
 
     raw = _committed_raw()
     st = C._state_from_raw(raw.astype(object).where(raw.notna(), ""), config)

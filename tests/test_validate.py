@@ -1,4 +1,4 @@
-"""Tests of hcc_utils.validate: every bad-input class, reported together, naming patient and column."""
+"""Tests of hcc_utils.data.validate: every bad-input class, reported together, naming patient and column."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from cohort_factory import as_text, make_cohort
-from hcc_utils.io import read_cohort
-from hcc_utils.validate import CohortValidationError, ValidationReport, Violation, validate_cohort
+from hcc_utils.data.readers import read_cohort
+from hcc_utils.data.validate import CohortValidationError, ValidationReport, Violation, validate_cohort
 
 SOURCE = "synthetic.csv"
 

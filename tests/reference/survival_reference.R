@@ -1,5 +1,5 @@
 #!/usr/bin/env Rscript
-# Reference values for hcc_utils.survival / hcc_utils.cox, computed with R's survival package.
+# Reference values for hcc_utils.stats.survival / hcc_utils.stats.cox, computed with R's survival package.
 #
 # Regenerate (from the repository root):
 #   Rscript tests/reference/survival_reference.R

@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from hcc_utils.study import Study, group_code
+from hcc_utils.study.cohort import Study, group_code
 
 
 def save_table(table: pd.DataFrame, output_dir: str | Path, name: str) -> Path:
@@ -39,7 +39,7 @@ def glue_results(values: dict[str, Any], study: Study) -> None:
 
     from myst_nb import glue
 
-    from hcc_utils.formatting import display_value
+    from hcc_utils.tables.formatting import display_value
 
     roles = {group_code(study.treatment): "treatment", group_code(study.control): "control"}
     glue("treatment", study.treatment, display=False)
@@ -65,7 +65,7 @@ HEADLINES = [
 
 def result_text(values: dict[str, str], key: str) -> str:
     """A value of ``results.csv`` (text) written as prose writes it; '—' when the run did not record it."""
-    from hcc_utils.formatting import display_value
+    from hcc_utils.tables.formatting import display_value
 
     raw = values.get(key)
     if raw is None:

@@ -1,13 +1,13 @@
 """The study's data dictionary (``data/data_dictionary.yml``) as typed objects.
 
 The dictionary is the single description of the canonical input table (one row per
-*screened* patient). The reader (:mod:`hcc_utils.io`), the validator
-(:mod:`hcc_utils.validate`), the derivations (:mod:`hcc_utils.derive`) and the book's
+*screened* patient). The reader (:mod:`hcc_utils.data.readers`), the validator
+(:mod:`hcc_utils.data.validate`), the derivations (:mod:`hcc_utils.data.derive`) and the book's
 data page all read it through :func:`load_dictionary`.
 
 Examples
 --------
->>> from hcc_utils.dictionary import load_dictionary
+>>> from hcc_utils.data.dictionary import load_dictionary
 >>> dictionary = load_dictionary()
 >>> dictionary.column("ecog").maximum
 4.0
@@ -194,7 +194,7 @@ def default_dictionary_path() -> Path:
     from_environment = os.environ.get(DICTIONARY_ENV_VAR)
     if from_environment:
         return Path(from_environment)
-    candidates = [Path(__file__).resolve().parents[1] / _RELATIVE_PATH]
+    candidates = [Path(__file__).resolve().parents[2] / _RELATIVE_PATH]
     cwd = Path.cwd().resolve()
     candidates += [directory / _RELATIVE_PATH for directory in (cwd, *cwd.parents)]
     for candidate in candidates:

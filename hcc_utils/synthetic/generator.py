@@ -19,7 +19,7 @@ The generator works in four layers, each deterministic given the seed (one :clas
    is silent the values are drawn from the documented, clinically plausible :data:`ASSUMPTIONS`.
 3. **Propensity-aware outcomes.** A few lenvatinib patients are given an extreme (young, very large tumour)
    profile so that the article's 1:1 caliper matching leaves exactly 4 of 40 unmatched (36 pairs). The
-   generator runs the project's own matching (:mod:`hcc_utils.matching`) and then builds the outcomes of each
+   generator runs the project's own matching (:mod:`hcc_utils.stats.matching`) and then builds the outcomes of each
    subset (group x matched) separately, because the article reports survival, responses and events for the
    whole cohort *and* for the matched cohort.
 4. **Outcomes.** Progression-free and overall survival are drawn from Weibull models whose linear predictor
@@ -30,7 +30,7 @@ The generator works in four layers, each deterministic given the seed (one :clas
    produced from the times (months = days / 30.4375).
 
 What construction alone cannot hit (log-rank and Cox p-values, hazard ratios, matched-cohort quartiles ...)
-is tuned afterwards by :mod:`hcc_utils.calibrate`, a seeded search that only *permutes or nudges* patient
+is tuned afterwards by :mod:`hcc_utils.synthetic.calibrate`, a seeded search that only *permutes or nudges* patient
 values. ``generate_cohort`` itself is fast and vectorised: 10^6 rows take seconds.
 """
 from __future__ import annotations
@@ -54,7 +54,7 @@ __all__ = [
     "file_sha256",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from hcc_utils.config import REPO_ROOT  # noqa: E402
 TARGETS_PATH = REPO_ROOT / "data" / "targets.csv"
 DAYS_PER_MONTH = 30.4375
 DATA_CUTOFF = pd.Timestamp("2023-06-30")
@@ -128,7 +128,7 @@ AE_PLAN = {
     },
     "sorafenib": {
         # 33 patients with grade 3-4 events need 33 term-level events; rash 4 + HFS 4 + AST 2 as stated, the
-        # other 11 terms 2 each (bilirubin 3) -- see hcc_utils.audit for this tension in the article.
+        # other 11 terms 2 each (bilirubin 3) -- see hcc_utils.reproduction.audit for this tension in the article.
         "proteinuria": (6, 2), "ast_elevation": (45, 2), "alt_elevation": (22, 2), "bilirubin_elevation": (47, 3),
         "thrombocytopenia": (18, 2), "anemia": (9, 2), "hypertension": (8, 2), "hand_foot_syndrome": (17, 4),
         "rash": (10, 4), "anorexia": (14, 2), "hypothyroidism": (3, 2), "gi_bleeding": (4, 2), "diarrhea": (12, 2),
@@ -419,8 +419,8 @@ def matching_frame(enr: pd.DataFrame, config: dict | None = None) -> pd.DataFram
 
 
 def matched_membership(enr: pd.DataFrame, config: dict | None = None) -> np.ndarray:
-    """0/1 matched indicator of each enrolled patient under the configuration's matching (hcc_utils.matching)."""
-    from hcc_utils.matching import match_cohort
+    """0/1 matched indicator of each enrolled patient under the configuration's matching (hcc_utils.stats.matching)."""
+    from hcc_utils.stats.matching import match_cohort
 
     cfg = _config(config)
     frame = matching_frame(enr, cfg)
@@ -441,7 +441,7 @@ def _repair_matching(rng: np.random.Generator, enr: pd.DataFrame, cfg: dict, k_o
     Only covariates without a published exact count are touched (sex and Child-Pugh class stay as placed; the
     youngest ages stay below the first quartile so the published age quartiles are unchanged).
     """
-    from hcc_utils.matching import match_cohort
+    from hcc_utils.stats.matching import match_cohort
 
     q1 = float(np.sort(enr["age"].to_numpy())[max(0, int(np.floor(len(enr) * 0.25)) - 1)])
     matched = np.ones(len(enr), dtype=int)
@@ -1008,7 +1008,7 @@ def write_synthetic_cohort(path: str | Path, seed: int, scale: float = 1.0, cali
     path : output file.
     seed : generator seed (study.yml ``seed``).
     scale : ``n_scale`` of :func:`generate_cohort`.
-    calibrate : run :func:`hcc_utils.calibrate.calibrate_cohort` afterwards (default cohort only).
+    calibrate : run :func:`hcc_utils.synthetic.calibrate.calibrate_cohort` afterwards (default cohort only).
     config : study configuration; the bundled one by default.
 
     Returns
@@ -1018,7 +1018,7 @@ def write_synthetic_cohort(path: str | Path, seed: int, scale: float = 1.0, cali
     path = Path(path)
     df = generate_cohort(seed, config=config, n_scale=scale)
     if calibrate and scale == 1.0:
-        from hcc_utils.calibrate import calibrate_cohort
+        from hcc_utils.synthetic.calibrate import calibrate_cohort
 
         df = calibrate_cohort(df, seed=seed, config=config).cohort
     path.parent.mkdir(parents=True, exist_ok=True)

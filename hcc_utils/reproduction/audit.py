@@ -5,7 +5,7 @@ audit recomputes
 
 * every percentage the text states next to a count (``k (x%)``) from the count and its denominator;
 * every 2x2 p-value from the counts it compares, with Pearson's chi-square *without* continuity correction
-  (the test whose results the article's other p-values match), via :mod:`hcc_utils.contingency`;
+  (the test whose results the article's other p-values match), via :mod:`hcc_utils.stats.contingency`;
 * every Cox result's internal Wald consistency (the HR is the geometric mean of its CI limits, and the p-value
   follows from ``z = log(HR) / SE`` with ``SE = (log(hi) - log(lo)) / (2 x 1.96)``);
 * the arithmetic of the flow diagram and the feasibility of the grade 3-4 adverse-event totals.
@@ -26,7 +26,7 @@ from scipy import stats
 
 __all__ = ["FACTS", "audit_article", "chisq_p"]
 
-TARGETS_PATH = Path(__file__).resolve().parent.parent / "data" / "targets.csv"
+TARGETS_PATH = Path(__file__).resolve().parents[2] / "data" / "targets.csv"
 
 #: Numbers stated in the article that are not target rows (or are stated a second time in another form),
 #: with their location. ``num``/``den`` are target ids or literal integers.
@@ -117,7 +117,7 @@ FACTS: list[dict] = [
 def chisq_p(a: int, na: int, b: int, nb: int) -> float:
     """Pearson chi-square p (no continuity correction) comparing ``a/na`` with ``b/nb``."""
     try:
-        from hcc_utils.contingency import compare_proportions
+        from hcc_utils.stats.contingency import compare_proportions
 
         return float(compare_proportions(int(a), int(na), int(b), int(nb), rule="chisq").p)
     except ImportError:  # pragma: no cover
@@ -145,7 +145,7 @@ def audit_article(targets: pd.DataFrame | str | Path | None = None) -> tuple[pd.
         ``excluded``: ``{id: reason}`` of published numbers the article itself cannot satisfy (a p-value the
         published counts do not give within the scorecard's tolerance); the scorecard leaves them out of M.
     """
-    from hcc_utils.scorecard import is_met, load_targets
+    from hcc_utils.reproduction.scorecard import is_met, load_targets
 
     if targets is None or isinstance(targets, (str, Path)):
         targets = load_targets(targets or TARGETS_PATH)

@@ -1,4 +1,4 @@
-"""Every number, table and figure input of the article's sections, computed from a :class:`~hcc_utils.study.Study`.
+"""Every number, table and figure input of the article's sections, computed from a :class:`~hcc_utils.study.cohort.Study`.
 
 Each ``*_results`` function returns ``{result id: value}``: ids of numbers the article reports are those of
 ``data/targets.csv`` (this module never reads that file). Id conventions: a group is named by the first three
@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from hcc_utils.study import ENDPOINTS, Study, group_code, label
+from hcc_utils.study.cohort import ENDPOINTS, Study, group_code, label
 
 
 def flow_results(study: Study) -> dict[str, Any]:
@@ -31,7 +31,7 @@ def matching_results(study: Study) -> dict[str, Any]:
 
 def matching_tables(study: Study) -> dict[str, pd.DataFrame]:
     """Propensity model coefficients and covariate balance (SMD before and after matching), labelled."""
-    from hcc_utils.matching import balance_table
+    from hcc_utils.stats.matching import balance_table
 
     covariates = list(study.config["matching"]["covariates"])
     coefficients = study.ps_coefficients.copy()
@@ -71,8 +71,8 @@ TABLE1_VARIABLES = [
 
 
 def baseline_tables(study: Study) -> dict[str, Any]:
-    """Table 1 for all enrolled and matched patients (:func:`hcc_utils.baseline.baseline_table`)."""
-    from hcc_utils.baseline import VariableSpec, baseline_table
+    """Table 1 for all enrolled and matched patients (:func:`hcc_utils.tables.baseline.baseline_table`)."""
+    from hcc_utils.tables.baseline import VariableSpec, baseline_table
 
     settings = study.config["baseline"]
     specs = []
@@ -131,8 +131,8 @@ RESPONSE_CRITERIA = {"": "best_response_recist", "mrecist_": "best_response_mrec
 
 def response_results(study: Study) -> dict[str, Any]:
     """Best response by group (Table 2): counts, percentages, ORR and DCR with exact CIs, and p-values."""
-    from hcc_utils.contingency import compare_proportions
-    from hcc_utils.responses import response_table
+    from hcc_utils.stats.contingency import compare_proportions
+    from hcc_utils.tables.responses import response_table
 
     rule = study.config["baseline"]["categorical_test"]
     values: dict[str, Any] = {}
@@ -160,7 +160,7 @@ def response_results(study: Study) -> dict[str, Any]:
 
 def response_display_table(study: Study) -> pd.DataFrame:
     """Table 2 layout: criterion, measure, groups' n (%), p — for all enrolled and matched patients."""
-    from hcc_utils.responses import response_display, response_tables
+    from hcc_utils.tables.responses import response_display, response_tables
 
     rule = study.config["baseline"]["categorical_test"]
     parts = []
@@ -180,7 +180,7 @@ def survival_results(study: Study) -> dict[str, Any]:
     (method from ``survival.followup_method``); per group median, first and third quartile of the survival time
     (R ``survfit`` rules; NaN = not reached) and the 95% CI of the median; the log-rank p-value (R ``survdiff``).
     """
-    from hcc_utils.survival import followup_summary, km_summary, logrank_test
+    from hcc_utils.stats.survival import followup_summary, km_summary, logrank_test
 
     method = study.config["survival"]["followup_method"]
     values: dict[str, Any] = {}
@@ -210,7 +210,7 @@ def survival_results(study: Study) -> dict[str, Any]:
 
 def km_curves(cohort: pd.DataFrame, endpoint: str, by: str = "group", order: list[str] | None = None) -> dict[str, pd.DataFrame]:
     """Kaplan-Meier step tables of one endpoint per level of ``by`` (for plots)."""
-    from hcc_utils.survival import kaplan_meier
+    from hcc_utils.stats.survival import kaplan_meier
 
     time_col, event_col, _ = ENDPOINTS[endpoint]
     levels = order or sorted(cohort[by].dropna().unique())
@@ -220,7 +220,7 @@ def km_curves(cohort: pd.DataFrame, endpoint: str, by: str = "group", order: lis
 
 def risk_table(cohort: pd.DataFrame, endpoint: str, times, by: str = "group", order: list[str] | None = None) -> pd.DataFrame:
     """Numbers at risk at ``times`` per level of ``by`` (rows) — aggregate counts only."""
-    from hcc_utils.survival import numbers_at_risk
+    from hcc_utils.stats.survival import numbers_at_risk
 
     time_col, event_col, _ = ENDPOINTS[endpoint]
     levels = order or sorted(cohort[by].dropna().unique())
@@ -231,7 +231,7 @@ def risk_table(cohort: pd.DataFrame, endpoint: str, times, by: str = "group", or
 
 def survival_table(study: Study, values: dict[str, Any] | None = None) -> pd.DataFrame:
     """Table 3: per cohort, endpoint and group, events, median (95% CI), IQR and the log-rank p-value."""
-    from hcc_utils.formatting import fmt_median_iqr, fmt_months, fmt_p
+    from hcc_utils.tables.formatting import fmt_median_iqr, fmt_months, fmt_p
 
     values = values or survival_results(study)
     rows = []
@@ -273,7 +273,7 @@ def cox_frame(study: Study) -> pd.DataFrame:
 
 def predictor_models(study: Study) -> dict[str, Any]:
     """Univariable screen and multivariable Cox model per endpoint (Table 4), complete cases per model."""
-    from hcc_utils.cox import multivariable_from_univariable
+    from hcc_utils.stats.cox import multivariable_from_univariable
 
     frame = cox_frame(study)
     candidates = list(COX_CANDIDATES)
@@ -310,7 +310,7 @@ def predictor_results(study: Study, models: dict[str, Any] | None = None) -> dic
 
 def predictor_table(study: Study, models: dict[str, Any]) -> pd.DataFrame:
     """Table 4 layout: per endpoint and candidate, univariable and multivariable HR (95% CI) and p."""
-    from hcc_utils.formatting import fmt_p, fmt_ratio
+    from hcc_utils.tables.formatting import fmt_p, fmt_ratio
 
     rows = []
     for endpoint, selection in models.items():
@@ -339,8 +339,8 @@ def third_line_results(study: Study) -> dict[str, Any]:
     The type comparison is among recipients only: with "no third line" as one more level, the article's p-values
     for receipt and for type in the sorafenib group could not both hold (see the consistency audit).
     """
-    from hcc_utils.contingency import compare_proportions
-    from hcc_utils.survival import logrank_test
+    from hcc_utils.stats.contingency import compare_proportions
+    from hcc_utils.stats.survival import logrank_test
 
     rule = study.config["baseline"]["categorical_test"]
     values: dict[str, Any] = {}
@@ -375,7 +375,7 @@ def third_line_results(study: Study) -> dict[str, Any]:
 
 def third_line_table(study: Study) -> pd.DataFrame:
     """Supplementary Table 1: third-line regimens by group, n (%) of each group's patients."""
-    from hcc_utils.formatting import fmt_percent
+    from hcc_utils.tables.formatting import fmt_percent
 
     data = study.data
     regimens = [r for r in data["third_line_regimen"].value_counts().index if r != "none"] + ["none"]
@@ -392,7 +392,7 @@ def third_line_table(study: Study) -> pd.DataFrame:
 def cycles_subgroup_results(study: Study) -> dict[str, Any]:
     """OS and PFS by group within subgroups of prior ATE+BEV cycles (<= cut vs > cut; Supplementary Table 2,
     Figures 3-4): median per group and log-rank p, ids ``cycles.<le|gt><cut>_<endpoint>_...``."""
-    from hcc_utils.survival import km_summary, logrank_test
+    from hcc_utils.stats.survival import km_summary, logrank_test
 
     cut = study.config["cutpoints"]["atebev_cycles_subgroup"]
     values: dict[str, Any] = {}
@@ -415,7 +415,7 @@ def cycles_subgroup_results(study: Study) -> dict[str, Any]:
 
 def cycles_subgroup_table(study: Study, values: dict[str, Any]) -> pd.DataFrame:
     """Supplementary Table 2: median OS and PFS by group within the cycles subgroups, and log-rank p."""
-    from hcc_utils.formatting import fmt_months, fmt_p
+    from hcc_utils.tables.formatting import fmt_months, fmt_p
 
     cut = study.config["cutpoints"]["atebev_cycles_subgroup"]
     rows = []
@@ -449,7 +449,7 @@ def safety_results(study: Study) -> dict[str, Any]:
     ``safety.<name>_p``. ``safety.higher_in_<treatment>`` lists terms whose any-grade rate is significantly
     (p < 0.05) higher in the treatment group.
     """
-    from hcc_utils.adverse_events import adverse_event_table
+    from hcc_utils.tables.adverse_events import adverse_event_table
 
     rule = study.config["baseline"]["categorical_test"]
     table = adverse_event_table(study.data, "group", groups=study.groups, rule=rule)
@@ -477,7 +477,7 @@ def safety_results(study: Study) -> dict[str, Any]:
 
 def safety_tables(study: Study) -> dict[str, pd.DataFrame]:
     """Table 5 (display) and the long adverse-event table (for the dot chart)."""
-    from hcc_utils.adverse_events import adverse_event_display, adverse_event_table
+    from hcc_utils.tables.adverse_events import adverse_event_display, adverse_event_table
 
     long = adverse_event_table(study.data, "group", groups=study.groups, rule=study.config["baseline"]["categorical_test"])
     return {"long": long, "display": adverse_event_display(long)}
@@ -495,7 +495,7 @@ LEVEL_LABELS = {"hbv": "HBV", "hcv": "HCV", "hbv_hcv": "HBV and HCV", "alcohol":
 def table1_display(tables: dict[str, Any]) -> pd.DataFrame:
     """Table 1 layout: one 'Characteristic' column (levels indented under their variable), then all enrolled and
     matched patients side by side (overall, each group, p, SMD)."""
-    from hcc_utils.baseline import side_by_side
+    from hcc_utils.tables.baseline import side_by_side
 
     wide = side_by_side(tables[""], tables["_matched"], ("All enrolled", "PS-matched"))
     levels = wide[("", "level")].astype(str)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .contingency import compare_proportions
+from hcc_utils.stats.contingency import compare_proportions
 
 SUMMARY_ROWS = {"ae_any": "Any adverse event", "ae_grade_3_4": "Any grade 3-4 adverse event",
                 "ae_led_to_discontinuation": "Adverse event leading to discontinuation"}
@@ -27,7 +27,7 @@ SUMMARY_ROWS = {"ae_any": "Any adverse event", "ae_grade_3_4": "Any grade 3-4 ad
 
 def adverse_event_terms(df: pd.DataFrame | None = None, dictionary=None) -> dict[str, str]:
     """Worst-grade columns and their labels, in dictionary order (only those present in ``df`` when given)."""
-    from .dictionary import load_dictionary
+    from hcc_utils.data.dictionary import load_dictionary
 
     dictionary = dictionary if dictionary is not None else load_dictionary()
     terms = {spec.name: spec.ae_term for spec in dictionary.adverse_event_columns}
@@ -68,7 +68,7 @@ def adverse_event_table(
     df : one row per patient with ``ae_<term>`` worst-grade columns and ``ae_led_to_discontinuation``.
     group_col : group column; ``groups`` gives the two groups in display order (sorted values by default).
     terms : ``{column: label}``; by default every ``ae_term`` column of the data dictionary present in ``df``.
-    rule : test, see :func:`hcc_utils.contingency.independence_test`.
+    rule : test, see :func:`hcc_utils.stats.contingency.independence_test`.
     id_col : patient identifier used in error messages.
 
     Returns
@@ -118,7 +118,7 @@ def adverse_event_display(long: pd.DataFrame) -> pd.DataFrame:
 
     Summary rows come first; their single count sits in the any-grade columns.
     """
-    from .formatting import fmt_p
+    from hcc_utils.tables.formatting import fmt_p
 
     groups = list(dict.fromkeys(long["group"]))
     out_rows = []

@@ -3,7 +3,7 @@
 Each notebook owns a :class:`ResultsRecorder`; it writes ``OUT/sections/<notebook>/results.csv`` and the runner
 concatenates the parts into ``OUT/results.csv`` (columns ``id,value,section,label``). Ids of numbers the
 article reports are those of ``data/targets.csv``; the scorecard joins on them. Notebooks glue for prose the same
-dictionaries they record (:func:`hcc_utils.study.glue_results`), so every number quoted is also in ``results.csv``.
+dictionaries they record (:func:`hcc_utils.study.cohort.glue_results`), so every number quoted is also in ``results.csv``.
 """
 from __future__ import annotations
 

@@ -44,8 +44,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_validate(args) -> int:
-    from hcc_utils.io import CohortFileError, read_cohort
-    from hcc_utils.validate import validate_cohort
+    from hcc_utils.data.readers import CohortFileError, read_cohort
+    from hcc_utils.data.validate import validate_cohort
 
     config = load_config(args.config)
     path = Path(args.path)
@@ -60,7 +60,7 @@ def _cmd_validate(args) -> int:
 
 
 def _cmd_run(args, build_book: bool) -> int:
-    from hcc_utils.runner import StudyRunError, run_study
+    from hcc_utils.pipeline.runner import StudyRunError, run_study
 
     config = load_config(args.config, data=args.data)
     start = time.perf_counter()
@@ -78,7 +78,7 @@ def _cmd_run(args, build_book: bool) -> int:
 
 
 def _cmd_synth(args) -> int:
-    from hcc_utils.synth import write_synthetic_cohort
+    from hcc_utils.synthetic.generator import write_synthetic_cohort
 
     config = load_config()
     seed = config["seed"] if args.seed is None else args.seed
@@ -88,7 +88,7 @@ def _cmd_synth(args) -> int:
 
 
 def _cmd_scorecard(args) -> int:
-    from hcc_utils.scorecard import scorecard_report
+    from hcc_utils.reproduction.scorecard import scorecard_report
 
     results = Path(args.out) / "results.csv"
     if not results.is_file():
@@ -113,8 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hcc-study: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # data errors raised before any notebook runs
-        from hcc_utils.io import CohortFileError
-        from hcc_utils.runner import InvalidCohortError
+        from hcc_utils.data.readers import CohortFileError
+        from hcc_utils.pipeline.runner import InvalidCohortError
 
         if isinstance(exc, (InvalidCohortError, CohortFileError)):
             print(f"hcc-study: {exc}", file=sys.stderr)

@@ -499,7 +499,7 @@ def balance_table(df: pd.DataFrame, covariates: list[str], treatment_col: str = 
         ``|p1 - p0| / sqrt((p1(1-p1) + p0(1-p0)) / 2)``; continuous ``|m1 - m0| / sqrt((s1^2 + s0^2) / 2)``
         (sample variances, each group's own; Austin 2009). Missing values are left out per covariate.
     """
-    from .baseline import smd_binary, smd_continuous
+    from hcc_utils.tables.baseline import smd_binary, smd_continuous
 
     treat = df[treatment_col].astype(float) == 1
     after = df[matched_col].astype(float) == 1

@@ -8,7 +8,7 @@ Conventions
 * Objective response rate (ORR) = CR + PR; disease control rate (DCR) = CR + PR + SD.
 * 95% confidence intervals: exact Clopper-Pearson (R ``binom.test``; SAS ``PROC FREQ BINOMIAL(EXACT)``).
 * Between-group p: Pearson chi-square without continuity correction by default; ``rule="fisher_if_sparse"``
-  uses Fisher's exact test when an expected count is below 5 (see :mod:`hcc_utils.contingency`).
+  uses Fisher's exact test when an expected count is below 5 (see :mod:`hcc_utils.stats.contingency`).
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import math
 
 import pandas as pd
 
-from .contingency import clopper_pearson, compare_proportions
+from hcc_utils.stats.contingency import clopper_pearson, compare_proportions
 
 CATEGORIES = ("cr", "pr", "sd", "pd", "ne")
 CATEGORY_LABELS = {"cr": "Complete response", "pr": "Partial response", "sd": "Stable disease",
@@ -54,7 +54,7 @@ def response_table(
     df : one row per patient.
     group_col : group column; ``groups`` gives the two groups in display order (sorted values by default).
     response_col : column with ``cr | pr | sd | pd | ne`` (case-insensitive); empty = not assessed.
-    rule : test of ORR and DCR, see :func:`hcc_utils.contingency.independence_test`.
+    rule : test of ORR and DCR, see :func:`hcc_utils.stats.contingency.independence_test`.
     level : confidence level of the Clopper-Pearson intervals.
     criterion : label stored in the ``criterion`` column (the column name by default).
 
@@ -126,7 +126,7 @@ def response_tables(
 
 def response_display(long: pd.DataFrame) -> pd.DataFrame:
     """Wide display of :func:`response_table` output: one row per criterion and measure, a column per group, p."""
-    from .formatting import fmt_p
+    from hcc_utils.tables.formatting import fmt_p
 
     groups = list(dict.fromkeys(long["group"]))
     wide = long.pivot_table(index=["criterion", "measure", "label"], columns="group", values="text", aggfunc="first", sort=False)

@@ -55,9 +55,9 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from hcc_utils.derive import enrolment_masks, study_groups
-from hcc_utils.dictionary import ColumnSpec, DataDictionary, load_dictionary
-from hcc_utils.io import CoercedColumn, coerce_column, normalise_column_name
+from hcc_utils.data.derive import enrolment_masks, study_groups
+from hcc_utils.data.dictionary import ColumnSpec, DataDictionary, load_dictionary
+from hcc_utils.data.readers import CoercedColumn, coerce_column, normalise_column_name
 
 __all__ = [
     "DEFAULT_MAX_MISSING_SHARE",
@@ -664,7 +664,7 @@ def validate_cohort(
     Parameters
     ----------
     df : pandas.DataFrame
-        Output of :func:`hcc_utils.io.read_cohort` (text or typed columns both work; column
+        Output of :func:`hcc_utils.data.readers.read_cohort` (text or typed columns both work; column
         names are normalised again).
     source : str or os.PathLike
         File name shown in the report.
@@ -672,7 +672,7 @@ def validate_cohort(
         Study configuration as a dict: ``groups`` (study regimens, default lenvatinib and
         sorafenib), ``min_group_size`` (default 10) and ``max_missing_share`` (default 0.2).
     dictionary : DataDictionary, optional
-        Defaults to :func:`hcc_utils.dictionary.load_dictionary`.
+        Defaults to :func:`hcc_utils.data.dictionary.load_dictionary`.
 
     Returns
     -------

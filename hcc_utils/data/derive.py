@@ -1,7 +1,7 @@
 """Derivations: the cohort flow diagram and the analysis table.
 
-Both functions take the screened cohort as returned by :func:`hcc_utils.io.read_cohort`
-(and accepted by :func:`hcc_utils.validate.validate_cohort`) and the study configuration
+Both functions take the screened cohort as returned by :func:`hcc_utils.data.readers.read_cohort`
+(and accepted by :func:`hcc_utils.data.validate.validate_cohort`) and the study configuration
 (``study.yml`` loaded as a plain ``dict``; missing keys fall back to the defaults below).
 
 Definitions (``derived`` section of ``data/data_dictionary.yml``)
@@ -23,8 +23,8 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from hcc_utils.dictionary import DataDictionary, load_dictionary
-from hcc_utils.io import coerce_column, normalise_column_name
+from hcc_utils.data.dictionary import DataDictionary, load_dictionary
+from hcc_utils.data.readers import coerce_column, normalise_column_name
 
 __all__ = [
     "ANALYSIS_COLUMNS",
@@ -142,10 +142,10 @@ def typed_cohort(
     Parameters
     ----------
     df : pandas.DataFrame
-        Screened cohort (output of :func:`hcc_utils.io.read_cohort`, or any frame with the
+        Screened cohort (output of :func:`hcc_utils.data.readers.read_cohort`, or any frame with the
         dictionary's columns as text or typed values).
     dictionary : DataDictionary, optional
-        Defaults to :func:`hcc_utils.dictionary.load_dictionary`.
+        Defaults to :func:`hcc_utils.data.dictionary.load_dictionary`.
     strict : bool
         Raise if a value does not convert to its column's type.
     columns : iterable of str, optional
@@ -160,7 +160,7 @@ def typed_cohort(
     ------
     ValueError
         With ``strict``, naming the columns with unconvertible values (run
-        :func:`hcc_utils.validate.validate_cohort` for the full report).
+        :func:`hcc_utils.data.validate.validate_cohort` for the full report).
     """
     dictionary = dictionary or load_dictionary()
     by_name = {normalise_column_name(name): position for position, name in enumerate(df.columns)}
@@ -181,7 +181,7 @@ def typed_cohort(
     if problems:
         raise ValueError(
             "the cohort has values of the wrong type in " + ", ".join(problems)
-            + "; run hcc_utils.validate.validate_cohort for the full report"
+            + "; run hcc_utils.data.validate.validate_cohort for the full report"
         )
     return pd.DataFrame(typed, index=pd.RangeIndex(len(df)))
 
@@ -313,7 +313,7 @@ def analysis_table(df: pd.DataFrame, config: Mapping[str, Any] | None = None) ->
     Parameters
     ----------
     df : pandas.DataFrame
-        Screened cohort that passed :func:`hcc_utils.validate.validate_cohort`.
+        Screened cohort that passed :func:`hcc_utils.data.validate.validate_cohort`.
     config : mapping, optional
         Study configuration: ``groups`` (treatment, control) and ``cutpoints``
         (``tumor_size_cm``, ``afp_ng_ml``, ``pivka_mau_ml``, ``atebev_cycles_low``,

@@ -19,7 +19,7 @@ p-values                               on the same side of 0.05 and within 0.01 
 lists (``significant``)                the same set of ``;``-separated names
 =====================================  ==========================================================================
 
-Published numbers that the article itself cannot satisfy (found by :mod:`hcc_utils.audit`) are marked
+Published numbers that the article itself cannot satisfy (found by :mod:`hcc_utils.reproduction.audit`) are marked
 ``excluded`` and left out of the denominator: the final line reads ``reproduced N of M published numbers``.
 """
 from __future__ import annotations
@@ -258,7 +258,7 @@ def scorecard_report(results_csv: str | Path, targets_csv: str | Path) -> str:
     results_csv : the run's ``results.csv`` (``id, value, ...``).
     targets_csv : ``data/targets.csv``.
     """
-    from hcc_utils.audit import audit_article
+    from hcc_utils.reproduction.audit import audit_article
 
     targets = load_targets(targets_csv)
     results = pd.read_csv(results_csv, dtype=str, keep_default_na=False)

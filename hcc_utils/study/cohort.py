@@ -1,6 +1,6 @@
 """The study as one object: a validated cohort, its derived analysis table and its matched pairs.
 
-Notebooks call :func:`load_study` once, then the section functions of :mod:`hcc_utils.sections`, which return
+Notebooks call :func:`load_study` once, then the section functions of :mod:`hcc_utils.study.sections`, which return
 ``{result id: value}``. :func:`compute_results` runs them all; the synthetic cohort's calibration uses it, so the
 numbers the calibration aims at are exactly the numbers the book reports.
 """
@@ -33,7 +33,7 @@ class Study:
     raw : the screened cohort as read (one row per screened patient).
     flow : counts of the flow diagram.
     data : analysis table of the enrolled patients with ``ps``, ``logit_ps``, ``pair_id``, ``matched``.
-    match_summary, ps_coefficients : from :func:`hcc_utils.matching.match_cohort`.
+    match_summary, ps_coefficients : from :func:`hcc_utils.stats.matching.match_cohort`.
     source_name : the data file's name (never its rows) for captions.
     synthetic : whether the cohort is one of this project's synthetic cohorts.
     """
@@ -75,7 +75,7 @@ def is_synthetic_frame(raw: pd.DataFrame) -> bool:
 
 
 def is_synthetic_file(path: Path) -> bool:
-    from hcc_utils.io import read_cohort
+    from hcc_utils.data.readers import read_cohort
 
     try:
         return is_synthetic_frame(read_cohort(path))
@@ -85,9 +85,9 @@ def is_synthetic_file(path: Path) -> bool:
 
 def build_study(raw: pd.DataFrame, config: dict | None = None, source_name: str = "cohort", validate: bool = True) -> Study:
     """Validate a screened cohort, derive the analysis table and match it."""
-    from hcc_utils.derive import analysis_table, cohort_flow
-    from hcc_utils.matching import match_cohort
-    from hcc_utils.validate import validate_cohort
+    from hcc_utils.data.derive import analysis_table, cohort_flow
+    from hcc_utils.stats.matching import match_cohort
+    from hcc_utils.data.validate import validate_cohort
 
     config = config or DEFAULTS
     if validate:
@@ -101,7 +101,7 @@ def build_study(raw: pd.DataFrame, config: dict | None = None, source_name: str 
 
 def load_study(data_path: str | Path, config: dict | None = None) -> Study:
     """Read, validate, derive and match the cohort file of a run (what every notebook does first)."""
-    from hcc_utils.io import read_cohort
+    from hcc_utils.data.readers import read_cohort
 
     path = Path(data_path)
     if not path.is_absolute():
@@ -146,7 +146,7 @@ def compute_results(raw: pd.DataFrame, config: dict | None = None, validate: boo
 
     Used by the synthetic cohort's calibration; the notebooks call the section functions one by one.
     """
-    from hcc_utils.sections import SECTION_FUNCTIONS
+    from hcc_utils.study.sections import SECTION_FUNCTIONS
 
     study = build_study(raw, config, validate=validate)
     values: dict[str, Any] = {}

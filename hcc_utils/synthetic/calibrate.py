@@ -1,6 +1,6 @@
 """Seeded calibration of the synthetic cohort against the article's published numbers.
 
-:func:`hcc_utils.synth.generate_cohort` places every published *count* exactly and pins the Kaplan-Meier
+:func:`hcc_utils.synthetic.generator.generate_cohort` places every published *count* exactly and pins the Kaplan-Meier
 quartiles of each group, but numbers that depend on how values are spread *between* patients - log-rank and Cox
 p-values, hazard ratios, the matched cohort's quartiles, the univariable predictor lists - are not set by
 construction. This module tunes them with a seeded local search that only nudges or permutes patient values.
@@ -9,7 +9,7 @@ Method (for trainees)
 ---------------------
 The loss is a sum over published numbers of ``max(0, d - margin) + small * d``, where ``d`` is the distance of
 the reproduced value from the published one *in units of the scorecard's tolerance*
-(:func:`hcc_utils.scorecard.distance`): ``d <= 1`` is met. The margin keeps values away from the edge of the
+(:func:`hcc_utils.reproduction.scorecard.distance`): ``d <= 1`` is met. The margin keeps values away from the edge of the
 tolerance, so the final check by the project's own analysis still passes. Distances above 10 are compressed
 (``10 + log(1 + d - 10)``) so that one far-off number cannot block every other improvement, and a p-value whose
 effect points the wrong way (a hazard ratio below 1 where the article reports one above; third-line recipients
@@ -38,7 +38,7 @@ cannot undo an earlier one:
 
 Both stages use a fast vectorised evaluator (:class:`FastEvaluator`) written for this search. The final cohort is
 scored with an injectable ``evaluate(raw_df, config) -> {id: value}``; by default
-:func:`hcc_utils.study.compute_results` (the functions the notebooks use) when it exists, else
+:func:`hcc_utils.study.cohort.compute_results` (the functions the notebooks use) when it exists, else
 :func:`internal_results`, built on the project's analysis modules.
 """
 from __future__ import annotations
@@ -52,8 +52,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from hcc_utils.scorecard import distance, is_met, load_targets, rule_of, score
-from hcc_utils.synth import DATA_CUTOFF, DAYS_PER_MONTH, FIRST_START, TARGETS_PATH
+from hcc_utils.reproduction.scorecard import distance, is_met, load_targets, rule_of, score
+from hcc_utils.synthetic.generator import DATA_CUTOFF, DAYS_PER_MONTH, FIRST_START, TARGETS_PATH
 
 __all__ = [
     "COX_CANDIDATES",
@@ -83,7 +83,7 @@ SINGLE_COLS = ["ecog", "pivka_mau_ml", "afp_ng_ml", "macrovascular_invasion", "b
 #: The regimen comparison of third-line therapy is made among the patients who received one. With "no third
 #: line" as one more level, the k-sample log-rank statistic is at least the receipt-vs-none statistic, so the
 #: article's pair (receipt p = 0.009, type p = 0.920 in the sorafenib group) could not both hold (see
-#: :mod:`hcc_utils.audit`).
+#: :mod:`hcc_utils.reproduction.audit`).
 THIRD_LINE_TYPE_AMONG_RECEIVERS = True
 
 #: Direction of significant differences the article states in words, as the sign of observed minus expected
@@ -277,8 +277,8 @@ def _days(series: pd.Series) -> np.ndarray:
 
 
 def _state_from_raw(raw: pd.DataFrame, config: dict) -> _State:
-    from hcc_utils.derive import analysis_table
-    from hcc_utils.matching import match_cohort
+    from hcc_utils.data.derive import analysis_table
+    from hcc_utils.stats.matching import match_cohort
 
     raw = raw.copy().reset_index(drop=True)
     groups = (config["groups"]["treatment"], config["groups"]["control"])
@@ -521,15 +521,15 @@ def _list_penalty(p: np.ndarray, wanted: set, beta: np.ndarray | None = None) ->
 def internal_results(raw: pd.DataFrame, config: dict) -> dict:
     """Every calibrated target computed with the project's analysis modules (used until ``study`` has them).
 
-    Built on :func:`hcc_utils.study.build_study` (validation, derivation, matching) and the analysis modules; Cox uses
-    :func:`hcc_utils.cox.multivariable_from_univariable` on :data:`COX_CANDIDATES`; the rest is computed here with
+    Built on :func:`hcc_utils.study.cohort.build_study` (validation, derivation, matching) and the analysis modules; Cox uses
+    :func:`hcc_utils.stats.cox.multivariable_from_univariable` on :data:`COX_CANDIDATES`; the rest is computed here with
     the article's tests (chi-square without correction, Mann-Whitney, log-rank).
     """
-    from hcc_utils.cox import multivariable_from_univariable
-    from hcc_utils.descriptive import descriptive_quantile
-    from hcc_utils.audit import chisq_p
-    from hcc_utils.study import build_study
-    from hcc_utils.survival import followup_summary, km_summary, logrank_test
+    from hcc_utils.stats.cox import multivariable_from_univariable
+    from hcc_utils.stats.descriptive import descriptive_quantile
+    from hcc_utils.reproduction.audit import chisq_p
+    from hcc_utils.study.cohort import build_study
+    from hcc_utils.stats.survival import followup_summary, km_summary, logrank_test
 
     st = build_study(raw, config, validate=False)
     out = dict(st.flow)
@@ -644,9 +644,9 @@ def internal_results(raw: pd.DataFrame, config: dict) -> dict:
 
 
 def default_evaluator() -> Callable[[pd.DataFrame, dict], dict]:
-    """``hcc_utils.study.compute_results`` when the lead's module provides it, else :func:`internal_results`."""
+    """``hcc_utils.study.cohort.compute_results`` when the lead's module provides it, else :func:`internal_results`."""
     try:
-        from hcc_utils.study import compute_results  # type: ignore[attr-defined]
+        from hcc_utils.study.cohort import compute_results  # type: ignore[attr-defined]
 
         return compute_results
     except ImportError:
@@ -976,7 +976,7 @@ def calibrate_cohort(raw: pd.DataFrame, seed: int = 20240701, config: dict | Non
 
     Parameters
     ----------
-    raw : the screened cohort from :func:`hcc_utils.synth.generate_cohort` (default size).
+    raw : the screened cohort from :func:`hcc_utils.synthetic.generator.generate_cohort` (default size).
     seed : seed of the search's random generator.
     config : study configuration (bundled ``study.yml`` by default).
     evaluate : ``f(raw, config) -> {id: value}`` used for the final score; :func:`default_evaluator` by default.
@@ -993,7 +993,7 @@ def calibrate_cohort(raw: pd.DataFrame, seed: int = 20240701, config: dict | Non
     -------
     CalibrationResult
     """
-    from hcc_utils.synth import _config
+    from hcc_utils.synthetic.generator import _config
 
     t0 = _time.perf_counter()
     cfg = _config(config)
@@ -1028,7 +1028,7 @@ def calibrate_cohort(raw: pd.DataFrame, seed: int = 20240701, config: dict | Non
     if final_check:
         evaluate = evaluate or default_evaluator()
         values = evaluate(cohort, cfg)
-        from hcc_utils.audit import audit_article
+        from hcc_utils.reproduction.audit import audit_article
 
         _, excluded = audit_article(targets)
         scored = score(values, targets, excluded)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .descriptive import descriptive_quantile
+from hcc_utils.stats.descriptive import descriptive_quantile
 
 __all__ = [
     "KaplanMeier", "KMQuantile", "LogrankResult", "FollowUp",

@@ -2,7 +2,7 @@
 
 The reader is the first gate for a hospital's own extract. It refuses files that are not a
 table at all with a :class:`CohortFileError` naming the file, and otherwise returns every
-row, leaving value-level problems to :func:`hcc_utils.validate.validate_cohort`, which reports
+row, leaving value-level problems to :func:`hcc_utils.data.validate.validate_cohort`, which reports
 them all at once.
 
 Normalisation
@@ -39,7 +39,7 @@ from pandas.api.types import (
     is_numeric_dtype,
 )
 
-from hcc_utils.dictionary import ColumnSpec, DataDictionary, load_dictionary
+from hcc_utils.data.dictionary import ColumnSpec, DataDictionary, load_dictionary
 
 __all__ = [
     "SUPPORTED_EXTENSIONS",
@@ -331,7 +331,7 @@ def coerce_column(series: pd.Series | pa.Array | pa.ChunkedArray, spec: ColumnSp
     CoercedColumn
         ``values`` in the dictionary type (``object`` text for string/category, ``float64``,
         ``Int64``, ``boolean`` or ``datetime64[ns]``), the ``invalid`` mask and the text.
-        Allowed sets and ranges are *not* checked here (see :mod:`hcc_utils.validate`).
+        Allowed sets and ranges are *not* checked here (see :mod:`hcc_utils.data.validate`).
     """
     lower = spec.type == "category"
     if isinstance(series, (pa.Array, pa.ChunkedArray)):
@@ -379,7 +379,7 @@ def normalise_frame(
     frame : pandas.DataFrame or pyarrow.Table
         Cohort as read, any dtypes.
     dictionary : DataDictionary, optional
-        Defaults to :func:`hcc_utils.dictionary.load_dictionary`.
+        Defaults to :func:`hcc_utils.data.dictionary.load_dictionary`.
     source : str or os.PathLike
         Named in errors.
 
@@ -567,7 +567,7 @@ def read_cohort(
         ``.xlsx``/``.xlsm`` (and ``.xls`` files that are really .xlsx) through openpyxl,
         or ``.parquet`` through pyarrow.
     dictionary : DataDictionary, optional
-        Defaults to :func:`hcc_utils.dictionary.load_dictionary`.
+        Defaults to :func:`hcc_utils.data.dictionary.load_dictionary`.
     sheet : int or str, optional
         Excel worksheet (index or name); the first worksheet by default.
 

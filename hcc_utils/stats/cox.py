@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .survival import check_time_event
+from hcc_utils.stats.survival import check_time_event
 
 __all__ = [
     "CoxConvergenceWarning", "CoxConvergenceError", "CoxModel", "CoxSelection",

@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .contingency import independence_test
-from .descriptive import descriptive_quantile
-from .formatting import fmt_p
+from hcc_utils.stats.contingency import independence_test
+from hcc_utils.stats.descriptive import descriptive_quantile
+from hcc_utils.tables.formatting import fmt_p
 
 KINDS = ("mean_sd", "median_iqr", "categorical", "binary")
 

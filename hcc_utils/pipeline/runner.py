@@ -216,8 +216,8 @@ def _validate_data(config: dict) -> None:
     """
     from collections import Counter
 
-    from hcc_utils.io import read_cohort
-    from hcc_utils.validate import validate_cohort
+    from hcc_utils.data.readers import read_cohort
+    from hcc_utils.data.validate import validate_cohort
 
     path = Path(config["data"])
     report = validate_cohort(read_cohort(path), source=path.name, config=config)
@@ -284,7 +284,7 @@ def run_study(config: dict, out_dir: str | Path, jobs: int = 1, reuse: bool = Tr
     for stage in sorted({t.stage for t in tasks}):
         results_sha = ""
         if stage > 1:
-            from hcc_utils.results import combine_parts
+            from hcc_utils.report.recorder import combine_parts
 
             combine_parts(staging / "sections", staging / "results.csv")
             results_sha = _sha256_file(staging / "results.csv")
@@ -306,7 +306,7 @@ def run_study(config: dict, out_dir: str | Path, jobs: int = 1, reuse: bool = Tr
                 _log(f"executing {task.relpath} ...")
                 finish(task, _execute_one(task, root, staging, parameters))
 
-    from hcc_utils.results import combine_parts
+    from hcc_utils.report.recorder import combine_parts
 
     combine_parts(staging / "sections", staging / "results.csv")
     for candidate in (staging / "sections").glob("*/analysis.csv"):  # written by the matching notebook
@@ -368,7 +368,7 @@ def _book_config(run_dir: Path, root: Path) -> dict:
     config = yaml.safe_load((root / "_config.yml").read_text())
     manifest = json.loads((run_dir / "manifest.json").read_text())
     data_name = Path(manifest["data"]).name
-    from hcc_utils.study import is_synthetic_file
+    from hcc_utils.study.cohort import is_synthetic_file
 
     if is_synthetic_file(Path(manifest["data"])):
         banner = (f"Every result in this book is computed from <b>{data_name}</b>, a <b>synthetic</b> cohort "
