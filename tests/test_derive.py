@@ -13,18 +13,17 @@ from hcc_utils.data.derive import (
     DAYS_PER_MONTH,
     analysis_table,
     cohort_flow,
-    study_cutpoints,
     study_groups,
 )
 from hcc_utils.data.readers import read_cohort
 
 # docs/ARCHITECTURE.md, "Analysis table"
 ARCHITECTURE_COLUMNS = [
-    "patient_id", "group", "treatment", "age", "sex_male", "ecog", "ecog_2", "etiology", "viral_etiology",
+    "patient_id", "group", "treatment", "age", "age_older", "sex_male", "ecog", "ecog_2", "etiology", "viral_etiology",
     "child_pugh_score", "child_pugh_class", "child_pugh_b", "bclc_stage", "bclc_c", "tumor_number", "tumor_multiple",
-    "tumor_size_cm", "tumor_size_ge_10", "lymph_node_metastasis", "extrahepatic_metastasis", "macrovascular_invasion",
-    "afp_ng_ml", "afp_ge_400", "pivka_mau_ml", "pivka_ge_1000", "atebev_cycles", "atebev_cycles_lt_3",
-    "atebev_cycles_gt_3", "best_response_recist", "best_response_mrecist", "os_months", "os_event", "pfs_months",
+    "tumor_size_cm", "tumor_size_large", "lymph_node_metastasis", "extrahepatic_metastasis", "macrovascular_invasion",
+    "afp_ng_ml", "afp_high", "pivka_mau_ml", "pivka_high", "atebev_cycles", "atebev_cycles_few",
+    "atebev_cycles_many", "best_response_recist", "best_response_mrecist", "os_months", "os_event", "pfs_months",
     "pfs_event", "third_line_regimen", "received_third_line",
     "ae_proteinuria", "ae_ast_elevation", "ae_alt_elevation", "ae_bilirubin_elevation", "ae_thrombocytopenia",
     "ae_anemia", "ae_hypertension", "ae_hand_foot_syndrome", "ae_rash", "ae_anorexia", "ae_hypothyroidism",
@@ -217,16 +216,16 @@ def test_binary_covariates_and_classes():
     assert first["child_pugh_b"].tolist() == [0, 1, 1]
     assert first["ecog_2"].tolist()[:2] == [1, 0]
     assert first["tumor_multiple"].tolist()[:2] == [1, 0]
-    assert first["tumor_size_ge_10"].tolist()[:2] == [1, 0]
-    assert first["afp_ge_400"].tolist()[:2] == [1, 0] and pd.isna(first["afp_ge_400"].iloc[2])
-    assert first["pivka_ge_1000"].tolist()[:2] == [0, 1] and pd.isna(first["pivka_ge_1000"].iloc[2])
-    assert first["atebev_cycles_lt_3"].tolist() == [1, 0, 0]
-    assert first["atebev_cycles_gt_3"].tolist() == [0, 0, 1]
+    assert first["tumor_size_large"].tolist()[:2] == [1, 0]
+    assert first["afp_high"].tolist()[:2] == [1, 0] and pd.isna(first["afp_high"].iloc[2])
+    assert first["pivka_high"].tolist()[:2] == [0, 1] and pd.isna(first["pivka_high"].iloc[2])
+    assert first["atebev_cycles_few"].tolist() == [1, 0, 0]
+    assert first["atebev_cycles_many"].tolist() == [0, 0, 1]
     assert first["sex_male"].tolist()[:2] == [1, 0]
     assert first["viral_etiology"].tolist()[:2] == [1, 0]
     assert first["bclc_c"].tolist()[:2] == [1, 0]
     assert first["received_third_line"].tolist()[:2] == [0, 1]
-    for column in ("sex_male", "afp_ge_400", "lymph_node_metastasis", "ae_led_to_discontinuation"):
+    for column in ("sex_male", "afp_high", "lymph_node_metastasis", "ae_led_to_discontinuation"):
         assert table[column].dtype == "Int64", column
 
 
@@ -235,12 +234,11 @@ def test_cut_points_from_config():
                             "atebev_cycles_subgroup": 5}}
     table = analysis_table(make_cohort(), config)
     cohort = make_cohort().iloc[:30]
-    assert (table["tumor_size_ge_10"] == (cohort["tumor_size_cm"] >= 5).astype(int).values).all()
-    assert (table["afp_ge_400"] == (cohort["afp_ng_ml"] >= 100).astype(int).values).all()
-    assert (table["pivka_ge_1000"] == (cohort["pivka_mau_ml"] >= 200).astype(int).values).all()
-    assert (table["atebev_cycles_lt_3"] == (cohort["atebev_cycles"] < 2).astype(int).values).all()
-    assert (table["atebev_cycles_gt_3"] == (cohort["atebev_cycles"] > 5).astype(int).values).all()
-    assert study_cutpoints(None)["pivka_mau_ml"] == 1000
+    assert (table["tumor_size_large"] == (cohort["tumor_size_cm"] >= 5).astype(int).values).all()
+    assert (table["afp_high"] == (cohort["afp_ng_ml"] >= 100).astype(int).values).all()
+    assert (table["pivka_high"] == (cohort["pivka_mau_ml"] >= 200).astype(int).values).all()
+    assert (table["atebev_cycles_few"] == (cohort["atebev_cycles"] < 2).astype(int).values).all()
+    assert (table["atebev_cycles_many"] == (cohort["atebev_cycles"] > 5).astype(int).values).all()
 
 
 def test_adverse_event_summaries():

@@ -12,14 +12,15 @@ import nbformat
 import pandas as pd
 import pytest
 
+from hcc_utils.config import StudyConfig
 from hcc_utils.pipeline.runner import StudyRunError, plan_tasks, run_study
 
 RECORDING_CELL = textwrap.dedent(
     """
     from hcc_utils.report.recorder import ResultsRecorder
     recorder = ResultsRecorder(output_dir, "{name}")
-    recorder.record("{name}.value", {value})
-    recorder.record("{name}.seed", config["seed"])
+    recorder.record("{name}.value", {value}, "quantity")
+    recorder.record("{name}.seed", config["seed"], "count")
     recorder.save()
     """
 )
@@ -53,11 +54,11 @@ def _project(tmp_path: Path, broken: bool = False) -> Path:
     return root
 
 
-def _config(tmp_path: Path, seed: int = 7) -> dict:
+def _config(tmp_path: Path, seed: int = 7) -> StudyConfig:
     data = tmp_path / "data.csv"
     if not data.exists():
         data.write_text("patient_id\nP1\n")
-    return {"data": str(data), "seed": seed}
+    return StudyConfig(data=str(data), seed=seed)
 
 
 def test_plan_follows_toc_order_and_runs_sections_before_pages(tmp_path):

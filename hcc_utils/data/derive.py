@@ -2,13 +2,13 @@
 
 Both functions take the screened cohort as returned by :func:`hcc_utils.data.readers.read_cohort`
 (and accepted by :func:`hcc_utils.data.validate.validate_cohort`) and the study configuration
-(``study.yml`` loaded as a plain ``dict``; missing keys fall back to the defaults below).
+(:class:`hcc_utils.config.StudyConfig`; a mapping is validated against the schema).
 
 Definitions (``derived`` section of ``data/data_dictionary.yml``)
 -----------------------------------------------------------------
 * *enrolled*: ``first_line_end_reason`` is progression, ``deteriorated_after_first_line`` is
   not true (empty reads as no) and ``second_line_regimen`` is one of the study groups
-  (``config['groups']``, default lenvatinib and sorafenib);
+  (``config.groups``);
 * OS: from ``second_line_start_date`` to ``death_date`` (event), else to
   ``last_followup_date`` (censored);
 * PFS: from ``second_line_start_date`` to the earliest of ``progression_date`` and
@@ -23,35 +23,23 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from hcc_utils.config import StudyConfig, as_config
 from hcc_utils.data.dictionary import DataDictionary, load_dictionary
 from hcc_utils.data.readers import coerce_column, normalise_column_name
 
 __all__ = [
     "ANALYSIS_COLUMNS",
     "DAYS_PER_MONTH",
-    "DEFAULT_CUTPOINTS",
-    "DEFAULT_GROUPS",
     "FLOW_KEYS",
     "analysis_table",
     "cohort_flow",
     "enrolment_masks",
-    "study_cutpoints",
     "study_groups",
     "typed_cohort",
 ]
 
 #: Days per month for survival times, from the data dictionary (30.4375 = 365.25 / 12).
 DAYS_PER_MONTH: float = load_dictionary().days_per_month
-#: Study groups when the configuration names none.
-DEFAULT_GROUPS: dict[str, str] = {"treatment": "lenvatinib", "control": "sorafenib"}
-#: Cut-points of the dichotomised covariates when the configuration names none.
-DEFAULT_CUTPOINTS: dict[str, float] = {
-    "tumor_size_cm": 10,
-    "afp_ng_ml": 400,
-    "pivka_mau_ml": 1000,
-    "atebev_cycles_low": 3,
-    "atebev_cycles_subgroup": 3,
-}
 #: Id suffix used in ``data/targets.csv`` for a regimen whose name differs from its id.
 _REGIMEN_FLOW_SUFFIX = {"fluorouracil": "5fu"}
 _SECOND_LINE_REGIMENS = tuple(
@@ -77,11 +65,11 @@ def _adverse_event_names(dictionary: DataDictionary) -> list[str]:
 
 def _analysis_columns(dictionary: DataDictionary) -> list[str]:
     return [
-        "patient_id", "group", "treatment", "age", "sex_male", "ecog", "ecog_2", "etiology", "viral_etiology",
+        "patient_id", "group", "treatment", "age", "age_older", "sex_male", "ecog", "ecog_2", "etiology", "viral_etiology",
         "child_pugh_score", "child_pugh_class", "child_pugh_b", "bclc_stage", "bclc_c", "tumor_number",
-        "tumor_multiple", "tumor_size_cm", "tumor_size_ge_10", "lymph_node_metastasis", "extrahepatic_metastasis",
-        "macrovascular_invasion", "afp_ng_ml", "afp_ge_400", "pivka_mau_ml", "pivka_ge_1000", "atebev_cycles",
-        "atebev_cycles_lt_3", "atebev_cycles_gt_3", "best_response_recist", "best_response_mrecist", "os_months",
+        "tumor_multiple", "tumor_size_cm", "tumor_size_large", "lymph_node_metastasis", "extrahepatic_metastasis",
+        "macrovascular_invasion", "afp_ng_ml", "afp_high", "pivka_mau_ml", "pivka_high", "atebev_cycles",
+        "atebev_cycles_few", "atebev_cycles_many", "best_response_recist", "best_response_mrecist", "os_months",
         "os_event", "pfs_months", "pfs_event", "third_line_regimen", "received_third_line",
         *_adverse_event_names(dictionary), "ae_any", "ae_grade_3_4", "ae_led_to_discontinuation",
     ]
@@ -92,42 +80,32 @@ ANALYSIS_COLUMNS: tuple[str, ...] = tuple(_analysis_columns(load_dictionary()))
 
 
 # --------------------------------------------------------------------------- configuration
-def study_groups(config: Mapping[str, Any] | None = None) -> tuple[str, str]:
+def study_groups(config: StudyConfig | Mapping[str, Any] | None = None) -> tuple[str, str]:
     """The (treatment, control) second-line regimens compared by the study.
 
     Parameters
     ----------
-    config : mapping, optional
-        Study configuration; reads ``config['groups']['treatment' | 'control']``.
+    config : StudyConfig or mapping, optional
+        Study configuration (its ``groups``); the schema's defaults when None.
 
     Returns
     -------
     tuple of str
-        Lower-case regimen names, default ``("lenvatinib", "sorafenib")``.
+        Lower-case regimen names.
 
     Raises
     ------
     ValueError
-        If the two names are equal or not regimens of the data dictionary.
+        If a name is not a regimen of the data dictionary.
     """
-    groups = dict(DEFAULT_GROUPS)
-    groups.update({key: value for key, value in dict((config or {}).get("groups") or {}).items() if value})
-    treatment = str(groups["treatment"]).strip().lower()
-    control = str(groups["control"]).strip().lower()
+    groups = as_config(config).groups
+    treatment = groups.treatment.strip().lower()
+    control = groups.control.strip().lower()
     allowed = load_dictionary().column("second_line_regimen").allowed or ()
     for role, name in (("treatment", treatment), ("control", control)):
         if name not in allowed or name == "none":
             raise ValueError(f"config groups.{role} = {name!r} is not a second_line_regimen of the data dictionary")
-    if treatment == control:
-        raise ValueError("config groups.treatment and groups.control must differ")
     return treatment, control
-
-
-def study_cutpoints(config: Mapping[str, Any] | None = None) -> dict[str, float]:
-    """Cut-points of the dichotomised covariates: :data:`DEFAULT_CUTPOINTS` updated by ``config['cutpoints']``."""
-    cutpoints = dict(DEFAULT_CUTPOINTS)
-    cutpoints.update({key: float(value) for key, value in dict((config or {}).get("cutpoints") or {}).items()})
-    return cutpoints
 
 
 # --------------------------------------------------------------------------- typed frame and enrolment
@@ -244,7 +222,7 @@ def _masks_of(typed: pd.DataFrame, groups: tuple[str, ...]) -> dict[str, np.ndar
 
 
 # --------------------------------------------------------------------------- flow diagram
-def cohort_flow(df: pd.DataFrame, config: Mapping[str, Any] | None = None) -> dict[str, int]:
+def cohort_flow(df: pd.DataFrame, config: StudyConfig | Mapping[str, Any] | None = None) -> dict[str, int]:
     """Counts of the flow diagram (article Fig. 1), keyed by the ids of ``data/targets.csv``.
 
     Parameters
@@ -307,17 +285,16 @@ def _survival(typed: pd.DataFrame) -> dict[str, pd.Series]:
     }
 
 
-def analysis_table(df: pd.DataFrame, config: Mapping[str, Any] | None = None) -> pd.DataFrame:
+def analysis_table(df: pd.DataFrame, config: StudyConfig | Mapping[str, Any] | None = None) -> pd.DataFrame:
     """One row per enrolled patient with the modelled covariates and OS/PFS.
 
     Parameters
     ----------
     df : pandas.DataFrame
         Screened cohort that passed :func:`hcc_utils.data.validate.validate_cohort`.
-    config : mapping, optional
-        Study configuration: ``groups`` (treatment, control) and ``cutpoints``
-        (``tumor_size_cm``, ``afp_ng_ml``, ``pivka_mau_ml``, ``atebev_cycles_low``,
-        ``atebev_cycles_subgroup``); see :data:`DEFAULT_GROUPS`, :data:`DEFAULT_CUTPOINTS`.
+    config : StudyConfig or mapping, optional
+        Study configuration: ``groups`` (treatment, control) and ``cutpoints``; the schema's defaults
+        when None.
 
     Returns
     -------
@@ -325,9 +302,9 @@ def analysis_table(df: pd.DataFrame, config: Mapping[str, Any] | None = None) ->
         Exactly :data:`ANALYSIS_COLUMNS`, enrolled patients in file order, ``RangeIndex``.
         Binary covariates are ``Int64`` 0/1 (missing where the source is missing);
         ``treatment``, ``os_event`` and ``pfs_event`` are ``int64``; months are ``float64``.
-        The column names keep the article's cut-points (``tumor_size_ge_10``, ``afp_ge_400``,
-        ``pivka_ge_1000``, ``atebev_cycles_lt_3``, ``atebev_cycles_gt_3``) whatever the
-        configured values.
+        Dichotomised columns are named by meaning, not by cut-point (``age_older``,
+        ``tumor_size_large``, ``afp_high``, ``pivka_high``, ``atebev_cycles_few``, ``atebev_cycles_many``):
+        the cut-points are the configuration's, and labels state them.
 
     Raises
     ------
@@ -336,7 +313,7 @@ def analysis_table(df: pd.DataFrame, config: Mapping[str, Any] | None = None) ->
     """
     dictionary = load_dictionary()
     treatment_group, control_group = study_groups(config)
-    cutpoints = study_cutpoints(config)
+    cutpoints = as_config(config).cutpoints
     keys = typed_cohort(df, dictionary, strict=False, columns=_ENROLMENT_COLUMNS)
     is_enrolled = _masks_of(keys, (treatment_group, control_group))["enrolled"]
     enrolled = typed_cohort(df.loc[is_enrolled] if len(df) else df, dictionary)
@@ -345,6 +322,7 @@ def analysis_table(df: pd.DataFrame, config: Mapping[str, Any] | None = None) ->
     table["group"] = enrolled["second_line_regimen"]
     table["treatment"] = (enrolled["second_line_regimen"] == treatment_group).astype("int64")
     table["age"] = enrolled["age"]
+    table["age_older"] = _flag(enrolled["age"] >= cutpoints.age_years, enrolled["age"])
     table["sex_male"] = _flag(enrolled["sex"] == "male", enrolled["sex"])
     table["ecog"] = enrolled["ecog"]
     table["ecog_2"] = _flag(enrolled["ecog"] >= 2, enrolled["ecog"])
@@ -364,17 +342,17 @@ def analysis_table(df: pd.DataFrame, config: Mapping[str, Any] | None = None) ->
     table["tumor_number"] = enrolled["tumor_number"]
     table["tumor_multiple"] = _flag(enrolled["tumor_number"] >= 2, enrolled["tumor_number"])
     table["tumor_size_cm"] = enrolled["tumor_size_cm"]
-    table["tumor_size_ge_10"] = _flag(enrolled["tumor_size_cm"] >= cutpoints["tumor_size_cm"], enrolled["tumor_size_cm"])
+    table["tumor_size_large"] = _flag(enrolled["tumor_size_cm"] >= cutpoints.tumor_size_cm, enrolled["tumor_size_cm"])
     for name in ("lymph_node_metastasis", "extrahepatic_metastasis", "macrovascular_invasion"):
         table[name] = enrolled[name].astype("Int64")
     table["afp_ng_ml"] = enrolled["afp_ng_ml"]
-    table["afp_ge_400"] = _flag(enrolled["afp_ng_ml"] >= cutpoints["afp_ng_ml"], enrolled["afp_ng_ml"])
+    table["afp_high"] = _flag(enrolled["afp_ng_ml"] >= cutpoints.afp_ng_ml, enrolled["afp_ng_ml"])
     table["pivka_mau_ml"] = enrolled["pivka_mau_ml"]
-    table["pivka_ge_1000"] = _flag(enrolled["pivka_mau_ml"] >= cutpoints["pivka_mau_ml"], enrolled["pivka_mau_ml"])
+    table["pivka_high"] = _flag(enrolled["pivka_mau_ml"] >= cutpoints.pivka_mau_ml, enrolled["pivka_mau_ml"])
     cycles = enrolled["atebev_cycles"]
     table["atebev_cycles"] = cycles
-    table["atebev_cycles_lt_3"] = _flag(cycles < cutpoints["atebev_cycles_low"], cycles)
-    table["atebev_cycles_gt_3"] = _flag(cycles > cutpoints["atebev_cycles_subgroup"], cycles)
+    table["atebev_cycles_few"] = _flag(cycles < cutpoints.atebev_cycles_low, cycles)
+    table["atebev_cycles_many"] = _flag(cycles > cutpoints.atebev_cycles_subgroup, cycles)
     table["best_response_recist"] = enrolled["best_response_recist"]
     table["best_response_mrecist"] = enrolled["best_response_mrecist"]
     for name, values in _survival(enrolled).items():

@@ -23,7 +23,7 @@ Errors
     progression, death or last follow-up before the second-line start; ``after_death``
     progression or last follow-up after death; ``second_line_after_death`` a second-line regimen
     although first line ended by death; ``group_size`` fewer enrolled patients in a study group
-    than ``config['min_group_size']`` (default 10); ``all_censored`` no
+    than ``config.min_group_size``; ``all_censored`` no
     OS (or no PFS) event among the enrolled patients.
 Warnings
     ``unknown_column`` (ignored column); ``missing_optional_column``; ``plausible`` outside the
@@ -34,7 +34,7 @@ Warnings
     not end by progression; ``start_without_regimen``; ``followup_before_progression``
     ``last_followup_date`` earlier than ``progression_date`` (the patient was alive at
     progression); ``missing_share`` an optional analysis variable missing for more than
-    ``config['max_missing_share']`` (default 0.2) of enrolled patients;
+    ``config.max_missing_share`` of enrolled patients;
     ``group_all_censored`` no OS/PFS event in one group; ``several_cutoffs``.
 
 A first line ended by *death* with a second-line regimen is an error because it is impossible;
@@ -55,24 +55,18 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from hcc_utils.config import StudyConfig, as_config
 from hcc_utils.data.derive import enrolment_masks, study_groups
 from hcc_utils.data.dictionary import ColumnSpec, DataDictionary, load_dictionary
 from hcc_utils.data.readers import CoercedColumn, coerce_column, normalise_column_name
 
 __all__ = [
-    "DEFAULT_MAX_MISSING_SHARE",
-    "DEFAULT_MIN_PATIENTS_PER_GROUP",
     "CohortValidationError",
     "ValidationReport",
     "Violation",
     "validate_cohort",
 ]
 
-#: Minimum enrolled patients per study group (``config['min_group_size']``).
-DEFAULT_MIN_PATIENTS_PER_GROUP = 10
-#: Share of enrolled patients above which a missing optional variable is warned about
-#: (``config['max_missing_share']``).
-DEFAULT_MAX_MISSING_SHARE = 0.2
 _NOT_SHARE_CHECKED = {"deteriorated_after_first_line", "second_line_start_date", "progression_date", "death_date"}
 _TYPE_PROBLEMS = {
     "number": "is not a number",
@@ -374,15 +368,9 @@ def _check_cells(
             )
 
 
-def _study_settings(config: Mapping[str, Any] | None) -> tuple[tuple[str, str], int, float]:
-    config = config or {}
-    minimum = config.get("min_group_size")
-    share = config.get("max_missing_share")
-    return (
-        study_groups(config),
-        int(DEFAULT_MIN_PATIENTS_PER_GROUP if minimum is None else minimum),
-        float(DEFAULT_MAX_MISSING_SHARE if share is None else share),
-    )
+def _study_settings(config: StudyConfig | Mapping[str, Any] | None) -> tuple[tuple[str, str], int, float]:
+    config = as_config(config)
+    return study_groups(config), config.min_group_size, config.max_missing_share
 
 
 @dataclass

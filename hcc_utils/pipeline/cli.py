@@ -81,14 +81,14 @@ def _cmd_synth(args) -> int:
     from hcc_utils.synthetic.generator import write_synthetic_cohort
 
     config = load_config()
-    seed = config["seed"] if args.seed is None else args.seed
+    seed = config.seed if args.seed is None else args.seed
     path = write_synthetic_cohort(args.out, seed=seed, scale=args.scale, calibrate=not args.no_calibrate)
     print(f"wrote {path}")
     return 0
 
 
 def _cmd_scorecard(args) -> int:
-    from hcc_utils.reproduction.scorecard import scorecard_report
+    from hcc_utils.reproduction.summary import scorecard_report
 
     results = Path(args.out) / "results.csv"
     if not results.is_file():

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import yaml
 
-from hcc_utils.config import REPO_ROOT
+from hcc_utils.config import REPO_ROOT, StudyConfig
 
 SECTION_DIR = "notebooks"
 PAGES_DIR = "book"
@@ -120,10 +120,10 @@ def code_fingerprint(root: Path = REPO_ROOT) -> str:
     return digest.hexdigest()
 
 
-def cache_key(task: NotebookTask, root: Path, data_sha: str, config: dict, code_sha: str, results_sha: str = "") -> str:
+def cache_key(task: NotebookTask, root: Path, data_sha: str, config: StudyConfig, code_sha: str, results_sha: str = "") -> str:
     digest = hashlib.sha256()
     for part in (task.relpath, _sha256_file(root / task.relpath), data_sha,
-                 json.dumps(config, sort_keys=True), code_sha, results_sha if task.stage > 1 else ""):
+                 json.dumps(config.to_dict(), sort_keys=True), code_sha, results_sha if task.stage > 1 else ""):
         digest.update(part.encode())
     return digest.hexdigest()
 
@@ -208,7 +208,7 @@ class InvalidCohortError(ValueError):
     """The cohort file failed validation; the message gives counts by rule, never patient rows."""
 
 
-def _validate_data(config: dict) -> None:
+def _validate_data(config: StudyConfig) -> None:
     """Read and validate the cohort file; stops the run before any notebook if it has errors.
 
     Only counts by rule are printed here (runs are logged); the report naming rows and patients is for the data
@@ -219,7 +219,7 @@ def _validate_data(config: dict) -> None:
     from hcc_utils.data.readers import read_cohort
     from hcc_utils.data.validate import validate_cohort
 
-    path = Path(config["data"])
+    path = Path(config.data)
     report = validate_cohort(read_cohort(path), source=path.name, config=config)
 
     def by_rule(violations) -> str:
@@ -233,7 +233,7 @@ def _validate_data(config: dict) -> None:
                                  f"nothing was run. See every row concerned with: hcc-study validate {path}")
 
 
-def run_study(config: dict, out_dir: str | Path, jobs: int = 1, reuse: bool = True,
+def run_study(config: StudyConfig, out_dir: str | Path, jobs: int = 1, reuse: bool = True,
               build_book: bool = False, validate: bool = True, root: Path = REPO_ROOT) -> RunSummary:
     """Execute every notebook of the table of contents and publish the run into ``out_dir``.
 
@@ -248,7 +248,7 @@ def run_study(config: dict, out_dir: str | Path, jobs: int = 1, reuse: bool = Tr
     root : the project folder holding ``_toc.yml``, ``_config.yml`` and the notebooks.
     """
     out_dir = Path(out_dir).resolve()
-    data_path = Path(config["data"])
+    data_path = Path(config.data)
     if not data_path.is_file():
         raise StudyRunError(f"data file not found: {data_path}")
     if validate:
@@ -261,7 +261,7 @@ def run_study(config: dict, out_dir: str | Path, jobs: int = 1, reuse: bool = Tr
     previous = _read_manifest(out_dir)
     data_sha = _sha256_file(data_path)
     code_sha = code_fingerprint()
-    parameters = {"data_path": str(data_path), "config": config, "run_dir": str(staging)}
+    parameters = {"data_path": str(data_path), "config": config.to_dict(), "run_dir": str(staging)}
     summary = RunSummary(out_dir=out_dir)
     keys: dict[str, str] = {}
     tasks = plan_tasks(root)
@@ -313,7 +313,7 @@ def run_study(config: dict, out_dir: str | Path, jobs: int = 1, reuse: bool = Tr
         shutil.move(candidate, staging / "analysis.csv")
 
     manifest = {
-        "data": str(data_path), "data_sha256": data_sha, "config": config, "code_sha256": code_sha,
+        "data": str(data_path), "data_sha256": data_sha, "config": config.to_dict(), "code_sha256": code_sha,
         "cache_keys": keys, "seconds": summary.seconds, "python": platform.python_version(),
         "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }

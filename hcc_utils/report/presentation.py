@@ -1,12 +1,20 @@
 """How results appear in the book: styled tables (also saved as CSV), glued prose values, the headline table."""
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from IPython.display import Markdown
+from myst_nb import glue
+
+from hcc_utils.config import StudyConfig
 from hcc_utils.study.cohort import Study, group_code
+from hcc_utils.study.labels import COHORT_NAMES
+from hcc_utils.study.registry import ResultSet, display_value, parse_value
 
 
 def save_table(table: pd.DataFrame, output_dir: str | Path, name: str) -> Path:
@@ -29,29 +37,36 @@ def styled(table: pd.DataFrame, caption: str = ""):
     ])
 
 
-def glue_results(values: dict[str, Any], study: Study) -> None:
-    """Glue every value for prose under its id (dots as underscores) and under a role alias.
+def glue_results(values: ResultSet, study: Study) -> None:
+    """Glue every value for prose under its id (dots as underscores) and under a role alias, written as its
+    registered kind says (:func:`hcc_utils.study.registry.display_value`).
 
     The alias replaces the group code by ``treatment`` or ``control`` (``survival_os_median_treatment``), so the
     book's sentences keep working when a user compares other regimens.
     """
-    import re
-
-    from myst_nb import glue
-
-    from hcc_utils.tables.formatting import display_value
-
     roles = {group_code(study.treatment): "treatment", group_code(study.control): "control"}
     glue("treatment", study.treatment, display=False)
     glue("control", study.control, display=False)
     for key, value in values.items():
-        shown = display_value(key, value)
+        shown = display_value(values.spec(key).kind, value)
         name = key.replace(".", "_")
         glue(name, shown, display=False)
         for code, role in roles.items():
             alias = re.sub(rf"_{re.escape(code)}(?=_|$)", f"_{role}", name)
             if alias != name:
                 glue(alias, shown, display=False)
+
+
+def data_note(study: Study) -> Markdown:
+    """A short note naming the data source, shown at the top of every section (never any row of data)."""
+    name = html.escape(study.source_name)
+    if study.synthetic:
+        text = (f"```{{note}}\nThese results are computed from **{name}**, a *synthetic* cohort generated "
+                "by this project and calibrated to the article's published aggregates. It contains no real patient; "
+                "agreement with the article is by construction, not evidence.\n```")
+    else:
+        text = f"```{{note}}\nThese results are computed from the cohort file **{name}**.\n```"
+    return Markdown(text)
 
 
 #: The headline numbers of the introduction: (label, id template with {g} for the group code, p-value id).
@@ -63,45 +78,43 @@ HEADLINES = [
 ]
 
 
-def result_text(values: dict[str, str], key: str) -> str:
-    """A value of ``results.csv`` (text) written as prose writes it; '—' when the run did not record it."""
-    from hcc_utils.tables.formatting import display_value
-
-    raw = values.get(key)
-    if raw is None:
+def result_text(results: pd.DataFrame, key: str) -> str:
+    """A value of ``results.csv`` written as prose writes it (by its recorded kind); '—' when not recorded."""
+    rows = results[results["id"] == key]
+    if rows.empty:
         return "—"
-    if raw == "NA":
-        return display_value(key, float("nan"))
-    try:
-        number = int(raw) if raw.lstrip("-").isdigit() else float(raw)  # results.csv writes counts without a point
-    except ValueError:
-        return raw.replace(";", ", ").replace("_", " ")
-    return display_value(key, number)
+    row = rows.iloc[0]
+    return display_value(row["kind"], parse_value(row["kind"], row["value"]))
 
 
-def headline_table(results: pd.DataFrame, config: dict, targets: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The introduction's summary: headline numbers by cohort and group from ``results.csv``.
+def headline_ids(config: StudyConfig) -> list[dict[str, Any]]:
+    """The headline rows: cohort, outcome and the three result ids (treatment, control, p) of each."""
+    t, c = group_code(config.groups.treatment), group_code(config.groups.control)
+    return [{"cohort": cohort, "outcome": name,
+             "ids": [template.format(g=t, s=suffix), template.format(g=c, s=suffix), p_id.format(s=suffix)]}
+            for suffix, cohort in COHORT_NAMES.items() for name, template, p_id in HEADLINES]
 
-    With ``targets`` (the article's reported numbers, for display only) an 'Article' column is added where the
-    article reports the number.
-    """
-    values = results.set_index("id")["value"].to_dict()
-    published = {} if targets is None else targets.set_index("id")["value"].to_dict()
-    t, c = group_code(config["groups"]["treatment"]), group_code(config["groups"]["control"])
 
-    def shown(key):
-        return result_text(values, key)
-
+def headline_table(results: pd.DataFrame, config: StudyConfig) -> pd.DataFrame:
+    """The introduction's summary: headline numbers by cohort and group from ``results.csv``."""
     rows = []
-    for suffix, cohort in (("", "All enrolled"), ("_matched", "PS-matched")):
-        for name, template, p_id in HEADLINES:
-            ids = [template.format(g=t, s=suffix), template.format(g=c, s=suffix), p_id.format(s=suffix)]
-            row = {"Cohort": cohort, "Outcome": name, config["groups"]["treatment"]: shown(ids[0]),
-                   config["groups"]["control"]: shown(ids[1]), "P": shown(ids[2])}
-            if targets is not None:
-                article = [published.get(i) for i in ids]
-                row["Article (treatment / control, P)"] = (
-                    " / ".join(a if a is not None else "—" for a in article[:2]) + f", P {article[2] or '—'}"
-                    if any(a is not None for a in article) else "not reported")
-            rows.append(row)
+    for item in headline_ids(config):
+        treated, control, p = (result_text(results, key) for key in item["ids"])
+        rows.append({"Cohort": item["cohort"], "Outcome": item["outcome"], config.groups.treatment: treated,
+                     config.groups.control: control, "P": p})
     return pd.DataFrame(rows)
+
+
+def glue_headlines(results: pd.DataFrame, config: StudyConfig) -> None:
+    """Glue the introduction's headline numbers under role names (``survival_os_median_treatment_matched``),
+    the number of matched pairs and the group names, from ``results.csv``."""
+    codes = {"treatment": group_code(config.groups.treatment), "control": group_code(config.groups.control)}
+    for suffix in COHORT_NAMES:
+        for _, template, p_id in HEADLINES:
+            for role, code in codes.items():
+                glue((template.format(g=role, s=suffix)).replace(".", "_"),
+                     result_text(results, template.format(g=code, s=suffix)), display=False)
+            glue(p_id.format(s=suffix).replace(".", "_"), result_text(results, p_id.format(s=suffix)), display=False)
+    glue("matching_pairs", result_text(results, "matching.pairs"), display=False)
+    glue("treatment", config.groups.treatment, display=False)
+    glue("control", config.groups.control, display=False)

@@ -1,9 +1,9 @@
-"""Recording every computed number under a stable id.
+"""Recording every computed number under a stable id, with its kind, unit and label.
 
 Each notebook owns a :class:`ResultsRecorder`; it writes ``OUT/sections/<notebook>/results.csv`` and the runner
-concatenates the parts into ``OUT/results.csv`` (columns ``id,value,section,label``). Ids of numbers the
-article reports are those of ``data/targets.csv``; the scorecard joins on them. Notebooks glue for prose the same
-dictionaries they record (:func:`hcc_utils.study.cohort.glue_results`), so every number quoted is also in ``results.csv``.
+concatenates the parts into ``OUT/results.csv`` (columns :data:`RESULT_COLUMNS`). Ids of numbers the article
+reports are those of ``data/targets.csv``; the scorecard joins on them. Kind, unit and label come from the
+registry (:mod:`hcc_utils.study.registry`): a section declares them as it computes each value.
 """
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from typing import Any
 
 import pandas as pd
 
+from hcc_utils.study.registry import Kind, ResultSet, ResultSpec, status_of
+
 _ID_PATTERN = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
-RESULT_COLUMNS = ["id", "value", "section", "label"]
+RESULT_COLUMNS = ["id", "value", "status", "kind", "unit", "section", "label"]
 
 
 def _as_text(value: Any) -> str:
@@ -51,16 +53,25 @@ class ResultsRecorder:
         self.section = section
         self._rows: dict[str, dict[str, str]] = {}
 
-    def record(self, result_id: str, value: Any, label: str = "") -> Any:
-        """Store ``value`` under ``result_id`` (overwrites within the notebook) and return it."""
-        if not _ID_PATTERN.match(result_id):
-            raise ValueError(f"result id {result_id!r} must look like 'section.name' (lower case, digits, _)")
-        self._rows[result_id] = {"id": result_id, "value": _as_text(value), "section": self.section, "label": label}
-        return value
+    def record(self, result_id: str, value: Any, kind: Kind | str, label: str = "", unit: str = "") -> Any:
+        """Store ``value`` under ``result_id`` as a number of ``kind`` (overwrites within the notebook); return it."""
+        return self._store(ResultSpec(result_id, Kind(kind), label, unit), value)
 
-    def record_many(self, values: dict[str, Any], label: str = "") -> None:
+    def record_many(self, values: ResultSet) -> None:
+        """Store every value of a section's :class:`~hcc_utils.study.registry.ResultSet` with its registered spec."""
+        if not isinstance(values, ResultSet):
+            raise TypeError("record_many takes a ResultSet (values declared with their kind); "
+                            "use record(id, value, kind) for a single number")
         for result_id, value in values.items():
-            self.record(result_id, value, label)
+            self._store(values.spec(result_id), value)
+
+    def _store(self, spec: ResultSpec, value: Any) -> Any:
+        if not _ID_PATTERN.match(spec.id):
+            raise ValueError(f"result id {spec.id!r} must look like 'section.name' (lower case, digits, _)")
+        self._rows[spec.id] = {"id": spec.id, "value": _as_text(value), "status": status_of(spec.kind, value),
+                               "kind": spec.kind.value, "unit": spec.unit_text, "section": self.section,
+                               "label": spec.label}
+        return value
 
     def frame(self) -> pd.DataFrame:
         return pd.DataFrame(list(self._rows.values()), columns=RESULT_COLUMNS)

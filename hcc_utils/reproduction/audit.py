@@ -24,9 +24,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from hcc_utils.reproduction.scorecard import is_met
+from hcc_utils.reproduction.targets import TARGETS_PATH, load_targets
+
 __all__ = ["FACTS", "audit_article", "chisq_p"]
 
-TARGETS_PATH = Path(__file__).resolve().parents[2] / "data" / "targets.csv"
 
 #: Numbers stated in the article that are not target rows (or are stated a second time in another form),
 #: with their location. ``num``/``den`` are target ids or literal integers.
@@ -145,8 +147,6 @@ def audit_article(targets: pd.DataFrame | str | Path | None = None) -> tuple[pd.
         ``excluded``: ``{id: reason}`` of published numbers the article itself cannot satisfy (a p-value the
         published counts do not give within the scorecard's tolerance); the scorecard leaves them out of M.
     """
-    from hcc_utils.reproduction.scorecard import is_met, load_targets
-
     if targets is None or isinstance(targets, (str, Path)):
         targets = load_targets(targets or TARGETS_PATH)
     val = dict(zip(targets["id"], targets["value"]))

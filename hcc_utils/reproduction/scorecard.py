@@ -31,6 +31,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hcc_utils.reproduction.targets import article_terms, load_targets
+
 __all__ = [
     "load_targets",
     "rule_of",
@@ -39,7 +41,6 @@ __all__ = [
     "distance",
     "score",
     "summary_line",
-    "scorecard_report",
 ]
 
 COUNT_STATS = {"n", "count", "events", "CR", "PR"}
@@ -49,11 +50,6 @@ TIME_TOL = 0.1
 HR_REL_TOL = 0.05
 P_TOL = 0.01
 P_TOL_SMALL = 0.002
-
-
-def load_targets(path: str | Path) -> pd.DataFrame:
-    """Read ``targets.csv`` keeping every value as text (``NA`` and ``<0.001`` stay as written)."""
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
 def rule_of(statistic: str) -> str:
@@ -124,7 +120,7 @@ def is_met(rule: str, published: str, reproduced) -> bool:
     """Whether a reproduced value meets a published one under ``rule`` (see the module docstring)."""
     pub = str(published).strip()
     if rule == "list":
-        return _as_set(pub) == _as_set(reproduced)
+        return article_terms(pub) == _as_set(reproduced)
     try:
         rep = _to_float(reproduced)
     except (TypeError, ValueError):
@@ -161,7 +157,7 @@ def distance(rule: str, published: str, reproduced) -> float:
     """
     pub = str(published).strip()
     if rule == "list":
-        return float(len(_as_set(pub) ^ _as_set(reproduced)))
+        return float(len(article_terms(pub) ^ _as_set(reproduced)))
     try:
         rep = _to_float(reproduced)
     except (TypeError, ValueError):
@@ -239,45 +235,3 @@ def summary_line(scored: pd.DataFrame) -> str:
     """``reproduced N of M published numbers`` (M excludes the excluded ids)."""
     counted = scored[scored["status"] != "excluded"]
     return f"reproduced {int((counted['status'] == 'met').sum())} of {len(counted)} published numbers"
-
-
-def _short(value: str, width: int = 14) -> str:
-    try:
-        f = float(value)
-        text = f"{f:.4g}" if not f.is_integer() else str(int(f))
-    except (TypeError, ValueError):
-        text = str(value)
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def scorecard_report(results_csv: str | Path, targets_csv: str | Path) -> str:
-    """Plain-text scorecard of a run: missed/missing numbers, exclusions with reasons, and the final line.
-
-    Parameters
-    ----------
-    results_csv : the run's ``results.csv`` (``id, value, ...``).
-    targets_csv : ``data/targets.csv``.
-    """
-    from hcc_utils.reproduction.audit import audit_article
-
-    targets = load_targets(targets_csv)
-    results = pd.read_csv(results_csv, dtype=str, keep_default_na=False)
-    _, excluded = audit_article(targets)
-    scored = score(results, targets, excluded)
-    lines = [f"Scorecard: {len(targets)} published numbers, {int((scored.status == 'met').sum())} met, "
-             f"{int((scored.status == 'missed').sum())} missed, {int((scored.status == 'missing').sum())} missing, "
-             f"{int((scored.status == 'excluded').sum())} excluded"]
-    for status in ("missed", "missing"):
-        part = scored[scored.status == status]
-        if len(part):
-            lines.append(f"{status}:")
-            for r in part.itertuples(index=False):
-                lines.append(f"  {r.id:<42} published {_short(r.published):>14}  reproduced {_short(r.reproduced):>14}"
-                             f"  ({r.tolerance})")
-    part = scored[scored.status == "excluded"]
-    if len(part):
-        lines.append("excluded (the article cannot satisfy them, see the audit):")
-        for r in part.itertuples(index=False):
-            lines.append(f"  {r.id}: {r.reason}")
-    lines.append(summary_line(scored))
-    return "\n".join(lines)

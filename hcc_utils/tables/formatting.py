@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 
 
 def is_missing(value) -> bool:
@@ -37,30 +36,3 @@ def fmt_ratio(value: float, digits: int = 3) -> str:
 def fmt_median_iqr(median: float, q1: float, q3: float, digits: int = 1) -> str:
     """'10.3 (6.8-NR)' for survival times."""
     return f"{fmt_months(median, digits)} ({fmt_months(q1, digits)}–{fmt_months(q3, digits)})"
-
-
-def display_value(result_id: str, value) -> str:
-    """How a recorded number is written in prose, chosen from its id's name.
-
-    p-values ('..._p', '..._p_matched', 'logrank_p') as :func:`fmt_p`; survival times and follow-up in months with
-    one decimal ('NR' when not reached); percentages with one decimal; hazard ratios and their limits with three
-    decimals; counts as integers; lists joined with commas.
-    """
-    import re
-
-    name = result_id.rsplit(".", 1)[-1].removesuffix("_matched")
-    if isinstance(value, (list, tuple, set)):
-        return ", ".join(str(v).replace("_", " ") for v in value) or "none"
-    if isinstance(value, str):
-        return value
-    if re.search(r"(^|_)p$", name):
-        return fmt_p(value)
-    if re.search(r"(median|q1|q3|followup|ci_low|ci_high)", name):
-        return fmt_months(value)
-    if re.search(r"(^|_)(hr|lo|hi)$", name):
-        return fmt_ratio(value)
-    if is_missing(value):
-        return "NA"
-    if isinstance(value, (int, np.integer)):  # counts are recorded as integers, rates as floats
-        return str(int(value))
-    return f"{float(value):.1f}"
