@@ -23,8 +23,9 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from hcc_utils.data.coerce import coerce_column
 from hcc_utils.data.dictionary import DataDictionary, load_dictionary
-from hcc_utils.data.readers import coerce_column, normalise_column_name
+from hcc_utils.data.text import normalise_column_name
 
 __all__ = [
     "ANALYSIS_COLUMNS",
