@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hcc_utils.stats.matching import balance_table, match_cohort, nearest_neighbor_match, propensity_scores
+from hcc_utils.stats.balance import balance_table
+from hcc_utils.stats.matching import match_cohort, nearest_neighbor_match, propensity_scores
 
 REF = Path(__file__).parent / "reference"
 DATA = pd.read_csv(REF / "matching_data.csv")

@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from hcc_utils.config import StudyConfig, as_config
+from hcc_utils.data.coerce import coerce_column
 from hcc_utils.data.dictionary import DataDictionary, load_dictionary
-from hcc_utils.data.readers import coerce_column, normalise_column_name
+from hcc_utils.data.text import normalise_column_name
 
 __all__ = [
     "ANALYSIS_COLUMNS",

@@ -8,8 +8,9 @@ default) is available for comparison.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["descriptive_quantile"]
+__all__ = ["descriptive_quantile", "numeric_sample"]
 
 _METHODS = ("sas5", "r7")
 
@@ -77,3 +78,15 @@ def descriptive_quantile(x, q, method: str = "sas5"):
         h = index - lo
         out = np.where((index > lo) & (xhi != qs), (1 - h) * qs + h * xhi, qs)
     return float(out[0]) if np.ndim(q) == 0 else out
+
+
+def numeric_sample(x) -> np.ndarray:
+    """The values of ``x`` as a float array, missing values dropped.
+
+    Raises
+    ------
+    ValueError
+        If a value is not numeric (``pandas.to_numeric(errors="raise")``).
+    """
+    arr = pd.to_numeric(pd.Series(x), errors="raise").astype(float).to_numpy()
+    return arr[~np.isnan(arr)]

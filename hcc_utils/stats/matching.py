@@ -41,6 +41,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from hcc_utils.stats.balance import balance_table  # noqa: F401  (still importable from here; defined in stats.balance)
+
 ORDERS = ("largest", "smallest", "random", "data")
 SCALES = ("logit", "score")
 COMPAT = (None, "matchit-4.5.1", "matchit-4.5.1-integer-abs")
@@ -404,7 +406,7 @@ def nearest_neighbor_match(
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Study-level wrapper and balance
+# Study-level wrapper (covariate balance: hcc_utils.stats.balance)
 # --------------------------------------------------------------------------------------------------------------
 @dataclass
 class CohortMatch:
@@ -481,37 +483,3 @@ def match_cohort(
         "covariates": list(m["covariates"]),
     }
     return CohortMatch(out, summary, model.coefficients)
-
-
-def balance_table(df: pd.DataFrame, covariates: list[str], treatment_col: str = "treatment", matched_col: str = "matched") -> pd.DataFrame:
-    """Covariate balance before and after matching: group means and absolute standardized mean differences.
-
-    Parameters
-    ----------
-    df : the output of :func:`match_cohort` (all patients, ``matched`` 0/1).
-    covariates : numeric columns; 0/1 columns are treated as binary, others as continuous.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per covariate: ``kind, mean_treated_before, mean_control_before, smd_before,
-        mean_treated_after, mean_control_after, smd_after``. Binary SMD
-        ``|p1 - p0| / sqrt((p1(1-p1) + p0(1-p0)) / 2)``; continuous ``|m1 - m0| / sqrt((s1^2 + s0^2) / 2)``
-        (sample variances, each group's own; Austin 2009). Missing values are left out per covariate.
-    """
-    from hcc_utils.tables.baseline import smd_binary, smd_continuous
-
-    treat = df[treatment_col].astype(float) == 1
-    after = df[matched_col].astype(float) == 1
-    rows = []
-    for cov in covariates:
-        x = pd.to_numeric(df[cov], errors="raise").astype(float)
-        binary = set(x.dropna().unique()) <= {0.0, 1.0}
-        row = {"covariate": cov, "kind": "binary" if binary else "continuous"}
-        for label, keep in (("before", pd.Series(True, index=df.index)), ("after", after)):
-            a, b = x[keep & treat].dropna(), x[keep & ~treat].dropna()
-            row[f"mean_treated_{label}"] = a.mean()
-            row[f"mean_control_{label}"] = b.mean()
-            row[f"smd_{label}"] = smd_binary(a, b) if binary else smd_continuous(a, b)
-        rows.append(row)
-    return pd.DataFrame(rows)

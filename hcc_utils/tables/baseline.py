@@ -19,6 +19,7 @@ Conventions
   sqrt((p1(1-p1) + p0(1-p0)) / 2)`` (Austin 2009); categorical with more than two levels: the multivariate
   SMD of Yang & Dalton (2012), ``sqrt((T - C)' S^-1 (T - C))`` on the level proportions without the first level,
   ``S`` the mean of the two groups' multinomial covariance matrices (generalised inverse), as R ``tableone``.
+  The SMDs are computed by :mod:`hcc_utils.stats.balance`.
 """
 from __future__ import annotations
 
@@ -29,82 +30,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from hcc_utils.stats.balance import smd_binary, smd_categorical, smd_continuous
 from hcc_utils.stats.contingency import independence_test
-from hcc_utils.stats.descriptive import descriptive_quantile
+from hcc_utils.stats.descriptive import descriptive_quantile, numeric_sample
 from hcc_utils.tables.formatting import fmt_p
 
 KINDS = ("mean_sd", "median_iqr", "categorical", "binary")
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Standardized mean differences
-# --------------------------------------------------------------------------------------------------------------
-def _clean(x) -> np.ndarray:
-    arr = pd.to_numeric(pd.Series(x), errors="raise").astype(float).to_numpy()
-    return arr[~np.isnan(arr)]
-
-
-def _ratio(diff: float, denom: float) -> float:
-    if denom > 0:
-        return abs(diff) / denom
-    return 0.0 if diff == 0 else math.inf
-
-
-def smd_continuous(a, b) -> float:
-    """Absolute standardized mean difference of a continuous variable between samples ``a`` and ``b``.
-
-    ``|mean(a) - mean(b)| / sqrt((var(a) + var(b)) / 2)`` with sample variances (``n - 1``); 0 when both
-    variances and the difference are 0, infinite when only the variances are. Missing values are dropped.
-
-    Reference: Austin PC. Balance diagnostics for comparing the distribution of baseline covariates between
-    treatment groups in propensity-score matched samples. Stat Med 2009;28:3083-107.
-    """
-    a, b = _clean(a), _clean(b)
-    if a.size < 2 or b.size < 2:
-        return math.nan
-    return _ratio(a.mean() - b.mean(), math.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2))
-
-
-def smd_binary(a, b) -> float:
-    """Absolute SMD of a 0/1 variable: ``|p1 - p0| / sqrt((p1(1 - p1) + p0(1 - p0)) / 2)`` (Austin 2009)."""
-    a, b = _clean(a), _clean(b)
-    if a.size == 0 or b.size == 0:
-        return math.nan
-    p1, p0 = a.mean(), b.mean()
-    return _ratio(p1 - p0, math.sqrt((p1 * (1 - p1) + p0 * (1 - p0)) / 2))
-
-
-def smd_categorical(a, b, levels=None) -> float:
-    """Multivariate SMD of a categorical variable (Yang & Dalton 2012), as R ``tableone::ExtractSmd``.
-
-    Parameters
-    ----------
-    a, b : the two groups' values (missing values dropped).
-    levels : the categories, first one the reference; the sorted observed values by default.
-
-    Notes
-    -----
-    With level proportions ``T`` (group a) and ``C`` (group b) without the first level and
-    ``S = (S_T + S_C) / 2``, ``S_k = diag(p) - p p'``, the SMD is ``sqrt((T - C)' S^+ (T - C))`` (``S^+`` the
-    Moore-Penrose inverse). For two levels it equals :func:`smd_binary`.
-
-    Reference: Yang D, Dalton JE. A unified approach to measuring the effect size between two groups using SAS.
-    SAS Global Forum 2012, paper 335-2012.
-    """
-    sa, sb = pd.Series(a).dropna(), pd.Series(b).dropna()
-    if sa.empty or sb.empty:
-        return math.nan
-    if levels is None:
-        levels = sorted(set(sa) | set(sb), key=str)
-    levels = list(levels)
-    if len(levels) < 2:
-        return 0.0
-    pa = np.array([(sa == lv).mean() for lv in levels])[1:]
-    pb = np.array([(sb == lv).mean() for lv in levels])[1:]
-    cov = (np.diag(pa) - np.outer(pa, pa) + np.diag(pb) - np.outer(pb, pb)) / 2
-    diff = pa - pb
-    value = float(diff @ np.linalg.pinv(cov) @ diff)
-    return math.sqrt(max(value, 0.0))
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -115,7 +46,7 @@ def student_t_test(a, b) -> tuple[float, float, float]:
 
     Same as R ``t.test(a, b, var.equal = TRUE)`` and SAS ``PROC TTEST`` "Pooled" row. Missing values dropped.
     """
-    a, b = _clean(a), _clean(b)
+    a, b = numeric_sample(a), numeric_sample(b)
     if a.size < 2 or b.size < 2:
         return math.nan, math.nan, math.nan
     res = stats.ttest_ind(a, b, equal_var=True)
@@ -133,7 +64,7 @@ def mann_whitney_test(a, b, method: str = "asymptotic") -> tuple[float, float]:
         ``r_default``: R's ``wilcox.test`` default - the exact distribution when both samples have fewer than
         50 values and there are no ties, else as ``asymptotic``.
     """
-    a, b = _clean(a), _clean(b)
+    a, b = numeric_sample(a), numeric_sample(b)
     if a.size == 0 or b.size == 0:
         return math.nan, math.nan
     if method not in ("asymptotic", "r_default"):

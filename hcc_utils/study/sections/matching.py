@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from hcc_utils.stats.matching import balance_table
+from hcc_utils.stats.balance import balance_table
 from hcc_utils.study.cohort import Study
 from hcc_utils.study.labels import variable_labels
 from hcc_utils.study.registry import Kind, ResultSet
