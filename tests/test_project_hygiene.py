@@ -115,3 +115,20 @@ def test_no_number_in_prose_is_typed_by_hand():
 def test_prose_check_catches_a_typed_result():
     assert re.search(r"\d", _strip_non_prose("Median OS was 10.3 months with {glue:text}`x`."))
     assert not re.search(r"\d", _strip_non_prose("Median OS was {glue:text}`survival_os_median_treatment` months (Table 3)."))
+
+
+def test_study_yml_restates_every_default_of_the_schema():
+    """study.yml is the schema's defaults written out for readers: every key, the same values, nothing else."""
+    import yaml
+
+    from hcc_utils.config import DEFAULTS, load_config
+
+    written = yaml.safe_load((REPO_ROOT / "study.yml").read_text())
+
+    def keys(mapping, prefix=""):
+        return {f"{prefix}{k}" for k, v in mapping.items()} | {
+            key for k, v in mapping.items() if isinstance(v, dict) for key in keys(v, f"{prefix}{k}.")}
+
+    assert keys(written) == keys(DEFAULTS)
+    loaded = load_config().to_dict()
+    assert {k: v for k, v in loaded.items() if k != "data"} == {k: v for k, v in DEFAULTS.items() if k != "data"}

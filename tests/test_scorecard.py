@@ -133,3 +133,20 @@ def test_report_on_targets_themselves(tmp_path):
 def test_nan_and_text_results():
     assert not is_met("ratio", "1.7", "abc")
     assert math.isclose(distance("ratio", "1.7", "abc"), 10)
+
+
+def test_scorecard_joins_on_id_and_checks_the_recorded_kind():
+    """A value recorded as a count cannot meet a published percentage, however close the number."""
+    targets = pd.DataFrame([
+        {"id": "response.sd_len", "section": "response", "statistic": "percent", "value": "40.0"},
+        {"id": "flow.eligible", "section": "flow", "statistic": "n", "value": "194"},
+    ])
+    results = pd.DataFrame([
+        {"id": "response.sd_len", "value": "40.0", "kind": "count", "unit": "patients"},
+        {"id": "flow.eligible", "value": "194", "kind": "count", "unit": "patients"},
+    ])
+    scored = score(results, targets).set_index("id")
+    assert scored.loc["response.sd_len", "status"] == "missed"
+    assert "records a count" in scored.loc["response.sd_len", "reason"]
+    assert scored.loc["flow.eligible", "status"] == "met"
+    assert scored.loc["flow.eligible", "unit"] == "patients"

@@ -116,6 +116,9 @@ class StudyConfig(_Section):
                                                       "validation error.")
     max_missing_share: float = Field(0.2, ge=0, le=1, description="A share of enrolled patients missing an "
                                                                   "optional value above this is a warning.")
+    significance_level: float = Field(0.05, gt=0, lt=1, description="A p-value below this is called significant "
+                                                                     "where the text states significance (e.g. the "
+                                                                     "adverse events more frequent in one group).")
     groups: Groups = Field(default_factory=Groups)
     matching: Matching = Field(default_factory=Matching)
     baseline: Baseline = Field(default_factory=Baseline)

@@ -187,46 +187,66 @@ def distance(rule: str, published: str, reproduced) -> float:
     raise ValueError(f"unknown rule {rule!r}")
 
 
-def _results_map(results) -> dict:
+#: Kinds of result (``results.csv``'s ``kind``, from the registry) that each comparison rule accepts.
+RULE_KINDS = {"count": {"count"}, "percent": {"percent"}, "time": {"months", "quantity"}, "ratio": {"ratio"},
+              "p": {"p"}, "list": {"list"}}
+
+
+def _results_frame(results) -> pd.DataFrame:
+    """``id, value, kind, unit`` of a run (a ``{id: value}`` dict has no kind or unit)."""
     if isinstance(results, dict):
-        return dict(results)
-    frame = pd.DataFrame(results)
-    return dict(zip(frame["id"].astype(str), frame["value"]))
+        frame = pd.DataFrame({"id": list(results), "value": list(results.values())})
+    else:
+        frame = pd.DataFrame(results).copy()
+    for column in ("kind", "unit"):
+        if column not in frame.columns:
+            frame[column] = ""
+    return frame.assign(id=frame["id"].astype(str)).set_index("id")
 
 
 def score(results, targets: pd.DataFrame, excluded: dict | set | None = None) -> pd.DataFrame:
     """Compare reproduced numbers with the published ones.
 
+    The join is on the result id; where the run recorded a kind (``results.csv`` from the registry of result
+    ids), it must be one that the target's rule compares, else the number is ``missed`` with the reason.
+
     Parameters
     ----------
-    results : DataFrame with ``id, value`` (values as text or numbers) or a ``{id: value}`` dict.
+    results : DataFrame with ``id, value`` (and ``kind, unit``) or a ``{id: value}`` dict.
     targets : :func:`load_targets` output.
     excluded : ids (or ``{id: reason}``) the audit shows the article cannot satisfy; status ``excluded``.
 
     Returns
     -------
     pandas.DataFrame
-        ``id, section, statistic, published, reproduced, tolerance, status`` (met / missed / missing /
-        excluded) and ``reason`` (for exclusions), in the order of ``targets``.
+        ``id, section, statistic, published, reproduced, kind, unit, tolerance, status`` (met / missed /
+        missing / excluded) and ``reason``, in the order of ``targets``.
     """
-    values = _results_map(results)
+    frame = _results_frame(results)
     excluded = excluded or {}
     reasons = excluded if isinstance(excluded, dict) else {k: "" for k in excluded}
     rows = []
     for t in targets.itertuples(index=False):
         rule = rule_of(t.statistic)
         published = str(t.value)
-        reproduced = values.get(t.id)
+        present = t.id in frame.index
+        reproduced = frame.at[t.id, "value"] if present else None
+        kind = str(frame.at[t.id, "kind"]) if present else ""
+        reason = reasons.get(t.id, "")
         if t.id in reasons:
             status = "excluded"
-        elif reproduced is None:
+        elif not present:
             status = "missing"
+        elif kind and kind not in RULE_KINDS[rule]:
+            status = "missed"
+            reason = f"the run records a {kind}, the article a {t.statistic}"
         else:
             status = "met" if is_met(rule, published, reproduced) else "missed"
         rows.append({
             "id": t.id, "section": t.section, "statistic": t.statistic, "published": published,
-            "reproduced": "" if reproduced is None else str(reproduced), "tolerance": tolerance_text(rule, published),
-            "status": status, "reason": reasons.get(t.id, ""),
+            "reproduced": "" if reproduced is None else str(reproduced), "kind": kind,
+            "unit": str(frame.at[t.id, "unit"]) if present else "", "tolerance": tolerance_text(rule, published),
+            "status": status, "reason": reason,
         })
     return pd.DataFrame(rows)
 

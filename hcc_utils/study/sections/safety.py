@@ -26,7 +26,7 @@ def safety_results(study: Study, long: pd.DataFrame | None = None) -> ResultSet:
     Ids: ``safety.any_<g>`` and ``safety.disc_<g>`` hold counts (``_pct_`` percentages); ``safety.g34_<g>``,
     ``safety.<term>_<g>`` (any grade) and ``safety.<term>_g34_<g>`` hold percentages (``_n`` counts); p-values
     ``safety.<name>_p``. ``safety.higher_in_<treatment>`` lists terms whose any-grade rate is significantly
-    (p < 0.05) higher in the treatment group.
+    (p below ``significance_level``) higher in the treatment group.
     """
     table = _long_table(study) if long is None else long
     values = ResultSet()
@@ -49,7 +49,7 @@ def safety_results(study: Study, long: pd.DataFrame | None = None) -> ResultSet:
         values.add(f"safety.{name}_p", float(rows["p"].iloc[0]), Kind.P, f"{text} by group, P")
         if section == "any_grade":
             by_group = rows.set_index("group")["percent"]
-            if rows["p"].iloc[0] < 0.05 and by_group[study.treatment] > by_group[study.control]:
+            if rows["p"].iloc[0] < study.config.significance_level and by_group[study.treatment] > by_group[study.control]:
                 higher.append(term.removeprefix("ae_"))
     values.add(f"safety.higher_in_{study.treatment}", sorted(higher), Kind.LIST,
                f"Adverse events significantly more frequent with {study.treatment}")
