@@ -1,0 +1,24 @@
+"""Figures of the book in one consistent, colour-blind-safe style.
+
+Every figure function returns the matplotlib Figure; :func:`publish_figure` saves it (PNG and SVG) into the run's
+output folder and glues it for the book. The modules:
+
+* :mod:`~hcc_utils.report.figures.style`: palette, fixed group colours, saving and publishing;
+* :mod:`~hcc_utils.report.figures.kaplan_meier`: Kaplan-Meier plots;
+* :mod:`~hcc_utils.report.figures.flow`: the flow diagram;
+* :mod:`~hcc_utils.report.figures.forest`: forest plots of hazard ratios;
+* :mod:`~hcc_utils.report.figures.charts`: matching diagnostics and dot charts.
+
+Every public name is importable from ``hcc_utils.report.figures``.
+"""
+from hcc_utils.report.figures.style import (CONTROL_COLOUR, OKABE_ITO, STYLE, TREATMENT_COLOUR, group_colours,
+                                            publish_figure, save_figure)
+from hcc_utils.report.figures.charts import dot_chart, love_plot, score_overlap
+from hcc_utils.report.figures.flow import flow_diagram
+from hcc_utils.report.figures.forest import forest_plot
+from hcc_utils.report.figures.kaplan_meier import km_plot
+
+__all__ = [
+    "CONTROL_COLOUR", "OKABE_ITO", "STYLE", "TREATMENT_COLOUR", "group_colours", "publish_figure", "save_figure",
+    "dot_chart", "love_plot", "score_overlap", "flow_diagram", "forest_plot", "km_plot",
+]

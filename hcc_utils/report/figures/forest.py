@@ -1,0 +1,29 @@
+"""Forest plots of hazard ratios."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from hcc_utils.report.figures.style import OKABE_ITO
+
+
+def forest_plot(table: pd.DataFrame, label_col: str = "label", hr_col: str = "hr", low_col: str = "ci_low",
+                high_col: str = "ci_high", panel_col: str | None = None):
+    """Hazard ratios with 95% confidence intervals on a log axis, optionally in panels (for example OS and PFS)."""
+    panels = [(None, table)] if panel_col is None else list(table.groupby(panel_col, sort=False))
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.4 * len(panels), 0.36 * max(len(p) for _, p in panels) + 1.4),
+                             squeeze=False)
+    for ax, (name, part) in zip(axes[0], panels):
+        y = np.arange(len(part))[::-1]
+        ax.errorbar(part[hr_col], y, xerr=[part[hr_col] - part[low_col], part[high_col] - part[hr_col]],
+                    fmt="s", color=OKABE_ITO[0], ecolor="#555555", capsize=2.5, markersize=4)
+        ax.axvline(1.0, color="#999999", linestyle="--", linewidth=1)
+        ax.set_xscale("log")
+        ax.set_yticks(y)
+        ax.set_yticklabels(part[label_col])
+        ax.set_xlabel("Hazard ratio (95% CI)")
+        if name is not None:
+            ax.set_title(str(name), loc="left")
+    fig.tight_layout()
+    return fig
