@@ -141,6 +141,15 @@ def label(column: str) -> str:
     return LABELS.get(column, column.replace("_", " "))
 
 
+#: Readable names of regimen codes that are not words (the flow counts name fluorouracil ``5fu``).
+REGIMEN_LABELS = {"5fu": "5-FU"}
+
+
+def regimen_label(code: str) -> str:
+    """A regimen code as the book writes it: '5fu' -> '5-FU', combinations 'a_b' -> 'a + b', others unchanged."""
+    return REGIMEN_LABELS.get(str(code), str(code).replace("_", " + "))
+
+
 def compute_results(raw: pd.DataFrame, config: dict | None = None, validate: bool = False) -> dict[str, Any]:
     """Every number of the book from a screened cohort, keyed by result id (what the notebooks record).
 

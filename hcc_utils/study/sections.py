@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from hcc_utils.study.cohort import ENDPOINTS, Study, group_code, label
+from hcc_utils.study.cohort import ENDPOINTS, Study, group_code, label, regimen_label
 
 
 def flow_results(study: Study) -> dict[str, Any]:
@@ -381,7 +381,7 @@ def third_line_table(study: Study) -> pd.DataFrame:
     regimens = [r for r in data["third_line_regimen"].value_counts().index if r != "none"] + ["none"]
     rows = []
     for regimen in regimens:
-        row = {"Third-line therapy": "No third-line therapy" if regimen == "none" else regimen.replace("_", " + ")}
+        row = {"Third-line therapy": "No third-line therapy" if regimen == "none" else regimen_label(regimen)}
         for group in study.groups:
             part = data[data["group"] == group]
             row[group] = fmt_percent(int((part["third_line_regimen"] == regimen).sum()), len(part))

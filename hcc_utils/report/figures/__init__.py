@@ -14,11 +14,24 @@ Every public name is importable from ``hcc_utils.report.figures``.
 from hcc_utils.report.figures.style import (CONTROL_COLOUR, OKABE_ITO, STYLE, TREATMENT_COLOUR, group_colours,
                                             publish_figure, save_figure)
 from hcc_utils.report.figures.charts import dot_chart, love_plot, score_overlap
-from hcc_utils.report.figures.flow import flow_diagram
+from hcc_utils.report.figures.flow import cohort_flow_boxes, cohort_flow_figure, flow_diagram
 from hcc_utils.report.figures.forest import forest_plot
 from hcc_utils.report.figures.kaplan_meier import km_plot
 
 __all__ = [
-    "CONTROL_COLOUR", "OKABE_ITO", "STYLE", "TREATMENT_COLOUR", "group_colours", "publish_figure", "save_figure",
-    "dot_chart", "love_plot", "score_overlap", "flow_diagram", "forest_plot", "km_plot",
+    "CONTROL_COLOUR",
+    "OKABE_ITO",
+    "STYLE",
+    "TREATMENT_COLOUR",
+    "group_colours",
+    "publish_figure",
+    "save_figure",
+    "dot_chart",
+    "love_plot",
+    "score_overlap",
+    "cohort_flow_boxes",
+    "cohort_flow_figure",
+    "flow_diagram",
+    "forest_plot",
+    "km_plot",
 ]
