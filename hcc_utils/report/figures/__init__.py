@@ -12,11 +12,12 @@ output folder and glues it for the book. The modules:
 Every public name is importable from ``hcc_utils.report.figures``.
 """
 from hcc_utils.report.figures.style import (CONTROL_COLOUR, OKABE_ITO, STYLE, TREATMENT_COLOUR, group_colours,
-                                            publish_figure, save_figure)
+                                            publish_figure, publish_figures, save_figure)
 from hcc_utils.report.figures.charts import dot_chart, love_plot, score_overlap
 from hcc_utils.report.figures.flow import cohort_flow_boxes, cohort_flow_figure, flow_diagram
 from hcc_utils.report.figures.forest import forest_plot
-from hcc_utils.report.figures.kaplan_meier import km_plot
+from hcc_utils.report.figures.kaplan_meier import (cycles_subgroup_figures, km_plot, survival_figures,
+                                                   third_line_figures)
 
 __all__ = [
     "CONTROL_COLOUR",
@@ -25,6 +26,7 @@ __all__ = [
     "TREATMENT_COLOUR",
     "group_colours",
     "publish_figure",
+    "publish_figures",
     "save_figure",
     "dot_chart",
     "love_plot",
@@ -33,5 +35,8 @@ __all__ = [
     "cohort_flow_figure",
     "flow_diagram",
     "forest_plot",
+    "cycles_subgroup_figures",
     "km_plot",
+    "survival_figures",
+    "third_line_figures",
 ]

@@ -6,7 +6,7 @@ categories take the palette's remaining colours in a fixed order. Importing this
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -55,3 +55,10 @@ def publish_figure(fig, output_dir: str | Path, name: str) -> None:
     save_figure(fig, output_dir, name)
     glue(name, fig, display=False)
     plt.close(fig)
+
+
+def publish_figures(figures: Mapping[str, Any], output_dir: str | Path) -> None:
+    """:func:`publish_figure` for each ``{name: Figure}``, in order (returns nothing, so a notebook cell ending with
+    it shows nothing)."""
+    for name, fig in figures.items():
+        publish_figure(fig, output_dir, name)
