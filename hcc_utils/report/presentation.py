@@ -54,6 +54,21 @@ def glue_results(values: dict[str, Any], study: Study) -> None:
                 glue(alias, shown, display=False)
 
 
+def glue_texts(texts: dict[str, Any]) -> None:
+    """Glue each ``{name: value}`` for prose as it is (texts and settings of a section that are not results)."""
+    from myst_nb import glue
+
+    for name, value in texts.items():
+        glue(name, value, display=False)
+
+
+def predictor_texts(study: Study, models: dict[str, Any]) -> dict[str, Any]:
+    """Prose pieces of the predictors section: predictors selected per endpoint and the selection threshold."""
+    texts: dict[str, Any] = {f"n_selected_{endpoint}": len(selection.selected) for endpoint, selection in models.items()}
+    texts["selection_p"] = study.config["cox"]["selection_p"]
+    return texts
+
+
 #: The headline numbers of the introduction: (label, id template with {g} for the group code, p-value id).
 HEADLINES = [
     ("Median PFS, months", "survival.pfs_median_{g}{s}", "survival.pfs_logrank_p{s}"),

@@ -15,7 +15,7 @@ from hcc_utils.report.figures.style import (CONTROL_COLOUR, OKABE_ITO, STYLE, TR
                                             publish_figure, publish_figures, save_figure)
 from hcc_utils.report.figures.charts import dot_chart, love_plot, score_overlap
 from hcc_utils.report.figures.flow import cohort_flow_boxes, cohort_flow_figure, flow_diagram
-from hcc_utils.report.figures.forest import forest_plot
+from hcc_utils.report.figures.forest import forest_plot, multivariable_forest, multivariable_forest_table
 from hcc_utils.report.figures.kaplan_meier import (cycles_subgroup_figures, km_plot, survival_figures,
                                                    third_line_figures)
 
@@ -35,6 +35,8 @@ __all__ = [
     "cohort_flow_figure",
     "flow_diagram",
     "forest_plot",
+    "multivariable_forest",
+    "multivariable_forest_table",
     "cycles_subgroup_figures",
     "km_plot",
     "survival_figures",

@@ -1,11 +1,14 @@
 """Forest plots of hazard ratios."""
 from __future__ import annotations
 
+from typing import Any
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from hcc_utils.report.figures.style import OKABE_ITO
+from hcc_utils.study.cohort import ENDPOINTS, Study, label
 
 
 def forest_plot(table: pd.DataFrame, label_col: str = "label", hr_col: str = "hr", low_col: str = "ci_low",
@@ -26,4 +29,33 @@ def forest_plot(table: pd.DataFrame, label_col: str = "label", hr_col: str = "hr
         if name is not None:
             ax.set_title(str(name), loc="left")
     fig.tight_layout()
+    return fig
+
+
+def multivariable_forest_table(study: Study, models: dict[str, Any]) -> pd.DataFrame:
+    """The multivariable Cox models of every endpoint in one table for :func:`forest_plot`: the model's rows with a
+    readable ``label`` (the control-group indicator named by the control regimen) and a ``panel`` per endpoint.
+
+    ``models`` as :func:`hcc_utils.study.sections.predictor_models` returns them; endpoints whose model selected no
+    covariate are left out (empty table when none selected any).
+    """
+    panels = []
+    for endpoint, selection in models.items():
+        multi = selection.multivariable.copy()
+        if len(multi):
+            multi["label"] = [label(study.control if c == "control_group" else c) for c in multi["covariate"]]
+            multi["panel"] = f"{ENDPOINTS[endpoint][2]} (multivariable)"
+            panels.append(multi)
+    return pd.concat(panels, ignore_index=True) if panels else pd.DataFrame(columns=["covariate", "label", "panel"])
+
+
+def multivariable_forest(study: Study, models: dict[str, Any]):
+    """Hazard ratios of the multivariable models, one panel per endpoint; when no predictor met the univariable
+    selection threshold, a small figure saying so (so the page keeps its figure)."""
+    table = multivariable_forest_table(study, models)
+    if len(table):
+        return forest_plot(table, panel_col="panel")
+    fig, ax = plt.subplots(figsize=(5, 1))
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, "No predictor met the univariable selection threshold", ha="center", va="center")
     return fig
