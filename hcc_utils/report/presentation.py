@@ -69,6 +69,14 @@ def predictor_texts(study: Study, models: dict[str, Any]) -> dict[str, Any]:
     return texts
 
 
+def safety_texts(study: Study, values: dict[str, Any]) -> dict[str, str]:
+    """Prose pieces of the safety section: the events more frequent with the treatment regimen, as words."""
+    from hcc_utils.tables.formatting import display_value
+
+    key = f"safety.higher_in_{study.treatment}"
+    return {"safety_higher_in_treatment_name": display_value(key, values[key])}
+
+
 #: The headline numbers of the introduction: (label, id template with {g} for the group code, p-value id).
 HEADLINES = [
     ("Median PFS, months", "survival.pfs_median_{g}{s}", "survival.pfs_logrank_p{s}"),

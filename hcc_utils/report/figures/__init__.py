@@ -13,7 +13,7 @@ Every public name is importable from ``hcc_utils.report.figures``.
 """
 from hcc_utils.report.figures.style import (CONTROL_COLOUR, OKABE_ITO, STYLE, TREATMENT_COLOUR, group_colours,
                                             publish_figure, publish_figures, save_figure)
-from hcc_utils.report.figures.charts import dot_chart, love_plot, score_overlap
+from hcc_utils.report.figures.charts import common_adverse_events_chart, dot_chart, love_plot, score_overlap
 from hcc_utils.report.figures.flow import cohort_flow_boxes, cohort_flow_figure, flow_diagram
 from hcc_utils.report.figures.forest import forest_plot, multivariable_forest, multivariable_forest_table
 from hcc_utils.report.figures.kaplan_meier import (cycles_subgroup_figures, km_plot, survival_figures,
@@ -28,6 +28,7 @@ __all__ = [
     "publish_figure",
     "publish_figures",
     "save_figure",
+    "common_adverse_events_chart",
     "dot_chart",
     "love_plot",
     "score_overlap",

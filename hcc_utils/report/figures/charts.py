@@ -5,7 +5,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from hcc_utils.report.figures.style import OKABE_ITO
+from hcc_utils.report.figures.style import OKABE_ITO, group_colours
+from hcc_utils.study.cohort import Study
+from hcc_utils.tables.adverse_events import most_common_events
 
 
 def love_plot(balance: pd.DataFrame, before_col: str = "smd_before", after_col: str = "smd_after", threshold: float = 0.1):
@@ -56,3 +58,15 @@ def dot_chart(table: pd.DataFrame, label_col: str, value_cols: dict[str, str], c
     ax.set_xlabel(xlabel)
     ax.legend(loc="lower right")
     return fig
+
+
+def common_adverse_events_chart(study: Study, long: pd.DataFrame, n: int = 10):
+    """Dot chart of the ``n`` commonest adverse events of any grade, percentage of patients by group.
+
+    ``long`` is the long adverse-event table (:func:`hcc_utils.study.sections.safety_tables`' ``long``); the terms
+    are those of :func:`hcc_utils.tables.adverse_events.most_common_events`.
+    """
+    common = most_common_events(long, study.groups, n=n)
+    return dot_chart(common.iloc[::-1].reset_index(drop=True), "label", {g: g for g in study.groups},
+                     group_colours(study.groups, study.treatment, study.control),
+                     xlabel="Patients with the event, any grade (%)")
