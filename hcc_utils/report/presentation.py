@@ -62,6 +62,23 @@ def glue_texts(texts: dict[str, Any]) -> None:
         glue(name, value, display=False)
 
 
+def save_analysis_table(study: Study, output_dir: str | Path) -> Path:
+    """Write the derived analysis table (scores and pair ids included) as ``analysis.csv`` for checking in other
+    software; it is never shown in the book."""
+    path = Path(output_dir) / "analysis.csv"
+    study.data.to_csv(path, index=False)
+    return path
+
+
+def matching_texts(study: Study) -> dict[str, Any]:
+    """Prose pieces of the matching section: the caliper and matching order as words, the patients per group."""
+    summary = study.match_summary
+    caliper = ("no caliper" if summary["caliper"] is None else
+               f"a caliper of {summary['caliper']} standard deviations of the {summary['caliper_scale']} of the score")
+    return {"caliper_text": caliper, "order_text": summary["order"], "n_treated": summary["n_treated"],
+            "n_control": summary["n_control"]}
+
+
 def predictor_texts(study: Study, models: dict[str, Any]) -> dict[str, Any]:
     """Prose pieces of the predictors section: predictors selected per endpoint and the selection threshold."""
     texts: dict[str, Any] = {f"n_selected_{endpoint}": len(selection.selected) for endpoint, selection in models.items()}

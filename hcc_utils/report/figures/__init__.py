@@ -13,33 +13,20 @@ Every public name is importable from ``hcc_utils.report.figures``.
 """
 from hcc_utils.report.figures.style import (CONTROL_COLOUR, OKABE_ITO, STYLE, TREATMENT_COLOUR, group_colours,
                                             publish_figure, publish_figures, save_figure)
-from hcc_utils.report.figures.charts import common_adverse_events_chart, dot_chart, love_plot, score_overlap
+from hcc_utils.report.figures.charts import (common_adverse_events_chart, dot_chart, love_plot, matching_figures,
+                                             score_overlap)
 from hcc_utils.report.figures.flow import cohort_flow_boxes, cohort_flow_figure, flow_diagram
 from hcc_utils.report.figures.forest import forest_plot, multivariable_forest, multivariable_forest_table
 from hcc_utils.report.figures.kaplan_meier import (cycles_subgroup_figures, km_plot, survival_figures,
                                                    third_line_figures)
 
 __all__ = [
-    "CONTROL_COLOUR",
-    "OKABE_ITO",
-    "STYLE",
-    "TREATMENT_COLOUR",
-    "group_colours",
-    "publish_figure",
-    "publish_figures",
+    # style
+    "CONTROL_COLOUR", "OKABE_ITO", "STYLE", "TREATMENT_COLOUR", "group_colours", "publish_figure", "publish_figures",
     "save_figure",
-    "common_adverse_events_chart",
-    "dot_chart",
-    "love_plot",
-    "score_overlap",
-    "cohort_flow_boxes",
-    "cohort_flow_figure",
-    "flow_diagram",
-    "forest_plot",
-    "multivariable_forest",
-    "multivariable_forest_table",
-    "cycles_subgroup_figures",
-    "km_plot",
-    "survival_figures",
-    "third_line_figures",
+    # building blocks
+    "dot_chart", "flow_diagram", "forest_plot", "km_plot", "love_plot", "score_overlap",
+    # the book's figures, per section
+    "cohort_flow_boxes", "cohort_flow_figure", "matching_figures", "survival_figures", "multivariable_forest",
+    "multivariable_forest_table", "third_line_figures", "cycles_subgroup_figures", "common_adverse_events_chart",
 ]

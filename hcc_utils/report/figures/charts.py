@@ -70,3 +70,12 @@ def common_adverse_events_chart(study: Study, long: pd.DataFrame, n: int = 10):
     return dot_chart(common.iloc[::-1].reset_index(drop=True), "label", {g: g for g in study.groups},
                      group_colours(study.groups, study.treatment, study.control),
                      xlabel="Patients with the event, any grade (%)")
+
+
+def matching_figures(study: Study, balance: pd.DataFrame) -> dict[str, plt.Figure]:
+    """The matching diagnostics: ``ps_overlap`` (score distributions by group before and after matching) and
+    ``love_plot`` (absolute SMDs before and after), from the labelled balance table of
+    :func:`hcc_utils.study.sections.matching_tables`."""
+    colours = group_colours(study.groups, study.treatment, study.control)
+    return {"ps_overlap": score_overlap(study.data, "group", "ps", "matched", colours),
+            "love_plot": love_plot(balance.set_index("Covariate"), before_col="SMD before", after_col="SMD after")}
