@@ -69,6 +69,42 @@ def data_note(study: Study) -> Markdown:
     return Markdown(text)
 
 
+def glue_texts(texts: dict[str, Any]) -> None:
+    """Glue each ``{name: value}`` for prose as it is (texts and settings of a section that are not results)."""
+    for name, value in texts.items():
+        glue(name, value, display=False)
+
+
+def save_analysis_table(study: Study, output_dir: str | Path) -> Path:
+    """Write the derived analysis table (scores and pair ids included) as ``analysis.csv`` for checking in other
+    software; it is never shown in the book."""
+    path = Path(output_dir) / "analysis.csv"
+    study.data.to_csv(path, index=False)
+    return path
+
+
+def matching_texts(study: Study) -> dict[str, Any]:
+    """Prose pieces of the matching section: the caliper and matching order as words, the patients per group."""
+    summary = study.match_summary
+    caliper = ("no caliper" if summary["caliper"] is None else
+               f"a caliper of {summary['caliper']:g} standard deviations of the {summary['caliper_scale']} of the score")
+    return {"caliper_text": caliper, "order_text": summary["order"], "n_treated": summary["n_treated"],
+            "n_control": summary["n_control"]}
+
+
+def predictor_texts(study: Study, models: dict[str, Any]) -> dict[str, Any]:
+    """Prose pieces of the predictors section: predictors selected per endpoint and the selection threshold."""
+    texts: dict[str, Any] = {f"n_selected_{endpoint}": len(selection.selected) for endpoint, selection in models.items()}
+    texts["selection_p"] = f"{study.config.cox.selection_p:g}"
+    return texts
+
+
+def safety_texts(study: Study, values: ResultSet) -> dict[str, str]:
+    """Prose pieces of the safety section: the events more frequent with the treatment regimen, as words."""
+    key = f"safety.higher_in_{study.treatment}"
+    return {"safety_higher_in_treatment_name": display_value(values.spec(key).kind, values[key])}
+
+
 #: The headline numbers of the introduction: (label, id template with {g} for the group code, p-value id).
 HEADLINES = [
     ("Median PFS, months", "survival.pfs_median_{g}{s}", "survival.pfs_logrank_p{s}"),
@@ -118,3 +154,9 @@ def glue_headlines(results: pd.DataFrame, config: StudyConfig) -> None:
     glue("matching_pairs", result_text(results, "matching.pairs"), display=False)
     glue("treatment", config.groups.treatment, display=False)
     glue("control", config.groups.control, display=False)
+
+
+def show_table(table: pd.DataFrame, output_dir: str | Path, name: str, caption: str):
+    """Save a section's table as ``output_dir/tables/<name>.csv`` and return it styled for the page."""
+    save_table(table, output_dir, name)
+    return styled(table, caption)

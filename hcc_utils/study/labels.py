@@ -40,6 +40,10 @@ def label(column: str, config: StudyConfig | None = None) -> str:
     return variable_labels(config or StudyConfig()).get(column, column.replace("_", " "))
 
 
-def regimen_label(name: str) -> str:
-    """A regimen code as readers write it: 'ipilimumab_nivolumab' -> 'ipilimumab + nivolumab'."""
-    return str(name).replace("_", " + ")
+#: Readable names of regimen codes that are not words (the flow counts name fluorouracil ``5fu``).
+REGIMEN_LABELS = {"5fu": "5-FU"}
+
+
+def regimen_label(code: str) -> str:
+    """A regimen code as the book writes it: '5fu' -> '5-FU', combinations 'a_b' -> 'a + b', others unchanged."""
+    return REGIMEN_LABELS.get(str(code), str(code).replace("_", " + "))

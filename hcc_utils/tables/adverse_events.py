@@ -135,3 +135,29 @@ def adverse_event_display(long: pd.DataFrame) -> pd.DataFrame:
     cols = ["term", "label"] + [f"{g} any grade" for g in groups] + ["p (any grade)"] + \
            [f"{g} grade 3-4" for g in groups] + ["p (grade 3-4)"]
     return pd.DataFrame(out_rows).reindex(columns=cols).fillna("")
+
+
+def most_common_events(long: pd.DataFrame, groups: list[str] | tuple | None = None, n: int = 10,
+                       section: str = "any_grade") -> pd.DataFrame:
+    """The ``n`` commonest adverse-event terms by the higher of the groups' percentages, commonest first.
+
+    Parameters
+    ----------
+    long : :func:`adverse_event_table`'s long table.
+    groups : the groups in display order (as they appear in ``long`` by default).
+    n : at most this many rows.
+    section : ``any_grade`` or ``grade_3_4``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per term: ``label``, the percentage of each group (a column per group) and ``max`` (their maximum),
+        sorted by ``max`` descending (ties in the dictionary's order).
+    """
+    groups = list(groups) if groups is not None else list(dict.fromkeys(long["group"]))
+    terms = long[long["section"] == section].pivot_table(index="label", columns="group", values="percent", sort=False)
+    terms = terms.reindex(columns=groups)
+    terms["max"] = terms[groups].max(axis=1)
+    common = terms.sort_values("max", ascending=False, kind="stable").head(n).reset_index()
+    common.columns.name = None
+    return common

@@ -19,6 +19,18 @@ def fmt_p(p: float, missing: str = "NA") -> str:
     return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
+def fmt_p_label(p: float, prefix: str = "Log-rank P", missing: str | None = None) -> str:
+    """A p-value as a figure annotation: 'Log-rank P = 0.019', 'Log-rank P < 0.001'.
+
+    When the test could not be computed (``p`` missing, for example a subgroup with a single level) the label is
+    ``missing`` if given, else '<prefix> not estimable'.
+    """
+    if is_missing(p):
+        return f"{prefix} not estimable" if missing is None else missing
+    shown = fmt_p(p)
+    return f"{prefix} < {shown[1:]}" if shown.startswith("<") else f"{prefix} = {shown}"
+
+
 def fmt_months(value: float, digits: int = 1) -> str:
     """A survival time in months; 'NR' (not reached) when missing."""
     return "NR" if is_missing(value) else f"{value:.{digits}f}"

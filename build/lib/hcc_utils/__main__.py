@@ -1,0 +1,5 @@
+import sys
+
+from hcc_utils.pipeline.cli import main
+
+sys.exit(main())

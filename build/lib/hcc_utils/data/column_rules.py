@@ -1,0 +1,137 @@
+"""Column-level validation rules: the columns present, and each cell against its dictionary entry.
+
+:func:`check_columns` compares the file's column names with the data dictionary: ``missing_column`` (error,
+a required column is absent), ``misspelled_column`` (an unknown column looks like an absent dictionary column:
+"did you mean ..."), ``unknown_column`` and ``missing_optional_column`` (warnings).
+:func:`check_cells` checks one converted column (:func:`hcc_utils.data.coerce.coerce_column`): ``type`` (not a
+number, whole number, ISO date or yes/no value), ``allowed`` (category value not allowed) and ``range``
+(outside min/max) are errors, ``plausible`` (outside the dictionary's plausible range) is a warning. Messages
+quote the value as the file has it (:class:`DisplayValues`). The rules are listed in
+:mod:`hcc_utils.data.validate`.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+import numpy as np
+
+from hcc_utils.data.coerce import CoercedColumn
+from hcc_utils.data.dictionary import ColumnSpec, DataDictionary
+from hcc_utils.data.validation_report import ViolationCollector
+
+__all__ = ["DisplayValues", "check_cells", "check_columns"]
+
+_TYPE_PROBLEMS = {
+    "number": "is not a number",
+    "integer": "is not a whole number",
+    "date": "is not a valid date in ISO 8601 form YYYY-MM-DD (years 1900 to 2200)",
+}
+
+
+class DisplayValues:
+    """Per-position text of a column as the file has it (typed cells written as text)."""
+
+    def __init__(self, coerced: CoercedColumn):
+        self._coerced = coerced
+
+    def __getitem__(self, position: int) -> str | None:
+        return self._coerced.text_at(int(position))
+
+
+def _format_limit(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+# --------------------------------------------------------------------------- checks
+def check_columns(
+    names: list[str], dictionary: DataDictionary, collect: ViolationCollector
+) -> None:
+    present = set(names)
+    known = dictionary.names
+    unknown = [name for name in names if name not in dictionary]
+    absent = [name for name in known if name not in present]
+    claimed: set[str] = set()
+    for name in unknown:
+        candidates = difflib.get_close_matches(name.replace(" ", "_").replace("-", "_"), known, n=1, cutoff=0.75)
+        if candidates and candidates[0] in absent:
+            match = candidates[0]
+            claimed.add(match)
+            collect.table(
+                "error" if dictionary.column(match).required != "optional" else "warning",
+                "misspelled_column",
+                f"column {name!r} is not in the data dictionary; did you mean {match!r}? "
+                f"(column {match!r} is missing)",
+                column=name,
+            )
+        elif candidates:
+            collect.table(
+                "warning",
+                "unknown_column",
+                f"column {name!r} is not in the data dictionary and is ignored "
+                f"(it looks like {candidates[0]!r}, which is also present)",
+                column=name,
+            )
+        else:
+            collect.table("warning", "unknown_column", f"column {name!r} is not in the data dictionary and is ignored", column=name)
+    for name in absent:
+        if name in claimed:
+            continue
+        spec = dictionary.column(name)
+        if spec.required == "optional":
+            collect.table(
+                "warning", "missing_optional_column", f"optional column {name!r} is absent; read as empty", column=name
+            )
+        else:
+            scope = "every patient" if spec.required == "always" else "enrolled patients"
+            collect.table("error", "missing_column", f"required column {name!r} (needed for {scope}) is missing", column=name)
+
+
+def check_cells(
+    spec: ColumnSpec,
+    coerced: CoercedColumn,
+    display: DisplayValues,
+    dictionary: DataDictionary,
+    collect: ViolationCollector,
+) -> None:
+    name = spec.name
+    if coerced.invalid.any():
+        if spec.type == "boolean":
+            problem = (
+                f"is not a yes/no value (use one of {', '.join(dictionary.boolean_true)} "
+                f"or {', '.join(dictionary.boolean_false)})"
+            )
+        else:
+            problem = _TYPE_PROBLEMS[spec.type]
+        collect.cells("error", "type", coerced.invalid, name, display, f"value {{value!r}} {problem}")
+    values = coerced.values
+    if spec.allowed:
+        not_allowed = coerced.outside(spec.allowed)
+        collect.cells(
+            "error", "allowed", not_allowed, name, display, f"value {{value!r}} is not one of {', '.join(spec.allowed)}"
+        )
+    if spec.type in ("number", "integer"):
+        numbers = values.astype("float64").to_numpy()
+        present = ~np.isnan(numbers)
+        if spec.minimum is not None:
+            below = present & (numbers < spec.minimum)
+            collect.cells("error", "range", below, name, display, f"value {{value!r}} is below the minimum {_format_limit(spec.minimum)}")
+        if spec.maximum is not None:
+            above = present & (numbers > spec.maximum)
+            collect.cells("error", "range", above, name, display, f"value {{value!r}} is above the maximum {_format_limit(spec.maximum)}")
+        if spec.plausible is not None:
+            low, high = spec.plausible
+            within_limits = present.copy()
+            if spec.minimum is not None:
+                within_limits &= numbers >= spec.minimum
+            if spec.maximum is not None:
+                within_limits &= numbers <= spec.maximum
+            implausible = within_limits & ((numbers < low) | (numbers > high))
+            collect.cells(
+                "warning",
+                "plausible",
+                implausible,
+                name,
+                display,
+                f"value {{value!r}} is outside the plausible range {_format_limit(low)} to {_format_limit(high)}; please check it",
+            )

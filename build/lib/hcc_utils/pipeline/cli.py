@@ -1,0 +1,127 @@
+"""Command line: ``hcc-study`` (or ``python -m hcc_utils``).
+
+Exit status: 0 success; 1 a notebook or the book build failed; 2 invalid input (data file or configuration).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from hcc_utils.config import REPO_ROOT, ConfigError, load_config
+
+DEFAULT_OUT = REPO_ROOT / "_build"
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", help="cohort file (.csv, .xlsx or .parquet); default: the config's 'data'")
+    parser.add_argument("--config", help="study configuration (YAML); default: study.yml")
+    parser.add_argument("--out", default=str(DEFAULT_OUT), help="output folder (default: %(default)s)")
+    parser.add_argument("--jobs", type=int, default=1, help="section notebooks executed at once (default: 1)")
+    parser.add_argument("--force", action="store_true", help="re-execute every notebook even if its inputs are unchanged")
+    parser.add_argument("--project", default=str(REPO_ROOT), help=argparse.SUPPRESS)  # another notebook set (tests)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hcc-study", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="validate the data, then execute every notebook with papermill")
+    _add_run_options(run)
+    build = commands.add_parser("build", help="run, then build the Jupyter Book HTML from the executed notebooks")
+    _add_run_options(build)
+    validate = commands.add_parser("validate", help="check a cohort file against the data dictionary; report every violation")
+    validate.add_argument("path")
+    validate.add_argument("--config", help="study configuration (groups, minimum group size)")
+    synth = commands.add_parser("synth", help="write the synthetic cohort")
+    synth.add_argument("--seed", type=int, default=None, help="random seed (default: the config's seed)")
+    synth.add_argument("--scale", type=float, default=1.0, help="cohort size relative to the article's 194 screened patients")
+    synth.add_argument("--no-calibrate", action="store_true", help="skip the calibration search (other seeds/sizes)")
+    synth.add_argument("--out", default=str(REPO_ROOT / "data" / "synthetic_cohort.csv"), help="file to write (default: %(default)s)")
+    score = commands.add_parser("scorecard", help="compare a run's results.csv with the article's published numbers")
+    score.add_argument("--out", default=str(DEFAULT_OUT), help="output folder of a run (default: %(default)s)")
+    return parser
+
+
+def _cmd_validate(args) -> int:
+    from hcc_utils.data.readers import CohortFileError, read_cohort
+    from hcc_utils.data.validate import validate_cohort
+
+    config = load_config(args.config)
+    path = Path(args.path)
+    try:
+        frame = read_cohort(path)
+    except CohortFileError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    report = validate_cohort(frame, source=path.name, config=config)
+    print(report.format())
+    return 0 if report.ok else 2
+
+
+def _cmd_run(args, build_book: bool) -> int:
+    from hcc_utils.pipeline.runner import StudyRunError, run_study
+
+    config = load_config(args.config, data=args.data)
+    start = time.perf_counter()
+    try:
+        summary = run_study(config, args.out, jobs=args.jobs, reuse=not args.force, build_book=build_book,
+                            root=Path(args.project))
+    except StudyRunError as exc:
+        print(f"hcc-study: {exc}", file=sys.stderr)
+        return 1
+    took = time.perf_counter() - start
+    print(f"{len(summary.executed)} notebooks executed, {len(summary.reused)} reused, in {took:.1f} s; outputs in {summary.out_dir}")
+    if build_book:
+        print(f"open {summary.out_dir / 'html' / 'index.html'}")
+    return 0
+
+
+def _cmd_synth(args) -> int:
+    from hcc_utils.synthetic.generator import write_synthetic_cohort
+
+    config = load_config()
+    seed = config.seed if args.seed is None else args.seed
+    path = write_synthetic_cohort(args.out, seed=seed, scale=args.scale, calibrate=not args.no_calibrate)
+    print(f"wrote {path}")
+    return 0
+
+
+def _cmd_scorecard(args) -> int:
+    from hcc_utils.reproduction.summary import scorecard_report
+
+    results = Path(args.out) / "results.csv"
+    if not results.is_file():
+        print(f"hcc-study: no results.csv in {args.out}; run `hcc-study run` first", file=sys.stderr)
+        return 2
+    print(scorecard_report(results, REPO_ROOT / "data" / "targets.csv"))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    try:
+        if args.command == "validate":
+            return _cmd_validate(args)
+        if args.command in {"run", "build"}:
+            return _cmd_run(args, build_book=args.command == "build")
+        if args.command == "synth":
+            return _cmd_synth(args)
+        if args.command == "scorecard":
+            return _cmd_scorecard(args)
+    except ConfigError as exc:
+        print(f"hcc-study: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # data errors raised before any notebook runs
+        from hcc_utils.data.readers import CohortFileError
+        from hcc_utils.pipeline.runner import InvalidCohortError
+
+        if isinstance(exc, (InvalidCohortError, CohortFileError)):
+            print(f"hcc-study: {exc}", file=sys.stderr)
+            return 2
+        raise
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

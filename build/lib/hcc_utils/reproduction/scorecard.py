@@ -1,0 +1,257 @@
+"""Scorecard: how many of the article's published numbers a run reproduces, under stated tolerances.
+
+Each row of ``data/targets.csv`` is one published number with a stable ``id``. A run's ``results.csv``
+(columns ``id, value``) holds the reproduced numbers under the same ids. :func:`score` compares them with the
+rule that fits the kind of number (the ``statistic`` column of the target):
+
+=====================================  ==========================================================================
+kind                                   met when
+=====================================  ==========================================================================
+counts (``n``, ``count``, ``events``,  equal (exact)
+``CR``, ``PR``)
+percentages (``percent``,              the reproduced percentage rounded to the published 1 decimal equals it
+``percent_SD``)                        (round half up, as tables are typeset)
+medians, quartiles, follow-up          within 0.1 (months, or years / cycles for baseline rows); a published
+                                       ``NA`` (not reached) is met only by a reproduced ``NA``/NaN
+hazard ratios and CI limits            within 5% relative of the published value
+p-values                               on the same side of 0.05 and within 0.01 absolute (0.002 when the
+                                       published value is below 0.01); ``<0.001`` is met by any value < 0.001
+lists (``significant``)                the same set of ``;``-separated names
+=====================================  ==========================================================================
+
+Published numbers that the article itself cannot satisfy (found by :mod:`hcc_utils.reproduction.audit`) are marked
+``excluded`` and left out of the denominator: the final line reads ``reproduced N of M published numbers``.
+"""
+from __future__ import annotations
+
+import math
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hcc_utils.reproduction.targets import article_terms, load_targets
+
+__all__ = [
+    "load_targets",
+    "rule_of",
+    "tolerance_text",
+    "is_met",
+    "distance",
+    "score",
+    "summary_line",
+]
+
+COUNT_STATS = {"n", "count", "events", "CR", "PR"}
+PERCENT_STATS = {"percent", "percent_SD"}
+QUANTILE_STATS = {"median", "q25", "q75", "followup_median", "followup_q25", "followup_q75"}
+TIME_TOL = 0.1
+HR_REL_TOL = 0.05
+P_TOL = 0.01
+P_TOL_SMALL = 0.002
+
+
+def rule_of(statistic: str) -> str:
+    """Comparison rule of a target from its ``statistic``: count, percent, time, ratio, p or list."""
+    s = str(statistic)
+    if s in COUNT_STATS:
+        return "count"
+    if s in PERCENT_STATS:
+        return "percent"
+    if s in QUANTILE_STATS:
+        return "time"
+    if s.startswith(("hr:", "ci_low:", "ci_high:")):
+        return "ratio"
+    if s == "p" or s.startswith("p:"):
+        return "p"
+    if s == "significant":
+        return "list"
+    raise ValueError(f"no scorecard rule for statistic {statistic!r}")
+
+
+def tolerance_text(rule: str, published: str) -> str:
+    """Human-readable tolerance of a rule for one published value."""
+    if rule == "count":
+        return "exact"
+    if rule == "percent":
+        return "exact at 1 decimal"
+    if rule == "time":
+        return "not reached" if published.strip().upper() == "NA" else f"±{TIME_TOL}"
+    if rule == "ratio":
+        return f"±{HR_REL_TOL:.0%} relative"
+    if rule == "p":
+        if published.strip().startswith("<"):
+            return f"{published.strip()}"
+        return f"same side of 0.05, ±{P_TOL_SMALL if float(published) < 0.01 else P_TOL}"
+    return "same set"
+
+
+def _to_float(text) -> float:
+    """Number of a result cell; 'NA' and friends are NaN; a bound such as '<0.001' reads as just below it."""
+    if text is None:
+        return math.nan
+    if isinstance(text, (int, float, np.floating, np.integer)):
+        return float(text)
+    t = str(text).strip()
+    if t == "" or t.upper() in {"NA", "NAN", "NR", "NONE"}:
+        return math.nan
+    if t.startswith("<"):
+        return float(np.nextafter(float(t[1:]), 0.0))
+    return float(t)
+
+
+def _round_half_up(x: float, places: int = 1) -> Decimal:
+    return Decimal(repr(float(x))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def _as_set(text) -> set[str]:
+    if text is None:
+        return set()
+    if isinstance(text, (list, tuple, set, frozenset)):
+        return {str(v).strip() for v in text if str(v).strip()}
+    t = str(text).strip()
+    if t.upper() in {"", "NA"}:
+        return set()
+    return {v.strip() for v in t.split(";") if v.strip()}
+
+
+def is_met(rule: str, published: str, reproduced) -> bool:
+    """Whether a reproduced value meets a published one under ``rule`` (see the module docstring)."""
+    pub = str(published).strip()
+    if rule == "list":
+        return article_terms(pub) == _as_set(reproduced)
+    try:
+        rep = _to_float(reproduced)
+    except (TypeError, ValueError):
+        return False
+    if rule == "time" and pub.upper() == "NA":
+        return math.isnan(rep)
+    if math.isnan(rep):
+        return False
+    if rule == "p" and pub.startswith("<"):
+        return rep < float(pub[1:])
+    p = float(pub)
+    if rule == "count":
+        return rep == p
+    if rule == "percent":
+        decimals = max(0, -Decimal(pub).as_tuple().exponent)
+        return _round_half_up(rep, decimals) == Decimal(pub).quantize(Decimal(1).scaleb(-decimals))
+    if rule == "time":
+        return abs(rep - p) <= TIME_TOL + 1e-9
+    if rule == "ratio":
+        return abs(rep - p) <= HR_REL_TOL * abs(p) + 1e-12
+    if rule == "p":
+        if (rep < 0.05) != (p < 0.05):
+            return False
+        tol = P_TOL_SMALL if p < 0.01 else P_TOL
+        return abs(rep - p) <= tol + 1e-12
+    raise ValueError(f"unknown rule {rule!r}")
+
+
+def distance(rule: str, published: str, reproduced) -> float:
+    """Distance of a reproduced value from its published one in units of the tolerance.
+
+    0 means equal, values <= 1 are (normally) met; a missing or wrong-kind value gives 10. Used by the
+    calibration's loss, so that it pulls values towards the published ones smoothly.
+    """
+    pub = str(published).strip()
+    if rule == "list":
+        return float(len(article_terms(pub) ^ _as_set(reproduced)))
+    try:
+        rep = _to_float(reproduced)
+    except (TypeError, ValueError):
+        return 10.0
+    if rule == "time" and pub.upper() == "NA":
+        return 0.0 if math.isnan(rep) else 3.0
+    if math.isnan(rep):
+        return 10.0
+    if rule == "p" and pub.startswith("<"):
+        limit = float(pub[1:])
+        return 0.0 if rep < limit else min(10.0, 0.5 + (rep - limit) / limit)
+    p = float(pub)
+    if rule == "count":
+        return abs(rep - p)
+    if rule == "percent":
+        return abs(rep - p) / 0.05
+    if rule == "time":
+        return abs(rep - p) / TIME_TOL
+    if rule == "ratio":
+        return abs(np.log(max(rep, 1e-12) / p)) / np.log(1 + HR_REL_TOL)
+    if rule == "p":
+        tol = P_TOL_SMALL if p < 0.01 else P_TOL
+        d = abs(rep - p) / tol
+        if (rep < 0.05) != (p < 0.05):
+            d = max(d, 1.5 + abs(rep - 0.05) / tol)
+        return d
+    raise ValueError(f"unknown rule {rule!r}")
+
+
+#: Kinds of result (``results.csv``'s ``kind``, from the registry) that each comparison rule accepts.
+RULE_KINDS = {"count": {"count"}, "percent": {"percent"}, "time": {"months", "quantity"}, "ratio": {"ratio"},
+              "p": {"p"}, "list": {"list"}}
+
+
+def _results_frame(results) -> pd.DataFrame:
+    """``id, value, kind, unit`` of a run (a ``{id: value}`` dict has no kind or unit)."""
+    if isinstance(results, dict):
+        frame = pd.DataFrame({"id": list(results), "value": list(results.values())})
+    else:
+        frame = pd.DataFrame(results).copy()
+    for column in ("kind", "unit"):
+        if column not in frame.columns:
+            frame[column] = ""
+    return frame.assign(id=frame["id"].astype(str)).set_index("id")
+
+
+def score(results, targets: pd.DataFrame, excluded: dict | set | None = None) -> pd.DataFrame:
+    """Compare reproduced numbers with the published ones.
+
+    The join is on the result id; where the run recorded a kind (``results.csv`` from the registry of result
+    ids), it must be one that the target's rule compares, else the number is ``missed`` with the reason.
+
+    Parameters
+    ----------
+    results : DataFrame with ``id, value`` (and ``kind, unit``) or a ``{id: value}`` dict.
+    targets : :func:`load_targets` output.
+    excluded : ids (or ``{id: reason}``) the audit shows the article cannot satisfy; status ``excluded``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``id, section, statistic, published, reproduced, kind, unit, tolerance, status`` (met / missed /
+        missing / excluded) and ``reason``, in the order of ``targets``.
+    """
+    frame = _results_frame(results)
+    excluded = excluded or {}
+    reasons = excluded if isinstance(excluded, dict) else {k: "" for k in excluded}
+    rows = []
+    for t in targets.itertuples(index=False):
+        rule = rule_of(t.statistic)
+        published = str(t.value)
+        present = t.id in frame.index
+        reproduced = frame.at[t.id, "value"] if present else None
+        kind = str(frame.at[t.id, "kind"]) if present else ""
+        reason = reasons.get(t.id, "")
+        if t.id in reasons:
+            status = "excluded"
+        elif not present:
+            status = "missing"
+        elif kind and kind not in RULE_KINDS[rule]:
+            status = "missed"
+            reason = f"the run records a {kind}, the article a {t.statistic}"
+        else:
+            status = "met" if is_met(rule, published, reproduced) else "missed"
+        rows.append({
+            "id": t.id, "section": t.section, "statistic": t.statistic, "published": published,
+            "reproduced": "" if reproduced is None else str(reproduced), "kind": kind,
+            "unit": str(frame.at[t.id, "unit"]) if present else "", "tolerance": tolerance_text(rule, published),
+            "status": status, "reason": reason,
+        })
+    return pd.DataFrame(rows)
+
+
+def summary_line(scored: pd.DataFrame) -> str:
+    """``reproduced N of M published numbers`` (M excludes the excluded ids)."""
+    counted = scored[scored["status"] != "excluded"]
+    return f"reproduced {int((counted['status'] == 'met').sum())} of {len(counted)} published numbers"

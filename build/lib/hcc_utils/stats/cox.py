@@ -1,0 +1,430 @@
+"""Cox proportional-hazards regression (Efron or Breslow ties), as R ``survival::coxph``.
+
+The partial likelihood, its score and information are computed in O(n p^2) per Newton
+iteration from cumulative sums over the distinct times (one O(n log n) sort at the start),
+so the fit scales to millions of rows. The Newton-Raphson loop is R's ``coxfit6``: start at
+beta = 0, stop when ``|1 - loglik_old / loglik_new| <= eps`` (1e-9), step-halving when the
+log-likelihood decreases, at most 20 iterations. Wald 95% CI and p-values as
+``summary(coxph)``. The cluster-robust variance is R's ``coxph(..., cluster = id)``: the
+sum over clusters of the dfbeta residuals, ``D'D`` (Lin & Wei 1989).
+
+Monotone likelihood (e.g. a binary covariate with no event in one level) has no finite
+maximum; like R ("Loglik converged before variable ...; coefficient may be infinite") this
+is detected and reported with a `CoxConvergenceWarning` naming the covariate (or a
+`CoxConvergenceError` with ``on_infinite="raise"``), and the ``infinite_coef`` column of
+the table is True for it.
+
+References
+----------
+Cox DR. Regression models and life-tables. JRSS B 1972;34:187-220.
+Efron B. The efficiency of Cox's likelihood function for censored data. JASA 1977;72:557-65.
+Lin DY, Wei LJ. The robust inference for the Cox proportional hazards model. JASA 1989;84:1074-8.
+Therneau TM, Grambsch PM. Modeling Survival Data: Extending the Cox Model. Springer 2000.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from hcc_utils.stats.survival import check_time_event
+
+__all__ = [
+    "CoxConvergenceWarning", "CoxConvergenceError", "CoxModel", "CoxSelection",
+    "cox_model", "fit_cox", "univariable_cox", "multivariable_from_univariable",
+]
+
+
+class CoxConvergenceWarning(UserWarning):
+    """A Cox fit did not converge, or a coefficient may be infinite (monotone likelihood)."""
+
+
+class CoxConvergenceError(RuntimeError):
+    """Raised instead of `CoxConvergenceWarning` when ``on_infinite="raise"``."""
+
+
+# --------------------------------------------------------------------------- core
+class _RiskSets:
+    """Data prepared once: centred covariates, distinct times, tied-death bookkeeping."""
+
+    def __init__(self, time: np.ndarray, event: np.ndarray, x: np.ndarray, ties: str):
+        self.x = x - x.mean(axis=0)                      # centring: as R, for stability
+        self.d = event.astype(float)
+        uniq, self.inv = np.unique(time, return_inverse=True)
+        self.nt = uniq.size
+        dcount = np.bincount(self.inv, weights=self.d, minlength=self.nt).astype(np.int64)
+        self.ndeath = int(dcount.sum())
+        # one "pair" per death: its time index and Efron's fraction k/d (k = 0..d-1)
+        self.pt = np.repeat(np.arange(self.nt), dcount)
+        k = np.arange(self.ndeath) - np.repeat(np.cumsum(dcount) - dcount, dcount)
+        self.frac = k / dcount[self.pt] if ties == "efron" else np.zeros(self.ndeath)
+        self.dcount = dcount
+        self.sum_dx = self.d @ self.x
+
+    def _by_time(self, w: np.ndarray) -> np.ndarray:
+        """Per-distinct-time sums of w (vector) or of each column of w (matrix)."""
+        if w.ndim == 1:
+            return np.bincount(self.inv, weights=w, minlength=self.nt)
+        return np.column_stack([np.bincount(self.inv, weights=w[:, j], minlength=self.nt)
+                                for j in range(w.shape[1])]).reshape(self.nt, w.shape[1])
+
+    def evaluate(self, beta: np.ndarray, info: bool = True):
+        """Log partial likelihood, score, information (and pieces for residuals) at beta."""
+        x, d, pt, frac = self.x, self.d, self.pt, self.frac
+        eta = x @ beta
+        shift = eta.max()
+        r = np.exp(eta - shift)                          # risk scores scaled by exp(-shift)
+        rx = r[:, None] * x
+        s0 = np.cumsum(self._by_time(r)[::-1])[::-1]     # risk-set sums (time >= t)
+        s1 = np.cumsum(self._by_time(rx)[::-1], axis=0)[::-1]
+        s0d = self._by_time(r * d)                        # sums over the deaths at t
+        s1d = self._by_time(rx * d[:, None])
+        denom = s0[pt] - frac * s0d[pt]                  # Efron denominators, one per death
+        xbar = (s1[pt] - frac[:, None] * s1d[pt]) / denom[:, None]
+        loglik = float(d @ eta - np.log(denom).sum() - shift * self.ndeath)
+        score = self.sum_dx - xbar.sum(axis=0)
+        if not info:
+            return loglik, score, None, None
+        c = np.bincount(pt, weights=1 / denom, minlength=self.nt)
+        e = np.bincount(pt, weights=frac / denom, minlength=self.nt)
+        w = r * (np.cumsum(c)[self.inv] - d * e[self.inv])
+        imat = (x * w[:, None]).T @ x - xbar.T @ xbar
+        return loglik, score, imat, (r, denom, xbar)
+
+    def score_residuals(self, beta: np.ndarray) -> np.ndarray:
+        """Score residuals (R residuals.coxph type "score"), n x p."""
+        _, _, _, (r, denom, xbar) = self.evaluate(beta)
+        x, d, pt, frac, inv = self.x, self.d, self.pt, self.frac, self.inv
+        p = x.shape[1]
+
+        def per_time(w):
+            return np.column_stack([np.bincount(pt, weights=w * xbar[:, j], minlength=self.nt)
+                                    for j in range(p)]).reshape(self.nt, p)
+
+        haz = 1 / denom
+        cumhaz = np.cumsum(np.bincount(pt, weights=haz, minlength=self.nt))
+        xhaz = np.cumsum(per_time(haz), axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_xbar = per_time(np.ones_like(haz)) / self.dcount[:, None]
+        e_haz = np.bincount(pt, weights=frac * haz, minlength=self.nt)
+        e_xhaz = per_time(frac * haz)
+        resid = -r[:, None] * (x * cumhaz[inv][:, None] - xhaz[inv])
+        dead = d == 1
+        ti = inv[dead]
+        resid[dead] += (x[dead] - mean_xbar[ti]) + r[dead][:, None] * (
+            x[dead] * e_haz[ti][:, None] - e_xhaz[ti])
+        return resid
+
+
+def _solve(imat: np.ndarray, u: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.solve(imat, u)
+    except np.linalg.LinAlgError:
+        raise ValueError("singular information matrix: a covariate does not vary within the "
+                         "risk sets of the event times") from None
+
+
+def _newton(rs: _RiskSets, p: int, max_iter: int, eps: float):
+    """R coxfit6's Newton-Raphson with step halving. Returns beta, loglik0, loglik, U, I, iter, converged."""
+    beta = np.zeros(p)
+    ll0, u, imat, _ = rs.evaluate(beta)
+    best = ll0
+    newbeta = beta + _solve(imat, u)
+    halving = 0
+    for it in range(1, max_iter + 1):
+        newlk, u, imat, _ = rs.evaluate(newbeta)
+        finite = np.isfinite(newlk) and np.isfinite(u).all() and np.isfinite(imat).all()
+        if finite and abs(1 - best / newlk) <= eps:
+            return newbeta, ll0, newlk, u, imat, it, True
+        if not finite or newlk < best:
+            halving += 1
+            newbeta = (newbeta + halving * beta) / (halving + 1.0)
+        else:
+            halving = 0
+            best = newlk
+            beta = newbeta
+            newbeta = newbeta + _solve(imat, u)
+    ll, u, imat, _ = rs.evaluate(beta)
+    return beta, ll0, ll, u, imat, max_iter, False
+
+
+# --------------------------------------------------------------------------- public API
+@dataclass(frozen=True)
+class CoxModel:
+    """A fitted Cox model.
+
+    Attributes
+    ----------
+    covariates : list of str
+    coef : numpy.ndarray
+        Log hazard ratios.
+    var : numpy.ndarray
+        Variance matrix used for inference: the robust one when a cluster is given,
+        else the inverse information (``naive_var``).
+    naive_var, robust_var : numpy.ndarray or None
+    loglik_null, loglik : float
+        Log partial likelihood at beta = 0 and at the estimate (R ``fit$loglik``).
+    n, events, iterations : int
+    converged : bool
+    infinite : list of str
+        Covariates whose coefficient may be infinite (monotone likelihood).
+    ties : str
+    cluster : str or None
+    """
+
+    covariates: list
+    coef: np.ndarray
+    var: np.ndarray
+    naive_var: np.ndarray
+    robust_var: np.ndarray | None
+    loglik_null: float
+    loglik: float
+    n: int
+    events: int
+    iterations: int
+    converged: bool
+    infinite: list = field(default_factory=list)
+    ties: str = "efron"
+    cluster: str | None = None
+
+    def table(self, conf_level: float = 0.95) -> pd.DataFrame:
+        """Tidy coefficient table (one row per covariate), as ``summary(coxph)``.
+
+        Columns ``covariate, coef, se, hr, ci_low, ci_high, z, p, naive_se, robust_se,
+        infinite_coef, n, events, loglik, loglik_null, converged``. ``se`` is the robust SE
+        when the model has a cluster; CI (Wald, on the log scale) and p use ``se``.
+        """
+        z_crit = stats.norm.ppf(1 - (1 - conf_level) / 2)
+        se = np.sqrt(np.diag(self.var))
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            z = self.coef / se
+            ci_low, ci_high = np.exp(self.coef - z_crit * se), np.exp(self.coef + z_crit * se)
+            hr = np.exp(self.coef)
+        return pd.DataFrame({
+            "covariate": self.covariates, "coef": self.coef, "se": se, "hr": hr,
+            "ci_low": ci_low, "ci_high": ci_high,
+            "z": z, "p": 2 * stats.norm.sf(np.abs(z)),
+            "naive_se": np.sqrt(np.diag(self.naive_var)),
+            "robust_se": (np.sqrt(np.diag(self.robust_var)) if self.robust_var is not None
+                          else np.full(len(self.coef), np.nan)),
+            "infinite_coef": [c in self.infinite for c in self.covariates],
+            "n": self.n, "events": self.events, "loglik": self.loglik,
+            "loglik_null": self.loglik_null, "converged": self.converged,
+        })
+
+
+def _model_frame(df, duration_col, event_col, covariates, cluster_col):
+    if isinstance(covariates, str):
+        covariates = [covariates]
+    covariates = list(covariates)
+    if not covariates:
+        raise ValueError("covariates: at least one covariate is needed")
+    if len(set(covariates)) != len(covariates):
+        raise ValueError(f"covariates: duplicated names in {covariates}")
+    cols = [duration_col, event_col] + covariates + ([cluster_col] if cluster_col else [])
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise KeyError(f"columns not in the data frame: {missing}")
+    for c in covariates:
+        if not (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c])):
+            raise ValueError(f"covariate {c!r}: must be numeric or boolean (0/1), "
+                             f"got dtype {df[c].dtype}")
+    sub = df[cols].dropna()                              # complete cases, as R's na.omit
+    if sub.empty:
+        raise ValueError("no complete cases for " + ", ".join(cols))
+    time, event = check_time_event(sub[duration_col].to_numpy(dtype=float),
+                                   sub[event_col].to_numpy(dtype=float),
+                                   duration_col, event_col)
+    x = sub[covariates].to_numpy(dtype=float)
+    if not np.isfinite(x).all():
+        bad = [c for c in covariates if not np.isfinite(sub[c].to_numpy(dtype=float)).all()]
+        raise ValueError(f"covariates {bad}: infinite values")
+    return sub, time, event, x, covariates
+
+
+def _separated_binary(x, event, covariates):
+    """Binary covariates with no event in one level: {name: level}."""
+    out = {}
+    for j, c in enumerate(covariates):
+        levels = np.unique(x[:, j])
+        if levels.size == 2:
+            for lev in levels:
+                if event[x[:, j] == lev].sum() == 0:
+                    out[c] = lev
+    return out
+
+
+def cox_model(df: pd.DataFrame, duration_col: str, event_col: str, covariates,
+              ties: str = "efron", cluster_col: str | None = None, max_iter: int = 20,
+              eps: float = 1e-9, on_infinite: str = "warn") -> CoxModel:
+    """Fit a Cox proportional-hazards model by maximum partial likelihood.
+
+    Model: hazard h(t | x) = h0(t) exp(x'beta), h0 unspecified. Assumes proportional
+    hazards, log-linear covariate effects and independent censoring.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+    duration_col, event_col : str
+        Follow-up time (>= 0) and event indicator (0/1).
+    covariates : list of str
+        Numeric (or boolean) columns. Rows with a missing value in any used column are
+        dropped (R's ``na.omit``); ``n`` reports the rows used.
+    ties : {"efron", "breslow"}
+        Handling of tied event times (R default: Efron).
+    cluster_col : str, optional
+        Cluster identifier (e.g. matched pair): robust sandwich variance as
+        ``coxph(..., cluster = id)``; SE, CI and p then use it.
+    max_iter : int, default 20
+        R ``coxph.control(iter.max)``.
+    eps : float, default 1e-9
+        R ``coxph.control(eps)``: relative change of the log-likelihood at convergence.
+    on_infinite : {"warn", "raise"}
+        What to do when a coefficient may be infinite or the fit did not converge.
+
+    Returns
+    -------
+    CoxModel
+
+    Raises
+    ------
+    ValueError
+        Bad input (names the argument/column), a constant covariate, or linearly dependent
+        covariates.
+    """
+    if ties not in ("efron", "breslow"):
+        raise ValueError(f"ties: must be 'efron' or 'breslow', got {ties!r}")
+    if on_infinite not in ("warn", "raise"):
+        raise ValueError(f"on_infinite: must be 'warn' or 'raise', got {on_infinite!r}")
+    sub, time, event, x, covariates = _model_frame(df, duration_col, event_col, covariates,
+                                                   cluster_col)
+    if event.sum() == 0:
+        raise ValueError(f"{event_col}: no events among the {len(time)} complete cases")
+    xc = x - x.mean(axis=0)
+    const = [c for j, c in enumerate(covariates) if np.all(xc[:, j] == 0)]
+    if const:
+        raise ValueError(f"covariates {const}: constant among the complete cases")
+    if np.linalg.matrix_rank(xc) < x.shape[1]:
+        raise ValueError(f"covariates {covariates}: linearly dependent (collinear) columns")
+
+    rs = _RiskSets(time, event, x, ties)
+    p = x.shape[1]
+    beta, ll0, ll, u, imat, iters, converged = _newton(rs, p, max_iter, eps)
+    var = np.linalg.inv(imat)
+    var = (var + var.T) / 2
+
+    problems = []
+    infinite = []
+    if not converged:
+        problems.append(f"Ran out of iterations ({max_iter}) and did not converge")
+    else:
+        # R coxph.fit: Newton step still large relative to the coefficient
+        step = np.abs(u @ var)
+        flag = ~np.isfinite(u) | ((step > eps) & (step > np.sqrt(eps) * np.abs(beta)))
+        infinite = [c for c, f in zip(covariates, flag) if f]
+    separated = _separated_binary(x, event, covariates)
+    for c in separated:
+        if c not in infinite:
+            infinite.append(c)
+    if infinite:
+        detail = "; ".join(f"'{c}' has no event in level {separated[c]:g}" for c in infinite
+                           if c in separated)
+        problems.append("Loglik converged before variable(s) " + ", ".join(repr(c) for c in infinite)
+                        + "; coefficient may be infinite (monotone likelihood)"
+                        + (f": {detail}" if detail else "")
+                        + ". Its HR, CI and p are not meaningful.")
+    for msg in problems:
+        if on_infinite == "raise":
+            raise CoxConvergenceError(msg)
+        warnings.warn(msg, CoxConvergenceWarning, stacklevel=3)
+
+    robust = None
+    if cluster_col is not None:
+        dfbeta = rs.score_residuals(beta) @ var
+        codes, _ = pd.factorize(sub[cluster_col])
+        grouped = np.column_stack([np.bincount(codes, weights=dfbeta[:, j]) for j in range(p)])
+        robust = grouped.T @ grouped
+    return CoxModel(covariates=covariates, coef=beta, var=robust if robust is not None else var,
+                    naive_var=var, robust_var=robust, loglik_null=ll0, loglik=ll,
+                    n=int(len(time)), events=int(event.sum()), iterations=iters,
+                    converged=converged, infinite=infinite, ties=ties, cluster=cluster_col)
+
+
+def fit_cox(df: pd.DataFrame, duration_col: str, event_col: str, covariates,
+            ties: str = "efron", cluster_col: str | None = None, **kwargs) -> pd.DataFrame:
+    """Fit a Cox model and return its tidy coefficient table.
+
+    Parameters are those of `cox_model`. Returns `CoxModel.table`: ``covariate, coef, se,
+    hr, ci_low, ci_high`` (95% Wald), ``z, p`` (Wald), ``naive_se, robust_se,
+    infinite_coef`` and the model's ``n, events, loglik, loglik_null, converged`` repeated
+    on every row.
+    """
+    return cox_model(df, duration_col, event_col, covariates, ties=ties,
+                     cluster_col=cluster_col, **kwargs).table()
+
+
+def univariable_cox(df: pd.DataFrame, duration_col: str, event_col: str, covariates,
+                    ties: str = "efron", cluster_col: str | None = None, **kwargs) -> pd.DataFrame:
+    """One Cox model per covariate; one row each (complete cases of that covariate).
+
+    Returns the rows of `fit_cox` stacked, in the order of `covariates`.
+    """
+    if isinstance(covariates, str):
+        covariates = [covariates]
+    rows = [fit_cox(df, duration_col, event_col, [c], ties=ties, cluster_col=cluster_col,
+                    **kwargs) for c in covariates]
+    return pd.concat(rows, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class CoxSelection:
+    """Univariable screen and the multivariable model it selects."""
+
+    univariable: pd.DataFrame
+    multivariable: pd.DataFrame
+    selected: list
+    selection_p: float
+
+
+def multivariable_from_univariable(df: pd.DataFrame, duration_col: str, event_col: str,
+                                   candidates, selection_p: float = 0.05, ties: str = "efron",
+                                   cluster_col: str | None = None, **kwargs) -> CoxSelection:
+    """The article's rule: covariates with univariable Wald p < `selection_p` enter one
+    multivariable Cox model.
+
+    Parameters
+    ----------
+    df, duration_col, event_col, ties, cluster_col
+        As `cox_model`.
+    candidates : list of str
+        Covariates screened one at a time.
+    selection_p : float, default 0.05
+        Strict threshold (p < selection_p); NaN p never selects.
+
+    Returns
+    -------
+    CoxSelection
+        ``univariable`` table (all candidates), ``multivariable`` table (empty when nothing
+        is selected; complete cases of the selected covariates), ``selected`` names in the
+        order of `candidates`.
+
+    Notes
+    -----
+    Univariable screening is the article's method, not a recommendation: it ignores
+    confounding and inflates type I error; report it as such.
+    """
+    if not 0 < selection_p <= 1:
+        raise ValueError(f"selection_p: must lie in (0, 1], got {selection_p!r}")
+    uni = univariable_cox(df, duration_col, event_col, candidates, ties=ties,
+                          cluster_col=cluster_col, **kwargs)
+    selected = [c for c, p in zip(uni["covariate"], uni["p"]) if p < selection_p]
+    if selected:
+        multi = fit_cox(df, duration_col, event_col, selected, ties=ties,
+                        cluster_col=cluster_col, **kwargs)
+    else:
+        multi = uni.iloc[0:0].copy()
+    return CoxSelection(univariable=uni, multivariable=multi, selected=selected,
+                        selection_p=selection_p)

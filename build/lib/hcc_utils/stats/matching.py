@@ -1,0 +1,485 @@
+"""Propensity scores and greedy nearest-neighbour matching, as R ``MatchIt`` 4.5.1 ``method = "nearest"``.
+
+Matching reproduces ``MatchIt::matchit(treat ~ ..., method = "nearest", distance = <given vector>,
+replace = FALSE, m.order = ..., caliper = ..., std.caliper = TRUE, ratio = ...)`` pair for pair. The rules,
+established from MatchIt's documented behaviour and checked against it on fixtures
+(``tests/reference/matching_reference.R``), are:
+
+* All units are sorted by distance with a *stable* sort (ties keep data order).
+* Treated units are visited in ``m.order``: ``largest`` / ``smallest`` distance first (stable, ties in data
+  order), ``data`` order, or ``random``.
+* For each treated unit the nearest still-available control *below* it in the sorted order and the nearest
+  *above* it are found; controls tied with the treated unit's distance are below it when they come earlier in
+  the data. A side whose control is farther than the caliper is dropped; of the two, the lower one is taken when
+  ``|d_low - d_i| <= |d_high - d_i|`` (ties go to the lower side).
+* With ``ratio = k`` all treated units get their first control, then all get their second, and so on.
+* The caliper is ``caliper * sd(distance)`` (sample SD over all treated and control units,
+  ``std.caliper = TRUE``); a control exactly at the caliper is accepted.
+
+MatchIt 4.5.1 deviates from these rules in two ways, which ``compat`` reproduces on request (the default is the
+intended algorithm above):
+
+* k:1 matching: from the second round on, the control that follows an earlier match of the same treated unit in
+  data order is passed over (an index mix-up in its C++ code, present until its October 2024 rewrite);
+* builds on some platforms - including the CRAN 4.5.1 installed next to this project - compute ``abs()`` of
+  distances in *integers* (MatchIt issue #163, fixed in 4.5.4), which silently disables calipers below one
+  distance unit and mis-chooses the nearer side.
+
+Pair membership equals MatchIt 4.5.1's exactly with ``compat="matchit-4.5.1-integer-abs"`` (the installed build)
+and with ``compat="matchit-4.5.1"`` (4.5.1 rebuilt with a floating-point ``abs``); see
+``tests/reference/matching_reference.R``.
+
+The search uses the sorted controls with "next available" pointers (union-find with path compression), so a
+match costs near-constant time and 10^6 patients are matched in seconds. ``order="random"`` uses numpy's
+generator with the given seed; it does not reproduce R's random stream.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from hcc_utils.stats.balance import balance_table  # noqa: F401  (still importable from here; defined in stats.balance)
+
+ORDERS = ("largest", "smallest", "random", "data")
+SCALES = ("logit", "score")
+COMPAT = (None, "matchit-4.5.1", "matchit-4.5.1-integer-abs")
+_EXTREME_PS = 1e-8  # fitted probabilities closer than this to 0 or 1 signal (quasi-)complete separation
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Propensity score model
+# --------------------------------------------------------------------------------------------------------------
+@dataclass
+class PropensityModel:
+    """A fitted propensity score model.
+
+    Attributes
+    ----------
+    ps : pandas.Series
+        Fitted probability of treatment, indexed like the input.
+    logit_ps : pandas.Series
+        Linear predictor ``log(ps / (1 - ps))``.
+    coefficients : pandas.DataFrame
+        One row per term (``Intercept`` first): ``estimate, std_error, z, p, ci_low, ci_high`` (Wald, 95%),
+        as R ``summary(glm(..., family = binomial))``.
+    n : int
+        Patients in the model.
+    """
+
+    ps: pd.Series
+    logit_ps: pd.Series
+    coefficients: pd.DataFrame
+    n: int
+    result: object = field(repr=False, default=None)
+
+
+def _ids(df: pd.DataFrame, id_col: str | None) -> pd.Series:
+    if id_col is not None and id_col in df.columns:
+        return df[id_col].astype(str)
+    return pd.Series(df.index.astype(str), index=df.index)
+
+
+def _name_some(values, limit: int = 10) -> str:
+    values = list(values)
+    shown = ", ".join(str(v) for v in values[:limit])
+    return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
+
+
+def propensity_scores(
+    df: pd.DataFrame, treatment_col: str, covariates: list[str], id_col: str | None = "patient_id"
+) -> PropensityModel:
+    """Fit an unpenalised logistic regression of treatment on covariates (the propensity score).
+
+    Parameters
+    ----------
+    df : one row per patient.
+    treatment_col : 0/1 column, 1 = the treated group of the matching.
+    covariates : numeric (0/1 or continuous) columns entered linearly, with an intercept.
+    id_col : column naming patients in error messages (the index when absent).
+
+    Returns
+    -------
+    PropensityModel
+
+    Raises
+    ------
+    ValueError
+        Naming the patients when a covariate or the treatment is missing, when the treatment is not 0/1, and
+        naming the patients with fitted probability 0 or 1 on (quasi-)complete separation, where maximum
+        likelihood estimates do not exist.
+
+    Notes
+    -----
+    statsmodels ``GLM(family=Binomial())`` fitted by IRLS; identical to R ``glm(family = binomial)`` (and SAS
+    ``PROC LOGISTIC`` without Firth) up to convergence tolerance.
+    """
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+
+    missing_cols = [c for c in [treatment_col, *covariates] if c not in df.columns]
+    if missing_cols:
+        raise KeyError(f"propensity_scores: columns not in the data: {missing_cols}")
+    if not covariates:
+        raise ValueError("propensity_scores: covariates is empty")
+    ids = _ids(df, id_col)
+    problems = []
+    for col in [treatment_col, *covariates]:
+        na = df[col].isna().to_numpy()
+        if na.any():
+            problems.append(f"'{col}' missing for patients {_name_some(ids[na])}")
+    if problems:
+        raise ValueError("propensity_scores: " + "; ".join(problems) + ". Impute or exclude them before matching.")
+    treat = pd.to_numeric(df[treatment_col], errors="coerce").astype(float).to_numpy()
+    bad = ~np.isin(treat, (0.0, 1.0))
+    if bad.any():
+        raise ValueError(f"propensity_scores: '{treatment_col}' must be 0/1; patients {_name_some(ids[bad])} are not")
+    if treat.min() == treat.max():
+        raise ValueError(f"propensity_scores: '{treatment_col}' takes a single value; both groups are needed")
+    try:
+        X = df[covariates].apply(pd.to_numeric).astype(float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"propensity_scores: covariates must be numeric (0/1 or continuous): {exc}") from exc
+    constant = [c for c in covariates if X[c].nunique() < 2]
+    if constant:
+        raise ValueError(f"propensity_scores: covariates {constant} take a single value; drop them from the model")
+    design = sm.add_constant(X, has_constant="add").rename(columns={"const": "Intercept"})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = sm.GLM(treat, design, family=sm.families.Binomial()).fit()
+    ps = np.asarray(result.fittedvalues, dtype=float)
+    extreme = (ps < _EXTREME_PS) | (ps > 1 - _EXTREME_PS)
+    separated = any(issubclass(w.category, (PerfectSeparationWarning, ConvergenceWarning)) for w in caught)
+    if extreme.any() or separated or not np.all(np.isfinite(result.params)):
+        who = ids[extreme] if extreme.any() else ids
+        raise ValueError(
+            "propensity_scores: (quasi-)complete separation - the covariates predict treatment perfectly for "
+            f"patients {_name_some(who)} (fitted probability 0 or 1); the unpenalised estimates do not exist. "
+            "Coarsen or drop the offending covariate."
+        )
+    ci = result.conf_int()
+    coefficients = pd.DataFrame(
+        {
+            "term": design.columns,
+            "estimate": result.params.to_numpy(),
+            "std_error": result.bse.to_numpy(),
+            "z": result.tvalues.to_numpy(),
+            "p": result.pvalues.to_numpy(),
+            "ci_low": ci.iloc[:, 0].to_numpy(),
+            "ci_high": ci.iloc[:, 1].to_numpy(),
+        }
+    )
+    ps_s = pd.Series(ps, index=df.index, name="ps")
+    return PropensityModel(ps_s, np.log(ps_s / (1 - ps_s)).rename("logit_ps"), coefficients, len(df), result)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Greedy nearest-neighbour matching
+# --------------------------------------------------------------------------------------------------------------
+@dataclass
+class MatchResult:
+    """Outcome of :func:`nearest_neighbor_match`.
+
+    Attributes
+    ----------
+    match_matrix : numpy.ndarray of int, shape (n_treated, ratio)
+        Row ``t`` holds the positions (0-based, in the input) of the controls matched to the ``t``-th treated
+        unit in data order, column ``r`` the ``r+1``-th match; -1 where none (MatchIt's ``match.matrix``).
+    treated_index : numpy.ndarray of int
+        Input positions of the treated units (rows of ``match_matrix``).
+    pair_id : pandas.Series (Int64)
+        Matched-set number of every unit: sets are numbered 1, 2, ... by their treated unit in data order;
+        NA for unmatched units. Indexed by ``ids`` when given.
+    distance : numpy.ndarray
+        The distance matched on (the score, or its logit).
+    caliper_width : float or None
+        Caliper in distance units (``caliper * sd(distance)``), None without caliper.
+    n_unmatched_treated : int
+        Treated units without any control.
+    unmatched_treated_ids : list
+        Their ids (positions when no ids were given).
+    """
+
+    match_matrix: np.ndarray
+    treated_index: np.ndarray
+    pair_id: pd.Series
+    distance: np.ndarray
+    caliper_width: float | None
+    n_unmatched_treated: int
+    unmatched_treated_ids: list
+
+
+class _Available:
+    """Sorted controls 0..m-1 with deletion and nearest-available queries (union-find, path compression)."""
+
+    def __init__(self, m: int):
+        # up[j]: candidate for the smallest available >= j (m = none); down[j + 1]: largest available <= j (0 = none)
+        self.up = list(range(m + 1))
+        self.down = list(range(m + 1))
+
+    def at_or_above(self, j: int) -> int:
+        up = self.up
+        root = j
+        while up[root] != root:
+            root = up[root]
+        while up[j] != root:
+            up[j], j = root, up[j]
+        return root  # == m when none
+
+    def at_or_below(self, j: int) -> int:
+        down = self.down
+        k = j + 1
+        root = k
+        while down[root] != root:
+            root = down[root]
+        while down[k] != root:
+            down[k], k = root, down[k]
+        return root - 1  # == -1 when none
+
+    def remove(self, j: int) -> None:
+        self.up[j] = j + 1
+        self.down[j + 1] = j
+
+
+def _treated_order(distance_t: np.ndarray, order: str, seed) -> np.ndarray:
+    if order == "largest":
+        return np.argsort(-distance_t, kind="stable")
+    if order == "smallest":
+        return np.argsort(distance_t, kind="stable")
+    if order == "data":
+        return np.arange(distance_t.size)
+    return np.random.default_rng(seed).permutation(distance_t.size)
+
+
+def nearest_neighbor_match(
+    score,
+    treated,
+    ratio: int = 1,
+    caliper: float | None = None,
+    caliper_scale: str = "logit",
+    order: str = "largest",
+    seed: int | None = None,
+    ids=None,
+    compat: str | None = None,
+) -> MatchResult:
+    """Greedy nearest-neighbour matching without replacement on a one-dimensional score.
+
+    Parameters
+    ----------
+    score : array-like of float
+        Propensity scores in (0, 1) (with ``caliper_scale="logit"``) or any distance (``"score"``).
+    treated : array-like of 0/1 or bool; treated units are matched to controls.
+    ratio : controls per treated unit (k:1), >= 1.
+    caliper : width in standard deviations of the matching distance; None for no caliper.
+    caliper_scale : {"logit", "score"}
+        Distance that is matched on *and* calipered: ``log(score / (1 - score))`` (Austin 2011) or the score
+        as given. Equivalent to MatchIt's ``distance = <that vector>``.
+    order : {"largest", "smallest", "random", "data"}
+        Order in which treated units pick controls (MatchIt ``m.order``; ``largest`` is its default).
+    seed : seed of ``order="random"``.
+    ids : identifiers of the units (used in ``pair_id``'s index and messages).
+    compat : {None, "matchit-4.5.1", "matchit-4.5.1-integer-abs"}
+        None (default): the intended algorithm - each treated unit takes the nearest available control within
+        the caliper. ``"matchit-4.5.1"``: also reproduce a defect of MatchIt 4.5.1-4.5.x's k:1 matching (fixed in
+        its October 2024 rewrite): from the second round on, the control that *follows* an earlier match of the
+        same treated unit in data order is passed over (1-based/0-based index mix-up); no effect when
+        ``ratio=1``. ``"matchit-4.5.1-integer-abs"``: in addition, distances are truncated to whole numbers
+        before the nearer-side choice and the caliper test, as MatchIt 4.5.1-4.5.3 builds whose C++ ``abs()``
+        is the integer one (issue #163, fixed in 4.5.4; the CRAN 4.5.1 installed with this project's R is such
+        a build): a caliper narrower than one distance unit then never binds.
+
+    Returns
+    -------
+    MatchResult
+
+    Notes
+    -----
+    Reproduces MatchIt 4.5.1 ``matchit(method = "nearest", replace = FALSE, std.caliper = TRUE)`` exactly,
+    including tie-breaking (see the module docstring). Cost O(n log n) for sorting plus near-linear matching.
+
+    References
+    ----------
+    Ho, Imai, King, Stuart (2011). MatchIt: nonparametric preprocessing for parametric causal inference.
+    J Stat Softw 42(8). Austin (2011). Optimal caliper widths for propensity-score matching. Pharm Stat 10:150-61.
+    """
+    d = np.asarray(score, dtype=float).ravel()
+    t = np.asarray(treated).ravel()
+    n = d.size
+    if t.size != n:
+        raise ValueError(f"score has {n} values but treated has {t.size}")
+    id_index = pd.Index(ids if ids is not None else np.arange(n))
+    if len(id_index) != n:
+        raise ValueError(f"ids has {len(id_index)} values but score has {n}")
+    if pd.isna(pd.Series(t)).any() or not np.isin(t.astype(float), (0.0, 1.0)).all():
+        raise ValueError("treated must hold 0/1 (or True/False) for every unit")
+    t = t.astype(float) == 1.0
+    if not np.isfinite(d).all():
+        raise ValueError(f"score is missing or infinite for units {_name_some(id_index[~np.isfinite(d)])}")
+    if caliper_scale not in SCALES:
+        raise ValueError(f"caliper_scale must be one of {SCALES}, got {caliper_scale!r}")
+    if order not in ORDERS:
+        raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
+    if int(ratio) != ratio or ratio < 1:
+        raise ValueError(f"ratio must be a whole number >= 1, got {ratio!r}")
+    ratio = int(ratio)
+    if caliper is not None and not caliper > 0:
+        raise ValueError(f"caliper must be a positive number or None, got {caliper!r}")
+    if caliper_scale == "logit":
+        outside = (d <= 0) | (d >= 1)
+        if outside.any():
+            raise ValueError(f"caliper_scale='logit' needs scores in (0, 1); units {_name_some(id_index[outside])} are not")
+        d = np.log(d / (1 - d))
+    if not t.any() or t.all():
+        raise ValueError("both treated and control units are needed")
+    if compat not in COMPAT:
+        raise ValueError(f"compat must be one of {COMPAT}, got {compat!r}")
+    skip_next = compat is not None
+    integer_abs = compat == "matchit-4.5.1-integer-abs"
+
+    width = None
+    if caliper is not None and np.unique(d).size > 1:  # MatchIt ignores a caliper on a constant distance
+        width = abs(float(caliper) * float(np.std(d, ddof=1)))
+
+    sorted_units = np.argsort(d, kind="stable")  # all units, ties in data order
+    is_t_sorted = t[sorted_units]
+    controls = sorted_units[~is_t_sorted]  # control positions in sorted order
+    # controls sorted strictly before each unit in the sorted order
+    n_controls_before = np.cumsum(~is_t_sorted) - (~is_t_sorted)
+    rank_before = np.empty(n, dtype=np.int64)
+    rank_before[sorted_units] = n_controls_before
+
+    treated_index = np.flatnonzero(t)
+    visit = _treated_order(d[treated_index], order, seed)
+    mm = np.full((treated_index.size, ratio), -1, dtype=np.int64)
+    avail = _Available(controls.size)
+    m = controls.size
+    d_ctrl = d[controls].tolist()
+    d_list = d.tolist()
+    left_of = rank_before.tolist()
+    remaining = m
+    for r in range(ratio):
+        for row in visit.tolist():
+            if remaining == 0:
+                break
+            unit = int(treated_index[row])
+            di = d_list[unit]
+            lo = avail.at_or_below(left_of[unit] - 1)
+            hi = avail.at_or_above(left_of[unit])
+            if skip_next and r > 0:  # MatchIt 4.5.1 passes over the unit after each earlier match in data order
+                passed = {c + 1 for c in mm[row, :r].tolist() if c >= 0}
+                while lo >= 0 and int(controls[lo]) in passed:
+                    lo = avail.at_or_below(lo - 1)
+                while hi < m and int(controls[hi]) in passed:
+                    hi = avail.at_or_above(hi + 1)
+            dlo = abs(d_ctrl[lo] - di) if lo >= 0 else None
+            dhi = abs(di - d_ctrl[hi]) if hi < m else None
+            if integer_abs:
+                dlo = None if dlo is None else float(int(dlo))
+                dhi = None if dhi is None else float(int(dhi))
+            if width is not None:
+                if dlo is not None and dlo > width:
+                    dlo = None
+                if dhi is not None and dhi > width:
+                    dhi = None
+            if dlo is not None and (dhi is None or dlo <= dhi):
+                pick = lo
+            elif dhi is not None:
+                pick = hi
+            else:
+                continue
+            avail.remove(pick)
+            remaining -= 1
+            mm[row, r] = controls[pick]
+
+    pair = np.full(n, -1, dtype=np.int64)
+    has_match = (mm >= 0).any(axis=1)
+    set_no = np.cumsum(has_match)
+    for row in np.flatnonzero(has_match):
+        pair[treated_index[row]] = set_no[row]
+        got = mm[row][mm[row] >= 0]
+        pair[got] = set_no[row]
+    pair_id = pd.Series(pair, index=id_index, name="pair_id").where(pair > 0).astype("Int64")
+    unmatched = treated_index[~has_match]
+    return MatchResult(mm, treated_index, pair_id, d, width, int(unmatched.size), list(id_index[unmatched]))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Study-level wrapper (covariate balance: hcc_utils.stats.balance)
+# --------------------------------------------------------------------------------------------------------------
+@dataclass
+class CohortMatch:
+    """Output of :func:`match_cohort`.
+
+    Attributes
+    ----------
+    data : the analysis table with ``ps``, ``logit_ps``, ``pair_id`` (Int64, NA when unmatched), ``matched`` (0/1).
+    summary : dict with ``n_treated, n_control, pairs`` (matched sets), ``matched_treated, matched_control,
+        unmatched_treated, unmatched_treated_ids, caliper, caliper_scale, caliper_width, ratio, order, covariates``.
+    coefficients : the propensity model's coefficient table.
+    """
+
+    data: pd.DataFrame
+    summary: dict
+    coefficients: pd.DataFrame
+
+
+def match_cohort(
+    analysis_df: pd.DataFrame,
+    config: dict,
+    treatment_col: str = "treatment",
+    id_col: str = "patient_id",
+    compat: str | None = None,
+) -> CohortMatch:
+    """Estimate propensity scores and match the study cohort as the configuration's ``matching`` block says.
+
+    Parameters
+    ----------
+    analysis_df : output of ``derive.analysis_table`` (one row per enrolled patient, ``treatment`` 0/1).
+    config : the study configuration (``matching.covariates, ratio, caliper, caliper_scale, order``; ``seed``).
+    treatment_col, id_col : column names.
+    compat : MatchIt-compatibility mode of :func:`nearest_neighbor_match` (``matching.compat`` of the
+        configuration when not given; None = the intended algorithm).
+
+    Returns
+    -------
+    CohortMatch
+    """
+    m = config["matching"]
+    model = propensity_scores(analysis_df, treatment_col, list(m["covariates"]), id_col=id_col)
+    ids = analysis_df[id_col].to_numpy() if id_col in analysis_df.columns else None
+    res = nearest_neighbor_match(
+        model.ps.to_numpy(),
+        analysis_df[treatment_col].to_numpy(dtype=float),
+        ratio=m.get("ratio", 1),
+        caliper=m.get("caliper"),
+        caliper_scale=m.get("caliper_scale", "logit"),
+        order=m.get("order", "largest"),
+        seed=config.get("seed"),
+        ids=ids,
+        compat=compat if compat is not None else m.get("compat"),
+    )
+    out = analysis_df.copy()
+    out["ps"] = model.ps.to_numpy()
+    out["logit_ps"] = model.logit_ps.to_numpy()
+    out["pair_id"] = pd.array(res.pair_id.to_numpy(), dtype="Int64")
+    out["matched"] = out["pair_id"].notna().astype(int)
+    treat = out[treatment_col].astype(float) == 1
+    summary = {
+        "n_treated": int(treat.sum()),
+        "n_control": int((~treat).sum()),
+        "pairs": int(out["pair_id"].nunique()),
+        "matched_treated": int((treat & (out["matched"] == 1)).sum()),
+        "matched_control": int((~treat & (out["matched"] == 1)).sum()),
+        "unmatched_treated": res.n_unmatched_treated,
+        "unmatched_treated_ids": res.unmatched_treated_ids,
+        "caliper": m.get("caliper"),
+        "caliper_scale": m.get("caliper_scale", "logit"),
+        "caliper_width": res.caliper_width,
+        "ratio": m.get("ratio", 1),
+        "order": m.get("order", "largest"),
+        "compat": compat if compat is not None else m.get("compat"),
+        "covariates": list(m["covariates"]),
+    }
+    return CohortMatch(out, summary, model.coefficients)

@@ -1,0 +1,528 @@
+"""Kaplan-Meier estimation, survival quantiles, numbers at risk, log-rank tests and follow-up.
+
+Every function reproduces R's ``survival`` package (Therneau, version 3.5; ``survfit``,
+``quantile.survfit``, ``print.survfit``, ``summary.survfit``, ``survdiff``) for right-censored
+data, and is checked against it in ``tests/test_survival.py`` (fixtures from
+``tests/reference/survival_reference.R``). All algorithms are O(n log n) (one sort).
+
+Not reproduced: R's ``timefix`` (``aeqSurv``), which merges times that differ by less than
+about 1e-8 relatively; times here are compared exactly, so derived times such as
+``days / 30.4375`` must be computed the same way for every patient (they are).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from hcc_utils.stats.descriptive import descriptive_quantile
+
+__all__ = [
+    "KaplanMeier", "KMQuantile", "LogrankResult", "FollowUp",
+    "kaplan_meier", "km_quantile", "km_summary", "numbers_at_risk", "logrank_test",
+    "followup_summary", "check_time_event",
+]
+
+#: tolerance of quantile.survfit and print.survfit: sqrt(.Machine$double.eps)
+R_TOLERANCE = float(np.sqrt(np.finfo(float).eps))
+
+
+# --------------------------------------------------------------------------- input checks
+def _as_float_array(values, name: str) -> np.ndarray:
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: values must be numeric ({exc})") from None
+    if arr.ndim != 1:
+        raise ValueError(f"{name}: expected a 1-D array, got shape {arr.shape}")
+    return arr
+
+
+def check_time_event(time, event, time_name: str = "time", event_name: str = "event"):
+    """Validate right-censored survival data.
+
+    Parameters
+    ----------
+    time, event : array-like
+        Follow-up times (finite, >= 0) and event indicators (0 = censored, 1 = event;
+        booleans accepted).
+    time_name, event_name : str
+        Names used in error messages (e.g. the DataFrame columns).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        ``time`` as float64 and ``event`` as int64.
+
+    Raises
+    ------
+    ValueError
+        Naming the argument, when a time is missing, infinite or negative, when an event
+        flag is not 0/1 (missing included), when the lengths differ or the data are empty.
+    """
+    t = _as_float_array(time, time_name)
+    e = _as_float_array(event, event_name)
+    if t.shape != e.shape:
+        raise ValueError(f"{time_name} and {event_name} must have the same length "
+                         f"({t.size} != {e.size})")
+    if t.size == 0:
+        raise ValueError(f"{time_name}: no observations")
+    bad = ~np.isfinite(t)
+    if bad.any():
+        raise ValueError(f"{time_name}: {int(bad.sum())} missing or infinite value(s), "
+                         f"first at position {int(np.flatnonzero(bad)[0])}")
+    if (t < 0).any():
+        i = int(np.flatnonzero(t < 0)[0])
+        raise ValueError(f"{time_name}: negative times are not allowed (position {i}: {t[i]!r})")
+    bad = ~np.isin(e, (0.0, 1.0))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{event_name}: must be 0 (censored) or 1 (event); "
+                         f"found {e[i]!r} at position {i}")
+    return t, e.astype(np.int64)
+
+
+def _check_conf_level(conf_level: float) -> float:
+    if not 0 < conf_level < 1:
+        raise ValueError(f"conf_level: must lie in (0, 1), got {conf_level!r}")
+    return float(conf_level)
+
+
+# --------------------------------------------------------------------------- Kaplan-Meier
+@dataclass(frozen=True)
+class KaplanMeier:
+    """Kaplan-Meier estimate, as R ``survfit(Surv(time, event) ~ 1)`` (conf.type = "log").
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per distinct observed time (event or censoring), as ``survfit``:
+        ``time, n_risk, n_event, n_censor, survival, std_err, std_err_log, ci_lower,
+        ci_upper``. ``std_err`` is the standard error of S(t), as reported by
+        ``summary(fit)$std.err``; ``std_err_log`` is ``fit$std.err``, the Greenwood standard
+        error of the cumulative hazard -log S(t) (infinite once S(t) = 0). The CI is
+        ``exp(log S -/+ z * std_err_log)``, upper limit capped at 1, NaN where S(t) = 0.
+    n, events : int
+        Number of patients and of events.
+    conf_level : float
+        Confidence level of ``ci_lower``/``ci_upper``.
+    """
+
+    table: pd.DataFrame
+    n: int
+    events: int
+    conf_level: float
+
+    @property
+    def time(self) -> np.ndarray:
+        return self.table["time"].to_numpy()
+
+    @property
+    def survival(self) -> np.ndarray:
+        return self.table["survival"].to_numpy()
+
+
+def kaplan_meier(time, event, conf_level: float = 0.95) -> KaplanMeier:
+    """Kaplan-Meier estimate of the survival function with Greenwood SE and log CI.
+
+    Estimates S(t) = P(T > t) under independent (non-informative) right censoring as
+    the product over event times u <= t of (1 - d_u / n_u), n_u the number at risk just
+    before u (time >= u) and d_u the number of events at u. Censorings tied with events
+    count as at risk at that time (R's convention).
+
+    Parameters
+    ----------
+    time : array-like of float
+        Follow-up times (>= 0).
+    event : array-like of {0, 1}
+        1 = event observed, 0 = censored.
+    conf_level : float, default 0.95
+        Level of the pointwise confidence interval.
+
+    Returns
+    -------
+    KaplanMeier
+        Step table identical to R's ``survfit`` object: ``surv``, ``n.risk``, ``n.event``,
+        ``n.censor``, ``lower``, ``upper`` and both standard errors (see `KaplanMeier`).
+
+    Notes
+    -----
+    Greenwood variance of the cumulative hazard: ``sum d / (n (n - d))`` over event times
+    up to t. R's default ``conf.type = "log"`` interval: ``exp(log S -/+ z * se)``.
+
+    References
+    ----------
+    Kaplan EL, Meier P. JASA 1958;53:457-81. Greenwood M. Rep Public Health Med Subj 1926;33.
+    Therneau TM. A Package for Survival Analysis in R (survival 3.5), ``survfit.formula``,
+    ``survfit.object``.
+    """
+    conf_level = _check_conf_level(conf_level)
+    t, e = check_time_event(time, event)
+    uniq, inv = np.unique(t, return_inverse=True)
+    n_at = np.bincount(inv, minlength=uniq.size)
+    n_event = np.bincount(inv, weights=e, minlength=uniq.size).astype(np.int64)
+    n_risk = np.cumsum(n_at[::-1])[::-1]
+    n_censor = n_at - n_event
+    with np.errstate(divide="ignore", invalid="ignore"):
+        surv = np.cumprod((n_risk - n_event) / n_risk)
+        green = np.cumsum(np.where(n_event > 0, n_event / (n_risk * (n_risk - n_event)), 0.0))
+        se_log = np.sqrt(green)
+        se = se_log * surv
+        z = stats.norm.ppf(1 - (1 - conf_level) / 2)
+        log_s = np.log(np.where(surv > 0, surv, np.nan))
+        lower = np.exp(log_s - z * se_log)
+        upper = np.minimum(np.exp(log_s + z * se_log), 1.0)
+    table = pd.DataFrame({
+        "time": uniq, "n_risk": n_risk, "n_event": n_event, "n_censor": n_censor,
+        "survival": surv, "std_err": se, "std_err_log": se_log,
+        "ci_lower": lower, "ci_upper": upper,
+    })
+    return KaplanMeier(table=table, n=int(t.size), events=int(e.sum()), conf_level=conf_level)
+
+
+# --------------------------------------------------------------------------- quantiles
+@dataclass(frozen=True)
+class KMQuantile:
+    """A survival-time quantile and its confidence interval (NaN = not reached)."""
+
+    p: float
+    estimate: float
+    ci_low: float
+    ci_high: float
+
+
+def _findq(x: np.ndarray, y: np.ndarray, p: float, tol: float) -> float:
+    """R survival:::findq for one probability: x = c(0, time), y = c(0, 1 - curve)."""
+    if not np.any(~np.isnan(y)) or np.nanmax(y) < p:
+        return np.nan
+    xmax = x[-1]
+    # duplicated(y): keep the first occurrence of each value (NaN counts as one value)
+    key = pd.Series(y)
+    keep = ~key.duplicated().to_numpy()
+    x, y = x[keep], y[keep]
+    idx = np.arange(y.size)
+
+    def first_knot(shifted):  # approx(shifted, 1:n, p, "constant", f = 1): smallest knot >= p
+        ok = ~np.isnan(shifted)
+        if ok.sum() < 2:  # approx needs two points (R errors; a curve with no step here)
+            return None
+        knots, pos = shifted[ok], idx[ok]
+        cand = knots >= p
+        if not cand.any() or p < knots.min():
+            return None
+        return int(pos[cand][np.argmin(knots[cand])])
+
+    if p == 0:
+        return float(x[0])
+    i1 = first_knot(y + tol)
+    i2 = first_knot(y - tol)
+    quant = np.nan if (i1 is None or i2 is None) else (x[i1] + x[i2]) / 2
+    if not np.isnan(y[-1]) and abs(p - y[-1]) < tol:
+        quant = np.nan if i1 is None else (x[i1] + xmax) / 2
+    return float(quant)
+
+
+def _minmin(y: np.ndarray, x: np.ndarray, level: float, tol: float) -> float:
+    """R survival:::survmean's minmin (print.survfit median), generalised to any level."""
+    keep = ~np.isnan(y) & (y < level + tol)
+    if not keep.any():
+        return np.nan
+    x, y = x[keep], y[keep]
+    if abs(y[0] - level) < tol and (y < y[0]).any():
+        return float((x[0] + x[np.flatnonzero(y < y[0])[0]]) / 2)
+    return float(x[0])
+
+
+def km_quantile(km: KaplanMeier, p: float = 0.5, rule: str = "quantile",
+                tol: float = R_TOLERANCE) -> KMQuantile:
+    """Quantile of the survival time from a Kaplan-Meier curve, with its confidence interval.
+
+    The p-quantile is the first time at which S(t) <= 1 - p. When S(t) equals 1 - p
+    (within `tol`) on a flat segment, it is the midpoint between the time the segment
+    starts and the next time S drops (R's rule). Not reached -> NaN (never inf).
+
+    Parameters
+    ----------
+    km : KaplanMeier
+        From `kaplan_meier`.
+    p : float, default 0.5
+        Probability in [0, 1]: 0.5 = median, 0.25 = first quartile (time at which S drops
+        to 0.75), 0.75 = third quartile.
+    rule : {"quantile", "print"}
+        ``"quantile"`` (default): R ``quantile.survfit`` (survival 3.5), used for the
+        quartiles. If S(t) = 1 - p on the *last* segment of the curve, the quantile is the
+        midpoint between its start and the last observed time.
+        ``"print"``: R ``print.survfit`` / ``summary(fit)$table`` (``survmean``), which in
+        that last-segment case returns the start of the segment instead. The two rules
+        agree everywhere else.
+    tol : float
+        Equality tolerance, R's ``sqrt(.Machine$double.eps)``.
+
+    Returns
+    -------
+    KMQuantile
+        ``estimate`` and ``ci_low``/``ci_high``: the same rule applied to the lower and
+        upper pointwise confidence curves of `km` (Brookmeyer-Crowley style inversion of
+        the pointwise interval; with R's default log transform). NaN when not reached.
+
+    References
+    ----------
+    Brookmeyer R, Crowley J. A confidence interval for the median survival time.
+    Biometrics 1982;38:29-41. Therneau TM, survival 3.5, ``quantile.survfit``.
+    """
+    if rule not in ("quantile", "print"):
+        raise ValueError(f"rule: must be 'quantile' or 'print', got {rule!r}")
+    p = float(p)
+    if not 0 <= p <= 1:
+        raise ValueError(f"p: must lie in [0, 1], got {p!r}")
+    tab = km.table
+    time = tab["time"].to_numpy()
+    curves = [tab[c].to_numpy() for c in ("survival", "ci_lower", "ci_upper")]
+    if rule == "quantile":
+        x = np.concatenate(([0.0], time))
+        vals = [_findq(x, np.concatenate(([0.0], 1 - c)), p, tol) for c in curves]
+    else:
+        vals = [_minmin(c, time, 1 - p, tol) for c in curves]
+    return KMQuantile(p=p, estimate=vals[0], ci_low=vals[1], ci_high=vals[2])
+
+
+def km_summary(df: pd.DataFrame, time_col: str, event_col: str, group_col: str | None = None,
+               rule: str = "quantile", conf_level: float = 0.95) -> pd.DataFrame:
+    """Per-group Kaplan-Meier summary: n, events, median (CI), first and third quartile.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+    time_col, event_col : str
+        Columns with follow-up time and event indicator (0/1).
+    group_col : str, optional
+        Grouping column; groups appear in sorted order. Without it, one row ``"all"``.
+    rule : {"quantile", "print"}
+        Quantile rule, see `km_quantile`.
+    conf_level : float, default 0.95
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``group, n, events, median, median_ci_low, median_ci_high, q1, q3`` where
+        ``q1`` is the 25th percentile of survival time (S drops to 0.75) and ``q3`` the 75th
+        (S drops to 0.25). NaN = not reached.
+    """
+    for col in (time_col, event_col) + ((group_col,) if group_col is not None else ()):
+        if col not in df.columns:
+            raise KeyError(f"column {col!r} not in the data frame")
+    if group_col is None:
+        groups = [("all", df)]
+    else:
+        if df[group_col].isna().any():
+            raise ValueError(f"{group_col}: missing group values")
+        groups = [(g, df[df[group_col] == g]) for g in sorted(df[group_col].unique())]
+    rows = []
+    for g, sub in groups:
+        km = kaplan_meier(sub[time_col].to_numpy(), sub[event_col].to_numpy(), conf_level)
+        med = km_quantile(km, 0.5, rule)
+        rows.append({
+            "group": g, "n": km.n, "events": km.events, "median": med.estimate,
+            "median_ci_low": med.ci_low, "median_ci_high": med.ci_high,
+            "q1": km_quantile(km, 0.25, rule).estimate, "q3": km_quantile(km, 0.75, rule).estimate,
+        })
+    return pd.DataFrame(rows)
+
+
+def numbers_at_risk(time, event, at_times) -> pd.Series:
+    """Numbers at risk at chosen times (for the table under a Kaplan-Meier plot).
+
+    The number at risk at t is the number of patients with follow-up time >= t (still
+    under observation just before t), as ``summary(survfit(...), times = t)$n.risk``.
+    Beyond the last follow-up time it is 0 (R's ``extend = TRUE``).
+
+    Parameters
+    ----------
+    time, event : array-like
+        Survival data (event is validated but not needed for the count).
+    at_times : array-like of float
+        Times at which to count (>= 0).
+
+    Returns
+    -------
+    pandas.Series
+        Integer counts named ``n_risk``, indexed by `at_times`.
+    """
+    t, _ = check_time_event(time, event)
+    at = _as_float_array(np.atleast_1d(at_times), "at_times")
+    if (~np.isfinite(at)).any() or (at < 0).any():
+        raise ValueError("at_times: must be finite and >= 0")
+    ts = np.sort(t)
+    counts = ts.size - np.searchsorted(ts, at, side="left")
+    return pd.Series(counts.astype(np.int64), index=pd.Index(at, name="time"), name="n_risk")
+
+
+# --------------------------------------------------------------------------- log-rank
+@dataclass(frozen=True)
+class LogrankResult:
+    """Log-rank test result, as R ``survdiff(..., rho = 0)``.
+
+    Attributes
+    ----------
+    chisq, df, p : float, int, float
+        Test statistic, degrees of freedom (groups with expected > 0, minus 1), p-value.
+    table : pandas.DataFrame
+        ``group, n, observed, expected, o_minus_e`` (summed over strata).
+    var : numpy.ndarray
+        Variance matrix of observed - expected (groups in `table` order).
+    stratified : bool
+    """
+
+    chisq: float
+    df: int
+    p: float
+    table: pd.DataFrame
+    var: np.ndarray
+    stratified: bool
+
+
+def _label_codes(values, name: str, n: int):
+    """Integer codes and sorted levels of a label vector; clear errors for a wrong length or missing labels."""
+    labels = pd.Series(np.asarray(values, dtype=object))
+    if len(labels) != n:
+        raise ValueError(f"{name} must have the same length as time ({len(labels)} != {n})")
+    if labels.isna().any():
+        raise ValueError(f"{name}: missing labels")
+    return pd.factorize(labels, sort=True)
+
+
+def logrank_test(time, event, group, strata=None) -> LogrankResult:
+    """Log-rank (Mantel-Haenszel) test of equal survival across groups, optionally stratified.
+
+    Compares observed and expected events per group, the expectation computed under
+    H0 (same hazard in every group) from the risk sets at each event time, with the
+    hypergeometric variance. Stratified: observed, expected and variance are summed over
+    strata (risk sets within stratum), as ``survdiff(Surv(t, e) ~ g + strata(s))``; with
+    matched pairs as strata, this is the paired log-rank test. k groups -> k - 1 df.
+
+    Parameters
+    ----------
+    time, event : array-like
+        Survival data.
+    group : array-like
+        Group labels (any sortable type; sorted for the output order).
+    strata : array-like, optional
+        Stratum labels.
+
+    Returns
+    -------
+    LogrankResult
+
+    Raises
+    ------
+    ValueError
+        For fewer than two groups, missing labels, or a singular variance matrix (e.g.
+        every stratum holds a single group), as R's ``solve`` fails.
+
+    References
+    ----------
+    Mantel N. Cancer Chemother Rep 1966;50:163-70. Peto R, Peto J. JRSS A 1972;135:185-207.
+    Therneau TM, survival 3.5, ``survdiff``.
+    """
+    t, e = check_time_event(time, event)
+    gcode, glevels = _label_codes(group, "group", t.size)
+    k = len(glevels)
+    if k < 2:
+        raise ValueError(f"group: need at least two groups, got {list(glevels)}")
+    if strata is None:
+        scode = np.zeros(t.size, dtype=np.int64)
+    else:
+        scode, _ = _label_codes(strata, "strata", t.size)
+
+    order = np.lexsort((t, scode))
+    ts, ss, es, gs = t[order], scode[order], e[order], gcode[order]
+    new_block = np.ones(ts.size, dtype=bool)
+    new_block[1:] = (ts[1:] != ts[:-1]) | (ss[1:] != ss[:-1])
+    block = np.cumsum(new_block) - 1
+    nb = int(block[-1]) + 1
+    at = np.bincount(block * k + gs, minlength=nb * k).reshape(nb, k).astype(float)
+    dead = np.bincount(block * k + gs, weights=es, minlength=nb * k).reshape(nb, k)
+    # risk sets: reverse cumulative sums within stratum
+    rc = np.vstack([np.cumsum(at[::-1], axis=0)[::-1], np.zeros((1, k))])
+    block_stratum = ss[new_block]
+    next_start = np.searchsorted(block_stratum, block_stratum, side="right")
+    risk = rc[:nb] - rc[next_start]
+    n_t = risk.sum(axis=1)
+    d_t = dead.sum(axis=1)
+    use = d_t > 0
+    risk, dead, n_t, d_t = risk[use], dead[use], n_t[use], d_t[use]
+    expected = (risk * (d_t / n_t)[:, None]).sum(axis=0)
+    observed = dead.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = np.where(n_t > 1, d_t * (n_t - d_t) / (n_t * n_t * (n_t - 1)), 0.0)
+    var = np.diag((c * n_t) @ risk) - risk.T @ (risk * c[:, None])
+
+    keep = expected > 0
+    df = int(keep.sum()) - 1
+    if keep.sum() < 2:
+        chisq = 0.0
+    else:
+        o_e = (observed - expected)[keep][1:]
+        vv = var[np.ix_(keep, keep)][1:, 1:]
+        try:
+            chisq = float(o_e @ np.linalg.solve(vv, o_e))
+        except np.linalg.LinAlgError:
+            raise ValueError("logrank_test: singular variance matrix (does every stratum hold "
+                             "a single group?)") from None
+    p = float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan
+    table = pd.DataFrame({"group": list(glevels), "n": np.bincount(gcode, minlength=k),
+                          "observed": observed, "expected": expected,
+                          "o_minus_e": observed - expected})
+    return LogrankResult(chisq=chisq, df=df, p=p, table=table, var=var,
+                         stratified=strata is not None)
+
+
+# --------------------------------------------------------------------------- follow-up
+@dataclass(frozen=True)
+class FollowUp:
+    """Median and quartiles of follow-up (NaN = not reached for ``reverse_km``)."""
+
+    method: str
+    n: int
+    median: float
+    q1: float
+    q3: float
+
+
+def followup_summary(time, event, method: str = "observed") -> FollowUp:
+    """Median (and quartiles) of follow-up time.
+
+    Parameters
+    ----------
+    time, event : array-like
+        Survival data.
+    method : {"observed", "reverse_km"}
+        ``"observed"``: quantiles of all observed times (events and censorings), SAS
+        PCTLDEF=5 (R ``quantile(type = 2)``), as the article's "median follow-up".
+        ``"reverse_km"``: median of the censoring distribution, i.e. the Kaplan-Meier
+        estimate with the event flag reversed (deaths are censored observations of the
+        time to censoring), quantiles by R's ``quantile.survfit`` rule. It estimates the
+        potential follow-up had nobody died (Schemper & Smith 1996).
+
+    Returns
+    -------
+    FollowUp
+        ``q1``/``q3`` are the 25th/75th percentiles of follow-up time.
+
+    References
+    ----------
+    Schemper M, Smith TL. A note on quantifying follow-up in studies of failure time.
+    Control Clin Trials 1996;17:343-6.
+    """
+    t, e = check_time_event(time, event)
+    if method == "observed":
+        q = descriptive_quantile(t, [0.25, 0.5, 0.75], method="sas5")
+    elif method == "reverse_km":
+        km = kaplan_meier(t, 1 - e)
+        q = [km_quantile(km, p).estimate for p in (0.25, 0.5, 0.75)]
+    else:
+        raise ValueError(f"method: must be 'observed' or 'reverse_km', got {method!r}")
+    return FollowUp(method=method, n=int(t.size), median=float(q[1]), q1=float(q[0]),
+                    q3=float(q[2]))

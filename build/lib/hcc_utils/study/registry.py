@@ -1,0 +1,133 @@
+"""The registry of result ids: every number the study computes, with its kind, unit, display format and label.
+
+A section declares each value as it computes it (:meth:`ResultSet.add`), so a value's meaning never depends on
+a pattern over its name. The registry drives how a number is written in prose and tables
+(:func:`display_value`), the ``kind``/``unit``/``label`` columns of ``results.csv``, the headline table and the
+scorecard's join with the article's numbers.
+
+Statuses
+--------
+A value that the study could not produce is one of three things, kept apart in ``results.csv``:
+``not reached`` (a Kaplan-Meier quantile the curve never reaches; written ``NR``), ``not estimable`` (a test or
+model that the data cannot support) and ``missing`` (not computed).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Iterable
+
+from hcc_utils.tables.formatting import fmt_months, fmt_p, fmt_ratio, is_missing
+
+
+class Kind(str, Enum):
+    """What a number is; it fixes the unit and how the number is written."""
+
+    COUNT = "count"          # patients or events, an integer
+    PERCENT = "percent"      # percentage of a group, one decimal
+    MONTHS = "months"        # a survival time or follow-up, one decimal; NR when not reached
+    QUANTITY = "quantity"    # a descriptive statistic in the variable's own unit (years, cycles), one decimal
+    RATIO = "ratio"          # a hazard ratio or one of its confidence limits, three decimals
+    P = "p"                  # a p-value, three decimals or <0.001
+    WIDTH = "width"          # a caliper width on the score scale, three decimals
+    LIST = "list"            # a set of names (e.g. significant predictors)
+
+
+#: Unit written beside each kind in ``results.csv`` (QUANTITY takes the unit given with the value).
+UNITS = {Kind.COUNT: "patients", Kind.PERCENT: "%", Kind.MONTHS: "months", Kind.QUANTITY: "",
+         Kind.RATIO: "ratio", Kind.P: "p", Kind.WIDTH: "score units", Kind.LIST: "names"}
+
+
+@dataclass(frozen=True)
+class ResultSpec:
+    """One registered result id."""
+
+    id: str
+    kind: Kind
+    label: str = ""
+    unit: str = ""
+
+    @property
+    def unit_text(self) -> str:
+        return self.unit or UNITS[self.kind]
+
+
+class ResultSet(dict):
+    """``{result id: value}`` of a section, with the :class:`ResultSpec` of every id in :attr:`specs`.
+
+    It is a ``dict`` of values, so sections and notebooks read it as before; :meth:`add` is the only way in.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.specs: dict[str, ResultSpec] = {}
+
+    def add(self, result_id: str, value: Any, kind: Kind, label: str = "", unit: str = "") -> Any:
+        """Record ``value`` under ``result_id`` as a number of ``kind`` and return it."""
+        self[result_id] = value
+        self.specs[result_id] = ResultSpec(result_id, Kind(kind), label, unit)
+        return value
+
+    def merge(self, other: "ResultSet") -> "ResultSet":
+        """Add every value and spec of ``other`` (a later section may not overwrite an id)."""
+        clash = set(self) & set(other)
+        if clash:
+            raise ValueError(f"result ids computed twice: {sorted(clash)}")
+        super().update(other)
+        self.specs.update(other.specs)
+        return self
+
+    def spec(self, result_id: str) -> ResultSpec:
+        try:
+            return self.specs[result_id]
+        except KeyError:
+            raise KeyError(f"result id {result_id!r} is not registered (declare it with ResultSet.add)") from None
+
+
+def status_of(kind: Kind | str, value: Any) -> str:
+    """``ok``, ``not reached`` (a survival time the curve never reaches), ``not estimable`` or ``missing``."""
+    if value is None:
+        return "missing"
+    if isinstance(value, (list, tuple, set, frozenset, str)):
+        return "ok"
+    if is_missing(value):
+        return "not reached" if Kind(kind) is Kind.MONTHS else "not estimable"
+    return "ok"
+
+
+def display_value(kind: Kind | str, value: Any) -> str:
+    """How a number of ``kind`` is written in the book's prose and tables."""
+    kind = Kind(kind)
+    if kind is Kind.LIST:
+        items = list(value) if isinstance(value, (list, tuple, set, frozenset)) else \
+            [v for v in str(value).split(";") if v]
+        return ", ".join(str(v).replace("_", " ") for v in items) or "none"
+    if isinstance(value, str):
+        return value
+    if kind is Kind.P:
+        return fmt_p(value, missing="not estimable")
+    if kind is Kind.MONTHS:
+        return fmt_months(value)
+    if is_missing(value):
+        return "not estimable"
+    if kind in (Kind.RATIO, Kind.WIDTH):
+        return fmt_ratio(value)
+    if kind is Kind.COUNT:
+        return str(int(value))
+    return f"{float(value):.1f}"
+
+
+def parse_value(kind: Kind | str, text: str) -> Any:
+    """A value of ``results.csv`` (text) back as a number of ``kind`` (NaN for NA, a list for LIST)."""
+    kind = Kind(kind)
+    if kind is Kind.LIST:
+        return [v for v in str(text).split(";") if v]
+    if text in ("NA", "", None):
+        return math.nan
+    return int(text) if kind is Kind.COUNT else float(text)
+
+
+def registry_rows(specs: Iterable[ResultSpec]) -> list[dict[str, str]]:
+    """``id, kind, unit, label`` rows (for ``results.csv`` and the book's list of results)."""
+    return [{"id": s.id, "kind": s.kind.value, "unit": s.unit_text, "label": s.label} for s in specs]

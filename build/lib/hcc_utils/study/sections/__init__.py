@@ -1,0 +1,44 @@
+"""Every number, table and figure input of the article's sections, one module per section.
+
+Each module has ``compute(study) -> SectionResult``: ``values`` is a :class:`~hcc_utils.study.registry.ResultSet`
+(every id with its kind, unit and label), ``tables`` the section's tables as the article lays them out, and
+``inputs`` whatever the section's figures are drawn from (fitted models, curves). Ids of numbers the article reports
+are those of ``data/targets.csv`` (no analysis module reads that file). Id conventions: a group is named by the
+first three letters of its regimen (``len``, ``sor``); the suffix ``_matched`` marks the propensity-score-matched
+cohort.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from hcc_utils.study.registry import ResultSet
+
+
+@dataclass
+class SectionResult:
+    """What one article section computes."""
+
+    values: ResultSet
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+
+# The section modules (imported after SectionResult, which they use), in the article's order.
+from hcc_utils.study.sections import (baseline, cycles, flow, matching, predictors, responses, safety,  # noqa: E402
+                                      survival, third_line)
+from hcc_utils.study.sections.baseline import TABLE1_VARIABLES, baseline_results, baseline_tables, table1_display  # noqa: E402,F401
+from hcc_utils.study.sections.cycles import cycles_subgroup_results, cycles_subgroup_table  # noqa: E402,F401
+from hcc_utils.study.sections.flow import flow_results  # noqa: E402,F401
+from hcc_utils.study.sections.matching import matching_results, matching_tables  # noqa: E402,F401
+from hcc_utils.study.sections.predictors import (COX_CANDIDATES, cox_frame, predictor_models,  # noqa: E402,F401
+                                                 predictor_results, predictor_table)
+from hcc_utils.study.sections.responses import response_display_table, response_results  # noqa: E402,F401
+from hcc_utils.study.sections.safety import safety_results, safety_tables  # noqa: E402,F401
+from hcc_utils.study.sections.survival import km_curves, risk_table, survival_results, survival_table  # noqa: E402,F401
+from hcc_utils.study.sections.third_line import third_line_results, third_line_table  # noqa: E402,F401
+
+#: The article's sections in order; ``compute(study)`` of each gives its :class:`SectionResult`.
+SECTIONS = (flow, baseline, matching, responses, survival, predictors, third_line, cycles, safety)

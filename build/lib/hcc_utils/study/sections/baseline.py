@@ -1,0 +1,114 @@
+"""Table 1: baseline characteristics of all enrolled and of propensity-score-matched patients."""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from hcc_utils.tables.baseline import VariableSpec, baseline_table, side_by_side
+from hcc_utils.study.cohort import Study, group_code
+from hcc_utils.study.labels import COHORT_NAMES, variable_labels
+from hcc_utils.study.registry import Kind, ResultSet
+from hcc_utils.study.sections import SectionResult
+
+#: Table 1's rows: (column of the analysis table, label or None for the configured label, kind, levels).
+TABLE1_VARIABLES = [
+    ("age", "Age, years", "median_iqr", None),
+    ("sex_male", "Male sex", "binary", None),
+    ("ecog", "ECOG performance status", "categorical", [0, 1, 2, 3, 4]),
+    ("etiology", "Aetiology", "categorical", ["hbv", "hcv", "hbv_hcv", "alcohol", "nash", "other"]),
+    ("viral_etiology", "Viral aetiology (HBV and/or HCV)", "binary", None),
+    ("child_pugh_class", "Child-Pugh class", "categorical", ["A", "B", "C"]),
+    ("bclc_c", "BCLC stage C", "binary", None),
+    ("tumor_multiple", "Multiple tumours", "binary", None),
+    ("tumor_size_cm", "Largest tumour size, cm", "median_iqr", None),
+    ("tumor_size_large", None, "binary", None),
+    ("lymph_node_metastasis", "Lymph-node metastasis", "binary", None),
+    ("extrahepatic_metastasis", "Extrahepatic metastasis", "binary", None),
+    ("macrovascular_invasion", "Macrovascular invasion", "binary", None),
+    ("afp_ng_ml", "AFP, ng/mL", "median_iqr", None),
+    ("afp_high", None, "binary", None),
+    ("pivka_mau_ml", "PIVKA-II, mAU/mL", "median_iqr", None),
+    ("pivka_high", None, "binary", None),
+    ("atebev_cycles", "Prior ATE+BEV cycles", "median_iqr", None),
+]
+
+#: Display text of category levels in Table 1.
+LEVEL_LABELS = {"hbv": "HBV", "hcv": "HCV", "hbv_hcv": "HBV and HCV", "alcohol": "Alcohol", "nash": "NASH",
+                "other": "Other"}
+
+
+def baseline_tables(study: Study) -> dict[str, Any]:
+    """Table 1 for all enrolled and matched patients (:func:`hcc_utils.tables.baseline.baseline_table`)."""
+    settings = study.config.baseline
+    labels = variable_labels(study.config)
+    specs = []
+    for name, text, kind, levels in TABLE1_VARIABLES:
+        present = levels
+        if levels is not None:
+            present = [lv for lv in levels if (study.data[name] == lv).any()]
+        specs.append(VariableSpec(name=name, kind=kind, label=text or labels[name], levels=present))
+    return {suffix: baseline_table(cohort, "group", specs, groups=tuple(study.groups),
+                                   categorical_test=settings.categorical_test,
+                                   continuous_test=settings.continuous_test,
+                                   quantile_method=settings.quantile_method)
+            for suffix, cohort in study.cohorts().items()}
+
+
+def baseline_results(study: Study, tables: dict[str, Any] | None = None) -> ResultSet:
+    """Numbers of Table 1 quoted in the text: age and prior-cycles quartiles, counts, Child-Pugh A by group, p."""
+    tables = tables or baseline_tables(study)
+    values = ResultSet()
+    for suffix, table in tables.items():
+        numbers = table.numbers
+        cohort = COHORT_NAMES[suffix]
+
+        def pick(variable, group="Overall", level=None, column="count"):
+            rows = numbers[(numbers["variable"] == variable) & (numbers["group"] == group)]
+            if level is not None:
+                rows = rows[rows["level"].astype(str) == str(level)]
+            return rows[column].iloc[0] if len(rows) else float("nan")
+
+        for group in ["Overall", *study.groups]:
+            code = "" if group == "Overall" else f"_{group_code(group)}"
+            for stat, stat_name in (("median", "median"), ("q1", "first quartile"), ("q3", "third quartile")):
+                values.add(f"baseline.age_{stat}{code}{suffix}", float(pick("age", group, column=stat)),
+                           Kind.QUANTITY, f"Age, {stat_name}, {group} ({cohort})", unit="years")
+                values.add(f"baseline.cycles_{stat}{code}{suffix}", float(pick("atebev_cycles", group, column=stat)),
+                           Kind.QUANTITY, f"Prior ATE+BEV cycles, {stat_name}, {group} ({cohort})", unit="cycles")
+        for variable, key, text in (("sex_male", "male", "Men"), ("viral_etiology", "viral", "Viral aetiology"),
+                                    ("bclc_c", "bclc_c", "BCLC stage C")):
+            values.add(f"baseline.{key}{suffix}", int(pick(variable)), Kind.COUNT, f"{text} ({cohort})")
+        values.add(f"baseline.child_pugh_a{suffix}", int(pick("child_pugh_class", level="A")), Kind.COUNT,
+                   f"Child-Pugh A ({cohort})")
+        p_id = "baseline.child_pugh_a_p" if suffix == "" else f"baseline.child_pugh_p{suffix}"  # the article's ids
+        values.add(p_id, float(pick("child_pugh_class", column="p")), Kind.P, f"Child-Pugh class by group, P ({cohort})")
+        values.add(f"baseline.cycles_p{suffix}", float(pick("atebev_cycles", column="p")), Kind.P,
+                   f"Prior ATE+BEV cycles by group, P ({cohort})")
+        for group in study.groups:
+            values.add(f"baseline.child_pugh_a_{group_code(group)}{suffix}",
+                       float(pick("child_pugh_class", group, "A", "percent")), Kind.PERCENT,
+                       f"Child-Pugh A, {group} ({cohort})")
+    values.add("matching.cycles_p_matched", values["baseline.cycles_p_matched"], Kind.P,
+               "Prior ATE+BEV cycles by group after matching, P")
+    return values
+
+
+def table1_display(tables: dict[str, Any]) -> pd.DataFrame:
+    """Table 1 layout: one 'Characteristic' column (levels indented under their variable), then all enrolled and
+    matched patients side by side (overall, each group, p, SMD)."""
+    wide = side_by_side(tables[""], tables["_matched"], (COHORT_NAMES[""], COHORT_NAMES["_matched"]))
+    levels = wide[("", "level")].astype(str)
+    characteristic = [
+        f"\u2003{LEVEL_LABELS.get(level, level)}" if level else text
+        for text, level in zip(wide[("", "label")], levels)
+    ]
+    shown = wide.drop(columns=[("", "variable"), ("", "label"), ("", "level")])
+    shown.insert(0, ("", "Characteristic"), characteristic)
+    shown.columns = pd.MultiIndex.from_tuples([(top, {"p": "P", "smd": "SMD"}.get(sub, sub)) for top, sub in shown.columns])
+    return shown.fillna("")
+
+
+def compute(study: Study) -> SectionResult:
+    tables = baseline_tables(study)
+    return SectionResult(baseline_results(study, tables), {"table1": table1_display(tables)}, {"by_cohort": tables})

@@ -1,0 +1,71 @@
+"""Supplementary Table 2 and Figures 3-4: survival by group within subgroups of prior ATE+BEV cycles."""
+from __future__ import annotations
+
+import pandas as pd
+
+from hcc_utils.stats.survival import km_summary, logrank_test
+from hcc_utils.tables.formatting import fmt_months, fmt_p
+from hcc_utils.study.cohort import Study, group_code
+from hcc_utils.study.labels import COHORT_NAMES, ENDPOINTS
+from hcc_utils.study.registry import Kind, ResultSet
+from hcc_utils.study.sections import SectionResult
+
+
+def _cut_text(cut: float) -> str:
+    return f"{cut:g}"
+
+
+def cycles_subgroups(study: Study, cohort: pd.DataFrame) -> list[tuple[str, pd.Series, str]]:
+    """The two subgroups of a cohort: (id name, mask, label), at most the cut-point versus more."""
+    cut = _cut_text(study.config.cutpoints.atebev_cycles_subgroup)
+    value = study.config.cutpoints.atebev_cycles_subgroup
+    return [(f"le{cut}", cohort["atebev_cycles"] <= value, f"≤{cut} cycles"),
+            (f"gt{cut}", cohort["atebev_cycles"] > value, f">{cut} cycles")]
+
+
+def cycles_subgroup_results(study: Study) -> ResultSet:
+    """OS and PFS by group within subgroups of prior ATE+BEV cycles: median per group and log-rank p,
+    ids ``cycles.<le|gt><cut>_<endpoint>_...``."""
+    values = ResultSet()
+    for suffix, cohort in study.cohorts().items():
+        for name, mask, text in cycles_subgroups(study, cohort):
+            part = cohort[mask]
+            for endpoint, (time_col, event_col, endpoint_name) in ENDPOINTS.items():
+                key = f"cycles.{name}_{endpoint}"
+                where = f"{endpoint_name}, {text} ({COHORT_NAMES[suffix]})"
+                if part["group"].nunique() < 2:
+                    values.add(f"{key}_logrank_p{suffix}", float("nan"), Kind.P, f"Log-rank P, {where}")
+                    continue
+                summary = km_summary(part, time_col, event_col, "group").set_index("group")
+                for group in study.groups:
+                    code = group_code(group)
+                    present = group in summary.index
+                    values.add(f"{key}_n_{code}{suffix}", int(summary.loc[group, "n"]) if present else 0, Kind.COUNT,
+                               f"Patients, {group}, {where}")
+                    values.add(f"{key}_median_{code}{suffix}", summary.loc[group, "median"] if present else float("nan"),
+                               Kind.MONTHS, f"Median, {group}, {where}")
+                values.add(f"{key}_logrank_p{suffix}", logrank_test(part[time_col], part[event_col], part["group"]).p,
+                           Kind.P, f"Log-rank P, {where}")
+    return values
+
+
+def cycles_subgroup_table(study: Study, values: dict) -> pd.DataFrame:
+    """Supplementary Table 2: median OS and PFS by group within the cycles subgroups, and log-rank p."""
+    rows = []
+    for suffix, cohort_label in COHORT_NAMES.items():
+        for name, _, text in cycles_subgroups(study, study.data):
+            for endpoint, (_, _, endpoint_label) in ENDPOINTS.items():
+                key = f"cycles.{name}_{endpoint}"
+                row = {"Cohort": cohort_label, "Subgroup": text, "Endpoint": endpoint_label}
+                for group in study.groups:
+                    code = group_code(group)
+                    n = values.get(f"{key}_n_{code}{suffix}", 0)
+                    row[f"{group}: n, median (months)"] = f"{n}, {fmt_months(values.get(f'{key}_median_{code}{suffix}', float('nan')))}"
+                row["Log-rank P"] = fmt_p(values[f"{key}_logrank_p{suffix}"])
+                rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def compute(study: Study) -> SectionResult:
+    values = cycles_subgroup_results(study)
+    return SectionResult(values, {"supp_table2": cycles_subgroup_table(study, values)})

@@ -1,0 +1,18 @@
+"""Figure 1: the flow of patients from first-line atezolizumab+bevacizumab to the two study groups."""
+from __future__ import annotations
+
+from hcc_utils.study.cohort import Study
+from hcc_utils.study.registry import Kind, ResultSet
+from hcc_utils.study.sections import SectionResult
+
+
+def flow_results(study: Study) -> ResultSet:
+    """Counts of the flow diagram: ``flow.*`` ids (patients at each step and excluded at each step)."""
+    values = ResultSet()
+    for key, count in study.flow.items():
+        values.add(key, count, Kind.COUNT, "Patients: " + key.removeprefix("flow.").replace("_", " "))
+    return values
+
+
+def compute(study: Study) -> SectionResult:
+    return SectionResult(flow_results(study))

@@ -1,0 +1,91 @@
+"""Table 4: univariable Cox screen and the multivariable Cox model of each endpoint."""
+from __future__ import annotations
+
+import pandas as pd
+
+from hcc_utils.stats.cox import CoxSelection, multivariable_from_univariable
+from hcc_utils.tables.formatting import fmt_p, fmt_ratio
+from hcc_utils.study.cohort import Study, group_code
+from hcc_utils.study.labels import ENDPOINTS, variable_labels
+from hcc_utils.study.registry import Kind, ResultSet
+from hcc_utils.study.sections import SectionResult
+
+#: Candidate predictors of the univariable Cox screen (binary 0/1 columns) with their short names in result ids
+#: (the ids keep the article's names; labels state the configured cut-points). ``control_group`` (1 = the
+#: control regimen) is named by the control regimen in lists and ids.
+COX_CANDIDATES = {
+    "age_older": "age65", "sex_male": "male", "ecog_2": "ecog2", "viral_etiology": "viral", "child_pugh_b": "cp_b",
+    "bclc_c": "bclc_c", "tumor_multiple": "multiple", "tumor_size_large": "size10", "lymph_node_metastasis": "lnm",
+    "extrahepatic_metastasis": "ehm", "macrovascular_invasion": "mvi", "afp_high": "afp",
+    "pivka_high": "pivka", "control_group": "control", "atebev_cycles_few": "cycles_lt3",
+}
+
+
+def cox_frame(study: Study) -> pd.DataFrame:
+    """The analysis table with ``control_group`` (1 = the control regimen) added for the Cox models."""
+    frame = study.data.copy()
+    frame["control_group"] = (frame["group"] == study.control).astype(int)
+    return frame
+
+
+def predictor_models(study: Study) -> dict[str, CoxSelection]:
+    """Univariable screen and multivariable Cox model per endpoint (complete cases per model)."""
+    frame = cox_frame(study)
+    return {endpoint: multivariable_from_univariable(frame, time_col, event_col, list(COX_CANDIDATES),
+                                                     selection_p=study.config.cox.selection_p,
+                                                     ties=study.config.cox.ties)
+            for endpoint, (time_col, event_col, _) in ENDPOINTS.items()}
+
+
+def _short(study: Study, covariate: str) -> str:
+    return group_code(study.control) if covariate == "control_group" else COX_CANDIDATES[covariate]
+
+
+def _name(study: Study, covariate: str) -> str:
+    return study.control if covariate == "control_group" else covariate
+
+
+def predictor_results(study: Study, models: dict[str, CoxSelection] | None = None) -> ResultSet:
+    """HR, 95% CI and p of every candidate (univariable, ``cox.<endpoint>_uni_<name>_*``) and of the
+    multivariable model (``cox.<endpoint>_<name>_*``), and the list of univariable predictors below the threshold."""
+    models = models or predictor_models(study)
+    labels = variable_labels(study.config)
+    values = ResultSet()
+    for endpoint, selection in models.items():
+        name = ENDPOINTS[endpoint][2]
+        for model, table in (("uni_", selection.univariable), ("", selection.multivariable)):
+            which = "univariable" if model else "multivariable"
+            for row in table.itertuples():
+                what = f"{labels.get(row.covariate, row.covariate)}, {name}, {which}"
+                short = _short(study, row.covariate)
+                for stat, value, kind, text in (("hr", row.hr, Kind.RATIO, "HR"), ("lo", row.ci_low, Kind.RATIO, "HR 95% CI lower limit"),
+                                                ("hi", row.ci_high, Kind.RATIO, "HR 95% CI upper limit"),
+                                                ("p", row.p, Kind.P, "P")):
+                    values.add(f"cox.{endpoint}_{model}{short}_{stat}", float(value), kind, f"{text}: {what}")
+        values.add(f"cox.{endpoint}_univariable_significant", sorted(_name(study, c) for c in selection.selected),
+                   Kind.LIST, f"Univariable predictors with P < {study.config.cox.selection_p:g}, {name}")
+    return values
+
+
+def predictor_table(study: Study, models: dict[str, CoxSelection]) -> pd.DataFrame:
+    """Table 4 layout: per endpoint and candidate, univariable and multivariable HR (95% CI) and p."""
+    labels = variable_labels(study.config)
+    rows = []
+    for endpoint, selection in models.items():
+        multi = selection.multivariable.set_index("covariate") if len(selection.multivariable) else pd.DataFrame()
+        for row in selection.univariable.itertuples():
+            entry = {"Endpoint": ENDPOINTS[endpoint][2], "Variable": labels.get(row.covariate, row.covariate),
+                     "Univariable HR (95% CI)": f"{fmt_ratio(row.hr)} ({fmt_ratio(row.ci_low)}–{fmt_ratio(row.ci_high)})",
+                     "Univariable P": fmt_p(row.p), "Multivariable HR (95% CI)": "", "Multivariable P": ""}
+            if row.covariate in multi.index:
+                m = multi.loc[row.covariate]
+                entry["Multivariable HR (95% CI)"] = f"{fmt_ratio(m.hr)} ({fmt_ratio(m.ci_low)}–{fmt_ratio(m.ci_high)})"
+                entry["Multivariable P"] = fmt_p(m.p)
+            rows.append(entry)
+    return pd.DataFrame(rows)
+
+
+def compute(study: Study) -> SectionResult:
+    models = predictor_models(study)
+    return SectionResult(predictor_results(study, models), {"table4": predictor_table(study, models)},
+                         {"models": models})

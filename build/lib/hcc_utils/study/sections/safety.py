@@ -1,0 +1,68 @@
+"""Table 5: treatment-related adverse events by group."""
+from __future__ import annotations
+
+import pandas as pd
+
+from hcc_utils.tables.adverse_events import adverse_event_display, adverse_event_table
+from hcc_utils.study.cohort import Study, group_code
+from hcc_utils.study.registry import Kind, ResultSet
+from hcc_utils.study.sections import SectionResult
+
+#: Short names of adverse-event terms in result ids (the article's usage); others use the term itself.
+AE_SHORT = {"ast_elevation": "ast", "alt_elevation": "alt", "bilirubin_elevation": "bilirubin",
+            "hand_foot_syndrome": "hfs"}
+AE_SUMMARY = {"ae_any": "any", "ae_grade_3_4": "g34", "ae_led_to_discontinuation": "disc"}
+_SUMMARY_NAMES = {"any": "Any adverse event", "g34": "Grade 3-4 adverse event",
+                  "disc": "Adverse event leading to discontinuation"}
+
+
+def _long_table(study: Study) -> pd.DataFrame:
+    return adverse_event_table(study.data, "group", groups=study.groups, rule=study.config.baseline.categorical_test)
+
+
+def safety_results(study: Study, long: pd.DataFrame | None = None) -> ResultSet:
+    """Adverse events by group.
+
+    Ids: ``safety.any_<g>`` and ``safety.disc_<g>`` hold counts (``_pct_`` percentages); ``safety.g34_<g>``,
+    ``safety.<term>_<g>`` (any grade) and ``safety.<term>_g34_<g>`` hold percentages (``_n`` counts); p-values
+    ``safety.<name>_p``. ``safety.higher_in_<treatment>`` lists terms whose any-grade rate is significantly
+    (p < 0.05) higher in the treatment group.
+    """
+    table = _long_table(study) if long is None else long
+    values = ResultSet()
+    higher = []
+    for (section, term), rows in table.groupby(["section", "term"], sort=False):
+        if section == "summary":
+            name = AE_SUMMARY[term]
+            text = _SUMMARY_NAMES[name]
+        else:
+            base = term.removeprefix("ae_")
+            name = AE_SHORT.get(base, base) + ("_g34" if section == "grade_3_4" else "")
+            text = base.replace("_", " ").capitalize() + (", grade 3-4" if section == "grade_3_4" else ", any grade")
+        counts_first = name in ("any", "disc")
+        for row in rows.itertuples():
+            code = group_code(row.group)
+            values.add(f"safety.{name}{'' if counts_first else '_n'}_{code}", int(row.count), Kind.COUNT,
+                       f"{text}, {row.group}")
+            values.add(f"safety.{name}{'_pct' if counts_first else ''}_{code}", float(row.percent), Kind.PERCENT,
+                       f"{text}, {row.group}")
+        values.add(f"safety.{name}_p", float(rows["p"].iloc[0]), Kind.P, f"{text} by group, P")
+        if section == "any_grade":
+            by_group = rows.set_index("group")["percent"]
+            if rows["p"].iloc[0] < 0.05 and by_group[study.treatment] > by_group[study.control]:
+                higher.append(term.removeprefix("ae_"))
+    values.add(f"safety.higher_in_{study.treatment}", sorted(higher), Kind.LIST,
+               f"Adverse events significantly more frequent with {study.treatment}")
+    return values
+
+
+def compute(study: Study) -> SectionResult:
+    long = _long_table(study)
+    display = adverse_event_display(long).drop(columns=["term"]).rename(columns={"label": "Adverse event"})
+    return SectionResult(safety_results(study, long), {"table5": display}, {"long": long})
+
+
+def safety_tables(study: Study) -> dict[str, pd.DataFrame]:
+    """Table 5 (display) and the long adverse-event table (for the dot chart)."""
+    long = _long_table(study)
+    return {"long": long, "display": adverse_event_display(long)}

@@ -1,0 +1,75 @@
+"""Supplementary Table 1 and Figures 1-2: third-line therapy by group, and overall survival by its receipt and
+type within each group."""
+from __future__ import annotations
+
+import pandas as pd
+
+from hcc_utils.stats.contingency import compare_proportions
+from hcc_utils.stats.survival import logrank_test
+from hcc_utils.tables.formatting import fmt_percent
+from hcc_utils.study.cohort import Study, group_code
+from hcc_utils.study.labels import COHORT_NAMES, regimen_label
+from hcc_utils.study.registry import Kind, ResultSet
+from hcc_utils.study.sections import SectionResult
+
+
+def third_line_results(study: Study) -> ResultSet:
+    """Third-line therapy by group (all enrolled) and OS by its receipt and type within each group and cohort.
+
+    ``thirdline.<g>`` counts patients of group g who received any third-line therapy (``_pct`` percentage);
+    ``thirdline.<g>_<regimen>`` counts each regimen; ``thirdline.p`` compares receipt between groups.
+    ``thirdline.os_received_<g>_p`` is the log-rank p of OS by receipt within group g; ``thirdline.os_type_<g>_p``
+    by type of third-line regimen among the patients of group g who received one, both for each cohort.
+
+    The type comparison is among recipients only: with "no third line" as one more level, the article's p-values
+    for receipt and for type in the sorafenib group could not both hold (see the consistency audit).
+    """
+    rule = study.config.baseline.categorical_test
+    values = ResultSet()
+    data = study.data
+    counts = {}
+    for group in study.groups:
+        part = data[data["group"] == group]
+        code = group_code(group)
+        received = int(part["received_third_line"].sum())
+        counts[group] = (received, len(part))
+        values.add(f"thirdline.{code}", received, Kind.COUNT, f"Third-line therapy, {group}")
+        values.add(f"thirdline.{code}_pct", 100 * received / len(part), Kind.PERCENT, f"Third-line therapy, {group}")
+        for regimen, n in part["third_line_regimen"].value_counts().items():
+            if regimen != "none":
+                values.add(f"thirdline.{code}_{regimen}", int(n), Kind.COUNT,
+                           f"Third-line {regimen_label(regimen)}, {group}")
+    (a, na), (b, nb) = counts[study.treatment], counts[study.control]
+    values.add("thirdline.p", compare_proportions(a, na, b, nb, rule=rule).p, Kind.P,
+               "Third-line therapy by group, P")
+    for suffix, cohort in study.cohorts().items():
+        for group in study.groups:
+            part = cohort[cohort["group"] == group]
+            code = group_code(group)
+            recipients = part[part["received_third_line"] == 1]
+            for name, column, patients, text in (
+                    ("received", "received_third_line", part, "receipt of third-line therapy"),
+                    ("type", "third_line_regimen", recipients, "type of third-line therapy (recipients)")):
+                p = (logrank_test(patients["os_months"], patients["os_event"], patients[column].astype(str)).p
+                     if patients[column].nunique() >= 2 else float("nan"))
+                values.add(f"thirdline.os_{name}_{code}_p{suffix}", p, Kind.P,
+                           f"OS by {text}, {group}, log-rank P ({COHORT_NAMES[suffix]})")
+    return values
+
+
+def third_line_table(study: Study) -> pd.DataFrame:
+    """Supplementary Table 1: third-line regimens by group, n (%) of each group's patients."""
+    data = study.data
+    regimens = [r for r in data["third_line_regimen"].value_counts().index if r != "none"] + ["none"]
+    rows = []
+    for regimen in regimens:
+        row = {"Third-line therapy": "No third-line therapy" if regimen == "none" else regimen_label(regimen)}
+        for group in study.groups:
+            part = data[data["group"] == group]
+            row[group] = fmt_percent(int((part["third_line_regimen"] == regimen).sum()), len(part))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def compute(study: Study) -> SectionResult:
+    return SectionResult(third_line_results(study), {"supp_table1": third_line_table(study)})

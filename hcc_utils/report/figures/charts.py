@@ -1,0 +1,81 @@
+"""Other charts: matching diagnostics (score overlap, Love plot) and dot charts (adverse events)."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from hcc_utils.report.figures.style import OKABE_ITO, group_colours
+from hcc_utils.study.cohort import Study
+from hcc_utils.tables.adverse_events import most_common_events
+
+
+def love_plot(balance: pd.DataFrame, before_col: str = "smd_before", after_col: str = "smd_after", threshold: float = 0.1):
+    """Absolute standardized mean differences before and after matching, one row per covariate."""
+    table = balance.copy()
+    table["before"] = table[before_col].abs()
+    table["after"] = table[after_col].abs()
+    table = table.sort_values("before")
+    fig, ax = plt.subplots(figsize=(6.0, 0.38 * len(table) + 1.2))
+    y = np.arange(len(table))
+    ax.scatter(table["before"], y, marker="o", facecolors="none", edgecolors=OKABE_ITO[7], label="Before matching")
+    ax.scatter(table["after"], y, marker="o", color=OKABE_ITO[2], label="After matching")
+    ax.axvline(threshold, color="#999999", linestyle="--", linewidth=1)
+    ax.set_yticks(y)
+    ax.set_yticklabels(table.index if "label" not in table else table["label"])
+    ax.set_xlabel("Absolute standardized mean difference")
+    ax.legend(loc="lower right")
+    return fig
+
+
+def score_overlap(scores: pd.DataFrame, group_col: str, score_col: str, matched_col: str, colours: dict[str, str]):
+    """Propensity-score distributions by group, before (left) and after (right) matching."""
+    fig, axes = plt.subplots(1, 2, figsize=(8.0, 3.2), sharey=True)
+    bins = np.linspace(0, 1, 21)
+    for ax, subset, title in ((axes[0], scores, "All enrolled patients"),
+                              (axes[1], scores[scores[matched_col] == 1], "Matched patients")):
+        for label, part in subset.groupby(group_col, sort=False):
+            ax.hist(part[score_col], bins=bins, alpha=0.55, color=colours[label], label=f"{label} (n={len(part)})")
+        ax.set_title(title, loc="left")
+        ax.set_xlabel("Propensity score")
+        ax.legend(loc="upper right", fontsize=8)
+    axes[0].set_ylabel("Patients")
+    return fig
+
+
+def dot_chart(table: pd.DataFrame, label_col: str, value_cols: dict[str, str], colours: dict[str, str],
+              xlabel: str = "Patients (%)"):
+    """Horizontal dot chart: one row per label, one dot per group (for adverse-event rates)."""
+    fig, ax = plt.subplots(figsize=(6.2, 0.34 * len(table) + 1.2))
+    y = np.arange(len(table))[::-1]
+    for group, column in value_cols.items():
+        ax.scatter(table[column], y, color=colours[group], label=group, zorder=3)
+    for yy, (_, row) in zip(y, table.iterrows()):
+        values = [row[c] for c in value_cols.values()]
+        ax.plot([min(values), max(values)], [yy, yy], color="#CCCCCC", zorder=1)
+    ax.set_yticks(y)
+    ax.set_yticklabels(table[label_col])
+    ax.set_xlabel(xlabel)
+    ax.legend(loc="lower right")
+    return fig
+
+
+def common_adverse_events_chart(study: Study, long: pd.DataFrame, n: int = 10):
+    """Dot chart of the ``n`` commonest adverse events of any grade, percentage of patients by group.
+
+    ``long`` is the long adverse-event table (:func:`hcc_utils.study.sections.safety_tables`' ``long``); the terms
+    are those of :func:`hcc_utils.tables.adverse_events.most_common_events`.
+    """
+    common = most_common_events(long, study.groups, n=n)
+    return dot_chart(common.iloc[::-1].reset_index(drop=True), "label", {g: g for g in study.groups},
+                     group_colours(study.groups, study.treatment, study.control),
+                     xlabel="Patients with the event, any grade (%)")
+
+
+def matching_figures(study: Study, balance: pd.DataFrame) -> dict[str, plt.Figure]:
+    """The matching diagnostics: ``ps_overlap`` (score distributions by group before and after matching) and
+    ``love_plot`` (absolute SMDs before and after), from the labelled balance table of
+    :func:`hcc_utils.study.sections.matching_tables`."""
+    colours = group_colours(study.groups, study.treatment, study.control)
+    return {"ps_overlap": score_overlap(study.data, "group", "ps", "matched", colours),
+            "love_plot": love_plot(balance.set_index("Covariate"), before_col="SMD before", after_col="SMD after")}

@@ -1,0 +1,36 @@
+"""How p-values are written in figure annotations (one formatter for every Kaplan-Meier panel)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from hcc_utils.tables.formatting import fmt_p, fmt_p_label
+
+
+@pytest.mark.parametrize("p, expected", [
+    (0.019, "Log-rank P = 0.019"),
+    (0.0194, "Log-rank P = 0.019"),
+    (0.001, "Log-rank P = 0.001"),
+    (0.00099, "Log-rank P < 0.001"),
+    (1e-12, "Log-rank P < 0.001"),
+    (0.0, "Log-rank P < 0.001"),
+    (1.0, "Log-rank P = 1.000"),
+    (np.float64(0.5), "Log-rank P = 0.500"),
+])
+def test_p_label_is_written_as_journals_print_it(p, expected):
+    assert fmt_p_label(p) == expected
+
+
+@pytest.mark.parametrize("missing", [float("nan"), np.nan, None, math.nan])
+def test_p_label_of_a_test_that_could_not_be_computed_says_so(missing):
+    assert fmt_p_label(missing) == "Log-rank P not estimable"
+    assert fmt_p_label(missing, missing="") == ""
+
+
+def test_p_label_prefix_and_agreement_with_tables():
+    assert fmt_p_label(0.2346, prefix="P") == "P = 0.235"
+    assert fmt_p_label(0.0001, prefix="P") == "P < 0.001"
+    for p in (0.0004, 0.001, 0.0456, 0.9):  # the figure shows the number the table shows
+        assert fmt_p_label(p).endswith(fmt_p(p).lstrip("<"))
