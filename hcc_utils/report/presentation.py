@@ -48,7 +48,8 @@ def glue_results(values: ResultSet, study: Study) -> None:
     glue("treatment", study.treatment, display=False)
     glue("control", study.control, display=False)
     for key, value in values.items():
-        shown = display_value(values.spec(key).kind, value)
+        spec = values.spec(key)
+        shown = display_value(spec.kind, value, spec.item_labels)
         name = key.replace(".", "_")
         glue(name, shown, display=False)
         for code, role in roles.items():
@@ -102,7 +103,8 @@ def predictor_texts(study: Study, models: dict[str, Any]) -> dict[str, Any]:
 def safety_texts(study: Study, values: ResultSet) -> dict[str, str]:
     """Prose pieces of the safety section: the events more frequent with the treatment regimen, as words."""
     key = f"safety.higher_in_{study.treatment}"
-    return {"safety_higher_in_treatment_name": display_value(values.spec(key).kind, values[key])}
+    spec = values.spec(key)
+    return {"safety_higher_in_treatment_name": display_value(spec.kind, values[key], spec.item_labels)}
 
 
 #: The headline numbers of the introduction: (label, id template with {g} for the group code, p-value id).

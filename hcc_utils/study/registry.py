@@ -14,7 +14,7 @@ model that the data cannot support) and ``missing`` (not computed).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Iterable
 
@@ -47,6 +47,7 @@ class ResultSpec:
     kind: Kind
     label: str = ""
     unit: str = ""
+    item_labels: dict | None = field(default=None, compare=False, hash=False)  # readable names of LIST items
 
     @property
     def unit_text(self) -> str:
@@ -63,10 +64,12 @@ class ResultSet(dict):
         super().__init__()
         self.specs: dict[str, ResultSpec] = {}
 
-    def add(self, result_id: str, value: Any, kind: Kind, label: str = "", unit: str = "") -> Any:
-        """Record ``value`` under ``result_id`` as a number of ``kind`` and return it."""
+    def add(self, result_id: str, value: Any, kind: Kind, label: str = "", unit: str = "",
+            item_labels: dict | None = None) -> Any:
+        """Record ``value`` under ``result_id`` as a number of ``kind`` and return it (``item_labels``: readable
+        names of the items of a LIST, used where it is written in prose)."""
         self[result_id] = value
-        self.specs[result_id] = ResultSpec(result_id, Kind(kind), label, unit)
+        self.specs[result_id] = ResultSpec(result_id, Kind(kind), label, unit, item_labels)
         return value
 
     def merge(self, other: "ResultSet") -> "ResultSet":
@@ -96,13 +99,14 @@ def status_of(kind: Kind | str, value: Any) -> str:
     return "ok"
 
 
-def display_value(kind: Kind | str, value: Any) -> str:
-    """How a number of ``kind`` is written in the book's prose and tables."""
+def display_value(kind: Kind | str, value: Any, item_labels: dict | None = None) -> str:
+    """How a number of ``kind`` is written in the book's prose and tables (LIST items by their labels)."""
     kind = Kind(kind)
     if kind is Kind.LIST:
         items = list(value) if isinstance(value, (list, tuple, set, frozenset)) else \
             [v for v in str(value).split(";") if v]
-        return ", ".join(str(v).replace("_", " ") for v in items) or "none"
+        names = item_labels or {}
+        return ", ".join(names.get(str(v), str(v).replace("_", " ")) for v in items) or "none"
     if isinstance(value, str):
         return value
     if kind is Kind.P:

@@ -63,7 +63,8 @@ def predictor_results(study: Study, models: dict[str, CoxSelection] | None = Non
                                                 ("p", row.p, Kind.P, "P")):
                     values.add(f"cox.{endpoint}_{model}{short}_{stat}", float(value), kind, f"{text}: {what}")
         values.add(f"cox.{endpoint}_univariable_significant", sorted(_name(study, c) for c in selection.selected),
-                   Kind.LIST, f"Univariable predictors with P < {study.config.cox.selection_p:g}, {name}")
+                   Kind.LIST, f"Univariable predictors with P < {study.config.cox.selection_p:g}, {name}",
+                   item_labels={_name(study, c): labels.get(c, c) for c in COX_CANDIDATES})
     return values
 
 

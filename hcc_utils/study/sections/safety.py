@@ -51,8 +51,9 @@ def safety_results(study: Study, long: pd.DataFrame | None = None) -> ResultSet:
             by_group = rows.set_index("group")["percent"]
             if rows["p"].iloc[0] < study.config.significance_level and by_group[study.treatment] > by_group[study.control]:
                 higher.append(term.removeprefix("ae_"))
+    names = {term.removeprefix("ae_"): text.lower() for term, text in zip(table["term"], table["label"])}
     values.add(f"safety.higher_in_{study.treatment}", sorted(higher), Kind.LIST,
-               f"Adverse events significantly more frequent with {study.treatment}")
+               f"Adverse events significantly more frequent with {study.treatment}", item_labels=names)
     return values
 
 
