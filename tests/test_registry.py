@@ -1,0 +1,79 @@
+"""The registry of result ids: every number has a kind, unit and label, and is written as its kind says."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from hcc_utils.study import compute_results
+from hcc_utils.study.registry import Kind, ResultSet, display_value, parse_value, status_of
+from hcc_utils.data.readers import read_cohort
+from hcc_utils.config import REPO_ROOT, load_config
+
+
+@pytest.fixture(scope="module")
+def results():
+    return compute_results(read_cohort(REPO_ROOT / "data" / "synthetic_cohort.csv"), load_config())
+
+
+def test_every_result_of_the_book_is_registered_with_a_kind_and_a_label(results):
+    assert len(results) > 600
+    assert set(results.specs) == set(results)
+    assert all(spec.label for spec in results.specs.values())
+    kinds = {spec.kind for spec in results.specs.values()}
+    assert {Kind.COUNT, Kind.PERCENT, Kind.MONTHS, Kind.RATIO, Kind.P, Kind.LIST} <= kinds
+
+
+@pytest.mark.parametrize("result_id, kind", [
+    ("survival.os_median_len", Kind.MONTHS), ("survival.os_logrank_p", Kind.P), ("cox.os_cp_b_hr", Kind.RATIO),
+    ("cox.os_cp_b_lo", Kind.RATIO), ("response.cr_len", Kind.COUNT), ("response.sd_len", Kind.PERCENT),
+    ("baseline.age_median", Kind.QUANTITY), ("flow.eligible", Kind.COUNT), ("matching.caliper_width", Kind.WIDTH),
+    ("cox.os_univariable_significant", Kind.LIST), ("safety.g34_len", Kind.PERCENT), ("safety.g34_n_len", Kind.COUNT),
+])
+def test_kinds_follow_the_meaning_not_the_name(results, result_id, kind):
+    assert results.spec(result_id).kind is kind
+
+
+def test_units(results):
+    assert results.spec("baseline.age_median").unit_text == "years"
+    assert results.spec("baseline.cycles_median").unit_text == "cycles"
+    assert results.spec("survival.os_median_len").unit_text == "months"
+
+
+@pytest.mark.parametrize("kind, value, text", [
+    (Kind.P, 0.0004, "<0.001"), (Kind.P, 0.0191, "0.019"), (Kind.P, math.nan, "not estimable"),
+    (Kind.MONTHS, 5.55, "5.5"), (Kind.MONTHS, math.nan, "NR"), (Kind.RATIO, 2.4721, "2.472"),
+    (Kind.RATIO, math.nan, "not estimable"), (Kind.COUNT, 36, "36"), (Kind.PERCENT, 84.9206, "84.9"),
+    (Kind.LIST, ["ecog_2", "child_pugh_b"], "ecog 2, child pugh b"), (Kind.LIST, [], "none"),
+])
+def test_display_by_kind(kind, value, text):
+    assert display_value(kind, value) == text
+
+
+def test_list_items_are_written_by_their_labels(results):
+    spec = results.spec("cox.os_univariable_significant")
+    shown = display_value(spec.kind, results["cox.os_univariable_significant"], spec.item_labels)
+    assert "_" not in shown and "Child-Pugh B" in shown
+
+
+def test_three_statuses_are_kept_apart():
+    assert status_of(Kind.MONTHS, math.nan) == "not reached"
+    assert status_of(Kind.RATIO, math.nan) == "not estimable"
+    assert status_of(Kind.P, None) == "missing"
+    assert status_of(Kind.P, 0.2) == "ok"
+
+
+def test_parse_value_round_trip():
+    assert parse_value(Kind.COUNT, "36") == 36
+    assert math.isnan(parse_value(Kind.MONTHS, "NA"))
+    assert parse_value(Kind.LIST, "a;b") == ["a", "b"]
+
+
+def test_an_id_is_declared_once():
+    first, second = ResultSet(), ResultSet()
+    first.add("a.b", 1, Kind.COUNT)
+    second.add("a.b", 2, Kind.COUNT)
+    with pytest.raises(ValueError, match="computed twice"):
+        first.merge(second)
+    with pytest.raises(KeyError, match="not registered"):
+        first.spec("a.c")
