@@ -43,6 +43,8 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Each command imports what it needs when it runs, so `hcc-study validate` or `--help` start without loading
+# papermill, the notebooks' runner or the synthetic generator.
 def _cmd_validate(args) -> int:
     from hcc_utils.data.readers import CohortFileError, read_cohort
     from hcc_utils.data.validate import validate_cohort

@@ -32,12 +32,18 @@ import shutil
 import subprocess
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
 import yaml
 
 from hcc_utils.config import REPO_ROOT, StudyConfig
+from hcc_utils.data.readers import read_cohort
+from hcc_utils.data.validate import validate_cohort
+from hcc_utils.report.recorder import combine_parts
+from hcc_utils.study.cohort import is_synthetic_file
 
 SECTION_DIR = "notebooks"
 PAGES_DIR = "book"
@@ -130,8 +136,6 @@ def cache_key(task: NotebookTask, root: Path, data_sha: str, config: StudyConfig
 
 def _hide_parameter_cells(executed: Path) -> None:
     """Hide papermill's injected-parameters cell and the defaults cell in the rendered book."""
-    import nbformat
-
     nb = nbformat.read(executed, as_version=4)
     for cell in nb.cells:
         tags = cell.get("metadata", {}).get("tags", [])
@@ -141,8 +145,6 @@ def _hide_parameter_cells(executed: Path) -> None:
 
 
 def _injected_cell_index(executed: Path) -> int:
-    import nbformat
-
     try:
         nb = nbformat.read(executed, as_version=4)
     except Exception:
@@ -170,7 +172,7 @@ def _kernel_messages_to(path: Path):
 
 def _execute_one(task: NotebookTask, root: Path, staging: Path, parameters: dict) -> float:
     """Run one notebook with papermill (in a worker process when parallel); return seconds taken."""
-    import papermill
+    import papermill  # imported here: a second or so, and only a run that executes notebooks needs it
     from papermill.exceptions import PapermillExecutionError
 
     source = root / task.relpath
@@ -214,11 +216,6 @@ def _validate_data(config: StudyConfig) -> None:
     Only counts by rule are printed here (runs are logged); the report naming rows and patients is for the data
     owner, from ``hcc-study validate``.
     """
-    from collections import Counter
-
-    from hcc_utils.data.readers import read_cohort
-    from hcc_utils.data.validate import validate_cohort
-
     path = Path(config.data)
     report = validate_cohort(read_cohort(path), source=path.name, config=config)
 
@@ -284,8 +281,7 @@ def run_study(config: StudyConfig, out_dir: str | Path, jobs: int = 1, reuse: bo
     for stage in sorted({t.stage for t in tasks}):
         results_sha = ""
         if stage > 1:
-            from hcc_utils.report.recorder import combine_parts
-
+        
             combine_parts(staging / "sections", staging / "results.csv")
             results_sha = _sha256_file(staging / "results.csv")
         stage_tasks = [t for t in tasks if t.stage == stage]
@@ -305,8 +301,6 @@ def run_study(config: StudyConfig, out_dir: str | Path, jobs: int = 1, reuse: bo
             for task in to_run:
                 _log(f"executing {task.relpath} ...")
                 finish(task, _execute_one(task, root, staging, parameters))
-
-    from hcc_utils.report.recorder import combine_parts
 
     combine_parts(staging / "sections", staging / "results.csv")
     for candidate in (staging / "sections").glob("*/analysis.csv"):  # written by the matching notebook
@@ -368,7 +362,6 @@ def _book_config(run_dir: Path, root: Path) -> dict:
     config = yaml.safe_load((root / "_config.yml").read_text())
     manifest = json.loads((run_dir / "manifest.json").read_text())
     data_name = Path(manifest["data"]).name
-    from hcc_utils.study.cohort import is_synthetic_file
 
     if is_synthetic_file(Path(manifest["data"])):
         banner = (f"Every result in this book is computed from <b>{data_name}</b>, a <b>synthetic</b> cohort "

@@ -19,7 +19,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hcc_utils.data.dictionary import load_dictionary
 from hcc_utils.stats.contingency import compare_proportions
+from hcc_utils.tables.formatting import fmt_p
 
 SUMMARY_ROWS = {"ae_any": "Any adverse event", "ae_grade_3_4": "Any grade 3-4 adverse event",
                 "ae_led_to_discontinuation": "Adverse event leading to discontinuation"}
@@ -27,7 +29,6 @@ SUMMARY_ROWS = {"ae_any": "Any adverse event", "ae_grade_3_4": "Any grade 3-4 ad
 
 def adverse_event_terms(df: pd.DataFrame | None = None, dictionary=None) -> dict[str, str]:
     """Worst-grade columns and their labels, in dictionary order (only those present in ``df`` when given)."""
-    from hcc_utils.data.dictionary import load_dictionary
 
     dictionary = dictionary if dictionary is not None else load_dictionary()
     terms = {spec.name: spec.ae_term for spec in dictionary.adverse_event_columns}
@@ -118,7 +119,6 @@ def adverse_event_display(long: pd.DataFrame) -> pd.DataFrame:
 
     Summary rows come first; their single count sits in the any-grade columns.
     """
-    from hcc_utils.tables.formatting import fmt_p
 
     groups = list(dict.fromkeys(long["group"]))
     out_rows = []

@@ -17,6 +17,7 @@ import math
 import pandas as pd
 
 from hcc_utils.stats.contingency import clopper_pearson, compare_proportions
+from hcc_utils.tables.formatting import fmt_p
 
 CATEGORIES = ("cr", "pr", "sd", "pd", "ne")
 CATEGORY_LABELS = {"cr": "Complete response", "pr": "Partial response", "sd": "Stable disease",
@@ -126,7 +127,6 @@ def response_tables(
 
 def response_display(long: pd.DataFrame) -> pd.DataFrame:
     """Wide display of :func:`response_table` output: one row per criterion and measure, a column per group, p."""
-    from hcc_utils.tables.formatting import fmt_p
 
     groups = list(dict.fromkeys(long["group"]))
     wide = long.pivot_table(index=["criterion", "measure", "label"], columns="group", values="text", aggfunc="first", sort=False)
