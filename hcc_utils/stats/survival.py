@@ -12,6 +12,7 @@ about 1e-8 relatively; times here are compared exactly, so derived times such as
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -20,9 +21,9 @@ from scipy import stats
 from hcc_utils.stats.descriptive import descriptive_quantile
 
 __all__ = [
-    "KaplanMeier", "KMQuantile", "LogrankResult", "FollowUp",
-    "kaplan_meier", "km_quantile", "km_summary", "numbers_at_risk", "logrank_test",
-    "followup_summary", "check_time_event",
+    "KaplanMeier", "KMQuantile", "KMSteps", "LogrankResult", "LogrankCore", "FollowUp",
+    "kaplan_meier", "km_steps", "km_quantile", "km_quantile_times", "km_summary", "numbers_at_risk",
+    "logrank_test", "logrank_arrays", "followup_summary", "check_time_event",
 ]
 
 #: tolerance of quantile.survfit and print.survfit: sqrt(.Machine$double.eps)
@@ -160,13 +161,9 @@ def kaplan_meier(time, event, conf_level: float = 0.95) -> KaplanMeier:
     """
     conf_level = _check_conf_level(conf_level)
     t, e = check_time_event(time, event)
-    uniq, inv = np.unique(t, return_inverse=True)
-    n_at = np.bincount(inv, minlength=uniq.size)
-    n_event = np.bincount(inv, weights=e, minlength=uniq.size).astype(np.int64)
-    n_risk = np.cumsum(n_at[::-1])[::-1]
-    n_censor = n_at - n_event
+    steps = km_steps(t, e)
+    n_risk, n_event, surv = steps.n_risk, steps.n_event, steps.survival
     with np.errstate(divide="ignore", invalid="ignore"):
-        surv = np.cumprod((n_risk - n_event) / n_risk)
         green = np.cumsum(np.where(n_event > 0, n_event / (n_risk * (n_risk - n_event)), 0.0))
         se_log = np.sqrt(green)
         se = se_log * surv
@@ -175,11 +172,49 @@ def kaplan_meier(time, event, conf_level: float = 0.95) -> KaplanMeier:
         lower = np.exp(log_s - z * se_log)
         upper = np.minimum(np.exp(log_s + z * se_log), 1.0)
     table = pd.DataFrame({
-        "time": uniq, "n_risk": n_risk, "n_event": n_event, "n_censor": n_censor,
+        "time": steps.time, "n_risk": n_risk, "n_event": n_event, "n_censor": steps.n_censor,
         "survival": surv, "std_err": se, "std_err_log": se_log,
         "ci_lower": lower, "ci_upper": upper,
     })
     return KaplanMeier(table=table, n=int(t.size), events=int(e.sum()), conf_level=conf_level)
+
+
+class KMSteps(NamedTuple):
+    """The Kaplan-Meier step function at each distinct observed time (arrays of equal length)."""
+
+    time: np.ndarray
+    n_risk: np.ndarray
+    n_event: np.ndarray
+    n_censor: np.ndarray
+    survival: np.ndarray
+
+
+def km_steps(time: np.ndarray, event: np.ndarray) -> KMSteps:
+    """Kaplan-Meier estimate of S(t) at every distinct time: the array core of `kaplan_meier`.
+
+    S(t) is the product over times u <= t of (n_u - d_u) / n_u, where n_u counts the patients with
+    time >= u (censorings tied with events are at risk, as R) and d_u the events at u.
+
+    Parameters
+    ----------
+    time : numpy.ndarray of float
+        Follow-up times, already valid (finite, >= 0): no checks are made here; `kaplan_meier` and the
+        other public functions validate first.
+    event : numpy.ndarray of {0, 1}
+
+    Returns
+    -------
+    KMSteps
+        ``time`` (distinct times, events and censorings), ``n_risk``, ``n_event``, ``n_censor`` and
+        ``survival`` (S just after each time; its last value is S after the last event).
+    """
+    uniq, inv = np.unique(time, return_inverse=True)
+    n_at = np.bincount(inv, minlength=uniq.size)
+    n_event = np.bincount(inv, weights=event, minlength=uniq.size).astype(np.int64)
+    n_risk = np.cumsum(n_at[::-1])[::-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        surv = np.cumprod((n_risk - n_event) / n_risk)
+    return KMSteps(uniq, n_risk, n_event, n_at - n_event, surv)
 
 
 # --------------------------------------------------------------------------- quantiles
@@ -193,35 +228,50 @@ class KMQuantile:
     ci_high: float
 
 
-def _findq(x: np.ndarray, y: np.ndarray, p: float, tol: float) -> float:
-    """R survival:::findq for one probability: x = c(0, time), y = c(0, 1 - curve)."""
-    if not np.any(~np.isnan(y)) or np.nanmax(y) < p:
-        return np.nan
+def _findq(x: np.ndarray, y: np.ndarray, probs, tol: float) -> np.ndarray:
+    """R survival:::findq for each probability: x = c(0, time), y = c(0, 1 - curve).
+
+    The p-quantile is the midpoint of the first knots where y + tol >= p and y - tol >= p (the same knot
+    unless the curve equals 1 - p within `tol` on a flat segment; then the segment's start and the next
+    drop); on the curve's last segment the next drop is replaced by the last time.
+    """
+    probs = np.atleast_1d(np.asarray(probs, dtype=float))
+    out = np.full(probs.shape, np.nan)
+    finite = ~np.isnan(y)
+    if not finite.any():
+        return out
+    ymax = y[finite].max()
     xmax = x[-1]
     # duplicated(y): keep the first occurrence of each value (NaN counts as one value)
-    key = pd.Series(y)
-    keep = ~key.duplicated().to_numpy()
+    _, first = np.unique(y, return_index=True)
+    keep = np.sort(first)
     x, y = x[keep], y[keep]
-    idx = np.arange(y.size)
 
-    def first_knot(shifted):  # approx(shifted, 1:n, p, "constant", f = 1): smallest knot >= p
+    def first_knot(shifted):
+        # approx(shifted, 1:n, p, "constant", f = 1): position of the smallest knot >= p, -1 if none
+        found = np.full(probs.shape, -1)
         ok = ~np.isnan(shifted)
         if ok.sum() < 2:  # approx needs two points (R errors; a curve with no step here)
-            return None
-        knots, pos = shifted[ok], idx[ok]
-        cand = knots >= p
-        if not cand.any() or p < knots.min():
-            return None
-        return int(pos[cand][np.argmin(knots[cand])])
+            return found
+        knots, pos = shifted[ok], np.flatnonzero(ok)
+        cand = knots[None, :] >= probs[:, None]
+        j = np.argmin(np.where(cand, knots[None, :], np.inf), axis=1)   # first of the smallest
+        hit = cand.any(axis=1) & (probs >= knots.min())
+        found[hit] = pos[j[hit]]
+        return found
 
-    if p == 0:
-        return float(x[0])
     i1 = first_knot(y + tol)
     i2 = first_knot(y - tol)
-    quant = np.nan if (i1 is None or i2 is None) else (x[i1] + x[i2]) / 2
-    if not np.isnan(y[-1]) and abs(p - y[-1]) < tol:
-        quant = np.nan if i1 is None else (x[i1] + xmax) / 2
-    return float(quant)
+    both = (i1 >= 0) & (i2 >= 0)
+    out[both] = (x[i1[both]] + x[i2[both]]) / 2
+    if not np.isnan(y[-1]):
+        last = np.abs(probs - y[-1]) < tol
+        out[last & (i1 < 0)] = np.nan
+        on_last = last & (i1 >= 0)
+        out[on_last] = (x[i1[on_last]] + xmax) / 2
+    out[probs == 0] = x[0]
+    out[ymax < probs] = np.nan
+    return out
 
 
 def _minmin(y: np.ndarray, x: np.ndarray, level: float, tol: float) -> float:
@@ -272,20 +322,55 @@ def km_quantile(km: KaplanMeier, p: float = 0.5, rule: str = "quantile",
     Brookmeyer R, Crowley J. A confidence interval for the median survival time.
     Biometrics 1982;38:29-41. Therneau TM, survival 3.5, ``quantile.survfit``.
     """
-    if rule not in ("quantile", "print"):
-        raise ValueError(f"rule: must be 'quantile' or 'print', got {rule!r}")
+    _check_rule(rule)
     p = float(p)
     if not 0 <= p <= 1:
         raise ValueError(f"p: must lie in [0, 1], got {p!r}")
     tab = km.table
     time = tab["time"].to_numpy()
-    curves = [tab[c].to_numpy() for c in ("survival", "ci_lower", "ci_upper")]
-    if rule == "quantile":
-        x = np.concatenate(([0.0], time))
-        vals = [_findq(x, np.concatenate(([0.0], 1 - c)), p, tol) for c in curves]
-    else:
-        vals = [_minmin(c, time, 1 - p, tol) for c in curves]
+    vals = [float(_curve_quantiles(time, tab[c].to_numpy(), [p], rule, tol)[0])
+            for c in ("survival", "ci_lower", "ci_upper")]
     return KMQuantile(p=p, estimate=vals[0], ci_low=vals[1], ci_high=vals[2])
+
+
+def _check_rule(rule: str) -> None:
+    if rule not in ("quantile", "print"):
+        raise ValueError(f"rule: must be 'quantile' or 'print', got {rule!r}")
+
+
+def _curve_quantiles(time: np.ndarray, curve: np.ndarray, probs, rule: str, tol: float) -> np.ndarray:
+    """Quantiles of one step curve (survival or a confidence limit) given at the distinct times."""
+    if rule == "quantile":
+        return _findq(np.concatenate(([0.0], time)), np.concatenate(([0.0], 1 - curve)), probs, tol)
+    return np.array([_minmin(curve, time, 1 - float(p), tol) for p in np.atleast_1d(probs)])
+
+
+def km_quantile_times(time: np.ndarray, event: np.ndarray, probs=(0.25, 0.5, 0.75), rule: str = "quantile",
+                      tol: float = R_TOLERANCE) -> np.ndarray:
+    """Kaplan-Meier survival-time quantiles of one sample, from arrays (no confidence interval).
+
+    The same estimate and rule as `km_quantile` on `kaplan_meier` (identical numbers), without the
+    data frame and the confidence curves: for fast repeated use (the synthetic cohort's calibration).
+
+    Parameters
+    ----------
+    time, event : numpy.ndarray
+        Valid survival data (not checked here; see `check_time_event`).
+    probs : sequence of float, default (0.25, 0.5, 0.75)
+        Probabilities in [0, 1]; 0.25 is the time at which S drops to 0.75.
+    rule : {"quantile", "print"}
+        R ``quantile.survfit`` (default) or ``print.survfit``, see `km_quantile`.
+    tol : float
+        Equality tolerance, R's ``sqrt(.Machine$double.eps)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        One quantile per probability; NaN when not reached.
+    """
+    _check_rule(rule)
+    steps = km_steps(np.asarray(time, dtype=float), np.asarray(event))
+    return _curve_quantiles(steps.time, steps.survival, probs, rule, tol)
 
 
 def km_summary(df: pd.DataFrame, time_col: str, event_col: str, group_col: str | None = None,
@@ -431,13 +516,59 @@ def logrank_test(time, event, group, strata=None) -> LogrankResult:
     k = len(glevels)
     if k < 2:
         raise ValueError(f"group: need at least two groups, got {list(glevels)}")
-    if strata is None:
-        scode = np.zeros(t.size, dtype=np.int64)
-    else:
-        scode, _ = _label_codes(strata, "strata", t.size)
+    scode = None if strata is None else _label_codes(strata, "strata", t.size)[0]
+    core = logrank_arrays(t, e, gcode, k, scode)
+    if np.isnan(core.chisq):
+        raise ValueError("logrank_test: singular variance matrix (does every stratum hold "
+                         "a single group?)")
+    table = pd.DataFrame({"group": list(glevels), "n": np.bincount(gcode, minlength=k),
+                          "observed": core.observed, "expected": core.expected,
+                          "o_minus_e": core.observed - core.expected})
+    return LogrankResult(chisq=core.chisq, df=core.df, p=core.p, table=table, var=core.var,
+                         stratified=strata is not None)
 
-    order = np.lexsort((t, scode))
-    ts, ss, es, gs = t[order], scode[order], e[order], gcode[order]
+
+class LogrankCore(NamedTuple):
+    """Log-rank statistics per group (arrays in group-code order) and the test."""
+
+    observed: np.ndarray
+    expected: np.ndarray
+    var: np.ndarray
+    chisq: float
+    df: int
+    p: float
+
+
+def logrank_arrays(time: np.ndarray, event: np.ndarray, group: np.ndarray, n_groups: int | None = None,
+                   strata: np.ndarray | None = None) -> LogrankCore:
+    """Log-rank test from arrays: the computation of `logrank_test`, without input checks or labels.
+
+    Under H0 (one hazard for all groups) the expected events of group g at each event time are
+    ``d * n_g / n`` (risk sets within stratum); the variance of observed - expected is hypergeometric.
+    Groups with no expected event are left out of the test (R ``survdiff``).
+
+    Parameters
+    ----------
+    time, event : numpy.ndarray
+        Valid survival data (not checked here; see `check_time_event`).
+    group : numpy.ndarray of int
+        Group codes 0 .. n_groups - 1.
+    n_groups : int, optional
+        Number of groups (``group.max() + 1`` by default); a code without patients has no expected event.
+    strata : numpy.ndarray of int, optional
+        Stratum codes 0 .. S - 1.
+
+    Returns
+    -------
+    LogrankCore
+        ``observed``, ``expected`` (per group), ``var`` (k x k), ``chisq``, ``df`` (groups with expected
+        events minus 1) and ``p`` (NaN when df = 0). A singular variance matrix (e.g. every stratum holds a
+        single group) gives ``chisq = p = NaN``; `logrank_test` raises then.
+    """
+    k = int(group.max()) + 1 if n_groups is None else int(n_groups)
+    scode = np.zeros(time.size, dtype=np.int64) if strata is None else strata
+    order = np.lexsort((time, scode))
+    ts, ss, es, gs = time[order], scode[order], event[order], group[order]
     new_block = np.ones(ts.size, dtype=bool)
     new_block[1:] = (ts[1:] != ts[:-1]) | (ss[1:] != ss[:-1])
     block = np.cumsum(new_block) - 1
@@ -469,14 +600,9 @@ def logrank_test(time, event, group, strata=None) -> LogrankResult:
         try:
             chisq = float(o_e @ np.linalg.solve(vv, o_e))
         except np.linalg.LinAlgError:
-            raise ValueError("logrank_test: singular variance matrix (does every stratum hold "
-                             "a single group?)") from None
+            chisq = np.nan
     p = float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan
-    table = pd.DataFrame({"group": list(glevels), "n": np.bincount(gcode, minlength=k),
-                          "observed": observed, "expected": expected,
-                          "o_minus_e": observed - expected})
-    return LogrankResult(chisq=chisq, df=df, p=p, table=table, var=var,
-                         stratified=strata is not None)
+    return LogrankCore(observed, expected, var, chisq, df, p)
 
 
 # --------------------------------------------------------------------------- follow-up
