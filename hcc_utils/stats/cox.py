@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,7 @@ from hcc_utils.stats.survival import check_time_event
 __all__ = [
     "CoxConvergenceWarning", "CoxConvergenceError", "CoxModel", "CoxSelection",
     "cox_model", "fit_cox", "univariable_cox", "multivariable_from_univariable",
+    "CoxArrays", "cox_arrays", "univariable_cox_arrays",
 ]
 
 
@@ -48,11 +50,24 @@ class CoxConvergenceError(RuntimeError):
 
 # --------------------------------------------------------------------------- core
 class _RiskSets:
-    """Data prepared once: centred covariates, distinct times, tied-death bookkeeping."""
+    """Data prepared once for a batch of B Cox models on the same (time, event): centred covariates,
+    distinct times, tied-death bookkeeping.
+
+    `x` is n x p (one model) or n x B x p (B models of p covariates each; e.g. B univariable models,
+    p = 1). Every model is evaluated by the same vectorised partial likelihood.
+    """
 
     def __init__(self, time: np.ndarray, event: np.ndarray, x: np.ndarray, ties: str):
+        x = np.asarray(x, dtype=float)
+        if x.ndim == 2:
+            x = x[:, None, :]
+        # rows in time order: every sum then runs in the same order whatever the input order, so
+        # permuted data (distinct times) give bit-identical fits
+        self.order = np.argsort(time, kind="stable")
+        time, x = np.asarray(time)[self.order], x[self.order]
         self.x = x - x.mean(axis=0)                      # centring: as R, for stability
-        self.d = event.astype(float)
+        self.n_models, self.p = x.shape[1], x.shape[2]
+        self.d = np.asarray(event)[self.order].astype(float)
         uniq, self.inv = np.unique(time, return_inverse=True)
         self.nt = uniq.size
         dcount = np.bincount(self.inv, weights=self.d, minlength=self.nt).astype(np.int64)
@@ -62,47 +77,67 @@ class _RiskSets:
         k = np.arange(self.ndeath) - np.repeat(np.cumsum(dcount) - dcount, dcount)
         self.frac = k / dcount[self.pt] if ties == "efron" else np.zeros(self.ndeath)
         self.dcount = dcount
-        self.sum_dx = self.d @ self.x
+        self.sum_dx = np.tensordot(self.d, self.x, axes=(0, 0))          # B x p
+        self._index_cache: dict = {}
+
+    def _sum_by(self, index: np.ndarray, size: int, w: np.ndarray) -> np.ndarray:
+        """Sums of w (rows x ...) over rows sharing an index value: size x ... (one bincount)."""
+        rest = w.shape[1:]
+        m = int(np.prod(rest))
+        if m == 1:
+            return np.bincount(index, weights=w.ravel(), minlength=size).reshape((size,) + rest)
+        key = (id(index), m)
+        if key not in self._index_cache:
+            self._index_cache[key] = (index[:, None] * m + np.arange(m)).ravel()
+        flat = np.bincount(self._index_cache[key], weights=w.reshape(-1), minlength=size * m)
+        return flat.reshape((size,) + rest)
 
     def _by_time(self, w: np.ndarray) -> np.ndarray:
-        """Per-distinct-time sums of w (vector) or of each column of w (matrix)."""
-        if w.ndim == 1:
-            return np.bincount(self.inv, weights=w, minlength=self.nt)
-        return np.column_stack([np.bincount(self.inv, weights=w[:, j], minlength=self.nt)
-                                for j in range(w.shape[1])]).reshape(self.nt, w.shape[1])
+        """Per-distinct-time sums of w (rows x ...)."""
+        return self._sum_by(self.inv, self.nt, w)
 
-    def evaluate(self, beta: np.ndarray, info: bool = True):
-        """Log partial likelihood, score, information (and pieces for residuals) at beta."""
-        x, d, pt, frac = self.x, self.d, self.pt, self.frac
-        eta = x @ beta
-        shift = eta.max()
+    def evaluate_batch(self, beta: np.ndarray, models: np.ndarray | None = None, info: bool = True):
+        """Log partial likelihood (B), score (B x p), information (B x p x p) and, for residuals,
+        (r, denom, xbar) of the models ``models`` (all by default) at their coefficients beta (B x p)."""
+        x = self.x if models is None else self.x[:, models]
+        sum_dx = self.sum_dx if models is None else self.sum_dx[models]
+        d, pt, frac = self.d, self.pt, self.frac
+        eta = np.einsum("nbp,bp->nb", x, beta)
+        shift = eta.max(axis=0)
         r = np.exp(eta - shift)                          # risk scores scaled by exp(-shift)
-        rx = r[:, None] * x
-        s0 = np.cumsum(self._by_time(r)[::-1])[::-1]     # risk-set sums (time >= t)
+        rx = r[:, :, None] * x
+        s0 = np.cumsum(self._by_time(r)[::-1], axis=0)[::-1]      # risk-set sums (time >= t)
         s1 = np.cumsum(self._by_time(rx)[::-1], axis=0)[::-1]
-        s0d = self._by_time(r * d)                        # sums over the deaths at t
-        s1d = self._by_time(rx * d[:, None])
-        denom = s0[pt] - frac * s0d[pt]                  # Efron denominators, one per death
-        xbar = (s1[pt] - frac[:, None] * s1d[pt]) / denom[:, None]
-        loglik = float(d @ eta - np.log(denom).sum() - shift * self.ndeath)
-        score = self.sum_dx - xbar.sum(axis=0)
+        s0d = self._by_time(r * d[:, None])                        # sums over the deaths at t
+        s1d = self._by_time(rx * d[:, None, None])
+        denom = s0[pt] - frac[:, None] * s0d[pt]                   # Efron denominators, one per death
+        xbar = (s1[pt] - frac[:, None, None] * s1d[pt]) / denom[:, :, None]
+        loglik = d @ eta - np.log(denom).sum(axis=0) - shift * self.ndeath
+        score = sum_dx - xbar.sum(axis=0)
         if not info:
             return loglik, score, None, None
-        c = np.bincount(pt, weights=1 / denom, minlength=self.nt)
-        e = np.bincount(pt, weights=frac / denom, minlength=self.nt)
-        w = r * (np.cumsum(c)[self.inv] - d * e[self.inv])
-        imat = (x * w[:, None]).T @ x - xbar.T @ xbar
+        c = self._sum_by(pt, self.nt, 1 / denom)
+        e = self._sum_by(pt, self.nt, frac[:, None] / denom)
+        w = r * (np.cumsum(c, axis=0)[self.inv] - d[:, None] * e[self.inv])
+        imat = np.einsum("nbp,nbq->bpq", x * w[:, :, None], x) - np.einsum("kbp,kbq->bpq", xbar, xbar)
         return loglik, score, imat, (r, denom, xbar)
 
+    def evaluate(self, beta: np.ndarray, info: bool = True):
+        """`evaluate_batch` for a single model: log partial likelihood, score, information at beta (p)."""
+        loglik, score, imat, extra = self.evaluate_batch(np.asarray(beta, dtype=float)[None, :], info=info)
+        if not info:
+            return float(loglik[0]), score[0], None, None
+        r, denom, xbar = extra
+        return float(loglik[0]), score[0], imat[0], (r[:, 0], denom[:, 0], xbar[:, 0])
+
     def score_residuals(self, beta: np.ndarray) -> np.ndarray:
-        """Score residuals (R residuals.coxph type "score"), n x p."""
+        """Score residuals of a single model (R residuals.coxph type "score"), n x p (input row order)."""
         _, _, _, (r, denom, xbar) = self.evaluate(beta)
-        x, d, pt, frac, inv = self.x, self.d, self.pt, self.frac, self.inv
+        x, d, pt, frac, inv = self.x[:, 0], self.d, self.pt, self.frac, self.inv
         p = x.shape[1]
 
         def per_time(w):
-            return np.column_stack([np.bincount(pt, weights=w * xbar[:, j], minlength=self.nt)
-                                    for j in range(p)]).reshape(self.nt, p)
+            return self._sum_by(pt, self.nt, w[:, None] * xbar).reshape(self.nt, p)
 
         haz = 1 / denom
         cumhaz = np.cumsum(np.bincount(pt, weights=haz, minlength=self.nt))
@@ -116,39 +151,186 @@ class _RiskSets:
         ti = inv[dead]
         resid[dead] += (x[dead] - mean_xbar[ti]) + r[dead][:, None] * (
             x[dead] * e_haz[ti][:, None] - e_xhaz[ti])
-        return resid
+        out = np.empty_like(resid)
+        out[self.order] = resid                          # back to the input's row order
+        return out
 
 
-def _solve(imat: np.ndarray, u: np.ndarray) -> np.ndarray:
+def _solve_batch(imat: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Newton steps imat^-1 u of a batch (m x p x p, m x p); a singular matrix gives NaN and flag True."""
     try:
-        return np.linalg.solve(imat, u)
+        return np.linalg.solve(imat, u[..., None])[..., 0], np.zeros(len(u), dtype=bool)
     except np.linalg.LinAlgError:
-        raise ValueError("singular information matrix: a covariate does not vary within the "
-                         "risk sets of the event times") from None
+        step, singular = np.full(u.shape, np.nan), np.zeros(len(u), dtype=bool)
+        for j in range(len(u)):
+            try:
+                step[j] = np.linalg.solve(imat[j], u[j])
+            except np.linalg.LinAlgError:
+                singular[j] = True
+        return step, singular
 
 
-def _newton(rs: _RiskSets, p: int, max_iter: int, eps: float):
-    """R coxfit6's Newton-Raphson with step halving. Returns beta, loglik0, loglik, U, I, iter, converged."""
-    beta = np.zeros(p)
-    ll0, u, imat, _ = rs.evaluate(beta)
-    best = ll0
-    newbeta = beta + _solve(imat, u)
-    halving = 0
+@dataclass
+class _NewtonFit:
+    """Per model of a batch: estimate, log-likelihoods, score and information at it, iterations,
+    convergence, and whether the information matrix became singular (no estimate)."""
+
+    beta: np.ndarray
+    loglik0: np.ndarray
+    loglik: np.ndarray
+    score: np.ndarray
+    imat: np.ndarray
+    iterations: np.ndarray
+    converged: np.ndarray
+    singular: np.ndarray
+
+
+def _newton(rs: _RiskSets, max_iter: int, eps: float) -> _NewtonFit:
+    """R coxfit6's Newton-Raphson with step halving, run for every model of the batch in lockstep.
+
+    Each model starts at beta = 0 and stops when ``|1 - loglik_old / loglik_new| <= eps``; a step that
+    lowers the log-likelihood (or makes it non-finite) is halved towards the last accepted beta. The
+    score and information returned are those at the returned beta.
+    """
+    nb, p = rs.n_models, rs.p
+    beta = np.zeros((nb, p))
+    ll0, u, imat, _ = rs.evaluate_batch(beta)
+    best = ll0.copy()
+    step, singular = _solve_batch(imat, u)
+    newbeta = beta + step
+    fit = _NewtonFit(beta.copy(), ll0, ll0.copy(), u, imat, np.full(nb, max_iter), np.zeros(nb, dtype=bool),
+                     singular)
+    halving = np.zeros(nb)
+    active = ~singular
     for it in range(1, max_iter + 1):
-        newlk, u, imat, _ = rs.evaluate(newbeta)
-        finite = np.isfinite(newlk) and np.isfinite(u).all() and np.isfinite(imat).all()
-        if finite and abs(1 - best / newlk) <= eps:
-            return newbeta, ll0, newlk, u, imat, it, True
-        if not finite or newlk < best:
-            halving += 1
-            newbeta = (newbeta + halving * beta) / (halving + 1.0)
-        else:
-            halving = 0
-            best = newlk
-            beta = newbeta
-            newbeta = newbeta + _solve(imat, u)
-    ll, u, imat, _ = rs.evaluate(beta)
-    return beta, ll0, ll, u, imat, max_iter, False
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            break
+        with np.errstate(all="ignore"):
+            newlk, u, imat, _ = rs.evaluate_batch(newbeta[idx], idx)
+            finite = np.isfinite(newlk) & np.isfinite(u).all(axis=1) & np.isfinite(imat).all(axis=(1, 2))
+            done = finite & (np.abs(1 - best[idx] / newlk) <= eps)
+        worse = ~done & (~finite | (newlk < best[idx]))
+        better = ~done & ~worse
+        j = idx[done]
+        fit.beta[j], fit.loglik[j], fit.score[j], fit.imat[j] = newbeta[j], newlk[done], u[done], imat[done]
+        fit.iterations[j], fit.converged[j] = it, True
+        j = idx[worse]
+        halving[j] += 1
+        newbeta[j] = (newbeta[j] + halving[j, None] * beta[j]) / (halving[j, None] + 1.0)
+        j = idx[better]
+        halving[j] = 0
+        best[j] = newlk[better]
+        beta[j] = newbeta[j]
+        step, bad = _solve_batch(imat[better], u[better])
+        newbeta[j] = newbeta[j] + step
+        fit.singular[j[bad]] = True
+        active[idx[done]] = False
+        active[j[bad]] = False
+    rest = np.flatnonzero(active)                       # ran out of iterations: the last accepted beta
+    if rest.size:
+        with np.errstate(all="ignore"):
+            ll, u, imat, _ = rs.evaluate_batch(beta[rest], rest)
+        fit.beta[rest], fit.loglik[rest], fit.score[rest], fit.imat[rest] = beta[rest], ll, u, imat
+    return fit
+
+
+# --------------------------------------------------------------------------- array entry points
+class CoxArrays(NamedTuple):
+    """Coefficients (log hazard ratios), their standard errors and Wald p-values; NaN = not estimable."""
+
+    coef: np.ndarray
+    se: np.ndarray
+    p: np.ndarray
+
+    def hazard_ratios(self, conf_level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Hazard ratios and their Wald confidence limits (as `CoxModel.table`)."""
+        hr, low, high, _, _ = _wald(self.coef, self.se, conf_level)
+        return hr, low, high
+
+
+def _fit_arrays(time, event, x, ties: str, max_iter: int, eps: float) -> CoxArrays:
+    """Fit the batch of models in x (n x B x p); B x p results, NaN where a fit is not estimable."""
+    if ties not in ("efron", "breslow"):
+        raise ValueError(f"ties: must be 'efron' or 'breslow', got {ties!r}")
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        fit = _newton(_RiskSets(np.asarray(time, dtype=float), np.asarray(event), x, ties), max_iter, eps)
+        beta = fit.beta.copy()
+        ok = ~fit.singular & np.isfinite(beta).all(axis=1) & np.isfinite(fit.imat).all(axis=(1, 2))
+        var = np.full(fit.imat.shape, np.nan)
+        for j in np.flatnonzero(ok):
+            try:
+                var[j] = np.linalg.inv(fit.imat[j])
+            except np.linalg.LinAlgError:
+                ok[j] = False
+        se = np.sqrt(np.diagonal(var, axis1=1, axis2=2))
+        bad = ~ok[:, None] | ~np.isfinite(se)
+        beta[bad], se[bad] = np.nan, np.nan
+        return CoxArrays(beta, se, _wald(beta, se)[4])
+
+
+def cox_arrays(time: np.ndarray, event: np.ndarray, x: np.ndarray, ties: str = "efron", max_iter: int = 20,
+               eps: float = 1e-9) -> CoxArrays:
+    """One multivariable Cox model from arrays: the fit of `cox_model` without its checks and diagnostics.
+
+    Estimates the log hazard ratios beta of h(t | x) = h0(t) exp(x'beta) by maximum partial likelihood
+    (Efron or Breslow ties; R ``coxfit6`` Newton-Raphson and convergence rule), with Wald standard errors
+    from the information matrix at the estimate and two-sided Wald p-values, as `cox_model` gives them.
+
+    Parameters
+    ----------
+    time, event : numpy.ndarray
+        Valid survival data (not checked here; see `check_time_event`).
+    x : numpy.ndarray
+        n x p covariate matrix without missing values.
+    ties, max_iter, eps
+        As `cox_model`.
+
+    Returns
+    -------
+    CoxArrays
+        Arrays of length p. When the fit is not estimable (singular information, e.g. a constant or
+        collinear covariate, or non-finite values) every entry is NaN; no warning or error is raised.
+        A monotone likelihood is not flagged here (use `cox_model`): its coefficient is large with a huge SE.
+    """
+    x = np.asarray(x, dtype=float)
+    res = _fit_arrays(time, event, x[:, None, :], ties, max_iter, eps)
+    return CoxArrays(res.coef[0], res.se[0], res.p[0])
+
+
+def univariable_cox_arrays(time: np.ndarray, event: np.ndarray, x: np.ndarray, ties: str = "efron",
+                           max_iter: int = 20, eps: float = 1e-9) -> CoxArrays:
+    """One univariable Cox model per column of x, all fitted at once (same numbers as `cox_model` per column).
+
+    Parameters
+    ----------
+    time, event : numpy.ndarray
+        Valid survival data (not checked here; see `check_time_event`).
+    x : numpy.ndarray
+        n x K matrix; column k is the single covariate of model k (no missing values: all models use the
+        same patients, unlike `univariable_cox`, which takes complete cases per covariate).
+    ties, max_iter, eps
+        As `cox_model`.
+
+    Returns
+    -------
+    CoxArrays
+        Arrays of length K: log hazard ratio, Wald SE and p of each column's model; NaN for a model that
+        is not estimable (e.g. a constant column).
+    """
+    x = np.asarray(x, dtype=float)
+    res = _fit_arrays(time, event, x[:, :, None], ties, max_iter, eps)
+    return CoxArrays(res.coef[:, 0], res.se[:, 0], res.p[:, 0])
+
+
+def _wald(coef: np.ndarray, se: np.ndarray, conf_level: float = 0.95):
+    """Hazard ratio exp(coef), its Wald CI exp(coef -/+ z se), z = coef / se and the two-sided p."""
+    z_crit = stats.norm.ppf(1 - (1 - conf_level) / 2)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        z = coef / se
+        return (np.exp(coef), np.exp(coef - z_crit * se), np.exp(coef + z_crit * se), z,
+                2 * stats.norm.sf(np.abs(z)))
 
 
 # --------------------------------------------------------------------------- public API
@@ -197,16 +379,12 @@ class CoxModel:
         infinite_coef, n, events, loglik, loglik_null, converged``. ``se`` is the robust SE
         when the model has a cluster; CI (Wald, on the log scale) and p use ``se``.
         """
-        z_crit = stats.norm.ppf(1 - (1 - conf_level) / 2)
         se = np.sqrt(np.diag(self.var))
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            z = self.coef / se
-            ci_low, ci_high = np.exp(self.coef - z_crit * se), np.exp(self.coef + z_crit * se)
-            hr = np.exp(self.coef)
+        hr, ci_low, ci_high, z, p = _wald(self.coef, se, conf_level)
         return pd.DataFrame({
             "covariate": self.covariates, "coef": self.coef, "se": se, "hr": hr,
             "ci_low": ci_low, "ci_high": ci_high,
-            "z": z, "p": 2 * stats.norm.sf(np.abs(z)),
+            "z": z, "p": p,
             "naive_se": np.sqrt(np.diag(self.naive_var)),
             "robust_se": (np.sqrt(np.diag(self.robust_var)) if self.robust_var is not None
                           else np.full(len(self.coef), np.nan)),
@@ -312,7 +490,12 @@ def cox_model(df: pd.DataFrame, duration_col: str, event_col: str, covariates,
 
     rs = _RiskSets(time, event, x, ties)
     p = x.shape[1]
-    beta, ll0, ll, u, imat, iters, converged = _newton(rs, p, max_iter, eps)
+    fit = _newton(rs, max_iter, eps)
+    if fit.singular[0]:
+        raise ValueError("singular information matrix: a covariate does not vary within the "
+                         "risk sets of the event times")
+    beta, ll0, ll, u, imat = fit.beta[0], float(fit.loglik0[0]), float(fit.loglik[0]), fit.score[0], fit.imat[0]
+    iters, converged = int(fit.iterations[0]), bool(fit.converged[0])
     var = np.linalg.inv(imat)
     var = (var + var.T) / 2
 
