@@ -188,6 +188,11 @@ class KMSteps(NamedTuple):
     n_censor: np.ndarray
     survival: np.ndarray
 
+    def quantiles(self, probs=(0.25, 0.5, 0.75), rule: str = "quantile", tol: float = R_TOLERANCE) -> np.ndarray:
+        """Survival-time quantiles of this curve (NaN = not reached); see `km_quantile_times`."""
+        _check_rule(rule)
+        return _curve_quantiles(self.time, self.survival, probs, rule, tol)
+
 
 def km_steps(time: np.ndarray, event: np.ndarray) -> KMSteps:
     """Kaplan-Meier estimate of S(t) at every distinct time: the array core of `kaplan_meier`.
@@ -368,9 +373,7 @@ def km_quantile_times(time: np.ndarray, event: np.ndarray, probs=(0.25, 0.5, 0.7
     numpy.ndarray
         One quantile per probability; NaN when not reached.
     """
-    _check_rule(rule)
-    steps = km_steps(np.asarray(time, dtype=float), np.asarray(event))
-    return _curve_quantiles(steps.time, steps.survival, probs, rule, tol)
+    return km_steps(np.asarray(time, dtype=float), np.asarray(event)).quantiles(probs, rule, tol)
 
 
 def km_summary(df: pd.DataFrame, time_col: str, event_col: str, group_col: str | None = None,
