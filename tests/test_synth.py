@@ -215,14 +215,16 @@ def _committed_raw():
 def test_fast_evaluator_agrees_with_project_analysis(config):
     """The calibration's fast statistics equal the project's analysis on the committed cohort."""
     from hcc_utils.synthetic import calibrate as C
+    from hcc_utils.synthetic.plan import TARGETS_PATH
+    from hcc_utils.synthetic.state import state_from_raw
     from hcc_utils.reproduction.scorecard import load_targets
     from hcc_utils.study.cohort import compute_results
 
     raw = _committed_raw()
     reference = compute_results(raw, config)
-    st = C._state_from_raw(raw.astype(object).where(raw.notna(), ""), config)
+    st = state_from_raw(raw.astype(object).where(raw.notna(), ""), config)
     ev = C.FastEvaluator(st, config["cutpoints"])
-    targets = load_targets(C.TARGETS_PATH)
+    targets = load_targets(TARGETS_PATH)
     published = dict(zip(targets["id"], targets["value"]))
     ev.os_model = [c for c in C.COX_CANDIDATES if c in published["cox.os_univariable_significant"].split(";")]
     ev.pfs_model = [c for c in C.COX_CANDIDATES if c in published["cox.pfs_univariable_significant"].split(";")]
@@ -262,9 +264,10 @@ def test_committed_cohort_scorecard(config):
 def test_committed_cohort_third_line_direction(config):
     """Sorafenib group: third-line recipients live longer (fewer deaths than expected), as the article states."""
     from hcc_utils.synthetic import calibrate as C
+    from hcc_utils.synthetic.state import state_from_raw
 
     raw = _committed_raw()
-    st = C._state_from_raw(raw.astype(object).where(raw.notna(), ""), config)
+    st = state_from_raw(raw.astype(object).where(raw.notna(), ""), config)
     values = C.FastEvaluator(st, config["cutpoints"]).third_line()
     for tid, sign in C.DIRECTIONS.items():
         assert values[f"_oe.{tid}"] * sign > 0, tid
