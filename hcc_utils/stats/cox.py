@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from hcc_utils.stats.survival import check_time_event
 
@@ -54,30 +54,35 @@ class _RiskSets:
     distinct times, tied-death bookkeeping.
 
     `x` is n x p (one model) or n x B x p (B models of p covariates each; e.g. B univariable models,
-    p = 1). Every model is evaluated by the same vectorised partial likelihood.
+    p = 1). Every model is evaluated by the same vectorised partial likelihood. Rows are held in a canonical
+    order per model (``order``, B x n); ``d`` is n x B, the covariates ``x`` n x B x p.
     """
 
     def __init__(self, time: np.ndarray, event: np.ndarray, x: np.ndarray, ties: str):
         x = np.asarray(x, dtype=float)
         if x.ndim == 2:
             x = x[:, None, :]
-        # rows in time order: every sum then runs in the same order whatever the input order, so
-        # permuted data (distinct times) give bit-identical fits
-        self.order = np.argsort(time, kind="stable")
-        time, x = np.asarray(time)[self.order], x[self.order]
+        time, event = np.asarray(time, dtype=float), np.asarray(event, dtype=float)
+        n, self.n_models, self.p = x.shape
+        # Each model's rows in one canonical order (time, then event, then its covariates): every sum then
+        # runs in the same order whatever the input order, so permuted data give bit-identical fits.
+        keys = [x[:, :, j].T for j in range(self.p - 1, -1, -1)]
+        keys += [np.broadcast_to(event, (self.n_models, n)), np.broadcast_to(time, (self.n_models, n))]
+        self.order = np.lexsort(keys, axis=-1)                           # B x n
+        x = np.take_along_axis(x.transpose(1, 0, 2), self.order[:, :, None], axis=1).transpose(1, 0, 2)
         self.x = x - x.mean(axis=0)                      # centring: as R, for stability
-        self.n_models, self.p = x.shape[1], x.shape[2]
-        self.d = np.asarray(event)[self.order].astype(float)
-        uniq, self.inv = np.unique(time, return_inverse=True)
+        self.d = event[self.order].T                     # n x B (same times for every model)
+        uniq, self.inv = np.unique(time[self.order[0]], return_inverse=True)
         self.nt = uniq.size
-        dcount = np.bincount(self.inv, weights=self.d, minlength=self.nt).astype(np.int64)
+        dcount = np.bincount(self.inv, weights=self.d[:, 0], minlength=self.nt).astype(np.int64)
         self.ndeath = int(dcount.sum())
         # one "pair" per death: its time index and Efron's fraction k/d (k = 0..d-1)
         self.pt = np.repeat(np.arange(self.nt), dcount)
         k = np.arange(self.ndeath) - np.repeat(np.cumsum(dcount) - dcount, dcount)
         self.frac = k / dcount[self.pt] if ties == "efron" else np.zeros(self.ndeath)
+        self.efron = bool(self.frac.any())               # tied deaths under Efron: corrections needed
         self.dcount = dcount
-        self.sum_dx = np.tensordot(self.d, self.x, axes=(0, 0))          # B x p
+        self.sum_dx = (self.d[:, :, None] * self.x).sum(axis=0)          # B x p
         self._index_cache: dict = {}
 
     def _sum_by(self, index: np.ndarray, size: int, w: np.ndarray) -> np.ndarray:
@@ -100,25 +105,30 @@ class _RiskSets:
         """Log partial likelihood (B), score (B x p), information (B x p x p) and, for residuals,
         (r, denom, xbar) of the models ``models`` (all by default) at their coefficients beta (B x p)."""
         x = self.x if models is None else self.x[:, models]
+        d = self.d if models is None else self.d[:, models]
         sum_dx = self.sum_dx if models is None else self.sum_dx[models]
-        d, pt, frac = self.d, self.pt, self.frac
+        pt, frac = self.pt, self.frac
         eta = np.einsum("nbp,bp->nb", x, beta)
         shift = eta.max(axis=0)
         r = np.exp(eta - shift)                          # risk scores scaled by exp(-shift)
         rx = r[:, :, None] * x
         s0 = np.cumsum(self._by_time(r)[::-1], axis=0)[::-1]      # risk-set sums (time >= t)
         s1 = np.cumsum(self._by_time(rx)[::-1], axis=0)[::-1]
-        s0d = self._by_time(r * d[:, None])                        # sums over the deaths at t
-        s1d = self._by_time(rx * d[:, None, None])
-        denom = s0[pt] - frac[:, None] * s0d[pt]                   # Efron denominators, one per death
-        xbar = (s1[pt] - frac[:, None, None] * s1d[pt]) / denom[:, :, None]
-        loglik = d @ eta - np.log(denom).sum(axis=0) - shift * self.ndeath
+        denom, num = s0[pt], s1[pt]                                # one per death
+        if self.efron:                                             # Efron: remove k/d of the tied deaths
+            s0d = self._by_time(r * d)                             # sums over the deaths at t
+            s1d = self._by_time(rx * d[:, :, None])
+            denom = denom - frac[:, None] * s0d[pt]
+            num = num - frac[:, None, None] * s1d[pt]
+        xbar = num / denom[:, :, None]
+        loglik = (d * eta).sum(axis=0) - np.log(denom).sum(axis=0) - shift * self.ndeath
         score = sum_dx - xbar.sum(axis=0)
         if not info:
             return loglik, score, None, None
-        c = self._sum_by(pt, self.nt, 1 / denom)
-        e = self._sum_by(pt, self.nt, frac[:, None] / denom)
-        w = r * (np.cumsum(c, axis=0)[self.inv] - d[:, None] * e[self.inv])
+        cumc = np.cumsum(self._sum_by(pt, self.nt, 1 / denom), axis=0)[self.inv]
+        if self.efron:
+            cumc = cumc - d * self._sum_by(pt, self.nt, frac[:, None] / denom)[self.inv]
+        w = r * cumc
         imat = np.einsum("nbp,nbq->bpq", x * w[:, :, None], x) - np.einsum("kbp,kbq->bpq", xbar, xbar)
         return loglik, score, imat, (r, denom, xbar)
 
@@ -133,7 +143,7 @@ class _RiskSets:
     def score_residuals(self, beta: np.ndarray) -> np.ndarray:
         """Score residuals of a single model (R residuals.coxph type "score"), n x p (input row order)."""
         _, _, _, (r, denom, xbar) = self.evaluate(beta)
-        x, d, pt, frac, inv = self.x[:, 0], self.d, self.pt, self.frac, self.inv
+        x, d, pt, frac, inv = self.x[:, 0], self.d[:, 0], self.pt, self.frac, self.inv
         p = x.shape[1]
 
         def per_time(w):
@@ -152,7 +162,7 @@ class _RiskSets:
         resid[dead] += (x[dead] - mean_xbar[ti]) + r[dead][:, None] * (
             x[dead] * e_haz[ti][:, None] - e_xhaz[ti])
         out = np.empty_like(resid)
-        out[self.order] = resid                          # back to the input's row order
+        out[self.order[0]] = resid                       # back to the input's row order
         return out
 
 
@@ -203,35 +213,38 @@ def _newton(rs: _RiskSets, max_iter: int, eps: float) -> _NewtonFit:
     halving = np.zeros(nb)
     active = ~singular
     for it in range(1, max_iter + 1):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
+        if not active.any():
             break
+        # every model is evaluated (one vectorised pass); only the active ones are updated
         with np.errstate(all="ignore"):
-            newlk, u, imat, _ = rs.evaluate_batch(newbeta[idx], idx)
+            newlk, u, imat, _ = rs.evaluate_batch(newbeta)
             finite = np.isfinite(newlk) & np.isfinite(u).all(axis=1) & np.isfinite(imat).all(axis=(1, 2))
-            done = finite & (np.abs(1 - best[idx] / newlk) <= eps)
-        worse = ~done & (~finite | (newlk < best[idx]))
-        better = ~done & ~worse
-        j = idx[done]
-        fit.beta[j], fit.loglik[j], fit.score[j], fit.imat[j] = newbeta[j], newlk[done], u[done], imat[done]
-        fit.iterations[j], fit.converged[j] = it, True
-        j = idx[worse]
-        halving[j] += 1
-        newbeta[j] = (newbeta[j] + halving[j, None] * beta[j]) / (halving[j, None] + 1.0)
-        j = idx[better]
-        halving[j] = 0
-        best[j] = newlk[better]
-        beta[j] = newbeta[j]
-        step, bad = _solve_batch(imat[better], u[better])
-        newbeta[j] = newbeta[j] + step
-        fit.singular[j[bad]] = True
-        active[idx[done]] = False
-        active[j[bad]] = False
+            done = active & finite & (np.abs(1 - best / newlk) <= eps)
+        worse = active & ~done & (~finite | (newlk < best))
+        better = active & ~done & ~worse
+        if done.any():
+            fit.beta[done], fit.loglik[done], fit.score[done], fit.imat[done] = (newbeta[done], newlk[done],
+                                                                                 u[done], imat[done])
+            fit.iterations[done], fit.converged[done] = it, True
+            active &= ~done
+        if worse.any():                                 # step halving towards the last accepted beta
+            halving[worse] += 1
+            h = halving[worse, None]
+            newbeta[worse] = (newbeta[worse] + h * beta[worse]) / (h + 1.0)
+        if better.any():
+            halving[better] = 0
+            best[better] = newlk[better]
+            beta[better] = newbeta[better]
+            step, bad = _solve_batch(imat[better], u[better])
+            newbeta[better] = newbeta[better] + step
+            j = np.flatnonzero(better)[bad]
+            fit.singular[j] = True
+            active[j] = False
     rest = np.flatnonzero(active)                       # ran out of iterations: the last accepted beta
     if rest.size:
         with np.errstate(all="ignore"):
-            ll, u, imat, _ = rs.evaluate_batch(beta[rest], rest)
-        fit.beta[rest], fit.loglik[rest], fit.score[rest], fit.imat[rest] = beta[rest], ll, u, imat
+            ll, u, imat, _ = rs.evaluate_batch(beta)
+        fit.beta[rest], fit.loglik[rest], fit.score[rest], fit.imat[rest] = beta[rest], ll[rest], u[rest], imat[rest]
     return fit
 
 
@@ -259,11 +272,14 @@ def _fit_arrays(time, event, x, ties: str, max_iter: int, eps: float) -> CoxArra
         beta = fit.beta.copy()
         ok = ~fit.singular & np.isfinite(beta).all(axis=1) & np.isfinite(fit.imat).all(axis=(1, 2))
         var = np.full(fit.imat.shape, np.nan)
-        for j in np.flatnonzero(ok):
-            try:
-                var[j] = np.linalg.inv(fit.imat[j])
-            except np.linalg.LinAlgError:
-                ok[j] = False
+        try:
+            var[ok] = np.linalg.inv(fit.imat[ok])
+        except np.linalg.LinAlgError:                     # find the singular one(s)
+            for j in np.flatnonzero(ok):
+                try:
+                    var[j] = np.linalg.inv(fit.imat[j])
+                except np.linalg.LinAlgError:
+                    ok[j] = False
         se = np.sqrt(np.diagonal(var, axis1=1, axis2=2))
         bad = ~ok[:, None] | ~np.isfinite(se)
         beta[bad], se[bad] = np.nan, np.nan
@@ -326,11 +342,12 @@ def univariable_cox_arrays(time: np.ndarray, event: np.ndarray, x: np.ndarray, t
 
 def _wald(coef: np.ndarray, se: np.ndarray, conf_level: float = 0.95):
     """Hazard ratio exp(coef), its Wald CI exp(coef -/+ z se), z = coef / se and the two-sided p."""
-    z_crit = stats.norm.ppf(1 - (1 - conf_level) / 2)
+    # special.ndtri / ndtr are what stats.norm.ppf / sf compute (same bits, without their per-call overhead)
+    z_crit = special.ndtri(1 - (1 - conf_level) / 2)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         z = coef / se
         return (np.exp(coef), np.exp(coef - z_crit * se), np.exp(coef + z_crit * se), z,
-                2 * stats.norm.sf(np.abs(z)))
+                2 * special.ndtr(-np.abs(z)))
 
 
 # --------------------------------------------------------------------------- public API

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from hcc_utils.stats.descriptive import descriptive_quantile
 
@@ -242,19 +242,31 @@ def _findq(x: np.ndarray, y: np.ndarray, probs, tol: float) -> np.ndarray:
     """
     probs = np.atleast_1d(np.asarray(probs, dtype=float))
     out = np.full(probs.shape, np.nan)
-    finite = ~np.isnan(y)
-    if not finite.any():
-        return out
-    ymax = y[finite].max()
+    # 1 - S of a Kaplan-Meier curve never decreases; confidence limits may (and may be NaN)
+    monotone = bool(np.all(y[1:] >= y[:-1]))
+    if monotone:
+        ymax = y[-1]
+        keep = np.concatenate(([True], y[1:] != y[:-1]))
+    else:
+        finite = ~np.isnan(y)
+        if not finite.any():
+            return out
+        ymax = y[finite].max()
+        # duplicated(y): keep the first occurrence of each value (NaN counts as one value)
+        keep = np.sort(np.unique(y, return_index=True)[1])
     xmax = x[-1]
-    # duplicated(y): keep the first occurrence of each value (NaN counts as one value)
-    _, first = np.unique(y, return_index=True)
-    keep = np.sort(first)
     x, y = x[keep], y[keep]
 
     def first_knot(shifted):
         # approx(shifted, 1:n, p, "constant", f = 1): position of the smallest knot >= p, -1 if none
         found = np.full(probs.shape, -1)
+        if monotone:                     # sorted knots: the first one >= p
+            if shifted.size < 2:
+                return found
+            j = np.searchsorted(shifted, probs, side="left")
+            hit = (j < shifted.size) & (probs >= shifted[0])
+            found[hit] = j[hit]
+            return found
         ok = ~np.isnan(shifted)
         if ok.sum() < 2:  # approx needs two points (R errors; a curve with no step here)
             return found
@@ -604,7 +616,8 @@ def logrank_arrays(time: np.ndarray, event: np.ndarray, group: np.ndarray, n_gro
             chisq = float(o_e @ np.linalg.solve(vv, o_e))
         except np.linalg.LinAlgError:
             chisq = np.nan
-    p = float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan
+    # special.chdtrc is the chi-square upper tail that stats.chi2.sf calls (same bits, less overhead)
+    p = float(special.chdtrc(df, chisq)) if df > 0 else np.nan
     return LogrankCore(observed, expected, var, chisq, df, p)
 
 
