@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hcc_utils.synthetic.plan import AE_PLAN, AE_TERMS, _num
+from hcc_utils.synthetic.plan import AE_PLAN, AE_TERMS, target_number
 
 def _ae_counts(t: dict, group: str, n: int) -> tuple[dict, int, int, int]:
     """Per-term (any, grade 3-4) counts, the any-AE total, the grade 3-4 total and discontinuations for a group."""
@@ -20,12 +20,12 @@ def _ae_counts(t: dict, group: str, n: int) -> tuple[dict, int, int, int]:
                   "sor": {"rash": "safety.rash_g34_sor", "hand_foot_syndrome": "safety.hfs_g34_sor",
                           "ast_elevation": "safety.ast_g34_sor"}}[suffix]
     for term, key in stated_any.items():
-        plan[term] = (int(round(_num(t, key) * n0 / 100)), plan[term][1])
+        plan[term] = (int(round(target_number(t, key) * n0 / 100)), plan[term][1])
     for term, key in stated_g34.items():
-        plan[term] = (plan[term][0], int(round(_num(t, key) * n0 / 100)))
-    any_total = int(_num(t, f"safety.any_{suffix}"))
-    g34_total = int(round(_num(t, f"safety.g34_{suffix}") * n0 / 100))
-    disc = int(_num(t, f"safety.disc_{suffix}"))
+        plan[term] = (plan[term][0], int(round(target_number(t, key) * n0 / 100)))
+    any_total = int(target_number(t, f"safety.any_{suffix}"))
+    g34_total = int(round(target_number(t, f"safety.g34_{suffix}") * n0 / 100))
+    disc = int(target_number(t, f"safety.disc_{suffix}"))
     if n != n0:
         f = n / n0
         plan = {k: (int(round(a * f)), int(round(b * f))) for k, (a, b) in plan.items()}

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from hcc_utils.stats.descriptive import sas5_order_statistics
-from hcc_utils.synthetic.plan import CYCLES_PLAN, _largest_remainder, _num, study_settings
+from hcc_utils.synthetic.plan import CYCLES_PLAN, largest_remainder, study_settings, target_number
 
 # ----------------------------------------------------------------------------------------------------------------
 # Exact-count helpers
@@ -45,7 +45,7 @@ def _pinned_sample(rng: np.random.Generator, n: int, knots: list[tuple[float, fl
 def _cycles(rng: np.random.Generator, group: str, n: int, n_scale_default: bool) -> np.ndarray:
     plan = CYCLES_PLAN[group]
     total = sum(c for _, c in plan)
-    counts = [c for _, c in plan] if n == total else list(_largest_remainder(n, [c for _, c in plan]))
+    counts = [c for _, c in plan] if n == total else list(largest_remainder(n, [c for _, c in plan]))
     out = []
     for ((lo, hi), _), c in zip(plan, counts):
         out.append(rng.integers(lo, hi + 1, size=c) if hi > lo else np.full(c, lo))
@@ -63,8 +63,8 @@ def enrolled_covariates(rng: np.random.Generator, plan: dict, t: dict) -> pd.Dat
     n_sor = plan["groups"]["sorafenib"]
     n = n_len + n_sor
     # Age: pooled sample with pinned SAS quartiles; the youngest go to the matching outliers.
-    knots = [(0.0, 33.0), (0.25, _num(t, "baseline.age_q1")), (0.5, _num(t, "baseline.age_median")),
-             (0.75, _num(t, "baseline.age_q3")), (1.0, 86.0)]
+    knots = [(0.0, 33.0), (0.25, target_number(t, "baseline.age_q1")), (0.5, target_number(t, "baseline.age_median")),
+             (0.75, target_number(t, "baseline.age_q3")), (1.0, 86.0)]
     ages = _pinned_sample(rng, n, knots)
     k_out = min(plan["n_outliers"], n_len - 1)
     out_ages = ages[:k_out]

@@ -35,8 +35,10 @@ THIRD_LINE_TYPE_AMONG_RECEIVERS = True
 class FastEvaluator:
     """Computes the calibrated targets from the search state in a few milliseconds.
 
-    Mirrors the project's conventions (R ``survfit`` quartiles, SAS PCTLDEF=5 follow-up, log-rank, Wald Cox with
-    Breslow ties - equal to Efron because the search keeps event times distinct).
+    The statistics are the book's (:mod:`hcc_utils.stats`: Kaplan-Meier quartiles by R ``quantile.survfit``,
+    SAS PCTLDEF=5 follow-up quartiles, log-rank, Cox with Efron ties and Wald intervals, Mann-Whitney), called
+    through their array entry points; what is mirrored here is only the derivation of the analysis columns
+    (binary Cox candidates at the configured cut-points, months = days / 30.4375).
     Third-line comparisons: OS by receipt of third-line therapy (yes/no) and by third-line regimen, within each
     group, in the whole and the matched cohort. The regimen comparison is among the patients who received a third
     line (:data:`THIRD_LINE_TYPE_AMONG_RECEIVERS`).

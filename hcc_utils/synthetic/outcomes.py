@@ -7,7 +7,7 @@ import pandas as pd
 
 from hcc_utils.stats.survival import km_quantile_times
 from hcc_utils.synthetic.plan import (DATA_CUTOFF, DAYS_PER_MONTH, EVENT_PLAN, FIRST_START, THIRD_LINE_PLAN,
-                                      _largest_remainder, _num)
+                                      largest_remainder, target_number)
 
 # ----------------------------------------------------------------------------------------------------------------
 # Survival
@@ -206,13 +206,13 @@ def responses(rng: np.random.Generator, enr: pd.DataFrame, t: dict) -> tuple[np.
     matched = enr["matched"].to_numpy()
     pfs = enr["pfs_days"].to_numpy()
     # counts: (group, matched) -> (PR, SD) of the default cohort, from targets
-    pr_len, pr_sor = int(_num(t, "response.pr_len")), int(_num(t, "response.pr_sor"))
-    sd_len = int(round(_num(t, "response.sd_len") * 40 / 100))
-    sd_sor = int(round(_num(t, "response.sd_sor") * 86 / 100))
-    orr_len_m = int(round(_num(t, "response.orr_len_matched") * 36 / 100))
-    orr_sor_m = int(round(_num(t, "response.orr_sor_matched") * 36 / 100))
-    dcr_len_m = int(round(_num(t, "response.dcr_len_matched") * 36 / 100))
-    dcr_sor_m = int(round(_num(t, "response.dcr_sor_matched") * 36 / 100))
+    pr_len, pr_sor = int(target_number(t, "response.pr_len")), int(target_number(t, "response.pr_sor"))
+    sd_len = int(round(target_number(t, "response.sd_len") * 40 / 100))
+    sd_sor = int(round(target_number(t, "response.sd_sor") * 86 / 100))
+    orr_len_m = int(round(target_number(t, "response.orr_len_matched") * 36 / 100))
+    orr_sor_m = int(round(target_number(t, "response.orr_sor_matched") * 36 / 100))
+    dcr_len_m = int(round(target_number(t, "response.dcr_len_matched") * 36 / 100))
+    dcr_sor_m = int(round(target_number(t, "response.dcr_sor_matched") * 36 / 100))
     plan = {
         ("lenvatinib", 1): (36, orr_len_m, dcr_len_m - orr_len_m),
         ("lenvatinib", 0): (4, pr_len - orr_len_m, sd_len - (dcr_len_m - orr_len_m)),
@@ -226,7 +226,7 @@ def responses(rng: np.random.Generator, enr: pd.DataFrame, t: dict) -> tuple[np.
         if idx.size == n0:
             kp, ks = k_pr, k_sd
         else:
-            kp, ks = _largest_remainder(int(round((k_pr + k_sd) * idx.size / n0)), [max(k_pr, 0.01), max(k_sd, 0.01)])
+            kp, ks = largest_remainder(int(round((k_pr + k_sd) * idx.size / n0)), [max(k_pr, 0.01), max(k_sd, 0.01)])
         kp, ks = max(0, kp), max(0, ks)
         jitter = rng.uniform(0, 20, idx.size)  # responses track PFS, not perfectly
         order = idx[np.argsort(-(pfs[idx] + jitter), kind="stable")]
@@ -258,7 +258,7 @@ def third_line(rng: np.random.Generator, enr: pd.DataFrame) -> np.ndarray:
         n0 = 40 if g == "lenvatinib" else 86
         counts = np.array(list(plan.values()))
         total = min(idx.size, int(round(counts.sum() * n_group / n0)))
-        k = counts if total == counts.sum() else _largest_remainder(total, counts)
+        k = counts if total == counts.sum() else largest_remainder(total, counts)
         chosen = rng.permutation(idx)[:total]
         out[chosen] = np.repeat(list(plan.keys()), k)
     return out

@@ -107,11 +107,12 @@ def load_target_values(path: str | Path = TARGETS_PATH) -> dict[str, str]:
         return {row["id"]: row["value"] for row in csv.DictReader(fh)}
 
 
-def _num(t: dict, key: str) -> float:
+def target_number(t: dict, key: str) -> float:
+    """A published number of ``load_target_values()`` as a float."""
     return float(t[key])
 
 
-def _largest_remainder(total: int, weights) -> np.ndarray:
+def largest_remainder(total: int, weights) -> np.ndarray:
     """Split an integer ``total`` in proportion to ``weights`` (Hamilton / largest-remainder rounding)."""
     w = np.asarray(weights, dtype=float)
     if total <= 0 or w.sum() <= 0:
@@ -143,24 +144,24 @@ def plan_counts(n_scale: float = 1.0, targets: dict | None = None) -> dict:
         ``bclc_c``, ``child_pugh_a``).
     """
     t = targets or load_target_values()
-    died = _scale(_num(t, "flow.died_on_first_line"), n_scale)
-    det = _scale(_num(t, "flow.deteriorated_on_first_line"), n_scale)
-    det_after = _scale(_num(t, "flow.deteriorated_after_first_line"), n_scale)
-    n_len = _scale(_num(t, "flow.second_line_lenvatinib"), n_scale, minimum=10)
-    n_sor = _scale(_num(t, "flow.second_line_sorafenib"), n_scale, minimum=10)
-    rego = _scale(_num(t, "flow.second_line_regorafenib"), n_scale)
-    fu = _scale(_num(t, "flow.second_line_5fu"), n_scale)
+    died = _scale(target_number(t, "flow.died_on_first_line"), n_scale)
+    det = _scale(target_number(t, "flow.deteriorated_on_first_line"), n_scale)
+    det_after = _scale(target_number(t, "flow.deteriorated_after_first_line"), n_scale)
+    n_len = _scale(target_number(t, "flow.second_line_lenvatinib"), n_scale, minimum=10)
+    n_sor = _scale(target_number(t, "flow.second_line_sorafenib"), n_scale, minimum=10)
+    rego = _scale(target_number(t, "flow.second_line_regorafenib"), n_scale)
+    fu = _scale(target_number(t, "flow.second_line_5fu"), n_scale)
     groups = {"lenvatinib": n_len, "sorafenib": n_sor}
     n_enr = n_len + n_sor
-    enr0 = _num(t, "flow.enrolled")
+    enr0 = target_number(t, "flow.enrolled")
     sizes = [n_len, n_sor]
 
     def split(key):
-        return dict(zip(groups, _largest_remainder(int(round(_num(t, key) * n_enr / enr0)), sizes)))
+        return dict(zip(groups, largest_remainder(int(round(target_number(t, key) * n_enr / enr0)), sizes)))
 
     cp_a = {
-        "lenvatinib": int(round(_num(t, "baseline.child_pugh_a_len") / 100 * n_len)),
-        "sorafenib": int(round(_num(t, "baseline.child_pugh_a_sor") / 100 * n_sor)),
+        "lenvatinib": int(round(target_number(t, "baseline.child_pugh_a_len") / 100 * n_len)),
+        "sorafenib": int(round(target_number(t, "baseline.child_pugh_a_sor") / 100 * n_sor)),
     }
     return {
         "flow": {"death": died, "deterioration": det, "deteriorated_after": det_after, "lenvatinib": n_len,
