@@ -1,4 +1,5 @@
-"""Kaplan-Meier estimation, survival quantiles, numbers at risk, log-rank tests and follow-up.
+"""Kaplan-Meier estimation, survival quantiles, numbers at risk and follow-up (log-rank tests: see
+:mod:`hcc_utils.stats.logrank`, whose names are importable from here too).
 
 Every function reproduces R's ``survival`` package (Therneau, version 3.5; ``survfit``,
 ``quantile.survfit``, ``print.survfit``, ``summary.survfit``, ``survdiff``) for right-censored
@@ -16,9 +17,12 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import stats
 
+from hcc_utils.stats.checks import _as_float_array, _check_conf_level, check_time_event
 from hcc_utils.stats.descriptive import descriptive_quantile
+# log-rank tests live in hcc_utils.stats.logrank; importable from here as before
+from hcc_utils.stats.logrank import LogrankCore, LogrankResult, logrank_arrays, logrank_test
 
 __all__ = [
     "KaplanMeier", "KMQuantile", "KMSteps", "LogrankResult", "LogrankCore", "FollowUp",
@@ -28,67 +32,6 @@ __all__ = [
 
 #: tolerance of quantile.survfit and print.survfit: sqrt(.Machine$double.eps)
 R_TOLERANCE = float(np.sqrt(np.finfo(float).eps))
-
-
-# --------------------------------------------------------------------------- input checks
-def _as_float_array(values, name: str) -> np.ndarray:
-    try:
-        arr = np.asarray(values, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name}: values must be numeric ({exc})") from None
-    if arr.ndim != 1:
-        raise ValueError(f"{name}: expected a 1-D array, got shape {arr.shape}")
-    return arr
-
-
-def check_time_event(time, event, time_name: str = "time", event_name: str = "event"):
-    """Validate right-censored survival data.
-
-    Parameters
-    ----------
-    time, event : array-like
-        Follow-up times (finite, >= 0) and event indicators (0 = censored, 1 = event;
-        booleans accepted).
-    time_name, event_name : str
-        Names used in error messages (e.g. the DataFrame columns).
-
-    Returns
-    -------
-    (numpy.ndarray, numpy.ndarray)
-        ``time`` as float64 and ``event`` as int64.
-
-    Raises
-    ------
-    ValueError
-        Naming the argument, when a time is missing, infinite or negative, when an event
-        flag is not 0/1 (missing included), when the lengths differ or the data are empty.
-    """
-    t = _as_float_array(time, time_name)
-    e = _as_float_array(event, event_name)
-    if t.shape != e.shape:
-        raise ValueError(f"{time_name} and {event_name} must have the same length "
-                         f"({t.size} != {e.size})")
-    if t.size == 0:
-        raise ValueError(f"{time_name}: no observations")
-    bad = ~np.isfinite(t)
-    if bad.any():
-        raise ValueError(f"{time_name}: {int(bad.sum())} missing or infinite value(s), "
-                         f"first at position {int(np.flatnonzero(bad)[0])}")
-    if (t < 0).any():
-        i = int(np.flatnonzero(t < 0)[0])
-        raise ValueError(f"{time_name}: negative times are not allowed (position {i}: {t[i]!r})")
-    bad = ~np.isin(e, (0.0, 1.0))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"{event_name}: must be 0 (censored) or 1 (event); "
-                         f"found {e[i]!r} at position {i}")
-    return t, e.astype(np.int64)
-
-
-def _check_conf_level(conf_level: float) -> float:
-    if not 0 < conf_level < 1:
-        raise ValueError(f"conf_level: must lie in (0, 1), got {conf_level!r}")
-    return float(conf_level)
 
 
 # --------------------------------------------------------------------------- Kaplan-Meier
@@ -457,168 +400,6 @@ def numbers_at_risk(time, event, at_times) -> pd.Series:
     ts = np.sort(t)
     counts = ts.size - np.searchsorted(ts, at, side="left")
     return pd.Series(counts.astype(np.int64), index=pd.Index(at, name="time"), name="n_risk")
-
-
-# --------------------------------------------------------------------------- log-rank
-@dataclass(frozen=True)
-class LogrankResult:
-    """Log-rank test result, as R ``survdiff(..., rho = 0)``.
-
-    Attributes
-    ----------
-    chisq, df, p : float, int, float
-        Test statistic, degrees of freedom (groups with expected > 0, minus 1), p-value.
-    table : pandas.DataFrame
-        ``group, n, observed, expected, o_minus_e`` (summed over strata).
-    var : numpy.ndarray
-        Variance matrix of observed - expected (groups in `table` order).
-    stratified : bool
-    """
-
-    chisq: float
-    df: int
-    p: float
-    table: pd.DataFrame
-    var: np.ndarray
-    stratified: bool
-
-
-def _label_codes(values, name: str, n: int):
-    """Integer codes and sorted levels of a label vector; clear errors for a wrong length or missing labels."""
-    labels = pd.Series(np.asarray(values, dtype=object))
-    if len(labels) != n:
-        raise ValueError(f"{name} must have the same length as time ({len(labels)} != {n})")
-    if labels.isna().any():
-        raise ValueError(f"{name}: missing labels")
-    return pd.factorize(labels, sort=True)
-
-
-def logrank_test(time, event, group, strata=None) -> LogrankResult:
-    """Log-rank (Mantel-Haenszel) test of equal survival across groups, optionally stratified.
-
-    Compares observed and expected events per group, the expectation computed under
-    H0 (same hazard in every group) from the risk sets at each event time, with the
-    hypergeometric variance. Stratified: observed, expected and variance are summed over
-    strata (risk sets within stratum), as ``survdiff(Surv(t, e) ~ g + strata(s))``; with
-    matched pairs as strata, this is the paired log-rank test. k groups -> k - 1 df.
-
-    Parameters
-    ----------
-    time, event : array-like
-        Survival data.
-    group : array-like
-        Group labels (any sortable type; sorted for the output order).
-    strata : array-like, optional
-        Stratum labels.
-
-    Returns
-    -------
-    LogrankResult
-
-    Raises
-    ------
-    ValueError
-        For fewer than two groups, missing labels, or a singular variance matrix (e.g.
-        every stratum holds a single group), as R's ``solve`` fails.
-
-    References
-    ----------
-    Mantel N. Cancer Chemother Rep 1966;50:163-70. Peto R, Peto J. JRSS A 1972;135:185-207.
-    Therneau TM, survival 3.5, ``survdiff``.
-    """
-    t, e = check_time_event(time, event)
-    gcode, glevels = _label_codes(group, "group", t.size)
-    k = len(glevels)
-    if k < 2:
-        raise ValueError(f"group: need at least two groups, got {list(glevels)}")
-    scode = None if strata is None else _label_codes(strata, "strata", t.size)[0]
-    core = logrank_arrays(t, e, gcode, k, scode)
-    if np.isnan(core.chisq):
-        raise ValueError("logrank_test: singular variance matrix (does every stratum hold "
-                         "a single group?)")
-    table = pd.DataFrame({"group": list(glevels), "n": np.bincount(gcode, minlength=k),
-                          "observed": core.observed, "expected": core.expected,
-                          "o_minus_e": core.observed - core.expected})
-    return LogrankResult(chisq=core.chisq, df=core.df, p=core.p, table=table, var=core.var,
-                         stratified=strata is not None)
-
-
-class LogrankCore(NamedTuple):
-    """Log-rank statistics per group (arrays in group-code order) and the test."""
-
-    observed: np.ndarray
-    expected: np.ndarray
-    var: np.ndarray
-    chisq: float
-    df: int
-    p: float
-
-
-def logrank_arrays(time: np.ndarray, event: np.ndarray, group: np.ndarray, n_groups: int | None = None,
-                   strata: np.ndarray | None = None) -> LogrankCore:
-    """Log-rank test from arrays: the computation of `logrank_test`, without input checks or labels.
-
-    Under H0 (one hazard for all groups) the expected events of group g at each event time are
-    ``d * n_g / n`` (risk sets within stratum); the variance of observed - expected is hypergeometric.
-    Groups with no expected event are left out of the test (R ``survdiff``).
-
-    Parameters
-    ----------
-    time, event : numpy.ndarray
-        Valid survival data (not checked here; see `check_time_event`).
-    group : numpy.ndarray of int
-        Group codes 0 .. n_groups - 1.
-    n_groups : int, optional
-        Number of groups (``group.max() + 1`` by default); a code without patients has no expected event.
-    strata : numpy.ndarray of int, optional
-        Stratum codes 0 .. S - 1.
-
-    Returns
-    -------
-    LogrankCore
-        ``observed``, ``expected`` (per group), ``var`` (k x k), ``chisq``, ``df`` (groups with expected
-        events minus 1) and ``p`` (NaN when df = 0). A singular variance matrix (e.g. every stratum holds a
-        single group) gives ``chisq = p = NaN``; `logrank_test` raises then.
-    """
-    k = int(group.max()) + 1 if n_groups is None else int(n_groups)
-    scode = np.zeros(time.size, dtype=np.int64) if strata is None else strata
-    order = np.lexsort((time, scode))
-    ts, ss, es, gs = time[order], scode[order], event[order], group[order]
-    new_block = np.ones(ts.size, dtype=bool)
-    new_block[1:] = (ts[1:] != ts[:-1]) | (ss[1:] != ss[:-1])
-    block = np.cumsum(new_block) - 1
-    nb = int(block[-1]) + 1
-    at = np.bincount(block * k + gs, minlength=nb * k).reshape(nb, k).astype(float)
-    dead = np.bincount(block * k + gs, weights=es, minlength=nb * k).reshape(nb, k)
-    # risk sets: reverse cumulative sums within stratum
-    rc = np.vstack([np.cumsum(at[::-1], axis=0)[::-1], np.zeros((1, k))])
-    block_stratum = ss[new_block]
-    next_start = np.searchsorted(block_stratum, block_stratum, side="right")
-    risk = rc[:nb] - rc[next_start]
-    n_t = risk.sum(axis=1)
-    d_t = dead.sum(axis=1)
-    use = d_t > 0
-    risk, dead, n_t, d_t = risk[use], dead[use], n_t[use], d_t[use]
-    expected = (risk * (d_t / n_t)[:, None]).sum(axis=0)
-    observed = dead.sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        c = np.where(n_t > 1, d_t * (n_t - d_t) / (n_t * n_t * (n_t - 1)), 0.0)
-    var = np.diag((c * n_t) @ risk) - risk.T @ (risk * c[:, None])
-
-    keep = expected > 0
-    df = int(keep.sum()) - 1
-    if keep.sum() < 2:
-        chisq = 0.0
-    else:
-        o_e = (observed - expected)[keep][1:]
-        vv = var[np.ix_(keep, keep)][1:, 1:]
-        try:
-            chisq = float(o_e @ np.linalg.solve(vv, o_e))
-        except np.linalg.LinAlgError:
-            chisq = np.nan
-    # special.chdtrc is the chi-square upper tail that stats.chi2.sf calls (same bits, less overhead)
-    p = float(special.chdtrc(df, chisq)) if df > 0 else np.nan
-    return LogrankCore(observed, expected, var, chisq, df, p)
 
 
 # --------------------------------------------------------------------------- follow-up

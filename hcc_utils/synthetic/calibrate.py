@@ -37,7 +37,7 @@ cannot undo an earlier one:
    progressed patients living longest) and the search weakens the effect to the published p-value.
 
 The stages score each proposal with :class:`FastEvaluator`, which calls the array entry points of the book's own
-statistics engine (:func:`hcc_utils.stats.survival.km_steps`, :func:`~hcc_utils.stats.survival.logrank_arrays`,
+statistics engine (:func:`hcc_utils.stats.survival.km_steps`, :func:`hcc_utils.stats.logrank.logrank_arrays`,
 :func:`hcc_utils.stats.cox.univariable_cox_arrays`, :func:`~hcc_utils.stats.cox.cox_arrays`,
 :func:`hcc_utils.stats.descriptive.descriptive_quantile`) on the search state's arrays, skipping the data frames and
 input checks. The final cohort is scored with an injectable ``evaluate(raw_df, config) -> {id: value}``; by default

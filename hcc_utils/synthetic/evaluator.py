@@ -10,7 +10,8 @@ import pandas as pd
 
 from hcc_utils.stats.cox import cox_arrays, univariable_cox_arrays
 from hcc_utils.stats.descriptive import descriptive_quantile
-from hcc_utils.stats.survival import km_steps, logrank_arrays
+from hcc_utils.stats.logrank import logrank_arrays
+from hcc_utils.stats.survival import km_steps
 from hcc_utils.synthetic.plan import DAYS_PER_MONTH
 from hcc_utils.synthetic.state import SearchState
 from hcc_utils.tables.baseline import mann_whitney_test
