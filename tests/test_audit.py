@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from scipy.stats import chi2_contingency
 
-from hcc_utils.reproduction.audit import FACTS, audit_article, chisq_p
+from hcc_utils.reproduction.audit import FACTS, audit_article
 
 
 @pytest.fixture(scope="module")
@@ -18,9 +18,10 @@ def _row(table, rid, check):
     return rows.iloc[0]
 
 
-def test_chisq_matches_scipy_uncorrected():
-    table = [[14, 26], [33, 53]]
-    assert chisq_p(14, 40, 33, 86) == pytest.approx(chi2_contingency(table, correction=False)[1])
+def test_chisq_check_is_pearson_without_correction(audit):
+    # response.sd_p: 24 of 40 vs 16 of 86 (engine: hcc_utils.stats.contingency, as the book's tables)
+    p = chi2_contingency([[24, 16], [16, 70]], correction=False)[1]
+    assert f"p = {p:.4f}" in _row(audit[0], "response.sd_p", "chisq").recomputed
 
 
 def test_pfs_event_percentage_does_not_add_up(audit):

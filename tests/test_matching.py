@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 from hcc_utils.stats.balance import balance_table
-from hcc_utils.stats.matching import match_cohort, nearest_neighbor_match, propensity_scores
+from hcc_utils.config import parse_config
+from hcc_utils.stats.matching import nearest_neighbor_match, propensity_scores
+from hcc_utils.study.matching import match_cohort
 
 REF = Path(__file__).parent / "reference"
 DATA = pd.read_csv(REF / "matching_data.csv")
@@ -213,7 +215,8 @@ def test_propensity_scores_reports_perfect_separation():
 
 
 def test_match_cohort_adds_ps_pairs_and_summary():
-    config = {"seed": 1, "matching": {"covariates": COVS, "ratio": 1, "caliper": 0.2, "caliper_scale": "logit", "order": "largest"}}
+    config = parse_config({"seed": 1, "matching": {"covariates": COVS, "ratio": 1, "caliper": 0.2,
+                                                   "caliper_scale": "logit", "order": "largest"}}, "test")
     out = match_cohort(DATA.drop(columns=["ps"]), config)
     df = out.data
     assert {"ps", "logit_ps", "pair_id", "matched"} <= set(df.columns)

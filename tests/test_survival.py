@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hcc_utils.stats.descriptive import descriptive_quantile
-from hcc_utils.stats.survival import (followup_summary, kaplan_meier, km_quantile, km_summary,
-                                logrank_test, numbers_at_risk)
+from hcc_utils.stats.descriptive import descriptive_quantile, sas5_order_statistics
+from hcc_utils.stats.survival import (followup_summary, kaplan_meier, km_quantile, km_quantile_times,
+                                      km_steps, km_summary, logrank_arrays, logrank_test, numbers_at_risk)
 
 REF_DIR = Path(__file__).parent / "reference"
 REF = json.loads((REF_DIR / "survival_reference.json").read_text())
@@ -260,3 +260,86 @@ def test_bad_quantile_arguments():
         numbers_at_risk([1, 2], [1, 1], [-1])
     with pytest.raises(KeyError, match="os_months"):
         km_summary(DATA, "os_months", "status")
+
+
+# --------------------------------------------------------------------------- array entry points (calibration)
+@pytest.mark.parametrize("name", KM_CURVES)
+def test_km_steps_match_R_survfit(name):
+    ref = REF["km"][name]
+    sub = subset(name)
+    steps = km_steps(sub["time"].to_numpy(float), sub["status"].to_numpy())
+    assert_matches_r(steps.time, ref["time"])
+    np.testing.assert_array_equal(steps.n_risk, ref["n_risk"])
+    np.testing.assert_array_equal(steps.n_event, ref["n_event"])
+    np.testing.assert_array_equal(steps.n_censor, ref["n_censor"])
+    assert_matches_r(steps.survival, ref["surv"])
+
+
+@pytest.mark.parametrize("name", KM_CURVES)
+def test_km_quantile_times_match_R_quantile_survfit(name):
+    ref = REF["km"][name]
+    sub = subset(name)
+    t, e = sub["time"].to_numpy(float), sub["status"].to_numpy()
+    fast = km_quantile_times(t, e, ref["probs"])
+    assert_matches_r(fast, ref["quantile"])
+    km = kaplan_meier(t, e)
+    for rule in ("quantile", "print"):
+        slow = [km_quantile(km, p, rule).estimate for p in ref["probs"]]
+        np.testing.assert_array_equal(km_quantile_times(t, e, ref["probs"], rule=rule), slow)
+
+
+def test_km_quantile_times_equal_km_quantile_with_ties_and_plateaus():
+    # random curves with tied times, censorings tied with deaths, and survival exactly 0.75 / 0.5 / 0.25 on
+    # flat segments (middle and last), for both R rules: the same numbers as km_quantile
+    rng = np.random.default_rng(20240701)
+    probs = [0, 0.1, 0.25, 0.5, 0.75, 0.9, 1, 1 / 3]
+    cases = [([1, 2, 3, 4, 5, 6, 7, 8], [1, 1, 1, 1, 0, 0, 0, 0]),       # S = 0.5 on the last segment
+             ([1, 2, 3, 4, 4, 5, 6, 7], [1, 1, 0, 1, 0, 1, 1, 0]),
+             ([2, 2, 2, 2], [1, 1, 0, 0])]
+    for _ in range(400):
+        n = int(rng.integers(2, 40))
+        cases.append((rng.integers(1, 10, n), (rng.uniform(size=n) < rng.uniform(0.3, 1)).astype(int)))
+    plateaus = 0
+    for t, e in cases:
+        t, e = np.asarray(t, dtype=float), np.asarray(e)
+        km = kaplan_meier(t, e)
+        plateaus += np.isin(np.round(km.survival, 12), [0.25, 0.5, 0.75]).any()
+        for rule in ("quantile", "print"):
+            slow = [km_quantile(km, p, rule).estimate for p in probs]
+            np.testing.assert_array_equal(km_quantile_times(t, e, probs, rule=rule), slow)
+    assert plateaus > 50
+
+
+@pytest.mark.parametrize("key,group_col,strata_col", LOGRANK_CASES)
+def test_logrank_arrays_match_R_survdiff(key, group_col, strata_col):
+    ref = REF["logrank"][key]
+    t, e = DATA["time"].to_numpy(float), DATA["status"].to_numpy()
+    codes, levels = pd.factorize(DATA[group_col], sort=True)
+    strata = None if strata_col is None else pd.factorize(DATA[strata_col], sort=True)[0]
+    core = logrank_arrays(t, e, codes, len(levels), strata)
+    assert core.chisq == pytest.approx(ref["chisq"], rel=RTOL)
+    assert core.p == pytest.approx(ref["p"], rel=RTOL)
+    assert core.df == ref["df"]
+    assert_matches_r(core.observed, ref["observed"])
+    assert_matches_r(core.expected, ref["expected"])
+    assert_matches_r(core.var.ravel(), np.ravel(ref["var"]))
+    # the core of logrank_test: the same numbers
+    res = logrank_test(t, e, DATA[group_col], None if strata_col is None else DATA[strata_col])
+    assert (core.chisq, core.df, core.p) == (res.chisq, res.df, res.p)
+    np.testing.assert_array_equal(core.expected, res.table["expected"])
+
+
+def test_logrank_arrays_singular_variance_is_nan():
+    core = logrank_arrays(np.array([1.0, 2, 3, 4]), np.array([1, 1, 1, 1]), np.array([0, 0, 1, 1]), 2,
+                          np.array([0, 0, 1, 1]))
+    assert np.isnan(core.chisq) and np.isnan(core.p)
+
+
+def test_sas5_order_statistics_give_R_quantile_type2():
+    ref = REF["quantile"]
+    xs = np.sort(np.asarray(ref["x"], dtype=float))
+    lo, hi = sas5_order_statistics(xs.size, ref["probs"])
+    assert_matches_r((xs[lo] + xs[hi]) / 2, ref["type2"])
+    # n = 4: q = 0.25 averages the 1st and 2nd order statistics, q = 0.3 takes the 2nd (0-based 0, 1 and 1)
+    assert [int(v[0]) for v in sas5_order_statistics(4, 0.25)] == [0, 1]
+    assert [int(v[0]) for v in sas5_order_statistics(4, 0.3)] == [1, 1]

@@ -175,7 +175,7 @@ def test_assumptions_table_documented():
 @pytest.mark.parametrize("seed,scale", [(7, 0.5), (11, 2.0)])
 def test_other_seed_and_size_run_through_pipeline(seed, scale, config, tmp_path):
     from hcc_utils.data.readers import read_cohort
-    from hcc_utils.study.cohort import build_study, compute_results
+    from hcc_utils.study import build_study, compute_results
 
     df = generate_cohort(seed, config, n_scale=scale)
     plan = plan_counts(scale)
@@ -215,17 +215,19 @@ def _committed_raw():
 def test_fast_evaluator_agrees_with_project_analysis(config):
     """The calibration's fast statistics equal the project's analysis on the committed cohort."""
     from hcc_utils.synthetic import calibrate as C
-    from hcc_utils.reproduction.scorecard import load_targets
-    from hcc_utils.study.cohort import compute_results
+    from hcc_utils.synthetic.plan import TARGETS_PATH
+    from hcc_utils.synthetic.state import state_from_raw
+    from hcc_utils.reproduction.targets import article_terms, load_targets
+    from hcc_utils.study import compute_results
 
     raw = _committed_raw()
     reference = compute_results(raw, config)
-    st = C._state_from_raw(raw.astype(object).where(raw.notna(), ""), config)
-    ev = C.FastEvaluator(st, config["cutpoints"])
-    targets = load_targets(C.TARGETS_PATH)
+    st = state_from_raw(raw.astype(object).where(raw.notna(), ""), config)
+    ev = C.FastEvaluator(st, config.cutpoints)
+    targets = load_targets(TARGETS_PATH)
     published = dict(zip(targets["id"], targets["value"]))
-    ev.os_model = [c for c in C.COX_CANDIDATES if c in published["cox.os_univariable_significant"].split(";")]
-    ev.pfs_model = [c for c in C.COX_CANDIDATES if c in published["cox.pfs_univariable_significant"].split(";")]
+    ev.os_model = [c for c in C.COX_CANDIDATES if c in article_terms(published["cox.os_univariable_significant"])]
+    ev.pfs_model = [c for c in C.COX_CANDIDATES if c in article_terms(published["cox.pfs_univariable_significant"])]
     fast = {**ev.survival(), **ev.associations()}
     compared = 0
     for key, value in fast.items():
@@ -245,8 +247,9 @@ def test_fast_evaluator_agrees_with_project_analysis(config):
 def test_committed_cohort_scorecard(config):
     """Regression guard: the committed cohort reproduces most published numbers under the project's analysis."""
     from hcc_utils.reproduction.audit import audit_article
-    from hcc_utils.reproduction.scorecard import load_targets, score
-    from hcc_utils.study.cohort import compute_results
+    from hcc_utils.reproduction.scorecard import score
+    from hcc_utils.reproduction.targets import load_targets
+    from hcc_utils.study import compute_results
 
     targets = load_targets(REPO / "data" / "targets.csv")
     _, excluded = audit_article(targets)
@@ -262,9 +265,10 @@ def test_committed_cohort_scorecard(config):
 def test_committed_cohort_third_line_direction(config):
     """Sorafenib group: third-line recipients live longer (fewer deaths than expected), as the article states."""
     from hcc_utils.synthetic import calibrate as C
+    from hcc_utils.synthetic.state import state_from_raw
 
     raw = _committed_raw()
-    st = C._state_from_raw(raw.astype(object).where(raw.notna(), ""), config)
-    values = C.FastEvaluator(st, config["cutpoints"]).third_line()
+    st = state_from_raw(raw.astype(object).where(raw.notna(), ""), config)
+    values = C.FastEvaluator(st, config.cutpoints).third_line()
     for tid, sign in C.DIRECTIONS.items():
         assert values[f"_oe.{tid}"] * sign > 0, tid

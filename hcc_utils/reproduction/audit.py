@@ -26,8 +26,9 @@ from scipy import stats
 
 from hcc_utils.reproduction.scorecard import is_met
 from hcc_utils.reproduction.targets import TARGETS_PATH, load_targets
+from hcc_utils.stats.contingency import compare_proportions
 
-__all__ = ["FACTS", "audit_article", "chisq_p"]
+__all__ = ["FACTS", "audit_article"]
 
 
 #: Numbers stated in the article that are not target rows (or are stated a second time in another form),
@@ -116,17 +117,6 @@ FACTS: list[dict] = [
 ]
 
 
-def chisq_p(a: int, na: int, b: int, nb: int) -> float:
-    """Pearson chi-square p (no continuity correction) comparing ``a/na`` with ``b/nb``."""
-    try:
-        from hcc_utils.stats.contingency import compare_proportions
-
-        return float(compare_proportions(int(a), int(na), int(b), int(nb), rule="chisq").p)
-    except ImportError:  # pragma: no cover
-        table = np.array([[a, na - a], [b, nb - b]], dtype=float)
-        return float(stats.chi2_contingency(table, correction=False)[1])
-
-
 def _round1(x: float, places: int = 1) -> float:
     from decimal import ROUND_HALF_UP, Decimal
 
@@ -179,7 +169,7 @@ def audit_article(targets: pd.DataFrame | str | Path | None = None) -> tuple[pd.
                        reason="" if ok else f"no whole count of {den} gives {pct:g}%")
         elif kind == "chisq":
             a, na, b, nb = (int(v(f[k])) for k in ("a", "na", "b", "nb"))
-            p = chisq_p(a, na, b, nb)
+            p = compare_proportions(a, na, b, nb, rule="chisq").p      # Pearson, no continuity correction
             stated = val[fid]
             ok = is_met("p", stated, p)
             row.update(stated=stated, recomputed=f"{a}/{na} vs {b}/{nb}: p = {p:.4f}", consistent=ok,
@@ -240,7 +230,7 @@ def audit_article(targets: pd.DataFrame | str | Path | None = None) -> tuple[pd.
 
 def _alt_ps(a, na, b, nb) -> list[float]:
     """p-values of the other usual 2x2 tests (Yates, Fisher) for the same counts."""
+    from hcc_utils.stats.contingency import chisq_test, fisher_exact_test
+
     table = np.array([[a, na - a], [b, nb - b]], dtype=float)
-    out = [float(stats.chi2_contingency(table, correction=True)[1])]
-    out.append(float(stats.fisher_exact(table.astype(int))[1]))
-    return out
+    return [chisq_test(table, correction=True).p, fisher_exact_test(table).p]

@@ -25,16 +25,18 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from hcc_utils.stats.survival import check_time_event
+from hcc_utils.stats.checks import check_time_event
+from hcc_utils.stats.cox_core import _newton, _RiskSets, _wald
 
 __all__ = [
     "CoxConvergenceWarning", "CoxConvergenceError", "CoxModel", "CoxSelection",
     "cox_model", "fit_cox", "univariable_cox", "multivariable_from_univariable",
+    "CoxArrays", "cox_arrays", "univariable_cox_arrays",
 ]
 
 
@@ -46,109 +48,96 @@ class CoxConvergenceError(RuntimeError):
     """Raised instead of `CoxConvergenceWarning` when ``on_infinite="raise"``."""
 
 
-# --------------------------------------------------------------------------- core
-class _RiskSets:
-    """Data prepared once: centred covariates, distinct times, tied-death bookkeeping."""
+# --------------------------------------------------------------------------- array entry points
+class CoxArrays(NamedTuple):
+    """Coefficients (log hazard ratios), their standard errors and Wald p-values; NaN = not estimable."""
 
-    def __init__(self, time: np.ndarray, event: np.ndarray, x: np.ndarray, ties: str):
-        self.x = x - x.mean(axis=0)                      # centring: as R, for stability
-        self.d = event.astype(float)
-        uniq, self.inv = np.unique(time, return_inverse=True)
-        self.nt = uniq.size
-        dcount = np.bincount(self.inv, weights=self.d, minlength=self.nt).astype(np.int64)
-        self.ndeath = int(dcount.sum())
-        # one "pair" per death: its time index and Efron's fraction k/d (k = 0..d-1)
-        self.pt = np.repeat(np.arange(self.nt), dcount)
-        k = np.arange(self.ndeath) - np.repeat(np.cumsum(dcount) - dcount, dcount)
-        self.frac = k / dcount[self.pt] if ties == "efron" else np.zeros(self.ndeath)
-        self.dcount = dcount
-        self.sum_dx = self.d @ self.x
+    coef: np.ndarray
+    se: np.ndarray
+    p: np.ndarray
 
-    def _by_time(self, w: np.ndarray) -> np.ndarray:
-        """Per-distinct-time sums of w (vector) or of each column of w (matrix)."""
-        if w.ndim == 1:
-            return np.bincount(self.inv, weights=w, minlength=self.nt)
-        return np.column_stack([np.bincount(self.inv, weights=w[:, j], minlength=self.nt)
-                                for j in range(w.shape[1])]).reshape(self.nt, w.shape[1])
-
-    def evaluate(self, beta: np.ndarray, info: bool = True):
-        """Log partial likelihood, score, information (and pieces for residuals) at beta."""
-        x, d, pt, frac = self.x, self.d, self.pt, self.frac
-        eta = x @ beta
-        shift = eta.max()
-        r = np.exp(eta - shift)                          # risk scores scaled by exp(-shift)
-        rx = r[:, None] * x
-        s0 = np.cumsum(self._by_time(r)[::-1])[::-1]     # risk-set sums (time >= t)
-        s1 = np.cumsum(self._by_time(rx)[::-1], axis=0)[::-1]
-        s0d = self._by_time(r * d)                        # sums over the deaths at t
-        s1d = self._by_time(rx * d[:, None])
-        denom = s0[pt] - frac * s0d[pt]                  # Efron denominators, one per death
-        xbar = (s1[pt] - frac[:, None] * s1d[pt]) / denom[:, None]
-        loglik = float(d @ eta - np.log(denom).sum() - shift * self.ndeath)
-        score = self.sum_dx - xbar.sum(axis=0)
-        if not info:
-            return loglik, score, None, None
-        c = np.bincount(pt, weights=1 / denom, minlength=self.nt)
-        e = np.bincount(pt, weights=frac / denom, minlength=self.nt)
-        w = r * (np.cumsum(c)[self.inv] - d * e[self.inv])
-        imat = (x * w[:, None]).T @ x - xbar.T @ xbar
-        return loglik, score, imat, (r, denom, xbar)
-
-    def score_residuals(self, beta: np.ndarray) -> np.ndarray:
-        """Score residuals (R residuals.coxph type "score"), n x p."""
-        _, _, _, (r, denom, xbar) = self.evaluate(beta)
-        x, d, pt, frac, inv = self.x, self.d, self.pt, self.frac, self.inv
-        p = x.shape[1]
-
-        def per_time(w):
-            return np.column_stack([np.bincount(pt, weights=w * xbar[:, j], minlength=self.nt)
-                                    for j in range(p)]).reshape(self.nt, p)
-
-        haz = 1 / denom
-        cumhaz = np.cumsum(np.bincount(pt, weights=haz, minlength=self.nt))
-        xhaz = np.cumsum(per_time(haz), axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean_xbar = per_time(np.ones_like(haz)) / self.dcount[:, None]
-        e_haz = np.bincount(pt, weights=frac * haz, minlength=self.nt)
-        e_xhaz = per_time(frac * haz)
-        resid = -r[:, None] * (x * cumhaz[inv][:, None] - xhaz[inv])
-        dead = d == 1
-        ti = inv[dead]
-        resid[dead] += (x[dead] - mean_xbar[ti]) + r[dead][:, None] * (
-            x[dead] * e_haz[ti][:, None] - e_xhaz[ti])
-        return resid
+    def hazard_ratios(self, conf_level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Hazard ratios and their Wald confidence limits (as `CoxModel.table`)."""
+        hr, low, high, _, _ = _wald(self.coef, self.se, conf_level)
+        return hr, low, high
 
 
-def _solve(imat: np.ndarray, u: np.ndarray) -> np.ndarray:
-    try:
-        return np.linalg.solve(imat, u)
-    except np.linalg.LinAlgError:
-        raise ValueError("singular information matrix: a covariate does not vary within the "
-                         "risk sets of the event times") from None
+def _fit_arrays(time, event, x, ties: str, max_iter: int, eps: float) -> CoxArrays:
+    """Fit the batch of models in x (n x B x p); B x p results, NaN where a fit is not estimable."""
+    if ties not in ("efron", "breslow"):
+        raise ValueError(f"ties: must be 'efron' or 'breslow', got {ties!r}")
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        fit = _newton(_RiskSets(np.asarray(time, dtype=float), np.asarray(event), x, ties), max_iter, eps)
+        beta = fit.beta.copy()
+        ok = ~fit.singular & np.isfinite(beta).all(axis=1) & np.isfinite(fit.imat).all(axis=(1, 2))
+        var = np.full(fit.imat.shape, np.nan)
+        try:
+            var[ok] = np.linalg.inv(fit.imat[ok])
+        except np.linalg.LinAlgError:                     # find the singular one(s)
+            for j in np.flatnonzero(ok):
+                try:
+                    var[j] = np.linalg.inv(fit.imat[j])
+                except np.linalg.LinAlgError:
+                    ok[j] = False
+        se = np.sqrt(np.diagonal(var, axis1=1, axis2=2))
+        bad = ~ok[:, None] | ~np.isfinite(se)
+        beta[bad], se[bad] = np.nan, np.nan
+        return CoxArrays(beta, se, _wald(beta, se)[4])
 
 
-def _newton(rs: _RiskSets, p: int, max_iter: int, eps: float):
-    """R coxfit6's Newton-Raphson with step halving. Returns beta, loglik0, loglik, U, I, iter, converged."""
-    beta = np.zeros(p)
-    ll0, u, imat, _ = rs.evaluate(beta)
-    best = ll0
-    newbeta = beta + _solve(imat, u)
-    halving = 0
-    for it in range(1, max_iter + 1):
-        newlk, u, imat, _ = rs.evaluate(newbeta)
-        finite = np.isfinite(newlk) and np.isfinite(u).all() and np.isfinite(imat).all()
-        if finite and abs(1 - best / newlk) <= eps:
-            return newbeta, ll0, newlk, u, imat, it, True
-        if not finite or newlk < best:
-            halving += 1
-            newbeta = (newbeta + halving * beta) / (halving + 1.0)
-        else:
-            halving = 0
-            best = newlk
-            beta = newbeta
-            newbeta = newbeta + _solve(imat, u)
-    ll, u, imat, _ = rs.evaluate(beta)
-    return beta, ll0, ll, u, imat, max_iter, False
+def cox_arrays(time: np.ndarray, event: np.ndarray, x: np.ndarray, ties: str = "efron", max_iter: int = 20,
+               eps: float = 1e-9) -> CoxArrays:
+    """One multivariable Cox model from arrays: the fit of `cox_model` without its checks and diagnostics.
+
+    Estimates the log hazard ratios beta of h(t | x) = h0(t) exp(x'beta) by maximum partial likelihood
+    (Efron or Breslow ties; R ``coxfit6`` Newton-Raphson and convergence rule), with Wald standard errors
+    from the information matrix at the estimate and two-sided Wald p-values, as `cox_model` gives them.
+
+    Parameters
+    ----------
+    time, event : numpy.ndarray
+        Valid survival data (not checked here; see `check_time_event`).
+    x : numpy.ndarray
+        n x p covariate matrix without missing values.
+    ties, max_iter, eps
+        As `cox_model`.
+
+    Returns
+    -------
+    CoxArrays
+        Arrays of length p. When the fit is not estimable (singular information, e.g. a constant or
+        collinear covariate, or non-finite values) every entry is NaN; no warning or error is raised.
+        A monotone likelihood is not flagged here (use `cox_model`): its coefficient is large with a huge SE.
+    """
+    x = np.asarray(x, dtype=float)
+    res = _fit_arrays(time, event, x[:, None, :], ties, max_iter, eps)
+    return CoxArrays(res.coef[0], res.se[0], res.p[0])
+
+
+def univariable_cox_arrays(time: np.ndarray, event: np.ndarray, x: np.ndarray, ties: str = "efron",
+                           max_iter: int = 20, eps: float = 1e-9) -> CoxArrays:
+    """One univariable Cox model per column of x, all fitted at once (same numbers as `cox_model` per column).
+
+    Parameters
+    ----------
+    time, event : numpy.ndarray
+        Valid survival data (not checked here; see `check_time_event`).
+    x : numpy.ndarray
+        n x K matrix; column k is the single covariate of model k (no missing values: all models use the
+        same patients, unlike `univariable_cox`, which takes complete cases per covariate).
+    ties, max_iter, eps
+        As `cox_model`.
+
+    Returns
+    -------
+    CoxArrays
+        Arrays of length K: log hazard ratio, Wald SE and p of each column's model; NaN for a model that
+        is not estimable (e.g. a constant column).
+    """
+    x = np.asarray(x, dtype=float)
+    res = _fit_arrays(time, event, x[:, :, None], ties, max_iter, eps)
+    return CoxArrays(res.coef[:, 0], res.se[:, 0], res.p[:, 0])
 
 
 # --------------------------------------------------------------------------- public API
@@ -197,16 +186,12 @@ class CoxModel:
         infinite_coef, n, events, loglik, loglik_null, converged``. ``se`` is the robust SE
         when the model has a cluster; CI (Wald, on the log scale) and p use ``se``.
         """
-        z_crit = stats.norm.ppf(1 - (1 - conf_level) / 2)
         se = np.sqrt(np.diag(self.var))
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            z = self.coef / se
-            ci_low, ci_high = np.exp(self.coef - z_crit * se), np.exp(self.coef + z_crit * se)
-            hr = np.exp(self.coef)
+        hr, ci_low, ci_high, z, p = _wald(self.coef, se, conf_level)
         return pd.DataFrame({
             "covariate": self.covariates, "coef": self.coef, "se": se, "hr": hr,
             "ci_low": ci_low, "ci_high": ci_high,
-            "z": z, "p": 2 * stats.norm.sf(np.abs(z)),
+            "z": z, "p": p,
             "naive_se": np.sqrt(np.diag(self.naive_var)),
             "robust_se": (np.sqrt(np.diag(self.robust_var)) if self.robust_var is not None
                           else np.full(len(self.coef), np.nan)),
@@ -312,7 +297,12 @@ def cox_model(df: pd.DataFrame, duration_col: str, event_col: str, covariates,
 
     rs = _RiskSets(time, event, x, ties)
     p = x.shape[1]
-    beta, ll0, ll, u, imat, iters, converged = _newton(rs, p, max_iter, eps)
+    fit = _newton(rs, max_iter, eps)
+    if fit.singular[0]:
+        raise ValueError("singular information matrix: a covariate does not vary within the "
+                         "risk sets of the event times")
+    beta, ll0, ll, u, imat = fit.beta[0], float(fit.loglik0[0]), float(fit.loglik[0]), fit.score[0], fit.imat[0]
+    iters, converged = int(fit.iterations[0]), bool(fit.converged[0])
     var = np.linalg.inv(imat)
     var = (var + var.T) / 2
 

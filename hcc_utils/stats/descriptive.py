@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["descriptive_quantile", "numeric_sample"]
+__all__ = ["descriptive_quantile", "numeric_sample", "sas5_order_statistics"]
 
 _METHODS = ("sas5", "r7")
 
@@ -63,12 +63,9 @@ def descriptive_quantile(x, q, method: str = "sas5"):
     if n == 0:
         out = np.full(probs.shape, np.nan)
     elif method == "sas5":
-        nppm = n * probs
-        j = np.floor(nppm).astype(np.int64)
-        padded = np.concatenate(([xs[0], xs[0]], xs, [xs[-1], xs[-1]]))
-        lo = padded[j + 1]          # x[j]   (1-based, padded)
-        hi = padded[j + 2]          # x[j+1]
-        out = np.where(nppm > j, hi, np.where(lo != hi, 0.5 * lo + 0.5 * hi, lo))
+        lo_pos, hi_pos = sas5_order_statistics(n, probs)
+        lo, hi = xs[lo_pos], xs[hi_pos]
+        out = np.where(lo != hi, 0.5 * lo + 0.5 * hi, lo)
     else:  # r7
         index = 1 + (n - 1) * probs
         lo = np.floor(index).astype(np.int64)
@@ -90,3 +87,31 @@ def numeric_sample(x) -> np.ndarray:
     """
     arr = pd.to_numeric(pd.Series(x), errors="raise").astype(float).to_numpy()
     return arr[~np.isnan(arr)]
+
+
+def sas5_order_statistics(n: int, q):
+    """Positions of the order statistics that define the SAS PCTLDEF=5 quantile of a sample of size n.
+
+    With ``n*q = j + g`` (``j`` the integer part), the quantile is the (j+1)-th order statistic when
+    ``g > 0`` and the average of the j-th and (j+1)-th when ``g = 0`` (the 0-th read as the first and the
+    (n+1)-th as the n-th). `descriptive_quantile` uses these positions; the synthetic cohort's generator
+    uses them to place values that give published quartiles exactly.
+
+    Parameters
+    ----------
+    n : int
+        Sample size (>= 1).
+    q : float or array-like of float
+        Probabilities in [0, 1].
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        0-based positions ``lo`` and ``hi`` in the sorted sample: the quantile is
+        ``(x[lo] + x[hi]) / 2``, with ``lo == hi`` when a single order statistic is taken.
+    """
+    nq = n * np.atleast_1d(np.asarray(q, dtype=float))
+    j = np.floor(nq).astype(np.int64)
+    hi = np.minimum(j, n - 1)
+    lo = np.where(nq > j, hi, np.maximum(j - 1, 0))
+    return lo, hi

@@ -41,7 +41,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from hcc_utils.stats.balance import balance_table  # noqa: F401  (still importable from here; defined in stats.balance)
 
 ORDERS = ("largest", "smallest", "random", "data")
 SCALES = ("logit", "score")
@@ -403,83 +402,3 @@ def nearest_neighbor_match(
     pair_id = pd.Series(pair, index=id_index, name="pair_id").where(pair > 0).astype("Int64")
     unmatched = treated_index[~has_match]
     return MatchResult(mm, treated_index, pair_id, d, width, int(unmatched.size), list(id_index[unmatched]))
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Study-level wrapper (covariate balance: hcc_utils.stats.balance)
-# --------------------------------------------------------------------------------------------------------------
-@dataclass
-class CohortMatch:
-    """Output of :func:`match_cohort`.
-
-    Attributes
-    ----------
-    data : the analysis table with ``ps``, ``logit_ps``, ``pair_id`` (Int64, NA when unmatched), ``matched`` (0/1).
-    summary : dict with ``n_treated, n_control, pairs`` (matched sets), ``matched_treated, matched_control,
-        unmatched_treated, unmatched_treated_ids, caliper, caliper_scale, caliper_width, ratio, order, covariates``.
-    coefficients : the propensity model's coefficient table.
-    """
-
-    data: pd.DataFrame
-    summary: dict
-    coefficients: pd.DataFrame
-
-
-def match_cohort(
-    analysis_df: pd.DataFrame,
-    config: dict,
-    treatment_col: str = "treatment",
-    id_col: str = "patient_id",
-    compat: str | None = None,
-) -> CohortMatch:
-    """Estimate propensity scores and match the study cohort as the configuration's ``matching`` block says.
-
-    Parameters
-    ----------
-    analysis_df : output of ``derive.analysis_table`` (one row per enrolled patient, ``treatment`` 0/1).
-    config : the study configuration (``matching.covariates, ratio, caliper, caliper_scale, order``; ``seed``).
-    treatment_col, id_col : column names.
-    compat : MatchIt-compatibility mode of :func:`nearest_neighbor_match` (``matching.compat`` of the
-        configuration when not given; None = the intended algorithm).
-
-    Returns
-    -------
-    CohortMatch
-    """
-    m = config["matching"]
-    model = propensity_scores(analysis_df, treatment_col, list(m["covariates"]), id_col=id_col)
-    ids = analysis_df[id_col].to_numpy() if id_col in analysis_df.columns else None
-    res = nearest_neighbor_match(
-        model.ps.to_numpy(),
-        analysis_df[treatment_col].to_numpy(dtype=float),
-        ratio=m.get("ratio", 1),
-        caliper=m.get("caliper"),
-        caliper_scale=m.get("caliper_scale", "logit"),
-        order=m.get("order", "largest"),
-        seed=config.get("seed"),
-        ids=ids,
-        compat=compat if compat is not None else m.get("compat"),
-    )
-    out = analysis_df.copy()
-    out["ps"] = model.ps.to_numpy()
-    out["logit_ps"] = model.logit_ps.to_numpy()
-    out["pair_id"] = pd.array(res.pair_id.to_numpy(), dtype="Int64")
-    out["matched"] = out["pair_id"].notna().astype(int)
-    treat = out[treatment_col].astype(float) == 1
-    summary = {
-        "n_treated": int(treat.sum()),
-        "n_control": int((~treat).sum()),
-        "pairs": int(out["pair_id"].nunique()),
-        "matched_treated": int((treat & (out["matched"] == 1)).sum()),
-        "matched_control": int((~treat & (out["matched"] == 1)).sum()),
-        "unmatched_treated": res.n_unmatched_treated,
-        "unmatched_treated_ids": res.unmatched_treated_ids,
-        "caliper": m.get("caliper"),
-        "caliper_scale": m.get("caliper_scale", "logit"),
-        "caliper_width": res.caliper_width,
-        "ratio": m.get("ratio", 1),
-        "order": m.get("order", "largest"),
-        "compat": compat if compat is not None else m.get("compat"),
-        "covariates": list(m["covariates"]),
-    }
-    return CohortMatch(out, summary, model.coefficients)

@@ -1,4 +1,5 @@
-"""Kaplan-Meier estimation, survival quantiles, numbers at risk, log-rank tests and follow-up.
+"""Kaplan-Meier estimation, survival quantiles, numbers at risk and follow-up (log-rank tests: see
+:mod:`hcc_utils.stats.logrank`, whose names are importable from here too).
 
 Every function reproduces R's ``survival`` package (Therneau, version 3.5; ``survfit``,
 ``quantile.survfit``, ``print.survfit``, ``summary.survfit``, ``survdiff``) for right-censored
@@ -12,82 +13,25 @@ about 1e-8 relatively; times here are compared exactly, so derived times such as
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from hcc_utils.stats.checks import _as_float_array, _check_conf_level, check_time_event
 from hcc_utils.stats.descriptive import descriptive_quantile
+# log-rank tests live in hcc_utils.stats.logrank; importable from here as before
+from hcc_utils.stats.logrank import LogrankCore, LogrankResult, logrank_arrays, logrank_test
 
 __all__ = [
-    "KaplanMeier", "KMQuantile", "LogrankResult", "FollowUp",
-    "kaplan_meier", "km_quantile", "km_summary", "numbers_at_risk", "logrank_test",
-    "followup_summary", "check_time_event",
+    "KaplanMeier", "KMQuantile", "KMSteps", "LogrankResult", "LogrankCore", "FollowUp",
+    "kaplan_meier", "km_steps", "km_quantile", "km_quantile_times", "km_summary", "numbers_at_risk",
+    "logrank_test", "logrank_arrays", "followup_summary", "check_time_event",
 ]
 
 #: tolerance of quantile.survfit and print.survfit: sqrt(.Machine$double.eps)
 R_TOLERANCE = float(np.sqrt(np.finfo(float).eps))
-
-
-# --------------------------------------------------------------------------- input checks
-def _as_float_array(values, name: str) -> np.ndarray:
-    try:
-        arr = np.asarray(values, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name}: values must be numeric ({exc})") from None
-    if arr.ndim != 1:
-        raise ValueError(f"{name}: expected a 1-D array, got shape {arr.shape}")
-    return arr
-
-
-def check_time_event(time, event, time_name: str = "time", event_name: str = "event"):
-    """Validate right-censored survival data.
-
-    Parameters
-    ----------
-    time, event : array-like
-        Follow-up times (finite, >= 0) and event indicators (0 = censored, 1 = event;
-        booleans accepted).
-    time_name, event_name : str
-        Names used in error messages (e.g. the DataFrame columns).
-
-    Returns
-    -------
-    (numpy.ndarray, numpy.ndarray)
-        ``time`` as float64 and ``event`` as int64.
-
-    Raises
-    ------
-    ValueError
-        Naming the argument, when a time is missing, infinite or negative, when an event
-        flag is not 0/1 (missing included), when the lengths differ or the data are empty.
-    """
-    t = _as_float_array(time, time_name)
-    e = _as_float_array(event, event_name)
-    if t.shape != e.shape:
-        raise ValueError(f"{time_name} and {event_name} must have the same length "
-                         f"({t.size} != {e.size})")
-    if t.size == 0:
-        raise ValueError(f"{time_name}: no observations")
-    bad = ~np.isfinite(t)
-    if bad.any():
-        raise ValueError(f"{time_name}: {int(bad.sum())} missing or infinite value(s), "
-                         f"first at position {int(np.flatnonzero(bad)[0])}")
-    if (t < 0).any():
-        i = int(np.flatnonzero(t < 0)[0])
-        raise ValueError(f"{time_name}: negative times are not allowed (position {i}: {t[i]!r})")
-    bad = ~np.isin(e, (0.0, 1.0))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"{event_name}: must be 0 (censored) or 1 (event); "
-                         f"found {e[i]!r} at position {i}")
-    return t, e.astype(np.int64)
-
-
-def _check_conf_level(conf_level: float) -> float:
-    if not 0 < conf_level < 1:
-        raise ValueError(f"conf_level: must lie in (0, 1), got {conf_level!r}")
-    return float(conf_level)
 
 
 # --------------------------------------------------------------------------- Kaplan-Meier
@@ -160,13 +104,9 @@ def kaplan_meier(time, event, conf_level: float = 0.95) -> KaplanMeier:
     """
     conf_level = _check_conf_level(conf_level)
     t, e = check_time_event(time, event)
-    uniq, inv = np.unique(t, return_inverse=True)
-    n_at = np.bincount(inv, minlength=uniq.size)
-    n_event = np.bincount(inv, weights=e, minlength=uniq.size).astype(np.int64)
-    n_risk = np.cumsum(n_at[::-1])[::-1]
-    n_censor = n_at - n_event
+    steps = km_steps(t, e)
+    n_risk, n_event, surv = steps.n_risk, steps.n_event, steps.survival
     with np.errstate(divide="ignore", invalid="ignore"):
-        surv = np.cumprod((n_risk - n_event) / n_risk)
         green = np.cumsum(np.where(n_event > 0, n_event / (n_risk * (n_risk - n_event)), 0.0))
         se_log = np.sqrt(green)
         se = se_log * surv
@@ -175,11 +115,54 @@ def kaplan_meier(time, event, conf_level: float = 0.95) -> KaplanMeier:
         lower = np.exp(log_s - z * se_log)
         upper = np.minimum(np.exp(log_s + z * se_log), 1.0)
     table = pd.DataFrame({
-        "time": uniq, "n_risk": n_risk, "n_event": n_event, "n_censor": n_censor,
+        "time": steps.time, "n_risk": n_risk, "n_event": n_event, "n_censor": steps.n_censor,
         "survival": surv, "std_err": se, "std_err_log": se_log,
         "ci_lower": lower, "ci_upper": upper,
     })
     return KaplanMeier(table=table, n=int(t.size), events=int(e.sum()), conf_level=conf_level)
+
+
+class KMSteps(NamedTuple):
+    """The Kaplan-Meier step function at each distinct observed time (arrays of equal length)."""
+
+    time: np.ndarray
+    n_risk: np.ndarray
+    n_event: np.ndarray
+    n_censor: np.ndarray
+    survival: np.ndarray
+
+    def quantiles(self, probs=(0.25, 0.5, 0.75), rule: str = "quantile", tol: float = R_TOLERANCE) -> np.ndarray:
+        """Survival-time quantiles of this curve (NaN = not reached); see `km_quantile_times`."""
+        _check_rule(rule)
+        return _curve_quantiles(self.time, self.survival, probs, rule, tol)
+
+
+def km_steps(time: np.ndarray, event: np.ndarray) -> KMSteps:
+    """Kaplan-Meier estimate of S(t) at every distinct time: the array core of `kaplan_meier`.
+
+    S(t) is the product over times u <= t of (n_u - d_u) / n_u, where n_u counts the patients with
+    time >= u (censorings tied with events are at risk, as R) and d_u the events at u.
+
+    Parameters
+    ----------
+    time : numpy.ndarray of float
+        Follow-up times, already valid (finite, >= 0): no checks are made here; `kaplan_meier` and the
+        other public functions validate first.
+    event : numpy.ndarray of {0, 1}
+
+    Returns
+    -------
+    KMSteps
+        ``time`` (distinct times, events and censorings), ``n_risk``, ``n_event``, ``n_censor`` and
+        ``survival`` (S just after each time; its last value is S after the last event).
+    """
+    uniq, inv = np.unique(time, return_inverse=True)
+    n_at = np.bincount(inv, minlength=uniq.size)
+    n_event = np.bincount(inv, weights=event, minlength=uniq.size).astype(np.int64)
+    n_risk = np.cumsum(n_at[::-1])[::-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        surv = np.cumprod((n_risk - n_event) / n_risk)
+    return KMSteps(uniq, n_risk, n_event, n_at - n_event, surv)
 
 
 # --------------------------------------------------------------------------- quantiles
@@ -193,35 +176,62 @@ class KMQuantile:
     ci_high: float
 
 
-def _findq(x: np.ndarray, y: np.ndarray, p: float, tol: float) -> float:
-    """R survival:::findq for one probability: x = c(0, time), y = c(0, 1 - curve)."""
-    if not np.any(~np.isnan(y)) or np.nanmax(y) < p:
-        return np.nan
-    xmax = x[-1]
-    # duplicated(y): keep the first occurrence of each value (NaN counts as one value)
-    key = pd.Series(y)
-    keep = ~key.duplicated().to_numpy()
-    x, y = x[keep], y[keep]
-    idx = np.arange(y.size)
+def _findq(x: np.ndarray, y: np.ndarray, probs, tol: float) -> np.ndarray:
+    """R survival:::findq for each probability: x = c(0, time), y = c(0, 1 - curve).
 
-    def first_knot(shifted):  # approx(shifted, 1:n, p, "constant", f = 1): smallest knot >= p
+    The p-quantile is the midpoint of the first knots where y + tol >= p and y - tol >= p (the same knot
+    unless the curve equals 1 - p within `tol` on a flat segment; then the segment's start and the next
+    drop); on the curve's last segment the next drop is replaced by the last time.
+    """
+    probs = np.atleast_1d(np.asarray(probs, dtype=float))
+    out = np.full(probs.shape, np.nan)
+    # 1 - S of a Kaplan-Meier curve never decreases; confidence limits may (and may be NaN)
+    monotone = bool(np.all(y[1:] >= y[:-1]))
+    if monotone:
+        ymax = y[-1]
+        keep = np.concatenate(([True], y[1:] != y[:-1]))
+    else:
+        finite = ~np.isnan(y)
+        if not finite.any():
+            return out
+        ymax = y[finite].max()
+        # duplicated(y): keep the first occurrence of each value (NaN counts as one value)
+        keep = np.sort(np.unique(y, return_index=True)[1])
+    xmax = x[-1]
+    x, y = x[keep], y[keep]
+
+    def first_knot(shifted):
+        # approx(shifted, 1:n, p, "constant", f = 1): position of the smallest knot >= p, -1 if none
+        found = np.full(probs.shape, -1)
+        if monotone:                     # sorted knots: the first one >= p
+            if shifted.size < 2:
+                return found
+            j = np.searchsorted(shifted, probs, side="left")
+            hit = (j < shifted.size) & (probs >= shifted[0])
+            found[hit] = j[hit]
+            return found
         ok = ~np.isnan(shifted)
         if ok.sum() < 2:  # approx needs two points (R errors; a curve with no step here)
-            return None
-        knots, pos = shifted[ok], idx[ok]
-        cand = knots >= p
-        if not cand.any() or p < knots.min():
-            return None
-        return int(pos[cand][np.argmin(knots[cand])])
+            return found
+        knots, pos = shifted[ok], np.flatnonzero(ok)
+        cand = knots[None, :] >= probs[:, None]
+        j = np.argmin(np.where(cand, knots[None, :], np.inf), axis=1)   # first of the smallest
+        hit = cand.any(axis=1) & (probs >= knots.min())
+        found[hit] = pos[j[hit]]
+        return found
 
-    if p == 0:
-        return float(x[0])
     i1 = first_knot(y + tol)
     i2 = first_knot(y - tol)
-    quant = np.nan if (i1 is None or i2 is None) else (x[i1] + x[i2]) / 2
-    if not np.isnan(y[-1]) and abs(p - y[-1]) < tol:
-        quant = np.nan if i1 is None else (x[i1] + xmax) / 2
-    return float(quant)
+    both = (i1 >= 0) & (i2 >= 0)
+    out[both] = (x[i1[both]] + x[i2[both]]) / 2
+    if not np.isnan(y[-1]):
+        last = np.abs(probs - y[-1]) < tol
+        out[last & (i1 < 0)] = np.nan
+        on_last = last & (i1 >= 0)
+        out[on_last] = (x[i1[on_last]] + xmax) / 2
+    out[probs == 0] = x[0]
+    out[ymax < probs] = np.nan
+    return out
 
 
 def _minmin(y: np.ndarray, x: np.ndarray, level: float, tol: float) -> float:
@@ -272,20 +282,53 @@ def km_quantile(km: KaplanMeier, p: float = 0.5, rule: str = "quantile",
     Brookmeyer R, Crowley J. A confidence interval for the median survival time.
     Biometrics 1982;38:29-41. Therneau TM, survival 3.5, ``quantile.survfit``.
     """
-    if rule not in ("quantile", "print"):
-        raise ValueError(f"rule: must be 'quantile' or 'print', got {rule!r}")
+    _check_rule(rule)
     p = float(p)
     if not 0 <= p <= 1:
         raise ValueError(f"p: must lie in [0, 1], got {p!r}")
     tab = km.table
     time = tab["time"].to_numpy()
-    curves = [tab[c].to_numpy() for c in ("survival", "ci_lower", "ci_upper")]
-    if rule == "quantile":
-        x = np.concatenate(([0.0], time))
-        vals = [_findq(x, np.concatenate(([0.0], 1 - c)), p, tol) for c in curves]
-    else:
-        vals = [_minmin(c, time, 1 - p, tol) for c in curves]
+    vals = [float(_curve_quantiles(time, tab[c].to_numpy(), [p], rule, tol)[0])
+            for c in ("survival", "ci_lower", "ci_upper")]
     return KMQuantile(p=p, estimate=vals[0], ci_low=vals[1], ci_high=vals[2])
+
+
+def _check_rule(rule: str) -> None:
+    if rule not in ("quantile", "print"):
+        raise ValueError(f"rule: must be 'quantile' or 'print', got {rule!r}")
+
+
+def _curve_quantiles(time: np.ndarray, curve: np.ndarray, probs, rule: str, tol: float) -> np.ndarray:
+    """Quantiles of one step curve (survival or a confidence limit) given at the distinct times."""
+    if rule == "quantile":
+        return _findq(np.concatenate(([0.0], time)), np.concatenate(([0.0], 1 - curve)), probs, tol)
+    return np.array([_minmin(curve, time, 1 - float(p), tol) for p in np.atleast_1d(probs)])
+
+
+def km_quantile_times(time: np.ndarray, event: np.ndarray, probs=(0.25, 0.5, 0.75), rule: str = "quantile",
+                      tol: float = R_TOLERANCE) -> np.ndarray:
+    """Kaplan-Meier survival-time quantiles of one sample, from arrays (no confidence interval).
+
+    The same estimate and rule as `km_quantile` on `kaplan_meier` (identical numbers), without the
+    data frame and the confidence curves: for fast repeated use (the synthetic cohort's calibration).
+
+    Parameters
+    ----------
+    time, event : numpy.ndarray
+        Valid survival data (not checked here; see `check_time_event`).
+    probs : sequence of float, default (0.25, 0.5, 0.75)
+        Probabilities in [0, 1]; 0.25 is the time at which S drops to 0.75.
+    rule : {"quantile", "print"}
+        R ``quantile.survfit`` (default) or ``print.survfit``, see `km_quantile`.
+    tol : float
+        Equality tolerance, R's ``sqrt(.Machine$double.eps)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        One quantile per probability; NaN when not reached.
+    """
+    return km_steps(np.asarray(time, dtype=float), np.asarray(event)).quantiles(probs, rule, tol)
 
 
 def km_summary(df: pd.DataFrame, time_col: str, event_col: str, group_col: str | None = None,
@@ -357,126 +400,6 @@ def numbers_at_risk(time, event, at_times) -> pd.Series:
     ts = np.sort(t)
     counts = ts.size - np.searchsorted(ts, at, side="left")
     return pd.Series(counts.astype(np.int64), index=pd.Index(at, name="time"), name="n_risk")
-
-
-# --------------------------------------------------------------------------- log-rank
-@dataclass(frozen=True)
-class LogrankResult:
-    """Log-rank test result, as R ``survdiff(..., rho = 0)``.
-
-    Attributes
-    ----------
-    chisq, df, p : float, int, float
-        Test statistic, degrees of freedom (groups with expected > 0, minus 1), p-value.
-    table : pandas.DataFrame
-        ``group, n, observed, expected, o_minus_e`` (summed over strata).
-    var : numpy.ndarray
-        Variance matrix of observed - expected (groups in `table` order).
-    stratified : bool
-    """
-
-    chisq: float
-    df: int
-    p: float
-    table: pd.DataFrame
-    var: np.ndarray
-    stratified: bool
-
-
-def _label_codes(values, name: str, n: int):
-    """Integer codes and sorted levels of a label vector; clear errors for a wrong length or missing labels."""
-    labels = pd.Series(np.asarray(values, dtype=object))
-    if len(labels) != n:
-        raise ValueError(f"{name} must have the same length as time ({len(labels)} != {n})")
-    if labels.isna().any():
-        raise ValueError(f"{name}: missing labels")
-    return pd.factorize(labels, sort=True)
-
-
-def logrank_test(time, event, group, strata=None) -> LogrankResult:
-    """Log-rank (Mantel-Haenszel) test of equal survival across groups, optionally stratified.
-
-    Compares observed and expected events per group, the expectation computed under
-    H0 (same hazard in every group) from the risk sets at each event time, with the
-    hypergeometric variance. Stratified: observed, expected and variance are summed over
-    strata (risk sets within stratum), as ``survdiff(Surv(t, e) ~ g + strata(s))``; with
-    matched pairs as strata, this is the paired log-rank test. k groups -> k - 1 df.
-
-    Parameters
-    ----------
-    time, event : array-like
-        Survival data.
-    group : array-like
-        Group labels (any sortable type; sorted for the output order).
-    strata : array-like, optional
-        Stratum labels.
-
-    Returns
-    -------
-    LogrankResult
-
-    Raises
-    ------
-    ValueError
-        For fewer than two groups, missing labels, or a singular variance matrix (e.g.
-        every stratum holds a single group), as R's ``solve`` fails.
-
-    References
-    ----------
-    Mantel N. Cancer Chemother Rep 1966;50:163-70. Peto R, Peto J. JRSS A 1972;135:185-207.
-    Therneau TM, survival 3.5, ``survdiff``.
-    """
-    t, e = check_time_event(time, event)
-    gcode, glevels = _label_codes(group, "group", t.size)
-    k = len(glevels)
-    if k < 2:
-        raise ValueError(f"group: need at least two groups, got {list(glevels)}")
-    if strata is None:
-        scode = np.zeros(t.size, dtype=np.int64)
-    else:
-        scode, _ = _label_codes(strata, "strata", t.size)
-
-    order = np.lexsort((t, scode))
-    ts, ss, es, gs = t[order], scode[order], e[order], gcode[order]
-    new_block = np.ones(ts.size, dtype=bool)
-    new_block[1:] = (ts[1:] != ts[:-1]) | (ss[1:] != ss[:-1])
-    block = np.cumsum(new_block) - 1
-    nb = int(block[-1]) + 1
-    at = np.bincount(block * k + gs, minlength=nb * k).reshape(nb, k).astype(float)
-    dead = np.bincount(block * k + gs, weights=es, minlength=nb * k).reshape(nb, k)
-    # risk sets: reverse cumulative sums within stratum
-    rc = np.vstack([np.cumsum(at[::-1], axis=0)[::-1], np.zeros((1, k))])
-    block_stratum = ss[new_block]
-    next_start = np.searchsorted(block_stratum, block_stratum, side="right")
-    risk = rc[:nb] - rc[next_start]
-    n_t = risk.sum(axis=1)
-    d_t = dead.sum(axis=1)
-    use = d_t > 0
-    risk, dead, n_t, d_t = risk[use], dead[use], n_t[use], d_t[use]
-    expected = (risk * (d_t / n_t)[:, None]).sum(axis=0)
-    observed = dead.sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        c = np.where(n_t > 1, d_t * (n_t - d_t) / (n_t * n_t * (n_t - 1)), 0.0)
-    var = np.diag((c * n_t) @ risk) - risk.T @ (risk * c[:, None])
-
-    keep = expected > 0
-    df = int(keep.sum()) - 1
-    if keep.sum() < 2:
-        chisq = 0.0
-    else:
-        o_e = (observed - expected)[keep][1:]
-        vv = var[np.ix_(keep, keep)][1:, 1:]
-        try:
-            chisq = float(o_e @ np.linalg.solve(vv, o_e))
-        except np.linalg.LinAlgError:
-            raise ValueError("logrank_test: singular variance matrix (does every stratum hold "
-                             "a single group?)") from None
-    p = float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan
-    table = pd.DataFrame({"group": list(glevels), "n": np.bincount(gcode, minlength=k),
-                          "observed": observed, "expected": expected,
-                          "o_minus_e": observed - expected})
-    return LogrankResult(chisq=chisq, df=df, p=p, table=table, var=var,
-                         stratified=strata is not None)
 
 
 # --------------------------------------------------------------------------- follow-up

@@ -1,0 +1,221 @@
+"""The Cox partial-likelihood engine: risk sets, Efron/Breslow log-likelihood, score and information, and R's
+``coxfit6`` Newton-Raphson, for one model or a batch of models at once.
+
+Private to :mod:`hcc_utils.stats.cox`, whose public functions (``cox_model`` and the array entry points
+``cox_arrays`` / ``univariable_cox_arrays``) all fit through `_newton` on `_RiskSets`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+
+class _RiskSets:
+    """Data prepared once for a batch of B Cox models on the same (time, event): centred covariates,
+    distinct times, tied-death bookkeeping.
+
+    `x` is n x p (one model) or n x B x p (B models of p covariates each; e.g. B univariable models,
+    p = 1). Every model is evaluated by the same vectorised partial likelihood. Rows are held in a canonical
+    order per model (``order``, B x n); ``d`` is n x B, the covariates ``x`` n x B x p.
+    """
+
+    def __init__(self, time: np.ndarray, event: np.ndarray, x: np.ndarray, ties: str):
+        x = np.asarray(x, dtype=float)
+        if x.ndim == 2:
+            x = x[:, None, :]
+        time, event = np.asarray(time, dtype=float), np.asarray(event, dtype=float)
+        n, self.n_models, self.p = x.shape
+        # Each model's rows in one canonical order (time, then event, then its covariates): every sum then
+        # runs in the same order whatever the input order, so permuted data give bit-identical fits.
+        keys = [x[:, :, j].T for j in range(self.p - 1, -1, -1)]
+        keys += [np.broadcast_to(event, (self.n_models, n)), np.broadcast_to(time, (self.n_models, n))]
+        self.order = np.lexsort(keys, axis=-1)                           # B x n
+        x = np.take_along_axis(x.transpose(1, 0, 2), self.order[:, :, None], axis=1).transpose(1, 0, 2)
+        self.x = x - x.mean(axis=0)                      # centring: as R, for stability
+        self.d = event[self.order].T                     # n x B (same times for every model)
+        uniq, self.inv = np.unique(time[self.order[0]], return_inverse=True)
+        self.nt = uniq.size
+        dcount = np.bincount(self.inv, weights=self.d[:, 0], minlength=self.nt).astype(np.int64)
+        self.ndeath = int(dcount.sum())
+        # one "pair" per death: its time index and Efron's fraction k/d (k = 0..d-1)
+        self.pt = np.repeat(np.arange(self.nt), dcount)
+        k = np.arange(self.ndeath) - np.repeat(np.cumsum(dcount) - dcount, dcount)
+        self.frac = k / dcount[self.pt] if ties == "efron" else np.zeros(self.ndeath)
+        self.efron = bool(self.frac.any())               # tied deaths under Efron: corrections needed
+        self.dcount = dcount
+        self.sum_dx = (self.d[:, :, None] * self.x).sum(axis=0)          # B x p
+        self._index_cache: dict = {}
+
+    def _sum_by(self, index: np.ndarray, size: int, w: np.ndarray) -> np.ndarray:
+        """Sums of w (rows x ...) over rows sharing an index value: size x ... (one bincount)."""
+        rest = w.shape[1:]
+        m = int(np.prod(rest))
+        if m == 1:
+            return np.bincount(index, weights=w.ravel(), minlength=size).reshape((size,) + rest)
+        key = (id(index), m)
+        if key not in self._index_cache:
+            self._index_cache[key] = (index[:, None] * m + np.arange(m)).ravel()
+        flat = np.bincount(self._index_cache[key], weights=w.reshape(-1), minlength=size * m)
+        return flat.reshape((size,) + rest)
+
+    def _by_time(self, w: np.ndarray) -> np.ndarray:
+        """Per-distinct-time sums of w (rows x ...)."""
+        return self._sum_by(self.inv, self.nt, w)
+
+    def evaluate_batch(self, beta: np.ndarray, models: np.ndarray | None = None, info: bool = True):
+        """Log partial likelihood (B), score (B x p), information (B x p x p) and, for residuals,
+        (r, denom, xbar) of the models ``models`` (all by default) at their coefficients beta (B x p)."""
+        x = self.x if models is None else self.x[:, models]
+        d = self.d if models is None else self.d[:, models]
+        sum_dx = self.sum_dx if models is None else self.sum_dx[models]
+        pt, frac = self.pt, self.frac
+        eta = np.einsum("nbp,bp->nb", x, beta)
+        shift = eta.max(axis=0)
+        r = np.exp(eta - shift)                          # risk scores scaled by exp(-shift)
+        rx = r[:, :, None] * x
+        s0 = np.cumsum(self._by_time(r)[::-1], axis=0)[::-1]      # risk-set sums (time >= t)
+        s1 = np.cumsum(self._by_time(rx)[::-1], axis=0)[::-1]
+        denom, num = s0[pt], s1[pt]                                # one per death
+        if self.efron:                                             # Efron: remove k/d of the tied deaths
+            s0d = self._by_time(r * d)                             # sums over the deaths at t
+            s1d = self._by_time(rx * d[:, :, None])
+            denom = denom - frac[:, None] * s0d[pt]
+            num = num - frac[:, None, None] * s1d[pt]
+        xbar = num / denom[:, :, None]
+        loglik = (d * eta).sum(axis=0) - np.log(denom).sum(axis=0) - shift * self.ndeath
+        score = sum_dx - xbar.sum(axis=0)
+        if not info:
+            return loglik, score, None, None
+        cumc = np.cumsum(self._sum_by(pt, self.nt, 1 / denom), axis=0)[self.inv]
+        if self.efron:
+            cumc = cumc - d * self._sum_by(pt, self.nt, frac[:, None] / denom)[self.inv]
+        w = r * cumc
+        imat = np.einsum("nbp,nbq->bpq", x * w[:, :, None], x) - np.einsum("kbp,kbq->bpq", xbar, xbar)
+        return loglik, score, imat, (r, denom, xbar)
+
+    def evaluate(self, beta: np.ndarray, info: bool = True):
+        """`evaluate_batch` for a single model: log partial likelihood, score, information at beta (p)."""
+        loglik, score, imat, extra = self.evaluate_batch(np.asarray(beta, dtype=float)[None, :], info=info)
+        if not info:
+            return float(loglik[0]), score[0], None, None
+        r, denom, xbar = extra
+        return float(loglik[0]), score[0], imat[0], (r[:, 0], denom[:, 0], xbar[:, 0])
+
+    def score_residuals(self, beta: np.ndarray) -> np.ndarray:
+        """Score residuals of a single model (R residuals.coxph type "score"), n x p (input row order)."""
+        _, _, _, (r, denom, xbar) = self.evaluate(beta)
+        x, d, pt, frac, inv = self.x[:, 0], self.d[:, 0], self.pt, self.frac, self.inv
+        p = x.shape[1]
+
+        def per_time(w):
+            return self._sum_by(pt, self.nt, w[:, None] * xbar).reshape(self.nt, p)
+
+        haz = 1 / denom
+        cumhaz = np.cumsum(np.bincount(pt, weights=haz, minlength=self.nt))
+        xhaz = np.cumsum(per_time(haz), axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean_xbar = per_time(np.ones_like(haz)) / self.dcount[:, None]
+        e_haz = np.bincount(pt, weights=frac * haz, minlength=self.nt)
+        e_xhaz = per_time(frac * haz)
+        resid = -r[:, None] * (x * cumhaz[inv][:, None] - xhaz[inv])
+        dead = d == 1
+        ti = inv[dead]
+        resid[dead] += (x[dead] - mean_xbar[ti]) + r[dead][:, None] * (
+            x[dead] * e_haz[ti][:, None] - e_xhaz[ti])
+        out = np.empty_like(resid)
+        out[self.order[0]] = resid                       # back to the input's row order
+        return out
+
+
+def _solve_batch(imat: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Newton steps imat^-1 u of a batch (m x p x p, m x p); a singular matrix gives NaN and flag True."""
+    try:
+        return np.linalg.solve(imat, u[..., None])[..., 0], np.zeros(len(u), dtype=bool)
+    except np.linalg.LinAlgError:
+        step, singular = np.full(u.shape, np.nan), np.zeros(len(u), dtype=bool)
+        for j in range(len(u)):
+            try:
+                step[j] = np.linalg.solve(imat[j], u[j])
+            except np.linalg.LinAlgError:
+                singular[j] = True
+        return step, singular
+
+
+@dataclass
+class _NewtonFit:
+    """Per model of a batch: estimate, log-likelihoods, score and information at it, iterations,
+    convergence, and whether the information matrix became singular (no estimate)."""
+
+    beta: np.ndarray
+    loglik0: np.ndarray
+    loglik: np.ndarray
+    score: np.ndarray
+    imat: np.ndarray
+    iterations: np.ndarray
+    converged: np.ndarray
+    singular: np.ndarray
+
+
+def _newton(rs: _RiskSets, max_iter: int, eps: float) -> _NewtonFit:
+    """R coxfit6's Newton-Raphson with step halving, run for every model of the batch in lockstep.
+
+    Each model starts at beta = 0 and stops when ``|1 - loglik_old / loglik_new| <= eps``; a step that
+    lowers the log-likelihood (or makes it non-finite) is halved towards the last accepted beta. The
+    score and information returned are those at the returned beta.
+    """
+    nb, p = rs.n_models, rs.p
+    beta = np.zeros((nb, p))
+    ll0, u, imat, _ = rs.evaluate_batch(beta)
+    best = ll0.copy()
+    step, singular = _solve_batch(imat, u)
+    newbeta = beta + step
+    fit = _NewtonFit(beta.copy(), ll0, ll0.copy(), u, imat, np.full(nb, max_iter), np.zeros(nb, dtype=bool),
+                     singular)
+    halving = np.zeros(nb)
+    active = ~singular
+    for it in range(1, max_iter + 1):
+        if not active.any():
+            break
+        # every model is evaluated (one vectorised pass); only the active ones are updated
+        with np.errstate(all="ignore"):
+            newlk, u, imat, _ = rs.evaluate_batch(newbeta)
+            finite = np.isfinite(newlk) & np.isfinite(u).all(axis=1) & np.isfinite(imat).all(axis=(1, 2))
+            done = active & finite & (np.abs(1 - best / newlk) <= eps)
+        worse = active & ~done & (~finite | (newlk < best))
+        better = active & ~done & ~worse
+        if done.any():
+            fit.beta[done], fit.loglik[done], fit.score[done], fit.imat[done] = (newbeta[done], newlk[done],
+                                                                                 u[done], imat[done])
+            fit.iterations[done], fit.converged[done] = it, True
+            active &= ~done
+        if worse.any():                                 # step halving towards the last accepted beta
+            halving[worse] += 1
+            h = halving[worse, None]
+            newbeta[worse] = (newbeta[worse] + h * beta[worse]) / (h + 1.0)
+        if better.any():
+            halving[better] = 0
+            best[better] = newlk[better]
+            beta[better] = newbeta[better]
+            step, bad = _solve_batch(imat[better], u[better])
+            newbeta[better] = newbeta[better] + step
+            j = np.flatnonzero(better)[bad]
+            fit.singular[j] = True
+            active[j] = False
+    rest = np.flatnonzero(active)                       # ran out of iterations: the last accepted beta
+    if rest.size:
+        with np.errstate(all="ignore"):
+            ll, u, imat, _ = rs.evaluate_batch(beta)
+        fit.beta[rest], fit.loglik[rest], fit.score[rest], fit.imat[rest] = beta[rest], ll[rest], u[rest], imat[rest]
+    return fit
+
+
+def _wald(coef: np.ndarray, se: np.ndarray, conf_level: float = 0.95):
+    """Hazard ratio exp(coef), its Wald CI exp(coef -/+ z se), z = coef / se and the two-sided p."""
+    # special.ndtri / ndtr are what stats.norm.ppf / sf compute (same bits, without their per-call overhead)
+    z_crit = special.ndtri(1 - (1 - conf_level) / 2)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        z = coef / se
+        return (np.exp(coef), np.exp(coef - z_crit * se), np.exp(coef + z_crit * se), z,
+                2 * special.ndtr(-np.abs(z)))

@@ -1,0 +1,294 @@
+"""The calibration's three simulated-annealing stages (see :mod:`hcc_utils.synthetic.calibrate` for the method)."""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pandas as pd
+
+from hcc_utils.reproduction.targets import article_terms
+from hcc_utils.synthetic.evaluator import COX_CANDIDATES, FastEvaluator
+from hcc_utils.synthetic.loss import DIRECTIONS, Loss, list_penalty
+from hcc_utils.synthetic.plan import DATA_CUTOFF, FIRST_START
+from hcc_utils.synthetic.state import SearchState
+
+#: Columns of the raw cohort that make up an outcome record (they move together in stage 2).
+OUTCOME_COLS = ["best_response_recist", "best_response_mrecist", "third_line_regimen"]
+#: Raw columns of the propensity model's covariates (age, sex, size, number, metastases, Child-Pugh).
+PS_COLS = ["age", "sex", "body_weight_kg", "tumor_size_cm", "tumor_number", "extrahepatic_metastasis",
+           "lymph_node_metastasis", "child_pugh_score"]
+#: Raw columns outside the propensity model that may be swapped alone between patients of one group.
+SINGLE_COLS = ["ecog", "pivka_mau_ml", "afp_ng_ml", "macrovascular_invasion", "bclc_stage", "etiology", "atebev_cycles"]
+
+
+def log(msg: str, quiet: bool) -> None:
+    if not quiet:
+        print(f"[calibrate] {msg}", file=sys.stderr, flush=True)
+
+
+def _accept(delta: float, temp: float, rng: np.random.Generator) -> bool:
+    """Metropolis rule: always accept improvements (and ties), worse moves with probability exp(-delta / temp)."""
+    if delta <= 0:
+        return True
+    return temp > 0 and rng.uniform() < np.exp(-delta / temp)
+
+
+def stage1(st: SearchState, ev: FastEvaluator, loss: Loss, rng: np.random.Generator, iters: int, quiet: bool,
+            history: list, temp0: float = 1.0) -> float:
+    """Simulated annealing on patients' survival times (see the module docstring).
+
+    Proposals: (a) one patient's OS or PFS time multiplied by a random factor or set near another patient's time
+    of the same subset; (b) an exchange of OS (or PFS) times between two patients of the same matched status and
+    event type, which leaves the follow-up quantiles unchanged; (c) two moves of type (a) at once, which lets the
+    search trade an early event for an early censoring.
+    """
+    n = st.group.size
+    max_days = (DATA_CUTOFF - FIRST_START).days
+    cur, misses = loss(ev.survival())
+    best = (cur, st.os_t.copy(), st.pfs_t.copy(), misses)
+    log(f"stage 1 start: loss {cur:.3f}, {len(misses)} missed", quiet)
+    no_prog = st.prog == 0
+    subsets = [np.flatnonzero(st.subset == s) for s in range(4)]
+
+    def single(i: int) -> bool:
+        """Move one time of patient i in place; False when the proposal is invalid (nothing changed)."""
+        which_os = no_prog[i] or rng.uniform() < 0.5
+        scale = (0.02, 0.08, 0.3)[int(rng.integers(3))]
+        jump = rng.uniform() < 0.25
+        peer = int(rng.choice(subsets[st.subset[i]]))
+        if which_os:
+            new = int(round(st.os_t[i] * np.exp(rng.normal(0, scale)))) + int(rng.integers(-2, 3))
+            if jump:
+                new = int(st.os_t[peer] + rng.integers(-3, 4))
+            lo = st.pfs_t[i] + 1 if st.prog[i] else 5
+            new = int(min(max(new, lo), max_days - 1))
+            if new == st.os_t[i] or (st.os_e[i] and np.any((st.os_t == new) & (st.os_e == 1))):
+                return False
+            if no_prog[i] and st.pfs_e[i] and np.any((st.pfs_t == new) & (st.pfs_e == 1)):
+                return False
+            st.os_t[i] = new
+            if no_prog[i]:
+                st.pfs_t[i] = new
+        else:
+            new = int(round(st.pfs_t[i] * np.exp(rng.normal(0, scale)))) + int(rng.integers(-2, 3))
+            if jump:
+                new = int(st.pfs_t[peer] + rng.integers(-3, 4))
+            new = int(min(max(new, 5), st.os_t[i] - 1))
+            if new == st.pfs_t[i] or np.any((st.pfs_t == new) & (st.pfs_e == 1)):
+                return False
+            st.pfs_t[i] = new
+        return True
+
+    def exchange(i: int) -> int | None:
+        which_os = no_prog[i] or rng.uniform() < 0.5
+        same = np.flatnonzero((st.matched == st.matched[i]) & (st.prog == st.prog[i])
+                              & ((st.os_e == st.os_e[i]) if which_os else (st.pfs_e == st.pfs_e[i])))
+        j = int(rng.choice(same))
+        if j == i:
+            return None
+        if which_os:
+            st.os_t[i], st.os_t[j] = st.os_t[j], st.os_t[i]
+            if no_prog[i]:
+                st.pfs_t[i], st.pfs_t[j] = st.os_t[i], st.os_t[j]
+        else:
+            st.pfs_t[i], st.pfs_t[j] = st.pfs_t[j], st.pfs_t[i]
+        return j
+
+    for it in range(1, iters + 1):
+        temp = temp0 * (1 - it / iters) ** 3
+        i = int(rng.integers(n))
+        kind = rng.uniform()
+        saved = (st.os_t.copy(), st.pfs_t.copy())
+        if kind < 0.35:
+            ok = exchange(i) is not None
+        elif kind < 0.55:
+            j = int(rng.integers(n))
+            ok = single(i) | single(j)
+        else:
+            ok = single(i)
+        if ok and np.any(st.prog.astype(bool) & (st.pfs_t >= st.os_t)):
+            ok = False
+        if not ok:
+            st.os_t[:], st.pfs_t[:] = saved
+            continue
+        val, mis = loss(ev.survival())
+        if _accept(val - cur, temp, rng):
+            cur, misses = val, mis
+            if cur < best[0]:
+                best = (cur, st.os_t.copy(), st.pfs_t.copy(), misses)
+        else:
+            st.os_t[:], st.pfs_t[:] = saved
+        if it % 5000 == 0:
+            log(f"stage 1 iteration {it}: loss {cur:.3f} (best {best[0]:.3f}), {len(best[3])} missed {best[3][:5]}", quiet)
+            history.append({"stage": 1, "iteration": it, "loss": best[0], "misses": len(best[3])})
+        if best[0] < 1e-9:
+            break
+    st.os_t[:], st.pfs_t[:] = best[1], best[2]
+    log(f"stage 1 done: loss {best[0]:.3f}, missed {best[3]}", quiet)
+    return best[0]
+
+
+def stage2(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.DataFrame, rng: np.random.Generator, iters: int,
+            quiet: bool, history: list, temp0: float = 2.0) -> float:
+    """Simulated annealing over within-subset permutations (see the module docstring)."""
+    tv = dict(zip(targets["id"], targets["value"]))
+    want = {ep: article_terms(tv[f"cox.{ep}_univariable_significant"]) for ep in ("os", "pfs")}
+    ev.os_model = [c for c in COX_CANDIDATES if c in want["os"]]
+    ev.pfs_model = [c for c in COX_CANDIDATES if c in want["pfs"]]
+
+    def total():
+        vals = ev.associations()
+        v, mis = loss(vals)
+        v += (list_penalty(vals["_uni_p.os"], want["os"], vals["_uni_b.os"])
+              + list_penalty(vals["_uni_p.pfs"], want["pfs"], vals["_uni_b.pfs"]))
+        for ep in ("os", "pfs"):
+            if set(filter(None, vals[f"cox.{ep}_univariable_significant"].split(";"))) != want[ep]:
+                mis.append(f"cox.{ep}_univariable_significant")
+        return v, mis
+
+    E, col = st.E, st.col
+    cur, misses = total()
+    log(f"stage 2 start: loss {cur:.3f}, {len(misses)} missed", quiet)
+    arrays = ("os_t", "os_e", "pfs_t", "pfs_e", "prog")
+
+    def snapshot():
+        return (E.copy(), *(getattr(st, a).copy() for a in arrays))
+
+    best = (cur, snapshot(), misses)
+    subsets = [np.flatnonzero(st.subset == s) for s in range(4)]
+    groups = [np.flatnonzero(st.group == g) for g in (0, 1)]
+    ps_pos = [col[c] for c in PS_COLS]
+    out_pos = [col[c] for c in OUTCOME_COLS]
+    single_pos = [col[c] for c in SINGLE_COLS]
+    third_pos = [col["third_line_regimen"]]
+    resp_pos = [col["best_response_recist"], col["best_response_mrecist"]]
+    for it in range(1, iters + 1):
+        temp = temp0 * (1 - it / iters) ** 3
+        kind = int(rng.choice(5, p=[0.25, 0.2, 0.25, 0.15, 0.15]))
+        # single covariates and third-line regimens may move between matched and unmatched patients of a group
+        # (group totals are kept; the matched cohort has no published third-line counts)
+        pool = groups[int(rng.integers(2))] if kind in (2, 3) else subsets[int(rng.integers(4))]
+        if pool.size < 2:
+            continue
+        i, j = (int(x) for x in rng.choice(pool, 2, replace=False))
+        if kind == 0:
+            cols = out_pos
+        elif kind == 1:
+            cols = ps_pos
+        elif kind == 2:
+            cols = [single_pos[int(rng.integers(len(single_pos)))]]
+        elif kind == 3:
+            if not (st.prog[i] and st.prog[j]):
+                continue
+            cols = third_pos
+        else:  # progression time and response of two progressed patients (decouples PFS from OS)
+            if not (st.prog[i] and st.prog[j]) or st.pfs_t[i] >= st.os_t[j] or st.pfs_t[j] >= st.os_t[i]:
+                continue
+            cols = resp_pos
+        block = E[np.ix_([i, j], cols)].copy()
+        if kind in (1, 2, 3) and all(block[0, k] == block[1, k] for k in range(len(cols))):
+            continue
+        def swap_linked_values():  # its own inverse: applied to try the move and again to undo it
+            if kind == 0:
+                for a in arrays:
+                    arr = getattr(st, a)
+                    arr[i], arr[j] = arr[j], arr[i]
+            elif kind == 4:
+                st.pfs_t[i], st.pfs_t[j] = st.pfs_t[j], st.pfs_t[i]
+
+        E[np.ix_([i, j], cols)] = block[::-1]
+        swap_linked_values()
+        refresh = ev.refresh_covariates if kind in (1, 2) else ev.refresh_third
+        refresh()
+        val, mis = total()
+        if _accept(val - cur, temp, rng):
+            cur, misses = val, mis
+            if cur < best[0]:
+                best = (cur, snapshot(), misses)
+        else:
+            E[np.ix_([i, j], cols)] = block
+            swap_linked_values()
+            refresh()
+        if it % 1000 == 0:
+            log(f"stage 2 iteration {it}: loss {cur:.3f} (best {best[0]:.3f}), {len(best[2])} missed {best[2][:5]}", quiet)
+            history.append({"stage": 2, "iteration": it, "loss": best[0], "misses": len(best[2])})
+        if not best[2] and best[0] < 0.3:
+            break
+    snap = best[1]
+    E[:] = snap[0]
+    for a, arr in zip(arrays, snap[1:]):
+        getattr(st, a)[:] = arr
+    ev.refresh_covariates()
+    log(f"stage 2 done: loss {best[0]:.3f}, missed {best[2]}", quiet)
+    return best[0]
+
+
+def stage3(st: SearchState, ev: FastEvaluator, loss: Loss, rng: np.random.Generator, iters: int, quiet: bool,
+            history: list, temp0: float = 1.0, restarts: int = 4) -> float:
+    """Simulated annealing over third-line regimens alone (swaps between two progressed patients of one group).
+
+    The third-line regimen enters no number but the third-line ones (and the within-group swap keeps every
+    third-line count), so this last stage cannot undo stages 1 and 2; its evaluation is only the log-rank tests.
+    """
+    E, pos = st.E, st.col["third_line_regimen"]
+    pub = {tid: float(v) for tid, rule, v in loss.items if rule == "p" and not v.startswith("<")}
+
+    def total(values: dict) -> tuple[float, list[str]]:
+        # the loss plus, for a missed p-value, its log-ratio to the published one: unlike the soft-capped distance
+        # it still slopes where the value is far off (a p-value ten times too large)
+        val, mis = loss(values)
+        val += sum(3.0 * abs(np.log(max(values[tid], 1e-300) / pub[tid])) for tid in mis if tid in pub)
+        return val, mis
+
+    # A stated direction that is missed: start that group from the extreme arrangement (third-line therapy for the
+    # progressed patients who live longest, or shortest; their regimens in random order) and let the search
+    # weaken it to the published p-value - the search alone does not get far enough from "no effect". Restarts
+    # (new random order of the regimens, half the temperature) while a target is still missed.
+    start = E[:, pos].copy()
+    _, missed0 = loss(ev.third_line())
+    pools = [np.flatnonzero((st.group == g) & (st.prog == 1)) for g in (0, 1)]
+    best = None
+    for attempt in range(restarts):
+        E[:, pos] = start
+        for code, gv in (("len", 1), ("sor", 0)):
+            tid = f"thirdline.os_received_{code}_p"
+            if tid in DIRECTIONS and (tid in missed0 or attempt > 0):
+                idx = np.flatnonzero((st.group == gv) & (st.prog == 1))
+                regimens = E[idx, pos].copy()
+                given = regimens[regimens != "none"]
+                order = idx[np.argsort(DIRECTIONS[tid] * st.os_t[idx], kind="stable")]
+                E[idx, pos] = "none"
+                E[order[:given.size], pos] = given[rng.permutation(given.size)]
+        ev.refresh_third()
+        cur, misses = total(ev.third_line())
+        if best is None or cur < best[0]:
+            best = (cur, E[:, pos].copy(), misses)
+        temp_a = temp0 / (1 + attempt % 2)
+        log(f"stage 3 attempt {attempt + 1} start: loss {cur:.3f}, {len(misses)} missed", quiet)
+        for it in range(1, iters + 1):
+            if not best[2] and best[0] < 0.3:
+                break
+            temp = temp_a * (1 - it / iters) ** 3
+            pool = pools[int(rng.integers(2))]
+            i, j = (int(x) for x in rng.choice(pool, 2, replace=False))
+            if E[i, pos] == E[j, pos]:
+                continue
+            E[i, pos], E[j, pos] = E[j, pos], E[i, pos]
+            ev.refresh_third()
+            val, mis = total(ev.third_line())
+            if _accept(val - cur, temp, rng):
+                cur, misses = val, mis
+                if cur < best[0]:
+                    best = (cur, E[:, pos].copy(), misses)
+            else:
+                E[i, pos], E[j, pos] = E[j, pos], E[i, pos]
+                ev.refresh_third()
+            if it % 5000 == 0:
+                log(f"stage 3 iteration {it}: loss {cur:.3f} (best {best[0]:.3f}), {len(best[2])} missed {best[2][:5]}", quiet)
+                history.append({"stage": 3, "iteration": it, "loss": best[0], "misses": len(best[2])})
+        if not best[2]:
+            break
+    E[:, pos] = best[1]
+    ev.refresh_third()
+    log(f"stage 3 done: loss {best[0]:.3f}, missed {best[2]}", quiet)
+    return best[0]
