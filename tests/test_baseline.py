@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from hcc_utils.stats.balance import smd_binary, smd_categorical, smd_continuous
-from hcc_utils.tables.baseline import VariableSpec, baseline_table, mann_whitney_test, side_by_side, student_t_test
+from hcc_utils.stats.two_sample import mann_whitney_test, student_t_test
+from hcc_utils.tables.baseline import VariableSpec, baseline_table, side_by_side
 
 REF = Path(__file__).parent / "reference"
 STATS = json.loads((REF / "stats_reference.json").read_text())

@@ -16,7 +16,7 @@ from hcc_utils.stats.logrank import logrank_arrays
 from hcc_utils.stats.survival import km_steps
 from hcc_utils.synthetic.plan import DAYS_PER_MONTH
 from hcc_utils.synthetic.state import SearchState
-from hcc_utils.tables.baseline import mann_whitney_test
+from hcc_utils.stats.two_sample import mann_whitney_test
 
 QUARTILES = (0.25, 0.5, 0.75)
 

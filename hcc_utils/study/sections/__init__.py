@@ -40,5 +40,11 @@ from hcc_utils.study.sections.safety import safety_results, safety_tables  # noq
 from hcc_utils.study.sections.survival import km_curves, risk_table, survival_results, survival_table  # noqa: E402,F401
 from hcc_utils.study.sections.third_line import third_line_results, third_line_table  # noqa: E402,F401
 
+__all__ = ["SECTIONS", "SectionResult", "TABLE1_VARIABLES", "COX_CANDIDATES", "baseline_results", "baseline_tables",
+           "table1_display", "cycles_subgroup_results", "cycles_subgroup_table", "flow_results", "matching_results",
+           "matching_tables", "cox_frame", "predictor_models", "predictor_results", "predictor_table",
+           "response_display_table", "response_results", "safety_results", "safety_tables", "km_curves",
+           "risk_table", "survival_results", "survival_table", "third_line_results", "third_line_table"]
+
 #: The article's sections in order; ``compute(study)`` of each gives its :class:`SectionResult`.
 SECTIONS = (flow, baseline, matching, responses, survival, predictors, third_line, cycles, safety)
