@@ -52,6 +52,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from hcc_utils.config import StudyConfig
 from hcc_utils.reproduction.audit import audit_article
 from hcc_utils.reproduction.scorecard import score
 from hcc_utils.reproduction.targets import load_targets
@@ -95,7 +96,7 @@ class CalibrationResult:
 
 
 
-def calibrate_cohort(raw: pd.DataFrame, seed: int = 20240701, config: dict | None = None,
+def calibrate_cohort(raw: pd.DataFrame, seed: int = 20240701, config: StudyConfig | dict | None = None,
                      evaluate: Callable[[pd.DataFrame, dict], dict] | None = None, targets_path=TARGETS_PATH,
                      stage1_iters: int = 60000, stage2_iters: int = 15000, stage3_iters: int = 20000, passes: int = 2,
                      stage1_passes: int = 4, final_check: bool = True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hcc_utils.config import StudyConfig
 from hcc_utils.stats.descriptive import sas5_order_statistics
 from hcc_utils.study.matching import match_cohort
 from hcc_utils.synthetic.plan import CYCLES_PLAN, largest_remainder, study_settings, target_number
@@ -159,7 +160,7 @@ def other_covariates(rng: np.random.Generator, n: int, regimen) -> pd.DataFrame:
 # ----------------------------------------------------------------------------------------------------------------
 # Matching membership
 # ----------------------------------------------------------------------------------------------------------------
-def matching_frame(enr: pd.DataFrame, config: dict | None = None) -> pd.DataFrame:
+def matching_frame(enr: pd.DataFrame, config: StudyConfig | dict | None = None) -> pd.DataFrame:
     """Covariates of the propensity model, derived from raw columns exactly as ``derive.analysis_table`` does."""
     settings = study_settings(config)
     cp = enr["child_pugh_score"].astype(float)
@@ -177,7 +178,7 @@ def matching_frame(enr: pd.DataFrame, config: dict | None = None) -> pd.DataFram
     return out
 
 
-def matched_membership(enr: pd.DataFrame, config: dict | None = None) -> np.ndarray:
+def matched_membership(enr: pd.DataFrame, config: StudyConfig | dict | None = None) -> np.ndarray:
     """0/1 matched indicator of each enrolled patient under the configuration's matching (hcc_utils.stats.matching)."""
     cfg = study_settings(config).config
     frame = matching_frame(enr, cfg)

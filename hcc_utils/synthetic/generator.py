@@ -41,8 +41,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hcc_utils.config import StudyConfig
 from hcc_utils.synthetic.adverse_events import adverse_events
 from hcc_utils.synthetic.assumptions import ASSUMPTIONS, assumptions_table
+from hcc_utils.synthetic.calibrate import calibrate_cohort
 from hcc_utils.synthetic.covariates import (enrolled_covariates, matched_membership, matching_frame,
                                             other_covariates, repair_matching)
 from hcc_utils.synthetic.outcomes import responses, survival_outcomes, third_line
@@ -100,7 +102,7 @@ COLUMNS = [
 ]
 
 
-def generate_cohort(seed: int, config: dict | None = None, n_scale: float = 1.0, *, return_internal: bool = False):
+def generate_cohort(seed: int, config: StudyConfig | dict | None = None, n_scale: float = 1.0, *, return_internal: bool = False):
     """Generate the synthetic screened cohort (one row per screened patient, canonical schema).
 
     Parameters
@@ -205,7 +207,7 @@ def file_sha256(path: str | Path) -> str:
 
 
 def write_synthetic_cohort(path: str | Path, seed: int, scale: float = 1.0, calibrate: bool = True,
-                           config: dict | None = None) -> Path:
+                           config: StudyConfig | dict | None = None) -> Path:
     """Generate (and, for the default size, calibrate) the synthetic cohort and write it as CSV.
 
     Parameters
@@ -223,8 +225,6 @@ def write_synthetic_cohort(path: str | Path, seed: int, scale: float = 1.0, cali
     path = Path(path)
     df = generate_cohort(seed, config=config, n_scale=scale)
     if calibrate and scale == 1.0:
-        from hcc_utils.synthetic.calibrate import calibrate_cohort  # the calibration imports this module
-
         df = calibrate_cohort(df, seed=seed, config=config).cohort
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(to_csv_bytes(df))

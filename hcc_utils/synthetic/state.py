@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from hcc_utils.config import StudyConfig
 from hcc_utils.data.derive import analysis_table
 from hcc_utils.study.matching import match_cohort
 from hcc_utils.synthetic.plan import DATA_CUTOFF, FIRST_START, study_settings
@@ -35,7 +36,7 @@ def _days(series: pd.Series) -> np.ndarray:
     return ((d - FIRST_START).dt.days).to_numpy()
 
 
-def state_from_raw(raw: pd.DataFrame, config: dict) -> SearchState:
+def state_from_raw(raw: pd.DataFrame, config: StudyConfig | dict | None) -> SearchState:
     settings = study_settings(config)
     config = settings.config
     raw = raw.copy().reset_index(drop=True)
