@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any, Literal, Optional
+from types import UnionType
+from typing import Any, Literal, Optional, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -239,8 +240,8 @@ def schema_rows() -> list[dict[str, str]]:
                 continue
             default = field.get_default(call_default_factory=True)
             rows.append({"key": f"{prefix}{name}", "type": _type_name(annotation),
-                         "default": yaml.safe_dump(default, default_flow_style=True).strip().removesuffix("..."
-                                                                                               ).strip(),
+                         "default": yaml.safe_dump(default, default_flow_style=True, width=10_000)
+                                        .strip().removesuffix("...").strip(),
                          "description": field.description or ""})
 
     walk(StudyConfig, "")
@@ -248,7 +249,13 @@ def schema_rows() -> list[dict[str, str]]:
 
 
 def _type_name(annotation: Any) -> str:
-    text = str(annotation).replace("typing.", "")
-    if text.startswith("<class '"):
-        text = text[len("<class '"):-2]
-    return text.replace("Optional[", "null or ").replace("Literal[", "one of [")
+    """A type as readers of the Configuration page write it: 'number', 'one of: a, b', 'list of text'..."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Literal:
+        return "one of: " + ", ".join(str(a) for a in args)
+    if origin in (Union, UnionType):
+        names = [_type_name(a) for a in args if a is not type(None)]
+        return " or ".join(names) + (" or null" if type(None) in args else "")
+    if origin is list:
+        return f"list of {_type_name(args[0])}" if args else "list"
+    return {str: "text", int: "whole number", float: "number", bool: "true/false"}.get(annotation, str(annotation))
