@@ -35,12 +35,13 @@ generator with the given seed; it does not reproduce R's random stream.
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
+from hcc_utils.stats.logistic import LogisticFit, logistic_regression
 
 ORDERS = ("largest", "smallest", "random", "data")
 SCALES = ("logit", "score")
@@ -66,13 +67,15 @@ class PropensityModel:
         as R ``summary(glm(..., family = binomial))``.
     n : int
         Patients in the model.
+    fit : LogisticFit
+        The IRLS fit (iterations, deviance, convergence).
     """
 
     ps: pd.Series
     logit_ps: pd.Series
     coefficients: pd.DataFrame
     n: int
-    result: object = field(repr=False, default=None)
+    fit: LogisticFit | None = field(repr=False, default=None)
 
 
 def _ids(df: pd.DataFrame, id_col: str | None) -> pd.Series:
@@ -112,12 +115,9 @@ def propensity_scores(
 
     Notes
     -----
-    statsmodels ``GLM(family=Binomial())`` fitted by IRLS; identical to R ``glm(family = binomial)`` (and SAS
-    ``PROC LOGISTIC`` without Firth) up to convergence tolerance.
+    Fitted by :func:`hcc_utils.stats.logistic.logistic_regression`, R's ``glm.fit`` IRLS with its stopping rule
+    and covariance, so estimates, standard errors, z and p agree with R ``glm(family = binomial)`` to rounding.
     """
-    import statsmodels.api as sm
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
-
     missing_cols = [c for c in [treatment_col, *covariates] if c not in df.columns]
     if missing_cols:
         raise KeyError(f"propensity_scores: columns not in the data: {missing_cols}")
@@ -144,34 +144,27 @@ def propensity_scores(
     constant = [c for c in covariates if X[c].nunique() < 2]
     if constant:
         raise ValueError(f"propensity_scores: covariates {constant} take a single value; drop them from the model")
-    design = sm.add_constant(X, has_constant="add").rename(columns={"const": "Intercept"})
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = sm.GLM(treat, design, family=sm.families.Binomial()).fit()
-    ps = np.asarray(result.fittedvalues, dtype=float)
+    terms = ["Intercept", *covariates]
+    design = np.column_stack([np.ones(len(X)), X.to_numpy()])
+    try:
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            fit = logistic_regression(design, treat)
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        raise ValueError(f"propensity_scores: the model cannot be fitted: {exc}") from None
+    ps = fit.fitted
     extreme = (ps < _EXTREME_PS) | (ps > 1 - _EXTREME_PS)
-    separated = any(issubclass(w.category, (PerfectSeparationWarning, ConvergenceWarning)) for w in caught)
-    if extreme.any() or separated or not np.all(np.isfinite(result.params)):
+    if extreme.any() or not fit.converged or not np.all(np.isfinite(fit.coef)):
         who = ids[extreme] if extreme.any() else ids
         raise ValueError(
             "propensity_scores: (quasi-)complete separation - the covariates predict treatment perfectly for "
             f"patients {_name_some(who)} (fitted probability 0 or 1); the unpenalised estimates do not exist. "
             "Coarsen or drop the offending covariate."
         )
-    ci = result.conf_int()
-    coefficients = pd.DataFrame(
-        {
-            "term": design.columns,
-            "estimate": result.params.to_numpy(),
-            "std_error": result.bse.to_numpy(),
-            "z": result.tvalues.to_numpy(),
-            "p": result.pvalues.to_numpy(),
-            "ci_low": ci.iloc[:, 0].to_numpy(),
-            "ci_high": ci.iloc[:, 1].to_numpy(),
-        }
-    )
+    z975 = special.ndtri(0.975)
+    coefficients = pd.DataFrame({"term": terms, "estimate": fit.coef, "std_error": fit.se, "z": fit.z, "p": fit.p,
+                                 "ci_low": fit.coef - z975 * fit.se, "ci_high": fit.coef + z975 * fit.se})
     ps_s = pd.Series(ps, index=df.index, name="ps")
-    return PropensityModel(ps_s, np.log(ps_s / (1 - ps_s)).rename("logit_ps"), coefficients, len(df), result)
+    return PropensityModel(ps_s, np.log(ps_s / (1 - ps_s)).rename("logit_ps"), coefficients, len(df), fit)
 
 
 # --------------------------------------------------------------------------------------------------------------
