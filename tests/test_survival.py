@@ -135,6 +135,10 @@ def test_km_summary_quartiles_match_R_quantile_survfit():
         assert_matches_r(out.loc[g, ["q1", "median", "q3"]].to_numpy(dtype=float), ref["quantile"])
         assert_matches_r(out.loc[g, ["median_ci_low", "median_ci_high"]].to_numpy(dtype=float),
                          [ref["quantile_lower"][1], ref["quantile_upper"][1]])
+        assert_matches_r(out.loc[g, ["q1_ci_low", "q3_ci_low"]].to_numpy(dtype=float),
+                         [ref["quantile_lower"][0], ref["quantile_lower"][2]])
+        assert_matches_r(out.loc[g, ["q1_ci_high", "q3_ci_high"]].to_numpy(dtype=float),
+                         [ref["quantile_upper"][0], ref["quantile_upper"][2]])
     overall = km_summary(DATA, "time", "status")
     assert overall["group"].tolist() == ["all"]
     assert_matches_r(overall[["q1", "median", "q3"]].to_numpy(dtype=float)[0], REF["km"]["all"]["quantile"])

@@ -349,9 +349,10 @@ def km_summary(df: pd.DataFrame, time_col: str, event_col: str, group_col: str |
     Returns
     -------
     pandas.DataFrame
-        Columns ``group, n, events, median, median_ci_low, median_ci_high, q1, q3`` where
-        ``q1`` is the 25th percentile of survival time (S drops to 0.75) and ``q3`` the 75th
-        (S drops to 0.25). NaN = not reached.
+        Columns ``group, n, events, median, median_ci_low, median_ci_high, q1, q3, q1_ci_low,
+        q1_ci_high, q3_ci_low, q3_ci_high`` where ``q1`` is the 25th percentile of survival time (S
+        drops to 0.75) and ``q3`` the 75th (S drops to 0.25), with the confidence limits of
+        R ``quantile.survfit``. NaN = not reached.
     """
     for col in (time_col, event_col) + ((group_col,) if group_col is not None else ()):
         if col not in df.columns:
@@ -365,11 +366,12 @@ def km_summary(df: pd.DataFrame, time_col: str, event_col: str, group_col: str |
     rows = []
     for g, sub in groups:
         km = kaplan_meier(sub[time_col].to_numpy(), sub[event_col].to_numpy(), conf_level)
-        med = km_quantile(km, 0.5, rule)
+        med, q1, q3 = (km_quantile(km, p, rule) for p in (0.5, 0.25, 0.75))
         rows.append({
             "group": g, "n": km.n, "events": km.events, "median": med.estimate,
             "median_ci_low": med.ci_low, "median_ci_high": med.ci_high,
-            "q1": km_quantile(km, 0.25, rule).estimate, "q3": km_quantile(km, 0.75, rule).estimate,
+            "q1": q1.estimate, "q3": q3.estimate, "q1_ci_low": q1.ci_low, "q1_ci_high": q1.ci_high,
+            "q3_ci_low": q3.ci_low, "q3_ci_high": q3.ci_high,
         })
     return pd.DataFrame(rows)
 

@@ -31,12 +31,13 @@ class Kind(str, Enum):
     RATIO = "ratio"          # a hazard ratio or one of its confidence limits, three decimals
     P = "p"                  # a p-value, three decimals or <0.001
     WIDTH = "width"          # a caliper width on the score scale, three decimals
+    STATISTIC = "statistic"  # a test statistic (e.g. the log-rank chi-square), three decimals
     LIST = "list"            # a set of names (e.g. significant predictors)
 
 
 #: Unit written beside each kind in ``results.csv`` (QUANTITY takes the unit given with the value).
 UNITS = {Kind.COUNT: "patients", Kind.PERCENT: "%", Kind.MONTHS: "months", Kind.QUANTITY: "",
-         Kind.RATIO: "ratio", Kind.P: "p", Kind.WIDTH: "score units", Kind.LIST: "names"}
+         Kind.RATIO: "ratio", Kind.P: "p", Kind.WIDTH: "score units", Kind.STATISTIC: "", Kind.LIST: "names"}
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ def display_value(kind: Kind | str, value: Any, item_labels: dict | None = None)
         return fmt_months(value)
     if is_missing(value):
         return "not estimable"
-    if kind in (Kind.RATIO, Kind.WIDTH):
+    if kind in (Kind.RATIO, Kind.WIDTH, Kind.STATISTIC):
         return fmt_ratio(value)
     if kind is Kind.COUNT:
         return str(int(value))

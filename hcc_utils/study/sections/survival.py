@@ -1,8 +1,13 @@
 """Table 3 and Figures 2-3: Kaplan-Meier estimates of overall and progression-free survival, and log-rank tests."""
 from __future__ import annotations
 
+import math
+import warnings
+
+import numpy as np
 import pandas as pd
 
+from hcc_utils.stats.cox import CoxConvergenceWarning, fit_cox
 from hcc_utils.stats.survival import followup_summary, kaplan_meier, km_summary, logrank_test, numbers_at_risk
 from hcc_utils.tables.formatting import fmt_median_iqr, fmt_months, fmt_p
 from hcc_utils.study.cohort import Study, group_code
@@ -16,9 +21,12 @@ def survival_results(study: Study) -> ResultSet:
 
     For each cohort (all enrolled, matched) and endpoint: number of events overall; follow-up median and quartiles
     (method from ``survival.followup_method``); per group median, first and third quartile of the survival time
-    (R ``survfit`` rules; NaN = not reached) and the 95% CI of the median; the log-rank p-value (R ``survdiff``).
+    (R ``survfit`` rules; NaN = not reached) with the 95% CIs of the median and quartiles (R ``quantile.survfit``)
+    and the numbers at risk at ``survival.risk_table_months``; the log-rank test (R ``survdiff``: p, chi-square,
+    degrees of freedom); the hazard ratio of the control vs the treatment group (Cox, ``cox.ties``).
     """
     method = study.config.survival.followup_method
+    times = study.config.survival.risk_table_months
     values = ResultSet()
     for suffix, cohort in study.cohorts().items():
         for endpoint, (time_col, event_col, name) in ENDPOINTS.items():
@@ -39,12 +47,50 @@ def survival_results(study: Study) -> ResultSet:
                                    ("median_ci_low", "median, 95% CI lower limit"),
                                    ("median_ci_high", "median, 95% CI upper limit")):
                     values.add(f"survival.{endpoint}_{stat}_{code}{suffix}", row[stat], Kind.MONTHS,
-                               f"{text.capitalize()}, {group}, {where}")
+                               f"{text[0].upper()}{text[1:]}, {group}, {where}")
                 values.add(f"survival.{endpoint}_events_{code}{suffix}", int(row["events"]), Kind.COUNT,
                            f"Events, {group}, {where}")
+                for stat, text in (("q1_ci_low", "first quartile, 95% CI lower limit"),
+                                   ("q1_ci_high", "first quartile, 95% CI upper limit"),
+                                   ("q3_ci_low", "third quartile, 95% CI lower limit"),
+                                   ("q3_ci_high", "third quartile, 95% CI upper limit")):
+                    values.add(f"survival.{endpoint}_{stat}_{code}{suffix}", row[stat], Kind.MONTHS,
+                               f"{text[0].upper()}{text[1:]}, {group}, {where}")
+                part = cohort[cohort["group"] == group]
+                at_risk = numbers_at_risk(part[time_col], part[event_col], times)
+                for month, count in at_risk.items():
+                    values.add(f"survival.{endpoint}_at_risk_{code}_{_month_id(month)}m{suffix}", int(count),
+                               Kind.COUNT, f"At risk at {month:g} months, {group}, {where}")
             test = logrank_test(time, event, cohort["group"].to_numpy())
             values.add(f"survival.{endpoint}_logrank_p{suffix}", test.p, Kind.P, f"Log-rank P, {where}")
+            values.add(f"survival.{endpoint}_logrank_chisq{suffix}", test.chisq, Kind.STATISTIC,
+                       f"Log-rank chi-square, {where}", unit="chi-square")
+            values.add(f"survival.{endpoint}_logrank_df{suffix}", test.df, Kind.COUNT,
+                       f"Log-rank degrees of freedom, {where}", unit="degrees of freedom")
+            hr = _group_hazard_ratio(study, cohort, time_col, event_col)
+            versus = f"{study.control} vs {study.treatment}"
+            for stat, value, kind, text in (("hr", hr[0], Kind.RATIO, "HR"), ("hr_lo", hr[1], Kind.RATIO, "HR 95% CI lower limit"),
+                                            ("hr_hi", hr[2], Kind.RATIO, "HR 95% CI upper limit"),
+                                            ("hr_p", hr[3], Kind.P, "HR Wald P")):
+                values.add(f"survival.{endpoint}_{stat}{suffix}", value, kind, f"{text}, {versus} (Cox), {where}")
     return values
+
+
+def _month_id(month: float) -> str:
+    """A time of the risk table in a result id: 3 -> '3', 1.5 -> '1_5'."""
+    return f"{month:g}".replace(".", "_")
+
+
+def _group_hazard_ratio(study: Study, cohort: pd.DataFrame, time_col: str, event_col: str) -> tuple[float, ...]:
+    """Hazard ratio of the control group vs the treatment group (Cox, configured ties, Wald 95% CI and p);
+    NaN when the model has no finite estimate (e.g. no event in one group)."""
+    frame = cohort.assign(control_group=(cohort["group"] == study.control).astype(int))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CoxConvergenceWarning)
+        row = fit_cox(frame, time_col, event_col, ["control_group"], ties=study.config.cox.ties).iloc[0]
+    if bool(row["infinite_coef"]) or not np.isfinite(row["hr"]):
+        return (math.nan,) * 4
+    return float(row["hr"]), float(row["ci_low"]), float(row["ci_high"]), float(row["p"])
 
 
 def km_curves(cohort: pd.DataFrame, endpoint: str, by: str = "group", order: list[str] | None = None) -> dict[str, pd.DataFrame]:
