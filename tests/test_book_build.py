@@ -143,3 +143,18 @@ def test_rebuild_reuses_unchanged_notebooks_and_keeps_results(bundled_book):
     before = (bundled_book / "results.csv").read_text()
     assert main(["build", "--out", str(bundled_book)]) == 0
     assert (bundled_book / "results.csv").read_text() == before
+
+
+def test_a_run_whose_matching_forms_no_pair_builds_and_says_not_estimable(tmp_path):
+    """Odd but legal settings (a caliper no pair meets): the book builds strictly, matched-cohort numbers are
+    'not estimable' in results.csv and on the pages, all-enrolled numbers are unchanged."""
+    config = tmp_path / "no_pairs.yml"
+    config.write_text(f"data: {REPO_ROOT / 'data' / 'synthetic_cohort.csv'}\nmatching:\n  caliper: 0.0000001\n")
+    out = tmp_path / "book"
+    assert main(["build", "--config", str(config), "--out", str(out)]) == 0
+    results = pd.read_csv(out / "results.csv", dtype=str, keep_default_na=False).set_index("id")
+    matched = results[results.index.str.endswith("_matched")]
+    assert len(matched) > 100 and (matched["status"] == "not estimable").all()
+    assert results.loc["matching.pairs", "value"] == "0"
+    survival = _html(out, "notebooks/05_survival")
+    assert "cannot be analysed: no pair was formed by the matching" in survival

@@ -47,9 +47,13 @@ def glue_results(values: ResultSet, study: Study) -> None:
     roles = {group_code(study.treatment): "treatment", group_code(study.control): "control"}
     glue("treatment", study.treatment, display=False)
     glue("control", study.control, display=False)
-    for key, value in values.items():
-        spec = values.spec(key)
-        shown = display_value(spec.kind, value, spec.item_labels)
+    shown_values = {key: display_value(values.spec(key).kind, value, values.spec(key).item_labels)
+                    for key, value in values.items()}
+    # a cohort that cannot be analysed: its numbers read "not estimable" wherever the prose quotes them
+    for suffix in study.cohort_problems():
+        for key in [k for k in values if not k.endswith("_matched")]:
+            shown_values.setdefault(key + suffix, "not estimable")
+    for key, shown in shown_values.items():
         name = key.replace(".", "_")
         glue(name, shown, display=False)
         for code, role in roles.items():
@@ -67,6 +71,11 @@ def data_note(study: Study) -> Markdown:
                 "agreement with the article is by construction, not evidence.\n```")
     else:
         text = f"```{{note}}\nThese results are computed from the cohort file **{name}**.\n```"
+    for suffix, reason in study.cohort_problems().items():
+        cohort = COHORT_NAMES[suffix] if COHORT_NAMES[suffix].isupper() or "-" in COHORT_NAMES[suffix] \
+            else COHORT_NAMES[suffix].lower()
+        text += (f"\n\n```{{warning}}\nThe {cohort} cohort cannot be analysed: {html.escape(reason)}. "
+                 f"Its results are not estimable; tables show the other cohort only and figures say so.\n```")
     return Markdown(text)
 
 

@@ -68,7 +68,7 @@ class ResultsRecorder:
     def _store(self, spec: ResultSpec, value: Any) -> Any:
         if not _ID_PATTERN.match(spec.id):
             raise ValueError(f"result id {spec.id!r} must look like 'section.name' (lower case, digits, _)")
-        self._rows[spec.id] = {"id": spec.id, "value": _as_text(value), "status": status_of(spec.kind, value),
+        self._rows[spec.id] = {"id": spec.id, "value": _as_text(value), "status": status_of(spec.kind, value, spec),
                                "kind": spec.kind.value, "unit": spec.unit_text, "section": self.section,
                                "label": spec.label}
         return value

@@ -64,8 +64,24 @@ class Study:
         return self.data[self.data["matched"] == 1]
 
     def cohorts(self) -> dict[str, pd.DataFrame]:
-        """The two analysed cohorts keyed by their id suffix: '' (all enrolled) and '_matched'."""
-        return {"": self.data, "_matched": self.matched}
+        """The analysed cohorts keyed by their id suffix: '' (all enrolled) and '_matched' — only those that can
+        be analysed (see :meth:`cohort_problems`); sections loop over these."""
+        problems = self.cohort_problems()
+        return {suffix: cohort for suffix, cohort in (("", self.data), ("_matched", self.matched))
+                if suffix not in problems}
+
+    def cohort_problems(self) -> dict[str, str]:
+        """Cohorts that cannot be analysed, with the reason: a group with fewer than two patients (for example
+        when matching formed no pair)."""
+        problems = {}
+        for suffix, cohort in (("", self.data), ("_matched", self.matched)):
+            sizes = cohort["group"].value_counts()
+            small = [g for g in self.groups if sizes.get(g, 0) < 2]
+            if small:
+                what = "no pair was formed by the matching" if suffix and len(cohort) == 0 else \
+                    f"fewer than two patients in {' and '.join(small)}"
+                problems[suffix] = what
+        return problems
 
 
 def is_synthetic_frame(raw: pd.DataFrame) -> bool:

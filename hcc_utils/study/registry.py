@@ -49,6 +49,7 @@ class ResultSpec:
     label: str = ""
     unit: str = ""
     item_labels: dict | None = field(default=None, compare=False, hash=False)  # readable names of LIST items
+    status: str | None = None  # set when the value's status is known beyond its value (see not_estimable)
 
     @property
     def unit_text(self) -> str:
@@ -73,6 +74,16 @@ class ResultSet(dict):
         self.specs[result_id] = ResultSpec(result_id, Kind(kind), label, unit, item_labels)
         return value
 
+    def not_estimable(self, reason: str) -> "ResultSet":
+        """The same ids with every value NaN and the status ``not estimable`` (for a cohort or analysis the data
+        cannot support), the reason added to each label."""
+        out = ResultSet()
+        for key, spec in self.specs.items():
+            out[key] = math.nan
+            out.specs[key] = ResultSpec(key, spec.kind, f"{spec.label} (not estimable: {reason})", spec.unit,
+                                        spec.item_labels, status="not estimable")
+        return out
+
     def merge(self, other: "ResultSet") -> "ResultSet":
         """Add every value and spec of ``other`` (a later section may not overwrite an id)."""
         clash = set(self) & set(other)
@@ -89,8 +100,10 @@ class ResultSet(dict):
             raise KeyError(f"result id {result_id!r} is not registered (declare it with ResultSet.add)") from None
 
 
-def status_of(kind: Kind | str, value: Any) -> str:
+def status_of(kind: Kind | str, value: Any, spec: ResultSpec | None = None) -> str:
     """``ok``, ``not reached`` (a survival time the curve never reaches), ``not estimable`` or ``missing``."""
+    if spec is not None and spec.status:
+        return spec.status
     if value is None:
         return "missing"
     if isinstance(value, (list, tuple, set, frozenset, str)):
@@ -103,6 +116,8 @@ def status_of(kind: Kind | str, value: Any) -> str:
 def display_value(kind: Kind | str, value: Any, item_labels: dict | None = None) -> str:
     """How a number of ``kind`` is written in the book's prose and tables (LIST items by their labels)."""
     kind = Kind(kind)
+    if kind is Kind.LIST and is_missing(value):
+        return "not estimable"
     if kind is Kind.LIST:
         items = list(value) if isinstance(value, (list, tuple, set, frozenset)) else \
             [v for v in str(value).split(";") if v]

@@ -261,12 +261,13 @@ def baseline_table(
     return BaselineTable(table, pd.DataFrame(numbers, columns=num_cols), tuple(names))
 
 
-def side_by_side(unmatched, matched, labels: tuple[str, str] = ("Before matching", "After matching")) -> pd.DataFrame:
+def side_by_side(unmatched, matched=None, labels: tuple[str, str] = ("Before matching", "After matching")) -> pd.DataFrame:
     """Place an unmatched and a matched baseline table next to each other (the article's Table 1 layout).
 
     Parameters
     ----------
-    unmatched, matched : :class:`BaselineTable` (or their ``table`` frames) built with the same variables.
+    unmatched, matched : :class:`BaselineTable` (or their ``table`` frames) built with the same variables;
+        ``matched`` None when the matched cohort cannot be analysed (only the first half is shown).
     labels : top-level column headers of the two halves.
 
     Returns
@@ -277,12 +278,13 @@ def side_by_side(unmatched, matched, labels: tuple[str, str] = ("Before matching
     """
     left = unmatched.table if isinstance(unmatched, BaselineTable) else unmatched
     right = matched.table if isinstance(matched, BaselineTable) else matched
+    halves = [left] if right is None else [left, right]
     keys = ["variable", "label", "level"]
-    if list(left[keys].itertuples(index=False)) != list(right[keys].itertuples(index=False)):
+    if right is not None and list(left[keys].itertuples(index=False)) != list(right[keys].itertuples(index=False)):
         raise ValueError("side_by_side: the two tables do not have the same rows (build both with the same variables)")
     value_cols = [c for c in left.columns if c not in keys and c != "test"]
     parts = {("", k): left[k].to_numpy() for k in keys}
-    for label, t in zip(labels, (left, right)):
+    for label, t in zip(labels, halves):
         for c in value_cols:
             parts[(label, c)] = t[c].to_numpy()
     out = pd.DataFrame(parts)

@@ -38,7 +38,10 @@ def score_overlap(scores: pd.DataFrame, group_col: str, score_col: str, matched_
             ax.hist(part[score_col], bins=bins, alpha=0.55, color=colours[label], label=f"{label} (n={len(part)})")
         ax.set_title(title, loc="left")
         ax.set_xlabel("Propensity score")
-        ax.legend(loc="upper right", fontsize=8)
+        if len(subset):
+            ax.legend(loc="upper right", fontsize=8)
+        else:
+            ax.text(0.5, 0.5, "no matched patient", ha="center", va="center", transform=ax.transAxes)
     axes[0].set_ylabel("Patients")
     return fig
 

@@ -77,6 +77,22 @@ def _matched_note(suffix: str) -> str:
     return " (PS-matched)" if suffix else ""
 
 
+def not_estimable_figure(title: str, reason: str):
+    """A small figure standing where a panel cannot be drawn, saying why (the page keeps its numbering)."""
+    fig, ax = plt.subplots(figsize=(6.4, 1.4))
+    ax.set_axis_off()
+    ax.set_title(title, loc="left")
+    ax.text(0.5, 0.4, f"Not estimable: {reason}", ha="center", va="center", fontsize=10)
+    return fig
+
+
+def _cohorts_with_placeholders(study: Study):
+    """Every cohort suffix with its frame, or None and the reason when it cannot be analysed."""
+    problems = study.cohort_problems()
+    analysable = study.cohorts()
+    return [(suffix, analysable.get(suffix), problems.get(suffix)) for suffix in ("", "_matched")]
+
+
 def _km_panel(cohort: pd.DataFrame, endpoint: str, study: Study, p: float, title: str, colours: dict[str, str],
               by: str = "group", order: list[str] | None = None):
     """One Kaplan-Meier panel with the study's risk-table times and the log-rank P as annotation."""
@@ -95,11 +111,13 @@ def survival_figures(study: Study, values: dict[str, Any] | None = None) -> dict
     colours = group_colours(study.groups, study.treatment, study.control)
     figure_numbers = {"": "figure2", "_matched": "figure3"}
     figures = {}
-    for suffix, cohort in study.cohorts().items():
+    for suffix, cohort, problem in _cohorts_with_placeholders(study):
         for panel, endpoint in zip("ab", ENDPOINTS):
-            figures[f"{figure_numbers[suffix]}{panel}_{endpoint}"] = _km_panel(
-                cohort, endpoint, study, values[f"survival.{endpoint}_logrank_p{suffix}"],
-                f"{ENDPOINTS[endpoint][2]}{_matched_note(suffix)}", colours, order=study.groups)
+            title = f"{ENDPOINTS[endpoint][2]}{_matched_note(suffix)}"
+            figures[f"{figure_numbers[suffix]}{panel}_{endpoint}"] = (
+                not_estimable_figure(title, problem) if problem else _km_panel(
+                    cohort, endpoint, study, values[f"survival.{endpoint}_logrank_p{suffix}"], title, colours,
+                    order=study.groups))
     return figures
 
 
@@ -131,13 +149,16 @@ def third_line_figures(study: Study, values: dict[str, Any] | None = None) -> di
     for figure_no, kind, title in THIRD_LINE_FIGURES:
         panels = iter("abcd")
         for group in study.groups:
-            for suffix, cohort in study.cohorts().items():
+            for suffix, cohort, problem in _cohorts_with_placeholders(study):
+                name, heading = f"supp_figure{figure_no}{next(panels)}", f"OS by {title}: {group}{_matched_note(suffix)}"
+                if problem:
+                    figures[name] = not_estimable_figure(heading, problem)
+                    continue
                 part = third_line_levels(cohort[cohort["group"] == group], kind)
                 levels = sorted(part["level"].dropna().unique())
                 p = values[f"thirdline.os_{kind}_{group_code(group)}_p{suffix}"]
-                figures[f"supp_figure{figure_no}{next(panels)}"] = _km_panel(
-                    part, "os", study, p, f"OS by {title}: {group}{_matched_note(suffix)}", group_colours(levels),
-                    by="level", order=levels)
+                figures[name] = _km_panel(part, "os", study, p, heading, group_colours(levels), by="level",
+                                          order=levels)
     return figures
 
 
@@ -154,10 +175,13 @@ def cycles_subgroup_figures(study: Study, values: dict[str, Any] | None = None) 
     figures = {}
     for figure_no, endpoint in (("3", "os"), ("4", "pfs")):
         panels = iter("abcd")
-        for suffix, cohort in study.cohorts().items():
-            for name, mask, text in cycles_subgroups(study, cohort):
+        for suffix, cohort, problem in _cohorts_with_placeholders(study):
+            for name, mask, text in cycles_subgroups(study, study.data if cohort is None else cohort):
+                heading = f"{endpoint.upper()}, {text}{_matched_note(suffix)}"
+                if problem:
+                    figures[f"supp_figure{figure_no}{next(panels)}"] = not_estimable_figure(heading, problem)
+                    continue
                 p = values[f"cycles.{name}_{endpoint}_logrank_p{suffix}"]
                 figures[f"supp_figure{figure_no}{next(panels)}"] = _km_panel(
-                    cohort[mask], endpoint, study, p, f"{endpoint.upper()}, {text}{_matched_note(suffix)}", colours,
-                    order=study.groups)
+                    cohort[mask], endpoint, study, p, heading, colours, order=study.groups)
     return figures

@@ -26,6 +26,25 @@ class SectionResult:
     inputs: dict[str, Any] = field(default_factory=dict)
 
 
+def per_cohort(study, compute_one) -> ResultSet:
+    """Run ``compute_one(suffix, cohort, values)`` for all enrolled patients ('') and the matched cohort
+    ('_matched'). A matched cohort that cannot be analysed (see ``Study.cohort_problems``) gets the same ids, each
+    NaN with the status ``not estimable``: they are computed on a stand-in (all enrolled patients) and blanked, so
+    the set of ids never depends on the data."""
+    values = ResultSet()
+    problems = study.cohort_problems()
+    if "" in problems:
+        raise ValueError(f"the enrolled cohort cannot be analysed: {problems['']}")
+    for suffix, cohort in (("", study.data), ("_matched", study.matched)):
+        if suffix in problems:
+            stand_in = ResultSet()
+            compute_one(suffix, study.data, stand_in)
+            values.merge(stand_in.not_estimable(problems[suffix]))
+        else:
+            compute_one(suffix, cohort, values)
+    return values
+
+
 # The section modules (imported after SectionResult, which they use), in the article's order.
 from hcc_utils.study.sections import (baseline, cycles, flow, matching, predictors, responses, safety,  # noqa: E402
                                       survival, third_line)
@@ -40,7 +59,7 @@ from hcc_utils.study.sections.safety import safety_results, safety_tables  # noq
 from hcc_utils.study.sections.survival import km_curves, risk_table, survival_results, survival_table  # noqa: E402,F401
 from hcc_utils.study.sections.third_line import third_line_results, third_line_table  # noqa: E402,F401
 
-__all__ = ["SECTIONS", "SectionResult", "TABLE1_VARIABLES", "COX_CANDIDATES", "baseline_results", "baseline_tables",
+__all__ = ["SECTIONS", "SectionResult", "per_cohort", "TABLE1_VARIABLES", "COX_CANDIDATES", "baseline_results", "baseline_tables",
            "table1_display", "cycles_subgroup_results", "cycles_subgroup_table", "flow_results", "matching_results",
            "matching_tables", "cox_frame", "predictor_models", "predictor_results", "predictor_table",
            "response_display_table", "response_results", "safety_results", "safety_tables", "km_curves",

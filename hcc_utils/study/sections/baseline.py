@@ -9,7 +9,7 @@ from hcc_utils.tables.baseline import VariableSpec, baseline_table, side_by_side
 from hcc_utils.study.cohort import Study, group_code
 from hcc_utils.study.labels import COHORT_NAMES, variable_labels
 from hcc_utils.study.registry import Kind, ResultSet
-from hcc_utils.study.sections import SectionResult
+from hcc_utils.study.sections import SectionResult, per_cohort
 
 #: Table 1's rows: (column of the analysis table, label or None for the configured label, kind, levels).
 TABLE1_VARIABLES = [
@@ -38,9 +38,7 @@ LEVEL_LABELS = {"hbv": "HBV", "hcv": "HCV", "hbv_hcv": "HBV and HCV", "alcohol":
                 "other": "Other"}
 
 
-def baseline_tables(study: Study) -> dict[str, Any]:
-    """Table 1 for all enrolled and matched patients (:func:`hcc_utils.tables.baseline.baseline_table`)."""
-    settings = study.config.baseline
+def _specs(study: Study) -> list[VariableSpec]:
     labels = variable_labels(study.config)
     specs = []
     for name, text, kind, levels in TABLE1_VARIABLES:
@@ -48,19 +46,28 @@ def baseline_tables(study: Study) -> dict[str, Any]:
         if levels is not None:
             present = [lv for lv in levels if (study.data[name] == lv).any()]
         specs.append(VariableSpec(name=name, kind=kind, label=text or labels[name], levels=present))
-    return {suffix: baseline_table(cohort, "group", specs, groups=tuple(study.groups),
-                                   categorical_test=settings.categorical_test,
-                                   continuous_test=settings.continuous_test,
-                                   quantile_method=settings.quantile_method)
-            for suffix, cohort in study.cohorts().items()}
+    return specs
+
+
+def _table(study: Study, cohort: pd.DataFrame):
+    settings = study.config.baseline
+    return baseline_table(cohort, "group", _specs(study), groups=tuple(study.groups),
+                          categorical_test=settings.categorical_test, continuous_test=settings.continuous_test,
+                          quantile_method=settings.quantile_method)
+
+
+def baseline_tables(study: Study) -> dict[str, Any]:
+    """Table 1 for all enrolled and matched patients (:func:`hcc_utils.tables.baseline.baseline_table`), for the
+    cohorts that can be analysed."""
+    return {suffix: _table(study, cohort) for suffix, cohort in study.cohorts().items()}
 
 
 def baseline_results(study: Study, tables: dict[str, Any] | None = None) -> ResultSet:
     """Numbers of Table 1 quoted in the text: age and prior-cycles quartiles, counts, Child-Pugh A by group, p."""
     tables = tables or baseline_tables(study)
-    values = ResultSet()
-    for suffix, table in tables.items():
-        numbers = table.numbers
+
+    def one_cohort(suffix: str, frame: pd.DataFrame, values: ResultSet) -> None:
+        numbers = (tables.get(suffix) or _table(study, frame)).numbers
         cohort = COHORT_NAMES[suffix]
 
         def pick(variable, group="Overall", level=None, column="count"):
@@ -83,21 +90,23 @@ def baseline_results(study: Study, tables: dict[str, Any] | None = None) -> Resu
                    f"Child-Pugh A ({cohort})")
         p_id = "baseline.child_pugh_a_p" if suffix == "" else f"baseline.child_pugh_p{suffix}"  # the article's ids
         values.add(p_id, float(pick("child_pugh_class", column="p")), Kind.P, f"Child-Pugh class by group, P ({cohort})")
-        values.add(f"baseline.cycles_p{suffix}", float(pick("atebev_cycles", column="p")), Kind.P,
-                   f"Prior ATE+BEV cycles by group, P ({cohort})")
+        cycles_p = float(pick("atebev_cycles", column="p"))
+        values.add(f"baseline.cycles_p{suffix}", cycles_p, Kind.P, f"Prior ATE+BEV cycles by group, P ({cohort})")
+        if suffix == "_matched":  # the letter to the editor quotes it as a matching result
+            values.add("matching.cycles_p_matched", cycles_p, Kind.P, "Prior ATE+BEV cycles by group after matching, P")
         for group in study.groups:
             values.add(f"baseline.child_pugh_a_{group_code(group)}{suffix}",
                        float(pick("child_pugh_class", group, "A", "percent")), Kind.PERCENT,
                        f"Child-Pugh A, {group} ({cohort})")
-    values.add("matching.cycles_p_matched", values["baseline.cycles_p_matched"], Kind.P,
-               "Prior ATE+BEV cycles by group after matching, P")
-    return values
+
+    return per_cohort(study, one_cohort)
 
 
 def table1_display(tables: dict[str, Any]) -> pd.DataFrame:
     """Table 1 layout: one 'Characteristic' column (levels indented under their variable), then all enrolled and
-    matched patients side by side (overall, each group, p, SMD)."""
-    wide = side_by_side(tables[""], tables["_matched"], (COHORT_NAMES[""], COHORT_NAMES["_matched"]))
+    matched patients side by side (overall, each group, p, SMD); all enrolled only when the matched cohort cannot
+    be analysed."""
+    wide = side_by_side(tables[""], tables.get("_matched"), (COHORT_NAMES[""], COHORT_NAMES["_matched"]))
     levels = wide[("", "level")].astype(str)
     characteristic = [
         f"\u2003{LEVEL_LABELS.get(level, level)}" if level else text

@@ -8,7 +8,7 @@ from hcc_utils.tables.formatting import fmt_months, fmt_p
 from hcc_utils.study.cohort import Study, group_code
 from hcc_utils.study.labels import COHORT_NAMES, ENDPOINTS
 from hcc_utils.study.registry import Kind, ResultSet
-from hcc_utils.study.sections import SectionResult
+from hcc_utils.study.sections import SectionResult, per_cohort
 
 
 def _cut_text(cut: float) -> str:
@@ -26,8 +26,8 @@ def cycles_subgroups(study: Study, cohort: pd.DataFrame) -> list[tuple[str, pd.S
 def cycles_subgroup_results(study: Study) -> ResultSet:
     """OS and PFS by group within subgroups of prior ATE+BEV cycles: median per group and log-rank p,
     ids ``cycles.<le|gt><cut>_<endpoint>_...``."""
-    values = ResultSet()
-    for suffix, cohort in study.cohorts().items():
+
+    def one_cohort(suffix: str, cohort: pd.DataFrame, values: ResultSet) -> None:
         for name, mask, text in cycles_subgroups(study, cohort):
             part = cohort[mask]
             for endpoint, (time_col, event_col, endpoint_name) in ENDPOINTS.items():
@@ -46,13 +46,15 @@ def cycles_subgroup_results(study: Study) -> ResultSet:
                                Kind.MONTHS, f"Median, {group}, {where}")
                 values.add(f"{key}_logrank_p{suffix}", logrank_test(part[time_col], part[event_col], part["group"]).p,
                            Kind.P, f"Log-rank P, {where}")
-    return values
+
+    return per_cohort(study, one_cohort)
 
 
 def cycles_subgroup_table(study: Study, values: dict) -> pd.DataFrame:
     """Supplementary Table 2: median OS and PFS by group within the cycles subgroups, and log-rank p."""
     rows = []
-    for suffix, cohort_label in COHORT_NAMES.items():
+    for suffix in study.cohorts():
+        cohort_label = COHORT_NAMES[suffix]
         for name, _, text in cycles_subgroups(study, study.data):
             for endpoint, (_, _, endpoint_label) in ENDPOINTS.items():
                 key = f"cycles.{name}_{endpoint}"

@@ -8,7 +8,7 @@ from hcc_utils.tables.responses import response_display, response_table, respons
 from hcc_utils.study.cohort import Study, group_code
 from hcc_utils.study.labels import COHORT_NAMES
 from hcc_utils.study.registry import Kind, ResultSet
-from hcc_utils.study.sections import SectionResult
+from hcc_utils.study.sections import SectionResult, per_cohort
 
 #: Id conventions of response numbers (the article's usage): CR, PR, PD and NE ids hold counts (``_pct_`` the
 #: percentage); SD, ORR and DCR ids hold percentages (``_n_`` the count). mRECIST ids carry ``mrecist_``.
@@ -20,8 +20,8 @@ _CRITERION_NAMES = {"": "RECIST 1.1", "mrecist_": "mRECIST"}
 def response_results(study: Study) -> ResultSet:
     """Best response by group: counts, percentages, ORR and DCR with exact (Clopper-Pearson) CIs, and p-values."""
     rule = study.config.baseline.categorical_test
-    values = ResultSet()
-    for suffix, cohort in study.cohorts().items():
+
+    def one_cohort(suffix: str, cohort: pd.DataFrame, values: ResultSet) -> None:
         for prefix, column in RESPONSE_CRITERIA.items():
             if cohort[column].notna().sum() == 0:
                 continue
@@ -46,7 +46,8 @@ def response_results(study: Study) -> ResultSet:
             values.add(f"response.{prefix}sd_p{suffix}", compare_proportions(
                 int(sd.loc[t, "count"]), int(sd.loc[t, "n"]), int(sd.loc[c, "count"]), int(sd.loc[c, "n"]), rule=rule).p,
                 Kind.P, f"SD by group, P ({where})")
-    return values
+
+    return per_cohort(study, one_cohort)
 
 
 def response_display_table(study: Study) -> pd.DataFrame:

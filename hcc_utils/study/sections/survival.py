@@ -13,7 +13,7 @@ from hcc_utils.tables.formatting import fmt_median_iqr, fmt_months, fmt_p
 from hcc_utils.study.cohort import Study, group_code
 from hcc_utils.study.labels import COHORT_NAMES, ENDPOINTS
 from hcc_utils.study.registry import Kind, ResultSet
-from hcc_utils.study.sections import SectionResult
+from hcc_utils.study.sections import SectionResult, per_cohort
 
 
 def survival_results(study: Study) -> ResultSet:
@@ -27,8 +27,8 @@ def survival_results(study: Study) -> ResultSet:
     """
     method = study.config.survival.followup_method
     times = study.config.survival.risk_table_months
-    values = ResultSet()
-    for suffix, cohort in study.cohorts().items():
+
+    def one_cohort(suffix: str, cohort: pd.DataFrame, values: ResultSet) -> None:
         for endpoint, (time_col, event_col, name) in ENDPOINTS.items():
             where = f"{name} ({COHORT_NAMES[suffix]})"
             time, event = cohort[time_col].to_numpy(float), cohort[event_col].to_numpy(int)
@@ -73,7 +73,8 @@ def survival_results(study: Study) -> ResultSet:
                                             ("hr_hi", hr[2], Kind.RATIO, "HR 95% CI upper limit"),
                                             ("hr_p", hr[3], Kind.P, "HR Wald P")):
                 values.add(f"survival.{endpoint}_{stat}{suffix}", value, kind, f"{text}, {versus} (Cox), {where}")
-    return values
+
+    return per_cohort(study, one_cohort)
 
 
 def _month_id(month: float) -> str:
@@ -114,7 +115,8 @@ def survival_table(study: Study, values: dict | None = None) -> pd.DataFrame:
     """Table 3: per cohort, endpoint and group, events, median (95% CI), IQR and the log-rank p-value."""
     values = values or survival_results(study)
     rows = []
-    for suffix, cohort_label in COHORT_NAMES.items():
+    for suffix in study.cohorts():
+        cohort_label = COHORT_NAMES[suffix]
         for endpoint, (_, _, name) in ENDPOINTS.items():
             for group in study.groups:
                 key = f"survival.{endpoint}_{{}}_{group_code(group)}{suffix}"

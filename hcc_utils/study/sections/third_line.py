@@ -10,7 +10,7 @@ from hcc_utils.tables.formatting import fmt_percent
 from hcc_utils.study.cohort import Study, group_code
 from hcc_utils.study.labels import COHORT_NAMES, regimen_label
 from hcc_utils.study.registry import Kind, ResultSet
-from hcc_utils.study.sections import SectionResult
+from hcc_utils.study.sections import SectionResult, per_cohort
 
 
 def third_line_results(study: Study) -> ResultSet:
@@ -42,7 +42,8 @@ def third_line_results(study: Study) -> ResultSet:
     (a, na), (b, nb) = counts[study.treatment], counts[study.control]
     values.add("thirdline.p", compare_proportions(a, na, b, nb, rule=rule).p, Kind.P,
                "Third-line therapy by group, P")
-    for suffix, cohort in study.cohorts().items():
+
+    def one_cohort(suffix: str, cohort: pd.DataFrame, survival: ResultSet) -> None:
         for group in study.groups:
             part = cohort[cohort["group"] == group]
             code = group_code(group)
@@ -52,9 +53,10 @@ def third_line_results(study: Study) -> ResultSet:
                     ("type", "third_line_regimen", recipients, "type of third-line therapy (recipients)")):
                 p = (logrank_test(patients["os_months"], patients["os_event"], patients[column].astype(str)).p
                      if patients[column].nunique() >= 2 else float("nan"))
-                values.add(f"thirdline.os_{name}_{code}_p{suffix}", p, Kind.P,
-                           f"OS by {text}, {group}, log-rank P ({COHORT_NAMES[suffix]})")
-    return values
+                survival.add(f"thirdline.os_{name}_{code}_p{suffix}", p, Kind.P,
+                             f"OS by {text}, {group}, log-rank P ({COHORT_NAMES[suffix]})")
+
+    return values.merge(per_cohort(study, one_cohort))
 
 
 def third_line_table(study: Study) -> pd.DataFrame:

@@ -1,0 +1,63 @@
+"""Odd but legal data: a matched cohort that cannot be analysed gives 'not estimable', never a crash or a
+misleading number (issue: honest output)."""
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+
+from hcc_utils.config import REPO_ROOT, StudyConfig  # noqa: E402
+from hcc_utils.data.readers import read_cohort  # noqa: E402
+from hcc_utils.report.figures import cycles_subgroup_figures, survival_figures, third_line_figures  # noqa: E402
+from hcc_utils.study import build_study, compute_results  # noqa: E402
+from hcc_utils.study.sections import SECTIONS  # noqa: E402
+
+COHORT = REPO_ROOT / "data" / "synthetic_cohort.csv"
+NO_PAIRS = StudyConfig().replace(**{"matching.caliper": 1e-7})  # no control is that close: zero pairs
+
+
+@pytest.fixture(scope="module")
+def study():
+    return build_study(read_cohort(COHORT), NO_PAIRS)
+
+
+def test_zero_pairs_is_a_cohort_problem_with_a_reason(study):
+    assert study.match_summary["pairs"] == 0
+    assert study.cohort_problems() == {"_matched": "no pair was formed by the matching"}
+    assert list(study.cohorts()) == [""]
+
+
+def test_every_section_computes_and_the_ids_do_not_depend_on_the_data(study):
+    bundled = compute_results(read_cohort(COHORT), StudyConfig())
+    odd = compute_results(read_cohort(COHORT), NO_PAIRS)
+    assert set(odd) == set(bundled)
+    matched = [k for k in odd if k.endswith("_matched")]
+    assert len(matched) > 100
+    for key in matched:
+        assert odd.spec(key).status == "not estimable", key
+        value = odd[key]
+        assert value is None or (isinstance(value, float) and math.isnan(value)), key
+    # the all-enrolled numbers are those of the bundled run
+    assert odd["survival.os_median_len"] == bundled["survival.os_median_len"]
+
+
+def test_tables_show_the_analysable_cohort_only(study):
+    results = {section.__name__.rsplit(".", 1)[1]: section.compute(study) for section in SECTIONS}
+    table1 = results["baseline"].tables["table1"]
+    assert {top for top, _ in table1.columns} == {"", "All enrolled"}
+    assert set(results["survival"].tables["table3"]["Cohort"]) == {"All enrolled"}
+    assert set(results["cycles"].tables["supp_table2"]["Cohort"]) == {"All enrolled"}
+
+
+def test_figures_keep_their_names_and_say_not_estimable(study):
+    values = {section.__name__.rsplit(".", 1)[1]: section.compute(study).values for section in SECTIONS}
+    figures = survival_figures(study, values["survival"])
+    assert set(figures) == {"figure2a_os", "figure2b_pfs", "figure3a_os", "figure3b_pfs"}
+    texts = [t.get_text() for t in figures["figure3a_os"].axes[0].texts]
+    assert any(t.startswith("Not estimable: no pair was formed") for t in texts)
+    assert len(third_line_figures(study, values["third_line"])) == 8
+    assert len(cycles_subgroup_figures(study, values["cycles"])) == 8
