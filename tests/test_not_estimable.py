@@ -61,3 +61,34 @@ def test_figures_keep_their_names_and_say_not_estimable(study):
     assert any(t.startswith("Not estimable: no pair was formed") for t in texts)
     assert len(third_line_figures(study, values["third_line"])) == 8
     assert len(cycles_subgroup_figures(study, values["cycles"])) == 8
+
+
+def test_a_cox_coefficient_without_finite_estimate_is_not_estimable_not_a_tiny_number():
+    """Monotone likelihood: every patient with macrovascular invasion is censored for OS, so its HR has no finite
+    maximum-likelihood estimate; R says 'coefficient may be infinite'. The book records NaN, not 4e-9."""
+    import dataclasses
+
+    from hcc_utils.study.sections import predictors
+
+    bundled = build_study(read_cohort(COHORT), StudyConfig())
+    data = bundled.data.copy()
+    data["macrovascular_invasion"] = (data["os_event"] == 0).astype(int).where(data.index % 3 == 0, 0)
+    odd = dataclasses.replace(bundled, data=data)
+    section = predictors.compute(odd)
+    assert math.isnan(section.values["cox.os_uni_mvi_hr"])
+    assert section.values.spec("cox.os_uni_mvi_hr").label.endswith("(not estimable: no finite estimate)")
+    row = section.tables["table4"].set_index(["Endpoint", "Variable"]).loc[("Overall survival",
+                                                                              "Macrovascular invasion")]
+    assert row["Univariable HR (95% CI)"] == "not estimable" and row["Univariable P"] == ""
+    assert section.values["cox.os_uni_mvi_n"] == len(data)
+
+
+def test_table4_states_patients_and_events_of_every_model():
+    from hcc_utils.study.sections import predictors
+
+    section = predictors.compute(build_study(read_cohort(COHORT), StudyConfig()))
+    table = section.tables["table4"]
+    assert (table["Univariable n (events)"].iloc[0]) == f"{section.values['cox.os_uni_age65_n']} " \
+                                                       f"({section.values['cox.os_uni_age65_events']})"
+    multi = table[table["Variable"] == "Patients (events) in the multivariable model"]
+    assert len(multi) == 2

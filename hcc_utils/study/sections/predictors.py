@@ -1,6 +1,8 @@
 """Table 4: univariable Cox screen and the multivariable Cox model of each endpoint."""
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from hcc_utils.stats.cox import CoxSelection, multivariable_from_univariable
@@ -58,31 +60,56 @@ def predictor_results(study: Study, models: dict[str, CoxSelection] | None = Non
             for row in table.itertuples():
                 what = f"{labels.get(row.covariate, row.covariate)}, {name}, {which}"
                 short = _short(study, row.covariate)
+                estimable = _estimable(row)
                 for stat, value, kind, text in (("hr", row.hr, Kind.RATIO, "HR"), ("lo", row.ci_low, Kind.RATIO, "HR 95% CI lower limit"),
                                                 ("hi", row.ci_high, Kind.RATIO, "HR 95% CI upper limit"),
                                                 ("p", row.p, Kind.P, "P")):
-                    values.add(f"cox.{endpoint}_{model}{short}_{stat}", float(value), kind, f"{text}: {what}")
+                    values.add(f"cox.{endpoint}_{model}{short}_{stat}", float(value) if estimable else math.nan, kind,
+                               f"{text}: {what}" + ("" if estimable else " (not estimable: no finite estimate)"))
+                values.add(f"cox.{endpoint}_{model}{short}_n", int(row.n), Kind.COUNT, f"Patients in the model: {what}")
+                values.add(f"cox.{endpoint}_{model}{short}_events", int(row.events), Kind.COUNT,
+                           f"Events in the model: {what}")
         values.add(f"cox.{endpoint}_univariable_significant", sorted(_name(study, c) for c in selection.selected),
                    Kind.LIST, f"Univariable predictors with P < {study.config.cox.selection_p:g}, {name}",
                    item_labels={_name(study, c): labels.get(c, c) for c in COX_CANDIDATES})
     return values
 
 
+def _estimable(row) -> bool:
+    """A Cox coefficient with a finite maximum-likelihood estimate (not a monotone likelihood)."""
+    return not bool(row.infinite_coef) and all(math.isfinite(float(v)) for v in (row.hr, row.ci_low, row.ci_high))
+
+
+def _hr_text(row) -> str:
+    if not _estimable(row):
+        return "not estimable"
+    return f"{fmt_ratio(row.hr)} ({fmt_ratio(row.ci_low)}–{fmt_ratio(row.ci_high)})"
+
+
 def predictor_table(study: Study, models: dict[str, CoxSelection]) -> pd.DataFrame:
-    """Table 4 layout: per endpoint and candidate, univariable and multivariable HR (95% CI) and p."""
+    """Table 4 layout: per endpoint and candidate, univariable and multivariable HR (95% CI) and p, with the
+    patients and events each model used (complete cases of its covariates); 'not estimable' where the data give
+    no finite estimate."""
     labels = variable_labels(study.config)
     rows = []
     for endpoint, selection in models.items():
         multi = selection.multivariable.set_index("covariate") if len(selection.multivariable) else pd.DataFrame()
         for row in selection.univariable.itertuples():
             entry = {"Endpoint": ENDPOINTS[endpoint][2], "Variable": labels.get(row.covariate, row.covariate),
-                     "Univariable HR (95% CI)": f"{fmt_ratio(row.hr)} ({fmt_ratio(row.ci_low)}–{fmt_ratio(row.ci_high)})",
-                     "Univariable P": fmt_p(row.p), "Multivariable HR (95% CI)": "", "Multivariable P": ""}
+                     "Univariable n (events)": f"{row.n} ({row.events})",
+                     "Univariable HR (95% CI)": _hr_text(row),
+                     "Univariable P": fmt_p(row.p) if _estimable(row) else "",
+                     "Multivariable HR (95% CI)": "", "Multivariable P": ""}
             if row.covariate in multi.index:
-                m = multi.loc[row.covariate]
-                entry["Multivariable HR (95% CI)"] = f"{fmt_ratio(m.hr)} ({fmt_ratio(m.ci_low)}–{fmt_ratio(m.ci_high)})"
-                entry["Multivariable P"] = fmt_p(m.p)
+                m = next(multi.loc[[row.covariate]].itertuples())
+                entry["Multivariable HR (95% CI)"] = _hr_text(m)
+                entry["Multivariable P"] = fmt_p(m.p) if _estimable(m) else ""
             rows.append(entry)
+        if len(selection.multivariable):
+            first = selection.multivariable.iloc[0]
+            rows.append({"Endpoint": ENDPOINTS[endpoint][2], "Variable": "Patients (events) in the multivariable model",
+                         "Univariable n (events)": "", "Univariable HR (95% CI)": "", "Univariable P": "",
+                         "Multivariable HR (95% CI)": f"{first['n']} ({first['events']})", "Multivariable P": ""})
     return pd.DataFrame(rows)
 
 
