@@ -68,13 +68,15 @@ def test_a_cox_coefficient_without_finite_estimate_is_not_estimable_not_a_tiny_n
     maximum-likelihood estimate; R says 'coefficient may be infinite'. The book records NaN, not 4e-9."""
     import dataclasses
 
+    from hcc_utils.stats.cox import CoxConvergenceWarning
     from hcc_utils.study.sections import predictors
 
     bundled = build_study(read_cohort(COHORT), StudyConfig())
     data = bundled.data.copy()
     data["macrovascular_invasion"] = (data["os_event"] == 0).astype(int).where(data.index % 3 == 0, 0)
     odd = dataclasses.replace(bundled, data=data)
-    section = predictors.compute(odd)
+    with pytest.warns(CoxConvergenceWarning, match="macrovascular_invasion"):
+        section = predictors.compute(odd)
     assert math.isnan(section.values["cox.os_uni_mvi_hr"])
     assert section.values.spec("cox.os_uni_mvi_hr").label.endswith("(not estimable: no finite estimate)")
     row = section.tables["table4"].set_index(["Endpoint", "Variable"]).loc[("Overall survival",
@@ -92,3 +94,38 @@ def test_table4_states_patients_and_events_of_every_model():
                                                        f"({section.values['cox.os_uni_age65_events']})"
     multi = table[table["Variable"] == "Patients (events) in the multivariable model"]
     assert len(multi) == 2
+
+
+def test_table1_shows_missing_counts_as_rows_when_values_are_missing():
+    import dataclasses
+
+    from hcc_utils.study.sections import baseline
+
+    bundled = build_study(read_cohort(COHORT), StudyConfig())
+    data = bundled.data.copy()
+    data.loc[data.index[:5], "afp_ng_ml"] = float("nan")  # five enrolled patients without AFP
+    data.loc[data.index[:5], "afp_high"] = None
+    table = baseline.compute(dataclasses.replace(bundled, data=data)).tables["table1"]
+    characteristic = table[("", "Characteristic")].tolist()
+    rows = [i for i, text in enumerate(characteristic) if text.strip() == "Missing"]
+    assert len(rows) == 2  # AFP (median) and AFP >= 400 (n %)
+    first = table.iloc[rows[0]]
+    assert first[("All enrolled", "Overall")] == "5"
+    groups = [first[("All enrolled", g)] for g in bundled.groups]
+    assert sum(int(g) for g in groups) == 5
+    assert int(table.iloc[0][("All enrolled", "Overall")]) == len(data)
+
+
+def test_table2_shows_patients_without_a_recorded_response():
+    import dataclasses
+
+    from hcc_utils.study.sections import responses
+
+    bundled = build_study(read_cohort(COHORT), StudyConfig())
+    data = bundled.data.copy()
+    lenvatinib = data.index[data["group"] == bundled.treatment][:3]
+    data.loc[lenvatinib, "best_response_recist"] = None
+    table = responses.compute(dataclasses.replace(bundled, data=data)).tables["table2"]
+    missing = table[(table["Response"] == "Not assessed (missing)") & (table["Cohort"] == "All enrolled")]
+    assert len(missing) == 1
+    assert missing.iloc[0][bundled.treatment] == "3" and missing.iloc[0][bundled.control] == "0"

@@ -63,7 +63,10 @@ def test_missing_responses_are_left_out_and_counted():
     assert m.groupby("group")["n"].first().sum() == 294
     wide = response_display(t)
     assert list(wide.columns) == ["criterion", "measure", "label", "lenvatinib", "sorafenib", "p"]
-    assert len(wide) == 14
+    assert len(wide) == 15  # 7 measures per criterion and a 'Not assessed (missing)' row for mRECIST
+    missing = wide[wide["measure"] == "missing"]
+    assert missing["criterion"].tolist() == ["mRECIST"]
+    assert int(missing["lenvatinib"].iloc[0]) + int(missing["sorafenib"].iloc[0]) == 6
 
 
 def test_unknown_response_category_raises_naming_column():

@@ -61,6 +61,7 @@ class VariableSpec:
     levels: list | None = None
     level_labels: dict | None = None
     digits: int = 1
+    show_missing: bool = False  # add a 'Missing' row (patients without a value, per group)
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -141,7 +142,15 @@ def _continuous_block(spec, x_all, xa, xb, groups, continuous_test, quantile_met
                         else f"{_fmt_num(row['mean'], d)} ± {_fmt_num(row['sd'], d)}")
     label = spec.label + (", median (IQR)" if median_row else ", mean ± SD")
     lines = [{"level": "", "label": label, **cells}]
+    if spec.show_missing:
+        lines.append(_missing_line(spec, label, groups, (x_all, xa, xb)))
     return lines, numbers, statistic, p, test, smd
+
+
+def _missing_line(spec, label: str, groups, columns) -> dict:
+    """The 'Missing' row of a variable: patients without a value, per group (left out of the percentages)."""
+    return {"level": "Missing", "label": label,
+            **{g: str(int(x.isna().sum())) for g, x in zip(("Overall", *groups), columns)}}
 
 
 def _categorical_block(spec, x_all, xa, xb, groups, categorical_test):
@@ -178,6 +187,8 @@ def _categorical_block(spec, x_all, xa, xb, groups, categorical_test):
         lines.append({"level": "" if spec.kind == "binary" else shown, "label": spec.label + (", n (%)" if spec.kind == "binary" else ""), **cells})
     if spec.kind == "categorical":
         lines.insert(0, {"level": "", "label": spec.label + ", n (%)", "Overall": "", groups[0]: "", groups[1]: ""})
+    if spec.show_missing:
+        lines.append(_missing_line(spec, lines[-1]["label"], groups, (x_all, xa, xb)))
     return lines, numbers, statistic, p, test, smd
 
 

@@ -133,4 +133,13 @@ def response_display(long: pd.DataFrame) -> pd.DataFrame:
     p = long.groupby(["criterion", "measure", "label"], sort=False)["p"].first().map(lambda p: fmt_p(p, missing=""))
     out = wide[groups].assign(p=p).reset_index()
     out.columns.name = None
-    return out
+    # patients without a recorded response are outside every percentage: say how many, per criterion
+    missing = long.groupby(["criterion", "group"], sort=False)["missing"].first().unstack("group")
+    parts = []
+    for criterion, rows in out.groupby("criterion", sort=False):
+        parts.append(rows)
+        counts = missing.loc[criterion, groups]
+        if counts.sum() > 0:
+            parts.append(pd.DataFrame([{"criterion": criterion, "measure": "missing", "label": "Not assessed (missing)",
+                                        **{g: str(int(counts[g])) for g in groups}, "p": ""}]))
+    return pd.concat(parts, ignore_index=True)[out.columns]

@@ -45,7 +45,8 @@ def _specs(study: Study) -> list[VariableSpec]:
         present = levels
         if levels is not None:
             present = [lv for lv in levels if (study.data[name] == lv).any()]
-        specs.append(VariableSpec(name=name, kind=kind, label=text or labels[name], levels=present))
+        specs.append(VariableSpec(name=name, kind=kind, label=text or labels[name], levels=present,
+                                  show_missing=bool(study.data[name].isna().any())))
     return specs
 
 
