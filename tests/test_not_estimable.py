@@ -8,6 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
 from hcc_utils.config import REPO_ROOT, StudyConfig  # noqa: E402
@@ -18,6 +19,12 @@ from hcc_utils.study.sections import SECTIONS  # noqa: E402
 
 COHORT = REPO_ROOT / "data" / "synthetic_cohort.csv"
 NO_PAIRS = StudyConfig().replace(**{"matching.caliper": 1e-7})  # no control is that close: zero pairs
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
 
 
 @pytest.fixture(scope="module")
@@ -129,3 +136,25 @@ def test_table2_shows_patients_without_a_recorded_response():
     missing = table[(table["Response"] == "Not assessed (missing)") & (table["Cohort"] == "All enrolled")]
     assert len(missing) == 1
     assert missing.iloc[0][bundled.treatment] == "3" and missing.iloc[0][bundled.control] == "0"
+
+
+def test_levels_below_the_minimum_subgroup_size_are_left_out_of_tests_and_figures():
+    """survival.min_subgroup_size: 1 keeps every level (the article); 2 leaves out the one-patient third-line
+    regimens of the lenvatinib group and a subgroup arm of one patient."""
+    from hcc_utils.study.sections import cycles, third_line
+
+    cohort = read_cohort(COHORT)
+    article = build_study(cohort, StudyConfig())
+    strict = build_study(cohort, StudyConfig().replace(**{"survival.min_subgroup_size": 2}))
+    kept, dropped = third_line.compute(article).values, third_line.compute(strict).values
+    assert kept["thirdline.len_nivolumab"] == 1  # a one-patient regimen in the bundled cohort
+    assert kept["thirdline.os_type_len_p"] != dropped["thirdline.os_type_len_p"]
+    recipients = article.data[(article.data["group"] == article.treatment) & (article.data["received_third_line"] == 1)]
+    assert set(third_line.comparable_levels(recipients, "third_line_regimen", 2)["third_line_regimen"]) == {"sorafenib"}
+    assert math.isnan(dropped["thirdline.os_type_len_p"])  # one regimen left: nothing to compare
+    huge = build_study(cohort, StudyConfig().replace(**{"survival.min_subgroup_size": 500}))
+    values = cycles.compute(huge).values
+    assert math.isnan(values["cycles.le3_os_logrank_p"]) and math.isnan(values["cycles.le3_os_median_len"])
+    assert values["cycles.le3_os_n_len"] == cycles.compute(article).values["cycles.le3_os_n_len"]
+    figures = cycles_subgroup_figures(huge, values)
+    assert figures["supp_figure3a"].axes[0].get_legend() is None  # no arm drawn

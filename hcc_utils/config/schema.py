@@ -105,6 +105,10 @@ class Survival(_Section):
     risk_table_months: list[float] = Field([0, 3, 6, 9, 12, 15, 18], min_length=1,
                                            description="Times (months) of the numbers-at-risk table and the "
                                                        "x-axis ticks of survival figures.")
+    min_subgroup_size: int = Field(1, ge=1, description="Within-group comparisons (third-line regimens, "
+                                                         "prior-cycles subgroups) leave out levels with fewer "
+                                                         "patients, and do not draw them; 1 keeps every level, as "
+                                                         "the article does.")
 
 
 class StudyConfig(_Section):

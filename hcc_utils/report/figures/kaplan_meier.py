@@ -17,7 +17,7 @@ from hcc_utils.study.cohort import Study, group_code
 from hcc_utils.study.labels import ENDPOINTS, regimen_label
 from hcc_utils.study.sections.cycles import cycles_subgroup_results, cycles_subgroups
 from hcc_utils.study.sections.survival import km_curves, risk_table, survival_results
-from hcc_utils.study.sections.third_line import third_line_results
+from hcc_utils.study.sections.third_line import comparable_levels, third_line_results
 from hcc_utils.tables.formatting import fmt_p_label
 
 
@@ -154,7 +154,8 @@ def third_line_figures(study: Study, values: dict[str, Any] | None = None) -> di
                 if problem:
                     figures[name] = not_estimable_figure(heading, problem)
                     continue
-                part = third_line_levels(cohort[cohort["group"] == group], kind)
+                part = comparable_levels(third_line_levels(cohort[cohort["group"] == group], kind), "level",
+                                         study.config.survival.min_subgroup_size)
                 levels = sorted(part["level"].dropna().unique())
                 p = values[f"thirdline.os_{kind}_{group_code(group)}_p{suffix}"]
                 figures[name] = _km_panel(part, "os", study, p, heading, group_colours(levels), by="level",
@@ -182,6 +183,7 @@ def cycles_subgroup_figures(study: Study, values: dict[str, Any] | None = None) 
                     figures[f"supp_figure{figure_no}{next(panels)}"] = not_estimable_figure(heading, problem)
                     continue
                 p = values[f"cycles.{name}_{endpoint}_logrank_p{suffix}"]
+                arms = comparable_levels(cohort[mask], "group", study.config.survival.min_subgroup_size)
                 figures[f"supp_figure{figure_no}{next(panels)}"] = _km_panel(
-                    cohort[mask], endpoint, study, p, heading, colours, order=study.groups)
+                    arms, endpoint, study, p, heading, colours, order=study.groups)
     return figures

@@ -24,28 +24,32 @@ def cycles_subgroups(study: Study, cohort: pd.DataFrame) -> list[tuple[str, pd.S
 
 
 def cycles_subgroup_results(study: Study) -> ResultSet:
-    """OS and PFS by group within subgroups of prior ATE+BEV cycles: median per group and log-rank p,
-    ids ``cycles.<le|gt><cut>_<endpoint>_...``."""
+    """OS and PFS by group within subgroups of prior ATE+BEV cycles: patients and median per group and log-rank p,
+    ids ``cycles.<le|gt><cut>_<endpoint>_...``. An arm with fewer than ``survival.min_subgroup_size`` patients
+    (or none) has no median and no test ('not estimable')."""
+
+    minimum = max(1, study.config.survival.min_subgroup_size)
 
     def one_cohort(suffix: str, cohort: pd.DataFrame, values: ResultSet) -> None:
         for name, mask, text in cycles_subgroups(study, cohort):
             part = cohort[mask]
+            sizes = part["group"].value_counts()
             for endpoint, (time_col, event_col, endpoint_name) in ENDPOINTS.items():
                 key = f"cycles.{name}_{endpoint}"
                 where = f"{endpoint_name}, {text} ({COHORT_NAMES[suffix]})"
-                if part["group"].nunique() < 2:
-                    values.add(f"{key}_logrank_p{suffix}", float("nan"), Kind.P, f"Log-rank P, {where}")
-                    continue
-                summary = km_summary(part, time_col, event_col, "group").set_index("group")
                 for group in study.groups:
                     code = group_code(group)
-                    present = group in summary.index
-                    values.add(f"{key}_n_{code}{suffix}", int(summary.loc[group, "n"]) if present else 0, Kind.COUNT,
+                    arm = part[part["group"] == group]
+                    values.add(f"{key}_n_{code}{suffix}", int(sizes.get(group, 0)), Kind.COUNT,
                                f"Patients, {group}, {where}")
-                    values.add(f"{key}_median_{code}{suffix}", summary.loc[group, "median"] if present else float("nan"),
-                               Kind.MONTHS, f"Median, {group}, {where}")
-                values.add(f"{key}_logrank_p{suffix}", logrank_test(part[time_col], part[event_col], part["group"]).p,
-                           Kind.P, f"Log-rank P, {where}")
+                    median = (km_summary(arm, time_col, event_col)["median"].iloc[0] if len(arm) >= minimum
+                              else float("nan"))
+                    values.add(f"{key}_median_{code}{suffix}", median, Kind.MONTHS, f"Median, {group}, {where}")
+                comparable = all(sizes.get(g, 0) >= minimum for g in study.groups)
+                p = logrank_test(part[time_col], part[event_col], part["group"]).p if comparable else float("nan")
+                values.add(f"{key}_logrank_p{suffix}", p, Kind.P,
+                           f"Log-rank P, {where}" + ("" if comparable else " (not estimable: a group has too few "
+                                                                            "patients)"))
 
     return per_cohort(study, one_cohort)
 

@@ -25,6 +25,7 @@ def third_line_results(study: Study) -> ResultSet:
     for receipt and for type in the sorafenib group could not both hold (see the consistency audit).
     """
     rule = study.config.baseline.categorical_test
+    minimum = study.config.survival.min_subgroup_size
     values = ResultSet()
     data = study.data
     counts = {}
@@ -51,12 +52,20 @@ def third_line_results(study: Study) -> ResultSet:
             for name, column, patients, text in (
                     ("received", "received_third_line", part, "receipt of third-line therapy"),
                     ("type", "third_line_regimen", recipients, "type of third-line therapy (recipients)")):
+                patients = comparable_levels(patients, column, minimum)
                 p = (logrank_test(patients["os_months"], patients["os_event"], patients[column].astype(str)).p
                      if patients[column].nunique() >= 2 else float("nan"))
                 survival.add(f"thirdline.os_{name}_{code}_p{suffix}", p, Kind.P,
                              f"OS by {text}, {group}, log-rank P ({COHORT_NAMES[suffix]})")
 
     return values.merge(per_cohort(study, one_cohort))
+
+
+def comparable_levels(patients: pd.DataFrame, column: str, minimum: int) -> pd.DataFrame:
+    """The patients whose level of ``column`` has at least ``minimum`` patients (``survival.min_subgroup_size``):
+    smaller levels are left out of a comparison and of its figure."""
+    sizes = patients[column].map(patients[column].value_counts())
+    return patients[sizes >= minimum]
 
 
 def third_line_table(study: Study) -> pd.DataFrame:
