@@ -29,7 +29,7 @@ import pyarrow.parquet as pa_parquet
 
 from hcc_utils.data.text import normalise_column_name
 
-__all__ = ["READERS", "SUPPORTED_EXTENSIONS", "CohortFileError"]
+__all__ = ["READERS", "SUPPORTED_EXTENSIONS", "CohortFileError", "sniff_csv_delimiter"]
 
 #: File extensions :func:`hcc_utils.data.readers.read_cohort` understands; :data:`READERS` has the reader of each.
 SUPPORTED_EXTENSIONS = (".csv", ".xlsx", ".xlsm", ".xls", ".parquet")
@@ -59,6 +59,13 @@ def _sniff_delimiter(first_line: str) -> str:
     counts = {delimiter: first_line.count(delimiter) for delimiter in _CANDIDATE_DELIMITERS}
     best = max(counts, key=counts.get)
     return best if counts[best] > 0 else ","
+
+
+def sniff_csv_delimiter(path: Path) -> str:
+    """The delimiter of a CSV file (``,``, ``;`` or tab: the one its header line contains most)."""
+    with Path(path).open("rb") as handle:
+        first_line = handle.readline(_SNIFF_BYTES).decode("utf-8-sig", errors="replace")
+    return _sniff_delimiter(first_line)
 
 
 def _read_csv(path: Path, sheet: Any) -> pd.DataFrame:
@@ -139,8 +146,9 @@ def _read_excel(path: Path, sheet: Any) -> pd.DataFrame:
                     raise CohortFileError(
                         path, f"has no worksheet {sheet!r}; its sheets are {', '.join(map(repr, workbook.sheetnames))}"
                     )
-                rows = [row for row in worksheet.iter_rows(values_only=True) if any(
-                    cell is not None and str(cell).strip() != "" for cell in row)]
+                numbered = [(number, row) for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1)
+                            if any(cell is not None and str(cell).strip() != "" for cell in row)]
+                rows = [row for _, row in numbered]
             finally:
                 workbook.close()
     except CohortFileError:
@@ -164,6 +172,7 @@ def _read_excel(path: Path, sheet: Any) -> pd.DataFrame:
     frame.columns = [
         str(header[position]) if header[position] is not None else f"unnamed_{position + 1}" for position in keep
     ]
+    frame.attrs["file_rows"] = [number for number, _ in numbered[1:]]  # Excel row numbers (blank rows skipped)
     return frame
 
 

@@ -61,9 +61,11 @@ import pandas as pd
 from hcc_utils.config import StudyConfig, as_config
 from hcc_utils.data.coerce import coerce_column
 from hcc_utils.data.cohort_rules import check_cohort
+from hcc_utils.data.analysis_rules import check_analysis
 from hcc_utils.data.column_rules import check_columns
 from hcc_utils.data.derive import study_groups
 from hcc_utils.data.dictionary import DataDictionary, load_dictionary
+from hcc_utils.data.readers import rename_columns
 from hcc_utils.data.text import normalise_column_name
 from hcc_utils.data.validation_report import CohortValidationError, ValidationReport, Violation, ViolationCollector
 
@@ -74,9 +76,6 @@ __all__ = [
     "validate_cohort",
 ]
 
-def _study_settings(config: StudyConfig | Mapping[str, Any] | None) -> tuple[tuple[str, str], int, float]:
-    config = as_config(config)
-    return study_groups(config), config.min_group_size, config.max_missing_share
 
 
 def _patient_ids(df: pd.DataFrame, present: dict[str, int], dictionary: DataDictionary) -> np.ndarray:
@@ -126,7 +125,12 @@ def validate_cohort(
     >>> print(report.format())  # doctest: +SKIP
     """
     dictionary = dictionary or load_dictionary()
-    groups, min_per_group, max_missing_share = _study_settings(config)
+    config = as_config(config)
+    groups = study_groups(config)
+    file_rows = df.attrs.get("file_rows")
+    if config.extract.columns:  # idempotent: a frame read with the configuration is already renamed
+        df = df.set_axis(rename_columns([str(name) for name in df.columns], config.extract.columns, dictionary),
+                         axis=1)
     names = [normalise_column_name(name) for name in df.columns]
     present: dict[str, int] = {}
     duplicated_columns: set[str] = set()
@@ -138,7 +142,7 @@ def validate_cohort(
     column_order = {name: position for position, name in enumerate(dictionary.names)}
     for name in names:
         column_order.setdefault(name, len(column_order))
-    collect = ViolationCollector(_patient_ids(df, present, dictionary), column_order)
+    collect = ViolationCollector(_patient_ids(df, present, dictionary), column_order, file_rows)
 
     for name in sorted(duplicated_columns):
         collect.table("error", "duplicate_column", f"column {name!r} appears more than once; only the first is checked", column=name)
@@ -146,5 +150,8 @@ def validate_cohort(
     if len(df) == 0:
         collect.table("error", "empty", "the cohort has no data rows")
     else:
-        check_cohort(df, present, dictionary, groups, collect, min_per_group, max_missing_share)
+        typed = check_cohort(df, present, dictionary, groups, collect, config.min_group_size,
+                             config.max_missing_share, config.extract)
+        if not collect.errors:  # the analysis checks need a cohort the derivations accept
+            check_analysis(pd.DataFrame(typed), config, groups, collect)
     return ValidationReport(str(source), len(df), collect.sorted(collect.errors), collect.sorted(collect.warnings))

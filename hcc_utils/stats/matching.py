@@ -87,6 +87,16 @@ def _name_some(values, limit: int = 10) -> str:
     return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
 
 
+class PropensityModelError(ValueError):
+    """The propensity model cannot be fitted. The message gives counts only (it may reach logs, notebooks and
+    the book); ``patient_ids`` names the patients concerned, for the data owner's own validation report."""
+
+    def __init__(self, message: str, patient_ids=(), covariates=()):
+        super().__init__(message)
+        self.patient_ids = [str(v) for v in patient_ids]
+        self.covariates = list(covariates)
+
+
 def propensity_scores(
     df: pd.DataFrame, treatment_col: str, covariates: list[str], id_col: str | None = "patient_id"
 ) -> PropensityModel:
@@ -105,10 +115,10 @@ def propensity_scores(
 
     Raises
     ------
-    ValueError
-        Naming the patients when a covariate or the treatment is missing, when the treatment is not 0/1, and
-        naming the patients with fitted probability 0 or 1 on (quasi-)complete separation, where maximum
-        likelihood estimates do not exist.
+    PropensityModelError
+        When a covariate or the treatment is missing, when the treatment is not 0/1, a covariate is constant, and
+        on (quasi-)complete separation (fitted probability 0 or 1), where maximum likelihood estimates do not
+        exist. The message counts the patients; ``patient_ids`` names them.
 
     Notes
     -----
@@ -124,26 +134,30 @@ def propensity_scores(
     if not covariates:
         raise ValueError("propensity_scores: covariates is empty")
     ids = _ids(df, id_col)
-    problems = []
+    problems, who = [], np.zeros(len(df), dtype=bool)
     for col in [treatment_col, *covariates]:
         na = df[col].isna().to_numpy()
         if na.any():
-            problems.append(f"'{col}' missing for patients {_name_some(ids[na])}")
+            problems.append(f"'{col}' missing for {int(na.sum())} patient(s)")
+            who |= na
     if problems:
-        raise ValueError("propensity_scores: " + "; ".join(problems) + ". Impute or exclude them before matching.")
+        raise PropensityModelError("propensity_scores: " + "; ".join(problems) + ". Impute or exclude them before "
+                                   "matching.", ids[who])
     treat = pd.to_numeric(df[treatment_col], errors="coerce").astype(float).to_numpy()
     bad = ~np.isin(treat, (0.0, 1.0))
     if bad.any():
-        raise ValueError(f"propensity_scores: '{treatment_col}' must be 0/1; patients {_name_some(ids[bad])} are not")
+        raise PropensityModelError(f"propensity_scores: '{treatment_col}' must be 0/1; {int(bad.sum())} patient(s) "
+                                   "are not", ids[bad])
     if treat.min() == treat.max():
-        raise ValueError(f"propensity_scores: '{treatment_col}' takes a single value; both groups are needed")
+        raise PropensityModelError(f"propensity_scores: '{treatment_col}' takes a single value; both groups are needed")
     try:
         X = df[covariates].apply(pd.to_numeric).astype(float)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"propensity_scores: covariates must be numeric (0/1 or continuous): {exc}") from exc
     constant = [c for c in covariates if X[c].nunique() < 2]
     if constant:
-        raise ValueError(f"propensity_scores: covariates {constant} take a single value; drop them from the model")
+        raise PropensityModelError(f"propensity_scores: covariates {constant} take a single value; drop them from "
+                                   "the model", covariates=constant)
     design = sm.add_constant(X, has_constant="add").rename(columns={"const": "Intercept"})
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -153,10 +167,12 @@ def propensity_scores(
     separated = any(issubclass(w.category, (PerfectSeparationWarning, ConvergenceWarning)) for w in caught)
     if extreme.any() or separated or not np.all(np.isfinite(result.params)):
         who = ids[extreme] if extreme.any() else ids
-        raise ValueError(
+        # Counts only: this message reaches notebooks and logs; the ids go to the validator's terminal report.
+        raise PropensityModelError(
             "propensity_scores: (quasi-)complete separation - the covariates predict treatment perfectly for "
-            f"patients {_name_some(who)} (fitted probability 0 or 1); the unpenalised estimates do not exist. "
-            "Coarsen or drop the offending covariate."
+            f"{len(who)} patient(s) (fitted probability 0 or 1); the unpenalised estimates do not exist. "
+            "Coarsen or drop the offending covariate (hcc-study validate names the patients).",
+            who, covariates,
         )
     ci = result.conf_int()
     coefficients = pd.DataFrame(
