@@ -173,6 +173,7 @@ def _read_excel(path: Path, sheet: Any) -> pd.DataFrame:
         str(header[position]) if header[position] is not None else f"unnamed_{position + 1}" for position in keep
     ]
     frame.attrs["file_rows"] = [number for number, _ in numbered[1:]]  # Excel row numbers (blank rows skipped)
+    frame.attrs["sheet"], frame.attrs["sheet_names"] = worksheet.title, list(workbook.sheetnames)
     return frame
 
 

@@ -149,6 +149,15 @@ def rename_columns(names: list[str], mapping: dict[str, str], dictionary: DataDi
     return [by_name.get(normalise_column_name(name), name) for name in names]
 
 
+def _sheet_hint(raw: Any, extract: Extract) -> str:
+    """For a workbook of several sheets, which one was read and how to name another."""
+    names = raw.attrs.get("sheet_names", []) if isinstance(raw, pd.DataFrame) else []
+    if len(names) < 2:
+        return ""
+    return (f"; this is worksheet {raw.attrs['sheet']!r} of {', '.join(map(repr, names))}: name the cohort's sheet "
+            "with extract.sheet in the configuration")
+
+
 # --------------------------------------------------------------------------- reading a file
 def read_cohort(
     path: str | os.PathLike[str],
@@ -216,7 +225,7 @@ def read_cohort(
             path,
             f"is not a cohort table: none of its {len(names)} column(s) ({shown}"
             f"{', ...' if len(names) > 3 else ''}) is a column of the data dictionary "
-            "(check the file, its header row and, for CSV, the delimiter)",
+            "(check the file, its header row and, for CSV, the delimiter)" + _sheet_hint(raw, extract),
         )
     if n_rows == 0:
         raise CohortFileError(path, "has a header row but no data rows")
