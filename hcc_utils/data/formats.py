@@ -22,6 +22,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -172,7 +173,10 @@ def _read_excel(path: Path, sheet: Any) -> pd.DataFrame:
     frame.columns = [
         str(header[position]) if header[position] is not None else f"unnamed_{position + 1}" for position in keep
     ]
-    frame.attrs["file_rows"] = [number for number, _ in numbered[1:]]  # Excel row numbers (blank rows skipped)
+    file_rows = np.array([number for number, _ in numbered[1:]], dtype=np.int64)
+    if not np.array_equal(file_rows, np.arange(2, len(file_rows) + 2)):
+        # Excel row numbers where blank rows were skipped; an array, as pandas deep-copies attrs on every operation.
+        frame.attrs["file_rows"] = file_rows
     frame.attrs["sheet"], frame.attrs["sheet_names"] = worksheet.title, list(workbook.sheetnames)
     return frame
 

@@ -186,7 +186,8 @@ def read_cohort(
     pandas.DataFrame
         One row per data row of the file, in file order, ``RangeIndex``; see the module
         docstring for the normalisation. Unknown columns are kept (the validator reports them).
-        ``attrs["file_rows"]`` holds each row's number as the author sees it (Excel row, CSV line).
+        ``attrs["file_rows"]`` holds each row's Excel row number when blank rows were skipped (otherwise the
+        row the author sees is the data row + 1 for the header).
 
     Raises
     ------
@@ -232,6 +233,6 @@ def read_cohort(
     decimal_comma = extract.decimal == "," or (
         extract.decimal == "auto" and extension == ".csv" and sniff_csv_delimiter(path) == ";")
     frame = normalise_frame(raw, dictionary, source=path, extract=extract, decimal_comma=decimal_comma)
-    # Rows as the author sees them: below a one-line header (Excel also skips blank rows, which it records).
-    frame.attrs["file_rows"] = file_rows if file_rows is not None else list(range(2, len(frame) + 2))
+    if file_rows is not None:  # Excel rows when blank rows were skipped; otherwise data row + 1 for the header
+        frame.attrs["file_rows"] = file_rows
     return frame
