@@ -107,7 +107,7 @@ def test_undeclared_dates_fail_with_one_hint_naming_the_format(tmp_path):
     report = check(path)
     [bad] = [v for v in report.errors if v.rule == "type"]
     assert bad.value == "31/02/2022" and bad.row_number == 5
-    assert "are DD/MM/YYYY" in bad.message
+    assert "34 of the column's 35 dates read as DD/MM/YYYY, this one does not" in bad.message
     # Ambiguous (no day above 12): a hint to declare the format, not a guess
     ambiguous = as_text(make_cohort())
     ambiguous["data_cutoff_date"] = "01/02/2024"
@@ -185,6 +185,18 @@ def test_summary_comes_first_and_csv_output(tmp_path, capsys):
     assert list(rows[0]) == ["severity", "row", "patient", "column", "value", "rule", "message"]
     assert [(r["row"], r["patient"], r["rule"]) for r in rows] == [("3", "P002", "type"), ("4", "P003", "type"),
                                                                    ("5", "P004", "type")]
+
+
+def test_detail_lines_do_not_repeat_the_explanation(tmp_path):
+    text = as_text(make_cohort())
+    text.loc[[1, 2, 3], "ecog"] = ""
+    path = tmp_path / "c.csv"
+    text.to_csv(path, index=False)
+    lines = check(path).format().splitlines()
+    details = [line for line in lines if line.startswith("  row ")]
+    assert "required for enrolled patients" in details[0]
+    assert details[1:] == ["  row 4 (patient P003), column ecog: value is missing (as above) [required]",
+                           "  row 5 (patient P004), column ecog: value is missing (as above) [required]"]
 
 
 def test_validate_reads_data_and_groups_from_the_config(tmp_path, capsys):

@@ -106,8 +106,8 @@ def check_cells(
             )
         else:
             problem = _TYPE_PROBLEMS[spec.type]
-        if coerced.hint:  # the detected or ambiguous date format, said once per cell
-            problem += f"; {coerced.hint}"
+        if coerced.hint:  # the detected or ambiguous date format says more than the generic sentence
+            problem = f"is not a date; {coerced.hint}"
         collect.cells("error", "type", coerced.invalid, name, display, f"value {{value!r}} {problem}")
     values = coerced.values
     if spec.allowed and name in OPEN_CATEGORIES:

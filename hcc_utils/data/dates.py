@@ -98,8 +98,8 @@ def detect_format(text: pa.Array) -> tuple[str | None, str | None]:
     best = max(counts, key=counts.get)
     if counts[best] <= counts[_ISO] or counts[best] == 0:
         return None, None
-    return best, (f"most dates of this column ({counts[best]} of {n}) are {best}; the others are not, or declare "
-                  "the format with extract.date_format")
+    return best, (f"{counts[best]} of the column's {n} dates read as {best}, this one does not: correct it, or "
+                  "declare the format with extract.date_format")
 
 
 def excel_serial_dates(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

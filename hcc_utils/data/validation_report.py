@@ -10,7 +10,7 @@ work only per violation) and sorts them: file-level first, then by row and colum
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -57,6 +57,12 @@ class Violation:
         if self.column is not None:
             location += f"{', ' if location else ''}column {self.column}"
         return f"{location}: {self.message} [{self.rule}]" if location else f"{self.message} [{self.rule}]"
+
+
+def _split_message(message: str) -> tuple[str, str]:
+    """A message's own part (the value) and its explanation: the text from the first ' (' or '; ' on."""
+    cuts = [position for position in (message.find(" ("), message.find("; ")) if position > 0]
+    return (message[:min(cuts)], message[min(cuts):]) if cuts else (message, "")
 
 
 @dataclass
@@ -115,8 +121,16 @@ class ValidationReport:
                 continue
             lines.append(f"{title}:")
             shown = violations if limit is None else violations[:limit]
-            # The source is named once above; each line starts with the row the author opens.
-            lines += ["  " + violation.describe() for violation in shown]
+            # The source is named once above; each line starts with the row the author opens, and an explanation
+            # the summary already gave is not repeated (the line keeps what differs: row, patient, value).
+            explained: set[tuple] = set()
+            for violation in shown:
+                head, tail = _split_message(violation.message)
+                key = (violation.column, violation.rule, tail)
+                if tail and key in explained:
+                    violation = replace(violation, message=head + " (as above)")
+                explained.add(key)
+                lines.append("  " + violation.describe())
             if len(shown) < len(violations):
                 lines.append(f"  ... and {len(violations) - len(shown)} more")
         return "\n".join(lines)
