@@ -220,6 +220,24 @@ def test_constant_and_absent_matching_covariates(tmp_path):
     assert rules == {("constant_covariate", "lymph_node_metastasis"), ("covariate_absent", "afp_high")}
 
 
+def test_optional_columns_the_analyses_need(tmp_path):
+    # The Cox models take AFP and PIVKA-II: without the columns the build stops ("no complete cases"), and so
+    # does validation; an optional column no analysis needs stays a warning.
+    path = tmp_path / "c.csv"
+    as_text(make_cohort()).drop(columns=["afp_ng_ml", "pivka_mau_ml", "body_weight_kg"]).to_csv(path, index=False)
+    report = check(path)
+    assert {(v.rule, v.column) for v in report.errors} == {("model_column_empty", "afp_high"),
+                                                           ("model_column_empty", "pivka_high")}
+    assert ("missing_optional_column", "body_weight_kg") in {(v.rule, v.column) for v in report.warnings}
+
+
+def test_cox_candidates_are_checked_by_the_validator():
+    from hcc_utils.data.analysis_rules import MODELLED_COLUMNS
+    from hcc_utils.study.sections import COX_CANDIDATES
+
+    assert set(COX_CANDIDATES) - {"control_group"} <= set(MODELLED_COLUMNS)
+
+
 def test_near_constant_covariate_is_a_warning(tmp_path):
     text = as_text(make_cohort())
     text.loc[:29, "lymph_node_metastasis"] = "no"

@@ -3,7 +3,8 @@
 :func:`check_analysis` derives the analysis table with the run's configuration and runs the propensity model the
 study runs (:func:`hcc_utils.stats.matching.propensity_scores`) and its matching:
 
-* errors: ``covariate_unknown`` (a matching covariate is not a column of the analysis table),
+* errors: ``model_column_empty`` (a Cox candidate without any value, e.g. the AFP column absent),
+  ``covariate_unknown`` (a matching covariate is not a column of the analysis table),
   ``covariate_absent`` (no enrolled patient has a value: its source column is absent or empty),
   ``covariate_missing`` (an enrolled patient misses a covariate the model needs), ``constant_covariate``,
   ``separation`` (the covariates predict the group perfectly for these patients), ``propensity_model`` (any other
@@ -24,7 +25,14 @@ from hcc_utils.data.derive import analysis_table
 from hcc_utils.data.validation_report import ViolationCollector
 from hcc_utils.stats.matching import PropensityModelError, nearest_neighbor_match, propensity_scores
 
-__all__ = ["MIN_EVENTS_PER_GROUP", "check_analysis"]
+__all__ = ["MIN_EVENTS_PER_GROUP", "MODELLED_COLUMNS", "check_analysis"]
+
+#: Analysis-table columns every Cox model of the study (Table 4) takes as candidates: each needs a value for some
+#: enrolled patients (complete cases), so an absent optional source (AFP, PIVKA-II...) stops the build. The study
+#: layer's ``COX_CANDIDATES`` must stay within this tuple (a test checks it; the data layer cannot import it).
+MODELLED_COLUMNS = ("age_older", "sex_male", "ecog_2", "viral_etiology", "child_pugh_b", "bclc_c", "tumor_multiple",
+                    "tumor_size_large", "lymph_node_metastasis", "extrahepatic_metastasis", "macrovascular_invasion",
+                    "afp_high", "pivka_high", "atebev_cycles_few")
 
 #: Fewer OS or PFS events than this in a group is warned about (Cox and Kaplan-Meier estimates become unstable).
 MIN_EVENTS_PER_GROUP = 5
@@ -136,6 +144,10 @@ def check_analysis(typed: pd.DataFrame, config: StudyConfig, groups: tuple[str, 
     table = analysis_table(typed, config)
     if table["treatment"].nunique() < 2:
         return  # group_size has reported it
+    for name in MODELLED_COLUMNS:
+        if name not in config.matching.covariates and table[name].isna().all():
+            collect.table("error", "model_column_empty", f"the Cox models (Table 4) need {name!r}, which has no value "
+                          "for any enrolled patient: its source column is absent or empty", column=name)
     covariates = _check_covariates(table, list(config.matching.covariates), collect)
     if len(covariates) == len(config.matching.covariates):
         _check_model(table, config, covariates, collect)

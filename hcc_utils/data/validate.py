@@ -35,7 +35,16 @@ Warnings
     ``last_followup_date`` earlier than ``progression_date`` (the patient was alive at
     progression); ``missing_share`` an optional analysis variable missing for more than
     ``config.max_missing_share`` of enrolled patients;
-    ``group_all_censored`` no OS/PFS event in one group; ``several_cutoffs``.
+    ``group_all_censored`` no OS/PFS event in one group; ``several_cutoffs``; ``other_regimen`` a regimen
+    outside the dictionary's list (read as such: the list is not a closed set).
+Analysis rules (:mod:`~hcc_utils.data.analysis_rules`, run when there is no other error, with the run's
+configuration, so that validation predicts the build)
+    errors ``model_column_empty``, ``covariate_unknown``, ``covariate_absent``, ``covariate_missing``,
+    ``constant_covariate``, ``separation``, ``propensity_model``, ``matched_size`` (no pair); warnings
+    ``near_constant_covariate``, ``ps_overlap``, ``unmatched``, ``matched_size`` (few pairs), ``few_events``.
+
+Rows are those the author sees (Excel row, CSV line; the header is row 1). The configuration's ``extract.columns``
+is applied here too, so a frame read without the configuration is validated with the author's names mapped.
 
 A first line ended by *death* with a second-line regimen is an error because it is impossible;
 a first line ended by *deterioration* with a regimen is only a warning because it can happen
