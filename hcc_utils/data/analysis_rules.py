@@ -93,6 +93,9 @@ def _check_model(table: pd.DataFrame, config: StudyConfig, covariates: list[str]
         else:
             collect.table("error", "propensity_model", str(exc), column="second_line_regimen")
         return
+    except ValueError as exc:  # any other reason the study's model would stop the build
+        collect.table("error", "propensity_model", str(exc), column="second_line_regimen")
+        return
     treated = table["treatment"].to_numpy() == 1
     ps = model.ps.to_numpy()
     outside = np.zeros(len(ps), dtype=bool)
