@@ -1,4 +1,4 @@
-"""The author's extract as it comes (configuration ``extract``, any two regimens) and validation that predicts the build.
+"""The author's extract as it comes (configuration ``extract``, any two regimens); validation predicting the build.
 
 Each test writes a small cohort (``cohort_factory``) the way a hospital extract arrives, reads it with the run's
 configuration and validates it, as ``hcc-study validate --config`` does.

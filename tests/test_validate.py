@@ -132,7 +132,8 @@ def test_wrong_types(tmp_path, text, column, value, expected):
     violation = only(report, "type", patient_id="P008", column=column)
     assert violation.value == value
     assert expected in violation.message
-    assert line_of(report, violation).startswith(f"synthetic.csv row 9 (patient P008), column {column}: value '{value}'")
+    expected_start = f"synthetic.csv row 9 (patient P008), column {column}: value '{value}'"
+    assert line_of(report, violation).startswith(expected_start)
 
 
 def test_value_outside_allowed_set(tmp_path, text):

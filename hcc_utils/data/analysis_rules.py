@@ -9,9 +9,10 @@ study runs (:func:`hcc_utils.stats.matching.propensity_scores`) and its matching
   ``covariate_missing`` (an enrolled patient misses a covariate the model needs), ``constant_covariate``,
   ``separation`` (the covariates predict the group perfectly for these patients), ``propensity_model`` (any other
   failure of the model), ``matched_size`` (no matched pair);
-* warnings: ``matched_size`` (fewer matched pairs than ``min_group_size``), ``near_constant_covariate`` (the rarer value held by fewer than 5 patients or 5%), ``ps_overlap``
-  (more than 10% of patients score outside the other group's range), ``unmatched`` (more than a quarter of the
-  treated patients without a control within the caliper), ``few_events`` (fewer than 5 OS or PFS events in a group).
+* warnings: ``matched_size`` (fewer matched pairs than ``min_group_size``), ``near_constant_covariate`` (the
+  rarer value held by fewer than 5 patients or 5%), ``ps_overlap`` (more than 10% of patients score outside the
+  other group's range), ``unmatched`` (more than a quarter of the treated patients without a control within the
+  caliper), ``few_events`` (fewer than 5 OS or PFS events in a group).
 
 Patient ids appear only as each violation's ``patient_id``, in the data owner's report; messages count.
 """
@@ -131,7 +132,8 @@ def _check_events(table: pd.DataFrame, groups: tuple[str, str], collect: Violati
                               f"estimates with fewer than {MIN_EVENTS_PER_GROUP} are unstable", column=column)
 
 
-def check_analysis(typed: pd.DataFrame, config: StudyConfig, groups: tuple[str, str], collect: ViolationCollector) -> None:
+def check_analysis(typed: pd.DataFrame, config: StudyConfig, groups: tuple[str, str],
+                   collect: ViolationCollector) -> None:
     """Run the analysis rules (module docstring) on a cohort without validation errors.
 
     Parameters

@@ -168,7 +168,9 @@ def _coerce_boolean(series: pd.Series, text: pa.Array | None, dictionary: DataDi
     return pd.Series(flags, index=series.index), invalid
 
 
-def _coerce_date(series: pd.Series, text: pa.Array | None, date_format: str | None) -> tuple[pd.Series, np.ndarray, str | None]:
+def _coerce_date(
+    series: pd.Series, text: pa.Array | None, date_format: str | None
+) -> tuple[pd.Series, np.ndarray, str | None]:
     if text is None:
         if is_numeric_dtype(series.dtype) and not is_datetime64_any_dtype(series.dtype):
             numbers = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)

@@ -33,7 +33,9 @@ def _pattern(date_format: str) -> str:
     return rf"^{body}(?:[T ]\d{{1,2}}:\d{{2}}(?::\d{{2}}(?:\.\d+)?)?)?$"  # a time part is dropped
 
 
-def _calendar(year: np.ndarray, month: np.ndarray, day: np.ndarray, candidate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _calendar(
+    year: np.ndarray, month: np.ndarray, day: np.ndarray, candidate: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """datetime64[ns] and validity of (year, month, day) triples: real calendar days, years 1900 to 2200."""
     candidate = candidate & (month >= 1) & (month <= 12) & (day >= 1) & (year >= _YEARS[0]) & (year <= _YEARS[1])
     year_i = np.where(candidate, year, 1970).astype("int64")

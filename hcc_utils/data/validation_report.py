@@ -175,7 +175,9 @@ class CohortValidationError(ValueError):
 class ViolationCollector:
     """Accumulates violations from boolean masks (Python work only per violation)."""
 
-    def __init__(self, patient_ids: np.ndarray, column_order: Mapping[str, int], file_rows: Sequence[int] | None = None):
+    def __init__(
+        self, patient_ids: np.ndarray, column_order: Mapping[str, int], file_rows: Sequence[int] | None = None
+    ):
         self.patient_ids = patient_ids
         # Row numbers as the author sees them (reader's attrs), else data row + 1 for the header.
         self.file_rows = np.asarray(file_rows if file_rows is not None and len(file_rows) == len(patient_ids)
