@@ -70,16 +70,16 @@ def _clinical(i: int) -> dict:
     ae = {spec.name: (i + k) % 5 if (i + k) % 7 else 0 for k, spec in enumerate(load_dictionary().adverse_event_columns)}
     return {
         "age": 40.0 + i,
-        "sex": "male" if i % 4 else "female",
+        "sex": "male" if i % 3 else "female",  # patterns other than the groups (i % 2): no separation
         "ecog": i % 3,
         "body_weight_kg": 50.0 + i,
         "etiology": _ETIOLOGIES[i % len(_ETIOLOGIES)],
         "child_pugh_score": 5 + i % 5,
         "bclc_stage": "c" if i % 6 else "b",
-        "tumor_number": 1 + i % 4,
-        "tumor_size_cm": 2.5 + 0.5 * i,
-        "lymph_node_metastasis": bool(i % 2),
-        "extrahepatic_metastasis": i % 3 == 0,
+        "tumor_number": 1 + (i // 3) % 3,  # not a combination of sex and metastases (collinear covariates)
+        "tumor_size_cm": 2.5 + 0.5 * ((11 * i) % 30),  # not collinear with age (the propensity model)
+        "lymph_node_metastasis": i % 3 == 1,  # not the group pattern (i % 2): no separation
+        "extrahepatic_metastasis": i % 5 == 0,  # not a combination of the other covariates
         "macrovascular_invasion": i % 4 == 0,
         "afp_ng_ml": 10.0 * (i + 1) ** 2,
         "pivka_mau_ml": 50.0 * (i + 1),

@@ -49,7 +49,13 @@ def test_propensity_model_matches_R_glm_to_1e_10(name):
                                    err_msg=column)
 
 
-def test_a_rank_deficient_design_is_refused():
-    x = np.column_stack([np.ones(6), [1, 2, 3, 4, 5, 6], [2, 4, 6, 8, 10, 12]])
-    with pytest.raises(ValueError, match="rank-deficient"):
-        logistic_regression(x, [0, 1, 0, 1, 1, 0])
+def test_an_aliased_column_gets_NA_as_in_R():
+    """R: glm(y ~ a + b) with b = 2a reports NA for b and fits y ~ a; the fit here is the same."""
+    a = np.array([1, 2, 3, 4, 5, 6, 7, 8], dtype=float)
+    y = np.array([0, 1, 0, 0, 1, 1, 0, 1], dtype=float)
+    full = logistic_regression(np.column_stack([np.ones(8), a, 2 * a]), y)
+    reduced = logistic_regression(np.column_stack([np.ones(8), a]), y)
+    assert full.aliased == (2,)
+    assert np.isnan(full.coef[2]) and np.isnan(full.se[2])
+    np.testing.assert_allclose(full.coef[:2], reduced.coef, rtol=1e-12)
+    np.testing.assert_allclose(full.fitted, reduced.fitted, rtol=1e-12)

@@ -200,18 +200,22 @@ def test_glm_coefficients_match_R_glm_binomial():
     np.testing.assert_allclose(model.ps, DATA["ps"], rtol=1e-6)
 
 
-def test_propensity_scores_names_patients_with_missing_covariates():
+def test_propensity_scores_counts_patients_with_missing_covariates():
     df = DATA.copy()
     df.loc[[3, 7], "age"] = np.nan
-    with pytest.raises(ValueError, match="'age' missing for patients P004, P008"):
+    with pytest.raises(ValueError, match="'age' missing for 2 patient") as caught:
         propensity_scores(df, "treatment", COVS)
+    assert "P004" not in str(caught.value)  # ids only on the exception, for the validator's terminal report
+    assert caught.value.patient_ids == ["P004", "P008"]
 
 
-def test_propensity_scores_reports_perfect_separation():
+def test_propensity_scores_reports_perfect_separation_with_counts_only():
     df = DATA.head(60).copy()
     df["marker"] = df["treatment"]
-    with pytest.raises(ValueError, match="separation"):
+    with pytest.raises(ValueError, match="separation") as caught:
         propensity_scores(df, "treatment", ["age", "marker"])
+    assert not any(str(pid) in str(caught.value) for pid in df["patient_id"])
+    assert caught.value.patient_ids
 
 
 def test_match_cohort_adds_ps_pairs_and_summary():

@@ -15,6 +15,8 @@ from typing import Any, Literal, Optional, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from hcc_utils.config.dates import check_date_format
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG_PATH = REPO_ROOT / "study.yml"
 
@@ -111,6 +113,32 @@ class Survival(_Section):
                                                          "the article does.")
 
 
+class Extract(_Section):
+    """How to read the author's extract as it comes: its column names, sheet, date and decimal formats."""
+
+    columns: dict[str, str] = Field(
+        {}, description="The extract's column names mapped to the data dictionary's, e.g. {Patient ID: patient_id}; "
+                        "applied on reading, before validation.")
+    sheet: Optional[str] = Field(None, description="Excel worksheet holding the cohort; null for the first sheet.")
+    date_format: Optional[str] = Field(
+        None, description="Format of every date column written as text: YYYY-MM-DD, DD/MM/YYYY, MM/DD/YYYY, "
+                          "DD.MM.YYYY, DD-MM-YYYY, YYYY/MM/DD ...; null detects it per column (ISO 8601 when "
+                          "ambiguous). Excel date cells and Excel serial numbers are read whatever the format.")
+    date_formats: dict[str, str] = Field(
+        {}, description="Per-column date formats (dictionary column names), overriding date_format.")
+    decimal: Literal["auto", ".", ","] = Field(
+        "auto", description="Decimal mark of numbers written as text: auto reads 1,5 as 1.5 in a "
+                            "semicolon-separated CSV only; ',' or '.' force it.")
+
+    @model_validator(mode="after")
+    def _formats_known(self):
+        for where, value in [("date_format", self.date_format), *((f"date_formats.{k}", v)
+                                                                   for k, v in self.date_formats.items())]:
+            if value is not None:
+                check_date_format(value, where)
+        return self
+
+
 class StudyConfig(_Section):
     """The whole study configuration (what ``study.yml`` holds)."""
 
@@ -130,6 +158,7 @@ class StudyConfig(_Section):
     cutpoints: Cutpoints = Field(default_factory=Cutpoints)
     cox: Cox = Field(default_factory=Cox)
     survival: Survival = Field(default_factory=Survival)
+    extract: Extract = Field(default_factory=Extract)
 
     def to_dict(self) -> dict:
         """Plain JSON-compatible mapping (papermill parameter, manifest, cache key)."""
@@ -262,4 +291,6 @@ def _type_name(annotation: Any) -> str:
         return " or ".join(names) + (" or null" if type(None) in args else "")
     if origin is list:
         return f"list of {_type_name(args[0])}" if args else "list"
+    if origin is dict:
+        return f"mapping of {_type_name(args[0])} to {_type_name(args[1])}" if args else "mapping"
     return {str: "text", int: "whole number", float: "number", bool: "true/false"}.get(annotation, str(annotation))

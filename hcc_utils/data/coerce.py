@@ -6,8 +6,9 @@ values (Parquet, Excel):
 
 * ``integer`` -> ``Int64`` (a fractional number is invalid), ``number`` -> ``float64`` (infinity is invalid);
 * ``boolean`` -> ``boolean``: the dictionary's ``boolean_true`` / ``boolean_false`` spellings, or 1 / 0;
-* ``date`` -> ``datetime64[ns]``: ISO 8601 ``YYYY-MM-DD`` with a real calendar day in the years 1900 to 2200
-  (a time part is dropped);
+* ``date`` -> ``datetime64[ns]``: ISO 8601 ``YYYY-MM-DD`` or a declared/detected format such as ``DD/MM/YYYY``
+  (:mod:`hcc_utils.data.dates`), with a real calendar day in the years 1900 to 2200 (a time part is dropped);
+  Excel date cells, and whole numbers as Excel serial days;
 * ``string`` and ``category`` stay normalised text (``category`` lower-cased).
 
 The result, a :class:`CoercedColumn`, holds the typed values, the mask of invalid cells and the text to quote
@@ -26,12 +27,11 @@ from pandas.api.types import (
     is_numeric_dtype,
 )
 
+from hcc_utils.data.dates import detect_format, excel_serial_dates, parse_dates
 from hcc_utils.data.dictionary import ColumnSpec, DataDictionary
 from hcc_utils.data.text import arrow_text, cell_to_text, clean_arrow_text, is_arrow_text
 
 __all__ = ["CoercedColumn", "coerce_column"]
-
-_ISO_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$"
 
 
 class CoercedColumn:
@@ -66,6 +66,7 @@ class CoercedColumn:
         self._text_array = text
         self._original = original
         self._missing_values = missing_values
+        self.hint: str | None = None  # why a date column did not convert (detected or ambiguous format)
 
     def _arrow_text(self) -> pa.Array:
         if self._text_array is None:
@@ -167,30 +168,38 @@ def _coerce_boolean(series: pd.Series, text: pa.Array | None, dictionary: DataDi
     return pd.Series(flags, index=series.index), invalid
 
 
-def _coerce_date(series: pd.Series, text: pa.Array | None) -> tuple[pd.Series, np.ndarray]:
+def _coerce_date(
+    series: pd.Series, text: pa.Array | None, date_format: str | None
+) -> tuple[pd.Series, np.ndarray, str | None]:
     if text is None:
+        if is_numeric_dtype(series.dtype) and not is_datetime64_any_dtype(series.dtype):
+            numbers = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+            dates, valid = excel_serial_dates(numbers)
+            invalid = ~np.isnan(numbers) & ~valid
+            return pd.Series(dates, index=series.index, dtype="datetime64[ns]"), invalid, (
+                "Excel serial day numbers must be whole numbers between 1 (1900-01-01) and 109574 (2199-12-31)"
+                if invalid.any() else None)
         dates = series
         if getattr(dates.dt, "tz", None) is not None:
             dates = dates.dt.tz_localize(None)
-        return dates.dt.normalize().astype("datetime64[ns]"), np.zeros(len(series), dtype=bool)
-    iso = pc.fill_null(pc.match_substring_regex(text, _ISO_DATE_PATTERN), False).to_numpy(zero_copy_only=False)
-    year = _parse_numbers(pc.utf8_slice_codeunits(text, 0, 4))
-    month = _parse_numbers(pc.utf8_slice_codeunits(text, 5, 7))
-    day = _parse_numbers(pc.utf8_slice_codeunits(text, 8, 10))
-    candidate = iso & (month >= 1) & (month <= 12) & (day >= 1) & (year >= 1900) & (year <= 2200)
-    year_i = np.where(candidate, year, 1970).astype("int64")
-    month_i = np.where(candidate, month, 1).astype("int64")
-    first_of_month = (year_i - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (month_i - 1)
-    days_in_month = ((first_of_month + 1).astype("datetime64[D]") - first_of_month.astype("datetime64[D]")).astype("int64")
-    valid = candidate & (day <= days_in_month)
-    day_i = np.where(valid, day, 1).astype("int64")
-    dates = (first_of_month.astype("datetime64[D]") + (day_i - 1)).astype("datetime64[ns]")
-    dates = np.where(valid, dates, np.datetime64("NaT", "ns"))
+        return dates.dt.normalize().astype("datetime64[ns]"), np.zeros(len(series), dtype=bool), None
+    hint = None
+    if date_format == "auto":
+        date_format, hint = detect_format(text)
+    elif date_format is not None:
+        hint = f"the configuration declares {date_format}"
+    dates, valid = parse_dates(text, date_format)
+    # Whole numbers in a date column are Excel serial days (a date cell pasted as a number).
+    serial = pc.fill_null(pc.match_substring_regex(text, r"^\d{1,6}$"), False).to_numpy(zero_copy_only=False) & ~valid
+    if serial.any():
+        serial_dates, serial_valid = excel_serial_dates(np.where(serial, _parse_numbers(text), np.nan))
+        dates, valid = np.where(serial_valid, serial_dates, dates), valid | serial_valid
     invalid = _valid_mask(text) & ~valid
-    return pd.Series(dates, index=series.index, dtype="datetime64[ns]"), invalid
+    return pd.Series(dates, index=series.index, dtype="datetime64[ns]"), invalid, hint if invalid.any() else None
 
 
-def coerce_column(series: pd.Series | pa.Array | pa.ChunkedArray, spec: ColumnSpec, dictionary: DataDictionary) -> CoercedColumn:
+def coerce_column(series: pd.Series | pa.Array | pa.ChunkedArray, spec: ColumnSpec, dictionary: DataDictionary,
+                  date_format: str | None = None, decimal_comma: bool = False) -> CoercedColumn:
     """Convert one column to its dictionary type, flagging what does not convert.
 
     Parameters
@@ -201,6 +210,11 @@ def coerce_column(series: pd.Series | pa.Array | pa.ChunkedArray, spec: ColumnSp
         The column's dictionary entry.
     dictionary : DataDictionary
         Supplies the boolean and missing-value spellings.
+    date_format : str, optional
+        Format of dates written as text (e.g. ``DD/MM/YYYY``; ISO cells are read too), ``"auto"`` to detect it
+        (:func:`hcc_utils.data.dates.detect_format`), None for ISO 8601 only. Whole numbers are Excel serial days.
+    decimal_comma : bool
+        Read ``1,5`` as 1.5 in number columns written as text.
 
     Returns
     -------
@@ -214,24 +228,26 @@ def coerce_column(series: pd.Series | pa.Array | pa.ChunkedArray, spec: ColumnSp
         if is_arrow_text(series):
             text = clean_arrow_text(series, dictionary.missing_values, lower)
             placeholder = pd.Series(np.empty(len(text)), dtype="float64")  # index and length only
-            return _coerce_text(text, placeholder, spec, dictionary)
+            return _coerce_text(text, placeholder, spec, dictionary, date_format, decimal_comma)
         series = _arrow_to_pandas(series)
     typed_input = spec.type in ("number", "integer", "boolean", "date") and (
         is_numeric_dtype(series.dtype) or is_datetime64_any_dtype(series.dtype)
     )
-    if spec.type == "date" and typed_input and not is_datetime64_any_dtype(series.dtype):
-        typed_input = False  # numbers in a date column are not dates
     text = None if typed_input else arrow_text(series, dictionary.missing_values, lower)
-    return _coerce_text(text, series, spec, dictionary)
+    return _coerce_text(text, series, spec, dictionary, date_format, decimal_comma)
 
 
 def _coerce_text(
-    text: pa.Array | None, series: pd.Series, spec: ColumnSpec, dictionary: DataDictionary
+    text: pa.Array | None, series: pd.Series, spec: ColumnSpec, dictionary: DataDictionary,
+    date_format: str | None = None, decimal_comma: bool = False,
 ) -> CoercedColumn:
     """Second half of :func:`coerce_column`: ``text`` is the cleaned text, or None for typed ``series``."""
     if spec.type in ("string", "category"):
         values = pd.Series(text.to_numpy(zero_copy_only=False), index=series.index, dtype=object)
         return CoercedColumn(values, np.zeros(len(series), dtype=bool), text, series, dictionary.missing_values)
+    hint = None
+    if decimal_comma and text is not None and spec.type in ("number", "integer"):
+        text = pc.replace_substring(text, ",", ".")
     if spec.type == "number":
         values, invalid = _coerce_number(series, text)
     elif spec.type == "integer":
@@ -239,7 +255,9 @@ def _coerce_text(
     elif spec.type == "boolean":
         values, invalid = _coerce_boolean(series, text, dictionary)
     elif spec.type == "date":
-        values, invalid = _coerce_date(series, text)
+        values, invalid, hint = _coerce_date(series, text, date_format)
     else:  # pragma: no cover - the dictionary loader rejects other types
         raise ValueError(f"unknown column type {spec.type!r}")
-    return CoercedColumn(values, np.asarray(invalid, dtype=bool), text, series, dictionary.missing_values)
+    coerced = CoercedColumn(values, np.asarray(invalid, dtype=bool), text, series, dictionary.missing_values)
+    coerced.hint = hint
+    return coerced

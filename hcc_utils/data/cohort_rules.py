@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from hcc_utils.data.coerce import coerce_column
-from hcc_utils.data.column_rules import DisplayValues, check_cells
+from hcc_utils.data.column_rules import OPEN_CATEGORIES, DisplayValues, check_cells
+from hcc_utils.data.dates import column_date_format
 from hcc_utils.data.derive import enrolment_masks
 from hcc_utils.data.dictionary import DataDictionary
 from hcc_utils.data.validation_report import ViolationCollector
@@ -73,7 +74,8 @@ class _CohortView:
 
 
 def _typed_view(
-    df: pd.DataFrame, present: dict[str, int], dictionary: DataDictionary, groups: tuple[str, str], collect: ViolationCollector
+    df: pd.DataFrame, present: dict[str, int], dictionary: DataDictionary, groups: tuple[str, str],
+    collect: ViolationCollector, extract: Any = None,
 ) -> _CohortView:
     """Convert every column, reporting type, allowed-set, range and plausibility violations."""
     typed: dict[str, pd.Series] = {}
@@ -82,10 +84,11 @@ def _typed_view(
     not_allowed: dict[str, np.ndarray] = {}
     for spec in dictionary.columns:
         if spec.name in present:
-            coerced = coerce_column(df.iloc[:, present[spec.name]].reset_index(drop=True), spec, dictionary)
+            coerced = coerce_column(df.iloc[:, present[spec.name]].reset_index(drop=True), spec, dictionary,
+                                    date_format=column_date_format(extract, spec.name))
             display[spec.name] = DisplayValues(coerced)
             check_cells(spec, coerced, display[spec.name], dictionary, collect)
-            if spec.allowed:
+            if spec.allowed and spec.name not in OPEN_CATEGORIES:
                 not_allowed[spec.name] = coerced.outside(spec.allowed)
         else:
             coerced = coerce_column(pd.Series(np.full(len(df), None, dtype=object)), spec, dictionary)
@@ -152,7 +155,7 @@ def _check_unique_ids(view: _CohortView) -> None:
     duplicated = (ids.notna() & ids.duplicated(keep=False)).to_numpy()
     if not duplicated.any():
         return
-    rows_of_id = pd.Series(np.flatnonzero(duplicated) + 1).groupby(ids[duplicated].to_numpy()).agg(list).to_dict()
+    rows_of_id = pd.Series(view.collect.file_rows[duplicated]).groupby(ids[duplicated].to_numpy()).agg(list).to_dict()
     messages = {
         int(p): f"patient id {patient_ids[p]!r} appears in more than one row "
         f"(rows {', '.join(str(row) for row in rows_of_id[patient_ids[p]])})"
@@ -317,7 +320,8 @@ def check_cohort(
     collect: ViolationCollector,
     min_per_group: int,
     max_missing_share: float,
-) -> None:
+    extract: Any = None,
+) -> dict[str, pd.Series]:
     """Run every cell and cohort-level rule on a cohort with data rows, recording violations in ``collect``.
 
     Parameters
@@ -334,10 +338,18 @@ def check_cohort(
         Minimum enrolled patients per study group.
     max_missing_share : float
         Share of enrolled patients above which a missing optional variable is warned about.
+    extract : hcc_utils.config.schema.Extract, optional
+        Date formats of the configuration (detected per column when undeclared).
+
+    Returns
+    -------
+    dict of str to pandas.Series
+        Every dictionary column, typed (for the analysis checks).
     """
-    view = _typed_view(df, present, dictionary, groups, collect)
+    view = _typed_view(df, present, dictionary, groups, collect, extract)
     _check_required_values(view)
     _check_unique_ids(view)
     _check_first_line_against_second_line(view)
     _check_dates(view)
     _check_analysis_requirements(view, min_per_group, max_missing_share)
+    return view.typed

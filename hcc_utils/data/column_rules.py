@@ -15,18 +15,21 @@ from __future__ import annotations
 import difflib
 
 import numpy as np
+import pandas as pd
 
 from hcc_utils.data.coerce import CoercedColumn
 from hcc_utils.data.dictionary import ColumnSpec, DataDictionary
 from hcc_utils.data.validation_report import ViolationCollector
 
-__all__ = ["DisplayValues", "check_cells", "check_columns"]
+__all__ = ["OPEN_CATEGORIES", "DisplayValues", "check_cells", "check_columns"]
 
 _TYPE_PROBLEMS = {
     "number": "is not a number",
     "integer": "is not a whole number",
-    "date": "is not a valid date in ISO 8601 form YYYY-MM-DD (years 1900 to 2200)",
+    "date": "is not a date (YYYY-MM-DD, or the format of extract.date_format)",
 }
+#: Categories whose dictionary list is not a closed set: another regimen is data (a warning, not an error).
+OPEN_CATEGORIES = frozenset({"second_line_regimen", "third_line_regimen"})
 
 
 class DisplayValues:
@@ -103,9 +106,19 @@ def check_cells(
             )
         else:
             problem = _TYPE_PROBLEMS[spec.type]
+        if coerced.hint:  # the detected or ambiguous date format says more than the generic sentence
+            problem = f"is not a date; {coerced.hint}"
         collect.cells("error", "type", coerced.invalid, name, display, f"value {{value!r}} {problem}")
     values = coerced.values
-    if spec.allowed:
+    if spec.allowed and name in OPEN_CATEGORIES:
+        outside = coerced.outside(spec.allowed)
+        if outside.any():
+            counts = pd.Series(coerced.text[outside]).value_counts()
+            for value, count in counts.items():
+                collect.table("warning", "other_regimen",
+                              f"{value!r} ({count} patient(s)) is not in the dictionary's list "
+                              f"({', '.join(spec.allowed)}); it is read as another regimen", column=name)
+    elif spec.allowed:
         not_allowed = coerced.outside(spec.allowed)
         collect.cells(
             "error", "allowed", not_allowed, name, display, f"value {{value!r}} is not one of {', '.join(spec.allowed)}"

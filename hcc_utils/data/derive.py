@@ -18,6 +18,7 @@ Definitions (``derived`` section of ``data/data_dictionary.yml``)
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterable, Mapping
 
 import numpy as np
@@ -35,6 +36,7 @@ __all__ = [
     "analysis_table",
     "cohort_flow",
     "enrolment_masks",
+    "regimen_key",
     "study_groups",
     "typed_cohort",
 ]
@@ -92,21 +94,28 @@ def study_groups(config: StudyConfig | Mapping[str, Any] | None = None) -> tuple
     Returns
     -------
     tuple of str
-        Lower-case regimen names.
+        Lower-case regimen names (any regimen: the dictionary's list is not a closed set).
 
     Raises
     ------
     ValueError
-        If a name is not a regimen of the data dictionary.
+        If a name is empty or ``none`` (no second-line therapy), or both name the same regimen.
     """
     groups = as_config(config).groups
     treatment = groups.treatment.strip().lower()
     control = groups.control.strip().lower()
-    allowed = load_dictionary().column("second_line_regimen").allowed or ()
     for role, name in (("treatment", treatment), ("control", control)):
-        if name not in allowed or name == "none":
-            raise ValueError(f"config groups.{role} = {name!r} is not a second_line_regimen of the data dictionary")
+        if name in ("", "none"):
+            raise ValueError(f"config groups.{role} = {name!r} is not a second-line regimen")
+    if treatment == control:
+        raise ValueError(f"config groups.treatment and groups.control both name {treatment!r}")
     return treatment, control
+
+
+def regimen_key(name: str) -> str:
+    """Id suffix of a regimen in ``flow.second_line_<suffix>``: lower case, other characters as ``_``."""
+    name = _REGIMEN_FLOW_SUFFIX.get(name, name)
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "other"
 
 
 # --------------------------------------------------------------------------- typed frame and enrolment
@@ -240,8 +249,8 @@ def cohort_flow(df: pd.DataFrame, config: StudyConfig | Mapping[str, Any] | None
         ``flow.progressed``, ``flow.deteriorated_after_first_line``, ``flow.no_second_line``
         (progressed, not deteriorated, no second-line therapy; not in the article),
         ``flow.second_line``, ``flow.second_line_<regimen>`` for every second-line regimen of the
-        dictionary (fluorouracil as ``5fu``), ``flow.enrolled`` and ``flow.enrolled_<group>``
-        for the treatment then the control group.
+        dictionary (fluorouracil as ``5fu``) and then every other regimen of the data (:func:`regimen_key`),
+        ``flow.enrolled`` and ``flow.enrolled_<group>`` for the treatment then the control group.
     """
     groups = study_groups(config)
     typed = typed_cohort(df, strict=False, columns=_ENROLMENT_COLUMNS)
@@ -251,8 +260,10 @@ def cohort_flow(df: pd.DataFrame, config: StudyConfig | Mapping[str, Any] | None
     for name in ("died_on_first_line", "deteriorated_on_first_line", "progressed", "deteriorated_after_first_line",
                  "no_second_line", "second_line"):
         flow[f"flow.{name}"] = int(masks[name].sum())
-    for name in _SECOND_LINE_REGIMENS:
-        flow[f"flow.second_line_{_REGIMEN_FLOW_SUFFIX.get(name, name)}"] = int((masks["second_line"] & (regimen == name)).sum())
+    # The dictionary's regimens always (the article's flow), then any other regimen the data holds.
+    others = sorted(set(regimen[masks["second_line"]]) - set(_SECOND_LINE_REGIMENS))
+    for name in (*_SECOND_LINE_REGIMENS, *others):
+        flow[f"flow.second_line_{regimen_key(name)}"] = int((masks["second_line"] & (regimen == name)).sum())
     flow["flow.enrolled"] = int(masks["enrolled"].sum())
     for name in groups:
         flow[f"flow.enrolled_{name}"] = int((masks["enrolled"] & (regimen == name)).sum())

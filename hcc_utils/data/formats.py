@@ -22,6 +22,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -29,7 +30,7 @@ import pyarrow.parquet as pa_parquet
 
 from hcc_utils.data.text import normalise_column_name
 
-__all__ = ["READERS", "SUPPORTED_EXTENSIONS", "CohortFileError"]
+__all__ = ["READERS", "SUPPORTED_EXTENSIONS", "CohortFileError", "sniff_csv_delimiter"]
 
 #: File extensions :func:`hcc_utils.data.readers.read_cohort` understands; :data:`READERS` has the reader of each.
 SUPPORTED_EXTENSIONS = (".csv", ".xlsx", ".xlsm", ".xls", ".parquet")
@@ -59,6 +60,13 @@ def _sniff_delimiter(first_line: str) -> str:
     counts = {delimiter: first_line.count(delimiter) for delimiter in _CANDIDATE_DELIMITERS}
     best = max(counts, key=counts.get)
     return best if counts[best] > 0 else ","
+
+
+def sniff_csv_delimiter(path: Path) -> str:
+    """The delimiter of a CSV file (``,``, ``;`` or tab: the one its header line contains most)."""
+    with Path(path).open("rb") as handle:
+        first_line = handle.readline(_SNIFF_BYTES).decode("utf-8-sig", errors="replace")
+    return _sniff_delimiter(first_line)
 
 
 def _read_csv(path: Path, sheet: Any) -> pd.DataFrame:
@@ -139,8 +147,9 @@ def _read_excel(path: Path, sheet: Any) -> pd.DataFrame:
                     raise CohortFileError(
                         path, f"has no worksheet {sheet!r}; its sheets are {', '.join(map(repr, workbook.sheetnames))}"
                     )
-                rows = [row for row in worksheet.iter_rows(values_only=True) if any(
-                    cell is not None and str(cell).strip() != "" for cell in row)]
+                numbered = [(number, row) for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1)
+                            if any(cell is not None and str(cell).strip() != "" for cell in row)]
+                rows = [row for _, row in numbered]
             finally:
                 workbook.close()
     except CohortFileError:
@@ -164,6 +173,11 @@ def _read_excel(path: Path, sheet: Any) -> pd.DataFrame:
     frame.columns = [
         str(header[position]) if header[position] is not None else f"unnamed_{position + 1}" for position in keep
     ]
+    file_rows = np.array([number for number, _ in numbered[1:]], dtype=np.int64)
+    if not np.array_equal(file_rows, np.arange(2, len(file_rows) + 2)):
+        # Excel row numbers where blank rows were skipped; an array, as pandas deep-copies attrs on every operation.
+        frame.attrs["file_rows"] = file_rows
+    frame.attrs["sheet"], frame.attrs["sheet_names"] = worksheet.title, list(workbook.sheetnames)
     return frame
 
 

@@ -11,10 +11,14 @@ Normalisation
 * text cells: surrounding spaces removed; the dictionary's ``missing_values`` (``""``, ``NA``,
   ``N/A``, ``null`` ...) become missing; ``category`` values are lower-cased;
 * typed columns are converted only when **every** non-missing value of the column converts:
-  ``integer`` -> ``Int64``, ``number`` -> ``float64``, ``boolean`` -> ``boolean`` (spellings from
-  the dictionary's ``boolean_true`` / ``boolean_false``), ``date`` -> ``datetime64[ns]``
-  (ISO 8601 ``YYYY-MM-DD``; a time part is dropped). A column with an unconvertible value is
+  ``integer`` -> ``Int64``, ``number`` -> ``float64`` (a decimal comma in a ``;``-separated CSV, or
+  as configured), ``boolean`` -> ``boolean`` (spellings from the dictionary's ``boolean_true`` /
+  ``boolean_false``), ``date`` -> ``datetime64[ns]`` (ISO 8601 or the configured/detected format, Excel
+  dates and serial numbers; a time part is dropped). A column with an unconvertible value is
   kept as normalised text, so the validator can quote the value exactly as the file has it.
+
+The configuration's ``extract`` block (column names, sheet, date formats, decimal mark) is applied here,
+before validation.
 
 The work is shared with other modules of :mod:`hcc_utils.data`: :mod:`~hcc_utils.data.formats` reads each
 file format (and defines :class:`CohortFileError`), :mod:`~hcc_utils.data.text` normalises text and
@@ -24,6 +28,7 @@ the derivations use too. Their public names are importable from here as well.
 
 from __future__ import annotations
 
+import difflib
 import os
 from pathlib import Path
 from typing import Any
@@ -31,9 +36,12 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from hcc_utils.config import ConfigError, StudyConfig
+from hcc_utils.config.schema import Extract
 from hcc_utils.data.coerce import CoercedColumn, coerce_column
+from hcc_utils.data.dates import column_date_format
 from hcc_utils.data.dictionary import DataDictionary, load_dictionary
-from hcc_utils.data.formats import READERS, SUPPORTED_EXTENSIONS, CohortFileError
+from hcc_utils.data.formats import READERS, SUPPORTED_EXTENSIONS, CohortFileError, sniff_csv_delimiter
 from hcc_utils.data.text import arrow_text, clean_arrow_text, is_arrow_text, normalise_column_name, normalise_text
 
 
@@ -46,12 +54,17 @@ __all__ = [
     "normalise_frame",
     "normalise_text",
     "read_cohort",
+    "rename_columns",
 ]
 
 
 # --------------------------------------------------------------------------- normalising a table
 def normalise_frame(
-    frame: pd.DataFrame | pa.Table, dictionary: DataDictionary | None = None, source: str | os.PathLike[str] = "<frame>"
+    frame: pd.DataFrame | pa.Table,
+    dictionary: DataDictionary | None = None,
+    source: str | os.PathLike[str] = "<frame>",
+    extract: Extract | None = None,
+    decimal_comma: bool = False,
 ) -> pd.DataFrame:
     """Normalise column names and values of a cohort table (see the module docstring).
 
@@ -63,6 +76,10 @@ def normalise_frame(
         Defaults to :func:`hcc_utils.data.dictionary.load_dictionary`.
     source : str or os.PathLike
         Named in errors.
+    extract : hcc_utils.config.schema.Extract, optional
+        The configuration's ``extract`` block: date formats (detected per column when undeclared).
+    decimal_comma : bool
+        Read ``1,5`` as 1.5 in number columns.
 
     Returns
     -------
@@ -90,8 +107,14 @@ def normalise_frame(
     for position, name in enumerate(names):
         column = frame.column(position) if is_arrow else frame.iloc[:, position].reset_index(drop=True)
         if name in dictionary:
-            coerced = coerce_column(column, dictionary.column(name), dictionary)
-            normalised[name] = coerced.text if coerced.invalid.any() else coerced.values
+            coerced = coerce_column(column, dictionary.column(name), dictionary,
+                                    date_format=column_date_format(extract, name), decimal_comma=decimal_comma)
+            if not coerced.invalid.any():
+                normalised[name] = coerced.values
+            elif decimal_comma and dictionary.column(name).type in ("number", "integer"):
+                normalised[name] = coerced.text.str.replace(",", ".", regex=False)  # the validator reads it again
+            else:
+                normalised[name] = coerced.text
         else:
             if is_arrow:
                 column = column.to_pandas() if not is_arrow_text(column) else column
@@ -105,9 +128,42 @@ def normalise_frame(
     return result
 
 
+# --------------------------------------------------------------------------- the author's own column names
+def rename_columns(names: list[str], mapping: dict[str, str], dictionary: DataDictionary) -> list[str]:
+    """The file's column names with the configuration's ``extract.columns`` applied (matched ignoring case/spaces).
+
+    Raises
+    ------
+    ConfigError
+        When a target is not a column of the data dictionary (with the closest one as a suggestion).
+    """
+    problems = []
+    for target in mapping.values():
+        if normalise_column_name(target) not in dictionary:
+            close = difflib.get_close_matches(normalise_column_name(target), dictionary.names, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(f"extract.columns maps to {target!r}, which is not a column of the data dictionary{hint}")
+    if problems:
+        raise ConfigError("; ".join(problems))
+    by_name = {normalise_column_name(source): target for source, target in mapping.items()}
+    return [by_name.get(normalise_column_name(name), name) for name in names]
+
+
+def _sheet_hint(raw: Any, extract: Extract) -> str:
+    """For a workbook of several sheets, which one was read and how to name another."""
+    names = raw.attrs.get("sheet_names", []) if isinstance(raw, pd.DataFrame) else []
+    if len(names) < 2:
+        return ""
+    return (f"; this is worksheet {raw.attrs['sheet']!r} of {', '.join(map(repr, names))}: name the cohort's sheet "
+            "with extract.sheet in the configuration")
+
+
 # --------------------------------------------------------------------------- reading a file
 def read_cohort(
-    path: str | os.PathLike[str], dictionary: DataDictionary | None = None, sheet: int | str | None = None
+    path: str | os.PathLike[str],
+    dictionary: DataDictionary | None = None,
+    sheet: int | str | None = None,
+    config: StudyConfig | None = None,
 ) -> pd.DataFrame:
     """Read a cohort file, reader chosen by extension, and normalise it.
 
@@ -120,13 +176,18 @@ def read_cohort(
     dictionary : DataDictionary, optional
         Defaults to :func:`hcc_utils.data.dictionary.load_dictionary`.
     sheet : int or str, optional
-        Excel worksheet (index or name); the first worksheet by default.
+        Excel worksheet (index or name); ``config.extract.sheet``, else the first worksheet, by default.
+    config : StudyConfig, optional
+        Its ``extract`` block says how to read the author's file as it comes: column names mapped to the
+        dictionary's, the sheet, date formats and the decimal mark (the schema's defaults when None).
 
     Returns
     -------
     pandas.DataFrame
         One row per data row of the file, in file order, ``RangeIndex``; see the module
         docstring for the normalisation. Unknown columns are kept (the validator reports them).
+        ``attrs["file_rows"]`` holds each row's Excel row number when blank rows were skipped (otherwise the
+        row the author sees is the data row + 1 for the header).
 
     Raises
     ------
@@ -148,8 +209,13 @@ def read_cohort(
     if path.stat().st_size == 0:
         raise CohortFileError(path, "is empty (0 bytes)")
     dictionary = dictionary or load_dictionary()
-    raw = READERS[extension](path, sheet)
+    extract = (config or StudyConfig()).extract
+    raw = READERS[extension](path, sheet if sheet is not None else extract.sheet)
+    file_rows = raw.attrs.get("file_rows") if isinstance(raw, pd.DataFrame) else None
     names = [str(name) for name in (raw.column_names if isinstance(raw, pa.Table) else raw.columns)]
+    if extract.columns:
+        names = rename_columns(names, extract.columns, dictionary)
+        raw = raw.rename_columns(names) if isinstance(raw, pa.Table) else raw.set_axis(names, axis=1)
     n_rows = raw.num_rows if isinstance(raw, pa.Table) else len(raw)
     if not names:
         raise CohortFileError(path, "is empty: no header row and no data")
@@ -160,8 +226,13 @@ def read_cohort(
             path,
             f"is not a cohort table: none of its {len(names)} column(s) ({shown}"
             f"{', ...' if len(names) > 3 else ''}) is a column of the data dictionary "
-            "(check the file, its header row and, for CSV, the delimiter)",
+            "(check the file, its header row and, for CSV, the delimiter)" + _sheet_hint(raw, extract),
         )
     if n_rows == 0:
         raise CohortFileError(path, "has a header row but no data rows")
-    return normalise_frame(raw, dictionary, source=path)
+    decimal_comma = extract.decimal == "," or (
+        extract.decimal == "auto" and extension == ".csv" and sniff_csv_delimiter(path) == ";")
+    frame = normalise_frame(raw, dictionary, source=path, extract=extract, decimal_comma=decimal_comma)
+    if file_rows is not None:  # Excel rows when blank rows were skipped; otherwise data row + 1 for the header
+        frame.attrs["file_rows"] = file_rows
+    return frame

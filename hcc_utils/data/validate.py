@@ -35,7 +35,16 @@ Warnings
     ``last_followup_date`` earlier than ``progression_date`` (the patient was alive at
     progression); ``missing_share`` an optional analysis variable missing for more than
     ``config.max_missing_share`` of enrolled patients;
-    ``group_all_censored`` no OS/PFS event in one group; ``several_cutoffs``.
+    ``group_all_censored`` no OS/PFS event in one group; ``several_cutoffs``; ``other_regimen`` a regimen
+    outside the dictionary's list (read as such: the list is not a closed set).
+Analysis rules (:mod:`~hcc_utils.data.analysis_rules`, run when there is no other error, with the run's
+configuration, so that validation predicts the build)
+    errors ``model_column_empty``, ``covariate_unknown``, ``covariate_absent``, ``covariate_missing``,
+    ``constant_covariate``, ``separation``, ``propensity_model``, ``matched_size`` (no pair); warnings
+    ``near_constant_covariate``, ``ps_overlap``, ``unmatched``, ``matched_size`` (few pairs), ``few_events``.
+
+Rows are those the author sees (Excel row, CSV line; the header is row 1). The configuration's ``extract.columns``
+is applied here too, so a frame read without the configuration is validated with the author's names mapped.
 
 A first line ended by *death* with a second-line regimen is an error because it is impossible;
 a first line ended by *deterioration* with a regimen is only a warning because it can happen
@@ -61,9 +70,11 @@ import pandas as pd
 from hcc_utils.config import StudyConfig, as_config
 from hcc_utils.data.coerce import coerce_column
 from hcc_utils.data.cohort_rules import check_cohort
+from hcc_utils.data.analysis_rules import check_analysis
 from hcc_utils.data.column_rules import check_columns
 from hcc_utils.data.derive import study_groups
 from hcc_utils.data.dictionary import DataDictionary, load_dictionary
+from hcc_utils.data.readers import rename_columns
 from hcc_utils.data.text import normalise_column_name
 from hcc_utils.data.validation_report import CohortValidationError, ValidationReport, Violation, ViolationCollector
 
@@ -74,9 +85,6 @@ __all__ = [
     "validate_cohort",
 ]
 
-def _study_settings(config: StudyConfig | Mapping[str, Any] | None) -> tuple[tuple[str, str], int, float]:
-    config = as_config(config)
-    return study_groups(config), config.min_group_size, config.max_missing_share
 
 
 def _patient_ids(df: pd.DataFrame, present: dict[str, int], dictionary: DataDictionary) -> np.ndarray:
@@ -126,7 +134,12 @@ def validate_cohort(
     >>> print(report.format())  # doctest: +SKIP
     """
     dictionary = dictionary or load_dictionary()
-    groups, min_per_group, max_missing_share = _study_settings(config)
+    config = as_config(config)
+    groups = study_groups(config)
+    file_rows = df.attrs.get("file_rows")
+    if config.extract.columns:  # idempotent: a frame read with the configuration is already renamed
+        df = df.set_axis(rename_columns([str(name) for name in df.columns], config.extract.columns, dictionary),
+                         axis=1)
     names = [normalise_column_name(name) for name in df.columns]
     present: dict[str, int] = {}
     duplicated_columns: set[str] = set()
@@ -138,7 +151,7 @@ def validate_cohort(
     column_order = {name: position for position, name in enumerate(dictionary.names)}
     for name in names:
         column_order.setdefault(name, len(column_order))
-    collect = ViolationCollector(_patient_ids(df, present, dictionary), column_order)
+    collect = ViolationCollector(_patient_ids(df, present, dictionary), column_order, file_rows)
 
     for name in sorted(duplicated_columns):
         collect.table("error", "duplicate_column", f"column {name!r} appears more than once; only the first is checked", column=name)
@@ -146,5 +159,8 @@ def validate_cohort(
     if len(df) == 0:
         collect.table("error", "empty", "the cohort has no data rows")
     else:
-        check_cohort(df, present, dictionary, groups, collect, min_per_group, max_missing_share)
+        typed = check_cohort(df, present, dictionary, groups, collect, config.min_group_size,
+                             config.max_missing_share, config.extract)
+        if not collect.errors:  # the analysis checks need a cohort the derivations accept
+            check_analysis(pd.DataFrame(typed), config, groups, collect)
     return ValidationReport(str(source), len(df), collect.sorted(collect.errors), collect.sorted(collect.warnings))

@@ -10,7 +10,7 @@ work only per violation) and sorts them: file-level first, then by row and colum
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -26,7 +26,8 @@ class Violation:
     Attributes
     ----------
     row_number : int or None
-        Data row, 1 = first row below the header (file order); None for file-level problems.
+        The row as the author sees it: the Excel row or CSV line, the header being row 1 (so the first data
+        row is 2); None for file-level problems.
     patient_id : str or None
         The row's patient id as written, if any.
     column : str or None
@@ -46,15 +47,22 @@ class Violation:
     rule: str
     message: str
 
-    def describe(self, source: str) -> str:
-        """One line: ``source row N (patient X), column c: message [rule]``."""
-        location = str(source)
+    def describe(self, source: str = "") -> str:
+        """One line: ``source row N (patient X), column c: message [rule]`` (``row N ...`` without a source)."""
+        parts = [str(source)] if source else []
         if self.row_number is not None:
-            location += f" row {self.row_number}"
-            location += f" (patient {self.patient_id})" if self.patient_id is not None else " (no patient id)"
+            patient = f"(patient {self.patient_id})" if self.patient_id is not None else "(no patient id)"
+            parts.append(f"row {self.row_number} {patient}")
+        location = " ".join(parts)
         if self.column is not None:
-            location += f", column {self.column}"
-        return f"{location}: {self.message} [{self.rule}]"
+            location += f"{', ' if location else ''}column {self.column}"
+        return f"{location}: {self.message} [{self.rule}]" if location else f"{self.message} [{self.rule}]"
+
+
+def _split_message(message: str) -> tuple[str, str]:
+    """A message's own part (the value) and its explanation: the text from the first ' (' or '; ' on."""
+    cuts = [position for position in (message.find(" ("), message.find("; ")) if position > 0]
+    return (message[:min(cuts)], message[min(cuts):]) if cuts else (message, "")
 
 
 @dataclass
@@ -97,18 +105,47 @@ class ValidationReport:
         """
         lines = [
             f"Validation of {self.source}: {self.n_rows} data row(s), {len(self.errors)} error(s), "
-            f"{len(self.warnings)} warning(s). Row 1 is the first data row below the header."
+            f"{len(self.warnings)} warning(s). Rows are numbered as in the file (Excel row, CSV line; the header "
+            "is row 1)."
         ]
+        summary = self.summary(warnings)
+        if not summary.empty:
+            lines.append("Summary (severity, column, rule, count; then the first message of the rule):")
+            width = max(len(str(column)) for column in summary["column"])
+            for row in summary.itertuples(index=False):
+                lines.append(f"  {row.severity:<7} {str(row.column):<{width}} {row.rule:<28} {row.count:>6}  "
+                             f"e.g. {row.example}")
         sections = [("Errors", self.errors)] + ([("Warnings", self.warnings)] if warnings else [])
         for title, violations in sections:
             if not violations:
                 continue
             lines.append(f"{title}:")
             shown = violations if limit is None else violations[:limit]
-            lines += ["  " + violation.describe(self.source) for violation in shown]
+            # The source is named once above; each line starts with the row the author opens, and an explanation
+            # the summary already gave is not repeated (the line keeps what differs: row, patient, value).
+            explained: set[tuple] = set()
+            for violation in shown:
+                head, tail = _split_message(violation.message)
+                key = (violation.column, violation.rule, tail)
+                if tail and key in explained:
+                    violation = replace(violation, message=head + " (as above)")
+                explained.add(key)
+                lines.append("  " + violation.describe())
             if len(shown) < len(violations):
                 lines.append(f"  ... and {len(violations) - len(shown)} more")
         return "\n".join(lines)
+
+    def summary(self, warnings: bool = True) -> pd.DataFrame:
+        """Counts by severity, column and rule (``severity, column, rule, count, example``), errors first."""
+        records = [("error", v) for v in self.errors] + ([("warning", v) for v in self.warnings] if warnings else [])
+        counts: dict[tuple, list] = {}
+        for severity, violation in records:
+            key = (severity, violation.column or "(file)", violation.rule)
+            if key not in counts:
+                counts[key] = [0, violation.message]
+            counts[key][0] += 1
+        rows = [(*key, count, example) for key, (count, example) in counts.items()]
+        return pd.DataFrame(rows, columns=["severity", "column", "rule", "count", "example"])
 
     __str__ = format
 
@@ -138,8 +175,13 @@ class CohortValidationError(ValueError):
 class ViolationCollector:
     """Accumulates violations from boolean masks (Python work only per violation)."""
 
-    def __init__(self, patient_ids: np.ndarray, column_order: Mapping[str, int]):
+    def __init__(
+        self, patient_ids: np.ndarray, column_order: Mapping[str, int], file_rows: Sequence[int] | None = None
+    ):
         self.patient_ids = patient_ids
+        # Row numbers as the author sees them (reader's attrs), else data row + 1 for the header.
+        self.file_rows = np.asarray(file_rows if file_rows is not None and len(file_rows) == len(patient_ids)
+                                    else np.arange(2, len(patient_ids) + 2), dtype=np.int64)
         self.column_order = column_order
         self.errors: list[Violation] = []
         self.warnings: list[Violation] = []
@@ -176,7 +218,7 @@ class ViolationCollector:
         else:
             texts = [messages[p] for p in positions]
         target.extend(
-            Violation(int(p) + 1, patient_id, column, value, rule, text)
+            Violation(int(self.file_rows[p]), patient_id, column, value, rule, text)
             for p, patient_id, value, text in zip(positions, ids, shown, texts)
         )
 

@@ -30,9 +30,14 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_run_options(run)
     build = commands.add_parser("build", help="run, then build the Jupyter Book HTML from the executed notebooks")
     _add_run_options(build)
-    validate = commands.add_parser("validate", help="check a cohort file against the data dictionary; report every violation")
-    validate.add_argument("path")
-    validate.add_argument("--config", help="study configuration (groups, minimum group size)")
+    validate = commands.add_parser("validate", help="check a cohort file with the run's configuration; report every "
+                                                    "violation, including the analysis checks the build depends on")
+    validate.add_argument("path", nargs="?", help="cohort file; default: the configuration's 'data'")
+    validate.add_argument("--config", help="study configuration (groups, matching, extract: column names, sheet, "
+                                           "date formats); default: study.yml")
+    validate.add_argument("--format", choices=("text", "csv"), default="text",
+                          help="text (summary, then every violation) or csv (severity, row, patient, column, value, "
+                               "rule, message) on standard output")
     synth = commands.add_parser("synth", help="write the synthetic cohort")
     synth.add_argument("--seed", type=int, default=None, help="random seed (default: the config's seed)")
     synth.add_argument("--scale", type=float, default=1.0, help="cohort size relative to the article's 194 screened patients")
@@ -49,15 +54,21 @@ def _cmd_validate(args) -> int:
     from hcc_utils.data.readers import CohortFileError, read_cohort
     from hcc_utils.data.validate import validate_cohort
 
-    config = load_config(args.config)
-    path = Path(args.path)
+    # The run's configuration: its groups, matching and extract settings are those the build will use.
+    config = load_config(args.config, data=args.path)
+    path = Path(config.data)
     try:
-        frame = read_cohort(path)
+        frame = read_cohort(path, config=config)
     except CohortFileError as exc:
         print(exc, file=sys.stderr)
         return 2
     report = validate_cohort(frame, source=path.name, config=config)
-    print(report.format())
+    if args.format == "csv":
+        table = report.to_frame().rename(columns={"row_number": "row", "patient_id": "patient"})
+        table["row"] = table["row"].astype("Int64")
+        table.to_csv(sys.stdout, index=False)
+    else:
+        print(report.format())
     return 0 if report.ok else 2
 
 

@@ -58,6 +58,7 @@ class LogisticFit:
     deviance: float
     iterations: int
     converged: bool
+    aliased: tuple = ()  # columns that are linear combinations of earlier ones: NaN coefficients, as R's NA
 
 
 def _linkinv(eta: np.ndarray) -> np.ndarray:
@@ -92,13 +93,15 @@ def logistic_regression(x: np.ndarray, y: np.ndarray, epsilon: float = EPSILON,
     -------
     LogisticFit
 
-    Raises
-    ------
-    ValueError
-        If the design is rank-deficient (a covariate is a combination of others; R would return NA for it).
+    Notes
+    -----
+    A column that is a linear combination of earlier ones is aliased, as in R: its coefficient and SE are NaN
+    and the model is fitted without it (``LogisticFit.aliased``).
     """
-    x = np.asarray(x, dtype=float)
+    x_full = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
+    kept = _non_aliased_columns(x_full)
+    x = x_full[:, kept]
     mu = (y + 0.5) / 2.0
     eta = np.log(mu / (1 - mu))
     dev_old = _deviance(y, mu)
@@ -111,9 +114,6 @@ def logistic_regression(x: np.ndarray, y: np.ndarray, epsilon: float = EPSILON,
         z = eta + (y - mu) / mu_eta
         w = np.sqrt(mu_eta * mu_eta / (mu * (1 - mu)))
         q, r_matrix = np.linalg.qr(x * w[:, None])
-        if np.min(np.abs(np.diag(r_matrix))) < 1e-7 * np.max(np.abs(np.diag(r_matrix))):
-            raise ValueError("logistic_regression: the design is rank-deficient (a covariate is constant or a "
-                             "combination of others)")
         coef = np.linalg.solve(r_matrix, q.T @ (z * w))
         eta = x @ coef
         mu = _linkinv(eta)
@@ -124,6 +124,27 @@ def logistic_regression(x: np.ndarray, y: np.ndarray, epsilon: float = EPSILON,
         dev_old = dev
     r_inv = np.linalg.inv(r_matrix)
     se = np.sqrt(np.sum(r_inv * r_inv, axis=1))  # diag((R'R)^-1) = row sums of squares of R^-1
-    zval = coef / se
-    return LogisticFit(coef=coef, se=se, z=zval, p=2.0 * special.ndtr(-np.abs(zval)), fitted=mu,
-                       deviance=float(dev), iterations=iteration, converged=converged)
+    full_coef, full_se = np.full(x_full.shape[1], np.nan), np.full(x_full.shape[1], np.nan)
+    full_coef[kept], full_se[kept] = coef, se
+    zval = full_coef / full_se
+    return LogisticFit(coef=full_coef, se=full_se, z=zval, p=2.0 * special.ndtr(-np.abs(zval)), fitted=mu,
+                       deviance=float(dev), iterations=iteration, converged=converged,
+                       aliased=tuple(int(j) for j in np.flatnonzero(~np.isin(np.arange(x_full.shape[1]), kept))))
+
+
+def _non_aliased_columns(x: np.ndarray, tol: float = 1e-7) -> np.ndarray:
+    """Columns kept by R's limited pivoting (LINPACK ``dqrdc2``, tolerance 1e-7): in order, a column whose norm,
+    after removing its projection on the columns kept before it, falls below ``tol`` times its own norm is a
+    linear combination of them (aliased); R reports NA for its coefficient and fits the others."""
+    kept: list[int] = []
+    for j in range(x.shape[1]):
+        column = x[:, j]
+        norm = np.linalg.norm(column)
+        if norm == 0:
+            continue
+        if kept:
+            basis, _ = np.linalg.qr(x[:, kept])
+            column = column - basis @ (basis.T @ column)
+        if np.linalg.norm(column) >= tol * norm:
+            kept.append(j)
+    return np.asarray(kept, dtype=int)

@@ -90,6 +90,16 @@ def _name_some(values, limit: int = 10) -> str:
     return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
 
 
+class PropensityModelError(ValueError):
+    """The propensity model cannot be fitted. The message gives counts only (it may reach logs, notebooks and
+    the book); ``patient_ids`` names the patients concerned, for the data owner's own validation report."""
+
+    def __init__(self, message: str, patient_ids=(), covariates=()):
+        super().__init__(message)
+        self.patient_ids = [str(v) for v in patient_ids]
+        self.covariates = list(covariates)
+
+
 def propensity_scores(
     df: pd.DataFrame, treatment_col: str, covariates: list[str], id_col: str | None = "patient_id"
 ) -> PropensityModel:
@@ -108,10 +118,10 @@ def propensity_scores(
 
     Raises
     ------
-    ValueError
-        Naming the patients when a covariate or the treatment is missing, when the treatment is not 0/1, and
-        naming the patients with fitted probability 0 or 1 on (quasi-)complete separation, where maximum
-        likelihood estimates do not exist.
+    PropensityModelError
+        When a covariate or the treatment is missing, when the treatment is not 0/1, a covariate is constant, and
+        on (quasi-)complete separation (fitted probability 0 or 1), where maximum likelihood estimates do not
+        exist. The message counts the patients; ``patient_ids`` names them.
 
     Notes
     -----
@@ -124,41 +134,49 @@ def propensity_scores(
     if not covariates:
         raise ValueError("propensity_scores: covariates is empty")
     ids = _ids(df, id_col)
-    problems = []
+    problems, who = [], np.zeros(len(df), dtype=bool)
     for col in [treatment_col, *covariates]:
         na = df[col].isna().to_numpy()
         if na.any():
-            problems.append(f"'{col}' missing for patients {_name_some(ids[na])}")
+            problems.append(f"'{col}' missing for {int(na.sum())} patient(s)")
+            who |= na
     if problems:
-        raise ValueError("propensity_scores: " + "; ".join(problems) + ". Impute or exclude them before matching.")
+        raise PropensityModelError("propensity_scores: " + "; ".join(problems) + ". Impute or exclude them before "
+                                   "matching.", ids[who])
     treat = pd.to_numeric(df[treatment_col], errors="coerce").astype(float).to_numpy()
     bad = ~np.isin(treat, (0.0, 1.0))
     if bad.any():
-        raise ValueError(f"propensity_scores: '{treatment_col}' must be 0/1; patients {_name_some(ids[bad])} are not")
+        raise PropensityModelError(f"propensity_scores: '{treatment_col}' must be 0/1; {int(bad.sum())} patient(s) "
+                                   "are not", ids[bad])
     if treat.min() == treat.max():
-        raise ValueError(f"propensity_scores: '{treatment_col}' takes a single value; both groups are needed")
+        raise PropensityModelError(f"propensity_scores: '{treatment_col}' takes a single value; both groups are needed")
     try:
         X = df[covariates].apply(pd.to_numeric).astype(float)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"propensity_scores: covariates must be numeric (0/1 or continuous): {exc}") from exc
     constant = [c for c in covariates if X[c].nunique() < 2]
     if constant:
-        raise ValueError(f"propensity_scores: covariates {constant} take a single value; drop them from the model")
+        raise PropensityModelError(f"propensity_scores: covariates {constant} take a single value; drop them from "
+                                   "the model", covariates=constant)
     terms = ["Intercept", *covariates]
     design = np.column_stack([np.ones(len(X)), X.to_numpy()])
     try:
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             fit = logistic_regression(design, treat)
     except (ValueError, np.linalg.LinAlgError) as exc:
-        raise ValueError(f"propensity_scores: the model cannot be fitted: {exc}") from None
+        raise PropensityModelError(f"propensity_scores: the model cannot be fitted: {exc}",
+                                   covariates=covariates) from None
     ps = fit.fitted
     extreme = (ps < _EXTREME_PS) | (ps > 1 - _EXTREME_PS)
-    if extreme.any() or not fit.converged or not np.all(np.isfinite(fit.coef)):
+    estimated = np.delete(fit.coef, list(fit.aliased))  # aliased covariates are NA by design, as in R
+    if extreme.any() or not fit.converged or not np.all(np.isfinite(estimated)):
         who = ids[extreme] if extreme.any() else ids
-        raise ValueError(
+        # Counts only: this message reaches notebooks and logs; the ids go to the validator's terminal report.
+        raise PropensityModelError(
             "propensity_scores: (quasi-)complete separation - the covariates predict treatment perfectly for "
-            f"patients {_name_some(who)} (fitted probability 0 or 1); the unpenalised estimates do not exist. "
-            "Coarsen or drop the offending covariate."
+            f"{len(who)} patient(s) (fitted probability 0 or 1); the unpenalised estimates do not exist. "
+            "Coarsen or drop the offending covariate (hcc-study validate names the patients).",
+            who, covariates,
         )
     z975 = special.ndtri(0.975)
     coefficients = pd.DataFrame({"term": terms, "estimate": fit.coef, "std_error": fit.se, "z": fit.z, "p": fit.p,

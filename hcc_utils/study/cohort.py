@@ -115,4 +115,5 @@ def load_study(data_path: str | Path, config: StudyConfig | dict | None = None) 
     path = Path(data_path)
     if not path.is_absolute():
         path = (REPO_ROOT / path).resolve() if not path.exists() else path.resolve()
-    return build_study(read_cohort(path), config, source_name=path.name)
+    config = as_config(config)
+    return build_study(read_cohort(path, config=config), config, source_name=path.name)
