@@ -175,3 +175,28 @@ def test_outputs_of_the_former_layout_are_replaced_by_the_new_run(tmp_path):
     assert (out / "results.csv").is_symlink() and "first.value" in (out / "results.csv").read_text()
     assert not (out / "sections" / "old").exists()
     _assert_whole(out, root)
+
+
+@pytest.mark.slow
+def test_hostile_file_name_and_cells_are_escaped_in_the_book_and_neutralised_in_analysis_csv(tmp_path, capsys):
+    import pandas as pd
+
+    cohort = pd.read_csv(REPO_ROOT / "data" / "synthetic_cohort.csv", dtype=str, keep_default_na=False)
+    cohort["patient_id"] = [f'=HYPERLINK("http://x/{i}")' if i % 2 else f"@P{i}" for i in range(len(cohort))]
+    cohort["centre"] = "-2+3+cmd|' /C calc'!A0"
+    hostile = tmp_path / "<img src=x onerror=alert(1)>.csv"
+    cohort.to_csv(hostile, index=False)
+    out = tmp_path / "out"
+    assert main(["build", "--data", str(hostile), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    pages = list((out / "html").rglob("*.html"))
+    assert pages
+    for page in pages:
+        assert "<img src=x" not in page.read_text(), page.name
+    assert "&lt;img src=x onerror=alert(1)&gt;.csv" in (out / "html" / "index.html").read_text()  # banner
+    assert "&lt;img src=x" in (out / "html" / "notebooks" / "01_cohort_flow.html").read_text()  # data note
+    analysis = pd.read_csv(out / "analysis.csv", dtype=str, keep_default_na=False)
+    assert analysis["patient_id"].str.startswith(("'=", "'@")).all()
+    text_cells = analysis.drop(columns=["patient_id"] + (["centre"] if "centre" in analysis else []))
+    assert not text_cells.apply(lambda column: column.str.startswith("'")).any().any()
+    assert f"{len(analysis)} text cells of column 'patient_id'" in err and "HYPERLINK" not in err
