@@ -193,7 +193,7 @@ def test_hostile_file_name_and_cells_are_escaped_in_the_book_and_neutralised_in_
     assert pages
     for page in pages:
         assert "<img src=x" not in page.read_text(), page.name
-    assert "&lt;img src=x onerror=alert(1)&gt;.csv" in (out / "html" / "index.html").read_text()  # banner
+    assert "&lt;img src=x onerror=alert(1)&gt;.csv" in (out / "html" / "book" / "intro.html").read_text()  # banner
     assert "&lt;img src=x" in (out / "html" / "notebooks" / "01_cohort_flow.html").read_text()  # data note
     analysis = pd.read_csv(out / "analysis.csv", dtype=str, keep_default_na=False)
     assert analysis["patient_id"].str.startswith(("'=", "'@")).all()
