@@ -180,3 +180,38 @@ def test_run_on_invalid_data_prints_counts_not_patient_rows(tmp_path, capsys):
     assert "SECRET" not in captured.err + captured.out
     assert main(["validate", str(bad)]) == 2
     assert "SECRET5" in capsys.readouterr().out  # the data owner's report names the patient
+
+
+def test_failure_in_the_first_cell_after_the_parameters_is_numbered_as_in_the_source(tmp_path):
+    root = _project(tmp_path)
+    _notebook(root / "notebooks" / "02_second.ipynb", ["raise ValueError('first cell after the parameters')"])
+    with pytest.raises(StudyRunError) as info:
+        run_study(_config(tmp_path), tmp_path / "out", validate=False, root=root)
+    # the source notebook is [parameters, failing cell]: cell 2, although papermill injected a cell before it
+    assert "failed in cell 2 " in str(info.value)
+
+
+def test_kernel_that_fails_to_start_is_retried_and_the_message_names_the_log(tmp_path, monkeypatch, capsys):
+    import papermill
+
+    real = papermill.execute_notebook
+    calls = []
+
+    def flaky(*args, **kwargs):  # what a kernel port collision between parallel kernels looks like
+        calls.append(args[0])
+        if len(calls) == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(papermill, "execute_notebook", flaky)
+    out, root = tmp_path / "out", _project(tmp_path)
+    summary = run_study(_config(tmp_path), out, validate=False, root=root)
+    assert len(summary.executed) == 3 and len(calls) == 4
+    err = capsys.readouterr().err
+    assert "kernel failed to start" in err and "retrying" in err and "logs/01_first.log" in err
+    assert (out / "logs" / "01_first.log").is_file()
+
+    monkeypatch.setattr(papermill, "execute_notebook",
+                        lambda *a, **k: (_ for _ in ()).throw(RuntimeError("Kernel died before replying to kernel_info")))
+    with pytest.raises(StudyRunError, match=r"kernel_info\nits kernel's messages are in .*logs/01_first\.log"):
+        run_study(_config(tmp_path, seed=3), out, validate=False, root=root, reuse=False)

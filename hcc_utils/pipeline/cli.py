@@ -1,10 +1,13 @@
 """Command line: ``hcc-study`` (or ``python -m hcc_utils``).
 
-Exit status: 0 success; 1 a notebook or the book build failed; 2 invalid input (data file or configuration).
+Exit status: 0 success; 1 a notebook or the book build failed; 2 invalid input (data file, configuration, or an
+output folder another build is writing into); 130 interrupted (Ctrl-C). Output cut short by the reader
+(``hcc-study validate file | head``) ends quietly.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -83,6 +86,9 @@ def _cmd_run(args, build_book: bool) -> int:
     except StudyRunError as exc:
         print(f"hcc-study: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"hcc-study: interrupted; the previous run in {args.out} is unchanged", file=sys.stderr)
+        return 130
     took = time.perf_counter() - start
     print(f"{len(summary.executed)} notebooks executed, {len(summary.reused)} reused, in {took:.1f} s; outputs in {summary.out_dir}")
     if build_book:
@@ -111,29 +117,55 @@ def _cmd_scorecard(args) -> int:
     return 0
 
 
+def _check_groups(args) -> None:
+    """Groups of the configuration the data dictionary does not know: a message, not a traceback."""
+    from hcc_utils.data.derive import study_groups
+
+    try:
+        study_groups(load_config(args.config))
+    except ValueError as exc:
+        raise ConfigError(f"configuration: {exc}") from None
+
+
+def _dispatch(args) -> int:
+    if args.command == "validate":
+        _check_groups(args)
+        return _cmd_validate(args)
+    if args.command in {"run", "build"}:
+        return _cmd_run(args, build_book=args.command == "build")
+    if args.command == "synth":
+        return _cmd_synth(args)
+    if args.command == "scorecard":
+        return _cmd_scorecard(args)
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     try:
-        if args.command == "validate":
-            return _cmd_validate(args)
-        if args.command in {"run", "build"}:
-            return _cmd_run(args, build_book=args.command == "build")
-        if args.command == "synth":
-            return _cmd_synth(args)
-        if args.command == "scorecard":
-            return _cmd_scorecard(args)
+        status = _dispatch(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at interpreter exit
+        return status
+    except BrokenPipeError:
+        # the reader stopped reading (`| head`): end quietly, as Unix tools do, and keep Python's final flush
+        # from raising again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except ConfigError as exc:
         print(f"hcc-study: {exc}", file=sys.stderr)
         return 2
+    except (IsADirectoryError, PermissionError) as exc:  # a folder or an unreadable file given as data
+        print(f"hcc-study: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
     except Exception as exc:  # data errors raised before any notebook runs
         from hcc_utils.data.readers import CohortFileError
-        from hcc_utils.pipeline.runner import InvalidCohortError
+        from hcc_utils.pipeline.publish import OutputLockedError
+        from hcc_utils.pipeline.runner import UserInputError
 
-        if isinstance(exc, (InvalidCohortError, CohortFileError)):
+        if isinstance(exc, (UserInputError, CohortFileError, OutputLockedError)):
             print(f"hcc-study: {exc}", file=sys.stderr)
             return 2
         raise
-    return 1
 
 
 if __name__ == "__main__":

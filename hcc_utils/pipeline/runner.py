@@ -7,11 +7,13 @@ Layout of an output folder ``OUT`` (default ``_build``)::
     OUT/results.csv               every computed number, one row per id (ids of data/targets.csv where reported)
     OUT/analysis.csv              the derived analysis table, for checking numbers in R, SAS or Stata (never in the book)
     OUT/manifest.json             data checksum, configuration, cache keys, versions, timings
-    OUT/logs/                     what each notebook's kernel wrote to stderr
+    OUT/logs/<notebook>.log       what each notebook's kernel wrote to stderr
     OUT/html/                     the book (``build`` only)
 
-A run happens in ``OUT/.staging`` and is moved into place only when every notebook (and, for ``build``, the
-book) succeeded, so a failed run never replaces or masquerades as a finished book.
+These are links into ``OUT/current``, the published run (:mod:`hcc_utils.pipeline.publish`). A run happens in a
+folder of its own (``OUT/.runs/<id>``), is checked against its manifest, and is published by one atomic swap of
+``current`` only when every notebook (and, for ``build``, the book) succeeded: a failed or interrupted run never
+replaces the previous one or mixes with it. ``OUT/.lock`` keeps a second build out of the same folder.
 
 Execution is planned as a small dependency graph: the section notebooks (``notebooks/``) depend only on the data,
 configuration and code, so they may run in parallel (``jobs``); the book's own notebook pages (``book/*.ipynb``)
@@ -21,9 +23,9 @@ read the combined ``run_dir/results.csv`` and run after them. Each notebook has 
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import datetime as _dt
 import hashlib
+import html
 import json
 import os
 import platform
@@ -36,35 +38,20 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
 import yaml
 
 from hcc_utils.config import REPO_ROOT, StudyConfig
+from hcc_utils.pipeline.execute import NotebookTask, StudyRunError, _log, execute_notebook
+from hcc_utils.pipeline import publish as _publish_mod
+from hcc_utils.pipeline.publish import checkpoint, sha256_file as _sha256_file
 from hcc_utils.data.readers import read_cohort
 from hcc_utils.data.validate import validate_cohort
+from hcc_utils.report.spreadsheet import neutralise_csv_formulas
 from hcc_utils.report.recorder import combine_parts
 from hcc_utils.study.cohort import is_synthetic_file
 
 SECTION_DIR = "notebooks"
 PAGES_DIR = "book"
-#: Tag that hides a cell entirely in the rendered book (myst-nb).
-HIDE_TAG = "remove-cell"
-
-
-class StudyRunError(RuntimeError):
-    """A notebook or the book build failed; the message names the notebook, the cell and the error."""
-
-
-@dataclass(frozen=True)
-class NotebookTask:
-    """One notebook to execute: its path relative to the repository and the stage it runs in."""
-
-    relpath: str
-    stage: int
-
-    @property
-    def name(self) -> str:
-        return Path(self.relpath).stem
 
 
 @dataclass
@@ -73,10 +60,6 @@ class RunSummary:
     executed: list[str] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
-
-
-def _log(message: str) -> None:
-    print(f"[hcc-study] {message}", file=sys.stderr, flush=True)
 
 
 def toc_files(toc_path: Path = REPO_ROOT / "_toc.yml") -> list[str]:
@@ -107,14 +90,6 @@ def plan_tasks(root: Path = REPO_ROOT) -> list[NotebookTask]:
     return tasks
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def code_fingerprint(root: Path = REPO_ROOT) -> str:
     """Hash of everything a notebook's output depends on besides data and configuration."""
     digest = hashlib.sha256()
@@ -134,80 +109,29 @@ def cache_key(task: NotebookTask, root: Path, data_sha: str, config: StudyConfig
     return digest.hexdigest()
 
 
-def _hide_parameter_cells(executed: Path) -> None:
-    """Hide papermill's injected-parameters cell and the defaults cell in the rendered book."""
-    nb = nbformat.read(executed, as_version=4)
-    for cell in nb.cells:
-        tags = cell.get("metadata", {}).get("tags", [])
-        if ("injected-parameters" in tags or "parameters" in tags) and HIDE_TAG not in tags:
-            cell.setdefault("metadata", {})["tags"] = [*tags, HIDE_TAG]
-    nbformat.write(nb, executed)
+class UserInputError(ValueError):
+    """The data file, the configuration or the output folder cannot be used as given (exit status 2)."""
 
 
-def _injected_cell_index(executed: Path) -> int:
-    try:
-        nb = nbformat.read(executed, as_version=4)
-    except Exception:
-        return -1
-    for index, cell in enumerate(nb.cells):
-        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
-            return index
-    return -1
-
-
-@contextlib.contextmanager
-def _kernel_messages_to(path: Path):
-    """Send what kernels write to stderr (start-up notices, shutdown chatter) to a log file, not the terminal."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with open(path, "ab") as log:
-        os.dup2(log.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-
-
-def _execute_one(task: NotebookTask, root: Path, staging: Path, parameters: dict) -> float:
-    """Run one notebook with papermill (in a worker process when parallel); return seconds taken."""
-    import papermill  # imported here: a second or so, and only a run that executes notebooks needs it
-    from papermill.exceptions import PapermillExecutionError
-
-    source = root / task.relpath
-    target = staging / "executed" / task.relpath
-    target.parent.mkdir(parents=True, exist_ok=True)
-    section_dir = staging / "sections" / task.name
-    section_dir.mkdir(parents=True, exist_ok=True)
-    params = {**parameters, "output_dir": str(section_dir)}
-    start = time.perf_counter()
-    log_path = staging / "logs" / f"{task.name}.kernel.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with _kernel_messages_to(log_path):
-            papermill.execute_notebook(
-                str(source), str(target), parameters=params, kernel_name="python3",
-                cwd=str(source.parent), progress_bar=False, log_output=False,
-                request_save_on_cell_execute=False,
-            )
-    except PapermillExecutionError as exc:
-        # papermill counts its injected-parameters cell; report the position in the notebook the author edits
-        position = exc.cell_index + 1 - (1 if exc.cell_index > _injected_cell_index(target) >= 0 else 0)
-        first_line = (exc.source or "").strip().splitlines()[:1]
-        raise StudyRunError(
-            f"notebook {task.relpath} failed in cell {position} (counting from 1"
-            f"{', which starts: ' + first_line[0] if first_line else ''}): {exc.ename}: {exc.evalue}\n"
-            f"the partly executed copy is {target}"
-        ) from None
-    except Exception as exc:  # kernel death, unreadable notebook...
-        raise StudyRunError(f"notebook {task.relpath} could not be executed: {type(exc).__name__}: {exc}") from None
-    _hide_parameter_cells(target)
-    return time.perf_counter() - start
-
-
-class InvalidCohortError(ValueError):
+class InvalidCohortError(UserInputError):
     """The cohort file failed validation; the message gives counts by rule, never patient rows."""
+
+
+def check_inputs(config: StudyConfig) -> None:
+    """Refuse, with a message, a data path that is not a readable file and groups the data cannot hold."""
+    from hcc_utils.data.derive import study_groups
+
+    path = Path(config.data)
+    if path.is_dir():
+        raise UserInputError(f"the data path {path} is a folder; give the cohort file itself (.csv, .xlsx or .parquet)")
+    if not path.is_file():
+        raise UserInputError(f"data file not found: {path}")
+    if not os.access(path, os.R_OK):
+        raise UserInputError(f"the data file {path} cannot be read (permission denied)")
+    try:
+        study_groups(config)
+    except ValueError as exc:  # groups that are not regimens of the data dictionary
+        raise UserInputError(f"configuration: {exc}") from None
 
 
 def _validate_data(config: StudyConfig) -> None:
@@ -217,7 +141,11 @@ def _validate_data(config: StudyConfig) -> None:
     owner, from ``hcc-study validate``.
     """
     path = Path(config.data)
-    report = validate_cohort(read_cohort(path), source=path.name, config=config)
+    try:
+        frame = read_cohort(path)
+    except OSError as exc:  # unreadable after all (permissions checked as root pass, a vanished file...)
+        raise UserInputError(f"the data file {path} cannot be read: {exc.strerror or exc}") from None
+    report = validate_cohort(frame, source=path.name, config=config)
 
     def by_rule(violations) -> str:
         return ", ".join(f"{rule} {n}" for rule, n in sorted(Counter(v.rule for v in violations).items()))
@@ -239,31 +167,42 @@ def run_study(config: StudyConfig, out_dir: str | Path, jobs: int = 1, reuse: bo
     config : the resolved configuration (:func:`hcc_utils.config.load_config`).
     out_dir : output folder; created if needed. Another folder gives another, independent book.
     jobs : section notebooks executed at once (they are independent of each other).
-    reuse : copy a notebook's previous outputs instead of re-executing it when its inputs are unchanged.
+    reuse : copy a notebook's previous outputs instead of re-executing it when its inputs are unchanged and its
+        previous outputs still match their checksums.
     build_book : also build the Jupyter Book HTML into ``out_dir/html``.
     validate : validate the data file first (the default; ``False`` only for tests of the runner).
     root : the project folder holding ``_toc.yml``, ``_config.yml`` and the notebooks.
+
+    Raises
+    ------
+    UserInputError
+        Unusable data file or configuration, invalid cohort (nothing runs).
+    OutputLockedError
+        Another build is writing into ``out_dir``.
+    StudyRunError
+        A notebook or the book build failed; the previous run stays published.
     """
     out_dir = Path(out_dir).resolve()
-    data_path = Path(config.data)
-    if not data_path.is_file():
-        raise StudyRunError(f"data file not found: {data_path}")
+    check_inputs(config)
     if validate:
         _validate_data(config)
+    tasks = plan_tasks(root)
+    if not tasks:
+        raise StudyRunError("the table of contents (_toc.yml) names no notebook")
+    with _publish_mod.output_lock(out_dir, _log):
+        return _run_locked(config, out_dir, tasks, jobs, reuse, build_book, root)
 
-    staging = out_dir / ".staging"
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
+
+def _run_locked(config: StudyConfig, out_dir: Path, tasks: list[NotebookTask], jobs: int, reuse: bool,
+                build_book: bool, root: Path) -> RunSummary:
+    data_path = Path(config.data)
+    staging = _publish_mod.new_run_dir(out_dir)
     previous = _read_manifest(out_dir)
     data_sha = _sha256_file(data_path)
     code_sha = code_fingerprint()
     parameters = {"data_path": str(data_path), "config": config.to_dict(), "run_dir": str(staging)}
     summary = RunSummary(out_dir=out_dir)
     keys: dict[str, str] = {}
-    tasks = plan_tasks(root)
-    if not tasks:
-        raise StudyRunError("the table of contents (_toc.yml) names no notebook")
     total = len(tasks)
     done = 0
 
@@ -281,40 +220,49 @@ def run_study(config: StudyConfig, out_dir: str | Path, jobs: int = 1, reuse: bo
     for stage in sorted({t.stage for t in tasks}):
         results_sha = ""
         if stage > 1:
-        
             combine_parts(staging / "sections", staging / "results.csv")
             results_sha = _sha256_file(staging / "results.csv")
-        stage_tasks = [t for t in tasks if t.stage == stage]
         to_run = []
-        for task in stage_tasks:
+        for task in (t for t in tasks if t.stage == stage):
             keys[task.relpath] = cache_key(task, root, data_sha, config, code_sha, results_sha)
-            if reuse and previous.get("cache_keys", {}).get(task.relpath) == keys[task.relpath] and _copy_previous(task, out_dir, staging):
+            if reuse and previous.get("cache_keys", {}).get(task.relpath) == keys[task.relpath] \
+                    and _copy_previous(task, out_dir, staging, previous):
                 finish(task, None)
             else:
                 to_run.append(task)
         if jobs > 1 and len(to_run) > 1:
             with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
-                futures = {pool.submit(_execute_one, t, root, staging, parameters): t for t in to_run}
+                futures = {pool.submit(execute_notebook, t, root, staging, parameters): t for t in to_run}
+                for task in to_run:
+                    _log(f"executing {task.relpath} ...")
                 for future in concurrent.futures.as_completed(futures):
                     finish(futures[future], future.result())
         else:
             for task in to_run:
                 _log(f"executing {task.relpath} ...")
-                finish(task, _execute_one(task, root, staging, parameters))
+                finish(task, execute_notebook(task, root, staging, parameters))
 
     combine_parts(staging / "sections", staging / "results.csv")
     for candidate in (staging / "sections").glob("*/analysis.csv"):  # written by the matching notebook
         shutil.move(candidate, staging / "analysis.csv")
+    if (staging / "analysis.csv").is_file():
+        for column, count in neutralise_csv_formulas(staging / "analysis.csv").items():
+            _log(f"warning: analysis.csv: {count} text cells of column {column!r} began with =, +, - or @ "
+                 "(read as formulas by spreadsheets); a quote was put before each")
 
     manifest = {
         "data": str(data_path), "data_sha256": data_sha, "config": config.to_dict(), "code_sha256": code_sha,
         "cache_keys": keys, "seconds": summary.seconds, "python": platform.python_version(),
         "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "files": _publish_mod.file_checksums(staging),
     }
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    checkpoint("staged", _log)
     if build_book:
         build_html(staging, root)
-    _publish(staging, out_dir, with_html=build_book)
+        checkpoint("book-built", _log)
+    _publish_mod.check_complete(staging, tasks)
+    _publish_mod.publish(staging, out_dir, _log)
     return summary
 
 
@@ -325,34 +273,23 @@ def _read_manifest(out_dir: Path) -> dict:
         return {}
 
 
-def _copy_previous(task: NotebookTask, out_dir: Path, staging: Path) -> bool:
-    executed = out_dir / "executed" / task.relpath
+def _copy_previous(task: NotebookTask, out_dir: Path, staging: Path, previous: dict) -> bool:
+    """Copy a notebook's previous outputs into the new run, only if they match the previous manifest's checksums."""
+    entries = previous.get("files", {}).get(task.name)
+    executed = f"executed/{task.relpath}"
+    if not entries or executed not in entries:
+        return False  # a run of an older version of the runner: nothing to verify against
+    problems = _publish_mod.verify_files(out_dir, entries)
     section = out_dir / "sections" / task.name
-    if not executed.is_file() or not section.is_dir():
+    on_disk = {str(p.relative_to(section.parent.parent)) for p in section.rglob("*") if p.is_file()} if section.is_dir() else set()
+    problems += [f"{name} is not in the manifest" for name in sorted(on_disk - set(entries))]
+    if problems or not section.is_dir():
+        _log(f"{task.relpath}: previous outputs damaged ({'; '.join(problems[:3]) or 'no section folder'}); re-executing")
         return False
-    (staging / "executed" / task.relpath).parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(executed, staging / "executed" / task.relpath)
+    (staging / executed).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(out_dir / executed, staging / executed)
     shutil.copytree(section, staging / "sections" / task.name)
     return True
-
-
-def _publish(staging: Path, out_dir: Path, with_html: bool) -> None:
-    """Move a finished run from staging into place, replacing the previous run's outputs."""
-    names = ["executed", "sections", "logs", "results.csv", "analysis.csv", "manifest.json"] + (["html"] if with_html else [])
-    stale_html = out_dir / "html"
-    if not with_html and stale_html.exists():
-        shutil.rmtree(stale_html)  # a book of an older run must not sit beside newer results
-    for name in names:
-        source = staging / name
-        target = out_dir / name
-        if not source.exists():
-            continue
-        if target.is_dir():
-            shutil.rmtree(target)
-        elif target.exists():
-            target.unlink()
-        shutil.move(source, target)
-    shutil.rmtree(staging, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- book assembly
@@ -361,7 +298,7 @@ def _book_config(run_dir: Path, root: Path) -> dict:
     """The book's _config.yml for this run (the project's, with a banner naming the data source)."""
     config = yaml.safe_load((root / "_config.yml").read_text())
     manifest = json.loads((run_dir / "manifest.json").read_text())
-    data_name = Path(manifest["data"]).name
+    data_name = html.escape(Path(manifest["data"]).name)  # the banner is raw HTML on every page
 
     if is_synthetic_file(Path(manifest["data"])):
         banner = (f"Every result in this book is computed from <b>{data_name}</b>, a <b>synthetic</b> cohort "

@@ -27,9 +27,14 @@ def save_table(table: pd.DataFrame, output_dir: str | Path, name: str) -> Path:
 
 
 def styled(table: pd.DataFrame, caption: str = ""):
-    """A table as styled HTML for the book (no index, compact, caption above)."""
-    styler = (table.style.hide(axis="index").format(precision=3, na_rep="")
-              .set_caption(caption).set_table_attributes('class="hcc-table"'))
+    """A table as styled HTML for the book (no index, compact, caption above).
+
+    Cells, column names and caption are HTML-escaped: they may hold a file name, group names or other text from
+    the data or the configuration, which must show as text, never run as markup in the book.
+    """
+    styler = (table.style.hide(axis="index").format(precision=3, na_rep="", escape="html")
+              .format_index(escape="html", axis=1)
+              .set_caption(html.escape(caption)).set_table_attributes('class="hcc-table"'))
     return styler.set_table_styles([
         {"selector": "caption", "props": "caption-side: top; text-align: left; font-weight: bold;"},
         {"selector": "th", "props": "text-align: left; background: #F2F2F2; padding: 4px 8px;"},

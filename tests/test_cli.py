@@ -1,0 +1,77 @@
+"""User errors on the command line end with a message on stderr and exit status 2, never a traceback."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pandas as pd
+
+from hcc_utils.config import REPO_ROOT
+from hcc_utils.pipeline.cli import main
+
+COHORT = REPO_ROOT / "data" / "synthetic_cohort.csv"
+
+
+def test_directory_given_as_data_is_refused_with_exit_2(tmp_path, capsys):
+    status = main(["run", "--data", str(tmp_path), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert status == 2 and "is a folder" in err and "Traceback" not in err
+
+
+def test_unreadable_data_file_is_refused_with_exit_2(tmp_path, monkeypatch, capsys):
+    import hcc_utils.data.readers
+    import hcc_utils.pipeline.runner
+
+    locked = tmp_path / "locked.csv"
+    locked.write_text(COHORT.read_text())
+    locked.chmod(0)  # enough when not root; the tests run as root, so the read is refused below as well
+
+    def refuse(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(hcc_utils.pipeline.runner, "read_cohort", refuse)
+    monkeypatch.setattr(hcc_utils.data.readers, "read_cohort", refuse)
+    assert main(["run", "--data", str(locked), "--out", str(tmp_path / "out")]) == 2
+    assert "cannot be read" in capsys.readouterr().err
+    assert main(["validate", str(locked)]) == 2
+    err = capsys.readouterr().err
+    assert "Permission denied" in err and str(locked) in err
+
+
+def test_groups_the_data_cannot_hold_are_refused_with_exit_2(tmp_path, capsys):
+    config = tmp_path / "study.yml"
+    config.write_text(f"data: {COHORT}\ngroups:\n  treatment: nivolumab\n  control: sorafenib\n")
+    assert main(["run", "--config", str(config), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "nivolumab" in err and "Traceback" not in err
+    assert main(["validate", str(COHORT), "--config", str(config)]) == 2
+    assert "nivolumab" in capsys.readouterr().err
+
+
+def test_validate_into_a_closed_pipe_ends_quietly(tmp_path):
+    cohort = pd.read_csv(COHORT, dtype=str, keep_default_na=False)
+    cohort["ecog"] = "7"  # one violation per row: a long report
+    bad = tmp_path / "bad.csv"
+    cohort.to_csv(bad, index=False)
+    process = subprocess.Popen([sys.executable, "-m", "hcc_utils", "validate", str(bad)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    process.stdout.close()  # as `| head` does once it has its lines
+    err = process.stderr.read().decode()
+    process.wait(timeout=120)
+    assert "Traceback" not in err and "BrokenPipe" not in err
+    assert process.returncode == 141
+
+
+def test_csv_formula_cells_are_neutralised_but_numbers_stay(tmp_path):
+    from hcc_utils.report.spreadsheet import neutralise_csv_formulas
+
+    path = tmp_path / "analysis.csv"
+    pd.DataFrame({"patient_id": ["=HYPERLINK(\"x\")", "P2", "@SUM(A1)"], "centre": ["+cmd|' /C calc'!A0", "-x", "ok"],
+                  "age": [-1.5, 60, 70], "delta": ["-3", "+4", "5"]}).to_csv(path, index=False)
+    counts = neutralise_csv_formulas(path)
+    assert counts == {"patient_id": 2, "centre": 2}
+    table = pd.read_csv(path, dtype=str)
+    assert table["patient_id"].tolist() == ["'=HYPERLINK(\"x\")", "P2", "'@SUM(A1)"]
+    assert table["centre"].tolist() == ["'+cmd|' /C calc'!A0", "'-x", "ok"]
+    assert table["age"].tolist() == ["-1.5", "60.0", "70.0"] and table["delta"].tolist() == ["-3", "+4", "5"]

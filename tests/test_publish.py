@@ -1,0 +1,202 @@
+"""Publishing is atomic as a whole: an interrupted build leaves the previous run whole, the next build equals a
+clean one, damaged cached outputs are re-executed, and one build at a time writes into an output folder.
+
+The interruptions use the runner's test hook (``HCC_STUDY_TEST_PAUSE_AT``: the runner pauses at a named step) or a
+notebook that sleeps, and a real signal sent to a ``hcc-study run`` subprocess.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from hcc_utils.config import REPO_ROOT
+from hcc_utils.pipeline import publish
+from hcc_utils.pipeline.cli import main
+from hcc_utils.pipeline.runner import plan_tasks, run_study
+from test_runner import RECORDING_CELL, _config, _notebook, _project
+
+SLEEP_CELL = "import os, time\ntime.sleep(float(os.environ.get('HCC_TEST_SLEEP', '0')))"
+
+
+def _sleepy_project(tmp_path: Path) -> Path:
+    """The runner tests' project, whose second notebook sleeps when HCC_TEST_SLEEP is set (to be killed mid-run)."""
+    root = _project(tmp_path)
+    _notebook(root / "notebooks" / "02_second.ipynb", [SLEEP_CELL, RECORDING_CELL.format(name="second", value=2)])
+    return root
+
+
+def _assert_whole(out: Path, root: Path) -> None:
+    """Every file the published manifest lists is present with its checksum, and the run passes the check."""
+    manifest = json.loads((out / "manifest.json").read_text())
+    for entries in manifest["files"].values():
+        assert publish.verify_files(out, entries) == []
+    publish.check_complete(out / "current", plan_tasks(root))
+
+
+#: A build as `hcc-study run --force` does it, without validation (the tiny project's data are not a cohort).
+BUILD = """
+import sys
+from pathlib import Path
+from hcc_utils.config import StudyConfig
+from hcc_utils.pipeline.runner import run_study
+try:
+    run_study(StudyConfig(data=sys.argv[1], seed=8), sys.argv[2], validate=False, reuse=False, root=Path(sys.argv[3]))
+except KeyboardInterrupt:
+    print("hcc-study: interrupted", file=sys.stderr)
+    sys.exit(130)
+"""
+
+
+def _start(root: Path, out: Path, data: str, env: dict) -> subprocess.Popen:
+    command = [sys.executable, "-c", BUILD, data, str(out), str(root)]
+    return subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env={**os.environ, "PYTHONPATH": str(REPO_ROOT), **env})
+
+
+def _wait_for(process: subprocess.Popen, text: str, seconds: float = 120) -> str:
+    seen = ""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        line = process.stderr.readline()
+        seen += line
+        if text in line:
+            return seen
+        if not line and process.poll() is not None:
+            break
+    raise AssertionError(f"never saw {text!r}; stderr:\n{seen}")
+
+
+@pytest.mark.parametrize("point, sig", [
+    ("notebook", signal.SIGINT), ("notebook", signal.SIGKILL), ("staged", signal.SIGINT),
+    ("swap", signal.SIGKILL), ("cleanup", signal.SIGKILL),
+])
+def test_interrupted_build_leaves_previous_run_whole_and_next_build_is_clean(tmp_path, point, sig, capsys):
+    root = _sleepy_project(tmp_path)
+    out, clean = tmp_path / "out", tmp_path / "clean"
+    run_study(_config(tmp_path, seed=7), out, validate=False, root=root)
+    before = (out / "results.csv").read_text()
+    # the interrupted build would change every result (another seed), so a mix would show
+    data = _config(tmp_path).data
+    env = {"HCC_TEST_SLEEP": "60"} if point == "notebook" else {publish.PAUSE_ENV: point}
+    process = _start(root, out, data, env)
+    try:
+        _wait_for(process, "executing notebooks/02_second.ipynb" if point == "notebook" else f"paused at {point}")
+        if point == "notebook":
+            time.sleep(3)  # the kernel is sleeping in the notebook's first cell
+        if sig == signal.SIGINT:
+            os.killpg(process.pid, signal.SIGINT)  # as Ctrl-C: the whole foreground group
+        else:
+            process.send_signal(sig)  # the runner alone dies (OOM killer, kill -9): no clean-up at all
+        rest = process.communicate(timeout=120)[1]
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # kernels orphaned by SIGKILL
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode != 0
+    assert "Traceback" not in rest
+    if sig == signal.SIGINT:
+        assert "interrupted" in rest or "KeyboardInterrupt" in rest
+    _assert_whole(out, root)
+    if point != "cleanup":  # before the swap: the previous run is what readers see
+        assert (out / "results.csv").read_text() == before
+    # the next build (reusing what it can verify) equals a clean build
+    capsys.readouterr()
+    run_study(_config(tmp_path, seed=8), out, validate=False, root=root)
+    run_study(_config(tmp_path, seed=8), clean, validate=False, root=root)
+    assert (out / "results.csv").read_text() == (clean / "results.csv").read_text()
+    _assert_whole(out, root)
+    assert [p.name for p in (out / ".runs").iterdir()] == [(out / "current").resolve().name]  # leftovers deleted
+    if sig == signal.SIGKILL:
+        assert "taking over the lock" in capsys.readouterr().err
+
+
+def test_damaged_cached_section_is_re_executed_not_reused(tmp_path, monkeypatch, capsys):
+    import hcc_utils.pipeline.runner
+
+    monkeypatch.setattr(hcc_utils.pipeline.runner, "code_fingerprint", lambda: "fixed")
+    root = _project(tmp_path)
+    out = tmp_path / "out"
+    run_study(_config(tmp_path), out, validate=False, root=root)
+    clean = (out / "results.csv").read_text()
+    # the failure seen by users: a section folder half deleted by an interruption, then reused
+    (out / "sections" / "02_second" / "results.csv").unlink()
+    again = run_study(_config(tmp_path), out, validate=False, root=root)
+    assert "notebooks/02_second.ipynb" in again.executed and "notebooks/01_first.ipynb" in again.reused
+    assert "previous outputs damaged" in capsys.readouterr().err
+    assert (out / "results.csv").read_text() == clean
+    # a changed file (not only a missing one) is caught by its checksum
+    (out / "sections" / "01_first" / "results.csv").write_text("id,value\nfirst.value,99\n")
+    again = run_study(_config(tmp_path), out, validate=False, root=root)
+    assert "notebooks/01_first.ipynb" in again.executed
+    assert (out / "results.csv").read_text() == clean
+
+
+def test_incomplete_run_is_not_published(tmp_path):
+    root = _project(tmp_path)
+    out = tmp_path / "out"
+    run_study(_config(tmp_path), out, validate=False, root=root)
+    run = (out / "current").resolve()
+    publish.check_complete(run, plan_tasks(root))
+    (run / "sections" / "02_second" / "results.csv").unlink()
+    with pytest.raises(publish.IncompleteRunError, match="sections/02_second/results.csv is missing"):
+        publish.check_complete(run, plan_tasks(root))
+
+
+def test_second_build_into_the_same_folder_stops_naming_the_lock(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    with open(out / ".lock", "a+") as held:  # what a running build holds
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held.write(f"process {os.getpid()} on here\n")
+        held.flush()
+        status = main(["run", "--project", str(_project(tmp_path)), "--data", str(REPO_ROOT / "data" / "synthetic_cohort.csv"),
+                       "--out", str(out)])
+    assert status == 2
+    err = capsys.readouterr().err
+    assert str(out / ".lock") in err and f"process {os.getpid()}" in err and "Traceback" not in err
+    assert not (out / "results.csv").exists()
+
+
+def test_outputs_of_the_former_layout_are_replaced_by_the_new_run(tmp_path):
+    out = tmp_path / "out"
+    (out / "sections" / "old").mkdir(parents=True)
+    (out / "results.csv").write_text("id,value\nold.value,1\n")
+    (out / "manifest.json").write_text("{}")
+    root = _project(tmp_path)
+    run_study(_config(tmp_path), out, validate=False, root=root)
+    assert (out / "results.csv").is_symlink() and "first.value" in (out / "results.csv").read_text()
+    assert not (out / "sections" / "old").exists()
+    _assert_whole(out, root)
+
+
+@pytest.mark.slow
+def test_hostile_file_name_and_cells_are_escaped_in_the_book_and_neutralised_in_analysis_csv(tmp_path, capsys):
+    import pandas as pd
+
+    cohort = pd.read_csv(REPO_ROOT / "data" / "synthetic_cohort.csv", dtype=str, keep_default_na=False)
+    cohort["patient_id"] = [f'=HYPERLINK("http://x/{i}")' if i % 2 else f"@P{i}" for i in range(len(cohort))]
+    cohort["centre"] = "-2+3+cmd|' /C calc'!A0"
+    hostile = tmp_path / "<img src=x onerror=alert(1)>.csv"
+    cohort.to_csv(hostile, index=False)
+    out = tmp_path / "out"
+    assert main(["build", "--data", str(hostile), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    pages = list((out / "html").rglob("*.html"))
+    assert pages
+    for page in pages:
+        assert "<img src=x" not in page.read_text(), page.name
+    assert "&lt;img src=x onerror=alert(1)&gt;.csv" in (out / "html" / "book" / "intro.html").read_text()  # banner
+    assert "&lt;img src=x" in (out / "html" / "notebooks" / "01_cohort_flow.html").read_text()  # data note
+    analysis = pd.read_csv(out / "analysis.csv", dtype=str, keep_default_na=False)
+    assert analysis["patient_id"].str.startswith(("'=", "'@")).all()
+    text_cells = analysis.drop(columns=["patient_id"] + (["centre"] if "centre" in analysis else []))
+    assert not text_cells.apply(lambda column: column.str.startswith("'")).any().any()
+    assert f"{len(analysis)} text cells of column 'patient_id'" in err and "HYPERLINK" not in err
