@@ -40,13 +40,16 @@ def test_unreadable_data_file_is_refused_with_exit_2(tmp_path, monkeypatch, caps
 
 
 def test_groups_the_data_cannot_hold_are_refused_with_exit_2(tmp_path, capsys):
+    """Any regimen may be a group (the list is data), but a group without patients stops the run before any
+    notebook, with exit 2; the validation report names the group."""
     config = tmp_path / "study.yml"
     config.write_text(f"data: {COHORT}\ngroups:\n  treatment: nivolumab\n  control: sorafenib\n")
     assert main(["run", "--config", str(config), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert "nivolumab" in err and "Traceback" not in err
+    assert "group_size" in err and "Traceback" not in err
+    assert not (tmp_path / "out" / "results.csv").exists()
     assert main(["validate", str(COHORT), "--config", str(config)]) == 2
-    assert "nivolumab" in capsys.readouterr().err
+    assert "study group 'nivolumab' has 0 enrolled patient(s)" in capsys.readouterr().out
 
 
 def test_validate_into_a_closed_pipe_ends_quietly(tmp_path):

@@ -142,7 +142,7 @@ def _validate_data(config: StudyConfig) -> None:
     """
     path = Path(config.data)
     try:
-        frame = read_cohort(path)
+        frame = read_cohort(path, config=config)  # the extract settings: sheet, column names, dates
     except OSError as exc:  # unreadable after all (permissions checked as root pass, a vanished file...)
         raise UserInputError(f"the data file {path} cannot be read: {exc.strerror or exc}") from None
     report = validate_cohort(frame, source=path.name, config=config)
@@ -152,10 +152,11 @@ def _validate_data(config: StudyConfig) -> None:
 
     if report.warnings:
         _log(f"{path.name}: {len(report.warnings)} warnings ({by_rule(report.warnings)}); "
-             f"details: hcc-study validate {path}")
+             f"details: hcc-study validate {path} --config <the configuration of this run>")
     if not report.ok:
         raise InvalidCohortError(f"{path.name} is not valid: {len(report.errors)} errors ({by_rule(report.errors)}); "
-                                 f"nothing was run. See every row concerned with: hcc-study validate {path}")
+                                 f"nothing was run. See every row concerned with: hcc-study validate {path} "
+                                 "--config <the configuration of this run>")
 
 
 def run_study(config: StudyConfig, out_dir: str | Path, jobs: int = 1, reuse: bool = True,
