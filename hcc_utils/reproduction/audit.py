@@ -26,7 +26,7 @@ from scipy import stats
 
 from hcc_utils.reproduction.scorecard import is_met
 from hcc_utils.reproduction.targets import TARGETS_PATH, load_targets
-from hcc_utils.stats.contingency import compare_proportions
+from hcc_utils.stats.contingency import chisq_test, compare_proportions, fisher_exact_test
 
 __all__ = ["FACTS", "audit_article"]
 
@@ -230,7 +230,5 @@ def audit_article(targets: pd.DataFrame | str | Path | None = None) -> tuple[pd.
 
 def _alt_ps(a, na, b, nb) -> list[float]:
     """p-values of the other usual 2x2 tests (Yates, Fisher) for the same counts."""
-    from hcc_utils.stats.contingency import chisq_test, fisher_exact_test
-
     table = np.array([[a, na - a], [b, nb - b]], dtype=float)
     return [chisq_test(table, correction=True).p, fisher_exact_test(table).p]
