@@ -1,1 +1,0 @@
-"""stats layer."""
