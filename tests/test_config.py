@@ -91,3 +91,10 @@ def test_cut_points_change_the_derivation_and_the_labels_not_the_column_names():
     assert labels["tumor_size_large"] == "Tumour size ≥8 cm"
     assert labels["atebev_cycles_few"] == "ATE+BEV cycles <4"
     assert labels["age_older"] == "Age ≥70 years"
+
+
+def test_a_group_must_be_a_regimen_and_case_does_not_make_two(tmp_path):
+    with pytest.raises(ConfigError, match="groups.treatment = 'none' is not a second-line regimen"):
+        load_config(_write(tmp_path, "groups: {treatment: None, control: sorafenib}\n"))
+    with pytest.raises(ConfigError, match="must differ"):
+        load_config(_write(tmp_path, "groups: {treatment: Lenvatinib, control: lenvatinib}\n"))

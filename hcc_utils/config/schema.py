@@ -37,8 +37,12 @@ class Groups(_Section):
     control: str = Field("sorafenib", description="The comparison group.")
 
     @model_validator(mode="after")
-    def _distinct(self):
-        if self.treatment == self.control:
+    def _regimens(self):
+        names = {role: getattr(self, role).strip().lower() for role in ("treatment", "control")}
+        for role, name in names.items():
+            if name in ("", "none"):
+                raise ValueError(f"groups.{role} = {name!r} is not a second-line regimen")
+        if names["treatment"] == names["control"]:
             raise ValueError("groups.treatment and groups.control must differ")
         return self
 

@@ -96,20 +96,10 @@ def study_groups(config: StudyConfig | Mapping[str, Any] | None = None) -> tuple
     tuple of str
         Lower-case regimen names (any regimen: the dictionary's list is not a closed set).
 
-    Raises
-    ------
-    ValueError
-        If a name is empty or ``none`` (no second-line therapy), or both name the same regimen.
+    The schema refuses an empty name, ``none`` and two equal names (:class:`hcc_utils.config.ConfigError`).
     """
     groups = as_config(config).groups
-    treatment = groups.treatment.strip().lower()
-    control = groups.control.strip().lower()
-    for role, name in (("treatment", treatment), ("control", control)):
-        if name in ("", "none"):
-            raise ValueError(f"config groups.{role} = {name!r} is not a second-line regimen")
-    if treatment == control:
-        raise ValueError(f"config groups.treatment and groups.control both name {treatment!r}")
-    return treatment, control
+    return groups.treatment.strip().lower(), groups.control.strip().lower()
 
 
 def regimen_key(name: str) -> str:

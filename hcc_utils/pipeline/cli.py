@@ -117,19 +117,8 @@ def _cmd_scorecard(args) -> int:
     return 0
 
 
-def _check_groups(args) -> None:
-    """Groups of the configuration the data dictionary does not know: a message, not a traceback."""
-    from hcc_utils.data.derive import study_groups
-
-    try:
-        study_groups(load_config(args.config))
-    except ValueError as exc:
-        raise ConfigError(f"configuration: {exc}") from None
-
-
 def _dispatch(args) -> int:
     if args.command == "validate":
-        _check_groups(args)
         return _cmd_validate(args)
     if args.command in {"run", "build"}:
         return _cmd_run(args, build_book=args.command == "build")

@@ -44,7 +44,6 @@ from hcc_utils.config import REPO_ROOT, StudyConfig
 from hcc_utils.pipeline.execute import NotebookTask, StudyRunError, _log, execute_notebook
 from hcc_utils.pipeline import publish as _publish_mod
 from hcc_utils.pipeline.publish import checkpoint, sha256_file as _sha256_file
-from hcc_utils.data.derive import study_groups
 from hcc_utils.data.readers import read_cohort
 from hcc_utils.data.validate import validate_cohort
 from hcc_utils.report.spreadsheet import neutralise_csv_formulas
@@ -119,7 +118,7 @@ class InvalidCohortError(UserInputError):
 
 
 def check_inputs(config: StudyConfig) -> None:
-    """Refuse, with a message, a data path that is not a readable file and groups the data cannot hold."""
+    """Refuse, with a message, a data path that is not a readable file."""
     path = Path(config.data)
     if path.is_dir():
         raise UserInputError(f"the data path {path} is a folder; give the cohort file itself (.csv, .xlsx or .parquet)")
@@ -127,10 +126,6 @@ def check_inputs(config: StudyConfig) -> None:
         raise UserInputError(f"data file not found: {path}")
     if not os.access(path, os.R_OK):
         raise UserInputError(f"the data file {path} cannot be read (permission denied)")
-    try:
-        study_groups(config)
-    except ValueError as exc:  # groups that are not regimens of the data dictionary
-        raise UserInputError(f"configuration: {exc}") from None
 
 
 def _validate_data(config: StudyConfig) -> None:
