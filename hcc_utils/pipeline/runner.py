@@ -46,6 +46,7 @@ from hcc_utils.pipeline import publish as _publish_mod
 from hcc_utils.pipeline.publish import checkpoint, sha256_file as _sha256_file
 from hcc_utils.data.readers import read_cohort
 from hcc_utils.data.validate import validate_cohort
+from hcc_utils.report.downloads import DOWNLOAD_FORMATS, DOWNLOADS_DIR
 from hcc_utils.report.spreadsheet import neutralise_csv_formulas
 from hcc_utils.report.recorder import combine_parts
 from hcc_utils.study.cohort import is_synthetic_file
@@ -304,6 +305,16 @@ def _book_config(run_dir: Path, root: Path) -> dict:
     return config
 
 
+def copy_downloads(run_dir: Path, html_dir: Path) -> None:
+    """Copy each section's tables and figures (the formats offered for download) into ``html/downloads/<notebook>/``,
+    where the links under the book's tables and figures point (:mod:`hcc_utils.report.downloads`)."""
+    for path in sorted((run_dir / "sections").glob("*/*/*")):
+        if path.is_file() and path.suffix in DOWNLOAD_FORMATS:
+            target = html_dir / DOWNLOADS_DIR / path.relative_to(run_dir / "sections")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+
+
 def build_html(run_dir: Path, root: Path = REPO_ROOT) -> Path:
     """Assemble the book's sources with the executed notebooks in ``run_dir`` and build the HTML strictly."""
     source = run_dir / "book_src"
@@ -334,6 +345,7 @@ def build_html(run_dir: Path, root: Path = REPO_ROOT) -> Path:
         detail = "\n".join(problems[:60] or lines[-40:])
         raise StudyRunError(f"the book build failed (jupyter-book exit {completed.returncode}; warnings are errors):\n{detail}")
     shutil.move(build_dir / "_build" / "html", run_dir / "html")
+    copy_downloads(run_dir, run_dir / "html")
     shutil.rmtree(build_dir, ignore_errors=True)
     shutil.rmtree(source, ignore_errors=True)
     _log(f"book built in {time.perf_counter() - start:.1f} s")
