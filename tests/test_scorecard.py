@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hcc_utils.reproduction.scorecard import distance, is_met, load_targets, rule_of, score, summary_line
+from hcc_utils.reproduction.scorecard import (distance, is_identical, is_met, load_targets, printed_decimals, rule_of,
+                                              score, summary_line)
 from hcc_utils.reproduction.summary import scorecard_report
 from hcc_utils.reproduction.targets import article_terms
 
@@ -76,7 +77,8 @@ def test_p_same_side_and_within_001():
 def test_p_below_001_uses_0002():
     assert is_met("p", "0.007", 0.0089)
     assert not is_met("p", "0.007", 0.0095)
-    assert is_met("p", "0.001", 0.0005)
+    assert is_met("p", "0.001", 0.0005)  # close: within 0.002 ...
+    assert not is_identical("p", "0.001", 0.0005)  # ... but printed "<0.001", never "0.001"
 
 
 def test_p_less_than():
@@ -109,7 +111,39 @@ def test_score_statuses_and_summary():
     results = pd.DataFrame({"id": ["a.n", "a.p", "a.x"], "value": ["10", "0.0004", "0.7"]})
     scored = score(results, targets, excluded={"a.x": "not reproducible"})
     assert list(scored["status"]) == ["met", "met", "missing", "excluded"]
-    assert summary_line(scored) == "reproduced 2 of 3 published numbers"
+    assert list(scored["tier"]) == ["identical", "identical", "", ""]
+    assert summary_line(scored) == "reproduced 2 of 3 published numbers (2 identical at printed precision)"
+
+
+@pytest.mark.parametrize("rule, published, reproduced, identical", [
+    # the article's own awkward cases (issue 12)
+    ("time", "3.5", 3.433, False), ("time", "3.5", 3.45, True), ("time", "3.5", 3.5499, True),
+    ("time", "3.5", 3.55, False), ("time", "1.4", 1.347, False), ("time", "5.50", 5.5, True),
+    ("ratio", "2.472", 2.4724, True), ("ratio", "2.472", 2.4725, False), ("ratio", "4.266", 4.346, False),
+    ("p", "0.012", 0.0085, False), ("p", "0.012", 0.0124, True), ("p", "0.012", 0.0115, True),
+    ("p", "0.019", 0.0016, False), ("p", "0.001", 0.0005, False), ("p", "0.001", 0.0014, True),
+    ("p", "0.001", 0.00099, False), ("p", "<0.001", 0.00099, True), ("p", "<0.001", 1e-12, True),
+    ("p", "<0.001", 0.001, False), ("p", "0.04", 0.0449, True),
+    ("percent", "7.5", 7.5, True), ("percent", "5.8", 5.814, True), ("percent", "5.8", 5.86, False),
+    ("count", "36", 36, True), ("count", "36", 35, False),
+    ("time", "NA", float("nan"), True), ("time", "NA", 12.0, False), ("ratio", "1.7", "NA", False),
+    ("list", "a;b;c", "c;a;b", True), ("list", "a;b", "a", False),
+])
+def test_identical_means_equal_at_the_article_printed_precision(rule, published, reproduced, identical):
+    assert is_identical(rule, published, reproduced) is identical
+
+
+def test_printed_decimals():
+    assert [printed_decimals(v) for v in ("3.50", "12", "<0.001", "2.472", "0.04")] == [2, 0, 3, 3, 2]
+
+
+def test_close_and_identical_tiers_in_the_score():
+    targets = pd.DataFrame({"id": ["m", "h"], "section": ["s", "s"], "statistic": ["median", "hr:x"],
+                            "value": ["3.5", "2.472"]})
+    scored = score({"m": 3.433, "h": 2.4721}, targets)
+    assert list(scored["status"]) == ["met", "met"]
+    assert list(scored["tier"]) == ["close", "identical"]
+    assert summary_line(scored) == "reproduced 2 of 2 published numbers (1 identical at printed precision)"
 
 
 def test_report_on_targets_themselves(tmp_path):
@@ -124,8 +158,10 @@ def test_report_on_targets_themselves(tmp_path):
     last = text.strip().splitlines()[-1]
     n_excluded = text.count("\n  ") - 0  # lines of listings
     assert last.startswith("reproduced ")
-    n, m = (int(x) for x in last.replace("reproduced ", "").replace(" published numbers", "").split(" of "))
+    counts = last.replace("reproduced ", "").split(" published numbers")[0]
+    n, m = (int(x) for x in counts.split(" of "))
     assert n == m
+    assert last.endswith(f"({m} identical at printed precision)")
     assert m == len(targets) - 2  # safety.any_p and safety.g34_p excluded by the audit
     assert "safety.g34_p" in text and n_excluded >= 2
 

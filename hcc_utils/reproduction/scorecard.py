@@ -19,6 +19,15 @@ p-values                               on the same side of 0.05 and within 0.01 
 lists (``significant``)                the same set of ``;``-separated names
 =====================================  ==========================================================================
 
+Two tiers
+---------
+A met number is **identical** when the reproduced value, written at the article's printed precision, reads exactly
+as the article prints it (:func:`is_identical`): a median printed 3.5 needs a value that rounds to 3.5, a hazard
+ratio printed 2.472 one that rounds to 2.472, a p printed 0.012 one that rounds to 0.012 (and a value below 0.001
+would be printed "<0.001", so it is not identical to a printed "0.001"); "<0.001" is met by any value below
+0.001; lists are equal as sets. Otherwise a met number is **close**: within the tolerances of the table above.
+Rounding is half up on the decimal digits of the reproduced value, as tables are typeset.
+
 Published numbers that the article itself cannot satisfy (found by :mod:`hcc_utils.reproduction.audit`) are marked
 ``excluded`` and left out of the denominator: the final line reads ``reproduced N of M published numbers``.
 """
@@ -38,6 +47,8 @@ __all__ = [
     "tolerance_text",
     "is_met",
     "distance",
+    "is_identical",
+    "printed_decimals",
     "score",
     "summary_line",
 ]
@@ -148,6 +159,43 @@ def is_met(rule: str, published: str, reproduced) -> bool:
     raise ValueError(f"unknown rule {rule!r}")
 
 
+def printed_decimals(published: str) -> int:
+    """Decimals the article printed a number with ("3.50" → 2, "12" → 0, "<0.001" → 3)."""
+    text = str(published).strip().lstrip("<>≤≥")
+    exponent = Decimal(text).as_tuple().exponent
+    return max(0, -int(exponent))
+
+
+def is_identical(rule: str, published: str, reproduced) -> bool:
+    """Whether the reproduced value, printed at the article's precision, reads as the published one.
+
+    Counts are equal; percentages, times, ratios and p-values rounded half up to the published number of decimals
+    equal the published value; a p below 0.001 is printed "<0.001" and so equals only a published "<0.001"
+    (and any value below 0.001 equals it); a published ``NA`` (not reached) equals only a missing value; lists are
+    equal as sets.
+    """
+    pub = str(published).strip()
+    if rule == "list":
+        return article_terms(pub) == _as_set(reproduced)
+    try:
+        rep = _to_float(reproduced)
+    except (TypeError, ValueError):
+        return False
+    if pub.upper() == "NA":
+        return math.isnan(rep)
+    if math.isnan(rep):
+        return False
+    if rule == "p":
+        if pub.startswith("<"):
+            return rep < float(pub[1:])
+        if rep < 0.001:  # printed "<0.001" by the article's convention, never "0.001"
+            return False
+    if rule == "count":
+        return rep == float(pub)
+    decimals = printed_decimals(pub)
+    return _round_half_up(rep, decimals) == Decimal(pub).quantize(Decimal(1).scaleb(-decimals))
+
+
 def distance(rule: str, published: str, reproduced) -> float:
     """Distance of a reproduced value from its published one in units of the tolerance.
 
@@ -219,7 +267,8 @@ def score(results, targets: pd.DataFrame, excluded: dict | set | None = None) ->
     -------
     pandas.DataFrame
         ``id, section, statistic, published, reproduced, kind, unit, tolerance, status`` (met / missed /
-        missing / excluded) and ``reason``, in the order of ``targets``.
+        missing / excluded), ``tier`` (identical / close for met numbers, "" otherwise) and ``reason``, in the
+        order of ``targets``.
     """
     frame = _results_frame(results)
     excluded = excluded or {}
@@ -241,16 +290,21 @@ def score(results, targets: pd.DataFrame, excluded: dict | set | None = None) ->
             reason = f"the run records a {kind}, the article a {t.statistic}"
         else:
             status = "met" if is_met(rule, published, reproduced) else "missed"
+        tier = ""
+        if status == "met":
+            tier = "identical" if is_identical(rule, published, reproduced) else "close"
         rows.append({
             "id": t.id, "section": t.section, "statistic": t.statistic, "published": published,
             "reproduced": "" if reproduced is None else str(reproduced), "kind": kind,
             "unit": str(frame.at[t.id, "unit"]) if present else "", "tolerance": tolerance_text(rule, published),
-            "status": status, "reason": reason,
+            "status": status, "tier": tier, "reason": reason,
         })
     return pd.DataFrame(rows)
 
 
 def summary_line(scored: pd.DataFrame) -> str:
-    """``reproduced N of M published numbers`` (M excludes the excluded ids)."""
+    """``reproduced N of M published numbers (K identical at printed precision)`` (M excludes the excluded ids)."""
     counted = scored[scored["status"] != "excluded"]
-    return f"reproduced {int((counted['status'] == 'met').sum())} of {len(counted)} published numbers"
+    identical = int((counted.get("tier", pd.Series(dtype=str)) == "identical").sum())
+    return (f"reproduced {int((counted['status'] == 'met').sum())} of {len(counted)} published numbers "
+            f"({identical} identical at printed precision)")

@@ -31,7 +31,10 @@ def scorecard_report(results_csv: str | Path, targets_csv: str | Path) -> str:
     results = pd.read_csv(results_csv, dtype=str, keep_default_na=False)
     _, excluded = audit_article(targets)
     scored = score(results, targets, excluded)
-    lines = [f"Scorecard: {len(targets)} published numbers, {int((scored.status == 'met').sum())} met, "
+    met = scored[scored.status == "met"]
+    lines = [f"Scorecard: {len(targets)} published numbers, {len(met)} met "
+             f"({int((met.tier == 'identical').sum())} identical at printed precision, "
+             f"{int((met.tier == 'close').sum())} close), "
              f"{int((scored.status == 'missed').sum())} missed, {int((scored.status == 'missing').sum())} missing, "
              f"{int((scored.status == 'excluded').sum())} excluded"]
     for status in ("missed", "missing"):
@@ -41,6 +44,11 @@ def scorecard_report(results_csv: str | Path, targets_csv: str | Path) -> str:
             for r in part.itertuples(index=False):
                 lines.append(f"  {r.id:<42} published {_short(r.published):>14}  reproduced {_short(r.reproduced):>14}"
                              f"  ({r.tolerance})")
+    part = met[met.tier == "close"]
+    if len(part):
+        lines.append("close (within tolerance, not identical at the article's printed precision):")
+        for r in part.itertuples(index=False):
+            lines.append(f"  {r.id:<42} published {_short(r.published):>14}  reproduced {_short(r.reproduced):>14}")
     part = scored[scored.status == "excluded"]
     if len(part):
         lines.append("excluded (the article cannot satisfy them, see the audit):")
