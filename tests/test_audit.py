@@ -5,6 +5,7 @@ import pytest
 from scipy.stats import chi2_contingency
 
 from hcc_utils.reproduction.audit import FACTS, audit_article
+from hcc_utils.reproduction.targets import TARGETS_PATH, load_targets
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +104,43 @@ def test_third_line_type_comparison_among_recipients(audit):
     assert not row.consistent
     assert "recipients" in row.reason
     assert _row(audit[0], "thirdline.os_type_len_p", "logrank_bound").consistent
+
+
+def test_identical_impossible_for_p_values_fixed_by_the_published_counts():
+    """3/40 vs 5/86 give an uncorrected chi-square p of 0.7179 (hand: X² = 0.1306 on 1 df), which prints 0.718:
+    the article's 0.719 cannot be printed by any data set with its own counts."""
+    from hcc_utils.reproduction.audit import identical_infeasible
+    table, _ = audit_article()
+    proofs = identical_infeasible(table)
+    assert set(proofs) >= {"response.orr_p", "thirdline.p", "baseline.child_pugh_a_p"}
+    assert "0.7179" in proofs["response.orr_p"] and "printed 0.718" in proofs["response.orr_p"]
+    assert "printed <0.001" in proofs["baseline.child_pugh_a_p"]
+    assert "response.dcr_p" not in proofs  # 27/40 vs 21/86 prints as published
+
+
+def test_wald_printability_of_the_published_cox_results():
+    """HR 1.991 (1.265-3.132): log limits 0.2351 and 1.1417 give SE 0.2313 and z 2.977, p 0.0029 — never 0.002.
+    HR 2.472 (1.433-4.266) with P = 0.001 is printable (p about 0.00114)."""
+    from hcc_utils.reproduction.audit import printed_interval, wald_printable
+    ok, (low, high) = wald_printable("1.991", "1.265", "3.132", "0.002")
+    assert not ok and 0.00285 < low < high < 0.00295
+    ok, (low, high) = wald_printable("2.472", "1.433", "4.266", "0.001")
+    assert ok and 0.0011 < low < high < 0.0012
+    assert wald_printable("1.852", "1.142", "3.003", "0.012")[0]
+    assert not wald_printable("1.852", "1.142", "3.003", "0.030")[0]
+    assert printed_interval("0.012") == pytest.approx((0.0115, 0.0125))
+    assert printed_interval("<0.001") == (0.0, 0.001)
+
+
+def test_scorecard_shows_the_proof_and_the_basis_of_each_number():
+    from hcc_utils.reproduction.audit import identical_infeasible
+    from hcc_utils.reproduction.scorecard import score
+    table, excluded = audit_article()
+    targets = load_targets(TARGETS_PATH)
+    scored = score({"response.orr_p": 0.7179, "thirdline.os_type_len_p": 0.5}, targets, excluded,
+                   identical_infeasible(table)).set_index("id")
+    assert scored.loc["response.orr_p", "tier"] == "close"
+    assert scored.loc["response.orr_p", "reason"].startswith("identical impossible: ")
+    assert scored.loc["response.orr_p", "basis"].startswith("reading: 2x2 comparisons by Pearson")
+    assert scored.loc["thirdline.os_type_len_p", "basis"].startswith("reading: type of third-line therapy")
+    assert scored.loc["flow.eligible", "basis"] == "the article's method"

@@ -24,11 +24,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from hcc_utils.reproduction.scorecard import is_met
+from hcc_utils.reproduction.scorecard import is_identical, is_met, printed_decimals
 from hcc_utils.reproduction.targets import TARGETS_PATH, load_targets
 from hcc_utils.stats.contingency import chisq_test, compare_proportions, fisher_exact_test
 
-__all__ = ["FACTS", "audit_article"]
+__all__ = ["FACTS", "audit_article", "printed_interval", "wald_printable", "identical_infeasible"]
 
 
 #: Numbers stated in the article that are not target rows (or are stated a second time in another form),
@@ -151,7 +151,7 @@ def audit_article(targets: pd.DataFrame | str | Path | None = None) -> tuple[pd.
     rows = []
     for f in FACTS:
         kind, fid = f["check"], f["id"]
-        row = {"id": fid, "check": kind, "where": f["where"], "exclude": False}
+        row = {"id": fid, "check": kind, "where": f["where"], "exclude": False, "not_identical": ""}
         if kind == "percent":
             stated = v(f["stated"])
             num, den = v(f["num"]), v(f["den"])
@@ -179,6 +179,10 @@ def audit_article(targets: pd.DataFrame | str | Path | None = None) -> tuple[pd.
                        f"Pearson chi-square on {a}/{na} vs {b}/{nb} gives p = {p:.3f}, not {stated}")
             # exclude: the counts are published numbers too, so no data set meets both
             row["exclude"] = not ok
+            if ok and not is_identical("p", stated, p):
+                row["not_identical"] = (f"the article's counts {a}/{na} vs {b}/{nb} give p = {p:.4f}, printed "
+                                        f"{_printed_p(p, stated)}, not {stated}: no data set with these counts prints "
+                                        f"{stated}")
         elif kind == "sum":
             stated = v(f["stated"])
             parts = [v(p) for p in f["parts"]]
@@ -193,6 +197,11 @@ def audit_article(targets: pd.DataFrame | str | Path | None = None) -> tuple[pd.
             ok = is_met("p", p, pz) and is_met("ratio", str(hr), mid)
             row.update(stated=f"HR {hr:g} ({lo:g}-{hi:g}), P={p}", recomputed=f"CI midpoint {mid:.3f}, Wald p = {pz:.4f}",
                        consistent=ok, reason="" if ok else "HR, CI and p are not one Wald result")
+            printable, p_range = wald_printable(val[f["hr"]], val[f["lo"]], val[f["hi"]], p)
+            if not printable:
+                row["not_identical"] = (f"no Wald estimate (log HR, SE) prints as HR {val[f['hr']]} "
+                                        f"({val[f['lo']]}–{val[f['hi']]}) with P = {p}: the printed HR and limits "
+                                        f"allow only p from {p_range[0]:.5f} to {p_range[1]:.5f}")
         elif kind == "rounding":
             stated = v(f["stated"])
             ok = _round1(f["precise"]) == stated
@@ -223,9 +232,57 @@ def audit_article(targets: pd.DataFrame | str | Path | None = None) -> tuple[pd.
                        reason="" if ok else ("the three 'most common' grade 3-4 terms and 11 less common ones cannot reach "
                                              f"{total} patients; at least one other term must be as common (Table 5 may list more terms)"))
         rows.append(row)
-    table = pd.DataFrame(rows, columns=["id", "check", "stated", "recomputed", "consistent", "reason", "where", "exclude"])
+    table = pd.DataFrame(rows, columns=["id", "check", "stated", "recomputed", "consistent", "reason", "where", "exclude",
+                                        "not_identical"])
     excluded = {r.id: r.reason for r in table.itertuples(index=False) if r.exclude}
     return table, excluded
+
+
+def identical_infeasible(table: pd.DataFrame) -> dict[str, str]:
+    """``{id: proof}`` of published numbers that no data set can print identically together with the article's
+    other numbers (the scorecard shows them as close, with the proof, not as a shortfall of the calibration)."""
+    return {r.id: r.not_identical for r in table.itertuples(index=False) if r.not_identical and not r.exclude}
+
+
+def printed_interval(published: str) -> tuple[float, float]:
+    """Half-open interval ``[low, high)`` of the values that print as ``published`` (round half up).
+
+    A p printed at 3 decimals is never below 0.001 (such values print "<0.001"); "<0.001" is ``[0, 0.001)``.
+    """
+    text = str(published).strip()
+    if text.startswith("<"):
+        return 0.0, float(text[1:])
+    half = 0.5 * 10.0 ** -printed_decimals(text)
+    low, high = float(text) - half, float(text) + half
+    return low, high
+
+
+def wald_printable(hr: str, lo: str, hi: str, p: str) -> tuple[bool, tuple[float, float]]:
+    """Whether some Wald estimate (β, SE) prints as the published HR, 95% limits and p at once.
+
+    With ``a = β − 1.96·SE`` and ``b = β + 1.96·SE`` the printed limits confine ``(a, b)`` to a box and the printed
+    HR confines ``a + b`` to a band; ``|z| = 1.96·(a + b)/(b − a)`` is linear-fractional, so its extremes over that
+    convex polygon lie at its vertices. Returns the verdict and the range of p the printed HR and limits allow.
+    """
+    z = stats.norm.ppf(0.975)
+    a_lo, a_hi = (math.log(x) for x in printed_interval(lo))
+    b_lo, b_hi = (math.log(x) for x in printed_interval(hi))
+    s_lo, s_hi = (2 * math.log(x) for x in printed_interval(hr))
+    vertices = [(a, b) for a in (a_lo, a_hi) for b in (b_lo, b_hi) if s_lo <= a + b <= s_hi]
+    for s_edge in (s_lo, s_hi):  # band lines crossing the box edges
+        vertices += [(a, s_edge - a) for a in (a_lo, a_hi) if b_lo <= s_edge - a <= b_hi]
+        vertices += [(s_edge - b, b) for b in (b_lo, b_hi) if a_lo <= s_edge - b <= a_hi]
+    if not vertices:
+        return False, (math.nan, math.nan)
+    ps = [2 * stats.norm.sf(z * abs(a + b) / (b - a)) for a, b in vertices]
+    p_low, p_high = printed_interval(p)
+    if not str(p).strip().startswith("<"):
+        p_low = max(p_low, 0.001)  # below 0.001 it would print "<0.001"
+    return (min(ps) < p_high and max(ps) >= p_low), (min(ps), max(ps))
+
+
+def _printed_p(p: float, like: str) -> str:
+    return "<0.001" if p < 0.001 else f"{p:.{printed_decimals(like)}f}"
 
 
 def _alt_ps(a, na, b, nb) -> list[float]:

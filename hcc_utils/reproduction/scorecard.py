@@ -39,6 +39,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 
+from hcc_utils.reproduction.readings import basis_of
 from hcc_utils.reproduction.targets import article_terms, load_targets
 
 __all__ = [
@@ -251,7 +252,8 @@ def _results_frame(results) -> pd.DataFrame:
     return frame.assign(id=frame["id"].astype(str)).set_index("id")
 
 
-def score(results, targets: pd.DataFrame, excluded: dict | set | None = None) -> pd.DataFrame:
+def score(results, targets: pd.DataFrame, excluded: dict | set | None = None,
+          not_identical: dict | None = None) -> pd.DataFrame:
     """Compare reproduced numbers with the published ones.
 
     The join is on the result id; where the run recorded a kind (``results.csv`` from the registry of result
@@ -262,13 +264,16 @@ def score(results, targets: pd.DataFrame, excluded: dict | set | None = None) ->
     results : DataFrame with ``id, value`` (and ``kind, unit``) or a ``{id: value}`` dict.
     targets : :func:`load_targets` output.
     excluded : ids (or ``{id: reason}``) the audit shows the article cannot satisfy; status ``excluded``.
+    not_identical : ``{id: proof}`` of numbers the audit shows cannot be printed identically together with the
+        article's other numbers (:func:`hcc_utils.reproduction.audit.identical_infeasible`); when met they are
+        ``close`` with the proof as ``reason``.
 
     Returns
     -------
     pandas.DataFrame
         ``id, section, statistic, published, reproduced, kind, unit, tolerance, status`` (met / missed /
-        missing / excluded), ``tier`` (identical / close for met numbers, "" otherwise) and ``reason``, in the
-        order of ``targets``.
+        missing / excluded), ``tier`` (identical / close for met numbers, "" otherwise), ``reason`` and ``basis``
+        (the article's method, or the reading of the article its numbers require), in the order of ``targets``.
     """
     frame = _results_frame(results)
     excluded = excluded or {}
@@ -293,11 +298,13 @@ def score(results, targets: pd.DataFrame, excluded: dict | set | None = None) ->
         tier = ""
         if status == "met":
             tier = "identical" if is_identical(rule, published, reproduced) else "close"
+            if tier == "close" and t.id in (not_identical or {}):
+                reason = f"identical impossible: {not_identical[t.id]}"
         rows.append({
             "id": t.id, "section": t.section, "statistic": t.statistic, "published": published,
             "reproduced": "" if reproduced is None else str(reproduced), "kind": kind,
             "unit": str(frame.at[t.id, "unit"]) if present else "", "tolerance": tolerance_text(rule, published),
-            "status": status, "tier": tier, "reason": reason,
+            "status": status, "tier": tier, "reason": reason, "basis": basis_of(t.id),
         })
     return pd.DataFrame(rows)
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hcc_utils.reproduction.audit import audit_article
+from hcc_utils.reproduction.audit import audit_article, identical_infeasible
 from hcc_utils.reproduction.scorecard import score, summary_line
 from hcc_utils.reproduction.targets import load_targets
 
@@ -29,8 +29,8 @@ def scorecard_report(results_csv: str | Path, targets_csv: str | Path) -> str:
     """
     targets = load_targets(targets_csv)
     results = pd.read_csv(results_csv, dtype=str, keep_default_na=False)
-    _, excluded = audit_article(targets)
-    scored = score(results, targets, excluded)
+    audit, excluded = audit_article(targets)
+    scored = score(results, targets, excluded, identical_infeasible(audit))
     met = scored[scored.status == "met"]
     lines = [f"Scorecard: {len(targets)} published numbers, {len(met)} met "
              f"({int((met.tier == 'identical').sum())} identical at printed precision, "
@@ -42,13 +42,14 @@ def scorecard_report(results_csv: str | Path, targets_csv: str | Path) -> str:
         if len(part):
             lines.append(f"{status}:")
             for r in part.itertuples(index=False):
-                lines.append(f"  {r.id:<42} published {_short(r.published):>14}  reproduced {_short(r.reproduced):>14}"
+                lines.append(f"  {r.id:<42} published {r.published:>14}  reproduced {_short(r.reproduced):>14}"
                              f"  ({r.tolerance})")
     part = met[met.tier == "close"]
     if len(part):
         lines.append("close (within tolerance, not identical at the article's printed precision):")
         for r in part.itertuples(index=False):
-            lines.append(f"  {r.id:<42} published {_short(r.published):>14}  reproduced {_short(r.reproduced):>14}")
+            proof = f"\n      {r.reason}" if r.reason else ""
+            lines.append(f"  {r.id:<42} published {r.published:>14}  reproduced {_short(r.reproduced):>14}{proof}")
     part = scored[scored.status == "excluded"]
     if len(part):
         lines.append("excluded (the article cannot satisfy them, see the audit):")
