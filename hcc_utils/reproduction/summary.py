@@ -1,4 +1,5 @@
-"""The scorecard as plain text for the command line (``hcc-study scorecard``)."""
+"""The scorecard and the audit as people read them: plain text for the command line (``hcc-study scorecard``) and
+tables for the book's scorecard and audit pages."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,6 +9,8 @@ import pandas as pd
 from hcc_utils.reproduction.audit import audit_article
 from hcc_utils.reproduction.scorecard import score, summary_line
 from hcc_utils.reproduction.targets import load_targets
+from hcc_utils.study.registry import display_value, parse_value
+from hcc_utils.tables.journal import Column, JournalTable, Row
 
 
 def _short(value: str, width: int = 14) -> str:
@@ -48,3 +51,44 @@ def scorecard_report(results_csv: str | Path, targets_csv: str | Path) -> str:
             lines.append(f"  {r.id}: {r.reason}")
     lines.append(summary_line(scored))
     return "\n".join(lines)
+
+
+#: Sections of the scorecard as the book names them (row groups of its tables).
+SECTION_NAMES = {"flow": "Cohort flow", "baseline": "Baseline characteristics", "matching": "Propensity-score matching",
+                 "response": "Responses", "survival": "Survival", "cox": "Predictors (Cox regression)",
+                 "thirdline": "Third-line therapy", "cycles": "Prior ATE+BEV cycles", "safety": "Safety"}
+
+
+def reproduced_text(kind: str, value: str) -> str:
+    """A reproduced value of ``results.csv`` written as its kind says (:func:`display_value`): 0.0016467 -> '0.002',
+    a median of 10.2581 months -> '10.3'; the value as recorded when the run gave no kind."""
+    if not kind or value in ("", None):
+        return "" if value is None else str(value)
+    try:
+        return display_value(kind, parse_value(kind, value))
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def scorecard_table(card: pd.DataFrame, name: str, title: str) -> JournalTable:
+    """The scorecard (``scorecard.score`` output) as a book table: a row group per section, a row per published
+    number (its id as the stub), the reproduced value written by its kind, the tolerance, status and reason."""
+    columns = [Column("Statistic"), Column("Published"), Column("Reproduced"), Column("Unit"),
+               Column("Tolerance", wrap=True), Column("Status"), Column("Reason", wrap=True)]
+    rows = [Row(str(r.id), (str(r.statistic), str(r.published), reproduced_text(str(r.kind), r.reproduced),
+                            str(r.unit), str(r.tolerance), str(r.status), str(r.reason)),
+                group=SECTION_NAMES.get(str(r.section), str(r.section).capitalize()))
+            for r in card.itertuples(index=False)]
+    footnotes = ["Reproduced values are written as the book writes them (counts whole, percentages and months "
+                 "with one decimal, ratios and P with three); the comparison uses the unrounded value."]
+    return JournalTable(name, "", title, "Result id", columns, rows, footnotes)
+
+
+def audit_table(audit: pd.DataFrame, name: str, title: str, with_consistent: bool = True) -> JournalTable:
+    """The consistency audit (``audit.audit_article`` output) as a book table; 'Consistent' reads Yes or No."""
+    headings = ["Check", "Stated", "Recomputed", "Reason"] + (["Consistent"] if with_consistent else [])
+    columns = [Column(h, wrap=h == "Reason") for h in headings]
+    rows = [Row(str(r.id), (str(r.check), str(r.stated), str(r.recomputed), str(r.reason))
+                + ((("Yes" if bool(r.consistent) else "No"),) if with_consistent else ()))
+            for r in audit.itertuples(index=False)]
+    return JournalTable(name, "", title, "Result id", columns, rows)
