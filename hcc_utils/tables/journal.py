@@ -214,6 +214,17 @@ def html_id(name: str) -> str:
     return "hcc-table-" + re.sub(r"[^A-Za-z0-9_-]", "-", name)
 
 
+def _number_html(value: str) -> str:
+    """A number cell: its spaces unbreakable except before "(" and after ";", and a break allowed after an
+    interval's dash, so that "1401.5 (219.0–5255.0)" may fold into two or three lines in a narrow column while
+    no number is ever split."""
+    lines = []
+    for line in str(value).split("\n"):
+        text = html.escape(line).replace(" ", "\u00a0").replace("\u00a0(", " (").replace(";\u00a0", "; ")
+        lines.append(text.replace("–", "–<wbr>"))
+    return "<br>".join(lines)
+
+
 def _cell_class(column: Column, value: str) -> str:
     number = _NUMBER_CHARACTERS.fullmatch(_NUMBER_WORDS.sub("", value)) is not None
     return "hcc-num" if number and not column.wrap else "hcc-wrap"
@@ -240,6 +251,11 @@ def _header(table: JournalTable) -> list[str]:
     return lines
 
 
+def _cell(column: Column, value: str) -> str:
+    kind = _cell_class(column, value)
+    return f'<td class="{kind}">{_number_html(value) if kind == "hcc-num" else _text(value)}</td>'
+
+
 def _body(table: JournalTable) -> list[str]:
     width = len(table.columns) + 1
     lines = []
@@ -250,7 +266,7 @@ def _body(table: JournalTable) -> list[str]:
                          f'<span class="hcc-group-label">{_text(group)}</span></th></tr>')
         for row in rows:
             indent = f" hcc-indent-{min(row.indent, 3)}" if row.indent else ""
-            cells = "".join(f'<td class="{_cell_class(c, v)}">{_text(v)}</td>' for c, v in zip(table.columns, row.cells))
+            cells = "".join(_cell(c, v) for c, v in zip(table.columns, row.cells))
             lines.append(f'<tr><th scope="row" class="hcc-stub{indent}">{_text(row.label)}</th>{cells}</tr>')
         lines.append("</tbody>")
     return lines
