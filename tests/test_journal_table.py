@@ -197,3 +197,8 @@ def test_the_articles_all_patients_orr_is_derived_from_its_cr_and_pr_counts():
             {"ids": ["survival.os_median_len", "survival.os_median_sor", "no.such_id"]}]
     assert published_headline_values(rows, targets) == [("7.5" + DERIVED_MARK, "5.8" + DERIVED_MARK, "0.719"),
                                                           ("10.3", "5.6", "—")]
+
+
+def test_scorecard_lists_read_as_labels_not_codes():
+    assert reproduced_text("list", "atebev_cycles_few;child_pugh_b;ecog_2;sorafenib") == \
+        "ATE+BEV cycles <3, Child-Pugh B, ECOG 2, Sorafenib"

@@ -8,7 +8,9 @@ import pandas as pd
 
 from hcc_utils.reproduction.audit import audit_article
 from hcc_utils.reproduction.scorecard import score, summary_line
-from hcc_utils.reproduction.targets import load_targets
+from hcc_utils.config import StudyConfig
+from hcc_utils.reproduction.targets import ARTICLE_TERMS, load_targets
+from hcc_utils.study.labels import group_label, variable_labels
 from hcc_utils.study.registry import display_value, parse_value
 from hcc_utils.tables.journal import Column, JournalTable, Row
 
@@ -59,11 +61,29 @@ SECTION_NAMES = {"flow": "Cohort flow", "baseline": "Baseline characteristics", 
                  "thirdline": "Third-line therapy", "cycles": "Prior ATE+BEV cycles", "safety": "Safety"}
 
 
+def _item_labels() -> dict[str, str]:
+    """Readable names of the items of published and reproduced lists (predictors, regimens): the configured
+    labels (default configuration), the article's coded names mapped to the analysis table's."""
+    labels = variable_labels(StudyConfig())
+    names = {**labels, **{term: labels.get(column, column) for term, column in ARTICLE_TERMS.items()}}
+    return names
+
+
+def list_text(text: str) -> str:
+    """A ';'-separated list of coded names as words: 'atebev_cycles_lt_3;sorafenib' -> 'ATE+BEV cycles <3, Sorafenib'."""
+    names = _item_labels()
+    items = [item.strip() for item in str(text).split(";") if item.strip()]
+    return ", ".join(names.get(item, group_label(item.replace("_", " "))) for item in items) or str(text)
+
+
 def reproduced_text(kind: str, value: str) -> str:
     """A reproduced value of ``results.csv`` written as its kind says (:func:`display_value`): 0.0016467 -> '0.002',
-    a median of 10.2581 months -> '10.3'; the value as recorded when the run gave no kind."""
+    a median of 10.2581 months -> '10.3', a list of predictors by their labels; the value as recorded when the run
+    gave no kind."""
     if not kind or value in ("", None):
         return "" if value is None else str(value)
+    if kind == "list":
+        return list_text(value)
     try:
         return display_value(kind, parse_value(kind, value))
     except (TypeError, ValueError):
@@ -75,7 +95,8 @@ def scorecard_table(card: pd.DataFrame, name: str, title: str) -> JournalTable:
     number (its id as the stub), the reproduced value written by its kind, the tolerance, status and reason."""
     columns = [Column("Statistic"), Column("Published"), Column("Reproduced"), Column("Unit"),
                Column("Tolerance", wrap=True), Column("Status"), Column("Reason", wrap=True)]
-    rows = [Row(str(r.id), (str(r.statistic), str(r.published), reproduced_text(str(r.kind), r.reproduced),
+    rows = [Row(str(r.id), (str(r.statistic), list_text(r.published) if r.kind == "list" else str(r.published),
+                            reproduced_text(str(r.kind), r.reproduced),
                             str(r.unit), str(r.tolerance), str(r.status), str(r.reason)),
                 group=SECTION_NAMES.get(str(r.section), str(r.section).capitalize()))
             for r in card.itertuples(index=False)]
