@@ -55,9 +55,9 @@ def test_every_section_computes_and_the_ids_do_not_depend_on_the_data(study):
 def test_tables_show_the_analysable_cohort_only(study):
     results = {section.__name__.rsplit(".", 1)[1]: section.compute(study) for section in SECTIONS}
     table1 = results["baseline"].tables["table1"]
-    assert {top for top, _ in table1.columns} == {"", "All enrolled"}
-    assert set(results["survival"].tables["table3"]["Cohort"]) == {"All enrolled"}
-    assert set(results["cycles"].tables["supp_table2"]["Cohort"]) == {"All enrolled"}
+    assert {column.spanner for column in table1.columns} == {"All enrolled"}
+    assert {group.rsplit(", ", 1)[1] for group, _ in results["survival"].tables["table3"].groups()} == {"All enrolled"}
+    assert {group.rsplit(", ", 1)[1] for group, _ in results["cycles"].tables["supp_table2"].groups()} == {"All enrolled"}
 
 
 def test_figures_keep_their_names_and_say_not_estimable(study):
@@ -86,9 +86,8 @@ def test_a_cox_coefficient_without_finite_estimate_is_not_estimable_not_a_tiny_n
         section = predictors.compute(odd)
     assert math.isnan(section.values["cox.os_uni_mvi_hr"])
     assert section.values.spec("cox.os_uni_mvi_hr").label.endswith("(not estimable: no finite estimate)")
-    row = section.tables["table4"].set_index(["Endpoint", "Variable"]).loc[("Overall survival",
-                                                                              "Macrovascular invasion")]
-    assert row["Univariable HR (95% CI)"] == "not estimable" and row["Univariable P"] == ""
+    row = section.tables["table4"].row("Macrovascular invasion", group="Overall survival")
+    assert row.cells[1] == "not estimable" and row.cells[2] == ""  # univariable HR (95% CI) and P
     assert section.values["cox.os_uni_mvi_n"] == len(data)
 
 
@@ -97,10 +96,10 @@ def test_table4_states_patients_and_events_of_every_model():
 
     section = predictors.compute(build_study(read_cohort(COHORT), StudyConfig()))
     table = section.tables["table4"]
-    assert (table["Univariable n (events)"].iloc[0]) == f"{section.values['cox.os_uni_age65_n']} " \
-                                                       f"({section.values['cox.os_uni_age65_events']})"
-    multi = table[table["Variable"] == "Patients (events) in the multivariable model"]
-    assert len(multi) == 2
+    assert table.rows[0].cells[0] == f"{section.values['cox.os_uni_age65_n']} " \
+                                     f"({section.values['cox.os_uni_age65_events']})"
+    multi = [row for row in table.rows if row.label == predictors.MULTIVARIABLE_SIZE_LABEL]
+    assert [row.group for row in multi] == ["Overall survival", "Progression-free survival"]
 
 
 def test_table1_shows_missing_counts_as_rows_when_values_are_missing():
@@ -113,14 +112,11 @@ def test_table1_shows_missing_counts_as_rows_when_values_are_missing():
     data.loc[data.index[:5], "afp_ng_ml"] = float("nan")  # five enrolled patients without AFP
     data.loc[data.index[:5], "afp_high"] = None
     table = baseline.compute(dataclasses.replace(bundled, data=data)).tables["table1"]
-    characteristic = table[("", "Characteristic")].tolist()
-    rows = [i for i, text in enumerate(characteristic) if text.strip() == "Missing"]
-    assert len(rows) == 2  # AFP (median) and AFP >= 400 (n %)
-    first = table.iloc[rows[0]]
-    assert first[("All enrolled", "Overall")] == "5"
-    groups = [first[("All enrolled", g)] for g in bundled.groups]
-    assert sum(int(g) for g in groups) == 5
-    assert int(table.iloc[0][("All enrolled", "Overall")]) == len(data)
+    missing = [row for row in table.rows if row.label == "Missing"]
+    assert len(missing) == 2 and all(row.indent == 1 for row in missing)  # AFP (median) and AFP >= 400 (n %)
+    assert missing[0].cells[0] == "5"  # all enrolled, overall
+    assert sum(int(cell) for cell in missing[0].cells[1:3]) == 5
+    assert table.columns[0].label == f"Overall\nN = {len(data)}"
 
 
 def test_table2_shows_patients_without_a_recorded_response():
@@ -133,9 +129,9 @@ def test_table2_shows_patients_without_a_recorded_response():
     lenvatinib = data.index[data["group"] == bundled.treatment][:3]
     data.loc[lenvatinib, "best_response_recist"] = None
     table = responses.compute(dataclasses.replace(bundled, data=data)).tables["table2"]
-    missing = table[(table["Response"] == "Not assessed (missing)") & (table["Cohort"] == "All enrolled")]
+    missing = [row for row in table.rows if row.label == "Not assessed (missing)" and row.group == "RECIST 1.1"]
     assert len(missing) == 1
-    assert missing.iloc[0][bundled.treatment] == "3" and missing.iloc[0][bundled.control] == "0"
+    assert missing[0].cells[:2] == ("3", "0")  # all enrolled: treatment, control
 
 
 def test_levels_below_the_minimum_subgroup_size_are_left_out_of_tests_and_figures():

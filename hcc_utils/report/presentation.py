@@ -1,4 +1,5 @@
-"""How results appear in the book: styled tables (also saved as CSV), glued prose values, the headline table."""
+"""How results appear in the book: journal tables (also saved as CSV and JSON, with download links), glued prose
+values, the headline table."""
 from __future__ import annotations
 
 import html
@@ -12,8 +13,10 @@ from IPython.display import Markdown
 from myst_nb import glue
 
 from hcc_utils.config import StudyConfig
+from hcc_utils.report.downloads import download_links
+from hcc_utils.report.journal_table import Column, JournalTable, Row
 from hcc_utils.study.cohort import Study, group_code
-from hcc_utils.study.labels import COHORT_NAMES
+from hcc_utils.study.labels import COHORT_NAMES, categorical_test_text, group_label
 from hcc_utils.study.registry import ResultSet, display_value, parse_value
 
 
@@ -26,20 +29,39 @@ def save_table(table: pd.DataFrame, output_dir: str | Path, name: str) -> Path:
     return path
 
 
-def styled(table: pd.DataFrame, caption: str = ""):
-    """A table as styled HTML for the book (no index, compact, caption above).
+def _slug(text: str) -> str:
+    """A file stem and HTML id from a caption: 'Input columns' -> 'input_columns'."""
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:60] or "table"
 
-    Cells, column names and caption are HTML-escaped: they may hold a file name, group names or other text from
-    the data or the configuration, which must show as text, never run as markup in the book.
-    """
-    styler = (table.style.hide(axis="index").format(precision=3, na_rep="", escape="html")
-              .format_index(escape="html", axis=1)
-              .set_caption(html.escape(caption)).set_table_attributes('class="hcc-table"'))
-    return styler.set_table_styles([
-        {"selector": "caption", "props": "caption-side: top; text-align: left; font-weight: bold;"},
-        {"selector": "th", "props": "text-align: left; background: #F2F2F2; padding: 4px 8px;"},
-        {"selector": "td", "props": "padding: 3px 8px;"},
-    ])
+
+def styled(table: pd.DataFrame, caption: str = "", name: str | None = None, footnotes=()) -> JournalTable:
+    """A plain frame of a book page (scorecard, data dictionary …) as a :class:`JournalTable`, so it is rendered
+    like the article's tables (first column as the sticky stub, prose columns wrapping, text escaped, no random
+    ids). ``name`` (the HTML id) defaults to a slug of the caption."""
+    return JournalTable.from_frame(table, name or _slug(caption), caption, footnotes=list(footnotes))
+
+
+class ShownTable:
+    """A table as a section shows it: the table, then the line of links to its DOCX, XLSX and CSV files."""
+
+    def __init__(self, table: JournalTable, links: str) -> None:
+        self.table, self.links = table, links
+
+    def _repr_html_(self) -> str:
+        return self.table.to_html() + "\n" + self.links
+
+    def __repr__(self) -> str:
+        return self.table.caption
+
+
+def show_table(table: JournalTable, output_dir: str | Path) -> ShownTable:
+    """Save a section's table (``tables/<name>.csv`` and ``.json`` under ``output_dir``) and return it for the page
+    with its download links. The DOCX and XLSX files are written from the JSON by the runner after the notebooks
+    run, so they are linked before they exist."""
+    table.save(output_dir)
+    folder = Path(output_dir) / "tables"
+    links = download_links(output_dir, [folder / f"{table.name}{suffix}" for suffix in (".docx", ".xlsx", ".csv")])
+    return ShownTable(table, links.data)
 
 
 def glue_results(values: ResultSet, study: Study) -> None:
@@ -147,14 +169,25 @@ def headline_ids(config: StudyConfig) -> list[dict[str, Any]]:
             for suffix, cohort in COHORT_NAMES.items() for name, template, p_id in HEADLINES]
 
 
-def headline_table(results: pd.DataFrame, config: StudyConfig) -> pd.DataFrame:
-    """The introduction's summary: headline numbers by cohort and group from ``results.csv``."""
+def headline_table(results: pd.DataFrame, config: StudyConfig, article: list[tuple[str, str, str]] | None = None
+                   ) -> JournalTable:
+    """The introduction's summary: headline numbers by cohort (row groups) and group from ``results.csv``, under
+    the spanner "This build"; with ``article`` (one (treatment, control, P) per row of :func:`headline_ids`, from
+    the reproduction layer) the article's values under the spanner "Article"."""
+    treatment, control = group_label(config.groups.treatment), group_label(config.groups.control)
+    spanners = ["This build"] + (["Article"] if article is not None else [])
+    columns = [Column(heading, spanner) for spanner in spanners for heading in (treatment, control, "P")]
     rows = []
-    for item in headline_ids(config):
-        treated, control, p = (result_text(results, key) for key in item["ids"])
-        rows.append({"Cohort": item["cohort"], "Outcome": item["outcome"], config.groups.treatment: treated,
-                     config.groups.control: control, "P": p})
-    return pd.DataFrame(rows)
+    for index, item in enumerate(headline_ids(config)):
+        cells = [result_text(results, key) for key in item["ids"]]
+        if article is not None:
+            cells += list(article[index])
+        rows.append(Row(item["outcome"], tuple(cells), group=item["cohort"]))
+    footnotes = ["Medians are Kaplan–Meier estimates (NR: not reached); P from the log-rank test (survival) and "
+                 f"{categorical_test_text(config.baseline.categorical_test)} (rates).",
+                 "—: not reported by the article."]
+    return JournalTable("headline_outcomes", "", "Headline outcomes of this build and of the article", "Outcome",
+                        columns, rows, footnotes if article is not None else footnotes[:1])
 
 
 def glue_headlines(results: pd.DataFrame, config: StudyConfig) -> None:
@@ -172,7 +205,3 @@ def glue_headlines(results: pd.DataFrame, config: StudyConfig) -> None:
     glue("control", config.groups.control, display=False)
 
 
-def show_table(table: pd.DataFrame, output_dir: str | Path, name: str, caption: str):
-    """Save a section's table as ``output_dir/tables/<name>.csv`` and return it styled for the page."""
-    save_table(table, output_dir, name)
-    return styled(table, caption)

@@ -1,4 +1,5 @@
-"""The scorecard as plain text for the command line (``hcc-study scorecard``)."""
+"""The scorecard and the audit as people read them: plain text for the command line (``hcc-study scorecard``) and
+tables for the book's scorecard and audit pages."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,7 +8,11 @@ import pandas as pd
 
 from hcc_utils.reproduction.audit import audit_article, identical_infeasible
 from hcc_utils.reproduction.scorecard import score, summary_line
-from hcc_utils.reproduction.targets import load_targets
+from hcc_utils.config import StudyConfig
+from hcc_utils.reproduction.targets import ARTICLE_TERMS, load_targets
+from hcc_utils.study.labels import group_label, variable_labels
+from hcc_utils.study.registry import display_value, parse_value
+from hcc_utils.tables.journal import Column, JournalTable, Row
 
 
 def _short(value: str, width: int = 14) -> str:
@@ -57,3 +62,63 @@ def scorecard_report(results_csv: str | Path, targets_csv: str | Path) -> str:
             lines.append(f"  {r.id}: {r.reason}")
     lines.append(summary_line(scored))
     return "\n".join(lines)
+
+
+#: Sections of the scorecard as the book names them (row groups of its tables).
+SECTION_NAMES = {"flow": "Cohort flow", "baseline": "Baseline characteristics", "matching": "Propensity-score matching",
+                 "response": "Responses", "survival": "Survival", "cox": "Predictors (Cox regression)",
+                 "thirdline": "Third-line therapy", "cycles": "Prior ATE+BEV cycles", "safety": "Safety"}
+
+
+def _item_labels() -> dict[str, str]:
+    """Readable names of the items of published and reproduced lists (predictors, regimens): the configured
+    labels (default configuration), the article's coded names mapped to the analysis table's."""
+    labels = variable_labels(StudyConfig())
+    names = {**labels, **{term: labels.get(column, column) for term, column in ARTICLE_TERMS.items()}}
+    return names
+
+
+def list_text(text: str) -> str:
+    """A ';'-separated list of coded names as words: 'atebev_cycles_lt_3;sorafenib' -> 'ATE+BEV cycles <3, Sorafenib'."""
+    names = _item_labels()
+    items = [item.strip() for item in str(text).split(";") if item.strip()]
+    return ", ".join(names.get(item, group_label(item.replace("_", " "))) for item in items) or str(text)
+
+
+def reproduced_text(kind: str, value: str) -> str:
+    """A reproduced value of ``results.csv`` written as its kind says (:func:`display_value`): 0.0016467 -> '0.002',
+    a median of 10.2581 months -> '10.3', a list of predictors by their labels; the value as recorded when the run
+    gave no kind."""
+    if not kind or value in ("", None):
+        return "" if value is None else str(value)
+    if kind == "list":
+        return list_text(value)
+    try:
+        return display_value(kind, parse_value(kind, value))
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def scorecard_table(card: pd.DataFrame, name: str, title: str) -> JournalTable:
+    """The scorecard (``scorecard.score`` output) as a book table: a row group per section, a row per published
+    number (its id as the stub), the reproduced value written by its kind, the tolerance, status and reason."""
+    columns = [Column("Statistic"), Column("Published"), Column("Reproduced"), Column("Unit"),
+               Column("Tolerance", wrap=True), Column("Status"), Column("Reason", wrap=True)]
+    rows = [Row(str(r.id), (str(r.statistic), list_text(r.published) if r.kind == "list" else str(r.published),
+                            reproduced_text(str(r.kind), r.reproduced),
+                            str(r.unit), str(r.tolerance), str(r.status), str(r.reason)),
+                group=SECTION_NAMES.get(str(r.section), str(r.section).capitalize()))
+            for r in card.itertuples(index=False)]
+    footnotes = ["Reproduced values are written as the book writes them (counts whole, percentages and months "
+                 "with one decimal, ratios and P with three); the comparison uses the unrounded value."]
+    return JournalTable(name, "", title, "Result id", columns, rows, footnotes)
+
+
+def audit_table(audit: pd.DataFrame, name: str, title: str, with_consistent: bool = True) -> JournalTable:
+    """The consistency audit (``audit.audit_article`` output) as a book table; 'Consistent' reads Yes or No."""
+    headings = ["Check", "Stated", "Recomputed", "Reason"] + (["Consistent"] if with_consistent else [])
+    columns = [Column(h, wrap=h == "Reason") for h in headings]
+    rows = [Row(str(r.id), (str(r.check), str(r.stated), str(r.recomputed), str(r.reason))
+                + ((("Yes" if bool(r.consistent) else "No"),) if with_consistent else ()))
+            for r in audit.itertuples(index=False)]
+    return JournalTable(name, "", title, "Result id", columns, rows)

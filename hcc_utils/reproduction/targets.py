@@ -5,6 +5,7 @@ calibration read this file; no analysis module does, and a test of the import gr
 """
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -30,13 +31,62 @@ def article_terms(text: str) -> set[str]:
             and item.strip().upper() != "NA"}
 
 
-def published_headlines(rows: list[dict], targets: pd.DataFrame) -> list[str]:
-    """The article's values beside the introduction's headline rows (``report.presentation.headline_ids``):
-    'treatment / control, P p' where the article reports them, else 'not reported'."""
+#: Marks a value derived from the article's own numbers (:func:`derived_targets`) where the book shows it.
+DERIVED_MARK = "†"
+
+
+def derived_targets(targets: pd.DataFrame) -> dict[str, str]:
+    """Published numbers that ``targets.csv`` has no id for but the article's own numbers determine.
+
+    The objective response rate of a group (``response.orr_<g>``, all enrolled patients) is (CR + PR) / N: the
+    article's complete and partial responses (``response.cr_<g>``, ``response.pr_<g>``) over its enrolled
+    patients of that group (``flow.enrolled_<regimen>``), as a percentage with one decimal (the article writes
+    7.5% and 5.8% beside the PR counts). Only the reproduction layer derives such values; no analysis reads them.
+
+    Returns
+    -------
+    dict
+        ``{id: value as text}`` for ids absent from ``targets``.
+    """
+    published = targets.set_index("id")
+    sizes = {row.group: row.value for row in targets.itertuples()
+             if row.section == "flow" and row.endpoint == "enrolled" and row.cohort == "all" and row.group != "overall"}
+    out = {}
+    for row in targets.itertuples():
+        if not (row.id.startswith("response.cr_") and row.cohort == "all"):
+            continue
+        code = row.id.removeprefix("response.cr_")
+        orr_id, pr_id = f"response.orr_{code}", f"response.pr_{code}"
+        size = sizes.get(row.group)
+        if orr_id in published.index or pr_id not in published.index or not size:
+            continue
+        try:
+            responders, patients = int(row.value) + int(published.at[pr_id, "value"]), int(size)
+        except ValueError:
+            continue
+        out[orr_id] = (str((Decimal(100 * responders) / Decimal(patients)).quantize(Decimal("0.1"), ROUND_HALF_UP))
+                       if patients else "NA")
+    return out
+
+
+def published_headline_values(rows: list[dict], targets: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """The article's (treatment, control, P) beside each of the introduction's headline rows
+    (``report.presentation.headline_ids``): the published value, a value derived from the article's own numbers
+    marked with :data:`DERIVED_MARK` (:func:`derived_targets`), or '—' where the article gives neither."""
     published = targets.set_index("id")["value"].to_dict()
+    derived = derived_targets(targets)
+
+    def shown(key: str) -> str:
+        if key in published:
+            return published[key]
+        return derived[key] + DERIVED_MARK if key in derived else "—"
+
+    return [tuple(shown(key) for key in row["ids"]) for row in rows]
+
+
+def published_headlines(rows: list[dict], targets: pd.DataFrame) -> list[str]:
+    """:func:`published_headline_values` as one text per row: 'treatment / control, P p', or 'not reported'."""
     out = []
-    for row in rows:
-        article = [published.get(i) for i in row["ids"]]
-        out.append(" / ".join(a if a is not None else "—" for a in article[:2]) + f", P {article[2] or '—'}"
-                   if any(a is not None for a in article) else "not reported")
+    for treated, control, p in published_headline_values(rows, targets):
+        out.append("not reported" if {treated, control, p} == {"—"} else f"{treated} / {control}, P {p}")
     return out

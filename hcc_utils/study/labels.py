@@ -31,7 +31,7 @@ def variable_labels(config: StudyConfig) -> dict[str, str]:
         "pivka_high": f"PIVKA-II ≥{_cut(cut.pivka_mau_ml)} mAU/mL", "atebev_cycles": "ATE+BEV cycles",
         "atebev_cycles_few": f"ATE+BEV cycles <{_cut(cut.atebev_cycles_low)}",
         "atebev_cycles_many": f"ATE+BEV cycles >{_cut(cut.atebev_cycles_subgroup)}",
-        "control_group": f"{config.groups.control.capitalize()} (vs {config.groups.treatment})",
+        "control_group": f"{group_label(config.groups.control)} (vs {config.groups.treatment})",
     }
 
 
@@ -47,3 +47,54 @@ REGIMEN_LABELS = {"5fu": "5-FU"}
 def regimen_label(code: str) -> str:
     """A regimen code as the book writes it: '5fu' -> '5-FU', combinations 'a_b' -> 'a + b', others unchanged."""
     return REGIMEN_LABELS.get(str(code), str(code).replace("_", " + "))
+
+
+def group_label(name: str) -> str:
+    """A configured group name as a table heading or the start of a sentence: 'lenvatinib' -> 'Lenvatinib'
+    (only the first letter changes, so 'FOLFOX' and 'nab-Paclitaxel' keep their case)."""
+    text = str(name)
+    return text[:1].upper() + text[1:]
+
+
+def group_heading(name: str, n: int) -> str:
+    """A group's column heading with its size, as journals print it: 'Lenvatinib\\nN = 40'."""
+    return f"{group_label(name)}\nN = {int(n)}"
+
+
+#: Abbreviations of the book's tables, spelled out in their footnotes.
+ABBREVIATIONS = {
+    "AFP": "alpha-fetoprotein", "ATE+BEV": "atezolizumab plus bevacizumab", "BCLC": "Barcelona Clinic Liver Cancer",
+    "CI": "confidence interval", "CR": "complete response", "DCR": "disease control rate",
+    "ECOG": "Eastern Cooperative Oncology Group performance status", "HBV": "hepatitis B virus",
+    "HCV": "hepatitis C virus", "HR": "hazard ratio", "IQR": "interquartile range",
+    "mRECIST": "modified RECIST", "NA": "not applicable", "NASH": "non-alcoholic steatohepatitis",
+    "NR": "not reached", "ORR": "objective response rate", "PD": "progressive disease",
+    "PIVKA-II": "protein induced by vitamin K absence or antagonist-II", "PR": "partial response",
+    "PS": "propensity score", "RECIST": "Response Evaluation Criteria in Solid Tumors", "SD": "stable disease",
+    "SE": "standard error", "SMD": "standardized mean difference",
+}
+
+
+def abbreviation_note(*names: str) -> str:
+    """The footnote spelling out ``names``: 'CI, confidence interval; HR, hazard ratio.'"""
+    return "; ".join(f"{name}, {ABBREVIATIONS[name]}" for name in names) + "."
+
+
+def categorical_test_text(rule: str) -> str:
+    """The configured test of categorical variables, named as a footnote names it."""
+    return {"chisq": "Pearson's chi-square test without continuity correction",
+            "fisher_if_sparse": "Pearson's chi-square test without continuity correction, or Fisher's exact test "
+                                "when an expected count is below 5",
+            "fisher": "Fisher's exact test"}.get(rule, rule)
+
+
+def continuous_test_text(rule: str) -> str:
+    """The configured test of continuous variables (Table 1 shows them as median (IQR))."""
+    return {"auto": "Mann–Whitney U test", "mannwhitney": "Mann–Whitney U test",
+            "ttest": "Student's t-test (pooled variance)"}.get(rule, rule)
+
+
+def cox_ties_text(ties: str) -> str:
+    """The configured handling of tied event times of the Cox models."""
+    return {"efron": "Efron's method for tied event times", "breslow": "Breslow's method for tied event times"}.get(
+        ties, ties)

@@ -22,7 +22,7 @@ class SectionResult:
     """What one article section computes."""
 
     values: ResultSet
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    tables: dict[str, Any] = field(default_factory=dict)  # JournalTable (the book shows them) or frames (figures)
     inputs: dict[str, Any] = field(default_factory=dict)
 
 

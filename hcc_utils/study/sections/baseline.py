@@ -6,8 +6,10 @@ from typing import Any
 import pandas as pd
 
 from hcc_utils.tables.baseline import VariableSpec, baseline_table, side_by_side
+from hcc_utils.tables.journal import Column, JournalTable, Row
 from hcc_utils.study.cohort import Study, group_code
-from hcc_utils.study.labels import COHORT_NAMES, variable_labels
+from hcc_utils.study.labels import (COHORT_NAMES, abbreviation_note, categorical_test_text, continuous_test_text,
+                                   group_label, variable_labels)
 from hcc_utils.study.registry import Kind, ResultSet
 from hcc_utils.study.sections import SectionResult, per_cohort
 
@@ -103,22 +105,41 @@ def baseline_results(study: Study, tables: dict[str, Any] | None = None) -> Resu
     return per_cohort(study, one_cohort)
 
 
-def table1_display(tables: dict[str, Any]) -> pd.DataFrame:
-    """Table 1 layout: one 'Characteristic' column (levels indented under their variable), then all enrolled and
-    matched patients side by side (overall, each group, p, SMD); all enrolled only when the matched cohort cannot
-    be analysed."""
+def table1_display(study: Study, tables: dict[str, Any]) -> JournalTable:
+    """Table 1 in the article's layout: one 'Characteristic' stub (categories indented under their variable), then
+    all enrolled and PS-matched patients as column spanners, each with Overall, the two groups (N in the heading),
+    P and SMD; all enrolled only when the matched cohort cannot be analysed."""
     wide = side_by_side(tables[""], tables.get("_matched"), (COHORT_NAMES[""], COHORT_NAMES["_matched"]))
-    levels = wide[("", "level")].astype(str)
-    characteristic = [
-        f"\u2003{LEVEL_LABELS.get(level, level)}" if level else text
-        for text, level in zip(wide[("", "label")], levels)
+    sizes = wide.iloc[0]  # the first row gives the group sizes (shown in the headings)
+    halves = [suffix for suffix in ("", "_matched") if suffix in tables]
+    columns, keys = [], []
+    for suffix in halves:
+        spanner = COHORT_NAMES[suffix]
+        for key in ("Overall", *study.groups):
+            shown = "Overall" if key == "Overall" else group_label(key)
+            columns.append(Column(f"{shown}\nN = {sizes[(spanner, key)]}", spanner))
+            keys.append((spanner, key))
+        columns += [Column("P", spanner), Column("SMD", spanner)]
+        keys += [(spanner, "p"), (spanner, "smd")]
+    rows = []
+    for _, line in wide.iloc[1:].iterrows():
+        level = str(line[("", "level")])
+        label = LEVEL_LABELS.get(level, level) if level else str(line[("", "label")])
+        cells = tuple("" if pd.isna(line[key]) else str(line[key]) for key in keys)
+        rows.append(Row(label, cells, indent=1 if level else 0))
+    settings = study.config.baseline
+    footnotes = [
+        "Values are n (%) of the patients with a recorded value, or median (IQR).",
+        f"P values: {continuous_test_text(settings.continuous_test)} for continuous variables; "
+        f"{categorical_test_text(settings.categorical_test)} for categorical variables.",
+        "SMD: absolute standardized mean difference (for variables with more than two categories, the "
+        "multivariate SMD of Yang and Dalton); below 0.1 is commonly read as balanced.",
+        abbreviation_note("AFP", "ATE+BEV", "BCLC", "ECOG", "HBV", "HCV", "IQR", "NASH", "PIVKA-II", "PS", "SMD"),
     ]
-    shown = wide.drop(columns=[("", "variable"), ("", "label"), ("", "level")])
-    shown.insert(0, ("", "Characteristic"), characteristic)
-    shown.columns = pd.MultiIndex.from_tuples([(top, {"p": "P", "smd": "SMD"}.get(sub, sub)) for top, sub in shown.columns])
-    return shown.fillna("")
+    return JournalTable("table1_baseline", "Table 1", "Baseline characteristics at the start of second-line therapy",
+                        "Characteristic", columns, rows, footnotes, order=1)
 
 
 def compute(study: Study) -> SectionResult:
     tables = baseline_tables(study)
-    return SectionResult(baseline_results(study, tables), {"table1": table1_display(tables)}, {"by_cohort": tables})
+    return SectionResult(baseline_results(study, tables), {"table1": table1_display(study, tables)}, {"by_cohort": tables})

@@ -5,8 +5,9 @@ import pandas as pd
 
 from hcc_utils.stats.survival import km_summary, logrank_test
 from hcc_utils.tables.formatting import fmt_months, fmt_p
+from hcc_utils.tables.journal import Column, JournalTable, Row
 from hcc_utils.study.cohort import Study, group_code
-from hcc_utils.study.labels import COHORT_NAMES, ENDPOINTS
+from hcc_utils.study.labels import COHORT_NAMES, ENDPOINTS, abbreviation_note, group_label
 from hcc_utils.study.registry import Kind, ResultSet
 from hcc_utils.study.sections import SectionResult, per_cohort
 
@@ -54,22 +55,32 @@ def cycles_subgroup_results(study: Study) -> ResultSet:
     return per_cohort(study, one_cohort)
 
 
-def cycles_subgroup_table(study: Study, values: dict) -> pd.DataFrame:
-    """Supplementary Table 2: median OS and PFS by group within the cycles subgroups, and log-rank p."""
+def cycles_subgroup_table(study: Study, values: dict) -> JournalTable:
+    """Supplementary Table 2: a row group per endpoint and cohort, a row per subgroup of prior ATE+BEV cycles;
+    for each group its patients and median (months), then the log-rank P of the comparison within the subgroup."""
     rows = []
-    for suffix in study.cohorts():
-        cohort_label = COHORT_NAMES[suffix]
-        for name, _, text in cycles_subgroups(study, study.data):
-            for endpoint, (_, _, endpoint_label) in ENDPOINTS.items():
+    for endpoint, (_, _, endpoint_label) in ENDPOINTS.items():
+        for suffix in study.cohorts():
+            for name, _, text in cycles_subgroups(study, study.data):
                 key = f"cycles.{name}_{endpoint}"
-                row = {"Cohort": cohort_label, "Subgroup": text, "Endpoint": endpoint_label}
+                cells = []
                 for group in study.groups:
                     code = group_code(group)
-                    n = values.get(f"{key}_n_{code}{suffix}", 0)
-                    row[f"{group}: n, median (months)"] = f"{n}, {fmt_months(values.get(f'{key}_median_{code}{suffix}', float('nan')))}"
-                row["Log-rank P"] = fmt_p(values[f"{key}_logrank_p{suffix}"])
-                rows.append(row)
-    return pd.DataFrame(rows)
+                    cells += [str(values.get(f"{key}_n_{code}{suffix}", 0)),
+                              fmt_months(values.get(f"{key}_median_{code}{suffix}", float("nan")))]
+                cells.append(fmt_p(values[f"{key}_logrank_p{suffix}"], missing="not estimable"))
+                rows.append(Row(text, tuple(cells), group=f"{endpoint_label}, {COHORT_NAMES[suffix]}"))
+    columns = []
+    for group in study.groups:
+        columns += [Column("Patients, n", group_label(group)), Column("Median, months", group_label(group))]
+    columns.append(Column("Log-rank P"))
+    footnotes = ["Kaplan–Meier medians; NR: not reached. P: log-rank test between the groups within the subgroup "
+                 f"(not estimable when a group has fewer than {max(1, study.config.survival.min_subgroup_size)} "
+                 "patients).",
+                 abbreviation_note("ATE+BEV", "NR", "PS")]
+    return JournalTable("supp_table2_cycles", "Supplementary Table 2",
+                        "Survival by second-line regimen within subgroups of prior ATE+BEV cycles",
+                        "Prior ATE+BEV cycles", columns, rows, footnotes, order=7)
 
 
 def compute(study: Study) -> SectionResult:

@@ -5,7 +5,9 @@ import pandas as pd
 
 from hcc_utils.stats.balance import balance_table
 from hcc_utils.study.cohort import Study
-from hcc_utils.study.labels import variable_labels
+from hcc_utils.study.labels import abbreviation_note, group_heading, variable_labels
+from hcc_utils.tables.formatting import fmt_p
+from hcc_utils.tables.journal import Column, JournalTable, Row
 from hcc_utils.study.registry import Kind, ResultSet
 from hcc_utils.study.sections import SectionResult
 
@@ -42,5 +44,47 @@ def matching_tables(study: Study) -> dict[str, pd.DataFrame]:
     return {"coefficients": coefficients, "balance": balance}
 
 
+def ps_model_table(study: Study, coefficients: pd.DataFrame) -> JournalTable:
+    """The propensity model as a table: log-odds, SE, Wald 95% CI and P of each term."""
+    rows = [Row(str(line["Term"]), (f"{line['Log-odds']:.3f}", f"{line['SE']:.3f}",
+                                    f"{line['95% CI, low']:.3f} to {line['95% CI, high']:.3f}",
+                                    fmt_p(line["P"], missing="")))
+            for _, line in coefficients.iterrows()]
+    columns = [Column("Log-odds"), Column("SE"), Column("95% CI"), Column("P")]
+    footnotes = [f"Logistic regression (unpenalized) of receiving {study.treatment} rather than {study.control}; "
+                 "Wald 95% CI and P. A positive log-odds makes the treatment regimen more likely.",
+                 abbreviation_note("CI", "SE")]
+    return JournalTable("ps_model_coefficients", "", "Propensity model: log-odds of receiving the treatment regimen",
+                        "Term", columns, rows, footnotes)
+
+
+def balance_display_table(study: Study, balance: pd.DataFrame) -> JournalTable:
+    """Covariate balance: the groups' means (proportions of binary covariates) and the absolute SMD, before and
+    after matching as column spanners."""
+    t, c = study.treatment, study.control
+    rows = []
+    for _, line in balance.iterrows():
+        binary = line["Kind"] == "binary"
+        label = f"{line['Covariate']}, " + ("proportion" if binary else "mean")
+
+        def shown(value) -> str:
+            return f"{value:.2f}" if binary else f"{value:.1f}"
+
+        rows.append(Row(label, (shown(line[f"{t}, before"]), shown(line[f"{c}, before"]), f"{line['SMD before']:.3f}",
+                                shown(line[f"{t}, after"]), shown(line[f"{c}, after"]), f"{line['SMD after']:.3f}")))
+    sizes = study.match_summary
+    columns = [Column(group_heading(t, sizes["n_treated"]), "Before matching"),
+               Column(group_heading(c, sizes["n_control"]), "Before matching"), Column("SMD", "Before matching"),
+               Column(group_heading(t, sizes["matched_treated"]), "After matching"),
+               Column(group_heading(c, sizes["matched_control"]), "After matching"), Column("SMD", "After matching")]
+    footnotes = ["SMD: absolute standardized mean difference (pooled standard deviation); below 0.1 is commonly "
+                 "read as balanced."]
+    return JournalTable("balance", "", "Covariate balance before and after propensity-score matching", "Covariate",
+                        columns, rows, footnotes)
+
+
 def compute(study: Study) -> SectionResult:
-    return SectionResult(matching_results(study), matching_tables(study))
+    tables = matching_tables(study)
+    tables["ps_model_table"] = ps_model_table(study, tables["coefficients"])
+    tables["balance_table"] = balance_display_table(study, tables["balance"])
+    return SectionResult(matching_results(study), tables)

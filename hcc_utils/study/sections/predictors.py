@@ -7,8 +7,9 @@ import pandas as pd
 
 from hcc_utils.stats.cox import CoxSelection, multivariable_from_univariable
 from hcc_utils.tables.formatting import fmt_p, fmt_ratio
+from hcc_utils.tables.journal import Column, JournalTable, Row
 from hcc_utils.study.cohort import Study, group_code
-from hcc_utils.study.labels import ENDPOINTS, variable_labels
+from hcc_utils.study.labels import ENDPOINTS, abbreviation_note, cox_ties_text, variable_labels
 from hcc_utils.study.registry import Kind, ResultSet
 from hcc_utils.study.sections import SectionResult
 
@@ -86,31 +87,39 @@ def _hr_text(row) -> str:
     return f"{fmt_ratio(row.hr)} ({fmt_ratio(row.ci_low)}–{fmt_ratio(row.ci_high)})"
 
 
-def predictor_table(study: Study, models: dict[str, CoxSelection]) -> pd.DataFrame:
-    """Table 4 layout: per endpoint and candidate, univariable and multivariable HR (95% CI) and p, with the
-    patients and events each model used (complete cases of its covariates); 'not estimable' where the data give
-    no finite estimate."""
+def predictor_table(study: Study, models: dict[str, CoxSelection]) -> JournalTable:
+    """Table 4 in the article's layout: a row group per endpoint, the spanners "Univariable" (patients and events
+    of each model, HR (95% CI), P) and "Multivariable" (HR (95% CI), P); the patients and events of each
+    multivariable model close its group; 'not estimable' where the data give no finite estimate."""
     labels = variable_labels(study.config)
     rows = []
     for endpoint, selection in models.items():
+        group = ENDPOINTS[endpoint][2]
         multi = selection.multivariable.set_index("covariate") if len(selection.multivariable) else pd.DataFrame()
         for row in selection.univariable.itertuples():
-            entry = {"Endpoint": ENDPOINTS[endpoint][2], "Variable": labels.get(row.covariate, row.covariate),
-                     "Univariable n (events)": f"{row.n} ({row.events})",
-                     "Univariable HR (95% CI)": _hr_text(row),
-                     "Univariable P": fmt_p(row.p) if _estimable(row) else "",
-                     "Multivariable HR (95% CI)": "", "Multivariable P": ""}
+            cells = [f"{row.n} ({row.events})", _hr_text(row), fmt_p(row.p) if _estimable(row) else "", "", ""]
             if row.covariate in multi.index:
                 m = next(multi.loc[[row.covariate]].itertuples())
-                entry["Multivariable HR (95% CI)"] = _hr_text(m)
-                entry["Multivariable P"] = fmt_p(m.p) if _estimable(m) else ""
-            rows.append(entry)
+                cells[3:] = [_hr_text(m), fmt_p(m.p) if _estimable(m) else ""]
+            rows.append(Row(labels.get(row.covariate, row.covariate), tuple(cells), group=group))
         if len(selection.multivariable):
             first = selection.multivariable.iloc[0]
-            rows.append({"Endpoint": ENDPOINTS[endpoint][2], "Variable": "Patients (events) in the multivariable model",
-                         "Univariable n (events)": "", "Univariable HR (95% CI)": "", "Univariable P": "",
-                         "Multivariable HR (95% CI)": f"{first['n']} ({first['events']})", "Multivariable P": ""})
-    return pd.DataFrame(rows)
+            rows.append(Row(MULTIVARIABLE_SIZE_LABEL, ("", "", "", f"{first['n']} ({first['events']})", ""),
+                            group=group))
+    columns = [Column("Patients (events), n", "Univariable"), Column("HR (95% CI)", "Univariable"),
+               Column("P", "Univariable"), Column("HR (95% CI)", "Multivariable"), Column("P", "Multivariable")]
+    footnotes = [
+        f"Cox proportional-hazards regression with {cox_ties_text(study.config.cox.ties)}; Wald 95% CI and P. Each "
+        "model uses the patients with every one of its covariates recorded.",
+        f"Variables with a univariable P below {study.config.cox.selection_p:g} entered the multivariable model.",
+        abbreviation_note("AFP", "ATE+BEV", "BCLC", "CI", "ECOG", "HR", "PIVKA-II"),
+    ]
+    return JournalTable("table4_predictors", "Table 4", "Predictors of overall and progression-free survival",
+                        "Variable", columns, rows, footnotes, order=4)
+
+
+#: The last row of each endpoint's group in Table 4: patients and events of its multivariable model.
+MULTIVARIABLE_SIZE_LABEL = "Patients (events) in the multivariable model"
 
 
 def compute(study: Study) -> SectionResult:

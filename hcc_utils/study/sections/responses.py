@@ -4,9 +4,11 @@ from __future__ import annotations
 import pandas as pd
 
 from hcc_utils.stats.contingency import compare_proportions
-from hcc_utils.tables.responses import response_display, response_table, response_tables
+from hcc_utils.tables.formatting import fmt_p
+from hcc_utils.tables.journal import Column, JournalTable, Row
+from hcc_utils.tables.responses import CATEGORIES, response_table, response_tables
 from hcc_utils.study.cohort import Study, group_code
-from hcc_utils.study.labels import COHORT_NAMES
+from hcc_utils.study.labels import COHORT_NAMES, abbreviation_note, categorical_test_text, group_heading
 from hcc_utils.study.registry import Kind, ResultSet
 from hcc_utils.study.sections import SectionResult, per_cohort
 
@@ -50,16 +52,51 @@ def response_results(study: Study) -> ResultSet:
     return per_cohort(study, one_cohort)
 
 
-def response_display_table(study: Study) -> pd.DataFrame:
-    """Table 2 layout: criterion, measure, groups' n (%), p — for all enrolled and matched patients."""
+def _response_cell(row) -> str:
+    """'3 (7.5)' for a category, '3 (7.5; 1.6–20.4)' for a rate with its exact CI; the missing count as is."""
+    if row.measure == "missing":
+        return str(row.count)
+    text = f"{int(row.count)} ({row.percent:.1f}"
+    return text + (f"; {row.ci_low:.1f}–{row.ci_high:.1f})" if row.measure in ("orr", "dcr") else ")")
+
+
+def response_display_table(study: Study) -> JournalTable:
+    """Table 2 in the article's layout: the cohorts as column spanners (each group with its N, then P), the
+    criteria (RECIST 1.1, mRECIST) as row groups, one row per response category and rate; P only where a test
+    was run (ORR and DCR). Patients without a recorded response are counted in a row of their own."""
     rule = study.config.baseline.categorical_test
-    parts = []
+    columns, blocks = [], {}
     for suffix, cohort in study.cohorts().items():
-        shown = response_display(response_tables(cohort, "group", groups=study.groups, rule=rule))
-        shown.insert(0, "Cohort", COHORT_NAMES[suffix])
-        parts.append(shown)
-    return pd.concat(parts, ignore_index=True).drop(columns=["measure"]).rename(
-        columns={"criterion": "Criterion", "label": "Response", "p": "P"})
+        spanner = COHORT_NAMES[suffix]
+        long = response_tables(cohort, "group", groups=study.groups, rule=rule)
+        sizes = cohort["group"].value_counts()
+        columns += [Column(group_heading(g, sizes.get(g, 0)), spanner) for g in study.groups] + [Column("P", spanner)]
+        for (criterion, measure), part in long.groupby(["criterion", "measure"], sort=False):
+            by_group = part.set_index("group")
+            cells = [_response_cell(next(by_group.loc[[g]].itertuples())) for g in study.groups]
+            cells.append(fmt_p(part["p"].iloc[0], missing=""))
+            blocks.setdefault((criterion, measure), {"label": part["label"].iloc[0]})[suffix] = cells
+            missing = part.set_index("group")["missing"]
+            if missing.sum() > 0:
+                blocks.setdefault((criterion, "missing"), {"label": "Not assessed (missing)"})[suffix] = \
+                    [str(int(missing.get(g, 0))) for g in study.groups] + [""]
+    order = sorted(blocks, key=lambda key: (list(dict.fromkeys(k[0] for k in blocks)).index(key[0]),
+                                            key[1] == "missing"))
+    rows = []
+    for criterion, measure in order:
+        block = blocks[(criterion, measure)]
+        cells = []
+        for suffix in study.cohorts():
+            cells += block.get(suffix, [""] * (len(study.groups) + 1))
+        rows.append(Row(block["label"], tuple(cells), indent=1 if measure in CATEGORIES else 0, group=criterion))
+    footnotes = [
+        "Values are n (%) of the patients with a recorded best response (patients not evaluable stay in the "
+        "denominator); for ORR and DCR, n (%; exact Clopper–Pearson 95% CI).",
+        f"P values compare ORR and DCR between the groups: {categorical_test_text(rule)}.",
+        abbreviation_note("CI", "CR", "DCR", "mRECIST", "ORR", "PD", "PR", "PS", "RECIST", "SD"),
+    ]
+    return JournalTable("table2_responses", "Table 2", "Best overall response to second-line therapy",
+                        "Response", columns, rows, footnotes, order=2)
 
 
 def compute(study: Study) -> SectionResult:

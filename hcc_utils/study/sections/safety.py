@@ -5,6 +5,8 @@ import pandas as pd
 
 from hcc_utils.tables.adverse_events import adverse_event_display, adverse_event_table
 from hcc_utils.study.cohort import Study, group_code
+from hcc_utils.study.labels import categorical_test_text, group_heading
+from hcc_utils.tables.journal import Column, JournalTable, Row
 from hcc_utils.study.registry import Kind, ResultSet
 from hcc_utils.study.sections import SectionResult
 
@@ -57,10 +59,34 @@ def safety_results(study: Study, long: pd.DataFrame | None = None) -> ResultSet:
     return values
 
 
+def safety_display_table(study: Study, long: pd.DataFrame) -> JournalTable:
+    """Table 5 in the article's layout: the spanners "Any grade" and "Grade 3–4" (each group with its N, then P),
+    the summary rows first, then one row per adverse event (indented under "Adverse events")."""
+    wide = adverse_event_display(long)
+    sizes = study.data["group"].value_counts()
+    columns, keys = [], []
+    for suffix, spanner in (("any grade", "Any grade"), ("grade 3-4", "Grade 3–4")):
+        columns += [Column(group_heading(g, sizes.get(g, 0)), spanner) for g in study.groups] + [Column("P", spanner)]
+        keys += [f"{g} {suffix}" for g in study.groups] + [f"p ({suffix})"]
+    rows = []
+    for _, line in wide.iterrows():
+        summary = line["term"] in AE_SUMMARY
+        cells = tuple(str(line[key]) for key in keys)
+        rows.append(Row(line["label"], cells, indent=0 if summary else 1, group="" if summary else "Adverse event"))
+    footnotes = [
+        "Values are n (%) of all patients of each group; an event is counted once per patient at its worst grade "
+        "(CTCAE version 5.0).",
+        f"P values: {categorical_test_text(study.config.baseline.categorical_test)}; none where no patient of "
+        "either group had the event.",
+        "CTCAE, Common Terminology Criteria for Adverse Events.",
+    ]
+    return JournalTable("table5_adverse_events", "Table 5", "Treatment-related adverse events", "Adverse event",
+                        columns, rows, footnotes, order=5)
+
+
 def compute(study: Study) -> SectionResult:
     long = _long_table(study)
-    display = adverse_event_display(long).drop(columns=["term"]).rename(columns={"label": "Adverse event"})
-    return SectionResult(safety_results(study, long), {"table5": display}, {"long": long})
+    return SectionResult(safety_results(study, long), {"table5": safety_display_table(study, long)}, {"long": long})
 
 
 def safety_tables(study: Study) -> dict[str, pd.DataFrame]:

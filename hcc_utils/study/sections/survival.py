@@ -9,9 +9,10 @@ import pandas as pd
 
 from hcc_utils.stats.cox import CoxConvergenceWarning, fit_cox
 from hcc_utils.stats.survival import followup_summary, kaplan_meier, km_summary, logrank_test, numbers_at_risk
-from hcc_utils.tables.formatting import fmt_median_iqr, fmt_months, fmt_p
+from hcc_utils.tables.formatting import fmt_months, fmt_p
+from hcc_utils.tables.journal import Column, JournalTable, Row
 from hcc_utils.study.cohort import Study, group_code
-from hcc_utils.study.labels import COHORT_NAMES, ENDPOINTS
+from hcc_utils.study.labels import COHORT_NAMES, ENDPOINTS, abbreviation_note, group_label
 from hcc_utils.study.registry import Kind, ResultSet
 from hcc_utils.study.sections import SectionResult, per_cohort
 
@@ -111,26 +112,33 @@ def risk_table(cohort: pd.DataFrame, endpoint: str, times, by: str = "group", or
     return pd.DataFrame(rows, index=list(times)).T
 
 
-def survival_table(study: Study, values: dict | None = None) -> pd.DataFrame:
-    """Table 3: per cohort, endpoint and group, events, median (95% CI), IQR and the log-rank p-value."""
+def survival_table(study: Study, values: dict | None = None) -> JournalTable:
+    """Table 3 in the article's layout: a row group per endpoint and cohort, a row per group (patients, events,
+    median with its 95% CI, interquartile range), the log-rank P once per comparison (on the group's first row)."""
     values = values or survival_results(study)
+    cohorts = study.cohorts()
     rows = []
-    for suffix in study.cohorts():
-        cohort_label = COHORT_NAMES[suffix]
-        for endpoint, (_, _, name) in ENDPOINTS.items():
-            for group in study.groups:
+    for endpoint, (_, _, name) in ENDPOINTS.items():
+        for suffix, cohort in cohorts.items():
+            sizes = cohort["group"].value_counts()
+            for index, group in enumerate(study.groups):
                 key = f"survival.{endpoint}_{{}}_{group_code(group)}{suffix}"
-                rows.append({
-                    "Cohort": cohort_label, "Endpoint": name, "Group": group,
-                    "Events": values[key.format("events")],
-                    "Median, months (95% CI)": f"{fmt_months(values[key.format('median')])} "
-                                               f"({fmt_months(values[key.format('median_ci_low')])}–"
-                                               f"{fmt_months(values[key.format('median_ci_high')])})",
-                    "Median (IQR), months": fmt_median_iqr(values[key.format("median")], values[key.format("q1")],
-                                                           values[key.format("q3")]),
-                    "Log-rank P": fmt_p(values[f"survival.{endpoint}_logrank_p{suffix}"]),
-                })
-    return pd.DataFrame(rows)
+                median = (f"{fmt_months(values[key.format('median')])} ({fmt_months(values[key.format('median_ci_low')])}"
+                          f"–{fmt_months(values[key.format('median_ci_high')])})")
+                iqr = f"{fmt_months(values[key.format('q1')])}–{fmt_months(values[key.format('q3')])}"
+                p = fmt_p(values[f"survival.{endpoint}_logrank_p{suffix}"]) if index == 0 else ""
+                rows.append(Row(group_label(group), (str(int(sizes.get(group, 0))), str(values[key.format("events")]),
+                                                     median, iqr, p), group=f"{name}, {COHORT_NAMES[suffix]}"))
+    columns = [Column("Patients, n"), Column("Events, n"), Column("Median, months\n(95% CI)"),
+               Column("IQR, months"), Column("Log-rank P")]
+    footnotes = [
+        "Kaplan–Meier estimates; median and quartiles as R's survfit, 95% CI of the median by the method of "
+        "Brookmeyer and Crowley on the log scale. NR: not reached (the curve does not fall to that level).",
+        "P: log-rank test comparing the two groups, shown once per comparison.",
+        abbreviation_note("CI", "IQR", "NR", "PS"),
+    ]
+    return JournalTable("table3_survival", "Table 3", "Overall and progression-free survival by second-line regimen",
+                        "Regimen", columns, rows, footnotes, order=3)
 
 
 def compute(study: Study) -> SectionResult:

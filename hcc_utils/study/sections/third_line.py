@@ -6,9 +6,10 @@ import pandas as pd
 
 from hcc_utils.stats.contingency import compare_proportions
 from hcc_utils.stats.survival import logrank_test
-from hcc_utils.tables.formatting import fmt_percent
+from hcc_utils.tables.formatting import fmt_p, fmt_percent
+from hcc_utils.tables.journal import Column, JournalTable, Row
 from hcc_utils.study.cohort import Study, group_code
-from hcc_utils.study.labels import COHORT_NAMES, regimen_label
+from hcc_utils.study.labels import COHORT_NAMES, categorical_test_text, group_heading, group_label, regimen_label
 from hcc_utils.study.registry import Kind, ResultSet
 from hcc_utils.study.sections import SectionResult, per_cohort
 
@@ -68,18 +69,25 @@ def comparable_levels(patients: pd.DataFrame, column: str, minimum: int) -> pd.D
     return patients[sizes >= minimum]
 
 
-def third_line_table(study: Study) -> pd.DataFrame:
-    """Supplementary Table 1: third-line regimens by group, n (%) of each group's patients."""
+def third_line_table(study: Study) -> JournalTable:
+    """Supplementary Table 1: third-line regimens by group, n (%) of each group's patients (N in the headings),
+    the patients with any third-line therapy first, with the P of its comparison."""
     data = study.data
     regimens = [r for r in data["third_line_regimen"].value_counts().index if r != "none"] + ["none"]
-    rows = []
+    parts = {group: data[data["group"] == group] for group in study.groups}
+    rule = study.config.baseline.categorical_test
+    (a, na), (b, nb) = ((int(parts[g]["received_third_line"].sum()), len(parts[g])) for g in study.groups)
+    rows = [Row("Any third-line therapy", (fmt_percent(a, na), fmt_percent(b, nb),
+                                           fmt_p(compare_proportions(a, na, b, nb, rule=rule).p, missing="")))]
     for regimen in regimens:
-        row = {"Third-line therapy": "No third-line therapy" if regimen == "none" else regimen_label(regimen)}
-        for group in study.groups:
-            part = data[data["group"] == group]
-            row[group] = fmt_percent(int((part["third_line_regimen"] == regimen).sum()), len(part))
-        rows.append(row)
-    return pd.DataFrame(rows)
+        label = "No third-line therapy" if regimen == "none" else group_label(regimen_label(regimen))
+        cells = [fmt_percent(int((part["third_line_regimen"] == regimen).sum()), len(part)) for part in parts.values()]
+        rows.append(Row(label, (*cells, ""), indent=0 if regimen == "none" else 1))
+    columns = [Column(group_heading(g, len(part))) for g, part in parts.items()] + [Column("P")]
+    footnotes = ["Values are n (%) of all enrolled patients of each group.",
+                 f"P compares the receipt of any third-line therapy: {categorical_test_text(rule)}."]
+    return JournalTable("supp_table1_third_line", "Supplementary Table 1", "Third-line therapy by second-line regimen",
+                        "Third-line therapy", columns, rows, footnotes, order=6)
 
 
 def compute(study: Study) -> SectionResult:
