@@ -99,18 +99,34 @@ def reproduced_text(kind: str, value: str) -> str:
         return str(value)
 
 
+def status_text(status: str, tier: str) -> str:
+    """A scorecard row's verdict: 'identical' or 'close' for a met number, else its status."""
+    return tier if status == "met" and tier else status
+
+
 def scorecard_table(card: pd.DataFrame, name: str, title: str) -> JournalTable:
     """The scorecard (``scorecard.score`` output) as a book table: a row group per section, a row per published
-    number (its id as the stub), the reproduced value written by its kind, the tolerance, status and reason."""
+    number (its id as the stub), the reproduced value written by its kind, the tolerance, the verdict (identical
+    at printed precision, close, missed, missing, excluded), its basis (the article's method or a reading the
+    article's numbers require) and the note (the audit's proof or the reading)."""
     columns = [Column("Statistic"), Column("Published"), Column("Reproduced"), Column("Unit"),
-               Column("Tolerance", wrap=True), Column("Status"), Column("Reason", wrap=True)]
-    rows = [Row(str(r.id), (str(r.statistic), list_text(r.published) if r.kind == "list" else str(r.published),
-                            reproduced_text(str(r.kind), r.reproduced),
-                            str(r.unit), str(r.tolerance), str(r.status), str(r.reason)),
-                group=SECTION_NAMES.get(str(r.section), str(r.section).capitalize()))
-            for r in card.itertuples(index=False)]
+               Column("Tolerance", wrap=True), Column("Verdict"), Column("Basis"), Column("Note", wrap=True)]
+    rows = []
+    for r in card.itertuples(index=False):
+        basis = str(getattr(r, "basis", ""))
+        reading = basis.removeprefix("reading: ") if basis.startswith("reading: ") else ""
+        note = "; ".join(part for part in (str(r.reason), reading) if part)
+        rows.append(Row(str(r.id), (str(r.statistic), list_text(r.published) if r.kind == "list" else str(r.published),
+                                    reproduced_text(str(r.kind), r.reproduced), str(r.unit), str(r.tolerance),
+                                    status_text(str(r.status), str(getattr(r, "tier", ""))),
+                                    "reading" if reading else ("article" if basis else ""), note),
+                        group=SECTION_NAMES.get(str(r.section), str(r.section).capitalize())))
     footnotes = ["Reproduced values are written as the book writes them (counts whole, percentages and months "
-                 "with one decimal, ratios and P with three); the comparison uses the unrounded value."]
+                 "with one decimal, ratios and P with three); the comparison uses the unrounded value.",
+                 "Verdict: identical = equal at the article's printed precision; close = within the tolerance but "
+                 "not identical (the note gives the audit's proof where identical is impossible).",
+                 "Basis: article = the article's stated method; reading = a choice the article leaves open, made "
+                 "because only it reproduces the printed numbers (the note says which)."]
     return JournalTable(name, "", title, "Result id", columns, rows, footnotes)
 
 
