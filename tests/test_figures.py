@@ -305,7 +305,7 @@ def test_forest_text_columns_show_hr_ci_and_p(study):
         assert row.label in texts
         assert f"{row.hr:.3f} ({row.ci_low:.3f}–{row.ci_high:.3f})" in texts
     assert all(t.get_fontsize() >= MIN_FONT_PT for t in fig.axes[0].texts)
-    assert fig.get_size_inches()[0] * figures.style.DISPLAY_DPI <= 848  # shown unshrunk in a 1400 px page
+    assert figures.style.figure_width_in(fig) * figures.style.DISPLAY_DPI <= 768  # as saved: unshrunk in the 768 px column at 1400 px
     alt = forest_alt_text(study, models)
     assert all(f"HR {row.hr:.3f}" in alt for row in table.itertuples())
 
@@ -339,7 +339,7 @@ def test_text_in_every_figure_is_at_least_9_pt(study):
         sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_text().strip()]
         assert min(sizes) >= MIN_FONT_PT, name
         width_px = fig.get_size_inches()[0] * figures.style.DISPLAY_DPI
-        assert width_px / 848 <= 1.25, name  # not shrunk more than 1.25x in the book's 848 px column
+        assert width_px / 768 <= 1.3, name  # shrunk at most 1.3x in the 768 px image column at 1400 px
 
 
 def test_saved_files_are_byte_identical_when_saved_twice(study, tmp_path):
