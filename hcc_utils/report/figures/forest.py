@@ -46,7 +46,7 @@ def tick_label(value: float) -> str:
 
 
 def forest_plot(table: pd.DataFrame, label_col: str = "label", hr_col: str = "hr", low_col: str = "ci_low",
-                high_col: str = "ci_high", p_col: str = "p", panel_col: str | None = None, width_in: float = 8.2):
+                high_col: str = "ci_high", p_col: str = "p", panel_col: str | None = None, width_in: float = 7.8):
     """Hazard ratios with 95% confidence intervals on a log axis, with the variable, "HR (95% CI)" and "P" as text
     columns; rows grouped under a bold heading per value of ``panel_col`` (for example OS and PFS).
 
