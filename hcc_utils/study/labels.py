@@ -41,11 +41,11 @@ def label(column: str, config: StudyConfig | None = None) -> str:
 
 
 #: Readable names of regimen codes that are not words (the flow counts name fluorouracil ``5fu``).
-REGIMEN_LABELS = {"5fu": "5-FU"}
+REGIMEN_LABELS = {"5fu": "5-FU-based chemotherapy"}
 
 
 def regimen_label(code: str) -> str:
-    """A regimen code as the book writes it: '5fu' -> '5-FU', combinations 'a_b' -> 'a + b', others unchanged."""
+    """A regimen code as the book writes it: '5fu' -> '5-FU-based chemotherapy', combinations 'a_b' -> 'a + b', others unchanged."""
     return REGIMEN_LABELS.get(str(code), str(code).replace("_", " + "))
 
 

@@ -1,128 +1,146 @@
-"""Kaplan-Meier figures: the curve-and-risk-table plot and the named panels of the article's survival figures.
+"""The article's Kaplan-Meier figures, one composite image per figure number, and their alt texts.
 
-The panel functions take the :class:`~hcc_utils.study.cohort.Study` and the section's recorded values (for the
-log-rank p-values, so a figure prints the number the table and the prose print) and return ``{name: Figure}``; the
-names are those the notebooks' markdown glues (``figure2a_os``, ``supp_figure1a``...).
+* Figure 2 (all enrolled) and Figure 3 (PS-matched): A overall survival, B progression-free survival by group;
+* Supplementary Figures 1 and 2: overall survival by receipt of third-line therapy and by its type within each
+  group (A, B treatment group all enrolled / matched; C, D control group);
+* Supplementary Figures 3 and 4: overall and progression-free survival by group within subgroups of prior ATE+BEV
+  cycles (A, B all enrolled; C, D matched).
+
+The figure functions take the :class:`~hcc_utils.study.cohort.Study` and the section's recorded values (so a figure
+prints the P the table and the prose print) and return ``{name: Figure}`` with the names the notebooks glue
+(``figure2``, ``supp_figure1``...). A level with fewer than
+:data:`~hcc_utils.study.sections.third_line.MIN_PATIENTS_TO_COMPARE` patients is not drawn (its curve would be one
+patient's step) and is named in the legend; the section does not test it either.
 """
 from __future__ import annotations
 
 from typing import Any, Sequence
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
+from hcc_utils.report.figures.km_draw import KMCurve, KMPanel, composite_figure, display_name
 from hcc_utils.report.figures.style import group_colours
+from hcc_utils.stats.survival import kaplan_meier, km_quantile, numbers_at_risk
 from hcc_utils.study.cohort import Study, group_code
 from hcc_utils.study.labels import ENDPOINTS, regimen_label
+from hcc_utils.study.registry import Kind, display_value
 from hcc_utils.study.sections.cycles import cycles_subgroup_results, cycles_subgroups
-from hcc_utils.study.sections.survival import km_curves, risk_table, survival_results
-from hcc_utils.study.sections.third_line import comparable_levels, third_line_results
+from hcc_utils.study.sections.survival import survival_results
+from hcc_utils.study.sections.third_line import MIN_PATIENTS_TO_COMPARE, comparable_levels, third_line_results
 from hcc_utils.tables.formatting import fmt_p_label
 
-
-def km_plot(curves: dict[str, pd.DataFrame], risk_table: pd.DataFrame | None = None, colours: dict[str, str] | None = None,
-            title: str = "", xlabel: str = "Months since start of second-line therapy", ylabel: str = "Survival probability",
-            annotation: str = "", xmax: float | None = None, xticks: Sequence[float] | None = None):
-    """Kaplan-Meier curves with censoring marks and, under the axis, the numbers at risk.
-
-    Parameters
-    ----------
-    curves : label -> step table with columns ``time``, ``survival``, ``n_censor`` (one row per distinct time).
-    risk_table : rows = labels, columns = times, values = numbers at risk.
-    annotation : text printed in the plot (for example the log-rank p-value).
-    """
-    colours = colours or group_colours(list(curves))
-    n_rows = 0 if risk_table is None else len(risk_table)
-    fig = plt.figure(figsize=(6.4, 4.2 + 0.25 * n_rows))
-    grid = fig.add_gridspec(2, 1, height_ratios=[4.2, 0.3 + 0.25 * n_rows], hspace=0.6 if n_rows else 0)
-    ax = fig.add_subplot(grid[0])
-    for label, table in curves.items():
-        times = np.concatenate([[0.0], table["time"].to_numpy(float)])
-        surv = np.concatenate([[1.0], table["survival"].to_numpy(float)])
-        ax.step(times, surv, where="post", color=colours[label], label=label, linewidth=1.6)
-        censored = table[table["n_censor"] > 0]
-        ax.plot(censored["time"], censored["survival"], linestyle="none", marker="|", markersize=7,
-                color=colours[label])
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_xlim(left=0, right=xmax)
-    if xticks is not None:
-        ax.set_xticks(list(xticks))
-    ax.set_ylabel(ylabel)
-    ax.set_xlabel(xlabel)
-    ax.set_title(title, loc="left")
-    if curves:
-        ax.legend(loc="upper right")
-    if annotation:
-        ax.text(0.03, 0.05, annotation, transform=ax.transAxes, fontsize=9)
-    if n_rows:
-        risk_ax = fig.add_subplot(grid[1], sharex=ax)
-        risk_ax.set_ylim(-0.5, n_rows - 0.5)
-        for row, (label, counts) in enumerate(risk_table.iterrows()):
-            y = n_rows - 1 - row
-            for t, n in counts.items():
-                risk_ax.text(float(t), y, str(int(n)), ha="center", va="center", fontsize=8.5, color=colours.get(label, "black"))
-        risk_ax.set_yticks(range(n_rows))
-        risk_ax.set_yticklabels(list(risk_table.index)[::-1])
-        risk_ax.tick_params(axis="both", length=0)
-        risk_ax.tick_params(axis="y", pad=16)
-        risk_ax.set_title("Number at risk", loc="left", fontsize=9)
-        for side in ("left", "bottom", "top", "right"):
-            risk_ax.spines[side].set_visible(False)
-        plt.setp(risk_ax.get_xticklabels(), visible=False)
-    return fig
+__all__ = ["km_panel", "survival_figures", "third_line_figures", "cycles_subgroup_figures", "survival_alt_texts",
+           "third_line_alt_texts", "cycles_alt_texts", "THIRD_LINE_FIGURES", "third_line_levels"]
 
 
-def _matched_note(suffix: str) -> str:
-    return " (PS-matched)" if suffix else ""
+def km_panel(cohort: pd.DataFrame, endpoint: str, times: Sequence[float], colours: dict[str, str], title: str,
+             stat_lines: Sequence[str] = (), by: str = "group", order: Sequence[str] | None = None,
+             min_patients: int = MIN_PATIENTS_TO_COMPARE) -> KMPanel:
+    """A Kaplan-Meier panel of one endpoint per level of ``by``: curves of the levels with at least
+    ``min_patients`` patients, their numbers at risk at ``times`` (the x-axis ticks) and medians; smaller levels
+    listed as not drawn."""
+    time_col, event_col, _ = ENDPOINTS[endpoint]
+    levels = list(order) if order is not None else sorted(cohort[by].dropna().unique())
+    panel = KMPanel(title=title, ticks=list(times), stat_lines=list(stat_lines))
+    at_risk = {}
+    for level in levels:
+        part = cohort[cohort[by] == level]
+        if len(part) == 0:
+            continue
+        if len(part) < min_patients:
+            panel.not_drawn[level] = len(part)
+            continue
+        km = kaplan_meier(part[time_col].to_numpy(float), part[event_col].to_numpy(int))
+        panel.curves[level] = KMCurve(km.table, km.n, km_quantile(km, 0.5).estimate, colours[level])
+        at_risk[level] = numbers_at_risk(part[time_col], part[event_col], times).to_numpy()
+    panel.at_risk = pd.DataFrame(at_risk, index=list(times)).T if at_risk else None
+    return panel
 
 
-def not_estimable_figure(title: str, reason: str):
-    """A small figure standing where a panel cannot be drawn, saying why (the page keeps its numbering)."""
-    fig, ax = plt.subplots(figsize=(6.4, 1.4))
-    ax.set_axis_off()
-    ax.set_title(title, loc="left")
-    ax.text(0.5, 0.4, f"Not estimable: {reason}", ha="center", va="center", fontsize=10)
-    return fig
+def _message_panel(title: str, reason: str) -> KMPanel:
+    return KMPanel(title=title, message=f"Not estimable: {reason}")
 
 
-def _cohorts_with_placeholders(study: Study):
+def _cohorts(study: Study):
     """Every cohort suffix with its frame, or None and the reason when it cannot be analysed."""
-    problems = study.cohort_problems()
-    analysable = study.cohorts()
+    problems, analysable = study.cohort_problems(), study.cohorts()
     return [(suffix, analysable.get(suffix), problems.get(suffix)) for suffix in ("", "_matched")]
 
 
-def _km_panel(cohort: pd.DataFrame, endpoint: str, study: Study, p: float, title: str, colours: dict[str, str],
-              by: str = "group", order: list[str] | None = None):
-    """One Kaplan-Meier panel with the study's risk-table times and the log-rank P as annotation."""
+def _hr_line(values: dict[str, Any], key: str, suffix: str) -> list[str]:
+    """The hazard ratio line of a panel ('HR 1.523 (95% CI 0.981–2.364)'), none when it is not estimable."""
+    hr = values.get(f"{key}_hr{suffix}")
+    if hr is None or pd.isna(hr):
+        return []
+    ratio = [display_value(Kind.RATIO, values[f"{key}_{stat}{suffix}"]) for stat in ("hr", "hr_lo", "hr_hi")]
+    return [f"HR {ratio[0]} (95% CI {ratio[1]}–{ratio[2]})"]
+
+
+# ------------------------------------------------------------------------------------------------- Figures 2-3
+#: Figure names of the cohorts: all enrolled -> Figure 2, PS-matched -> Figure 3.
+SURVIVAL_FIGURES = {"": "figure2", "_matched": "figure3"}
+
+
+def survival_panels(study: Study, values: dict[str, Any]) -> dict[str, list[KMPanel]]:
+    """The panels of Figures 2 and 3: A overall survival, B progression-free survival, by group."""
+    colours = group_colours(study.groups, study.treatment, study.control)
     times = study.config.survival.risk_table_months
-    return km_plot(km_curves(cohort, endpoint, by=by, order=order), risk_table(cohort, endpoint, times, by=by, order=order),
-                   colours, title=title, annotation=fmt_p_label(p), xmax=max(times), xticks=times)
+    panels = {}
+    for suffix, cohort, problem in _cohorts(study):
+        panels[SURVIVAL_FIGURES[suffix]] = [
+            _message_panel(name, problem) if problem else km_panel(
+                cohort, endpoint, times, colours, name,
+                [fmt_p_label(values[f"survival.{endpoint}_logrank_p{suffix}"])]
+                + _hr_line(values, f"survival.{endpoint}", suffix),
+                order=study.groups)
+            for endpoint, (_, _, name) in ENDPOINTS.items()]
+    return panels
 
 
-def survival_figures(study: Study, values: dict[str, Any] | None = None) -> dict[str, plt.Figure]:
-    """Figures 2 (all enrolled) and 3 (PS-matched): OS (panel a) and PFS (panel b) by group.
+def survival_figures(study: Study, values: dict[str, Any] | None = None, ncols: int = 2,
+                     confidence_bands: bool = False) -> dict[str, plt.Figure]:
+    """Figures 2 (all enrolled) and 3 (PS-matched), each with panels A (OS) and B (PFS), ``ncols`` panels a row.
 
     ``values`` are the section's results (:func:`~hcc_utils.study.sections.survival_results`, computed when not
-    given); names ``figure2a_os``, ``figure2b_pfs``, ``figure3a_os``, ``figure3b_pfs``.
+    given); ``confidence_bands`` draws the 95% pointwise bands (off in the article's figures).
     """
     values = survival_results(study) if values is None else values
-    colours = group_colours(study.groups, study.treatment, study.control)
-    figure_numbers = {"": "figure2", "_matched": "figure3"}
-    figures = {}
-    for suffix, cohort, problem in _cohorts_with_placeholders(study):
-        for panel, endpoint in zip("ab", ENDPOINTS):
-            title = f"{ENDPOINTS[endpoint][2]}{_matched_note(suffix)}"
-            figures[f"{figure_numbers[suffix]}{panel}_{endpoint}"] = (
-                not_estimable_figure(title, problem) if problem else _km_panel(
-                    cohort, endpoint, study, values[f"survival.{endpoint}_logrank_p{suffix}"], title, colours,
-                    order=study.groups))
-    return figures
+    return {name: composite_figure(panels, ncols, confidence_bands)
+            for name, panels in survival_panels(study, values).items()}
 
 
+def _months(value: float) -> str:
+    """A median in words for alt text: '10.3 months' or 'not reached'."""
+    return "not reached" if pd.isna(value) else display_value(Kind.MONTHS, value) + " months"
+
+
+def _median_text(values: dict[str, Any], key: str) -> str:
+    return _months(values[key])
+
+
+def survival_alt_texts(study: Study, values: dict[str, Any]) -> dict[str, str]:
+    """Alt text of Figures 2 and 3: what is plotted, the medians, log-rank P and HR of each panel."""
+    texts = {}
+    for suffix, _, problem in _cohorts(study):
+        cohort = "all enrolled patients" if not suffix else "the propensity-score-matched cohort"
+        parts = [f"Kaplan-Meier curves by second-line group in {cohort}, with numbers at risk."]
+        for letter, (endpoint, (_, _, name)) in zip("AB", ENDPOINTS.items()):
+            if problem:
+                parts.append(f"Panel {letter}, {name.lower()}: not estimable ({problem}).")
+                continue
+            medians = ", ".join(
+                f"{display_name(g)} {_median_text(values, f'survival.{endpoint}_median_{group_code(g)}{suffix}')}"
+                for g in study.groups)
+            p = fmt_p_label(values[f"survival.{endpoint}_logrank_p{suffix}"])
+            parts.append(f"Panel {letter}, {name.lower()}: median {medians}; {p}.")
+        texts[SURVIVAL_FIGURES[suffix]] = " ".join(parts)
+    return texts
+
+
+# ------------------------------------------------------------------------------------------------- Supp. Figures 1-2
 #: Supplementary Figures 1 and 2: (figure number, id word of the p-value, title words).
-THIRD_LINE_FIGURES = (("1", "received", "received third-line therapy"), ("2", "type", "type of third-line therapy"))
+THIRD_LINE_FIGURES = (("1", "received", "receipt of third-line therapy"), ("2", "type", "type of third-line therapy"))
 
 
 def third_line_levels(part: pd.DataFrame, kind: str) -> pd.DataFrame:
@@ -137,53 +155,101 @@ def third_line_levels(part: pd.DataFrame, kind: str) -> pd.DataFrame:
     return part
 
 
-def third_line_figures(study: Study, values: dict[str, Any] | None = None) -> dict[str, plt.Figure]:
-    """Supplementary Figures 1 (OS by receipt of third-line therapy) and 2 (OS by its type, recipients only).
-
-    Panels a-d: treatment group all enrolled, matched; control group all enrolled, matched. ``values`` are those
-    of :func:`~hcc_utils.study.sections.third_line_results` (computed when not given). Names ``supp_figure1a`` ...
-    ``supp_figure2d``.
-    """
-    values = third_line_results(study) if values is None else values
+def third_line_panels(study: Study, values: dict[str, Any]) -> dict[str, list[KMPanel]]:
+    """Panels of Supplementary Figures 1 and 2: treatment group all enrolled (A), matched (B); control group (C, D)."""
+    times = study.config.survival.risk_table_months
+    minimum = max(MIN_PATIENTS_TO_COMPARE, study.config.survival.min_subgroup_size)
     figures = {}
-    for figure_no, kind, title in THIRD_LINE_FIGURES:
-        panels = iter("abcd")
+    for figure_no, kind, _ in THIRD_LINE_FIGURES:
+        every_level = sorted(third_line_levels(study.data, kind)["level"].dropna().unique())
+        colours = group_colours(every_level)  # one colour per level across the four panels
+        panels = []
         for group in study.groups:
-            for suffix, cohort, problem in _cohorts_with_placeholders(study):
-                name, heading = f"supp_figure{figure_no}{next(panels)}", f"OS by {title}: {group}{_matched_note(suffix)}"
+            for suffix, cohort, problem in _cohorts(study):
+                heading = f"{display_name(group)}{', PS-matched' if suffix else ', all enrolled'}"
                 if problem:
-                    figures[name] = not_estimable_figure(heading, problem)
+                    panels.append(_message_panel(heading, problem))
                     continue
-                part = comparable_levels(third_line_levels(cohort[cohort["group"] == group], kind), "level",
-                                         study.config.survival.min_subgroup_size)
+                part = third_line_levels(cohort[cohort["group"] == group], kind)
                 levels = sorted(part["level"].dropna().unique())
                 p = values[f"thirdline.os_{kind}_{group_code(group)}_p{suffix}"]
-                figures[name] = _km_panel(part, "os", study, p, heading, group_colours(levels), by="level",
-                                          order=levels)
+                panels.append(km_panel(part, "os", times, colours, heading, [fmt_p_label(p)],
+                                       by="level", order=levels, min_patients=minimum))
+        figures[f"supp_figure{figure_no}"] = panels
     return figures
 
 
-def cycles_subgroup_figures(study: Study, values: dict[str, Any] | None = None) -> dict[str, plt.Figure]:
-    """Supplementary Figures 3 (OS) and 4 (PFS): by group within subgroups of prior ATE+BEV cycles (at most / more
-    than the configured cut).
+def third_line_figures(study: Study, values: dict[str, Any] | None = None, ncols: int = 2,
+                       confidence_bands: bool = False) -> dict[str, plt.Figure]:
+    """Supplementary Figures 1 (OS by receipt of third-line therapy) and 2 (OS by its type, recipients only), four
+    panels each. ``values`` are those of :func:`~hcc_utils.study.sections.third_line_results` (computed when not
+    given)."""
+    values = third_line_results(study) if values is None else values
+    return {name: composite_figure(panels, ncols, confidence_bands)
+            for name, panels in third_line_panels(study, values).items()}
 
-    Panels a, b: all enrolled, at most / more than the cut; c, d: the same in the matched cohort. ``values`` are
-    those of :func:`~hcc_utils.study.sections.cycles_subgroup_results` (computed when not given). A subgroup with
-    a single group has one curve and no log-rank test ("not estimable").
-    """
-    values = cycles_subgroup_results(study) if values is None else values
+
+def _panel_summary(panel: KMPanel) -> str:
+    if panel.message:
+        return panel.message.lower()
+    curves = ", ".join(f"{display_name(label)} (n = {c.n}) median {_months(c.median)}"
+                       for label, c in panel.curves.items()) or "no curve drawn"
+    small = "; not drawn: " + ", ".join(f"{display_name(k)} (n = {n})" for k, n in panel.not_drawn.items()) \
+        if panel.not_drawn else ""
+    stats = "; ".join(panel.stat_lines)
+    return f"{curves}{small}; {stats}" if stats else curves + small
+
+
+def _alt_texts(panels: dict[str, list[KMPanel]], intro: dict[str, str]) -> dict[str, str]:
+    return {name: intro[name] + " " + " ".join(f"Panel {letter}, {p.title}: {_panel_summary(p)}."
+                                               for letter, p in zip("ABCD", figure))
+            for name, figure in panels.items()}
+
+
+def third_line_alt_texts(study: Study, values: dict[str, Any]) -> dict[str, str]:
+    """Alt text of Supplementary Figures 1 and 2: each panel's curves, patients, medians and log-rank P."""
+    intro = {f"supp_figure{n}": f"Kaplan-Meier curves of overall survival by {words} within each second-line group."
+             for n, _, words in THIRD_LINE_FIGURES}
+    return _alt_texts(third_line_panels(study, values), intro)
+
+
+# ------------------------------------------------------------------------------------------------- Supp. Figures 3-4
+def cycles_panels(study: Study, values: dict[str, Any]) -> dict[str, list[KMPanel]]:
+    """Panels of Supplementary Figures 3 (OS) and 4 (PFS): all enrolled at most / more than the cut (A, B), the same
+    in the matched cohort (C, D)."""
     colours = group_colours(study.groups, study.treatment, study.control)
+    times = study.config.survival.risk_table_months
+    minimum = max(MIN_PATIENTS_TO_COMPARE, study.config.survival.min_subgroup_size)
     figures = {}
     for figure_no, endpoint in (("3", "os"), ("4", "pfs")):
-        panels = iter("abcd")
-        for suffix, cohort, problem in _cohorts_with_placeholders(study):
+        panels = []
+        for suffix, cohort, problem in _cohorts(study):
             for name, mask, text in cycles_subgroups(study, study.data if cohort is None else cohort):
-                heading = f"{endpoint.upper()}, {text}{_matched_note(suffix)}"
+                heading = f"{text}{', PS-matched' if suffix else ', all enrolled'}"
                 if problem:
-                    figures[f"supp_figure{figure_no}{next(panels)}"] = not_estimable_figure(heading, problem)
+                    panels.append(_message_panel(heading, problem))
                     continue
                 p = values[f"cycles.{name}_{endpoint}_logrank_p{suffix}"]
-                arms = comparable_levels(cohort[mask], "group", study.config.survival.min_subgroup_size)
-                figures[f"supp_figure{figure_no}{next(panels)}"] = _km_panel(
-                    arms, endpoint, study, p, heading, colours, order=study.groups)
+                panels.append(km_panel(cohort[mask], endpoint, times, colours, heading, [fmt_p_label(p)],
+                                       order=study.groups, min_patients=minimum))
+        figures[f"supp_figure{figure_no}"] = panels
     return figures
+
+
+def cycles_subgroup_figures(study: Study, values: dict[str, Any] | None = None, ncols: int = 2,
+                            confidence_bands: bool = False) -> dict[str, plt.Figure]:
+    """Supplementary Figures 3 (OS) and 4 (PFS): by group within subgroups of prior ATE+BEV cycles (at most / more
+    than the configured cut), four panels each. ``values`` are those of
+    :func:`~hcc_utils.study.sections.cycles_subgroup_results` (computed when not given). An arm with too few patients
+    is not drawn and not tested ("not estimable")."""
+    values = cycles_subgroup_results(study) if values is None else values
+    return {name: composite_figure(panels, ncols, confidence_bands)
+            for name, panels in cycles_panels(study, values).items()}
+
+
+def cycles_alt_texts(study: Study, values: dict[str, Any]) -> dict[str, str]:
+    """Alt text of Supplementary Figures 3 and 4: each panel's curves, patients, medians and log-rank P."""
+    intro = {f"supp_figure{n}": f"Kaplan-Meier curves of {name.lower()} by second-line group within subgroups of "
+                                f"prior ATE+BEV cycles."
+             for n, (_, (_, _, name)) in zip("34", ENDPOINTS.items())}
+    return _alt_texts(cycles_panels(study, values), intro)

@@ -1,10 +1,17 @@
-"""The book's figure style: colour-blind-safe colours, fixed group colours, and how a figure is saved and shown.
+"""The book's figure style: colour-blind-safe colours, fixed group colours, type sizes, and how a figure is saved
+and shown.
 
 The two study groups always take the same colours (Okabe-Ito palette: treatment blue, control vermillion); other
 categories take the palette's remaining colours in a fixed order. Importing this module sets matplotlib's style.
+
+Sizes: figures are drawn at 100 dpi and shown in the book at that size (one inch = 100 CSS pixels, capped at the
+column width), so a 10-point label stays about 10 points on screen; the PNG is written at 2x (200 dpi) and the SVG
+and PDF are vector files. Every file is deterministic: the same figure saved twice gives the same bytes.
 """
 from __future__ import annotations
 
+import base64
+import html
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -15,13 +22,30 @@ import matplotlib.pyplot as plt
 OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
 TREATMENT_COLOUR, CONTROL_COLOUR = OKABE_ITO[0], OKABE_ITO[1]
 
+#: Display resolution of a figure (pixels per inch in the book) and the resolution of its PNG (2x, for sharp
+#: screens and print).
+DISPLAY_DPI = 100
+PNG_DPI = 2 * DISPLAY_DPI
+
+#: Smallest type size used inside a figure, in points at the figure's own size.
+MIN_FONT_PT = 9
+
 STYLE = {
-    "figure.dpi": 110, "savefig.dpi": 150, "font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10,
+    "figure.dpi": DISPLAY_DPI, "savefig.dpi": PNG_DPI, "font.size": 11, "axes.titlesize": 12,
+    "axes.labelsize": 11, "xtick.labelsize": 10, "ytick.labelsize": 10, "legend.fontsize": 10,
     "axes.spines.top": False, "axes.spines.right": False, "legend.frameon": False,
+    "figure.facecolor": "white", "savefig.facecolor": "white",
     "svg.hashsalt": "hcc-study",  # deterministic SVG ids across rebuilds
-    "svg.fonttype": "none",
+    "svg.fonttype": "none",       # text stays text in the SVG: crisp, searchable, selectable
+    "pdf.fonttype": 42,           # TrueType fonts embedded in the PDF, as journals ask
+    "font.family": "DejaVu Sans",
 }
 matplotlib.rcParams.update(STYLE)
+
+#: The formats written for every figure: SVG (the book's image), PNG at 2x, PDF (for submission).
+FIGURE_FORMATS = ("svg", "png", "pdf")
+_METADATA = {"svg": {"Date": None, "Creator": None}, "png": {"Software": None},
+             "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None}}
 
 
 def group_colours(groups: Sequence[str], treatment: str | None = None, control: str | None = None) -> dict[str, str]:
@@ -39,26 +63,67 @@ def group_colours(groups: Sequence[str], treatment: str | None = None, control: 
 
 
 def save_figure(fig, output_dir: str | Path, name: str) -> list[Path]:
-    """Write ``name.png`` and ``name.svg`` into ``output_dir/figures`` (metadata stripped for identical rebuilds)."""
+    """Write ``name.svg``, ``name.png`` (2x) and ``name.pdf`` into ``output_dir/figures`` and return the paths.
+
+    Dates, software names and random ids are left out, so two runs of the same figure write identical bytes.
+    """
     folder = Path(output_dir) / "figures"
     folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / f"{name}.png", folder / f"{name}.svg"]
-    fig.savefig(paths[0], bbox_inches="tight", metadata={"Software": None})
-    fig.savefig(paths[1], bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    paths = []
+    for fmt in FIGURE_FORMATS:
+        path = folder / f"{name}.{fmt}"
+        with matplotlib.rc_context({"svg.hashsalt": STYLE["svg.hashsalt"]}):
+            fig.savefig(path, format=fmt, dpi=PNG_DPI if fmt == "png" else DISPLAY_DPI, bbox_inches="tight",
+                        pad_inches=0.08, metadata=_METADATA[fmt])
+        paths.append(path)
     return paths
 
 
-def publish_figure(fig, output_dir: str | Path, name: str) -> None:
-    """Save a figure (PNG and SVG), glue it for the book under ``name`` and close it (so it is shown once)."""
+class FigureImage:
+    """A saved figure as the book shows it: the SVG in an ``<img>`` with its alt text, and the download line.
+
+    Glued with :func:`myst_nb.glue` and placed by a ``glue:figure`` directive, so the page's figure keeps the
+    caption and number the markdown gives it; ``text/plain`` (the alt text) is what a text-only reader gets.
+    """
+
+    def __init__(self, svg_path: Path, alt: str, width_in: float, downloads_html: str = "") -> None:
+        self.svg_path, self.alt, self.width_in, self.downloads_html = Path(svg_path), alt, width_in, downloads_html
+
+    def html(self) -> str:
+        """``<img>`` with the SVG as a data URI (the page needs no other file), its display width, and alt text."""
+        data = base64.b64encode(self.svg_path.read_bytes()).decode("ascii")
+        width = round(self.width_in * DISPLAY_DPI)
+        return (f'<img class="hcc-figure" src="data:image/svg+xml;base64,{data}" alt="{html.escape(self.alt)}" '
+                f'width="{width}" style="--hcc-figure-width: {width}px; width: {width}px">' + self.downloads_html)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
+        return {"text/html": self.html(), "text/plain": self.alt}
+
+
+def figure_width_in(fig) -> float:
+    """Width of a figure as saved (tight bounding box), in inches."""
+    bbox = fig.get_tightbbox(fig.canvas.get_renderer())
+    return float(bbox.width) + 2 * 0.08
+
+
+def publish_figure(fig, output_dir: str | Path, name: str, alt: str = "") -> FigureImage:
+    """Save a figure (SVG, PNG, PDF), glue it for the book under ``name`` with its alt text and download line, and
+    close it (so it is shown once, where the markdown places it). Returns what was glued."""
     from myst_nb import glue
 
-    save_figure(fig, output_dir, name)
-    glue(name, fig, display=False)
+    from hcc_utils.report.downloads import download_links
+
+    width = figure_width_in(fig)
+    paths = save_figure(fig, output_dir, name)
+    links = download_links(output_dir, paths, label="Download figure").data
+    image = FigureImage(paths[0], alt or name.replace("_", " "), width, links)
+    glue(name, image, display=False)
     plt.close(fig)
+    return image
 
 
-def publish_figures(figures: Mapping[str, Any], output_dir: str | Path) -> None:
-    """:func:`publish_figure` for each ``{name: Figure}``, in order (returns nothing, so a notebook cell ending with
-    it shows nothing)."""
+def publish_figures(figures: Mapping[str, Any], output_dir: str | Path, alts: Mapping[str, str] | None = None) -> None:
+    """:func:`publish_figure` for each ``{name: Figure}``, in order, with ``alts[name]`` as alt text (returns
+    nothing, so a notebook cell ending with it shows nothing)."""
     for name, fig in figures.items():
-        publish_figure(fig, output_dir, name)
+        publish_figure(fig, output_dir, name, (alts or {}).get(name, ""))

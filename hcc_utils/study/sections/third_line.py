@@ -13,6 +13,10 @@ from hcc_utils.study.labels import COHORT_NAMES, categorical_test_text, group_he
 from hcc_utils.study.registry import Kind, ResultSet
 from hcc_utils.study.sections import SectionResult, per_cohort
 
+#: Fewest patients a level needs to be compared (and drawn as a Kaplan-Meier curve): one patient's "curve" is a
+#: single step, and a log-rank test with a one-patient level is driven by that patient alone.
+MIN_PATIENTS_TO_COMPARE = 2
+
 
 def third_line_results(study: Study) -> ResultSet:
     """Third-line therapy by group (all enrolled) and OS by its receipt and type within each group and cohort.
@@ -24,9 +28,13 @@ def third_line_results(study: Study) -> ResultSet:
 
     The type comparison is among recipients only: with "no third line" as one more level, the article's p-values
     for receipt and for type in the sorafenib group could not both hold (see the consistency audit).
+
+    Levels with fewer than ``max(MIN_PATIENTS_TO_COMPARE, survival.min_subgroup_size)`` patients are left out of a
+    test (and of its figure); when fewer than two levels remain, the P is NaN, recorded as not estimable with the
+    reason in its label.
     """
     rule = study.config.baseline.categorical_test
-    minimum = study.config.survival.min_subgroup_size
+    minimum = max(MIN_PATIENTS_TO_COMPARE, study.config.survival.min_subgroup_size)
     values = ResultSet()
     data = study.data
     counts = {}
@@ -54,10 +62,13 @@ def third_line_results(study: Study) -> ResultSet:
                     ("received", "received_third_line", part, "receipt of third-line therapy"),
                     ("type", "third_line_regimen", recipients, "type of third-line therapy (recipients)")):
                 patients = comparable_levels(patients, column, minimum)
+                testable = patients[column].nunique() >= 2
                 p = (logrank_test(patients["os_months"], patients["os_event"], patients[column].astype(str)).p
-                     if patients[column].nunique() >= 2 else float("nan"))
+                     if testable else float("nan"))
+                reason = "" if testable else (f" (not estimable: fewer than two levels with at least {minimum} "
+                                              f"patients)")
                 survival.add(f"thirdline.os_{name}_{code}_p{suffix}", p, Kind.P,
-                             f"OS by {text}, {group}, log-rank P ({COHORT_NAMES[suffix]})")
+                             f"OS by {text}, {group}, log-rank P ({COHORT_NAMES[suffix]}){reason}")
 
     return values.merge(per_cohort(study, one_cohort))
 
