@@ -240,21 +240,31 @@ def test_supplementary_figures_have_four_panels_a_to_d(study):
         f">{cut} cycles, PS-matched"]
 
 
-def test_a_one_patient_level_is_neither_drawn_nor_tested(study):
+def test_a_one_patient_level_is_not_drawn_but_tested_as_the_article_does(study):
     values = sections.third_line_results(study)
-    assert np.isnan(values["thirdline.os_type_len_p"])  # sorafenib (15) vs three one-patient regimens
+    p = values["thirdline.os_type_len_p"]  # sorafenib (15) vs three one-patient regimens, every level tested
+    assert 0 <= p < 1
     panel = _panels(third_line_figures(study, values)["supp_figure2"])[0]
     assert panel.legend == ["Sorafenib, n = 15", "Ipilimumab + nivolumab, n = 1: not drawn",
                             "Nivolumab, n = 1: not drawn", "Regorafenib, n = 1: not drawn"]
     curves = [line for line in panel.plot.get_lines() if line.get_linestyle() == "-"]
     assert len(curves) == 1
     assert list(_risk_numbers(panel.risk)) == ["Sorafenib"]
-    assert "Log-rank P not estimable" in panel.stat
+    assert fmt_p_label(p) in panel.stat and "(test includes levels not drawn)" in panel.stat
     received = _panels(third_line_figures(study, values)["supp_figure1"])[2]
     assert received.stat == fmt_p_label(values[f"thirdline.os_received_{study.control[:3]}_p"])
 
 
-def test_a_one_patient_arm_is_not_drawn_and_not_tested(study):
+def test_with_a_minimum_of_two_a_one_patient_level_is_neither_drawn_nor_tested(study):
+    strict = load_study(REPO_ROOT / "data" / "synthetic_cohort.csv",
+                        load_config().replace(**{"survival.min_subgroup_size": 2}))
+    values = sections.third_line_results(strict)
+    assert np.isnan(values["thirdline.os_type_len_p"])  # one regimen left: nothing to compare
+    panel = _panels(third_line_figures(strict, values)["supp_figure2"])[0]
+    assert "Log-rank P not estimable" in panel.stat
+
+
+def test_a_one_patient_arm_is_not_drawn_but_tested(study):
     cut = f"{study.config.cutpoints.atebev_cycles_subgroup:g}"
     data = study.data
     low = data["atebev_cycles"] <= study.config.cutpoints.atebev_cycles_subgroup
@@ -262,10 +272,11 @@ def test_a_one_patient_arm_is_not_drawn_and_not_tested(study):
     small = dataclasses.replace(study, data=data[~((data["group"] == study.control) & low) | data.index.isin(keep_one)].copy())
     values = sections.cycles_subgroup_results(small)
     assert values[f"cycles.le{cut}_os_n_{study.control[:3]}"] == 1
-    assert np.isnan(values[f"cycles.le{cut}_os_logrank_p"])
+    p = values[f"cycles.le{cut}_os_logrank_p"]
+    assert 0 <= p <= 1
     panel = _panels(cycles_subgroup_figures(small, values)["supp_figure3"])[0]
     assert panel.legend[-1] == f"{study.control.capitalize()}, n = 1: not drawn"
-    assert "Log-rank P not estimable" in panel.stat
+    assert fmt_p_label(p) in panel.stat and "(test includes levels not drawn)" in panel.stat
     assert len([line for line in panel.plot.get_lines() if line.get_linestyle() == "-"]) == 1
 
 

@@ -113,8 +113,8 @@ class Survival(_Section):
                                                        "x-axis ticks of survival figures.")
     min_subgroup_size: int = Field(1, ge=1, description="Within-group comparisons (third-line regimens, "
                                                          "prior-cycles subgroups) leave out levels with fewer "
-                                                         "patients, and do not draw them; 1 keeps every level, as "
-                                                         "the article does.")
+                                                         "patients; 1 keeps every level, as the article's p-values "
+                                                         "require. Figures never draw a curve of one patient.")
 
 
 class Extract(_Section):

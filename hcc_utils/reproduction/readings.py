@@ -12,8 +12,9 @@ import re
 #: (pattern of target ids, the reading and its evidence). The first matching pattern applies.
 READINGS: list[tuple[str, str]] = [
     (r"^thirdline\.os_type_",
-     "type of third-line therapy compared among its recipients only: with 'no third line' as one more level the "
-     "published P could not exceed the bound the audit derives from the receipt P"),
+     "type of third-line therapy compared among its recipients only, every regimen a level even when one patient "
+     "received it: with 'no third line' as one more level the published P could not exceed the bound the audit "
+     "derives from the receipt P"),
     (r"^(baseline\.child_pugh_a_p|response\.(orr|dcr|sd)_p|thirdline\.p|safety\..*_p)(_matched)?$",
      "2x2 comparisons by Pearson's chi-square without continuity correction: the article says 'chi-square or "
      "Fisher's exact test'; only the uncorrected statistic gives its printed p-values"),

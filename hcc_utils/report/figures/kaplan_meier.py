@@ -9,7 +9,7 @@
 The figure functions take the :class:`~hcc_utils.study.cohort.Study` and the section's recorded values (so a figure
 prints the P the table and the prose print) and return ``{name: Figure}`` with the names the notebooks glue
 (``figure2``, ``supp_figure1``...). A level with fewer than
-:data:`~hcc_utils.study.sections.third_line.MIN_PATIENTS_TO_COMPARE` patients is not drawn (its curve would be one
+:data:`~hcc_utils.study.sections.third_line.MIN_PATIENTS_TO_DRAW` patients is not drawn (its curve would be one
 patient's step) and is named in the legend; the section does not test it either.
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ from hcc_utils.study.labels import ENDPOINTS, regimen_label
 from hcc_utils.study.registry import Kind, display_value
 from hcc_utils.study.sections.cycles import cycles_subgroup_results, cycles_subgroups
 from hcc_utils.study.sections.survival import survival_results
-from hcc_utils.study.sections.third_line import MIN_PATIENTS_TO_COMPARE, comparable_levels, third_line_results
+from hcc_utils.study.sections.third_line import MIN_PATIENTS_TO_DRAW, comparable_levels, third_line_results
 from hcc_utils.tables.formatting import fmt_p_label
 
 __all__ = ["km_panel", "survival_figures", "third_line_figures", "cycles_subgroup_figures", "survival_alt_texts",
@@ -36,7 +36,7 @@ __all__ = ["km_panel", "survival_figures", "third_line_figures", "cycles_subgrou
 
 def km_panel(cohort: pd.DataFrame, endpoint: str, times: Sequence[float], colours: dict[str, str], title: str,
              stat_lines: Sequence[str] = (), by: str = "group", order: Sequence[str] | None = None,
-             min_patients: int = MIN_PATIENTS_TO_COMPARE) -> KMPanel:
+             min_patients: int = MIN_PATIENTS_TO_DRAW) -> KMPanel:
     """A Kaplan-Meier panel of one endpoint per level of ``by``: curves of the levels with at least
     ``min_patients`` patients, their numbers at risk at ``times`` (the x-axis ticks) and medians; smaller levels
     listed as not drawn."""
@@ -155,10 +155,17 @@ def third_line_levels(part: pd.DataFrame, kind: str) -> pd.DataFrame:
     return part
 
 
+def _note_untested_levels(panel: KMPanel, p: float, study: Study) -> KMPanel:
+    """Say on the panel when its log-rank test includes levels too small to draw (the article's tests keep them)."""
+    if panel.not_drawn and p == p and study.config.survival.min_subgroup_size < MIN_PATIENTS_TO_DRAW:
+        panel.stat_lines = [*panel.stat_lines, "(test includes levels not drawn)"]
+    return panel
+
+
 def third_line_panels(study: Study, values: dict[str, Any]) -> dict[str, list[KMPanel]]:
     """Panels of Supplementary Figures 1 and 2: treatment group all enrolled (A), matched (B); control group (C, D)."""
     times = study.config.survival.risk_table_months
-    minimum = max(MIN_PATIENTS_TO_COMPARE, study.config.survival.min_subgroup_size)
+    minimum = max(MIN_PATIENTS_TO_DRAW, study.config.survival.min_subgroup_size)
     figures = {}
     for figure_no, kind, _ in THIRD_LINE_FIGURES:
         every_level = sorted(third_line_levels(study.data, kind)["level"].dropna().unique())
@@ -173,8 +180,9 @@ def third_line_panels(study: Study, values: dict[str, Any]) -> dict[str, list[KM
                 part = third_line_levels(cohort[cohort["group"] == group], kind)
                 levels = sorted(part["level"].dropna().unique())
                 p = values[f"thirdline.os_{kind}_{group_code(group)}_p{suffix}"]
-                panels.append(km_panel(part, "os", times, colours, heading, [fmt_p_label(p)],
-                                       by="level", order=levels, min_patients=minimum))
+                panel = km_panel(part, "os", times, colours, heading, [fmt_p_label(p)],
+                                 by="level", order=levels, min_patients=minimum)
+                panels.append(_note_untested_levels(panel, p, study))
         figures[f"supp_figure{figure_no}"] = panels
     return figures
 
@@ -219,7 +227,7 @@ def cycles_panels(study: Study, values: dict[str, Any]) -> dict[str, list[KMPane
     in the matched cohort (C, D)."""
     colours = group_colours(study.groups, study.treatment, study.control)
     times = study.config.survival.risk_table_months
-    minimum = max(MIN_PATIENTS_TO_COMPARE, study.config.survival.min_subgroup_size)
+    minimum = max(MIN_PATIENTS_TO_DRAW, study.config.survival.min_subgroup_size)
     figures = {}
     for figure_no, endpoint in (("3", "os"), ("4", "pfs")):
         panels = []
@@ -230,8 +238,9 @@ def cycles_panels(study: Study, values: dict[str, Any]) -> dict[str, list[KMPane
                     panels.append(_message_panel(heading, problem))
                     continue
                 p = values[f"cycles.{name}_{endpoint}_logrank_p{suffix}"]
-                panels.append(km_panel(cohort[mask], endpoint, times, colours, heading, [fmt_p_label(p)],
-                                       order=study.groups, min_patients=minimum))
+                panel = km_panel(cohort[mask], endpoint, times, colours, heading, [fmt_p_label(p)],
+                                 order=study.groups, min_patients=minimum)
+                panels.append(_note_untested_levels(panel, p, study))
         figures[f"supp_figure{figure_no}"] = panels
     return figures
 

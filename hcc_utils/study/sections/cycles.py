@@ -26,10 +26,10 @@ def cycles_subgroups(study: Study, cohort: pd.DataFrame) -> list[tuple[str, pd.S
 
 def cycles_subgroup_results(study: Study) -> ResultSet:
     """OS and PFS by group within subgroups of prior ATE+BEV cycles: patients and median per group and log-rank p,
-    ids ``cycles.<le|gt><cut>_<endpoint>_...``. An arm with fewer than ``survival.min_subgroup_size`` patients (at least 2)
-    (or none) has no median and no test ('not estimable')."""
+    ids ``cycles.<le|gt><cut>_<endpoint>_...``. An arm with fewer than ``survival.min_subgroup_size`` patients (or none)
+    has no median and no test ('not estimable'); figures do not draw an arm of one patient."""
 
-    minimum = max(2, study.config.survival.min_subgroup_size)  # a one-patient arm is neither drawn nor tested
+    minimum = max(1, study.config.survival.min_subgroup_size)
 
     def one_cohort(suffix: str, cohort: pd.DataFrame, values: ResultSet) -> None:
         for name, mask, text in cycles_subgroups(study, cohort):

@@ -13,9 +13,10 @@ from hcc_utils.study.labels import COHORT_NAMES, categorical_test_text, group_he
 from hcc_utils.study.registry import Kind, ResultSet
 from hcc_utils.study.sections import SectionResult, per_cohort
 
-#: Fewest patients a level needs to be compared (and drawn as a Kaplan-Meier curve): one patient's "curve" is a
-#: single step, and a log-rank test with a one-patient level is driven by that patient alone.
-MIN_PATIENTS_TO_COMPARE = 2
+#: Fewest patients a level needs to be drawn as a Kaplan-Meier curve: one patient's "curve" is a single step.
+#: Tests follow ``survival.min_subgroup_size`` instead (1, every level, as the article's p-values require; a log-rank
+#: test with a one-patient level is driven by that patient, so authors may raise it).
+MIN_PATIENTS_TO_DRAW = 2
 
 
 def third_line_results(study: Study) -> ResultSet:
@@ -29,12 +30,12 @@ def third_line_results(study: Study) -> ResultSet:
     The type comparison is among recipients only: with "no third line" as one more level, the article's p-values
     for receipt and for type in the sorafenib group could not both hold (see the consistency audit).
 
-    Levels with fewer than ``max(MIN_PATIENTS_TO_COMPARE, survival.min_subgroup_size)`` patients are left out of a
-    test (and of its figure); when fewer than two levels remain, the P is NaN, recorded as not estimable with the
-    reason in its label.
+    Levels with fewer than ``survival.min_subgroup_size`` patients are left out of a test (1 keeps every level, as
+    the article's p-values require); when fewer than two levels remain, the P is NaN, recorded as not estimable
+    with the reason in its label. Figures never draw a level of fewer than :data:`MIN_PATIENTS_TO_DRAW` patients.
     """
     rule = study.config.baseline.categorical_test
-    minimum = max(MIN_PATIENTS_TO_COMPARE, study.config.survival.min_subgroup_size)
+    minimum = study.config.survival.min_subgroup_size
     values = ResultSet()
     data = study.data
     counts = {}
