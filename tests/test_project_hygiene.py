@@ -23,6 +23,27 @@ def test_notebook_is_committed_without_outputs(path):
             assert cell.get("execution_count") is None, f"{path.name} cell {index + 1} has an execution count"
 
 
+#: Tags that keep code off a reader's first screen: folded behind a "show" button, or not shown at all.
+FOLDING_TAGS = {"hide-input", "remove-input", "remove-cell"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_code_is_folded_and_bookkeeping_cells_are_not_shown(path):
+    """A clinician's first screen of a page is the article's section, not Python: every code cell is folded
+    (``hide-input``: one click shows it, for trainees) or removed; saving results is bookkeeping, never shown."""
+    nb = json.loads(path.read_text())
+    for index, cell in enumerate(nb["cells"], start=1):
+        if cell["cell_type"] != "code":
+            continue
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        source = "".join(cell["source"]).strip()
+        if "parameters" in tags:
+            continue  # the runner removes it (and papermill's injected cell) from the book
+        assert tags & FOLDING_TAGS, f"{path.name} cell {index}: code shown unfolded (tag it hide-input)"
+        if source.startswith("results.save("):
+            assert "remove-cell" in tags, f"{path.name} cell {index}: bookkeeping cell shown (tag it remove-cell)"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_has_a_parameters_cell_with_the_run_parameters(path):
     nb = json.loads(path.read_text())
