@@ -170,3 +170,20 @@ def test_run_tables_are_converted_beside_their_json(tmp_path):
                      "sections/scorecard/tables/scorecard.docx", "sections/scorecard/tables/scorecard.xlsx",
                      "tables.docx", "tables.xlsx"]
     assert docx.Document(tmp_path / "tables.docx").paragraphs[0].text == "Table 1. Baseline characteristics"
+
+
+def test_columns_fill_the_page_without_wrapping_p_values(tmp_path):
+    from docx.shared import Cm
+
+    from hcc_utils.report.submission import column_widths
+
+    table = baseline_table()
+    landscape_text = Cm(29.7 - 4)
+    widths = column_widths(table, landscape_text)
+    assert len(widths) == 8 and sum(widths) <= landscape_text
+    assert widths[3] >= Cm(0.9) and widths[6] >= Cm(0.9)  # "0.412" on one line, margins included
+    squeezed = column_widths(table, Cm(12))  # far too narrow: the P columns keep their width, the others give way
+    assert squeezed[3] == widths[3] or squeezed[3] >= Cm(0.9)
+    assert squeezed[1] < widths[1] and sum(squeezed) <= Cm(12) + 8
+    narrow = small_table("table2_responses", "Table 2", 2, "Responses")
+    assert sum(column_widths(narrow, Cm(17))) < Cm(17) * 0.8  # a narrow table is not stretched over the page

@@ -41,8 +41,10 @@ FONT = "Times New Roman"
 BODY_PT, CAPTION_PT, FOOTNOTE_PT = 9, 10, 8
 #: A4 in centimetres and the margins; a table wider than the portrait text width is set on a landscape page.
 PAGE_CM, MARGIN_CM = (21.0, 29.7), 2.0
-CM_PER_CHARACTER = 0.16  # average width of a 9-pt Times character, for estimating a column's natural width
-CELL_PADDING_CM = 0.4  # Word's default left and right cell margins together
+CELL_PADDING_CM = 0.5  # Word's default left and right cell margins together (0.38 cm), and a little air
+MIN_STUB_CM, MAX_STUB_CM = 3.5, 7.0  # the row labels' column: never narrower, and no wider than needed
+NARROW_CM = 1.6  # data columns narrower than this (P, SMD) keep their width when a wide table must shrink
+MAX_STRETCH = 1.6  # a narrow table widens at most this much over its natural width instead of filling the page
 PORTRAIT_MAX_COLUMNS = 7  # more columns (stub included) than this go on a landscape page whatever their text
 RULE_HEAVY, RULE_LIGHT = 8, 4  # border widths in eighths of a point (1 pt and 0.5 pt)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # characters XML cannot hold
@@ -124,24 +126,65 @@ def _set_page(section, landscape: bool) -> None:
         setattr(section, side, Cm(MARGIN_CM))
 
 
-def _natural_widths(table: JournalTable) -> list[float]:
-    """Characters each column needs: the stub its longest indented label, a data column its longest cell or the
-    longest word of its heading (headings wrap); capped so one long label cannot take the page."""
+def _natural_widths(table: JournalTable) -> list[int]:
+    """Characters each column needs (spreadsheet column widths): the stub its longest indented label, a data column
+    its longest cell or the longest word of its heading (headings wrap); capped so one label cannot take the page."""
     stub = max([len(table.stub)] + [len(r.label) + 3 * r.indent for r in table.rows]) + 2
     widths = [min(max(stub, 12), 48)]
     for index, column in enumerate(table.columns):
         words = max((len(w) for w in column.label.split()), default=0)
         cells = max((len(r.cells[index]) for r in table.rows), default=0)
-        widths.append(min(max(words, cells, 5) + 2, 22))
+        widths.append(min(max(words, cells, 4), 22))
+    return widths
+
+
+def _text_cm(text: str, bold: bool = False) -> float:
+    """Printed width of ``text`` in the body font, from Times' character widths (in ems: digits and en dash half an
+    em, narrow punctuation and spaces about a quarter, signs and capitals over a half, other letters under)."""
+    ems = sum(0.5 if c.isdigit() or c in "–−" else 0.28 if c in " .,;:()[]'" else 0.58 if c in "<>≤≥=+±%"
+              else 0.68 if c.isupper() else 0.46 for c in text)
+    return ems * (1.08 if bold else 1.0) * BODY_PT / 72 * 2.54
+
+
+def _natural_cm(table: JournalTable) -> list[float]:
+    """Centimetres each column needs on one line, cell margins included: a data column its longest cell or the
+    longest word of its (bold) heading, the stub its longest indented label, up to :data:`MAX_STUB_CM`."""
+    indent_cm = 10 / 72 * 2.54
+    stub = max([_text_cm(table.stub, bold=True)] + [_text_cm(r.label) + r.indent * indent_cm for r in table.rows])
+    widths = [min(stub, MAX_STUB_CM) + CELL_PADDING_CM]
+    for index, column in enumerate(table.columns):
+        words = max((_text_cm(w, bold=True) for w in column.label.split()), default=0.0)
+        cells = max((_text_cm(r.cells[index]) for r in table.rows), default=0.0)
+        widths.append(max(words, cells) + CELL_PADDING_CM)
+    return widths
+
+
+def column_widths(table: JournalTable, text_width: int) -> list[int]:
+    """Widths (EMU) of the stub and data columns filling ``text_width``.
+
+    A data column gets at least its natural width (its longest cell on one line), so numbers never wrap; the stub,
+    whose labels wrap well, takes the rest, at least :data:`MIN_STUB_CM`. Space left over is shared in proportion
+    (up to :data:`MAX_STRETCH`); in a table too wide even so, the columns wider than :data:`NARROW_CM` shrink.
+    """
+    cm = Cm(1)
+    natural = [int(w * cm) for w in _natural_cm(table)]
+    stub = max(text_width - sum(natural[1:]), int(MIN_STUB_CM * cm))
+    if stub >= natural[0]:  # room to spare: widen in proportion, but a narrow table stays narrow (centred)
+        stretch = min(text_width / sum(natural), MAX_STRETCH)
+        return [int(w * stretch) for w in natural]
+    widths = [stub, *natural[1:]]
+    if sum(widths) > text_width:  # too wide even so: the wide columns (which can wrap) give way, P values do not
+        narrow = sum(w for w in widths[1:] if w < NARROW_CM * cm)
+        scale = (text_width - narrow) / (sum(widths) - narrow)
+        widths = [w if 0 < i and w < NARROW_CM * cm else int(w * scale) for i, w in enumerate(widths)]
     return widths
 
 
 def needs_landscape(table: JournalTable) -> bool:
     """True when the table has many columns or its natural width exceeds the text width of a portrait A4 page."""
-    widths = _natural_widths(table)
+    natural = _natural_cm(table)
     portrait_text_cm = PAGE_CM[0] - 2 * MARGIN_CM
-    natural_cm = sum(widths) * CM_PER_CHARACTER + len(widths) * CELL_PADDING_CM
-    return len(widths) > PORTRAIT_MAX_COLUMNS or natural_cm > portrait_text_cm
+    return len(natural) > PORTRAIT_MAX_COLUMNS or sum(natural) > portrait_text_cm
 
 
 _TCPR_AFTER_BORDERS = ("w:shd", "w:noWrap", "w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign", "w:hideMark")
@@ -205,7 +248,8 @@ def _row_flags(row, header: bool) -> None:
 
 
 def _write(cell, text: str, bold: bool = False, italic: bool = False, centre: bool = False,
-           indent: int = 0) -> None:
+           indent: int = 0, top: bool = False) -> None:
+    """Write ``text`` into ``cell``; headings sit on the bottom line, body cells on the first line of a wrapped label."""
     paragraph = cell.paragraphs[0]
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER if centre else WD_ALIGN_PARAGRAPH.LEFT
     if indent:
@@ -213,7 +257,7 @@ def _write(cell, text: str, bold: bool = False, italic: bool = False, centre: bo
     if text:
         run = paragraph.add_run(_text(text))
         run.bold, run.italic = bold or None, italic or None
-    cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.BOTTOM
+    cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.TOP if top else WD_CELL_VERTICAL_ALIGNMENT.BOTTOM
 
 
 def _caption(document, table: JournalTable) -> None:
@@ -261,8 +305,7 @@ def add_table_to_document(document, table: JournalTable, new_page: bool = False)
     docx_table.autofit = False
     _no_table_borders(docx_table)
 
-    natural = _natural_widths(table)
-    widths = [int(text_width * w / sum(natural)) for w in natural]
+    widths = column_widths(table, text_width)
     for row in docx_table.rows:
         for cell, width in zip(row.cells, widths):
             cell.width = width
@@ -296,11 +339,11 @@ def add_table_to_document(document, table: JournalTable, new_page: bool = False)
         _row_flags(docx_row, header=False)
         if kind == "group":
             merged = docx_row.cells[0].merge(docx_row.cells[-1]) if n_columns > 1 else docx_row.cells[0]
-            _write(merged, text, bold=True)
+            _write(merged, text, bold=True, top=True)
             continue
-        _write(docx_row.cells[0], row.label, indent=row.indent)
+        _write(docx_row.cells[0], row.label, indent=row.indent, top=True)
         for cell, value in zip(docx_row.cells[1:], row.cells):
-            _write(cell, value, centre=True)
+            _write(cell, value, centre=True, top=True)
     for cell in docx_table.rows[-1].cells:
         _rule(cell, bottom=RULE_HEAVY)
 
