@@ -48,6 +48,10 @@ def _build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--out", default=str(REPO_ROOT / "data" / "synthetic_cohort.csv"), help="file to write (default: %(default)s)")
     score = commands.add_parser("scorecard", help="compare a run's results.csv with the article's published numbers")
     score.add_argument("--out", default=str(DEFAULT_OUT), help="output folder of a run (default: %(default)s)")
+    export = commands.add_parser("export", help="write the published run's tables (DOCX, XLSX, CSV), figures (PDF, "
+                                                "SVG, PNG) and tables.docx (the article's tables in order) into a folder")
+    export.add_argument("--out", default=str(DEFAULT_OUT), help="output folder of a run (default: %(default)s)")
+    export.add_argument("--to", help="folder to write (default: OUT/submission); an earlier export there is replaced")
     return parser
 
 
@@ -117,6 +121,17 @@ def _cmd_scorecard(args) -> int:
     return 0
 
 
+def _cmd_export(args) -> int:
+    from hcc_utils.pipeline.export import ExportError, export_submission
+
+    try:
+        export_submission(args.out, args.to)
+    except ExportError as exc:
+        print(f"hcc-study: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _dispatch(args) -> int:
     if args.command == "validate":
         return _cmd_validate(args)
@@ -126,6 +141,8 @@ def _dispatch(args) -> int:
         return _cmd_synth(args)
     if args.command == "scorecard":
         return _cmd_scorecard(args)
+    if args.command == "export":
+        return _cmd_export(args)
     return 1
 
 

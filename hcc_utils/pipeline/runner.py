@@ -3,9 +3,11 @@
 Layout of an output folder ``OUT`` (default ``_build``)::
 
     OUT/executed/<path>.ipynb     executed notebooks (what the book renders)
-    OUT/sections/<name>/          what each notebook wrote: results part, tables (CSV), figures (PNG, SVG)
+    OUT/sections/<name>/          what each notebook wrote: results part, tables (CSV, JSON; DOCX and XLSX written
+                                  by the runner), figures (PNG, SVG, PDF)
     OUT/results.csv               every computed number, one row per id (ids of data/targets.csv where reported)
     OUT/analysis.csv              the derived analysis table, for checking numbers in R, SAS or Stata (never in the book)
+    OUT/current/tables.docx       the article's tables in article order (Word), and tables.xlsx (one sheet each)
     OUT/manifest.json             data checksum, configuration, cache keys, versions, timings
     OUT/logs/<notebook>.log       what each notebook's kernel wrote to stderr
     OUT/html/                     the book (``build`` only)
@@ -48,6 +50,7 @@ from hcc_utils.data.readers import read_cohort
 from hcc_utils.data.validate import validate_cohort
 from hcc_utils.report.downloads import DOWNLOAD_FORMATS, DOWNLOADS_DIR
 from hcc_utils.report.spreadsheet import neutralise_csv_formulas
+from hcc_utils.report.submission import COLLECTION_NAMES, convert_run_tables
 from hcc_utils.report.recorder import combine_parts
 from hcc_utils.study.cohort import is_synthetic_file
 
@@ -246,12 +249,16 @@ def _run_locked(config: StudyConfig, out_dir: Path, tasks: list[NotebookTask], j
             _log(f"warning: analysis.csv: {count} text cells of column {column!r} began with =, +, - or @ "
                  "(read as formulas by spreadsheets); a quote was put before each")
 
+    _write_submission_formats(staging)
+
     manifest = {
         "data": str(data_path), "data_sha256": data_sha, "config": config.to_dict(), "code_sha256": code_sha,
         "cache_keys": keys, "seconds": summary.seconds, "python": platform.python_version(),
         "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "files": _publish_mod.file_checksums(staging),
     }
+    manifest["files"]["_run"].update({name: _sha256_file(staging / name) for name in COLLECTION_NAMES
+                                      if (staging / name).is_file()})
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
     checkpoint("staged", _log)
     if build_book:
@@ -260,6 +267,19 @@ def _run_locked(config: StudyConfig, out_dir: Path, tasks: list[NotebookTask], j
     _publish_mod.check_complete(staging, tasks)
     _publish_mod.publish(staging, out_dir, _log)
     return summary
+
+
+def _write_submission_formats(run_dir: Path) -> None:
+    """Each saved table (``sections/*/tables/<name>.json``) as ``<name>.docx`` and ``<name>.xlsx`` beside it, and
+    the article's tables as ``tables.docx`` / ``tables.xlsx`` in the run folder: outputs of the run, checksummed
+    in its manifest like the rest (deterministic, so a reused notebook's files are rewritten identically)."""
+    start = time.perf_counter()
+    try:
+        written = convert_run_tables(run_dir)
+    except ValueError as exc:
+        raise StudyRunError(f"the tables could not be written as DOCX and XLSX: {exc}") from None
+    if written:
+        _log(f"submission formats: {len(written)} files (DOCX, XLSX) in {time.perf_counter() - start:.1f} s")
 
 
 def _read_manifest(out_dir: Path) -> dict:
@@ -307,12 +327,17 @@ def _book_config(run_dir: Path, root: Path) -> dict:
 
 def copy_downloads(run_dir: Path, html_dir: Path) -> None:
     """Copy each section's tables and figures (the formats offered for download) into ``html/downloads/<notebook>/``,
-    where the links under the book's tables and figures point (:mod:`hcc_utils.report.downloads`)."""
+    where the links under the book's tables and figures point (:mod:`hcc_utils.report.downloads`), and the run's
+    ``tables.docx`` / ``tables.xlsx`` into ``html/downloads/``."""
     for path in sorted((run_dir / "sections").glob("*/*/*")):
         if path.is_file() and path.suffix in DOWNLOAD_FORMATS:
             target = html_dir / DOWNLOADS_DIR / path.relative_to(run_dir / "sections")
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)
+    for name in COLLECTION_NAMES:  # the article's tables in one file each (book/downloads.md links them)
+        if (run_dir / name).is_file():
+            (html_dir / DOWNLOADS_DIR).mkdir(parents=True, exist_ok=True)
+            shutil.copy2(run_dir / name, html_dir / DOWNLOADS_DIR / name)
 
 
 def build_html(run_dir: Path, root: Path = REPO_ROOT) -> Path:
