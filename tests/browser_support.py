@@ -25,6 +25,9 @@ DESKTOP_WIDTH, PHONE_WIDTH = 1400, 390
 #: The finest number format of the result registry has three decimals (p-values: 0.001).
 MAX_DECIMALS = 3
 TOO_MANY_DECIMALS = re.compile(rf"\d\.\d{{{MAX_DECIMALS + 1},}}")
+#: Constants a cell may state exactly because they are definitions, not results: days per month (months = days /
+#: 30.4375, the data dictionary's derivation of every time-to-event column).
+EXACT_CONSTANTS = ("30.4375",)
 #: Python values that must never reach a reader's table cell.
 PYTHON_ARTEFACTS = re.compile(r"^(True|False|nan|NaN|None|<NA>|NaT)$")
 
@@ -128,7 +131,8 @@ class PageVisit:
         for table in self.table_cells():
             name = table["caption"][:40] or table["id"] or "table"
             for text in table["cells"]:
-                if TOO_MANY_DECIMALS.search(text):
+                if any(TOO_MANY_DECIMALS.search(number) for number in text.split()
+                       if number.strip("(),;") not in EXACT_CONSTANTS):
                     problems.append(f"{name}: cell {text!r} has more than {MAX_DECIMALS} decimals")
                 if PYTHON_ARTEFACTS.match(text.strip()):
                     problems.append(f"{name}: cell shows the Python value {text.strip()!r}")
