@@ -1,7 +1,8 @@
 """End-to-end: the whole book from a clean state, on the bundled cohort and on a second generated cohort.
 
 These are the slowest tests (a few minutes together): each executes every notebook with papermill and builds the
-Jupyter Book strictly. Run only the fast suite with ``pytest -m "not slow"``.
+Jupyter Book strictly. Run only the fast suite with ``pytest -m "not slow"``. The bundled build (``bundled_book``)
+is the session's one build, shared with the browser tests (``tests/conftest.py``).
 """
 from __future__ import annotations
 
@@ -33,13 +34,6 @@ EXPECTED_TABLES = {
     "notebooks/07_third_line": "Supplementary Table 1",
     "notebooks/08_safety": "Table 5. Treatment-related adverse events",
 }
-
-
-@pytest.fixture(scope="module")
-def bundled_book(tmp_path_factory):
-    out = tmp_path_factory.mktemp("bundled")
-    assert main(["build", "--out", str(out), "--force", "--jobs", "2"]) == 0
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,206 @@
+"""Helpers of the browser tests: serve a built book over HTTP, drive the system Chromium with Playwright, and
+inspect a loaded page.
+
+Each check returns a list of problems (plain sentences naming the page and the element), so a test can assert the
+list is empty on the real book and non-empty on a page with an injected regression (``test_browser.py`` does both).
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+#: Where the browser tests keep what a reader would look at (screenshots); ignored by git.
+TEST_OUTPUT_DIR = Path(__file__).resolve().parent.parent / "test-output"
+SCREENSHOT_DIR = TEST_OUTPUT_DIR / "screenshots"
+
+#: The window widths of the screenshots: a desktop window and a phone.
+DESKTOP_WIDTH, PHONE_WIDTH = 1400, 390
+
+#: The finest number format of the result registry has three decimals (p-values: 0.001).
+MAX_DECIMALS = 3
+TOO_MANY_DECIMALS = re.compile(rf"\d\.\d{{{MAX_DECIMALS + 1},}}")
+#: Constants a cell may state exactly because they are definitions, not results: days per month (months = days /
+#: 30.4375, the data dictionary's derivation of every time-to-event column).
+EXACT_CONSTANTS = ("30.4375",)
+#: Python values that must never reach a reader's table cell.
+PYTHON_ARTEFACTS = re.compile(r"^(True|False|nan|NaN|None|<NA>|NaT)$")
+
+
+def chromium_path() -> str | None:
+    """The system Chromium (Debian's package), or None where it is not installed; never a downloaded browser."""
+    for candidate in (shutil.which("chromium"), shutil.which("chromium-browser"), "/usr/bin/chromium"):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """A static file handler that does not print every request into the test output."""
+
+    def log_message(self, format, *args):  # noqa: A002 - the signature of the base class
+        pass
+
+
+@contextmanager
+def serve(folder: Path):
+    """Serve ``folder`` over HTTP on a free local port (in a thread) and yield its base URL ("http://127.0.0.1:N/").
+
+    The folder path is not resolved: a link (the runner's ``OUT/html``) is followed on every request, so a rebuild
+    that swaps the link is served as the new book.
+    """
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+class PageVisit:
+    """One page opened in a fresh browser context, with every console error and failed request it produced.
+
+    Use as a context manager: ``with PageVisit(browser, url, width) as visit: visit.page ...``.
+    """
+
+    def __init__(self, browser, url: str, width: int = DESKTOP_WIDTH, height: int = 1000,
+                 color_scheme: str = "light"):
+        self.browser, self.url, self.width, self.height = browser, url, width, height
+        self.color_scheme = color_scheme
+        self.console_errors: list[str] = []
+        self.failed_requests: list[str] = []
+
+    def __enter__(self) -> "PageVisit":
+        self.context = self.browser.new_context(viewport={"width": self.width, "height": self.height},
+                                                color_scheme=self.color_scheme, device_scale_factor=1)
+        self.page = self.context.new_page()
+        self.page.on("console", self._on_console)
+        self.page.on("pageerror", lambda error: self.console_errors.append(f"uncaught: {error}"))
+        self.page.on("requestfailed", lambda request: self.failed_requests.append(
+            f"{request.url} ({request.failure})"))
+        self.page.on("response", self._on_response)
+        self.page.goto(self.url, wait_until="load")
+        self.page.wait_for_load_state("networkidle")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.context.close()
+
+    def _on_console(self, message) -> None:
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
+    def _on_response(self, response) -> None:
+        if response.status >= 400:
+            self.failed_requests.append(f"{response.url} (HTTP {response.status})")
+
+    # ------------------------------------------------------------------ checks
+    def load_problems(self) -> list[str]:
+        """Console errors and failed requests (4xx, 5xx, refused) of the page's load."""
+        return ([f"console error: {text}" for text in self.console_errors]
+                + [f"failed request: {text}" for text in self.failed_requests])
+
+    def broken_images(self) -> list[str]:
+        """Images that did not load (zero natural size)."""
+        images = self.page.eval_on_selector_all(
+            "img", "els => els.map(e => ({src: e.getAttribute('src'), w: e.naturalWidth, h: e.naturalHeight,"
+                   " done: e.complete}))")
+        return [f"image without size: {image['src']}" for image in images if not (image["w"] and image["h"])]
+
+    def overflowing_tables(self) -> list[str]:
+        """Tables wider than the column that holds them (a table in a phone's scroll wrapper must still fit here)."""
+        found = self.page.evaluate(_OVERFLOW_JS)
+        return [f"table overflows its container: {item}" for item in found]
+
+    def table_cells(self) -> list[dict]:
+        """Every table of the page: caption, header text, header cells, stub (first cell of each body row), cells."""
+        return self.page.evaluate(_TABLES_JS)
+
+    def cell_problems(self) -> list[str]:
+        """Cells with more decimals than the registry's finest format, or a Python value (True, nan, None ...)."""
+        problems = []
+        for table in self.table_cells():
+            name = table["caption"][:40] or table["id"] or "table"
+            for text in table["cells"]:
+                if any(TOO_MANY_DECIMALS.search(number) for number in text.split()
+                       if number.strip("(),;") not in EXACT_CONSTANTS):
+                    problems.append(f"{name}: cell {text!r} has more than {MAX_DECIMALS} decimals")
+                if PYTHON_ARTEFACTS.match(text.strip()):
+                    problems.append(f"{name}: cell shows the Python value {text.strip()!r}")
+        return problems
+
+    def horizontal_overflow(self) -> int:
+        """How many pixels the page scrolls sideways (0 when it fits the window)."""
+        return int(self.page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"))
+
+    def screenshot(self, name: str) -> Path:
+        """Save a full-page screenshot as ``test-output/screenshots/<name>-<width>.png``."""
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOT_DIR / f"{name}-{self.width}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+# The scroll container of a table is the nearest ancestor whose overflow-x is not visible (pydata's
+# .pst-scrollable-table-container, or a wrapper of our own); the table must fit its client width, and that
+# container must fit the article.
+_OVERFLOW_JS = """
+() => {
+  const article = document.querySelector('article.bd-article') || document.body;
+  const limit = article.getBoundingClientRect().right + 1;
+  const out = [];
+  document.querySelectorAll('table').forEach((table, index) => {
+    if (!table.offsetParent) return;                     // hidden (a folded cell)
+    let box = table.parentElement;
+    while (box && box !== article && getComputedStyle(box).overflowX === 'visible') box = box.parentElement;
+    box = box || article;
+    const name = (table.caption && table.caption.innerText.slice(0, 40)) || table.id || ('table ' + index);
+    const width = Math.max(table.scrollWidth, table.getBoundingClientRect().width);
+    if (width > box.clientWidth + 1) out.push(`${name}: ${Math.round(width)} px in ${box.clientWidth} px`);
+    else if (table.getBoundingClientRect().right > limit)
+      out.push(`${name}: right edge ${Math.round(table.getBoundingClientRect().right)} px beyond the article (${Math.round(limit)} px)`);
+  });
+  return out;
+}
+"""
+
+_TABLES_JS = """
+() => Array.from(document.querySelectorAll('table')).map(table => {
+  const text = el => (el.innerText || el.textContent || '').replace(/\\s+/g, ' ').trim();
+  const head = table.tHead ? Array.from(table.tHead.querySelectorAll('th, td')).map(text) : [];
+  const body = Array.from(table.tBodies).flatMap(b => Array.from(b.rows));
+  let caption = table.caption ? text(table.caption) : '';
+  if (!caption) {                                         // a caption outside the table (a figure or a heading)
+    const holder = table.closest('figure, .cell_output, .output');
+    const label = holder && holder.querySelector('figcaption, caption, .caption, p');
+    caption = label ? text(label) : '';
+  }
+  return {
+    id: table.id, caption: caption, head: head,
+    stub: body.map(row => row.cells.length ? text(row.cells[0]) : ''),
+    cells: body.flatMap(row => Array.from(row.cells).slice(1).map(text)),
+  };
+})
+"""
+
+
+def table_with_caption(tables: list[dict], prefix: str) -> dict | None:
+    """The table whose caption starts with ``prefix`` ("Table 1."), or None."""
+    for table in tables:
+        if table["caption"].startswith(prefix) or any(cell.startswith(prefix) for cell in table["head"][:2]):
+            return table
+    return None
+
+
+def page_name(toc_entry: str) -> str:
+    """A file-name form of a table-of-contents entry ("notebooks/02_baseline" -> "02_baseline")."""
+    return toc_entry.split("/")[-1]

@@ -1,0 +1,324 @@
+"""The built book in a real browser: Debian's headless Chromium driven by Playwright, over HTTP.
+
+Every page of the table of contents is opened at 1400 px and 390 px: it loads without a console error or a failed
+request, its images have a size, no table is wider than its column, no cell shows a raw float or a Python value,
+the page does not scroll sideways on a phone, and a screenshot of each width is kept in
+``test-output/screenshots/<page>-<width>.png``. Then: the article's tables carry their labels, download links,
+navigation, internal links and search work, code is folded in the chapters, dark-mode captions are legible and the
+print layout keeps the synthetic-data notice and cuts nothing. The last tests inject regressions into a copy of a
+page and check that the same checks report them.
+
+Chromium comes from the system (``apt-get install chromium``; ``.ci/run`` installs it), never from a download. Without
+it these tests skip, except in CI (``CI`` set), where they fail.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+from hcc_utils.pipeline.runner import toc_files
+from browser_support import (DESKTOP_WIDTH, PHONE_WIDTH, SCREENSHOT_DIR, PageVisit, chromium_path, page_name, serve,
+                             table_with_caption)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PAGES = toc_files()
+CHAPTERS = [entry for entry in PAGES if entry.startswith("notebooks/")]
+#: Chapters whose tables and figures are offered for download (every chapter with a table or a figure).
+CHAPTERS_WITH_DOWNLOADS = ["notebooks/01_cohort_flow", "notebooks/02_baseline", "notebooks/03_matching",
+                           "notebooks/04_responses", "notebooks/05_survival", "notebooks/06_predictors",
+                           "notebooks/07_third_line", "notebooks/08_safety"]
+MIN_ARTICLE_WIDTH = 960  # px at a 1400 px window: the article's widest table (Table 1) needs it
+MIN_CONTRAST = 4.5       # WCAG AA for body text
+
+
+# ---------------------------------------------------------------------------------------------- fixtures
+
+@pytest.fixture(scope="session")
+def browser():
+    """The system Chromium, headless. Skips (fails in CI) when it or Playwright is missing."""
+    executable = chromium_path()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - the test extra installs it
+        sync_playwright = None
+    if executable is None or sync_playwright is None:
+        reason = ("Chromium not found (apt-get install chromium; .ci/run installs it)" if executable is None
+                  else "playwright is not installed (pip install -r requirements.lock)")
+        if os.environ.get("CI"):
+            pytest.fail(f"browser tests cannot run in CI: {reason}")
+        pytest.skip(reason)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def site(bundled_book):
+    """The shared build's html/ served over HTTP; its base URL."""
+    with serve(bundled_book / "html") as base_url:
+        yield base_url
+
+
+def page_url(base_url: str, entry: str) -> str:
+    return f"{base_url}{entry}.html"
+
+
+def _http_status(browser_context, url: str) -> int:
+    return browser_context.request.get(url).status
+
+
+# ---------------------------------------------------------------------------------------------- every page
+
+@pytest.mark.parametrize("entry", PAGES)
+def test_page_loads_cleanly_and_fits_at_desktop_width(browser, site, entry):
+    with PageVisit(browser, page_url(site, entry), width=DESKTOP_WIDTH) as visit:
+        problems = (visit.load_problems() + visit.broken_images() + visit.overflowing_tables()
+                    + visit.cell_problems())
+        visit.screenshot(page_name(entry))
+    assert not problems, f"{entry}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("entry", PAGES)
+def test_page_reads_on_a_phone_without_scrolling_sideways(browser, site, entry):
+    with PageVisit(browser, page_url(site, entry), width=PHONE_WIDTH, height=844) as visit:
+        sideways = visit.horizontal_overflow()
+        problems = visit.load_problems() + visit.broken_images()
+        visit.screenshot(page_name(entry))
+    assert not problems, f"{entry}:\n" + "\n".join(problems)
+    assert sideways == 0, f"{entry} scrolls {sideways} px sideways at {PHONE_WIDTH} px"
+
+
+def test_screenshots_of_every_page_are_kept(browser, site):
+    missing = [f"{page_name(e)}-{w}.png" for e in PAGES for w in (DESKTOP_WIDTH, PHONE_WIDTH)
+               if not (SCREENSHOT_DIR / f"{page_name(e)}-{w}.png").is_file()]
+    assert not missing, f"screenshots not written: {missing}"
+
+
+def test_article_column_is_wide_enough_for_the_tables(browser, site):
+    with PageVisit(browser, page_url(site, "notebooks/02_baseline"), width=DESKTOP_WIDTH) as visit:
+        width = visit.page.evaluate("document.querySelector('article.bd-article').getBoundingClientRect().width")
+        # The page's contents stay one click away (the list button of the top bar opens them).
+        visit.page.click(".bd-header button.secondary-toggle")
+        visit.page.wait_for_selector("#pst-secondary-sidebar-modal nav.page-toc", state="visible")
+    assert width >= MIN_ARTICLE_WIDTH, f"article column {width:.0f} px at {DESKTOP_WIDTH} px"
+
+
+# ---------------------------------------------------------------------------------------------- the article's tables
+
+def _tables_of(browser, site, entry):
+    with PageVisit(browser, page_url(site, entry)) as visit:
+        return visit.table_cells()
+
+
+def test_table1_has_the_articles_layout(browser, site):
+    table = table_with_caption(_tables_of(browser, site, "notebooks/02_baseline"), "Table 1.")
+    assert table is not None, "no table captioned 'Table 1.'"
+    head = table["head"]
+    assert "All enrolled" in head and "PS-matched" in head, head           # column spanners
+    with_n = [h for h in head if re.search(r"N\s*=\s*\d+", h)]
+    assert len(with_n) >= 4, f"group headers without 'N =': {head}"       # both groups, both cohorts
+    assert all(h[0].isupper() for h in with_n), f"group names in lower case: {with_n}"
+    assert head.count("P") == 2 and head.count("SMD") == 2, head
+    for label in ("Age", "ECOG performance status", "Child-Pugh class", "AFP"):
+        assert any(row.startswith(label) for row in table["stub"]), f"no row '{label}': {table['stub']}"
+    assert not [c for c in table["stub"] + table["cells"] if re.search(r"\b[a-z]+_[a-z_]+\b", c)], "raw codes"
+
+
+def test_table4_has_the_articles_layout(browser, site):
+    table = table_with_caption(_tables_of(browser, site, "notebooks/06_predictors"), "Table 4.")
+    assert table is not None, "no table captioned 'Table 4.'"
+    head = table["head"]
+    assert "Univariable" in head and "Multivariable" in head, head         # column spanners
+    assert head.count("HR (95% CI)") == 2 and head.count("P") == 2, head
+    # Row groups: each endpoint is named once, above its rows, not on every row.
+    assert table["stub"].count("Overall survival") == 1, table["stub"]
+    assert table["stub"].count("Progression-free survival") == 1, table["stub"]
+    for label in ("Child-Pugh B", "ECOG"):
+        assert any(row.startswith(label) for row in table["stub"]), f"no row '{label}': {table['stub']}"
+    assert not [c for c in table["stub"] + table["cells"] if re.search(r"\b[a-z]+_[a-z_]+\b", c)], "raw codes"
+
+
+# ---------------------------------------------------------------------------------------------- links
+
+def test_every_download_link_resolves(browser, site):
+    context = browser.new_context()
+    found, broken = {}, []
+    for entry in PAGES:
+        with PageVisit(browser, page_url(site, entry)) as visit:
+            hrefs = visit.page.eval_on_selector_all("p.hcc-downloads a", "els => els.map(e => e.href)")
+        found[entry] = len(hrefs)
+        broken += [f"{entry}: {href} (HTTP {status})" for href in hrefs
+                   if (status := _http_status(context, href)) != 200]
+    context.close()
+    assert not broken, broken
+    without = [entry for entry in CHAPTERS_WITH_DOWNLOADS if not found[entry]]
+    assert not without, f"chapters with tables or figures but no download link: {without}"
+
+
+def test_next_and_previous_links_follow_the_table_of_contents(browser, site):
+    problems = []
+    for index, entry in enumerate(PAGES):
+        with PageVisit(browser, page_url(site, entry)) as visit:
+            following = visit.page.eval_on_selector_all("a.right-next", "els => els.map(e => e.href)")
+            preceding = visit.page.eval_on_selector_all("a.left-prev", "els => els.map(e => e.href)")
+            sidebar = visit.page.eval_on_selector_all("nav.bd-docs-nav a.reference", "els => els.map(e => e.href)")
+        if index + 1 < len(PAGES) and following != [page_url(site, PAGES[index + 1])]:
+            problems.append(f"{entry}: next is {following}, expected {PAGES[index + 1]}")
+        if index > 0 and entry != PAGES[0] and preceding and not preceding[0].startswith(site):
+            problems.append(f"{entry}: previous link leaves the book: {preceding}")
+        if index > 1 and preceding != [page_url(site, PAGES[index - 1])]:
+            problems.append(f"{entry}: previous is {preceding}, expected {PAGES[index - 1]}")
+        listed = {urllib.parse.urldefrag(href)[0] for href in sidebar}
+        missing = [e for e in PAGES[1:] if page_url(site, e) not in listed]
+        if missing:
+            problems.append(f"{entry}: sidebar lacks {missing}")
+    assert not problems, "\n".join(problems)
+
+
+def test_every_internal_link_and_anchor_resolves(browser, site):
+    context = browser.new_context()
+    links: dict[str, set[str]] = {}
+    for entry in PAGES:
+        with PageVisit(browser, page_url(site, entry)) as visit:
+            for href in visit.page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
+                if href.startswith(site):
+                    links.setdefault(href, set()).add(entry)
+    broken, pages = [], {}
+    for href in sorted(links):
+        target, fragment = urllib.parse.urldefrag(href)
+        if target not in pages:
+            response = context.request.get(target)
+            pages[target] = (response.status, response.text() if response.ok and target.endswith(".html") else "")
+        status, text = pages[target]
+        if status != 200:
+            broken.append(f"{href} (HTTP {status}) from {sorted(links[href])}")
+        elif fragment and text and not re.search(rf'id="{re.escape(urllib.parse.unquote(fragment))}"', text):
+            broken.append(f"{href}: no element with id {fragment!r}, from {sorted(links[href])}")
+    context.close()
+    assert len(links) > len(PAGES), "too few internal links found: the page query is wrong"
+    assert not broken, "\n".join(broken)
+
+
+def test_search_finds_the_drugs(browser, site):
+    with PageVisit(browser, f"{site}search.html?q=sorafenib") as visit:
+        visit.page.wait_for_selector("#search-results ul.search li", timeout=15000)
+        results = visit.page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(e => e.href)")
+        problems = visit.load_problems()
+    assert not problems, problems
+    assert any("notebooks/" in href for href in results), results
+
+
+# ---------------------------------------------------------------------------------------------- reader features
+
+@pytest.mark.parametrize("entry", CHAPTERS)
+def test_code_of_the_chapters_is_folded_at_load(browser, site, entry):
+    with PageVisit(browser, page_url(site, entry)) as visit:
+        visible = visit.page.evaluate(
+            "Array.from(document.querySelectorAll('.cell_input pre, div.highlight-ipython3 pre'))"
+            ".filter(e => e.offsetParent !== null && e.getBoundingClientRect().height > 0).length")
+        toggles = visit.page.locator(".cell.tag_hide-input").count()
+    assert visible == 0, f"{entry}: {visible} code blocks shown at load (tag code cells 'hide-input')"
+    assert toggles > 0, f"{entry}: no folded code cell to unfold"
+
+
+_CONTRAST_JS = """
+(selector) => {
+  const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => { const f = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+                               return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const background = el => { for (let e = el; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor);
+                               if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3); }
+                             return rgb(getComputedStyle(document.body).backgroundColor).slice(0, 3); };
+  return Array.from(document.querySelectorAll(selector)).filter(e => e.offsetParent !== null && e.innerText.trim())
+    .map(e => { const a = lum(rgb(getComputedStyle(e).color)), b = lum(background(e));
+                return {text: e.innerText.trim().slice(0, 40), ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)}; });
+}
+"""
+CONTRAST_SELECTOR = "caption, figcaption, .caption-text, .text-muted, .hcc-downloads, .bd-header-announcement__content"
+
+
+@pytest.mark.parametrize("entry", ["notebooks/02_baseline", "notebooks/05_survival", "book/intro"])
+def test_captions_and_muted_text_are_legible_in_dark_mode(browser, site, entry):
+    with PageVisit(browser, page_url(site, entry), color_scheme="dark") as visit:
+        assert visit.page.evaluate("document.documentElement.dataset.theme") == "dark"
+        measured = visit.page.evaluate(_CONTRAST_JS, CONTRAST_SELECTOR)
+        visit.page.screenshot(path=str(SCREENSHOT_DIR / f"{page_name(entry)}-dark.png"))
+    assert measured, f"{entry}: no caption found"
+    faint = [f"{m['text']!r}: {m['ratio']:.1f}:1" for m in measured if m["ratio"] < MIN_CONTRAST]
+    assert not faint, f"{entry}: below {MIN_CONTRAST}:1 in dark mode: {faint}"
+
+
+@pytest.mark.parametrize("entry", ["book/intro", "notebooks/02_baseline", "book/scorecard"])
+def test_print_layout_keeps_the_notice_and_cuts_nothing(browser, site, entry):
+    with PageVisit(browser, page_url(site, entry)) as visit:
+        visit.page.emulate_media(media="print")
+        state = visit.page.evaluate("""() => {
+          const shown = s => Array.from(document.querySelectorAll(s)).some(e => e.offsetParent !== null || getComputedStyle(e).position === 'fixed' && getComputedStyle(e).display !== 'none');
+          const notice = document.querySelector('.bd-header-announcement');
+          const article = document.querySelector('article.bd-article');
+          const cut = Array.from(document.querySelectorAll('table, pre')).filter(e => e.offsetParent !== null)
+            .filter(e => e.getBoundingClientRect().right > article.getBoundingClientRect().right + 1 || e.scrollWidth > e.clientWidth + 1)
+            .map(e => e.tagName + ' ' + ((e.caption && e.caption.innerText) || e.innerText).slice(0, 40));
+          const noticeStyle = notice && getComputedStyle(notice);
+          return {sidebars: shown('.bd-sidebar-primary') || shown('#pst-secondary-sidebar'),
+                  buttons: shown('.article-header-buttons'),
+                  notice: notice && notice.offsetParent !== null ? notice.innerText : '',
+                  noticeColour: noticeStyle ? noticeStyle.color : '', cut: cut};
+        }""")
+        visit.page.pdf(path=str(SCREENSHOT_DIR / f"{page_name(entry)}-print.pdf"))
+    assert not state["sidebars"] and not state["buttons"], state
+    assert "synthetic" in state["notice"], f"{entry}: the synthetic-data notice is not printed"
+    assert state["noticeColour"] in {"rgb(0, 0, 0)"}, f"notice printed in {state['noticeColour']}"
+    assert not state["cut"], f"{entry}: cut in print: {state['cut']}"
+
+
+# ---------------------------------------------------------------------------------------------- regressions
+
+@pytest.fixture
+def injected_site(bundled_book, tmp_path):
+    """A copy of the Table 1 page with a 3000 px table, a console error, a broken image and raw cells, beside
+    the real assets (links), served the same way."""
+    html_dir = bundled_book / "html"
+    for item in html_dir.iterdir():  # assets, search index, other pages: the real ones
+        if item.name != "notebooks":
+            (tmp_path / item.name).symlink_to(item.resolve())
+    (tmp_path / "notebooks").mkdir()
+    page = (html_dir / "notebooks" / "02_baseline.html").read_text()
+    injected = ('<table id="injected-wide" style="width:3000px"><tbody><tr><td>wide</td>'
+                '<td>0.0016467654541227025</td><td>True</td></tr></tbody></table>'
+                '<img id="injected-broken" src="../_images/no-such-figure.png" alt="missing">'
+                '<script>console.error("injected failure")</script>')
+    assert '<article class="bd-article">' in page
+    page = page.replace('<article class="bd-article">', '<article class="bd-article">' + injected, 1)
+    (tmp_path / "notebooks" / "regression.html").write_text(page)
+    shutil.copy2(html_dir / "notebooks" / "02_baseline.html", tmp_path / "notebooks" / "clean.html")
+    with serve(tmp_path) as base_url:
+        yield base_url
+
+
+def test_checks_report_injected_regressions(browser, injected_site):
+    with PageVisit(browser, f"{injected_site}notebooks/clean.html") as clean:
+        baseline = clean.overflowing_tables() + clean.broken_images() + clean.load_problems()
+    with PageVisit(browser, f"{injected_site}notebooks/regression.html") as visit:
+        overflow = visit.overflowing_tables()
+        images = visit.broken_images()
+        load = visit.load_problems()
+        cells = visit.cell_problems()
+    assert not baseline, f"the unmodified copy already fails: {baseline}"
+    assert any("injected-wide" in item and "3000 px" in item for item in overflow), overflow
+    assert images == ["image without size: ../_images/no-such-figure.png"], images
+    assert any("injected failure" in item for item in load), load
+    assert any("no-such-figure.png" in item and "404" in item for item in load), load
+    assert any("0.0016467654541227025" in item for item in cells) and any("'True'" in item for item in cells), cells
+
+
+def test_screenshot_folder_is_ignored_by_git():
+    ignored = (Path(__file__).resolve().parent.parent / ".gitignore").read_text().split()
+    assert "test-output/" in ignored

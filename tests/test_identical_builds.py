@@ -1,0 +1,52 @@
+"""Two builds of the same inputs give byte-identical HTML.
+
+The session's shared build (``bundled_book``, forced) is compared with a second forced build into another folder,
+file by file over the whole ``html/`` tree (pages, search index, images, downloads): nothing may differ, and the
+failure names every file that does, with the first differing line of a text file.
+"""
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import pytest
+
+from hcc_utils.pipeline.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+def tree_differences(first: Path, second: Path) -> list[str]:
+    """Files present in only one tree, and files whose bytes differ (with the first differing line of text)."""
+    files_a = {p.relative_to(first) for p in first.rglob("*") if p.is_file()}
+    files_b = {p.relative_to(second) for p in second.rglob("*") if p.is_file()}
+    found = [f"only in the first build: {p}" for p in sorted(files_a - files_b)]
+    found += [f"only in the second build: {p}" for p in sorted(files_b - files_a)]
+    for relative in sorted(files_a & files_b):
+        a, b = (first / relative).read_bytes(), (second / relative).read_bytes()
+        if a != b:
+            detail = ""
+            if relative.suffix in {".html", ".js", ".css", ".svg", ".txt", ".csv", ".json"}:
+                diff = [line for line in difflib.unified_diff(a.decode(errors="replace").splitlines(),
+                                                              b.decode(errors="replace").splitlines(), lineterm="", n=0)
+                        if line[:1] in "+-" and line[:3] not in {"+++", "---"}]
+                detail = ": " + " | ".join(line[:160] for line in diff[:2])
+            found.append(f"differs: {relative}{detail}")
+    return found
+
+
+def test_tree_comparison_names_a_changed_file(tmp_path):
+    for name in ("a", "b"):
+        (tmp_path / name / "sub").mkdir(parents=True)
+        (tmp_path / name / "sub" / "page.html").write_text("<p>same</p>\n")
+    (tmp_path / "b" / "sub" / "page.html").write_text("<p>other</p>\n")
+    (tmp_path / "b" / "extra.js").write_text("x")
+    assert tree_differences(tmp_path / "a", tmp_path / "b") == [
+        "only in the second build: extra.js", "differs: sub/page.html: -<p>same</p> | +<p>other</p>"]
+
+
+def test_two_builds_of_the_same_inputs_give_identical_html(bundled_book, tmp_path_factory):
+    second = tmp_path_factory.mktemp("second_build")
+    assert main(["build", "--out", str(second), "--force", "--jobs", "2"]) == 0
+    differences = tree_differences(bundled_book / "html", second / "html")
+    assert not differences, f"{len(differences)} files differ between two builds:\n" + "\n".join(differences[:40])
