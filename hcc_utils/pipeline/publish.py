@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 
 #: What a run publishes at the top of OUT (links into ``current``).
-PUBLISHED = ("executed", "sections", "logs", "results.csv", "analysis.csv", "manifest.json", "html")
+PUBLISHED = ("executed", "sections", "logs", "results.csv", "analysis.csv", "manifest.json", "html", "tables.docx",
+             "tables.xlsx")
 RUNS_DIR = ".runs"
 CURRENT = "current"
 LOCK_NAME = ".lock"
