@@ -126,13 +126,17 @@ class PageVisit:
         return self.page.evaluate(_TABLES_JS)
 
     def cell_problems(self) -> list[str]:
-        """Cells with more decimals than the registry's finest format, or a Python value (True, nan, None ...)."""
+        """Cells with more decimals than the registry's finest format, or a Python value (True, nan, None ...).
+
+        Prose cells (a table's wrapping text columns: notes, reasons, the audit's proofs) are exempt from the decimals
+        rule only: a proof may need a fourth decimal to show how a number rounds."""
         problems = []
         for table in self.table_cells():
             name = table["caption"][:40] or table["id"] or "table"
-            for text in table["cells"]:
-                if any(TOO_MANY_DECIMALS.search(number) for number in text.split()
-                       if number.strip("(),;") not in EXACT_CONSTANTS):
+            prose = table.get("prose") or [False] * len(table["cells"])
+            for text, is_prose in zip(table["cells"], prose):
+                if not is_prose and any(TOO_MANY_DECIMALS.search(number) for number in text.split()
+                                        if number.strip("(),;") not in EXACT_CONSTANTS):
                     problems.append(f"{name}: cell {text!r} has more than {MAX_DECIMALS} decimals")
                 if PYTHON_ARTEFACTS.match(text.strip()):
                     problems.append(f"{name}: cell shows the Python value {text.strip()!r}")
@@ -188,6 +192,8 @@ _TABLES_JS = """
     id: table.id, caption: caption, head: head,
     stub: body.map(row => row.cells.length ? text(row.cells[0]) : ''),
     cells: body.flatMap(row => Array.from(row.cells).slice(1).map(text)),
+    // prose cells (a note, a reason, a proof) may quote a number more finely than a result is shown
+    prose: body.flatMap(row => Array.from(row.cells).slice(1).map(c => c.classList.contains('hcc-wrap'))),
   };
 })
 """

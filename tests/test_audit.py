@@ -22,7 +22,10 @@ def _row(table, rid, check):
 def test_chisq_check_is_pearson_without_correction(audit):
     # response.sd_p: 24 of 40 vs 16 of 86 (engine: hcc_utils.stats.contingency, as the book's tables)
     p = chi2_contingency([[24, 16], [16, 70]], correction=False)[1]
-    assert f"p = {p:.4f}" in _row(audit[0], "response.sd_p", "chisq").recomputed
+    assert p < 0.001 and _row(audit[0], "response.sd_p", "chisq").recomputed == "24/40 vs 16/86: p < 0.001"
+    # response.orr_p: 3 of 40 vs 5 of 86 -> 0.718 uncorrected (Yates would give about 1.0)
+    p = chi2_contingency([[3, 37], [5, 81]], correction=False)[1]
+    assert _row(audit[0], "response.orr_p", "chisq").recomputed == f"3/40 vs 5/86: p = {p:.3f}" == "3/40 vs 5/86: p = 0.718"
 
 
 def test_pfs_event_percentage_does_not_add_up(audit):

@@ -222,6 +222,7 @@ def test_code_of_the_chapters_is_folded_at_load(browser, site, entry):
     with PageVisit(browser, page_url(site, entry)) as visit:
         visible = visit.page.evaluate(
             "Array.from(document.querySelectorAll('.cell_input pre, div.highlight-ipython3 pre'))"
+            ".filter(e => !e.closest('details:not([open])'))"  # a closed <details> folds its content
             ".filter(e => e.offsetParent !== null && e.getBoundingClientRect().height > 0).length")
         toggles = visit.page.locator(".cell.tag_hide-input").count()
     assert visible == 0, f"{entry}: {visible} code blocks shown at load (tag code cells 'hide-input')"

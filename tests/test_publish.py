@@ -58,7 +58,10 @@ except KeyboardInterrupt:
 
 def _start(root: Path, out: Path, data: str, env: dict) -> subprocess.Popen:
     command = [sys.executable, "-c", BUILD, data, str(out), str(root)]
+    # Ctrl-C must reach the build even when this test session runs in the background (a non-interactive shell
+    # starts background jobs with SIGINT ignored, and a child inherits that).
     return subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
                             env={**os.environ, "PYTHONPATH": str(REPO_ROOT), **env})
 
 

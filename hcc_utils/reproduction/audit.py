@@ -172,7 +172,7 @@ def audit_article(targets: pd.DataFrame | str | Path | None = None) -> tuple[pd.
             p = compare_proportions(a, na, b, nb, rule="chisq").p      # Pearson, no continuity correction
             stated = val[fid]
             ok = is_met("p", stated, p)
-            row.update(stated=stated, recomputed=f"{a}/{na} vs {b}/{nb}: p = {p:.4f}", consistent=ok,
+            row.update(stated=stated, recomputed=f"{a}/{na} vs {b}/{nb}: p {_p_text(p)}", consistent=ok,
                        reason="" if ok else f"Pearson chi-square on {a}/{na} vs {b}/{nb} gives p = {p:.3f}, not {stated} "
                                             "(nor does Yates' correction or Fisher's test within the tolerance)"
                        if not any(is_met("p", stated, q) for q in _alt_ps(a, na, b, nb)) else
@@ -195,7 +195,7 @@ def audit_article(targets: pd.DataFrame | str | Path | None = None) -> tuple[pd.
             mid = math.exp((math.log(hi) + math.log(lo)) / 2)
             pz = 2 * stats.norm.sf(abs(math.log(hr)) / se)
             ok = is_met("p", p, pz) and is_met("ratio", str(hr), mid)
-            row.update(stated=f"HR {hr:g} ({lo:g}-{hi:g}), P={p}", recomputed=f"CI midpoint {mid:.3f}, Wald p = {pz:.4f}",
+            row.update(stated=f"HR {hr:g} ({lo:g}-{hi:g}), P={p}", recomputed=f"CI midpoint {mid:.3f}, Wald p {_p_text(pz)}",
                        consistent=ok, reason="" if ok else "HR, CI and p are not one Wald result")
             printable, p_range = wald_printable(val[f["hr"]], val[f["lo"]], val[f["hi"]], p)
             if not printable:
@@ -279,6 +279,11 @@ def wald_printable(hr: str, lo: str, hi: str, p: str) -> tuple[bool, tuple[float
     if not str(p).strip().startswith("<"):
         p_low = max(p_low, 0.001)  # below 0.001 it would print "<0.001"
     return (min(ps) < p_high and max(ps) >= p_low), (min(ps), max(ps))
+
+
+def _p_text(p: float) -> str:
+    """'= 0.292' or '< 0.001': a recomputed p as the book shows a p (three decimals)."""
+    return "< 0.001" if p < 0.001 else f"= {p:.3f}"
 
 
 def _printed_p(p: float, like: str) -> str:

@@ -131,10 +131,20 @@ def scorecard_table(card: pd.DataFrame, name: str, title: str) -> JournalTable:
 
 
 def audit_table(audit: pd.DataFrame, name: str, title: str, with_consistent: bool = True) -> JournalTable:
-    """The consistency audit (``audit.audit_article`` output) as a book table; 'Consistent' reads Yes or No."""
+    """The consistency audit (``audit.audit_article`` output) as a book table; 'Consistent' reads Yes or No. The
+    reason column also gives the proof when a consistent number still cannot be printed identically."""
     headings = ["Check", "Stated", "Recomputed", "Reason"] + (["Consistent"] if with_consistent else [])
     columns = [Column(h, wrap=h == "Reason") for h in headings]
-    rows = [Row(str(r.id), (str(r.check), str(r.stated), str(r.recomputed), str(r.reason))
+
+    def reason(r) -> str:
+        proof = str(getattr(r, "not_identical", "") or "")
+        return "; ".join(part for part in (str(r.reason), f"not printable identically: {proof}" if proof else "")
+                         if part)
+
+    rows = [Row(str(r.id), (str(r.check), str(r.stated), str(r.recomputed), reason(r))
                 + ((("Yes" if bool(r.consistent) else "No"),) if with_consistent else ()))
             for r in audit.itertuples(index=False)]
-    return JournalTable(name, "", title, "Result id", columns, rows)
+    footnotes = ["Consistent: the published number agrees with the others it depends on within the scorecard's "
+                 "tolerance. Not printable identically: it agrees, but no data set can print it exactly as the "
+                 "article does together with those numbers (the scorecard shows it as close, with this proof)."]
+    return JournalTable(name, "", title, "Result id", columns, rows, footnotes)
