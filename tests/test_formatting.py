@@ -34,3 +34,13 @@ def test_p_label_prefix_and_agreement_with_tables():
     assert fmt_p_label(0.0001, prefix="P") == "P < 0.001"
     for p in (0.0004, 0.001, 0.0456, 0.9):  # the figure shows the number the table shows
         assert fmt_p_label(p).endswith(fmt_p(p).lstrip("<"))
+
+
+def test_prose_states_a_p_value_as_a_journal_does():
+    """'P = 0.002' and 'P < 0.001', never 'P = <0.001' (prose quotes ``<id>_stated``)."""
+    from hcc_utils.report.presentation import p_statement
+
+    assert p_statement("0.002") == "P = 0.002"
+    assert p_statement("<0.001") == "P < 0.001"
+    assert p_statement("not estimable") == "P not estimable"
+    assert p_statement("") == "P not reported"

@@ -17,7 +17,7 @@ from hcc_utils.report.downloads import download_links
 from hcc_utils.report.journal_table import Column, JournalTable, Row
 from hcc_utils.study.cohort import Study, group_code
 from hcc_utils.study.labels import COHORT_NAMES, categorical_test_text, group_label
-from hcc_utils.study.registry import ResultSet, display_value, parse_value
+from hcc_utils.study.registry import Kind, ResultSet, display_value, parse_value
 
 
 def save_table(table: pd.DataFrame, output_dir: str | Path, name: str) -> Path:
@@ -80,13 +80,38 @@ def glue_results(values: ResultSet, study: Study) -> None:
     for suffix in study.cohort_problems():
         for key in [k for k in values if not k.endswith("_matched")]:
             shown_values.setdefault(key + suffix, "not estimable")
-    for key, shown in shown_values.items():
+    statements = {f"{key}_stated": p_statement(shown) for key, shown in shown_values.items()
+                  if _kind_of(values, key) == Kind.P}
+    for key, shown in {**shown_values, **statements}.items():
         name = key.replace(".", "_")
         glue(name, shown, display=False)
         for code, role in roles.items():
             alias = re.sub(rf"_{re.escape(code)}(?=_|$)", f"_{role}", name)
             if alias != name:
                 glue(alias, shown, display=False)
+
+
+def p_statement(shown: str) -> str:
+    """A p-value as a sentence states it: 'P = 0.002', 'P < 0.001' (never 'P = <0.001'), 'P not estimable'.
+
+    Prose quotes p-values as ``{glue:text}`<id>_stated``` (glued for every p by :func:`glue_results`)."""
+    shown = str(shown).strip()
+    if shown.startswith(("<", ">")):
+        return f"P {shown[0]} {shown[1:].strip()}"
+    if not shown or shown[0] not in "0123456789.":
+        return f"P {shown}" if shown else "P not reported"
+    return f"P = {shown}"
+
+
+def _kind_of(values: ResultSet, key: str):
+    base = key
+    for suffix in ("_matched",):
+        if base not in values and base.endswith(suffix):
+            base = base[: -len(suffix)]
+    try:
+        return values.spec(base).kind
+    except KeyError:
+        return None
 
 
 def data_note(study: Study) -> Markdown:
@@ -199,7 +224,9 @@ def glue_headlines(results: pd.DataFrame, config: StudyConfig) -> None:
             for role, code in codes.items():
                 glue((template.format(g=role, s=suffix)).replace(".", "_"),
                      result_text(results, template.format(g=code, s=suffix)), display=False)
-            glue(p_id.format(s=suffix).replace(".", "_"), result_text(results, p_id.format(s=suffix)), display=False)
+            p_text = result_text(results, p_id.format(s=suffix))
+            glue(p_id.format(s=suffix).replace(".", "_"), p_text, display=False)
+            glue(p_id.format(s=suffix).replace(".", "_") + "_stated", p_statement(p_text), display=False)
     glue("matching_pairs", result_text(results, "matching.pairs"), display=False)
     glue("treatment", config.groups.treatment, display=False)
     glue("control", config.groups.control, display=False)
