@@ -113,7 +113,7 @@ class CalibrationResult:
 def calibrate_cohort(raw: pd.DataFrame, seed: int = 20240701, config: StudyConfig | dict | None = None,
                      evaluate: Callable[[pd.DataFrame, dict], dict] | None = None, targets_path=TARGETS_PATH,
                      stage1_iters: int = 60000, stage2_iters: int = 15000, stage3_iters: int = 20000, passes: int = 2,
-                     stage1_passes: int = 4, stage1b_iters: int = 20000, precision_iters: int = 8000,
+                     stage1_passes: int = 4, stage1b_iters: int = 20000, precision_iters: int = 16000,
                      final_check: bool = True,
                      quiet: bool = False) -> CalibrationResult:
     """Tune a generated cohort so that the study's analysis reproduces the published numbers.

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hcc_utils.reproduction.scorecard import distance, is_identical, is_met, printed_decimals, rule_of
+from hcc_utils.reproduction.scorecard import (HR_REL_TOL, P_TOL, P_TOL_SMALL, TIME_TOL, distance, is_identical, is_met,
+                                             printed_decimals, rule_of)
 from hcc_utils.synthetic.evaluator import COX_CANDIDATES
 
 #: Direction of significant differences the article states in words, as the sign of observed minus expected
@@ -22,7 +23,9 @@ NOT_PRINTABLE = frozenset({"cox.pfs_ehm_p", "response.orr_p", "thirdline.p", "ba
 #: (a little under the rule's 0.10, so that the search stays clear of the limit), and the weight beyond it.
 KM_STEP_SOFT = 0.095
 KM_STEP_WEIGHT = 200.0
-#: Largest loss (times ``identical``) of a met number far from its printed digits; a missed number costs this more.
+#: Loss (times ``identical``) of a met number at the edge of its tolerance: PRINTED_CAP times the log of its distance
+#: from the printed value over the log of the tolerance's width (both in printed units); a missed number costs
+#: PRINTED_CAP more than its tolerance distance.
 PRINTED_CAP = 4.0
 #: Weight of a missed p-value's log-ratio to the published value (identical mode only).
 MISSED_P_WEIGHT = 3.0
@@ -39,6 +42,18 @@ def identical_interval(rule: str, published: str) -> tuple[float, float] | None:
     if rule == "p":
         low = max(low, 0.001)  # a p below 0.001 prints "<0.001"
     return low, high
+
+
+def tolerance_width(rule: str, published: str) -> float:
+    """Half width of the scorecard's tolerance (the close tier) around a published value, in its own units."""
+    value = float(published)
+    if rule == "time":
+        return TIME_TOL
+    if rule == "ratio":
+        return HR_REL_TOL * value
+    if rule == "p":
+        return P_TOL_SMALL if value < 0.01 else P_TOL
+    return 10.0 ** -printed_decimals(published)
 
 
 def printed_distance(interval: tuple[float, float], value: float, unit: float, slack: float = 0.3) -> float:
@@ -69,7 +84,8 @@ class Loss:
         for tid, rule, pub in self.items:
             interval = identical_interval(rule, pub)
             if interval is not None and tid not in NOT_PRINTABLE:
-                self.intervals[tid] = (interval, 10.0 ** -printed_decimals(pub))
+                unit = 10.0 ** -printed_decimals(pub)
+                self.intervals[tid] = (interval, unit, np.log1p(tolerance_width(rule, pub) / unit))
 
     def __call__(self, values: dict) -> tuple[float, list[str]]:
         total = 0.0
@@ -108,9 +124,10 @@ class Loss:
                     if rule == "p":
                         total += MISSED_P_WEIGHT * abs(np.log(max(float(v), 1e-300) / float(pub)))
             elif self.identical and tid in self.intervals:
-                interval, unit = self.intervals[tid]
+                # log-scaled so that it slopes everywhere inside the tolerance and reaches the cap at its edge
+                interval, unit, edge = self.intervals[tid]
                 g = printed_distance(interval, float(v), unit)
-                total += self.identical * min(PRINTED_CAP, min(g, 2.0) + np.log1p(max(g - 2.0, 0.0)))
+                total += self.identical * PRINTED_CAP * min(1.0, np.log1p(g) / edge)
         for key, step in values.items() if self.plausible else ():
             if key.startswith("_kmstep.") and step > KM_STEP_SOFT:
                 total += KM_STEP_WEIGHT * (step - KM_STEP_SOFT)

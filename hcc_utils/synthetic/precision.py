@@ -10,11 +10,14 @@ of the printed precision) and makes small moves that change a number by less tha
   risk set of the Kaplan-Meier, log-rank and Cox computations: the finest change the data allow;
 * **exchange**: two patients of the same matched status and event type exchange their OS (or PFS) times, which
   keeps the follow-up quartiles and moves Cox estimates between covariate patterns;
-* **records**: two patients of one subset (group x matched) exchange their whole outcome record, or a single
-  covariate outside the propensity model (within a group), or their third-line regimens (progressed patients of
-  a group): the Kaplan-Meier numbers stay, the Cox estimates and third-line tests move.
+* **records**: two patients of one subset (group x matched) exchange their whole outcome record or their whole
+  vector of propensity-model covariates (the matching stays), or two patients of a group a single covariate
+  outside the propensity model or their third-line regimens (progressed patients): the Kaplan-Meier numbers stay,
+  the Cox estimates (and their standard errors: which covariate patterns carry the events) and third-line tests
+  move.
 
-Proposals are accepted by the Metropolis rule at a falling temperature and the best state is kept. The
+Proposals are accepted by the Metropolis rule at a falling temperature and the best state is kept; a proposal
+that misses a number met at the start of the stage (or breaks a plausibility rule kept so far) is refused. The
 univariable screening lists (28 ms to compute, ten times the rest) are checked only for proposals that would be
 accepted, and a proposal that changes a list is refused.
 """
@@ -28,11 +31,15 @@ from hcc_utils.stats.cox import univariable_cox_arrays
 from hcc_utils.synthetic.evaluator import COX_CANDIDATES, FastEvaluator
 from hcc_utils.synthetic.loss import Loss, list_penalty
 from hcc_utils.synthetic.plan import MAX_FOLLOWUP_DAYS
+from hcc_utils.synthetic.stages import PS_COLS
 from hcc_utils.synthetic.state import SearchState, ties_ok
 
 #: Covariates outside the propensity model that the precision stage may exchange within a group.
 SWAPPABLE = ["ecog", "pivka_mau_ml", "afp_ng_ml", "macrovascular_invasion", "bclc_stage", "etiology"]
 ARRAYS = ("os_t", "os_e", "pfs_t", "pfs_e", "prog")
+#: Shares of nudges and exchanges among the proposals (the rest are record moves, which alone change which
+#: covariate patterns carry the events, hence the Cox standard errors).
+MOVE_SHARES = (0.4, 0.2)
 
 
 #: Parts of the evaluation each kind of move can change (the cycles test never changes here: cycles stay put).
@@ -105,12 +112,14 @@ def precision_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.
     subsets = [np.flatnonzero(st.subset == s) for s in range(4)]
     groups = [np.flatnonzero(st.group == g) for g in (0, 1)]
     swap_pos = [col[c] for c in SWAPPABLE]
+    ps_pos = [col[c] for c in PS_COLS]
     third_pos = col["third_line_regimen"]
     out_pos = [col[c] for c in ("best_response_recist", "best_response_mrecist", "third_line_regimen")]
-    no_prog = st.prog == 0
+    no_prog = st.prog == 0   # kept current: record moves exchange it with the outcome arrays
 
     values = _values(ev)
     base, misses = loss(values)
+    allowed = set(misses)
     same, list_pen = lists()
     cur = base + list_pen
     best = (cur, E.copy(), *(getattr(st, a).copy() for a in ARRAYS))
@@ -165,10 +174,13 @@ def precision_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.
 
     def records() -> tuple[list, list] | None:
         kind = rng.uniform()
-        if kind < 0.4:
+        if kind < 0.35:
             pool = subsets[int(rng.integers(4))]
             cols, part = out_pos, "record"
-        elif kind < 0.8:
+        elif kind < 0.6:   # whole propensity-model vectors within a subset: the matching stays as it is
+            pool = subsets[int(rng.integers(4))]
+            cols, part = ps_pos, "covariate"
+        elif kind < 0.85:
             pool = groups[int(rng.integers(2))]
             cols, part = [swap_pos[int(rng.integers(len(swap_pos)))]], "covariate"
         else:
@@ -188,14 +200,15 @@ def precision_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.
             for a in ARRAYS:
                 arr = getattr(st, a)
                 arr[i], arr[j] = arr[j], arr[i]
+        no_prog[i], no_prog[j] = st.prog[i] == 0, st.prog[j] == 0
         return undo, [(i, j, cols, block)], part
 
     for it in range(1, iters + 1):
         temp = temp0 * (1 - it / iters) ** 3
         u = rng.uniform()
         cells, part = [], "time"
-        if u < 0.7:
-            res = nudge() if u < 0.45 else exchange()
+        if u < MOVE_SHARES[0] + MOVE_SHARES[1]:
+            res = nudge() if u < MOVE_SHARES[0] else exchange()
             undo, part = res if res is not None else (None, "")
         else:
             res = records()
@@ -209,12 +222,21 @@ def precision_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.
             ev.refresh_covariates()
         proposal = _values(ev, values, PARTS[part])
         val, mis = loss(proposal)
+        if not allowed.issuperset(mis):   # a met number stays met, a plausible curve plausible
+            val = np.inf
         # refuse early what the Metropolis rule would refuse even if the lists' penalty fell to zero
         threshold = -temp * np.log(max(rng.uniform(), 1e-300)) if temp > 0 else 0.0
         accepted = val - (cur - list_pen) <= threshold + list_pen
         if accepted:
-            same, pen = lists()
+            saved = {ep: [a.copy() for a in arrays] for ep, arrays in screen.items()}
+            # a swapped covariate may move its own screening p-value anywhere: refit every candidate then
+            same, pen = lists(full=part == "covariate")
             accepted = same and (val + pen) - cur <= threshold
+            if accepted and val + pen < best[0] and part != "covariate":
+                same, pen = lists(full=True)   # a new best state is checked in full
+                accepted = same and (val + pen) - cur <= threshold
+            if not accepted:
+                screen.update(saved)
         if accepted:
             cur, list_pen, misses, values = val + pen, pen, mis, proposal
             if cur < best[0]:
@@ -223,22 +245,33 @@ def precision_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.
             _undo(st, undo)
             for i, j, cols, block in cells:
                 E[np.ix_([i, j], cols)] = block
+                no_prog[i], no_prog[j] = st.prog[i] == 0, st.prog[j] == 0
             if cells:
                 ev.refresh_covariates()
         if it % 500 == 0:
             same, list_pen = lists(full=True)
+            if not same:   # a far candidate drifted across 0.05: back to the best state (checked in full)
+                _restore(st, ev, best)
+                no_prog[:] = st.prog == 0
+                values = _values(ev)
+                same, list_pen = lists(full=True)
             cur = loss(values)[0] + list_pen
         if it % 2000 == 0:
             log(f"precision iteration {it}: loss {cur:.3f} (best {best[0]:.3f})")
             history.append({"stage": 4, "iteration": it, "loss": best[0], "misses": len(misses)})
-    E[:] = best[1]
-    for a, arr in zip(ARRAYS, best[2:]):
-        getattr(st, a)[:] = arr
-    ev.refresh_covariates()
+    _restore(st, ev, best)
     final = _values(ev)
     left = loss.not_identical(final)
     log(f"precision stage done: loss {best[0]:.3f}; not identical: {left}")
     return best[0], left
+
+
+def _restore(st: SearchState, ev: FastEvaluator, best: tuple) -> None:
+    """Put a saved (loss, E, arrays...) state back into the search state."""
+    st.E[:] = best[1]
+    for a, arr in zip(ARRAYS, best[2:]):
+        getattr(st, a)[:] = arr
+    ev.refresh_covariates()
 
 
 def _undo(st: SearchState, undo: list) -> None:
