@@ -108,26 +108,20 @@ def test_covariate_outside_plausible_range_is_named(cohort, config, table):
 
 
 def test_large_kaplan_meier_step_is_named(cohort, config, table):
-    """Lenvatinib OS (40 patients): survivors censored by day 300 and four deaths moved to days 600-603 leave four
-    patients at risk with S near one half, so each late death takes about 12 points off the curve."""
+    """Lenvatinib OS (40 patients): 32 censored alive on day 10 leave 8 at risk with S = 1, so the first of their
+    deaths (days 100-107) takes 12.5 points off the curve."""
     broken = cohort.copy()
-    len_ = table[table["group"] == "lenvatinib"]
-    late = list(len_[len_["os_event"] == 1].sort_values("os_months")["patient_id"].astype(str)[-4:])
-    for k, pid in enumerate(late):
+    ids = list(table.loc[table["group"] == "lenvatinib", "patient_id"].astype(str))
+    for k, pid in enumerate(ids):
         row = broken.index[broken["patient_id"] == pid][0]
         start = pd.Timestamp(broken.loc[row, "second_line_start_date"])
-        broken.loc[row, ["death_date", "last_followup_date"]] = start + pd.Timedelta(days=600 + k)
-    for pid in len_.loc[len_["os_event"] == 0, "patient_id"].astype(str):
-        row = broken.index[broken["patient_id"] == pid][0]
-        start = pd.Timestamp(broken.loc[row, "second_line_start_date"])
-        end = min(pd.Timestamp(broken.loc[row, "last_followup_date"]), start + pd.Timedelta(days=300))
-        broken.loc[row, "last_followup_date"] = end
-        if pd.notna(broken.loc[row, "progression_date"]) and broken.loc[row, "progression_date"] > end:
-            broken.loc[row, "progression_date"] = end - pd.Timedelta(days=1)
+        end = start + pd.Timedelta(days=10 if k < 32 else 100 + k - 32)
+        broken.loc[row, ["last_followup_date", "progression_date"]] = [end, pd.NaT]
+        broken.loc[row, "death_date"] = pd.NaT if k < 32 else end
     findings = [f for f in check_plausibility(broken, config) if f.rule == "km_step"]
     finding = next(f for f in findings if f.subject == "OS lenvatinib (all)")
-    assert "curve of 40 patients" in finding.message
-    assert len(finding.patients) == 1 and finding.patients[0] in late
+    assert "curve of 40 patients falls by 12.5 percentage points" in finding.message
+    assert finding.patients == (ids[32],)
 
 
 def test_findings_print_rule_subject_and_patients():

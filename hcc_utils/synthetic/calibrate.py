@@ -27,7 +27,10 @@ cannot undo an earlier one:
 1. **Survival times** (Kaplan-Meier quartiles of every group in the whole and the matched cohort, follow-up
    quartiles, log-rank p-values). A move multiplies one patient's overall or progression-free time by a random
    factor, keeping progression before death and the patient's event types. Event times are kept distinct (no
-   ties) in stages 1-3.
+   ties) here; the permutations of stages 2 and 3 keep each group's times.
+1b. **Survival times again, at printed precision and plausible**: the moves of stage 1 (ties allowed: at most
+   two events of an endpoint on one day in a group) with the loss of the last stage (identical tier, Kaplan-Meier
+   steps, a missed p-value also by its log-ratio to the published one).
 2. **Associations** (univariable and multivariable Cox, third-line log-rank tests, matched cycles test). Moves
    *permute* values between patients of the same subset (group x matched): whole outcome records, whole
    propensity-model covariate vectors (the fitted propensity model and therefore the matching are unchanged),
@@ -39,7 +42,6 @@ cannot undo an earlier one:
    two progressed patients of one group; nothing but the third-line tests depends on them. Where the article states
    a direction (:data:`DIRECTIONS`) and it is missed, the group starts from the extreme arrangement (therapy for the
    progressed patients living longest) and the search weakens the effect to the published p-value.
-
 4. **Printed precision and plausibility** (:mod:`hcc_utils.synthetic.precision`): every calibrated number
    together, scored with the identical tier, with moves finer than a printed digit (a patient's time nudged by a
    few days, exchanges of times and of records). Here a group may have two events of an endpoint on one day (the
@@ -71,6 +73,7 @@ from hcc_utils.study import compute_results
 from hcc_utils.synthetic.evaluator import COX_CANDIDATES, FastEvaluator
 from hcc_utils.synthetic.loss import DIRECTIONS, Loss
 from hcc_utils.synthetic.plan import MAX_FOLLOWUP_DAYS, TARGETS_PATH, study_settings
+from hcc_utils.synthetic.plausibility import check_plausibility
 from hcc_utils.synthetic.precision import precision_stage
 from hcc_utils.synthetic.stages import log, stage1, stage2, stage3
 from hcc_utils.synthetic.state import detie, state_from_raw, write_back
@@ -172,9 +175,12 @@ def calibrate_cohort(raw: pd.DataFrame, seed: int = 20240701, config: StudyConfi
     if loss3(ev.third_line())[1]:
         stage3(st, ev, loss3, np.random.default_rng([seed, 3]), stage3_iters, quiet, history, temp0=0.5)
     # every calibrated number at once, at the article's printed precision
-    loss4 = Loss(targets, STAGE1_PREFIXES + STAGE2_PREFIXES, identical=IDENTICAL_WEIGHT, plausible=True)
-    precision_stage(st, ev, loss4, targets, np.random.default_rng([seed, 4]), precision_iters,
-                    lambda message: log(message, quiet), history)
+    # first every number pulled towards its digits alike (linear, warm), then the digits themselves (log, cool)
+    for shape, share, temp in (("linear", 0.5, 1.0), ("log", 0.5, 0.3)):
+        loss4 = Loss(targets, STAGE1_PREFIXES + STAGE2_PREFIXES, identical=IDENTICAL_WEIGHT, plausible=True,
+                     shape=shape)
+        precision_stage(st, ev, loss4, targets, np.random.default_rng([seed, 4, int(temp * 10)]),
+                        int(precision_iters * share), lambda message: log(message, quiet), history, temp0=temp)
     cohort = write_back(st)
     scored = None
     if final_check:
@@ -183,8 +189,10 @@ def calibrate_cohort(raw: pd.DataFrame, seed: int = 20240701, config: StudyConfi
         scored = score(values, targets, excluded)
         missed = scored[scored.status.isin(["missed", "missing"])]
         counted = scored[scored.status != "excluded"]
-        log(f"final: {int((counted.status == 'met').sum())} of {len(counted)} met; "
-             f"missed/missing: {list(missed.id)}", quiet)
+        log(f"final: {int((counted.status == 'met').sum())} of {len(counted)} met, "
+            f"{int((counted.tier == 'identical').sum())} identical; missed/missing: {list(missed.id)}", quiet)
+        for finding in check_plausibility(cohort, cfg):
+            log(f"implausible: {finding}", quiet)
     secs = _time.perf_counter() - t0
     log(f"wall time {secs:.1f} s", quiet)
     return CalibrationResult(cohort, scored, history, secs)

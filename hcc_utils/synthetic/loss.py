@@ -69,16 +69,19 @@ def printed_distance(interval: tuple[float, float], value: float, unit: float, s
 class Loss:
     """Loss over a subset of targets: sum of max(0, d - margin) + 0.02 d (d in tolerance units); with
     ``identical`` > 0 also that weight times the (soft-capped) distance from the printed value in printed units
-    (:func:`printed_distance`); with ``plausible`` a penalty for Kaplan-Meier steps over :data:`KM_STEP_SOFT`
+    (:func:`printed_distance`), growing as its log (``shape="log"``: exact digits pay most) or linearly
+    (``"linear"``: every number pulled towards its digits alike) up to PRINTED_CAP at the tolerance's edge; with
+    ``plausible`` a penalty for Kaplan-Meier steps over :data:`KM_STEP_SOFT`
     (the evaluator's ``_kmstep.*`` values), a step over 0.10 counting as a miss."""
 
     def __init__(self, targets: pd.DataFrame, prefixes: tuple[str, ...], margin: float = 0.5,
-                 identical: float = 0.0, plausible: bool = False):
+                 identical: float = 0.0, plausible: bool = False, shape: str = "log"):
         t = targets[targets["id"].str.startswith(prefixes)]
         self.items = [(r.id, rule_of(r.statistic), str(r.value)) for r in t.itertuples(index=False)]
         self.margin = margin
         self.identical = identical
         self.plausible = plausible
+        self.shape = shape
         self.published = dict(zip(targets["id"], targets["value"]))
         self.intervals = {}
         for tid, rule, pub in self.items:
@@ -127,7 +130,10 @@ class Loss:
                 # log-scaled so that it slopes everywhere inside the tolerance and reaches the cap at its edge
                 interval, unit, edge = self.intervals[tid]
                 g = printed_distance(interval, float(v), unit)
-                total += self.identical * PRINTED_CAP * min(1.0, np.log1p(g) / edge)
+                if self.shape == "log":
+                    total += self.identical * PRINTED_CAP * min(1.0, np.log1p(g) / edge)
+                else:
+                    total += self.identical * PRINTED_CAP * min(1.0, g / np.expm1(edge))
         for key, step in values.items() if self.plausible else ():
             if key.startswith("_kmstep.") and step > KM_STEP_SOFT:
                 total += KM_STEP_WEIGHT * (step - KM_STEP_SOFT)

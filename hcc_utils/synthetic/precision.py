@@ -34,7 +34,8 @@ from hcc_utils.synthetic.plan import MAX_FOLLOWUP_DAYS
 from hcc_utils.synthetic.stages import PS_COLS
 from hcc_utils.synthetic.state import SearchState, ties_ok
 
-#: Covariates outside the propensity model that the precision stage may exchange within a group.
+#: Covariates outside the propensity model that the precision stage may exchange within a group (group totals, and
+#: so every baseline number of the whole cohort, stay).
 SWAPPABLE = ["ecog", "pivka_mau_ml", "afp_ng_ml", "macrovascular_invasion", "bclc_stage", "etiology"]
 ARRAYS = ("os_t", "os_e", "pfs_t", "pfs_e", "prog")
 #: Shares of nudges and exchanges among the proposals (the rest are record moves, which alone change which
@@ -42,7 +43,8 @@ ARRAYS = ("os_t", "os_e", "pfs_t", "pfs_e", "prog")
 MOVE_SHARES = (0.4, 0.2)
 
 
-#: Parts of the evaluation each kind of move can change (the cycles test never changes here: cycles stay put).
+#: Parts of the evaluation each kind of move can change (the matched cycles test never changes here: the ATE+BEV
+#: cycles stay where stage 2 left them).
 #: (method, endpoints) pairs of the evaluator; an OS time also moves the third-line tests, a PFS time does not.
 BOTH = ("os", "pfs")
 PARTS = {"time": (("survival", BOTH), ("multivariable", BOTH), ("third_line", None)),
