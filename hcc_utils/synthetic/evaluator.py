@@ -14,7 +14,7 @@ from hcc_utils.stats.cox import cox_arrays, univariable_cox_arrays
 from hcc_utils.stats.descriptive import descriptive_quantile
 from hcc_utils.stats.logrank import logrank_arrays
 from hcc_utils.stats.survival import km_steps
-from hcc_utils.synthetic.plan import DAYS_PER_MONTH
+from hcc_utils.synthetic.plan import DAYS_PER_MONTH, MIN_CURVE_SIZE
 from hcc_utils.synthetic.state import SearchState
 from hcc_utils.stats.two_sample import mann_whitney_test
 
@@ -87,11 +87,14 @@ class FastEvaluator:
         self.third = self.st.E[:, self.st.col["third_line_regimen"]].astype(str)
 
     # stage 1 ------------------------------------------------------------------------------------------------
-    def survival(self) -> dict:
+    def survival(self, endpoints: tuple[str, ...] = ("os", "pfs")) -> dict:
+        """Events, follow-up quartiles, Kaplan-Meier quartiles and log-rank p of the given endpoints."""
         st = self.st
         out = {}
         for suffix, mask in (("", np.ones(st.group.size, bool)), ("_matched", st.matched == 1)):
             for ep, t, e in (("os", st.os_t, st.os_e), ("pfs", st.pfs_t, st.pfs_e)):
+                if ep not in endpoints:
+                    continue
                 tm = t[mask] / DAYS_PER_MONTH
                 em = e[mask]
                 out[f"survival.{ep}_events{suffix}"] = int(em.sum())
@@ -105,6 +108,7 @@ class FastEvaluator:
                     q = km.quantiles(QUARTILES)
                     # S after the last event: guides a "not reached" quartile (see Loss)
                     out[f"_slast.survival.{ep}_q3_{code}{suffix}"] = float(km.survival[-1])
+                    out[f"_kmstep.{ep}_{code}{suffix}"] = _largest_step(km, int((g == gv).sum()))
                     out[f"survival.{ep}_q1_{code}{suffix}"] = q[0]
                     out[f"survival.{ep}_median_{code}{suffix}"] = q[1]
                     out[f"survival.{ep}_q3_{code}{suffix}"] = q[2]
@@ -113,19 +117,35 @@ class FastEvaluator:
 
     # stage 2 ------------------------------------------------------------------------------------------------
     def associations(self) -> dict:
-        st = self.st
+        out = self.univariable()
+        out.update(self.multivariable())
+        out.update(self.third_line())
+        out["matching.cycles_p_matched"] = self.cycles_p_matched()
+        return out
+
+    def univariable(self) -> dict:
+        """Univariable Cox p-values and coefficients of every candidate, and the list of significant ones."""
+        st, X = self.st, self.X
         out = {}
-        X = self.X
         for ep, t, e in (("os", st.os_t, st.os_e), ("pfs", st.pfs_t, st.pfs_e)):
             b, _, p = univariable_cox_arrays(t.astype(float), e, X)
             out[f"_uni_p.{ep}"] = p
             out[f"_uni_b.{ep}"] = b
             sig = [c for c, pv in zip(COX_CANDIDATES, p) if pv < 0.05]
             out[f"cox.{ep}_univariable_significant"] = ";".join(sorted(sig))
+        return out
+
+    def multivariable(self, endpoints: tuple[str, ...] = ("os", "pfs")) -> dict:
+        """Hazard ratios, Wald limits and p-values of the published multivariable Cox models (Table 4) of the
+        given endpoints."""
+        st, X = self.st, self.X
+        out = {}
         for ep, t, e, covs, keys in (
             ("os", st.os_t, st.os_e, self.os_model, {"child_pugh_b": "os_cp_b", "pivka_high": "os_pivka"}),
             ("pfs", st.pfs_t, st.pfs_e, self.pfs_model, {"extrahepatic_metastasis": "pfs_ehm", "sorafenib": "pfs_sor"}),
         ):
+            if ep not in endpoints:
+                continue
             idx = [COX_CANDIDATES.index(c) for c in covs]
             fit = cox_arrays(t.astype(float), e, X[:, idx])
             hr, lo, hi = fit.hazard_ratios()
@@ -136,11 +156,13 @@ class FastEvaluator:
                     out[f"cox.{k}_lo"] = float(lo[j])
                     out[f"cox.{k}_hi"] = float(hi[j])
                     out[f"cox.{k}_p"] = float(fit.p[j])
-        out.update(self.third_line())
-        mm = st.matched == 1
-        a, b = self.cycles[mm & (st.group == 1)], self.cycles[mm & (st.group == 0)]
-        out["matching.cycles_p_matched"] = mann_whitney_test(a, b, method="asymptotic")[1]
         return out
+
+    def cycles_p_matched(self) -> float:
+        """Mann-Whitney p of ATE+BEV cycles between the groups of the matched cohort."""
+        mm = self.st.matched == 1
+        a, b = self.cycles[mm & (self.st.group == 1)], self.cycles[mm & (self.st.group == 0)]
+        return mann_whitney_test(a, b, method="asymptotic")[1]
 
     def third_line(self) -> dict:
         """Log-rank p-values of OS by receipt and by type of third-line therapy (within each group and cohort)."""
@@ -153,10 +175,22 @@ class FastEvaluator:
                 rec = (self.third[sel] != "none").astype(int)
                 key = f"thirdline.os_received_{code}_p{suffix}"
                 out[key], out[f"_oe.{key}"] = _logrank(tm[sel], st.os_e[sel], rec)
+                for level in (0, 1):
+                    part = rec == level
+                    curve = km_steps(tm[sel][part], st.os_e[sel][part]) if part.sum() >= MIN_CURVE_SIZE else None
+                    out[f"_kmstep.os_third{level}_{code}{suffix}"] = _largest_step(curve, int(part.sum()))
                 typ = sel & (self.third != "none") if THIRD_LINE_TYPE_AMONG_RECEIVERS else sel
                 _, codes = np.unique(self.third[typ], return_inverse=True)
                 out[f"thirdline.os_type_{code}_p{suffix}"] = _logrank(tm[typ], st.os_e[typ], codes)[0]
         return out
+
+
+def _largest_step(curve, size: int) -> float:
+    """Largest drop of a Kaplan-Meier curve (0 for curves under :data:`MIN_CURVE_SIZE` patients, whose steps the
+    plausibility rules leave free)."""
+    if curve is None or size < MIN_CURVE_SIZE or curve.survival.size == 0:
+        return 0.0
+    return float(np.max(-np.diff(np.concatenate([[1.0], curve.survival]))))
 
 
 def _logrank(t: np.ndarray, e: np.ndarray, codes: np.ndarray) -> tuple[float, float]:

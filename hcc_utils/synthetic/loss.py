@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hcc_utils.reproduction.scorecard import distance, is_met, rule_of
+from hcc_utils.reproduction.scorecard import (HR_REL_TOL, P_TOL, P_TOL_SMALL, TIME_TOL, distance, is_identical, is_met,
+                                             printed_decimals, rule_of)
 from hcc_utils.synthetic.evaluator import COX_CANDIDATES
 
 #: Direction of significant differences the article states in words, as the sign of observed minus expected
@@ -13,14 +14,81 @@ from hcc_utils.synthetic.evaluator import COX_CANDIDATES
 DIRECTIONS = {"thirdline.os_received_sor_p": -1}
 
 
-class Loss:
-    """Loss over a subset of targets: sum of max(0, d - margin) + 0.02 d (d in tolerance units)."""
+#: Published numbers that no cohort can print exactly together with the others (see
+#: :mod:`hcc_utils.reproduction.audit`): the loss keeps them within the tolerance but does not chase their digits.
+#: cox.pfs_ehm_p: the printed HR 1.991 and CI 1.265-3.132 imply a Wald p of 0.0029, which prints 0.003, not 0.002.
+NOT_PRINTABLE = frozenset({"cox.pfs_ehm_p", "response.orr_p", "thirdline.p", "baseline.child_pugh_a_p"})
 
-    def __init__(self, targets: pd.DataFrame, prefixes: tuple[str, ...], margin: float = 0.5):
+#: Plausibility (:mod:`hcc_utils.synthetic.plausibility`): the largest Kaplan-Meier step the loss tolerates freely
+#: (a little under the rule's 0.10, so that the search stays clear of the limit), and the weight beyond it.
+KM_STEP_SOFT = 0.095
+KM_STEP_WEIGHT = 200.0
+#: Loss (times ``identical``) of a met number at the edge of its tolerance: PRINTED_CAP times the log of its distance
+#: from the printed value over the log of the tolerance's width (both in printed units); a missed number costs
+#: PRINTED_CAP more than its tolerance distance.
+PRINTED_CAP = 4.0
+#: Weight of a missed p-value's log-ratio to the published value (identical mode only).
+MISSED_P_WEIGHT = 3.0
+
+
+def identical_interval(rule: str, published: str) -> tuple[float, float] | None:
+    """The values that print as the published number at its precision, as ``[low, high)``, or None when the
+    number is not a printed decimal (counts, lists, "not reached", "<0.001")."""
+    pub = str(published).strip()
+    if rule in ("count", "list") or pub.upper() == "NA" or pub.startswith("<"):
+        return None
+    unit = 10.0 ** -printed_decimals(pub)
+    low, high = float(pub) - unit / 2, float(pub) + unit / 2
+    if rule == "p":
+        low = max(low, 0.001)  # a p below 0.001 prints "<0.001"
+    return low, high
+
+
+def tolerance_width(rule: str, published: str) -> float:
+    """Half width of the scorecard's tolerance (the close tier) around a published value, in its own units."""
+    value = float(published)
+    if rule == "time":
+        return TIME_TOL
+    if rule == "ratio":
+        return HR_REL_TOL * value
+    if rule == "p":
+        return P_TOL_SMALL if value < 0.01 else P_TOL
+    return 10.0 ** -printed_decimals(published)
+
+
+def printed_distance(interval: tuple[float, float], value: float, unit: float, slack: float = 0.3) -> float:
+    """Distance of a value from the middle part of its identical interval, in printed units (0 inside).
+
+    ``slack`` keeps the target a little inside the interval (a fraction of its half width), so that the
+    project's own analysis, which may differ in the last floating-point digits, prints the same."""
+    low, high = interval
+    centre, half = (low + high) / 2, (high - low) / 2
+    return max(0.0, abs(value - centre) - (1 - slack) * half) / unit
+
+
+class Loss:
+    """Loss over a subset of targets: sum of max(0, d - margin) + 0.02 d (d in tolerance units); with
+    ``identical`` > 0 also that weight times the (soft-capped) distance from the printed value in printed units
+    (:func:`printed_distance`), growing as its log (``shape="log"``: exact digits pay most) or linearly
+    (``"linear"``: every number pulled towards its digits alike) up to PRINTED_CAP at the tolerance's edge; with
+    ``plausible`` a penalty for Kaplan-Meier steps over :data:`KM_STEP_SOFT`
+    (the evaluator's ``_kmstep.*`` values), a step over 0.10 counting as a miss."""
+
+    def __init__(self, targets: pd.DataFrame, prefixes: tuple[str, ...], margin: float = 0.5,
+                 identical: float = 0.0, plausible: bool = False, shape: str = "log"):
         t = targets[targets["id"].str.startswith(prefixes)]
         self.items = [(r.id, rule_of(r.statistic), str(r.value)) for r in t.itertuples(index=False)]
         self.margin = margin
+        self.identical = identical
+        self.plausible = plausible
+        self.shape = shape
         self.published = dict(zip(targets["id"], targets["value"]))
+        self.intervals = {}
+        for tid, rule, pub in self.items:
+            interval = identical_interval(rule, pub)
+            if interval is not None and tid not in NOT_PRINTABLE:
+                unit = 10.0 ** -printed_decimals(pub)
+                self.intervals[tid] = (interval, unit, np.log1p(tolerance_width(rule, pub) / unit))
 
     def __call__(self, values: dict) -> tuple[float, list[str]]:
         total = 0.0
@@ -51,7 +119,32 @@ class Loss:
             total += max(0.0, d - self.margin) + 0.02 * min(d, 10)
             if not is_met(rule, pub, v):
                 misses.append(tid)
+                # a missed number costs more than any met one, however far from its printed digits; a missed
+                # p-value also by its log-ratio to the published one, which still slopes where the linear distance
+                # hardly moves (0.002 against 0.019)
+                if self.identical and tid in self.intervals:
+                    total += self.identical * PRINTED_CAP
+                    if rule == "p":
+                        total += MISSED_P_WEIGHT * abs(np.log(max(float(v), 1e-300) / float(pub)))
+            elif self.identical and tid in self.intervals:
+                # log-scaled so that it slopes everywhere inside the tolerance and reaches the cap at its edge
+                interval, unit, edge = self.intervals[tid]
+                g = printed_distance(interval, float(v), unit)
+                if self.shape == "log":
+                    total += self.identical * PRINTED_CAP * min(1.0, np.log1p(g) / edge)
+                else:
+                    total += self.identical * PRINTED_CAP * min(1.0, g / np.expm1(edge))
+        for key, step in values.items() if self.plausible else ():
+            if key.startswith("_kmstep.") and step > KM_STEP_SOFT:
+                total += KM_STEP_WEIGHT * (step - KM_STEP_SOFT)
+                if step > 0.10:
+                    misses.append(key)
         return total, misses
+
+    def not_identical(self, values: dict) -> list[str]:
+        """Ids of this loss whose values do not print as published (among the printable ones)."""
+        return [tid for tid, rule, pub in self.items if tid in values and rule != "list"
+                and not is_identical(rule, pub, values[tid]) and tid not in NOT_PRINTABLE]
 
 
 def list_penalty(p: np.ndarray, wanted: set, beta: np.ndarray | None = None) -> float:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from hcc_utils.stats.survival import km_quantile_times
-from hcc_utils.synthetic.plan import (DATA_CUTOFF, DAYS_PER_MONTH, EVENT_PLAN, FIRST_START, THIRD_LINE_PLAN,
+from hcc_utils.synthetic.plan import (DAYS_PER_MONTH, EVENT_PLAN, MAX_FOLLOWUP_DAYS, THIRD_LINE_PLAN,
                                       largest_remainder, target_number)
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -187,7 +187,7 @@ def survival_outcomes(rng: np.random.Generator, enr: pd.DataFrame, t: dict, n_sc
                 early = idx[prog[idx] == 1]
                 pfs_m[early] = np.minimum(rng.uniform(0.6, 1.4, early.size), os_m[early] * 0.9)
     # nobody can be followed longer than from the first possible start to the cut-off
-    max_days = (DATA_CUTOFF - FIRST_START).days - 1
+    max_days = MAX_FOLLOWUP_DAYS - 1
     os_days = np.clip(np.floor(os_m * DAYS_PER_MONTH + 0.5), 7, max_days).astype(int)
     pfs_days = np.maximum(5, np.floor(pfs_m * DAYS_PER_MONTH + 0.5)).astype(int)
     pfs_days = np.where(prog == 1, np.minimum(pfs_days, os_days - 1), os_days)

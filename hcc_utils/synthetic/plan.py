@@ -18,9 +18,22 @@ from hcc_utils.config.schema import Cutpoints
 from hcc_utils.reproduction.targets import TARGETS_PATH
 
 DAYS_PER_MONTH = 30.4375
-DATA_CUTOFF = pd.Timestamp("2023-06-30")
-FIRST_START = pd.Timestamp("2020-06-01")
-LAST_START = pd.Timestamp("2022-12-31")
+#: The study's calendar: second-line therapy started from August 2019 (accrual) to the data cut-off in December
+#: 2022; the last synthetic start leaves a month of follow-up. Day offsets of the generator count from FIRST_START.
+ACCRUAL_START = pd.Timestamp("2019-08-01")
+DATA_CUTOFF = pd.Timestamp("2022-12-31")
+FIRST_START = ACCRUAL_START
+LAST_START = pd.Timestamp("2022-11-30")
+#: Longest follow-up the generator and the calibration give a patient (about 37 months, well inside the 41 months
+#: from the start of accrual to the cut-off).
+MAX_FOLLOWUP_DAYS = 1124
+
+#: Plausibility limits the calibrated cohort keeps (checked by :mod:`hcc_utils.synthetic.plausibility`): events of
+#: one endpoint on one day of follow-up within a group, and the largest step of a Kaplan-Meier curve of at least
+#: MIN_CURVE_SIZE patients.
+MAX_EVENTS_PER_DAY = 2
+MAX_KM_STEP = 0.10
+MIN_CURVE_SIZE = 30
 
 #: Adverse-event columns (suffix of ``ae_<term>``), in dictionary order.
 AE_TERMS = [

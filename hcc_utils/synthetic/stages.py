@@ -9,8 +9,8 @@ import pandas as pd
 from hcc_utils.reproduction.targets import article_terms
 from hcc_utils.synthetic.evaluator import COX_CANDIDATES, FastEvaluator
 from hcc_utils.synthetic.loss import DIRECTIONS, Loss, list_penalty
-from hcc_utils.synthetic.plan import DATA_CUTOFF, FIRST_START
-from hcc_utils.synthetic.state import SearchState
+from hcc_utils.synthetic.plan import MAX_FOLLOWUP_DAYS
+from hcc_utils.synthetic.state import SearchState, ties_ok
 
 #: Columns of the raw cohort that make up an outcome record (they move together in stage 2).
 OUTCOME_COLS = ["best_response_recist", "best_response_mrecist", "third_line_regimen"]
@@ -34,16 +34,19 @@ def _accept(delta: float, temp: float, rng: np.random.Generator) -> bool:
 
 
 def stage1(st: SearchState, ev: FastEvaluator, loss: Loss, rng: np.random.Generator, iters: int, quiet: bool,
-            history: list, temp0: float = 1.0) -> float:
+            history: list, temp0: float = 1.0, ties: bool = False) -> float:
     """Simulated annealing on patients' survival times (see the module docstring).
 
     Proposals: (a) one patient's OS or PFS time multiplied by a random factor or set near another patient's time
     of the same subset; (b) an exchange of OS (or PFS) times between two patients of the same matched status and
     event type, which leaves the follow-up quantiles unchanged; (c) two moves of type (a) at once, which lets the
     search trade an early event for an early censoring.
+
+    Event times stay distinct unless ``ties``: then a group may have up to two events of an endpoint on one day
+    (:func:`hcc_utils.synthetic.state.ties_ok`, the plausibility rule).
     """
     n = st.group.size
-    max_days = (DATA_CUTOFF - FIRST_START).days
+    max_days = MAX_FOLLOWUP_DAYS
     cur, misses = loss(ev.survival())
     best = (cur, st.os_t.copy(), st.pfs_t.copy(), misses)
     log(f"stage 1 start: loss {cur:.3f}, {len(misses)} missed", quiet)
@@ -62,9 +65,9 @@ def stage1(st: SearchState, ev: FastEvaluator, loss: Loss, rng: np.random.Genera
                 new = int(st.os_t[peer] + rng.integers(-3, 4))
             lo = st.pfs_t[i] + 1 if st.prog[i] else 5
             new = int(min(max(new, lo), max_days - 1))
-            if new == st.os_t[i] or (st.os_e[i] and np.any((st.os_t == new) & (st.os_e == 1))):
+            if new == st.os_t[i] or (not ties and st.os_e[i] and np.any((st.os_t == new) & (st.os_e == 1))):
                 return False
-            if no_prog[i] and st.pfs_e[i] and np.any((st.pfs_t == new) & (st.pfs_e == 1)):
+            if not ties and no_prog[i] and st.pfs_e[i] and np.any((st.pfs_t == new) & (st.pfs_e == 1)):
                 return False
             st.os_t[i] = new
             if no_prog[i]:
@@ -74,7 +77,7 @@ def stage1(st: SearchState, ev: FastEvaluator, loss: Loss, rng: np.random.Genera
             if jump:
                 new = int(st.pfs_t[peer] + rng.integers(-3, 4))
             new = int(min(max(new, 5), st.os_t[i] - 1))
-            if new == st.pfs_t[i] or np.any((st.pfs_t == new) & (st.pfs_e == 1)):
+            if new == st.pfs_t[i] or (not ties and np.any((st.pfs_t == new) & (st.pfs_e == 1))):
                 return False
             st.pfs_t[i] = new
         return True
@@ -107,6 +110,8 @@ def stage1(st: SearchState, ev: FastEvaluator, loss: Loss, rng: np.random.Genera
         else:
             ok = single(i)
         if ok and np.any(st.prog.astype(bool) & (st.pfs_t >= st.os_t)):
+            ok = False
+        if ok and ties and not ties_ok(st):
             ok = False
         if not ok:
             st.os_t[:], st.pfs_t[:] = saved

@@ -9,7 +9,7 @@ import pandas as pd
 from hcc_utils.config import StudyConfig
 from hcc_utils.data.derive import analysis_table
 from hcc_utils.study.matching import match_cohort
-from hcc_utils.synthetic.plan import DATA_CUTOFF, FIRST_START, study_settings
+from hcc_utils.synthetic.plan import DATA_CUTOFF, FIRST_START, MAX_EVENTS_PER_DAY, study_settings
 
 
 @dataclass
@@ -110,3 +110,13 @@ def detie(t: np.ndarray, e: np.ndarray, limit: np.ndarray | None = None, lower: 
                 if lower is not None and cand < lower[i]:
                     continue
                 t[i] = cand
+
+
+def ties_ok(st: "SearchState") -> bool:
+    """Whether no group has more than MAX_EVENTS_PER_DAY events of OS, or of PFS, on one day of follow-up (the
+    plausibility rule; checked after every move that changes times)."""
+    for t, e in ((st.os_t, st.os_e), (st.pfs_t, st.pfs_e)):
+        keys = (t * 2 + st.group)[e == 1]
+        if keys.size and np.bincount(keys).max() > MAX_EVENTS_PER_DAY:
+            return False
+    return True
