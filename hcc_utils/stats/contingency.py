@@ -244,7 +244,7 @@ def mcnemar_test(table, method: str = "chisq", correction: bool = True) -> Conti
     ----------
     table : array-like, shape (2, 2), whole non-negative counts of pairs.
     method : ``"chisq"`` (R ``mcnemar.test``: ``(|b - c| - 1)^2 / (b + c)`` with ``correction``, ``(b - c)^2 /
-        (b + c)`` without; 1 df) or ``"exact"`` (two-sided binomial test of ``b`` successes in ``b + c`` trials
+        (b + c)`` without or when ``b == c``; 1 df) or ``"exact"`` (two-sided binomial test of ``b`` successes in ``b + c`` trials
         with probability 1/2, R ``binom.test(b, b + c)``; ``statistic`` is then ``b``).
     correction : continuity correction of the chi-square form (R's default ``correct = TRUE``).
 
@@ -271,10 +271,10 @@ def mcnemar_test(table, method: str = "chisq", correction: bool = True) -> Conti
         n, k = int(b + c), int(min(b, c))
         p = min(1.0, 2.0 * float(stats.binom.cdf(k, n, 0.5))) if b != c else 1.0
         return ContingencyResult(b, float("nan"), p, "mcnemar_exact")
-    diff = abs(b - c) - (1.0 if correction else 0.0)
-    statistic = diff**2 / (b + c)
+    corrected = bool(correction) and b != c  # as R: no correction when the discordant counts are equal
+    statistic = (abs(b - c) - (1.0 if corrected else 0.0))**2 / (b + c)
     return ContingencyResult(float(statistic), 1.0, float(stats.chi2.sf(statistic, 1)),
-                             "mcnemar_yates" if correction else "mcnemar")
+                             "mcnemar_yates" if corrected else "mcnemar")
 
 
 def paired_table(first, second) -> np.ndarray:
