@@ -43,7 +43,8 @@ def caliper_tag(caliper: float | None) -> str:
 def scenario_specs(study: Study) -> dict[str, dict]:
     """Every scenario: its label and how it changes the configured matching (config keys, scores, exact strata)."""
     m = study.config.matching
-    specs = {caliper_tag(c): {"label": "No caliper" if c is None else f"Caliper {c:g} SD",
+    specs = {"configured": {"label": "As configured", "group": "The study's matching", "replace": {}}}
+    specs |= {caliper_tag(c): {"label": "No caliper" if c is None else f"Caliper {c:g} SD",
                               "group": "Caliper (1:1)", "replace": {"matching.caliper": c, "matching.ratio": 1}}
              for c in CALIPERS}
     specs["ratio2"] = {"label": "1:2 matching", "group": "Other ways to match", "replace": {"matching.ratio": 2}}
@@ -158,13 +159,12 @@ def conclusion_holds(values: dict, tag: str, endpoint: str, reference: str, leve
 
 
 def verdicts(study: Study, values: dict) -> dict[str, str]:
-    """Plain-language verdicts of the letter's scenarios against the configured matching (for the prose)."""
-    reference = caliper_tag(study.config.matching.caliper) if study.config.matching.ratio == 1 else None
+    """Plain-language verdicts of the letter's scenarios against the configured matching (for the prose):
+    'holds', 'does not hold' or 'cannot be judged'."""
     out = {}
     for tag in ("letter_cycles", "letter_exact", "letter_both"):
         for endpoint in ENDPOINTS:
-            holds = None if reference is None or reference == tag else conclusion_holds(
-                values, tag, endpoint, reference, study.config.significance_level)
+            holds = conclusion_holds(values, tag, endpoint, "configured", study.config.significance_level)
             out[f"{tag}_{endpoint}_verdict"] = {True: "holds", False: "does not hold", None: "cannot be judged"}[holds]
     return out
 
