@@ -62,7 +62,7 @@ def caliper_figure(study: Study, values: dict):
         ax.set_xlabel(f"Caliper (SD of the {scale}); matched sets")
         ax.set_ylabel(f"HR, {study.control} vs {study.treatment} (95% CI)")
         ax.set_title(f"{letter}  {name}", loc="left", fontweight="bold")
-        if configured is not None:
+        if ax.get_legend_handles_labels()[0]:
             ax.legend(loc="upper right")
     fig.tight_layout()
     return fig
