@@ -25,6 +25,7 @@ EXPECTED_FIGURES = {
     "notebooks/06_predictors": ["forest_multivariable"],
     "notebooks/07_third_line": [f"supp_figure{n}" for n in "1234"],
     "notebooks/08_safety": ["adverse_events_dot_chart"],
+    "notebooks/10_matching_choices": ["caliper_sweep"],
 }
 EXPECTED_TABLES = {
     "notebooks/02_baseline": "Table 1. Baseline characteristics",
@@ -33,6 +34,8 @@ EXPECTED_TABLES = {
     "notebooks/06_predictors": "Table 4. Predictors of overall and progression-free survival",
     "notebooks/07_third_line": "Supplementary Table 1",
     "notebooks/08_safety": "Table 5. Treatment-related adverse events",
+    "notebooks/09_matched_analyses": "Unpaired and paired analyses of the propensity-score-matched cohort",
+    "notebooks/10_matching_choices": "Matched sets, balance and hazard ratios under other ways to match",
 }
 
 

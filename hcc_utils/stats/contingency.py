@@ -229,3 +229,66 @@ def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
     lower = 0.0 if k == 0 else float(stats.beta.ppf(alpha / 2, k, n - k + 1))
     upper = 1.0 if k == n else float(stats.beta.ppf(1 - alpha / 2, k + 1, n - k))
     return lower, upper
+
+
+def mcnemar_test(table, method: str = "chisq", correction: bool = True) -> ContingencyResult:
+    """McNemar's test of equal marginal proportions in a paired 2x2 table.
+
+    What is tested: in ``n`` matched pairs, each member has a binary outcome; ``table[i][j]`` counts pairs whose
+    first member has outcome ``i`` and second member outcome ``j`` (1 = yes, 0 = no: either orientation, the test is
+    symmetric). Under the null hypothesis the two members of a pair are equally likely to have the outcome, so the
+    discordant pairs ``b = table[0][1]`` and ``c = table[1][0]`` split evenly; concordant pairs carry no
+    information.
+
+    Parameters
+    ----------
+    table : array-like, shape (2, 2), whole non-negative counts of pairs.
+    method : ``"chisq"`` (R ``mcnemar.test``: ``(|b - c| - 1)^2 / (b + c)`` with ``correction``, ``(b - c)^2 /
+        (b + c)`` without or when ``b == c``; 1 df) or ``"exact"`` (two-sided binomial test of ``b`` successes in ``b + c`` trials
+        with probability 1/2, R ``binom.test(b, b + c)``; ``statistic`` is then ``b``).
+    correction : continuity correction of the chi-square form (R's default ``correct = TRUE``).
+
+    Returns
+    -------
+    ContingencyResult
+        ``test`` is ``"mcnemar"``, ``"mcnemar_yates"`` or ``"mcnemar_exact"``. With no discordant pair the test is
+        undefined: statistic and p are NaN (R's chi-square form gives NaN as well), and ``test`` is ``"none"``.
+
+    Notes
+    -----
+    Assumes independent pairs (a patient in one pair only). Reference: McNemar Q. Psychometrika 1947;12:153-7;
+    Agresti A. Categorical Data Analysis, 3rd ed., section 11.1.
+    """
+    arr = np.asarray(table, dtype=float)
+    if arr.shape != (2, 2) or np.isnan(arr).any() or (arr < 0).any() or (arr != np.round(arr)).any():
+        raise ValueError(f"McNemar's test needs a 2x2 table of non-negative whole counts, got {arr.tolist()}")
+    if method not in ("chisq", "exact"):
+        raise ValueError(f"method must be 'chisq' or 'exact', got {method!r}")
+    b, c = float(arr[0, 1]), float(arr[1, 0])
+    if b + c == 0:
+        return ContingencyResult(float("nan"), float("nan"), float("nan"), "none")
+    if method == "exact":
+        n, k = int(b + c), int(min(b, c))
+        p = min(1.0, 2.0 * float(stats.binom.cdf(k, n, 0.5))) if b != c else 1.0
+        return ContingencyResult(b, float("nan"), p, "mcnemar_exact")
+    corrected = bool(correction) and b != c  # as R: no correction when the discordant counts are equal
+    statistic = (abs(b - c) - (1.0 if corrected else 0.0))**2 / (b + c)
+    return ContingencyResult(float(statistic), 1.0, float(stats.chi2.sf(statistic, 1)),
+                             "mcnemar_yates" if corrected else "mcnemar")
+
+
+def paired_table(first, second) -> np.ndarray:
+    """The paired 2x2 table of two binary outcomes per pair: rows = first member (1, 0), columns = second (1, 0).
+
+    ``first`` and ``second`` are 0/1 arrays of equal length, one entry per pair; pairs with a missing value in either
+    are left out."""
+    a = np.asarray(first, dtype=float)
+    s = np.asarray(second, dtype=float)
+    if a.shape != s.shape:
+        raise ValueError(f"paired outcomes need equal lengths, got {a.shape} and {s.shape}")
+    keep = ~(np.isnan(a) | np.isnan(s))
+    a, s = a[keep], s[keep]
+    if not np.isin(a, (0, 1)).all() or not np.isin(s, (0, 1)).all():
+        raise ValueError("paired outcomes must be 0/1")
+    return np.array([[np.sum((a == 1) & (s == 1)), np.sum((a == 1) & (s == 0))],
+                     [np.sum((a == 0) & (s == 1)), np.sum((a == 0) & (s == 0))]], dtype=float)

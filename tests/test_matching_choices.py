@@ -1,0 +1,139 @@
+"""Matching choices (caliper sweep, 1:2, boosted-tree score) and the letter to the editor's re-matchings: each is the
+study's own matcher with one setting changed, so the configured scenario is exactly the book's matched cohort."""
+from __future__ import annotations
+
+import math
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from hcc_utils.config import REPO_ROOT, StudyConfig  # noqa: E402
+from hcc_utils.data.readers import read_cohort  # noqa: E402
+from hcc_utils.report.figures.matching_choices import caliper_alt_text, caliper_figure  # noqa: E402
+from hcc_utils.stats.boosted_propensity import boosted_propensity_scores  # noqa: E402
+from hcc_utils.study import build_study  # noqa: E402
+from hcc_utils.study.matching import match_cohort  # noqa: E402
+from hcc_utils.study.sections import matching_choices as mc  # noqa: E402
+from hcc_utils.study.sections import survival  # noqa: E402
+
+COHORT = REPO_ROOT / "data" / "synthetic_cohort.csv"
+
+
+@pytest.fixture(scope="module")
+def study():
+    return build_study(read_cohort(COHORT), StudyConfig())
+
+
+@pytest.fixture(scope="module")
+def section(study):
+    return mc.compute(study)
+
+
+def _analysis(study):
+    return study.data.drop(columns=["ps", "logit_ps", "pair_id", "matched"])
+
+
+def test_configured_scenario_is_the_books_matched_cohort(study, section):
+    values = section.values
+    surv = survival.survival_results(study)
+    assert values["sensitivity.configured_pairs"] == study.match_summary["pairs"] == 36
+    for endpoint in ("os", "pfs"):
+        for stat in ("hr", "hr_lo", "hr_hi", "p"):
+            assert values[f"sensitivity.configured_{endpoint}_{stat}"] == pytest.approx(
+                surv[f"survival.{endpoint}_{'hr_p' if stat == 'p' else stat}_matched"], abs=1e-12)
+            assert values[f"sensitivity.caliper_0_2_{endpoint}_{stat}"] == values[f"sensitivity.configured_{endpoint}_{stat}"]
+
+
+def test_caliper_sweep_pairs_balance_and_hazard_ratios(study, section):
+    values = section.values
+    pairs = [values[f"sensitivity.{mc.caliper_tag(c)}_pairs"] for c in mc.CALIPERS]
+    assert pairs == [29, 33, 36, 37, 40, 40]
+    assert pairs == sorted(pairs)  # a wider caliper never forms fewer pairs
+    assert values["sensitivity.caliper_none_pairs"] == min(study.match_summary["n_treated"], study.match_summary["n_control"])
+    assert values["sensitivity.caliper_0_05_pfs_hr"] == pytest.approx(2.161, abs=5e-4)
+    assert values["sensitivity.caliper_none_pfs_hr"] == pytest.approx(1.890, abs=5e-4)
+    assert values["sensitivity.caliper_0_2_max_smd"] == pytest.approx(0.116, abs=5e-4)
+    assert values["sensitivity.ratio2_n_control"] > values["sensitivity.ratio2_pairs"]
+
+
+def test_boosted_score_is_seeded_and_close_to_the_logistic_one(study, section):
+    table = _analysis(study)
+    covariates = list(study.config.matching.covariates)
+    first = boosted_propensity_scores(table, "treatment", covariates, seed=7)
+    again = boosted_propensity_scores(table, "treatment", covariates, seed=7)
+    pd.testing.assert_series_equal(first, again)
+    assert first.between(1e-3, 1 - 1e-3).all()
+    assert section.values["sensitivity.gbm_score_corr"] == pytest.approx(0.768, abs=5e-3)
+    with pytest.raises(ValueError, match="0/1"):
+        boosted_propensity_scores(table.assign(treatment=1), "treatment", covariates)
+
+
+def test_exact_matching_pairs_only_within_strata_and_keeps_the_caliper_width(study):
+    exact = list(mc.EXACT)
+    result = match_cohort(_analysis(study), study.config, exact=exact)
+    matched = result.data[result.data["matched"] == 1]
+    assert (matched.groupby("pair_id")[exact].nunique() == 1).all().all()
+    assert result.summary["caliper_width"] == pytest.approx(study.match_summary["caliper_width"], rel=1e-12)
+    assert result.summary["pairs"] == 33
+    # every pair of the stratified match is within the whole cohort's caliper width
+    gaps = matched.groupby("pair_id")["logit_ps"].agg(lambda s: s.max() - s.min())
+    assert (gaps <= result.summary["caliper_width"] + 1e-12).all()
+
+
+def test_exact_matching_on_a_constant_column_is_the_ordinary_match(study):
+    table = _analysis(study).assign(same=1)
+    plain = match_cohort(table, study.config).data["pair_id"]
+    stratified = match_cohort(table, study.config, exact=["same"]).data["pair_id"]
+    # same sets (numbering may differ): compare the partition
+    key = lambda ids: sorted(tuple(sorted(g.index)) for _, g in ids.dropna().groupby(ids.dropna()))  # noqa: E731
+    assert key(plain) == key(stratified)
+
+
+def test_letter_scenarios_balance_cycles_and_give_verdicts(study, section):
+    values = section.values
+    assert values["sensitivity.cycles_p_enrolled"] < 0.001
+    assert values["sensitivity.letter_cycles_cycles_smd"] < values["sensitivity.configured_cycles_smd"]
+    assert values["sensitivity.letter_cycles_cycles_p"] > study.config.significance_level
+    assert values["sensitivity.letter_both_pairs"] == 25
+    verdicts = section.inputs["verdicts"]
+    assert set(verdicts) == {f"{t}_{e}_verdict" for t in ("letter_cycles", "letter_exact", "letter_both")
+                             for e in ("os", "pfs")}
+    # PFS: HR above one and P below the level in the configured match and in every re-match
+    assert {verdicts[f"{t}_pfs_verdict"] for t in ("letter_cycles", "letter_exact", "letter_both")} == {"holds"}
+    assert verdicts["letter_cycles_os_verdict"] == "does not hold"  # OS becomes significant with cycles in the model
+    assert mc.conclusion_holds({**values, "sensitivity.letter_both_os_hr": math.nan}, "letter_both", "os", "configured",
+                               0.05) is None
+
+
+def test_table_and_figure(study, section):
+    table = section.tables["choices"]
+    assert [row.label for row in table.rows][:2] == ["As configured", "Caliper 0.05 SD"]
+    assert len(table.rows) == 1 + len(mc.CALIPERS) + 2 + 3
+    for row in table.rows:
+        for cell in row.cells:
+            for decimals in re.findall(r"\d+\.(\d+)", cell):
+                assert len(decimals) <= 3, cell
+    fig = caliper_figure(study, section.values)
+    assert len(fig.axes) == 2
+    plt.close(fig)
+    assert "caliper 0.05: HR 1.220" in caliper_alt_text(study, section.values)
+
+
+def test_no_pairs_is_not_estimable_with_the_same_ids(section):
+    odd = build_study(read_cohort(COHORT), StudyConfig().replace(**{"matching.caliper": 1e-7}))
+    values, _ = mc.matching_choice_results(odd)
+    assert set(values) == set(section.values)
+    assert values.spec("sensitivity.configured_os_hr").status == "not estimable"
+    assert math.isnan(values["sensitivity.configured_os_hr"])
+    assert values["sensitivity.caliper_none_pairs"] == 40  # the sweep still matches
+    assert mc.verdicts(odd, values)["letter_cycles_os_verdict"] == "cannot be judged"
+    fig = caliper_figure(odd, values)
+    plt.close(fig)
+    assert np.isfinite(values["sensitivity.caliper_0_2_os_hr"])
