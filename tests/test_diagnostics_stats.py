@@ -77,6 +77,7 @@ def test_rmst_by_hand_and_difference():
     assert got.rmst == pytest.approx(2.6875, abs=1e-12)
     assert got.se == pytest.approx(math.sqrt(1.6875 ** 2 / 12 + 0.1875 ** 2 / 2), abs=1e-12)
     assert not got.beyond_followup and rmst([1, 2], [1, 0], 3).beyond_followup
+    assert not rmst([1, 2], [1, 1], 3).beyond_followup       # the curve reached 0: the area is known
     diff = rmst_difference([1, 2, 3, 4, 1, 2], [1, 0, 1, 0, 1, 1], [1, 1, 1, 1, 0, 0], 2)
     g0 = rmst([1, 2], [1, 1], 2)                       # 1 + 0.5 = 1.5
     assert g0.rmst == pytest.approx(1.5)

@@ -11,8 +11,9 @@ from t_j to tau (a term with n_j = d_j counts 0). The difference between two ind
 difference; each group's interval is ``RMST -/+ z SE``.
 
 Assumptions: independent censoring. Unlike a hazard ratio the RMST difference needs no proportional hazards. If
-tau lies beyond a group's last observed time the curve is carried flat to tau, as R does; `rmst` reports this
-(``beyond_followup``) so that the caller can decline the estimate (survRM2 refuses such a tau).
+tau lies beyond a group's last observed time while the curve is still above 0 (the last patient censored), the
+curve is carried flat to tau, as R does; `rmst` reports this (``beyond_followup``) so that the caller can decline
+the estimate (survRM2 refuses such a tau).
 
 References
 ----------
@@ -43,7 +44,7 @@ class Rmst:
     ci_high: float
     n: int
     events: int
-    beyond_followup: bool  # tau later than the group's last observed time (curve carried flat)
+    beyond_followup: bool  # tau later than the group's last observed time, the curve still above 0 (carried flat)
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def rmst(time, event, tau: float, conf_level: float = 0.95) -> Rmst:
     se = float(np.sqrt(np.sum(area_after ** 2 * h)))
     z = _z(conf_level)
     return Rmst(float(tau), mean, se, mean - z * se, mean + z * se, int(time.size), int(event.sum()),
-                bool(tau > uniq.max()))
+                bool(tau > uniq.max() and surv[-1] > 0))
 
 
 def rmst_difference(time, event, group, tau: float, conf_level: float = 0.95) -> RmstDifference:
