@@ -56,6 +56,7 @@ class ZphModel:
     kind: str           # "group", "univariable", "multivariable"
     zph: ZphResult | None
     reason: str = ""
+    suffix: str = ""    # "_matched" for the matched cohort (ids end with it)
 
 
 def _zph(frame: pd.DataFrame, time_col: str, event_col: str, covariates: list[str], ties: str):
@@ -87,13 +88,13 @@ def zph_models(study: Study) -> list[ZphModel]:
         for suffix, cohort in (("", frame), ("_matched", frame[frame["matched"] == 1])):
             label = f"Regimen only, {COHORT_NAMES[suffix]}"
             if suffix in problems:
-                out.append(ZphModel(f"{endpoint}_group{suffix}", endpoint, label, "group", None, problems[suffix]))
+                out.append(ZphModel(f"{endpoint}_group", endpoint, label, "group", None, problems[suffix], suffix))
                 continue
             zph, reason = _zph(cohort, time_col, event_col, ["control_group"], ties)
-            out.append(ZphModel(f"{endpoint}_group{suffix}", endpoint, label, "group", zph, reason))
-        for covariate, short in COX_CANDIDATES.items():
+            out.append(ZphModel(f"{endpoint}_group", endpoint, label, "group", zph, reason, suffix))
+        for covariate in COX_CANDIDATES:
             zph, reason = _zph(frame, time_col, event_col, [covariate], ties)
-            out.append(ZphModel(f"{endpoint}_uni_{short}", endpoint, labels.get(covariate, covariate),
+            out.append(ZphModel(f"{endpoint}_uni_{_short(study, covariate)}", endpoint, labels.get(covariate, covariate),
                                 "univariable", zph, reason))
         selected = selections[endpoint].selected
         zph, reason = (_zph(frame, time_col, event_col, list(selected), ties) if selected
@@ -130,11 +131,11 @@ def zph_results(study: Study, models: list[ZphModel]) -> ResultSet:
             p = math.nan if table is None else float(table["p"].iloc[-1])
             chisq = math.nan if table is None else float(table["chisq"].iloc[-1])
             what = f"{model.label}, {name}"
-            values.add(f"sensitivity.zph_{model.key}_p", p, Kind.P, f"Proportional-hazards test P, {what}")
-            values.add(f"sensitivity.zph_{model.key}_chisq", chisq, Kind.STATISTIC,
+            values.add(f"sensitivity.zph_{model.key}_p{model.suffix}", p, Kind.P, f"Proportional-hazards test P, {what}")
+            values.add(f"sensitivity.zph_{model.key}_chisq{model.suffix}", chisq, Kind.STATISTIC,
                        f"Proportional-hazards test chi-square, {what}", unit="chi-square")
         if table is not None and float(table["p"].iloc[-1]) < ALPHA:
-            flagged.append(model.key)
+            flagged.append(model.key + model.suffix)
     tested = [m for m in models if m.zph is not None]
     values.add("sensitivity.zph_models_n", len(tested), Kind.COUNT, "Cox models tested for proportional hazards",
                unit="models")
@@ -142,7 +143,7 @@ def zph_results(study: Study, models: list[ZphModel]) -> ResultSet:
                f"Cox models whose proportional-hazards test (GLOBAL) has P < {ALPHA:g}", unit="models")
     values.add("sensitivity.zph_flagged", flagged, Kind.LIST,
                f"Cox models whose proportional-hazards test has P < {ALPHA:g}",
-               item_labels={m.key: f"{m.label} ({ENDPOINTS[m.endpoint][2]})" for m in models})
+               item_labels={m.key + m.suffix: f"{m.label} ({ENDPOINTS[m.endpoint][2]})" for m in models})
     return values
 
 
@@ -205,16 +206,16 @@ def rmst_results(study: Study) -> ResultSet:
                     for stat, value, text in (("", one.rmst, "RMST"), ("_se", one.se, "RMST standard error"),
                                               ("_lo", one.ci_low, "RMST 95% CI lower limit"),
                                               ("_hi", one.ci_high, "RMST 95% CI upper limit")):
-                        values.add(f"{key}{stat}{suffix}", value if ok else math.nan, Kind.MONTHS,
-                                   f"{text}, {regimen}, {where}{note}")
+                        values.add(f"{key}{stat}{suffix}", value if ok else math.nan, Kind.QUANTITY,
+                                   f"{text}, {regimen}, {where}{note}", unit="months")
                 key = f"sensitivity.rmst_{endpoint}_{tau}_diff"
                 versus = f"{treatment} minus {control}"
-                for stat, value, kind, text in (("", diff.diff, Kind.MONTHS, "RMST difference"),
-                                                ("_lo", diff.ci_low, Kind.MONTHS, "RMST difference, 95% CI lower limit"),
-                                                ("_hi", diff.ci_high, Kind.MONTHS, "RMST difference, 95% CI upper limit"),
+                for stat, value, kind, text in (("", diff.diff, Kind.QUANTITY, "RMST difference"),
+                                                ("_lo", diff.ci_low, Kind.QUANTITY, "RMST difference, 95% CI lower limit"),
+                                                ("_hi", diff.ci_high, Kind.QUANTITY, "RMST difference, 95% CI upper limit"),
                                                 ("_p", diff.p, Kind.P, "RMST difference, P")):
                     values.add(f"{key}{stat}{suffix}", value if ok else math.nan, kind,
-                               f"{text}, {versus}, {where}{note}")
+                               f"{text}, {versus}, {where}{note}", unit="" if kind is Kind.P else "months")
 
     return per_cohort(study, one_cohort)
 
@@ -324,6 +325,29 @@ def evalue_table(study: Study, values: ResultSet, hazard_ratios: dict[str, tuple
     ]
     return JournalTable("diagnostics_evalues", "", "E-values of the matched hazard ratios and the size of a "
                         "confirmatory trial", "Endpoint", columns, rows, footnotes)
+
+
+def verdict_texts(values: ResultSet) -> dict[str, str]:
+    """Plain-language verdicts for the prose, glued as ``zph_verdict_<model>``: the regimen-only models and the
+    global test of each multivariable model; the tau and power settings as ``rmst_tau_<i>`` and
+    ``trial_power_<80|90>``."""
+    texts = {}
+    for key in [k for k in values if k.startswith("sensitivity.zph_") and k.removesuffix("_matched").endswith("_p")]:
+        stem = key[len("sensitivity.zph_"):].replace("_p_matched", "_matched").removesuffix("_p")
+        p = values[key]
+        shown = "P < 0.001" if math.isfinite(p) and p < 0.001 else (f"P = {p:.3f}" if math.isfinite(p) else "")
+        if not math.isfinite(p):
+            texts[f"zph_verdict_{stem}"] = "not estimable"
+        elif p < ALPHA:
+            texts[f"zph_verdict_{stem}"] = f"the hazard ratio may change over time ({shown})"
+        else:
+            texts[f"zph_verdict_{stem}"] = f"no evidence against proportional hazards ({shown})"
+    for i, tau in enumerate(RMST_TAUS, start=1):
+        texts[f"rmst_tau_{i}"] = f"{tau:g}"
+    for power in TRIAL_POWERS:
+        texts[f"trial_power_{round(100 * power)}"] = f"{100 * power:g}%"
+    texts["zph_alpha"] = f"{ALPHA:g}"
+    return texts
 
 
 def compute(study: Study) -> SectionResult:
