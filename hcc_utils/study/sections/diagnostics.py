@@ -350,6 +350,32 @@ def verdict_texts(values: ResultSet) -> dict[str, str]:
     return texts
 
 
+def rmst_texts(study: Study, values: ResultSet) -> dict[str, str]:
+    """One phrase per endpoint, horizon and cohort for the prose, glued as ``rmst_text_<endpoint>_<tau>[_matched]``:
+    the two groups' RMST and the difference with its confidence interval and P, or why it is not estimable."""
+    texts = {}
+    problems = study.cohort_problems()
+    for endpoint in ENDPOINTS:
+        for tau in RMST_TAUS:
+            for suffix in ("", "_matched"):
+                stem = f"sensitivity.rmst_{endpoint}_{tau}"
+                name = f"rmst_text_{endpoint}_{tau}{suffix}"
+                if suffix in problems:
+                    texts[name] = f"not estimable ({problems[suffix]})"
+                    continue
+                diff = values[f"{stem}_diff{suffix}"]
+                if not math.isfinite(diff):
+                    texts[name] = "not estimable (the horizon lies beyond the follow-up of a group)"
+                    continue
+                t, c = (values[f"{stem}_{group_code(g)}{suffix}"] for g in (study.treatment, study.control))
+                p = values[f"{stem}_diff_p{suffix}"]
+                shown = "P < 0.001" if p < 0.001 else f"P = {p:.3f}"
+                texts[name] = (f"{t:.1f} months with {study.treatment} and {c:.1f} with {study.control}, a difference of "
+                               f"{diff:.1f} months (confidence interval {values[f'{stem}_diff_lo{suffix}']:.1f} to "
+                               f"{values[f'{stem}_diff_hi{suffix}']:.1f}; {shown})")
+    return texts
+
+
 def compute(study: Study) -> SectionResult:
     """Every value, table and figure input of the chapter *Checking the models*."""
     models = zph_models(study)
