@@ -59,6 +59,16 @@ class ZphModel:
     suffix: str = ""    # "_matched" for the matched cohort (ids end with it)
 
 
+def _add(values: ResultSet, key: str, value, kind: Kind, label: str, unit: str = "", reason: str = "") -> None:
+    """Register a value; with a ``reason`` it is NaN with the status ``not estimable`` and the reason in its label."""
+    if not reason:
+        values.add(key, value, kind, label, unit=unit)
+        return
+    one = ResultSet()
+    one.add(key, math.nan, kind, label, unit=unit)
+    values.merge(one.not_estimable(reason))
+
+
 def _zph(frame: pd.DataFrame, time_col: str, event_col: str, covariates: list[str], ties: str):
     """The proportional-hazards test of one Cox model, or (None, reason) when the model has no finite fit."""
     sub = frame[[time_col, event_col] + covariates].dropna()
@@ -119,9 +129,9 @@ def zph_results(study: Study, models: list[ZphModel]) -> ResultSet:
             for stat, kind, text in (("p", Kind.P, "P"), ("chisq", Kind.STATISTIC, "chi-square"),
                                      ("df", Kind.COUNT, "degrees of freedom")):
                 value = math.nan if glob is None else (int(glob["df"]) if stat == "df" else float(glob[stat]))
-                values.add(f"sensitivity.zph_{model.endpoint}_global_{stat}", value, kind,
-                           f"Proportional-hazards test (cox.zph), GLOBAL {text}, multivariable model, {name}",
-                           unit="degrees of freedom" if stat == "df" else ("chi-square" if stat == "chisq" else ""))
+                _add(values, f"sensitivity.zph_{model.endpoint}_global_{stat}", value, kind,
+                     f"Proportional-hazards test (cox.zph), GLOBAL {text}, multivariable model, {name}",
+                     "degrees of freedom" if stat == "df" else ("chi-square" if stat == "chisq" else ""), model.reason)
             if table is not None:
                 for row in table.iloc[:-1].itertuples():
                     values.add(f"sensitivity.zph_{model.endpoint}_{_short(study, row.term)}_p", float(row.p), Kind.P,
@@ -131,9 +141,10 @@ def zph_results(study: Study, models: list[ZphModel]) -> ResultSet:
             p = math.nan if table is None else float(table["p"].iloc[-1])
             chisq = math.nan if table is None else float(table["chisq"].iloc[-1])
             what = f"{model.label}, {name}"
-            values.add(f"sensitivity.zph_{model.key}_p{model.suffix}", p, Kind.P, f"Proportional-hazards test P, {what}")
-            values.add(f"sensitivity.zph_{model.key}_chisq{model.suffix}", chisq, Kind.STATISTIC,
-                       f"Proportional-hazards test chi-square, {what}", unit="chi-square")
+            _add(values, f"sensitivity.zph_{model.key}_p{model.suffix}", p, Kind.P, f"Proportional-hazards test P, {what}",
+                 reason=model.reason)
+            _add(values, f"sensitivity.zph_{model.key}_chisq{model.suffix}", chisq, Kind.STATISTIC,
+                 f"Proportional-hazards test chi-square, {what}", "chi-square", model.reason)
         if table is not None and float(table["p"].iloc[-1]) < ALPHA:
             flagged.append(model.key + model.suffix)
     tested = [m for m in models if m.zph is not None]
@@ -143,8 +154,18 @@ def zph_results(study: Study, models: list[ZphModel]) -> ResultSet:
                f"Cox models whose proportional-hazards test (GLOBAL) has P < {ALPHA:g}", unit="models")
     values.add("sensitivity.zph_flagged", flagged, Kind.LIST,
                f"Cox models whose proportional-hazards test has P < {ALPHA:g}",
-               item_labels={m.key + m.suffix: f"{m.label} ({ENDPOINTS[m.endpoint][2]})" for m in models})
+               item_labels={m.key + m.suffix: _model_name(m) for m in models})
     return values
+
+
+def _model_name(model: ZphModel) -> str:
+    """A model as a list in prose names it: 'ECOG 2, univariable (overall survival)'."""
+    endpoint = ENDPOINTS[model.endpoint][2].lower()
+    if model.kind == "univariable":
+        return f"{model.label}, univariable ({endpoint})"
+    if model.kind == "multivariable":
+        return f"multivariable model ({endpoint})"
+    return f"{model.label.replace('Regimen only', 'regimen only')} ({endpoint})"
 
 
 def verdict(p: float) -> str:
@@ -200,22 +221,22 @@ def rmst_results(study: Study) -> ResultSet:
                 where = f"{name}, {tau} months, {COHORT_NAMES[suffix]}"
                 diff = rmst_difference(time, event, group, tau)
                 ok = not (diff.group1.beyond_followup or diff.group0.beyond_followup)
-                note = "" if ok else " (not estimable: the horizon is beyond a group's follow-up)"
+                reason = "" if ok else "the horizon lies beyond the follow-up of a group"
                 for regimen, one in ((treatment, diff.group1), (control, diff.group0)):
                     key = f"sensitivity.rmst_{endpoint}_{tau}_{group_code(regimen)}"
                     for stat, value, text in (("", one.rmst, "RMST"), ("_se", one.se, "RMST standard error"),
                                               ("_lo", one.ci_low, "RMST 95% CI lower limit"),
                                               ("_hi", one.ci_high, "RMST 95% CI upper limit")):
-                        values.add(f"{key}{stat}{suffix}", value if ok else math.nan, Kind.QUANTITY,
-                                   f"{text}, {regimen}, {where}{note}", unit="months")
+                        _add(values, f"{key}{stat}{suffix}", value, Kind.QUANTITY, f"{text}, {regimen}, {where}",
+                             "months", reason)
                 key = f"sensitivity.rmst_{endpoint}_{tau}_diff"
                 versus = f"{treatment} minus {control}"
                 for stat, value, kind, text in (("", diff.diff, Kind.QUANTITY, "RMST difference"),
                                                 ("_lo", diff.ci_low, Kind.QUANTITY, "RMST difference, 95% CI lower limit"),
                                                 ("_hi", diff.ci_high, Kind.QUANTITY, "RMST difference, 95% CI upper limit"),
                                                 ("_p", diff.p, Kind.P, "RMST difference, P")):
-                    values.add(f"{key}{stat}{suffix}", value if ok else math.nan, kind,
-                               f"{text}, {versus}, {where}{note}", unit="" if kind is Kind.P else "months")
+                    _add(values, f"{key}{stat}{suffix}", value, kind, f"{text}, {versus}, {where}",
+                         "" if kind is Kind.P else "months", reason)
 
     return per_cohort(study, one_cohort)
 
@@ -268,25 +289,29 @@ def evalue_results(study: Study, hazard_ratios: dict[str, tuple[float, ...]]) ->
         versus = f"{study.control} vs {study.treatment}"
         e = evalue_hr(*hr[:3])
         where = f"HR of {versus}, {name}, PS-matched"
-        values.add(f"sensitivity.evalue_{endpoint}_hr", e.point, Kind.RATIO, f"E-value of the point estimate, {where}",
-                   unit="risk ratio")
-        values.add(f"sensitivity.evalue_{endpoint}_ci", e.ci, Kind.RATIO,
-                   f"E-value of the 95% CI limit nearer 1, {where}", unit="risk ratio")
-        values.add(f"sensitivity.evalue_{endpoint}_rr", e.rr, Kind.RATIO,
-                   f"Approximate risk ratio (common outcome) of the {where}")
+        problems = study.cohort_problems()
+        reason = problems.get("_matched", "" if math.isfinite(hr[0]) else "the matched hazard ratio is not estimable")
+        _add(values, f"sensitivity.evalue_{endpoint}_hr", e.point, Kind.RATIO,
+             f"E-value of the point estimate, {where}", "risk ratio", reason)
+        _add(values, f"sensitivity.evalue_{endpoint}_ci", e.ci, Kind.RATIO,
+             f"E-value of the 95% CI limit nearer 1, {where}", "risk ratio", reason)
+        _add(values, f"sensitivity.evalue_{endpoint}_rr", e.rr, Kind.RATIO,
+             f"Approximate risk ratio (common outcome) of the {where}", reason=reason)
         events = study.matched[event_col].to_numpy(float) if matched_ok else np.array([])
         share = float(events.mean()) if events.size else math.nan
-        values.add(f"sensitivity.trial_event_pct_{endpoint}", 100 * share, Kind.PERCENT,
-                   f"Patients with an event, {name}, PS-matched (the trial's assumed event proportion)")
+        _add(values, f"sensitivity.trial_event_pct_{endpoint}", 100 * share, Kind.PERCENT,
+             f"Patients with an event, {name}, PS-matched (the trial's assumed event proportion)",
+             reason=problems.get("_matched", ""))
         for power in TRIAL_POWERS:
             tag = f"{round(100 * power)}"
             needed = _events(hr[0], power)
             patients = schoenfeld_patients(needed, share) if math.isfinite(needed) and share > 0 else math.nan
             what = f"a 1:1 trial detecting HR {versus} as observed (two-sided alpha {ALPHA:g}, power {tag}%), {name}"
-            values.add(f"sensitivity.trial_events_{endpoint}_{tag}", needed, Kind.COUNT, f"Events needed by {what}",
-                       unit="events")
-            values.add(f"sensitivity.trial_patients_{endpoint}_{tag}", patients, Kind.COUNT,
-                       f"Patients needed by {what}")
+            why = reason or ("" if math.isfinite(needed) else "the observed hazard ratio is 1: no effect to detect")
+            _add(values, f"sensitivity.trial_events_{endpoint}_{tag}", needed, Kind.COUNT, f"Events needed by {what}",
+                 "events", why)
+            _add(values, f"sensitivity.trial_patients_{endpoint}_{tag}", patients, Kind.COUNT,
+                 f"Patients needed by {what}", reason=why)
     return values
 
 
