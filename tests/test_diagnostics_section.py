@@ -121,6 +121,6 @@ def test_no_pairs_gives_not_estimable_never_a_crash():
         assert values.spec(key).status == "not estimable", key
         assert math.isnan(values[key]), key
     assert not math.isnan(values["sensitivity.rmst_os_6_diff"])       # all enrolled still computed
-    assert diagnostics.rmst_texts(study, values)["rmst_text_os_6_matched"].startswith("not estimable")
+    assert diagnostics.rmst_texts(study, values)["rmst_text_os_6_matched"].startswith("is not estimable")
     zph_figures(study, section.inputs["zph_models"])                  # draws "Not estimable" panels
     assert [r.label for r in section.tables["rmst"].rows if "PS-matched" in r.group] == []

@@ -265,11 +265,19 @@ def rmst_table(study: Study, values: ResultSet) -> JournalTable:
                         columns, rows, footnotes)
 
 
+def _num(value: float, digits: int) -> str:
+    """A signed number with a true minus sign and no negative zero: -0.03 -> '−0.03', -0.001 -> '0.00'."""
+    text = f"{value:.{digits}f}"
+    if float(text) == 0:
+        text = text.lstrip("-")
+    return text.replace("-", "−")
+
+
 def _ci_suffix(values: ResultSet, stem: str, suffix: str) -> str:
     value = values[stem + suffix]
     if not math.isfinite(value):
         return "not estimable"
-    return f"{value:.2f} ({values[stem + '_lo' + suffix]:.2f} to {values[stem + '_hi' + suffix]:.2f})"
+    return f"{_num(value, 2)} ({_num(values[stem + '_lo' + suffix], 2)} to {_num(values[stem + '_hi' + suffix], 2)})"
 
 
 def matched_hazard_ratios(study: Study) -> dict[str, tuple[float, ...]]:
@@ -386,18 +394,19 @@ def rmst_texts(study: Study, values: ResultSet) -> dict[str, str]:
                 stem = f"sensitivity.rmst_{endpoint}_{tau}"
                 name = f"rmst_text_{endpoint}_{tau}{suffix}"
                 if suffix in problems:
-                    texts[name] = f"not estimable ({problems[suffix]})"
+                    texts[name] = f"is not estimable ({problems[suffix]})"
                     continue
                 diff = values[f"{stem}_diff{suffix}"]
                 if not math.isfinite(diff):
-                    texts[name] = "not estimable (the horizon lies beyond the follow-up of a group)"
+                    texts[name] = "is not estimable (the horizon lies beyond the follow-up of a group)"
                     continue
                 t, c = (values[f"{stem}_{group_code(g)}{suffix}"] for g in (study.treatment, study.control))
                 p = values[f"{stem}_diff_p{suffix}"]
                 shown = "P < 0.001" if p < 0.001 else f"P = {p:.3f}"
-                texts[name] = (f"{t:.1f} months with {study.treatment} and {c:.1f} with {study.control}, a difference of "
-                               f"{diff:.1f} months (confidence interval {values[f'{stem}_diff_lo{suffix}']:.1f} to "
-                               f"{values[f'{stem}_diff_hi{suffix}']:.1f}; {shown})")
+                texts[name] = (f"averaged {_num(t, 1)} months with {study.treatment} and {_num(c, 1)} with "
+                               f"{study.control}, a difference of {_num(diff, 1)} months (confidence interval "
+                               f"{_num(values[f'{stem}_diff_lo{suffix}'], 1)} to "
+                               f"{_num(values[f'{stem}_diff_hi{suffix}'], 1)}; {shown})")
     return texts
 
 
