@@ -1,0 +1,130 @@
+"""The chapter 'Checking the models' on the bundled cohort and on odd data: every Cox model of the article tested
+for proportional hazards, RMST, E-values and the trial size, with real numbers; 'not estimable', never a crash."""
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from hcc_utils.config import REPO_ROOT, StudyConfig  # noqa: E402
+from hcc_utils.data.readers import read_cohort  # noqa: E402
+from hcc_utils.report.figures.diagnostics import zph_alt_texts, zph_figures  # noqa: E402
+from hcc_utils.stats.cox_zph import cox_zph  # noqa: E402
+from hcc_utils.stats.evalue import evalue_hr  # noqa: E402
+from hcc_utils.stats.rmst import rmst  # noqa: E402
+from hcc_utils.study import build_study  # noqa: E402
+from hcc_utils.study.sections import diagnostics  # noqa: E402
+from hcc_utils.study.sections.predictors import COX_CANDIDATES, cox_frame  # noqa: E402
+from hcc_utils.study.sections.survival import survival_results  # noqa: E402
+
+COHORT = REPO_ROOT / "data" / "synthetic_cohort.csv"
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    study = build_study(read_cohort(COHORT), StudyConfig())
+    return study, diagnostics.compute(study)
+
+
+def test_every_cox_model_of_the_article_is_tested(bundled):
+    study, section = bundled
+    models = section.inputs["zph_models"]
+    # per endpoint: regimen-only (all enrolled, matched), one univariable model per candidate, the multivariable
+    assert len(models) == 2 * (2 + len(COX_CANDIDATES) + 1)
+    values = section.values
+    assert values["sensitivity.zph_models_n"] == 36
+    # the regimen-only model of the matched cohort is R's cox.zph(coxph(Surv(os) ~ control_group))
+    frame = cox_frame(study)
+    direct = cox_zph(frame[frame["matched"] == 1], "os_months", "os_event", ["control_group"])
+    assert values["sensitivity.zph_os_group_p_matched"] == pytest.approx(direct.global_p, abs=1e-12)
+    assert values["sensitivity.zph_os_group_p_matched"] == pytest.approx(0.401, abs=5e-4)
+    assert values["sensitivity.zph_pfs_group_p_matched"] < 0.001     # the synthetic PFS curves cross
+    assert values["sensitivity.zph_os_global_p"] == pytest.approx(0.407, abs=5e-4)
+    assert values["sensitivity.zph_os_global_df"] == 6
+    assert values["sensitivity.zph_models_flagged"] == 5
+    assert "pfs_group_matched" in values["sensitivity.zph_flagged"]
+    texts = diagnostics.verdict_texts(values)
+    assert texts["zph_verdict_os_group_matched"] == "no evidence against proportional hazards (P = 0.401)"
+    assert texts["zph_verdict_pfs_group_matched"] == "the hazard ratio may change over time (P < 0.001)"
+
+
+def test_rmst_values_are_those_of_the_statistics_module(bundled):
+    study, section = bundled
+    values = section.values
+    part = study.matched[study.matched["group"] == study.treatment]
+    direct = rmst(part["os_months"], part["os_event"], 12)
+    assert values["sensitivity.rmst_os_12_len_matched"] == pytest.approx(direct.rmst, abs=1e-12)
+    assert values["sensitivity.rmst_os_12_len_matched"] == pytest.approx(9.247, abs=1e-3)
+    assert values["sensitivity.rmst_os_12_diff_matched"] == pytest.approx(9.247 - 8.133, abs=2e-3)
+    lo, hi = values["sensitivity.rmst_os_12_diff_lo_matched"], values["sensitivity.rmst_os_12_diff_hi_matched"]
+    assert lo < values["sensitivity.rmst_os_12_diff_matched"] < hi
+    # a horizon beyond a group's follow-up is not estimable, with the reason, never extrapolated
+    for suffix, cohort in (("", study.data), ("_matched", study.matched)):
+        longest = min(cohort.loc[cohort["group"] == g, "pfs_months"].max() for g in study.groups)
+        key = f"sensitivity.rmst_pfs_12_diff{suffix}"
+        assert math.isnan(values[key]) == (longest < 12), key
+        if longest < 12:
+            assert values.spec(key).status == "not estimable"
+            assert "beyond the follow-up" in diagnostics.rmst_texts(study, values)[f"rmst_text_pfs_12{suffix}"]
+
+
+def test_evalues_and_trial_size_follow_from_the_matched_hazard_ratios(bundled):
+    study, section = bundled
+    values = section.values
+    survival = survival_results(study)
+    for endpoint in ("os", "pfs"):
+        hr = [survival[f"survival.{endpoint}_hr{s}_matched"] for s in ("", "_lo", "_hi")]
+        e = evalue_hr(*hr)
+        assert values[f"sensitivity.evalue_{endpoint}_hr"] == pytest.approx(e.point, abs=1e-12)
+        assert values[f"sensitivity.evalue_{endpoint}_ci"] == pytest.approx(e.ci, abs=1e-12)
+        # Schoenfeld by hand: 4 (1.959964 + 0.841621)^2 / log(HR)^2, rounded up
+        events = math.ceil(4 * (1.959963985 + 0.841621234) ** 2 / math.log(hr[0]) ** 2)
+        assert values[f"sensitivity.trial_events_{endpoint}_80"] == events
+        share = study.matched[f"{endpoint}_event"].mean()
+        assert values[f"sensitivity.trial_patients_{endpoint}_80"] == math.ceil(events / share - 1e-9)
+    assert values["sensitivity.evalue_os_ci"] == 1.0          # the OS interval contains 1
+    assert values["sensitivity.evalue_pfs_hr"] == pytest.approx(2.749, abs=1e-3)
+    assert values["sensitivity.trial_events_pfs_80"] == 56
+
+
+def test_tables_fit_the_layout_rules(bundled):
+    _, section = bundled
+    for table in section.tables.values():
+        assert len(table.columns) <= 7
+        for row in table.rows:
+            for cell in row.cells:
+                for number in __import__("re").findall(r"\d+\.(\d+)", cell):
+                    assert len(number) <= 3, (table.name, cell)
+
+
+def test_figures_have_a_panel_per_coefficient(bundled):
+    study, section = bundled
+    figures = zph_figures(study, section.inputs["zph_models"])
+    assert set(figures) == {"figure_zph_os", "figure_zph_pfs"}
+    visible = [ax for ax in figures["figure_zph_os"].axes if ax.get_visible() and ax.get_title(loc="left")]
+    assert len(visible) == 2 + 6                               # regimen-only x2, six multivariable terms
+    assert "P = 0.401" in zph_alt_texts(study, section.inputs["zph_models"])["figure_zph_os"]
+
+
+def test_no_pairs_gives_not_estimable_never_a_crash():
+    study = build_study(read_cohort(COHORT), StudyConfig().replace(**{"matching.caliper": 1e-7}))
+    section = diagnostics.compute(study)
+    values = section.values
+    for key in [k for k in values if k.endswith("_matched")] + ["sensitivity.evalue_pfs_hr", "sensitivity.trial_events_os_80"]:
+        assert values.spec(key).status == "not estimable", key
+        assert math.isnan(values[key]), key
+    assert not math.isnan(values["sensitivity.rmst_os_6_diff"])       # all enrolled still computed
+    assert diagnostics.rmst_texts(study, values)["rmst_text_os_6_matched"].startswith("is not estimable")
+    zph_figures(study, section.inputs["zph_models"])                  # draws "Not estimable" panels
+    assert [r.label for r in section.tables["rmst"].rows if "PS-matched" in r.group] == []
