@@ -35,8 +35,10 @@ import math
 import numpy as np
 import pandas as pd
 
+from hcc_utils.stats.survival import R_TOLERANCE, _curve_quantiles
+
 __all__ = ["WEIGHT_METHODS", "ps_weights", "effective_sample_size", "weighted_smd", "weighted_balance_table",
-           "weighted_kaplan_meier"]
+           "weighted_kaplan_meier", "weighted_km_median"]
 
 #: Weighting schemes of `ps_weights`: the estimand each targets.
 WEIGHT_METHODS = {"iptw": "ATE", "overlap": "ATO"}
@@ -192,3 +194,10 @@ def weighted_kaplan_meier(time, event, weights) -> pd.DataFrame:
     nan = np.full(uniq.size, np.nan)
     return pd.DataFrame({"time": uniq, "n_risk": n_risk, "n_event": event_w, "n_censor": censor_n,
                          "survival": surv, "ci_lower": nan, "ci_upper": nan})
+
+
+def weighted_km_median(table: pd.DataFrame) -> float:
+    """Median of a weighted Kaplan-Meier curve (`weighted_kaplan_meier`) by R ``survfit``'s rule (the first time
+    the curve falls to 0.5 or below; the midpoint where it sits exactly at 0.5); NaN when not reached."""
+    return float(_curve_quantiles(table["time"].to_numpy(float), table["survival"].to_numpy(float), [0.5],
+                                  "quantile", R_TOLERANCE)[0])
