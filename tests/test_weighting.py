@@ -162,6 +162,10 @@ def test_section_on_the_bundled_cohort(section):
             for cell in row.cells:
                 for number in re.findall(r"\d+\.(\d+)", cell):
                     assert len(number) <= 3, (table.name, cell)
+    texts = result.inputs["texts"]
+    assert texts["weighting_verdict_os"].endswith("weighting and matching do not agree.")
+    assert "no clear difference after matching" in texts["weighting_verdict_os"]
+    assert texts["weighting_verdict_pfs"].endswith("weighting and matching agree.")
     figures = weighting_figures(study, result)
     assert set(figures) == {"weighted_love_plot", "weighted_km_iptw", "weighted_km_overlap"}
     assert panel_letters(figures["weighted_km_iptw"]) == ["A", "B"]
@@ -175,6 +179,7 @@ def test_section_with_no_pair_and_no_event_says_not_estimable():
     result = weighting.compute(study)
     matched_row = result.tables["hazard_ratios"].rows[1]
     assert matched_row.label == "PS-matched" and matched_row.cells[1] == "not estimable"
+    assert result.inputs["texts"]["weighting_verdict_os"].endswith("weighting cannot be compared with matching here.")
     # no death among the controls: the weighted HR of OS has no finite estimate
     data = study.data.copy()
     data.loc[data["group"] == study.control, "os_event"] = 0

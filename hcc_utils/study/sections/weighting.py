@@ -125,24 +125,70 @@ def weighted_balance_display(study: Study, balance: pd.DataFrame, values: Result
                         "Covariate", columns, rows, footnotes)
 
 
-def hazard_ratio_table(study: Study, values: ResultSet) -> JournalTable:
-    """HR (95% CI) and P of the control vs the treatment group by analysis: unadjusted (all enrolled), PS-matched,
-    IPTW, overlap weights; a row group per endpoint."""
-    analyses = {"Unadjusted, all enrolled": None, "PS-matched": "matched", **{f"{t} ({e})": n for n, (t, e) in WEIGHTINGS.items()}}
+#: The analyses compared in the hazard-ratio table: row label -> how ("all", "matched" or a weighting).
+ANALYSES = {"Unadjusted, all enrolled": "all", "PS-matched": "matched",
+            **{f"{title} ({estimand})": name for name, (title, estimand) in WEIGHTINGS.items()}}
+
+
+def analysis_hazard_ratios(study: Study, values: ResultSet) -> dict[str, dict[str, tuple[float, ...]]]:
+    """endpoint -> analysis label -> (hr, low, high, p): unadjusted and matched (model-based CI, as the survival
+    section computes them), IPTW and overlap (the recorded robust ones); NaN when not estimable."""
     problems = study.cohort_problems()
-    rows = []
-    for endpoint, (_, _, ep_name) in ENDPOINTS.items():
-        for label, how in analyses.items():
+    out = {}
+    for endpoint in ENDPOINTS:
+        out[endpoint] = {}
+        for label, how in ANALYSES.items():
             if how in WEIGHTINGS:
                 hr = tuple(values[f"sensitivity.{how}_{endpoint}_{s}"] for s in ("hr", "hr_lo", "hr_hi", "hr_p"))
-                n = str(len(study.data))
             elif how == "matched":
                 hr = ((math.nan,) * 4 if "_matched" in problems
                       else weighted_hazard_ratio(study, endpoint, cohort=study.matched)[:4])
-                n = str(len(study.matched))
             else:
                 hr = weighted_hazard_ratio(study, endpoint, cohort=study.data)[:4]
-                n = str(len(study.data))
+            out[endpoint][label] = hr
+    return out
+
+
+def _reading(hr: tuple[float, ...], control: str) -> str:
+    """What a hazard ratio's 95% CI says of the control group's hazard."""
+    if not np.isfinite(hr[0]):
+        return "no estimate"
+    if hr[1] > 1:
+        return f"a higher hazard with {control}"
+    if hr[2] < 1:
+        return f"a lower hazard with {control}"
+    return "no clear difference"
+
+
+def verdict_texts(study: Study, hazard_ratios: dict) -> dict[str, str]:
+    """Sentences (glued as ``weighting_verdict_<endpoint>``) saying whether the weighted analyses read the
+    comparison as the matched one does: each estimate's 95% CI above 1, below 1 or across 1."""
+    texts = {}
+    for endpoint, (_, _, ep_name) in ENDPOINTS.items():
+        readings = {label: _reading(hr, study.control) for label, hr in hazard_ratios[endpoint].items()}
+        matched = readings["PS-matched"]
+        weighted = [readings[label] for label, how in ANALYSES.items() if how in WEIGHTINGS]
+        if matched == "no estimate":
+            verdict = "weighting cannot be compared with matching here"
+        elif all(r == matched for r in weighted):
+            verdict = "weighting and matching agree"
+        else:
+            verdict = "weighting and matching do not agree"
+        texts[f"weighting_verdict_{endpoint}"] = (
+            f"For {ep_name.lower()}, the 95% confidence intervals show {matched} after matching, {weighted[0]} with "
+            f"IPTW and {weighted[1]} with overlap weights: {verdict}.")
+    return texts
+
+
+def hazard_ratio_table(study: Study, values: ResultSet, hazard_ratios: dict | None = None) -> JournalTable:
+    """HR (95% CI) and P of the control vs the treatment group by analysis: unadjusted (all enrolled), PS-matched,
+    IPTW, overlap weights; a row group per endpoint."""
+    hazard_ratios = analysis_hazard_ratios(study, values) if hazard_ratios is None else hazard_ratios
+    rows = []
+    for endpoint, (_, _, ep_name) in ENDPOINTS.items():
+        for label, how in ANALYSES.items():
+            hr = hazard_ratios[endpoint][label]
+            n = str(len(study.matched) if how == "matched" else len(study.data))
             text = ("not estimable" if not np.isfinite(hr[0])
                     else f"{fmt_ratio(hr[0])} ({fmt_ratio(hr[1])}–{fmt_ratio(hr[2])})")
             rows.append(Row(label, (n, text, fmt_p(hr[3], missing="—")), group=ep_name))
@@ -178,11 +224,13 @@ def compute(study: Study) -> SectionResult:
     weights = study_weights(study)
     balance = weighted_balance_table(study.data, list(study.config.matching.covariates), weights)
     values = weighting_results(study, weights, balance)
+    hazard_ratios = analysis_hazard_ratios(study, values)
     tables = {"balance": weighted_balance_display(study, balance, values),
-              "hazard_ratios": hazard_ratio_table(study, values), "balance_frame": balance}
-    inputs = {"weights": weights, "curves": weighted_curves(study, weights)}
+              "hazard_ratios": hazard_ratio_table(study, values, hazard_ratios), "balance_frame": balance}
+    inputs = {"weights": weights, "curves": weighted_curves(study, weights), "hazard_ratios": hazard_ratios,
+              "texts": verdict_texts(study, hazard_ratios)}
     return SectionResult(values, tables, inputs)
 
 
 __all__ = ["WEIGHTINGS", "compute", "study_weights", "weighted_curves", "weighted_hazard_ratio", "weighting_results",
-           "hazard_ratio_table", "weighted_balance_display"]
+           "hazard_ratio_table", "weighted_balance_display", "analysis_hazard_ratios", "verdict_texts"]
