@@ -71,7 +71,7 @@ def weighted_panels(study: Study, values: dict[str, Any], curves: dict) -> dict[
     for name, figure in WEIGHTED_KM_FIGURES.items():
         panels = []
         for endpoint, (time_col, event_col, ep_name) in ENDPOINTS.items():
-            panel = KMPanel(title=f"{ep_name}, {WEIGHTINGS[name][0]}", ticks=list(times),
+            panel = KMPanel(title=ep_name, ticks=list(times),
                             stat_lines=_hr_lines(values, name, endpoint), ylabel="Weighted survival probability")
             at_risk = {}
             for group in study.groups:
