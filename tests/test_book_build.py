@@ -26,6 +26,7 @@ EXPECTED_FIGURES = {
     "notebooks/07_third_line": [f"supp_figure{n}" for n in "1234"],
     "notebooks/08_safety": ["adverse_events_dot_chart"],
     "notebooks/10_matching_choices": ["caliper_sweep"],
+    "notebooks/12_weighting": ["weighted_love_plot", "weighted_km_iptw", "weighted_km_overlap"],
 }
 EXPECTED_TABLES = {
     "notebooks/02_baseline": "Table 1. Baseline characteristics",

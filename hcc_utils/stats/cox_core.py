@@ -19,9 +19,14 @@ class _RiskSets:
     `x` is n x p (one model) or n x B x p (B models of p covariates each; e.g. B univariable models,
     p = 1). Every model is evaluated by the same vectorised partial likelihood. Rows are held in a canonical
     order per model (``order``, B x n); ``d`` is n x B, the covariates ``x`` n x B x p.
+
+    `weights` (optional, n, > 0) are case weights as R ``coxph(weights = )``: each row counts w times in the
+    risk sets and the log-likelihood; tied deaths under Efron share their mean weight (R ``coxfit6``). Without
+    weights every computation is the unweighted one (no multiplication by 1 anywhere).
     """
 
-    def __init__(self, time: np.ndarray, event: np.ndarray, x: np.ndarray, ties: str):
+    def __init__(self, time: np.ndarray, event: np.ndarray, x: np.ndarray, ties: str,
+                 weights: np.ndarray | None = None):
         x = np.asarray(x, dtype=float)
         if x.ndim == 2:
             x = x[:, None, :]
@@ -45,7 +50,19 @@ class _RiskSets:
         self.frac = k / dcount[self.pt] if ties == "efron" else np.zeros(self.ndeath)
         self.efron = bool(self.frac.any())               # tied deaths under Efron: corrections needed
         self.dcount = dcount
-        self.sum_dx = (self.d[:, :, None] * self.x).sum(axis=0)          # B x p
+        self.w = None
+        if weights is None:
+            self.sum_dx = (self.d[:, :, None] * self.x).sum(axis=0)      # B x p
+        else:
+            self.w = np.asarray(weights, dtype=float)[self.order].T      # n x B
+            wd = self.w * self.d
+            self.sum_dx = (wd[:, :, None] * self.x).sum(axis=0)
+            # Efron/Breslow: every death at a time carries the mean weight of that time's deaths (ndeath x B)
+            death_w = np.stack([np.bincount(self.inv, weights=wd[:, b], minlength=self.nt)
+                                for b in range(self.n_models)], axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                self.mw = (death_w / dcount[:, None])[self.pt]
+            self.sum_wd = wd.sum(axis=0)                                 # B
         self._index_cache: dict = {}
 
     def _sum_by(self, index: np.ndarray, size: int, w: np.ndarray) -> np.ndarray:
@@ -74,6 +91,8 @@ class _RiskSets:
         eta = np.einsum("nbp,bp->nb", x, beta)
         shift = eta.max(axis=0)
         r = np.exp(eta - shift)                          # risk scores scaled by exp(-shift)
+        if self.w is not None:
+            return self._evaluate_weighted(x, d, sum_dx, eta, shift, r, models, info)
         rx = r[:, :, None] * x
         s0 = np.cumsum(self._by_time(r)[::-1], axis=0)[::-1]      # risk-set sums (time >= t)
         s1 = np.cumsum(self._by_time(rx)[::-1], axis=0)[::-1]
@@ -95,6 +114,36 @@ class _RiskSets:
         imat = np.einsum("nbp,nbq->bpq", x * w[:, :, None], x) - np.einsum("kbp,kbq->bpq", xbar, xbar)
         return loglik, score, imat, (r, denom, xbar)
 
+    def _evaluate_weighted(self, x, d, sum_dx, eta, shift, r, models, info: bool):
+        """`evaluate_batch` with case weights: risk sets of w exp(eta), each death term weighted by its time's
+        mean death weight ``mw`` (R ``coxfit6``); ``r`` returned is the unweighted risk score."""
+        w = self.w if models is None else self.w[:, models]
+        mw = self.mw if models is None else self.mw[:, models]
+        pt, frac = self.pt, self.frac
+        rw = r * w
+        rx = rw[:, :, None] * x
+        s0 = np.cumsum(self._by_time(rw)[::-1], axis=0)[::-1]
+        s1 = np.cumsum(self._by_time(rx)[::-1], axis=0)[::-1]
+        denom, num = s0[pt], s1[pt]
+        if self.efron:
+            s0d = self._by_time(rw * d)
+            s1d = self._by_time(rx * d[:, :, None])
+            denom = denom - frac[:, None] * s0d[pt]
+            num = num - frac[:, None, None] * s1d[pt]
+        xbar = num / denom[:, :, None]
+        sum_wd = self.sum_wd if models is None else self.sum_wd[models]
+        loglik = (w * d * eta).sum(axis=0) - (mw * np.log(denom)).sum(axis=0) - shift * sum_wd
+        score = sum_dx - (mw[:, :, None] * xbar).sum(axis=0)
+        if not info:
+            return loglik, score, None, None
+        cumc = np.cumsum(self._sum_by(pt, self.nt, mw / denom), axis=0)[self.inv]
+        if self.efron:
+            cumc = cumc - d * self._sum_by(pt, self.nt, frac[:, None] * mw / denom)[self.inv]
+        wr = rw * cumc
+        imat = (np.einsum("nbp,nbq->bpq", x * wr[:, :, None], x)
+                - np.einsum("kbp,kbq->bpq", xbar * mw[:, :, None], xbar))
+        return loglik, score, imat, (r, denom, xbar)
+
     def evaluate(self, beta: np.ndarray, info: bool = True):
         """`evaluate_batch` for a single model: log partial likelihood, score, information at beta (p)."""
         loglik, score, imat, extra = self.evaluate_batch(np.asarray(beta, dtype=float)[None, :], info=info)
@@ -104,7 +153,9 @@ class _RiskSets:
         return float(loglik[0]), score[0], imat[0], (r[:, 0], denom[:, 0], xbar[:, 0])
 
     def score_residuals(self, beta: np.ndarray) -> np.ndarray:
-        """Score residuals of a single model (R residuals.coxph type "score"), n x p (input row order)."""
+        """Score residuals of a single model (R residuals.coxph type "score", unweighted: with case weights the
+        risk sets and hazard increments are weighted, the residuals not multiplied by w), n x p (input row
+        order)."""
         _, _, _, (r, denom, xbar) = self.evaluate(beta)
         x, d, pt, frac, inv = self.x[:, 0], self.d[:, 0], self.pt, self.frac, self.inv
         p = x.shape[1]
@@ -112,7 +163,7 @@ class _RiskSets:
         def per_time(w):
             return self._sum_by(pt, self.nt, w[:, None] * xbar).reshape(self.nt, p)
 
-        haz = 1 / denom
+        haz = 1 / denom if self.w is None else self.mw[:, 0] / denom
         cumhaz = np.cumsum(np.bincount(pt, weights=haz, minlength=self.nt))
         xhaz = np.cumsum(per_time(haz), axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -63,10 +63,12 @@ def group_heading(name: str, n: int) -> str:
 
 #: Abbreviations of the book's tables, spelled out in their footnotes.
 ABBREVIATIONS = {
-    "AFP": "alpha-fetoprotein", "ATE+BEV": "atezolizumab plus bevacizumab", "BCLC": "Barcelona Clinic Liver Cancer",
+    "AFP": "alpha-fetoprotein", "ATE": "average treatment effect",
+    "ATO": "average treatment effect in the overlap population", "ATE+BEV": "atezolizumab plus bevacizumab", "BCLC": "Barcelona Clinic Liver Cancer",
     "CI": "confidence interval", "CR": "complete response", "DCR": "disease control rate",
     "ECOG": "Eastern Cooperative Oncology Group performance status", "HBV": "hepatitis B virus",
-    "HCV": "hepatitis C virus", "HR": "hazard ratio", "IQR": "interquartile range",
+    "HCV": "hepatitis C virus", "HR": "hazard ratio", "IPTW": "inverse probability of treatment weighting",
+    "IQR": "interquartile range",
     "mRECIST": "modified RECIST", "NA": "not applicable", "NASH": "non-alcoholic steatohepatitis",
     "NR": "not reached", "ORR": "objective response rate", "PD": "progressive disease",
     "PIVKA-II": "protein induced by vitamin K absence or antagonist-II", "PR": "partial response",
