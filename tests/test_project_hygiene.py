@@ -57,7 +57,8 @@ def test_notebook_has_a_parameters_cell_with_the_run_parameters(path):
 def test_every_article_section_has_its_notebook_in_order():
     sections = ["cohort_flow", "baseline", "matching", "responses", "survival", "predictors", "third_line", "safety"]
     listed = [f for f in toc_files() if f.startswith("notebooks/")]
-    assert listed == [f"notebooks/{i:02d}_{name}" for i, name in enumerate(sections, start=1)]
+    # the article's sections first, in order; the chapters beyond the article follow them
+    assert listed[:len(sections)] == [f"notebooks/{i:02d}_{name}" for i, name in enumerate(sections, start=1)]
     assert all((REPO_ROOT / f"{f}.ipynb").is_file() for f in listed)
     stages = {t.relpath: t.stage for t in plan_tasks()}
     assert all(stages[f"{f}.ipynb"] == 1 for f in listed)

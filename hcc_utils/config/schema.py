@@ -189,6 +189,15 @@ class StudyConfig(_Section):
         """Plain JSON-compatible mapping (papermill parameter, manifest, cache key)."""
         return self.model_dump(mode="json")
 
+    def results_dict(self) -> dict:
+        """:meth:`to_dict` without the keys that choose where the work runs, not what it computes
+        (:data:`EXECUTION_KEYS`): the runner's cache key, so a build on a Dask cluster reuses a local one."""
+        values = self.to_dict()
+        for dotted in EXECUTION_KEYS:
+            section, key = dotted.split(".")
+            values[section].pop(key, None)
+        return values
+
     def replace(self, **changes: Any) -> "StudyConfig":
         """A copy with top-level keys or dotted keys replaced and validated, e.g. ``replace(**{"matching.ratio": 2})``."""
         values = self.to_dict()
@@ -200,6 +209,10 @@ class StudyConfig(_Section):
             node[leaf] = value
         return parse_config(values, "replace()")
 
+
+#: Keys that change where or how fast a result is computed, never the result (bootstrap replicates are seeded per
+#: replicate, so any scheduler and number of workers gives the same numbers).
+EXECUTION_KEYS = ("bootstrap.n_jobs", "bootstrap.scheduler")
 
 #: The defaults, as a plain mapping (for readers; the schema above is the source).
 DEFAULTS: dict[str, Any] = StudyConfig().to_dict()

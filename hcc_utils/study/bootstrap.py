@@ -128,20 +128,17 @@ def matched_statistics(matched: pd.DataFrame, config: StudyConfig) -> dict[str, 
     return out
 
 
-def one_replicate(data: pd.DataFrame, config: StudyConfig, index: int, seed: np.random.SeedSequence) -> dict:
-    """Replicate ``index``: resample within group, re-match, estimate. Never raises for data reasons: a replicate
-    that cannot be analysed returns its reason in ``status``."""
-    row = {"replicate": index, "status": OK, "pairs": 0, **{s: math.nan for s in STATISTICS}}
-    positions = stratified_resample(data["treatment"].to_numpy(), seed)
-    sample = data.iloc[positions].reset_index(drop=True)
-    # a patient drawn twice is two patients of the replicate
-    sample["patient_id"] = sample["patient_id"].astype(str) + "#" + pd.Series(np.arange(len(sample))).astype(str)
+def rematch_and_estimate(sample: pd.DataFrame, config: StudyConfig) -> dict:
+    """Re-fit the propensity model on ``sample``, re-match it as configured and estimate on its matched cohort:
+    ``status`` (``ok`` or why not), ``pairs`` and the :data:`STATISTICS`. On the study's own analysis table this
+    gives the study's matched estimates exactly."""
+    row = {"status": OK, "pairs": 0, **{s: math.nan for s in STATISTICS}}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             matched = match_cohort(sample, config)
-    except (PropensityModelError, np.linalg.LinAlgError, ValueError):
-        row["status"] = "propensity model not estimable"
+    except (PropensityModelError, np.linalg.LinAlgError, ValueError) as exc:
+        row["status"] = _propensity_failure(str(exc))
         return row
     cohort = matched.data[matched.data["matched"] == 1]
     row["pairs"] = int(matched.summary["pairs"])
@@ -153,6 +150,25 @@ def one_replicate(data: pd.DataFrame, config: StudyConfig, index: int, seed: np.
     if not (np.isfinite(row["pfs_hr"]) and np.isfinite(row["os_hr"])):
         row["status"] = "hazard ratio not estimable"
     return row
+
+
+def one_replicate(data: pd.DataFrame, config: StudyConfig, index: int, seed: np.random.SeedSequence) -> dict:
+    """Replicate ``index``: resample within group with the replicate's seed, then :func:`rematch_and_estimate`.
+    Never raises for data reasons: a replicate that cannot be analysed returns its reason in ``status``."""
+    positions = stratified_resample(data["treatment"].to_numpy(), seed)
+    sample = data.iloc[positions].reset_index(drop=True)
+    # a patient drawn twice is two patients of the replicate
+    sample["patient_id"] = sample["patient_id"].astype(str) + "#" + pd.Series(np.arange(len(sample))).astype(str)
+    return {"replicate": index, **rematch_and_estimate(sample, config)}
+
+
+def _propensity_failure(message: str) -> str:
+    """The reason a replicate's propensity model failed, in words (no patient is named)."""
+    if "separation" in message:
+        return "propensity model: complete separation"
+    if "single value" in message:
+        return "propensity model: a covariate constant in the sample"
+    return "propensity model not estimable"
 
 
 def run_chunk(data: pd.DataFrame, config: dict, indices: list[int], seeds: list) -> list[dict]:
