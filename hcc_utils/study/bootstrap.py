@@ -191,9 +191,12 @@ class Progress:
         self.write = write or _write_stderr
 
     def update(self, count: int) -> None:
+        """Count ``count`` more finished replicates; write a line when a further tenth is done (one line per
+        update, however many tenths it completes)."""
         self.done += count
-        while self.next_mark <= 10 and self.done * 10 >= self.next_mark * self.total:
-            self.next_mark += 1
+        tenths = self.done * 10 // self.total
+        if tenths >= self.next_mark:
+            self.next_mark = tenths + 1
             self.write(f"bootstrap ({self.backend}): {self.done}/{self.total} replicates "
                        f"({100 * self.done // self.total}%), {time.perf_counter() - self.start:.1f} s")
 

@@ -82,13 +82,13 @@ def bootstrap_results(study: Study, boot: BootstrapResult) -> ResultSet:
         diff = f"{endpoint}_median_diff"
         lo, hi = boot.interval(diff)
         values.add(f"{PREFIX}_{diff}", estimates[diff], Kind.QUANTITY,
-                   f"Median {name}, {study.treatment} minus {study.control}, PS-matched cohort", unit="months")
-        values.add(f"{PREFIX}_{diff}_lo", lo, Kind.QUANTITY, f"Median {name} difference, bootstrap {level} "
-                   "percentile interval lower limit", unit="months")
-        values.add(f"{PREFIX}_{diff}_hi", hi, Kind.QUANTITY, f"Median {name} difference, bootstrap {level} "
-                   "percentile interval upper limit", unit="months")
+                   f"Median {name.lower()}, {study.treatment} minus {study.control}, PS-matched cohort", unit="months")
+        values.add(f"{PREFIX}_{diff}_lo", lo, Kind.QUANTITY, f"Median {name.lower()} difference, bootstrap "
+                   f"{level} percentile interval lower limit", unit="months")
+        values.add(f"{PREFIX}_{diff}_hi", hi, Kind.QUANTITY, f"Median {name.lower()} difference, bootstrap "
+                   f"{level} percentile interval upper limit", unit="months")
         values.add(f"{PREFIX}_{diff}_estimable", boot.estimable(diff), Kind.COUNT,
-                   f"Analysed replicates in which both median {name} times are reached", unit="replicates")
+                   f"Analysed replicates in which both median {name.lower()} times are reached", unit="replicates")
     return values
 
 
@@ -140,7 +140,7 @@ def bootstrap_table(study: Study, values: ResultSet, boot: BootstrapResult) -> J
         "enter that difference's interval.",
         abbreviation_note("CI", "HR", "PS"),
     ]
-    return JournalTable("boot_matched_estimates", "", "Bootstrap of the matched estimates", "Estimate", columns,
+    return JournalTable("boot_matched_estimates", "", "Bootstrap of the matched estimates", "Statistic", columns,
                         rows, footnotes)
 
 
