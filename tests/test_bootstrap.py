@@ -139,6 +139,7 @@ def test_section_registers_its_numbers_and_builds_its_table_and_figure(study):
             wald[f"survival.{endpoint}_hr_hi_matched"], rel=1e-12)
     table = result.tables["boot_matched_estimates"]
     assert [row.label for row in table.rows][:2] == ["HR", "Median difference, months"]
+    assert table.rows[0].group == "Progression-free survival" and table.rows[0].cells[0] == "2.187"
     assert table.rows[-1].label.startswith("Failed: ")
     assert sum(int(row.cells[-1]) for row in table.rows if row.label.startswith("Failed: ")) == boot.failed
     fig = bootstrap_hr_figure(boot.replicates, values, study.control, study.treatment)
@@ -171,6 +172,12 @@ def test_scheduler_key_is_an_address_and_does_not_change_the_cache_key():
     assert config.results_dict() == StudyConfig().results_dict()
     assert "scheduler" not in config.results_dict()["bootstrap"]
     assert config.results_dict()["bootstrap"]["replicates"] == 999
+    from hcc_utils.pipeline.runner import NotebookTask, cache_key
+
+    task = NotebookTask("notebooks/14_bootstrap.ipynb", 1)
+    assert cache_key(task, REPO_ROOT, "data", config, "code") == cache_key(task, REPO_ROOT, "data", StudyConfig(), "code")
+    fewer = StudyConfig().replace(**{"bootstrap.replicates": 99})
+    assert cache_key(task, REPO_ROOT, "data", fewer, "code") != cache_key(task, REPO_ROOT, "data", StudyConfig(), "code")
 
 
 def test_cli_scheduler_flag_reaches_the_runner(monkeypatch, tmp_path):

@@ -22,6 +22,8 @@ from hcc_utils.tables.formatting import fmt_ratio
 from hcc_utils.tables.journal import Column, JournalTable, Row
 
 PREFIX = "sensitivity.boot"
+#: Order of the endpoints in the table, figure and prose (PFS first: the matched cohort's clearer difference).
+ENDPOINT_ORDER = ("pfs", "os")
 
 
 def wald_interval(study: Study, endpoint: str) -> tuple[float, float]:
@@ -117,7 +119,8 @@ def bootstrap_table(study: Study, values: ResultSet, boot: BootstrapResult) -> J
         return f"{low} to {high}" if "−" in low + high else f"{low}–{high}"
 
     rows = []
-    for endpoint, (_, _, name) in ENDPOINTS.items():
+    for endpoint in ENDPOINT_ORDER:
+        name = ENDPOINTS[endpoint][2]
         stem = f"{PREFIX}_{endpoint}"
         rows.append(Row("HR", (ratio(f"{stem}_hr"), f"{ratio(f'{stem}_hr_lo')}–{ratio(f'{stem}_hr_hi')}",
                                f"{ratio(f'{stem}_hr_wald_lo')}–{ratio(f'{stem}_hr_wald_hi')}",
