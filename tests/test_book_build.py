@@ -25,6 +25,7 @@ EXPECTED_FIGURES = {
     "notebooks/06_predictors": ["forest_multivariable"],
     "notebooks/07_third_line": [f"supp_figure{n}" for n in "1234"],
     "notebooks/08_safety": ["adverse_events_dot_chart"],
+    "notebooks/14_bootstrap": ["boot_hr_figure"],
 }
 EXPECTED_TABLES = {
     "notebooks/02_baseline": "Table 1. Baseline characteristics",
@@ -33,6 +34,7 @@ EXPECTED_TABLES = {
     "notebooks/06_predictors": "Table 4. Predictors of overall and progression-free survival",
     "notebooks/07_third_line": "Supplementary Table 1",
     "notebooks/08_safety": "Table 5. Treatment-related adverse events",
+    "notebooks/14_bootstrap": "Bootstrap of the matched estimates",
 }
 
 
