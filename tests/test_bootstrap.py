@@ -14,7 +14,8 @@ import pytest  # noqa: E402
 
 from hcc_utils.config import REPO_ROOT, ConfigError, StudyConfig  # noqa: E402
 from hcc_utils.data.readers import read_cohort  # noqa: E402
-from hcc_utils.report.figures.bootstrap import bootstrap_alt_text, bootstrap_hr_figure  # noqa: E402
+from hcc_utils.report.figures import bootstrap_alt_text, bootstrap_hr_figure  # noqa: E402
+from hcc_utils.report.figures.style import DISPLAY_DPI, MIN_FONT_PT, figure_width_in  # noqa: E402
 from hcc_utils.stats.resampling import percentile_interval, replicate_seeds, stratified_resample  # noqa: E402
 from hcc_utils.study import build_study  # noqa: E402
 from hcc_utils.study.bootstrap import (REPLICATE_COLUMNS, analysis_columns, bootstrap_matched,  # noqa: E402
@@ -144,6 +145,9 @@ def test_section_registers_its_numbers_and_builds_its_table_and_figure(study):
     assert sum(int(row.cells[-1]) for row in table.rows if row.label.startswith("Failed: ")) == boot.failed
     fig = bootstrap_hr_figure(boot.replicates, values, study.control, study.treatment)
     assert [ax.get_title(loc="left") for ax in fig.axes] == ["A  Progression-free survival", "B  Overall survival"]
+    sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_text().strip()]
+    assert min(sizes) >= MIN_FONT_PT
+    assert figure_width_in(fig) * DISPLAY_DPI / 768 <= 1.3  # shrunk at most 1.3x in the book's image column
     plt.close(fig)
     alt = bootstrap_alt_text(values, study.control, study.treatment)
     assert alt.startswith(f"Histograms of the hazard ratios of sorafenib versus lenvatinib in {boot.n - boot.failed} ")
