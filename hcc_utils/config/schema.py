@@ -117,6 +117,26 @@ class Survival(_Section):
                                                          "require. Figures never draw a curve of one patient.")
 
 
+class Bootstrap(_Section):
+    """Bootstrap of the matched analysis (chapter "How stable are the matched estimates?")."""
+
+    replicates: int = Field(999, ge=1, description="Bootstrap replicates; each resamples the enrolled patients "
+                                                   "within group, re-fits the propensity model and re-matches.")
+    seed: int = Field(20240702, description="Seed of the replicates' random streams "
+                                            "(numpy SeedSequence(seed).spawn(replicates)).")
+    n_jobs: int = Field(-1, description="joblib workers on this machine (-1: all cores); ignored when a scheduler "
+                                        "is given.")
+    scheduler: Optional[str] = Field(None, description="Address of a Dask scheduler (tcp://host:port) to run the "
+                                                       "replicates on that cluster; null runs them locally. "
+                                                       "hcc-study build --scheduler sets it.")
+
+    @model_validator(mode="after")
+    def _address(self):
+        if self.scheduler is not None and "://" not in self.scheduler:
+            raise ValueError(f"bootstrap.scheduler must be an address such as tcp://host:8786, got {self.scheduler!r}")
+        return self
+
+
 class Extract(_Section):
     """How to read the author's extract as it comes: its column names, sheet, date and decimal formats."""
 
@@ -162,11 +182,21 @@ class StudyConfig(_Section):
     cutpoints: Cutpoints = Field(default_factory=Cutpoints)
     cox: Cox = Field(default_factory=Cox)
     survival: Survival = Field(default_factory=Survival)
+    bootstrap: Bootstrap = Field(default_factory=Bootstrap)
     extract: Extract = Field(default_factory=Extract)
 
     def to_dict(self) -> dict:
         """Plain JSON-compatible mapping (papermill parameter, manifest, cache key)."""
         return self.model_dump(mode="json")
+
+    def results_dict(self) -> dict:
+        """:meth:`to_dict` without the keys that choose where the work runs, not what it computes
+        (:data:`EXECUTION_KEYS`): the runner's cache key, so a build on a Dask cluster reuses a local one."""
+        values = self.to_dict()
+        for dotted in EXECUTION_KEYS:
+            section, key = dotted.split(".")
+            values[section].pop(key, None)
+        return values
 
     def replace(self, **changes: Any) -> "StudyConfig":
         """A copy with top-level keys or dotted keys replaced and validated, e.g. ``replace(**{"matching.ratio": 2})``."""
@@ -179,6 +209,10 @@ class StudyConfig(_Section):
             node[leaf] = value
         return parse_config(values, "replace()")
 
+
+#: Keys that change where or how fast a result is computed, never the result (bootstrap replicates are seeded per
+#: replicate, so any scheduler and number of workers gives the same numbers).
+EXECUTION_KEYS = ("bootstrap.n_jobs", "bootstrap.scheduler")
 
 #: The defaults, as a plain mapping (for readers; the schema above is the source).
 DEFAULTS: dict[str, Any] = StudyConfig().to_dict()

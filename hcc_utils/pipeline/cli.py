@@ -22,6 +22,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="study configuration (YAML); default: study.yml")
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="output folder (default: %(default)s)")
     parser.add_argument("--jobs", type=int, default=1, help="section notebooks executed at once (default: 1)")
+    parser.add_argument("--scheduler", help="run the bootstrap's replicates on this Dask scheduler (tcp://host:8786) "
+                                            "instead of local cores; sets bootstrap.scheduler")
     parser.add_argument("--force", action="store_true", help="re-execute every notebook even if its inputs are unchanged")
     parser.add_argument("--project", default=str(REPO_ROOT), help=argparse.SUPPRESS)  # another notebook set (tests)
 
@@ -83,6 +85,8 @@ def _cmd_run(args, build_book: bool) -> int:
     from hcc_utils.pipeline.runner import StudyRunError, run_study
 
     config = load_config(args.config, data=args.data)
+    if args.scheduler:
+        config = config.replace(**{"bootstrap.scheduler": args.scheduler})
     start = time.perf_counter()
     try:
         summary = run_study(config, args.out, jobs=args.jobs, reuse=not args.force, build_book=build_book,

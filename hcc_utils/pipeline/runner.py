@@ -108,7 +108,7 @@ def code_fingerprint(root: Path = REPO_ROOT) -> str:
 def cache_key(task: NotebookTask, root: Path, data_sha: str, config: StudyConfig, code_sha: str, results_sha: str = "") -> str:
     digest = hashlib.sha256()
     for part in (task.relpath, _sha256_file(root / task.relpath), data_sha,
-                 json.dumps(config.to_dict(), sort_keys=True), code_sha, results_sha if task.stage > 1 else ""):
+                 json.dumps(config.results_dict(), sort_keys=True), code_sha, results_sha if task.stage > 1 else ""):
         digest.update(part.encode())
     return digest.hexdigest()
 

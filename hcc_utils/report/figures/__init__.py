@@ -10,12 +10,14 @@ The modules:
 * :mod:`~hcc_utils.report.figures.kaplan_meier`: the article's Kaplan-Meier figures and their alt texts;
 * :mod:`~hcc_utils.report.figures.flow`: the flow diagram (Figure 1);
 * :mod:`~hcc_utils.report.figures.forest`: the forest plot of Table 4's multivariable models;
-* :mod:`~hcc_utils.report.figures.charts`: matching diagnostics and dot charts.
+* :mod:`~hcc_utils.report.figures.charts`: matching diagnostics and dot charts;
+* :mod:`~hcc_utils.report.figures.bootstrap`: the replicate hazard ratios of the bootstrap chapter.
 
 Every public name is importable from ``hcc_utils.report.figures``.
 """
 from hcc_utils.report.figures.style import (CONTROL_COLOUR, OKABE_ITO, STYLE, TREATMENT_COLOUR, FigureImage,
                                             group_colours, publish_figure, publish_figures, save_figure)
+from hcc_utils.report.figures.bootstrap import bootstrap_alt_text, bootstrap_hr_figure
 from hcc_utils.report.figures.charts import (common_adverse_events_chart, dot_chart, love_plot, matching_figures,
                                              score_overlap)
 from hcc_utils.report.figures.flow import cohort_flow_boxes, cohort_flow_figure, flow_alt_text, flow_diagram
@@ -37,5 +39,5 @@ __all__ = [
     "cohort_flow_boxes", "cohort_flow_figure", "flow_alt_text", "matching_figures", "survival_figures",
     "survival_alt_texts", "multivariable_forest", "multivariable_forest_table", "forest_alt_text",
     "third_line_figures", "third_line_alt_texts", "cycles_subgroup_figures", "cycles_alt_texts",
-    "common_adverse_events_chart",
+    "common_adverse_events_chart", "bootstrap_hr_figure", "bootstrap_alt_text",
 ]
