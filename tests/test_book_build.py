@@ -26,8 +26,8 @@ EXPECTED_FIGURES = {
     "notebooks/07_third_line": [f"supp_figure{n}" for n in "1234"],
     "notebooks/08_safety": ["adverse_events_dot_chart"],
     "notebooks/10_matching_choices": ["caliper_sweep"],
-    "notebooks/12_weighting": ["weighted_love_plot", "weighted_km_iptw", "weighted_km_overlap"],
-    "notebooks/14_bootstrap": ["boot_hr_figure"],
+    "notebooks/11_weighting": ["weighted_love_plot", "weighted_km_iptw", "weighted_km_overlap"],
+    "notebooks/13_bootstrap": ["boot_hr_figure"],
 }
 EXPECTED_TABLES = {
     "notebooks/02_baseline": "Table 1. Baseline characteristics",
@@ -38,7 +38,7 @@ EXPECTED_TABLES = {
     "notebooks/08_safety": "Table 5. Treatment-related adverse events",
     "notebooks/09_matched_analyses": "Unpaired and paired analyses of the propensity-score-matched cohort",
     "notebooks/10_matching_choices": "Matched sets, balance and hazard ratios under other ways to match",
-    "notebooks/14_bootstrap": "Bootstrap of the matched estimates",
+    "notebooks/13_bootstrap": "Bootstrap of the matched estimates",
 }
 
 

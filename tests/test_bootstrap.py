@@ -180,7 +180,7 @@ def test_scheduler_key_is_an_address_and_does_not_change_the_cache_key():
     assert config.results_dict()["bootstrap"]["replicates"] == 999
     from hcc_utils.pipeline.runner import NotebookTask, cache_key
 
-    task = NotebookTask("notebooks/14_bootstrap.ipynb", 1)
+    task = NotebookTask("notebooks/13_bootstrap.ipynb", 1)
     assert cache_key(task, REPO_ROOT, "data", config, "code") == cache_key(task, REPO_ROOT, "data", StudyConfig(), "code")
     fewer = StudyConfig().replace(**{"bootstrap.replicates": 99})
     assert cache_key(task, REPO_ROOT, "data", fewer, "code") != cache_key(task, REPO_ROOT, "data", StudyConfig(), "code")

@@ -32,7 +32,7 @@ CHAPTERS = [entry for entry in PAGES if entry.startswith("notebooks/")]
 #: Chapters whose tables and figures are offered for download (every chapter with a table or a figure).
 CHAPTERS_WITH_DOWNLOADS = ["notebooks/01_cohort_flow", "notebooks/02_baseline", "notebooks/03_matching",
                            "notebooks/04_responses", "notebooks/05_survival", "notebooks/06_predictors",
-                           "notebooks/07_third_line", "notebooks/08_safety", "notebooks/12_weighting"]
+                           "notebooks/07_third_line", "notebooks/08_safety", "notebooks/11_weighting"]
 MIN_ARTICLE_WIDTH = 960  # px at a 1400 px window: the article's widest table (Table 1) needs it
 MIN_CONTRAST = 4.5       # WCAG AA for body text
 
