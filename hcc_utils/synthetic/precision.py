@@ -31,7 +31,7 @@ from hcc_utils.stats.cox import univariable_cox_arrays
 from hcc_utils.synthetic.evaluator import COX_CANDIDATES, FastEvaluator
 from hcc_utils.synthetic.loss import Loss, list_penalty
 from hcc_utils.synthetic.plan import MAX_FOLLOWUP_DAYS
-from hcc_utils.synthetic.stages import PS_COLS
+from hcc_utils.synthetic.stages import PS_COLS, exchange_times
 from hcc_utils.synthetic.state import SearchState, ties_ok
 
 #: Covariates outside the propensity model that the precision stage may exchange within a group (group totals, and
@@ -163,12 +163,7 @@ def precision_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.
         if j == i:
             return None
         undo = [(a, k, getattr(st, a)[k]) for a in ("os_t", "pfs_t") for k in (i, j)]
-        if which_os:
-            st.os_t[i], st.os_t[j] = st.os_t[j], st.os_t[i]
-            if no_prog[i]:
-                st.pfs_t[i], st.pfs_t[j] = st.os_t[i], st.os_t[j]
-        else:
-            st.pfs_t[i], st.pfs_t[j] = st.pfs_t[j], st.pfs_t[i]
+        exchange_times(st, i, j, which_os, bool(no_prog[i]))
         if np.any(st.prog[[i, j]].astype(bool) & (st.pfs_t[[i, j]] >= st.os_t[[i, j]])):
             _undo(st, undo)
             return None

@@ -21,6 +21,15 @@ PS_COLS = ["age", "sex", "body_weight_kg", "tumor_size_cm", "tumor_number", "ext
 SINGLE_COLS = ["ecog", "pivka_mau_ml", "afp_ng_ml", "macrovascular_invasion", "bclc_stage", "etiology", "atebev_cycles"]
 
 
+def exchange_times(st, i: int, j: int, which_os: bool, without_progression: bool) -> None:
+    """Swap the OS (or PFS) times of patients i and j; a patient without progression keeps PFS equal to OS."""
+    if which_os:
+        st.os_t[i], st.os_t[j] = st.os_t[j], st.os_t[i]
+        if without_progression:
+            st.pfs_t[i], st.pfs_t[j] = st.os_t[i], st.os_t[j]
+    else:
+        st.pfs_t[i], st.pfs_t[j] = st.pfs_t[j], st.pfs_t[i]
+
 def log(msg: str, quiet: bool) -> None:
     if not quiet:
         print(f"[calibrate] {msg}", file=sys.stderr, flush=True)
@@ -89,12 +98,7 @@ def stage1(st: SearchState, ev: FastEvaluator, loss: Loss, rng: np.random.Genera
         j = int(rng.choice(same))
         if j == i:
             return None
-        if which_os:
-            st.os_t[i], st.os_t[j] = st.os_t[j], st.os_t[i]
-            if no_prog[i]:
-                st.pfs_t[i], st.pfs_t[j] = st.os_t[i], st.os_t[j]
-        else:
-            st.pfs_t[i], st.pfs_t[j] = st.pfs_t[j], st.pfs_t[i]
+        exchange_times(st, i, j, which_os, bool(no_prog[i]))
         return j
 
     for it in range(1, iters + 1):

@@ -33,7 +33,7 @@ from hcc_utils.study.labels import COHORT_NAMES, ENDPOINTS, abbreviation_note, g
 from hcc_utils.study.registry import Kind, ResultSet
 from hcc_utils.study.sections import SectionResult, per_cohort
 from hcc_utils.study.sections.predictors import COX_CANDIDATES, cox_frame, predictor_models
-from hcc_utils.study.sections.survival import _group_hazard_ratio
+from hcc_utils.study.sections.survival import group_hazard_ratio
 
 #: Horizons of the restricted mean survival time, months.
 RMST_TAUS = (6, 12)
@@ -284,7 +284,7 @@ def matched_hazard_ratios(study: Study) -> dict[str, tuple[float, ...]]:
     """Per endpoint the HR of the control vs the treatment group in the matched cohort (HR, CI limits, P; NaN
     when not estimable), as Figure 3 shows it."""
     matched_ok = "_matched" not in study.cohort_problems()
-    return {endpoint: _group_hazard_ratio(study, study.matched, time_col, event_col) if matched_ok else (math.nan,) * 4
+    return {endpoint: group_hazard_ratio(study, study.matched, time_col, event_col) if matched_ok else (math.nan,) * 4
             for endpoint, (time_col, event_col, _) in ENDPOINTS.items()}
 
 

@@ -10,14 +10,12 @@ reports the matched sets, the largest absolute SMD of the configured covariates,
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pandas as pd
 
 from hcc_utils.stats.balance import balance_table
 from hcc_utils.stats.boosted_propensity import boosted_propensity_scores
-from hcc_utils.stats.cox import CoxConvergenceWarning, fit_cox
 from hcc_utils.stats.two_sample import mann_whitney_test, student_t_test
 from hcc_utils.tables.formatting import fmt_p, fmt_ratio
 from hcc_utils.tables.journal import Column, JournalTable, Row
@@ -26,6 +24,7 @@ from hcc_utils.study.labels import ENDPOINTS, abbreviation_note
 from hcc_utils.study.matching import match_cohort
 from hcc_utils.study.registry import Kind, ResultSet
 from hcc_utils.study.sections import SectionResult
+from hcc_utils.study.sections.survival import group_hazard_ratio
 
 #: Calipers of the sweep (SDs of the configured distance scale); None = no caliper.
 CALIPERS = (0.05, 0.1, 0.2, 0.3, 0.5, None)
@@ -69,16 +68,6 @@ def rematch(study: Study, spec: dict) -> pd.DataFrame:
     return match_cohort(table, config, scores=scores, exact=spec.get("exact")).data
 
 
-def _hazard_ratio(study: Study, cohort: pd.DataFrame, time_col: str, event_col: str) -> tuple[float, ...]:
-    frame = cohort.assign(control_group=(cohort["group"] == study.control).astype(int))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", CoxConvergenceWarning)
-        row = fit_cox(frame, time_col, event_col, ["control_group"], ties=study.config.cox.ties).iloc[0]
-    if bool(row["infinite_coef"]) or not np.isfinite(row["hr"]):
-        return (math.nan,) * 4
-    return float(row["hr"]), float(row["ci_low"]), float(row["ci_high"]), float(row["p"])
-
-
 def cycles_test(study: Study, cohort: pd.DataFrame) -> tuple[float, float]:
     """P (Table 1's test of a median-IQR row: Mann-Whitney unless configured otherwise) and absolute SMD of the
     prior ATE+BEV cycles between the groups of ``cohort``."""
@@ -110,7 +99,7 @@ def _scenario(study: Study, tag: str, spec: dict, data: pd.DataFrame) -> ResultS
                f"Prior ATE+BEV cycles, absolute SMD {where}", unit="SMD")
     versus = f"{study.control} vs {study.treatment}"
     for endpoint, (time_col, event_col, name) in ENDPOINTS.items():
-        hr = _hazard_ratio(study, matched, time_col, event_col)
+        hr = group_hazard_ratio(study, matched, time_col, event_col)
         for stat, value, kind, text in (("hr", hr[0], Kind.RATIO, "HR"), ("hr_lo", hr[1], Kind.RATIO, "HR 95% CI lower limit"),
                                         ("hr_hi", hr[2], Kind.RATIO, "HR 95% CI upper limit"), ("p", hr[3], Kind.P, "Wald P")):
             values.add(f"sensitivity.{tag}_{endpoint}_{stat}", value, kind, f"{text}, {versus}, {name} {where}")

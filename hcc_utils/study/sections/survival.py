@@ -68,7 +68,7 @@ def survival_results(study: Study) -> ResultSet:
                        f"Log-rank chi-square, {where}", unit="chi-square")
             values.add(f"survival.{endpoint}_logrank_df{suffix}", test.df, Kind.COUNT,
                        f"Log-rank degrees of freedom, {where}", unit="degrees of freedom")
-            hr = _group_hazard_ratio(study, cohort, time_col, event_col)
+            hr = group_hazard_ratio(study, cohort, time_col, event_col)
             versus = f"{study.control} vs {study.treatment}"
             for stat, value, kind, text in (("hr", hr[0], Kind.RATIO, "HR"), ("hr_lo", hr[1], Kind.RATIO, "HR 95% CI lower limit"),
                                             ("hr_hi", hr[2], Kind.RATIO, "HR 95% CI upper limit"),
@@ -83,7 +83,7 @@ def _month_id(month: float) -> str:
     return f"{month:g}".replace(".", "_")
 
 
-def _group_hazard_ratio(study: Study, cohort: pd.DataFrame, time_col: str, event_col: str) -> tuple[float, ...]:
+def group_hazard_ratio(study: Study, cohort: pd.DataFrame, time_col: str, event_col: str) -> tuple[float, ...]:
     """Hazard ratio of the control group vs the treatment group (Cox, configured ties, Wald 95% CI and p);
     NaN when the model has no finite estimate (e.g. no event in one group)."""
     frame = cohort.assign(control_group=(cohort["group"] == study.control).astype(int))
