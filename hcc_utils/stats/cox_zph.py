@@ -37,6 +37,7 @@ import pandas as pd
 from scipy import stats
 
 from hcc_utils.stats.cox import CoxConvergenceWarning, CoxModel, cox_model
+from hcc_utils.stats.survival import km_steps
 
 __all__ = ["ZphResult", "cox_zph", "cox_zph_fit", "time_transform"]
 
@@ -86,13 +87,9 @@ def time_transform(time: np.ndarray, event: np.ndarray, transform: str = "km") -
         return stats.rankdata(time)
     if transform != "km":
         raise ValueError(f"transform: must be one of {TRANSFORMS}, got {transform!r}")
-    uniq, inv = np.unique(time, return_inverse=True)
-    deaths = np.bincount(inv, weights=event, minlength=uniq.size)
-    leaving = np.bincount(inv, minlength=uniq.size).astype(float)
-    at_risk = leaving[::-1].cumsum()[::-1]
-    surv = np.cumprod(1 - deaths / at_risk)
-    before = np.concatenate([[1.0], surv[:-1]])        # S(t-) at each distinct time
-    return 1.0 - before[inv]
+    steps = km_steps(time, event)  # the book's Kaplan-Meier estimator
+    before = np.concatenate([[1.0], steps.survival[:-1]])        # S(t-) at each distinct time
+    return 1.0 - before[np.searchsorted(steps.time, time)]
 
 
 def cox_zph_fit(time, event, x, coef, ties: str = "efron", transform: str = "km",

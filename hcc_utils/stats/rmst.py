@@ -30,6 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from hcc_utils.stats.survival import km_steps
+
 __all__ = ["Rmst", "RmstDifference", "rmst", "rmst_difference"]
 
 
@@ -77,11 +79,9 @@ def rmst(time, event, tau: float, conf_level: float = 0.95) -> Rmst:
         raise ValueError("rmst: empty sample")
     if not np.isfinite(tau) or tau <= 0:
         raise ValueError(f"tau: must be a positive number, got {tau!r}")
-    uniq, inv = np.unique(time, return_inverse=True)
-    deaths = np.bincount(inv, weights=event, minlength=uniq.size)
-    leaving = np.bincount(inv, minlength=uniq.size).astype(float)
-    at_risk = leaving[::-1].cumsum()[::-1]
-    surv = np.cumprod(1 - deaths / at_risk)
+    steps = km_steps(time, event)  # the book's Kaplan-Meier estimator
+    uniq, surv = steps.time, steps.survival
+    deaths, at_risk = steps.n_event.astype(float), steps.n_risk.astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         hh = np.where(at_risk - deaths == 0, 0.0, deaths / (at_risk * (at_risk - deaths)))
     keep = uniq <= tau
