@@ -156,10 +156,16 @@ def km_steps(time: np.ndarray, event: np.ndarray) -> KMSteps:
         ``time`` (distinct times, events and censorings), ``n_risk``, ``n_event``, ``n_censor`` and
         ``survival`` (S just after each time; its last value is S after the last event).
     """
-    uniq, inv = np.unique(time, return_inverse=True)
-    n_at = np.bincount(inv, minlength=uniq.size)
-    n_event = np.bincount(inv, weights=event, minlength=uniq.size).astype(np.int64)
-    n_risk = np.cumsum(n_at[::-1])[::-1]
+    # Two plain sorts (times, and times of events) instead of an argsort and an inverse permutation: at 10^6
+    # patients this is the whole cost. Counts are exact integers, so S(t) is the same to the bit.
+    ts = np.sort(time)
+    n = ts.size
+    first = np.flatnonzero(np.concatenate(([n > 0], ts[1:] != ts[:-1])))
+    uniq = ts[first]
+    n_at = np.diff(np.append(first, n))
+    n_risk = n - first                               # time >= u: all but those sorted before u
+    events_upto = np.searchsorted(np.sort(time[event == 1]), uniq, side="right")
+    n_event = np.diff(events_upto, prepend=0).astype(np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         surv = np.cumprod((n_risk - n_event) / n_risk)
     return KMSteps(uniq, n_risk, n_event, n_at - n_event, surv)
