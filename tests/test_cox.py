@@ -240,3 +240,71 @@ def test_batched_cox_is_bit_identical_under_row_permutation():
         a, b = fit(*_arrays(DATA, ["arm", "age", "x_bin"])), fit(*_arrays(shuffled, ["arm", "age", "x_bin"]))
         for u, v in zip(a, b):
             np.testing.assert_array_equal(u, v)
+
+
+# --------------------------------------------------------------------------- speed paths (issue 14)
+def _ties_frame(n: int = 3000, seed: int = 7) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"t": np.ceil(rng.exponential(300, n)) / 30.4375, "e": (rng.random(n) < 0.7).astype(int),
+                          "a": rng.integers(0, 2, n), "b": rng.normal(size=n), "c": rng.integers(0, 3, n),
+                          "d": rng.normal(60, 9, n).round()})
+    frame.loc[rng.random(n) < 0.1, "c"] = np.nan       # complete cases differ from model to model
+    return frame
+
+
+def test_canonical_order_is_the_lexsort_of_time_event_covariates():
+    from hcc_utils.stats.cox_core import _canonical_order
+    rng = np.random.default_rng(3)
+    n = 4000
+    time = np.ceil(rng.exponential(20, n))
+    event = (rng.random(n) < 0.6).astype(float)
+    # binary, small integers, negative whole numbers, continuous with ties, all-distinct continuous (overflow path)
+    x = np.stack([rng.integers(0, 2, n), rng.integers(0, 5, n), -rng.integers(0, 3, n),
+                  rng.normal(size=n).round(1), rng.normal(size=n)], axis=1).astype(float)
+    for cols in ([0], [1, 0], [2, 3], [0, 1, 2, 3], [4, 3, 4]):
+        sub = x[:, cols]
+        expected = np.lexsort([sub[:, j] for j in range(len(cols) - 1, -1, -1)] + [event, time])
+        np.testing.assert_array_equal(_canonical_order(time, event, sub[:, None, :])[0], expected)
+
+
+def test_survival_order_reuse_gives_the_same_fit_to_the_bit():
+    from hcc_utils.stats.cox import survival_order
+    frame = _ties_frame()
+    order = survival_order(frame, "t")
+    for covariates in (["a"], ["c"], ["a", "b", "c", "d"]):
+        for ties in ("efron", "breslow"):
+            fresh = cox_model(frame, "t", "e", covariates, ties=ties)
+            reused = cox_model(frame, "t", "e", covariates, ties=ties, survival_order=order)
+            np.testing.assert_array_equal(reused.coef, fresh.coef)
+            np.testing.assert_array_equal(reused.var, fresh.var)
+            assert reused.loglik == fresh.loglik and reused.n == fresh.n
+    screen = multivariable_from_univariable(frame, "t", "e", ["a", "b", "c", "d"], selection_p=0.9)
+    for covariate in ["a", "b", "c", "d"]:
+        single = fit_cox(frame, "t", "e", [covariate])
+        row = screen.univariable[screen.univariable["covariate"] == covariate]
+        np.testing.assert_array_equal(row[["coef", "se", "p"]].to_numpy()[0], single[["coef", "se", "p"]].to_numpy()[0])
+
+
+def test_survival_order_of_another_frame_is_refused():
+    from hcc_utils.stats.cox import survival_order
+    frame = _ties_frame()
+    other = frame.assign(t=frame["t"] + 1)
+    with pytest.raises(ValueError, match="survival_order: made for another"):
+        cox_model(frame, "t", "e", ["a"], survival_order=survival_order(other, "t"))
+    with pytest.raises(ValueError, match="survival_order: made for another"):
+        cox_model(frame.iloc[:100], "t", "e", ["a"], survival_order=survival_order(frame, "t"))
+
+
+def test_rank_check_on_the_cross_product_decides_as_the_svd():
+    from hcc_utils.stats.cox_core import _full_column_rank
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(5000, 3))
+    cases = [x, np.column_stack([x, x[:, 0] + 2 * x[:, 1]]),                  # exactly collinear
+             np.column_stack([x, x[:, 0] + 1e-7 * rng.normal(size=5000)]),    # nearly: decided by the SVD
+             np.column_stack([x, rng.integers(0, 2, 5000)])]
+    for design in cases:
+        xc = design - design.mean(axis=0)
+        assert _full_column_rank(xc) == (np.linalg.matrix_rank(xc) == xc.shape[1])
+    frame = _ties_frame().dropna()
+    with pytest.raises(ValueError, match="linearly dependent"):
+        cox_model(frame.assign(z=frame["a"] + frame["c"]), "t", "e", ["a", "c", "z"])

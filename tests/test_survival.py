@@ -347,3 +347,52 @@ def test_sas5_order_statistics_give_R_quantile_type2():
     # n = 4: q = 0.25 averages the 1st and 2nd order statistics, q = 0.3 takes the 2nd (0-based 0, 1 and 1)
     assert [int(v[0]) for v in sas5_order_statistics(4, 0.25)] == [0, 1]
     assert [int(v[0]) for v in sas5_order_statistics(4, 0.3)] == [1, 1]
+
+
+# --------------------------------------------------------------------------- speed paths (issue 14)
+def _tied_sample(n: int, seed: int):
+    rng = np.random.default_rng(seed)
+    group = rng.integers(0, 3, n)
+    time = np.ceil(rng.exponential(200 + 100 * group)) / 30.4375
+    return time, (rng.random(n) < 0.7).astype(int), group
+
+
+def test_km_steps_by_sorting_equal_the_counting_definition():
+    for seed, n in [(1, 1), (2, 7), (3, 500), (4, 20000)]:
+        t, e, _ = _tied_sample(n, seed)
+        steps = km_steps(t, e)
+        uniq, inv = np.unique(t, return_inverse=True)           # the definition, by counting
+        n_at = np.bincount(inv)
+        n_event = np.bincount(inv, weights=e, minlength=uniq.size).astype(np.int64)
+        n_risk = np.cumsum(n_at[::-1])[::-1]
+        np.testing.assert_array_equal(steps.time, uniq)
+        np.testing.assert_array_equal(steps.n_risk, n_risk)
+        np.testing.assert_array_equal(steps.n_event, n_event)
+        np.testing.assert_array_equal(steps.n_censor, n_at - n_event)
+        np.testing.assert_array_equal(steps.survival, np.cumprod((n_risk - n_event) / n_risk))
+    empty = km_steps(np.array([]), np.array([]))
+    assert empty.time.size == 0 and empty.survival.size == 0
+
+
+def test_unstratified_logrank_equals_the_single_stratum_path_to_the_bit():
+    for seed, n in [(5, 40), (6, 3000)]:
+        t, e, g = _tied_sample(n, seed)
+        plain = logrank_arrays(t, e, g, 3)
+        one_stratum = logrank_arrays(t, e, g, 3, np.zeros(n, dtype=np.int64))
+        for a, b in zip(plain, one_stratum):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_logrank_group_labels_of_any_dtype_sort_by_value():
+    t, e, g = _tied_sample(300, 8)
+    names = np.array(["sorafenib", "lenvatinib", "other"])[g]
+    expected = logrank_test(t, e, names.astype(object))
+    # a categorical whose categories are not in sorted order, and a plain string array
+    for labels in (pd.Categorical(names, categories=["sorafenib", "other", "lenvatinib"]), names,
+                   pd.Series(names, dtype="category"), list(names)):
+        res = logrank_test(t, e, labels)
+        assert res.table["group"].tolist() == ["lenvatinib", "other", "sorafenib"]
+        np.testing.assert_array_equal(res.table["expected"], expected.table["expected"])
+        assert res.chisq == expected.chisq
+    with pytest.raises(ValueError, match="group: missing labels"):
+        logrank_test(t, e, pd.Categorical(np.where(g == 0, None, names)))

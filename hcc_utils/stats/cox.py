@@ -34,12 +34,13 @@ import numpy as np
 import pandas as pd
 
 from hcc_utils.stats.checks import check_time_event
-from hcc_utils.stats.cox_core import _newton, _RiskSets, _wald
+from hcc_utils.stats.cox_core import (SurvivalOrder, _full_column_rank, _newton, _RiskSets, _time_codes, _wald,
+                                      survival_order)
 
 __all__ = [
     "CoxConvergenceWarning", "CoxConvergenceError", "CoxModel", "CoxSelection",
     "cox_model", "fit_cox", "univariable_cox", "multivariable_from_univariable",
-    "CoxArrays", "cox_arrays", "univariable_cox_arrays",
+    "CoxArrays", "cox_arrays", "univariable_cox_arrays", "SurvivalOrder", "survival_order",
 ]
 
 
@@ -222,7 +223,8 @@ def _model_frame(df, duration_col, event_col, covariates, cluster_col, weights_c
         if not (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c])):
             raise ValueError(f"covariate {c!r}: must be numeric or boolean (0/1), "
                              f"got dtype {df[c].dtype}")
-    sub = df[cols].dropna()                              # complete cases, as R's na.omit
+    complete = df[cols].notna().all(axis=1).to_numpy()   # complete cases, as R's na.omit
+    sub = df[cols][complete]
     if sub.empty:
         raise ValueError("no complete cases for " + ", ".join(cols))
     time, event = check_time_event(sub[duration_col].to_numpy(dtype=float),
@@ -232,17 +234,21 @@ def _model_frame(df, duration_col, event_col, covariates, cluster_col, weights_c
     if not np.isfinite(x).all():
         bad = [c for c in covariates if not np.isfinite(sub[c].to_numpy(dtype=float)).all()]
         raise ValueError(f"covariates {bad}: infinite values")
-    return sub, time, event, x, covariates
+    return sub, time, event, x, covariates, complete
 
 
 def _separated_binary(x, event, covariates):
     """Binary covariates with no event in one level: {name: level}."""
     out = {}
     for j, c in enumerate(covariates):
-        levels = np.unique(x[:, j])
-        if levels.size == 2:
-            for lev in levels:
-                if event[x[:, j] == lev].sum() == 0:
+        col = x[:, j]
+        low, high = col.min(), col.max()
+        if low == high:
+            continue
+        is_low, is_high = col == low, col == high
+        if (is_low | is_high).all():                     # two levels (no sort needed to tell)
+            for lev, at in ((low, is_low), (high, is_high)):
+                if event[at].sum() == 0:
                     out[c] = lev
     return out
 
@@ -250,7 +256,7 @@ def _separated_binary(x, event, covariates):
 def cox_model(df: pd.DataFrame, duration_col: str, event_col: str, covariates,
               ties: str = "efron", cluster_col: str | None = None, max_iter: int = 20,
               eps: float = 1e-9, on_infinite: str = "warn", weights_col: str | None = None,
-              robust: bool = False) -> CoxModel:
+              robust: bool = False, survival_order: SurvivalOrder | None = None) -> CoxModel:
     """Fit a Cox proportional-hazards model by maximum partial likelihood.
 
     Model: hazard h(t | x) = h0(t) exp(x'beta), h0 unspecified. Assumes proportional
@@ -282,6 +288,8 @@ def cox_model(df: pd.DataFrame, duration_col: str, event_col: str, covariates,
         R ``coxph.control(eps)``: relative change of the log-likelihood at convergence.
     on_infinite : {"warn", "raise"}
         What to do when a coefficient may be infinite or the fit did not converge.
+    survival_order : SurvivalOrder, optional
+        `survival_order(df, duration_col)` made once for many fits on `df`: the times are not sorted again.
 
     Returns
     -------
@@ -297,8 +305,9 @@ def cox_model(df: pd.DataFrame, duration_col: str, event_col: str, covariates,
         raise ValueError(f"ties: must be 'efron' or 'breslow', got {ties!r}")
     if on_infinite not in ("warn", "raise"):
         raise ValueError(f"on_infinite: must be 'warn' or 'raise', got {on_infinite!r}")
-    sub, time, event, x, covariates = _model_frame(df, duration_col, event_col, covariates,
-                                                   cluster_col, weights_col)
+    sub, time, event, x, covariates, complete = _model_frame(df, duration_col, event_col, covariates,
+                                                             cluster_col, weights_col)
+    time_codes = _time_codes(survival_order, df, duration_col, complete, time)
     weights = None
     if weights_col is not None:
         weights = sub[weights_col].to_numpy(dtype=float)
@@ -310,10 +319,10 @@ def cox_model(df: pd.DataFrame, duration_col: str, event_col: str, covariates,
     const = [c for j, c in enumerate(covariates) if np.all(xc[:, j] == 0)]
     if const:
         raise ValueError(f"covariates {const}: constant among the complete cases")
-    if np.linalg.matrix_rank(xc) < x.shape[1]:
+    if not _full_column_rank(xc):
         raise ValueError(f"covariates {covariates}: linearly dependent (collinear) columns")
 
-    rs = _RiskSets(time, event, x, ties, weights)
+    rs = _RiskSets(time, event, x, ties, weights, time_codes)
     p = x.shape[1]
     fit = _newton(rs, max_iter, eps)
     if fit.singular[0]:
@@ -386,10 +395,13 @@ def univariable_cox(df: pd.DataFrame, duration_col: str, event_col: str, covaria
                     ties: str = "efron", cluster_col: str | None = None, **kwargs) -> pd.DataFrame:
     """One Cox model per covariate; one row each (complete cases of that covariate).
 
-    Returns the rows of `fit_cox` stacked, in the order of `covariates`.
+    Returns the rows of `fit_cox` stacked, in the order of `covariates`. The times are sorted once for all the
+    models (`survival_order`).
     """
     if isinstance(covariates, str):
         covariates = [covariates]
+    if len(covariates) > 1 and kwargs.get("survival_order") is None and duration_col in df.columns:
+        kwargs["survival_order"] = survival_order(df, duration_col)
     rows = [fit_cox(df, duration_col, event_col, [c], ties=ties, cluster_col=cluster_col,
                     **kwargs) for c in covariates]
     return pd.concat(rows, ignore_index=True)
@@ -434,6 +446,8 @@ def multivariable_from_univariable(df: pd.DataFrame, duration_col: str, event_co
     """
     if not 0 < selection_p <= 1:
         raise ValueError(f"selection_p: must lie in (0, 1], got {selection_p!r}")
+    if kwargs.get("survival_order") is None and duration_col in df.columns:
+        kwargs["survival_order"] = survival_order(df, duration_col)   # one sort of the times for every model
     uni = univariable_cox(df, duration_col, event_col, candidates, ties=ties,
                           cluster_col=cluster_col, **kwargs)
     selected = [c for c, p in zip(uni["covariate"], uni["p"]) if p < selection_p]

@@ -14,7 +14,7 @@ from scipy import special
 
 from hcc_utils.stats.checks import check_time_event
 
-__all__ = ["LogrankResult", "LogrankCore", "logrank_test", "logrank_arrays"]
+__all__ = ["LogrankResult", "LogrankCore", "logrank_test", "logrank_arrays", "distinct_time_codes"]
 
 
 @dataclass(frozen=True)
@@ -180,12 +180,43 @@ def logrank_arrays(time: np.ndarray, event: np.ndarray, group: np.ndarray, n_gro
     return LogrankCore(observed, expected, var, chisq, df, p)
 
 
+#: Above this share of distinct times among the patients, counting by sorting beats hashing.
+_HASH_MAX_DISTINCT = 0.125
+
+
+def distinct_time_codes(time: np.ndarray):
+    """Sorted distinct times and each patient's index among them, by hashing (no sort of the n times), or None
+    when the times are mostly distinct (then sorting is the faster way to count; the caller sorts).
+
+    Follow-up in days (or days / 30.4375) takes a few thousand values among 10^6 patients: a hash pass and a sort
+    of the distinct values replace the O(n log n) sorts. The counts built on these codes are exact integers, so
+    every statistic is the same to the bit whichever way it was counted.
+    """
+    codes, uniq = pd.factorize(time)
+    if uniq.size > _HASH_MAX_DISTINCT * time.size:
+        return None
+    order = np.argsort(uniq)
+    rank = np.empty(uniq.size, dtype=np.intp)
+    rank[order] = np.arange(uniq.size)
+    return uniq[order], rank[codes]
+
+
 def _event_time_counts(time, event, group, k: int):
     """Numbers at risk and events per group at every distinct event time (rows in time order), unstratified.
 
-    Plain sorts of each group's times and event times and binary searches at the event times: no argsort, no
-    inverse permutation (the cost at 10^6 patients). Counts are exact, so the test is the same to the bit.
+    By hashing (`distinct_time_codes`) and counting when the times are tied, else by plain sorts of each group's
+    times and event times and binary searches at the event times: no argsort, no inverse permutation (the cost
+    at 10^6 patients). Counts are exact, so the test is the same to the bit.
     """
+    coded = distinct_time_codes(time)
+    if coded is not None:
+        uniq, codes = coded
+        key = codes * k + group
+        at = np.bincount(key, minlength=uniq.size * k).reshape(uniq.size, k)
+        dead = np.bincount(key, weights=event, minlength=uniq.size * k).reshape(uniq.size, k)
+        risk = np.cumsum(at[::-1], axis=0)[::-1].astype(float)
+        use = dead.sum(axis=1) > 0
+        return risk[use], dead[use]
     died = event == 1
     event_times = np.unique(time[died])
     risk = np.empty((event_times.size, k))

@@ -22,7 +22,7 @@ from scipy import stats
 from hcc_utils.stats.checks import _as_float_array, _check_conf_level, check_time_event
 from hcc_utils.stats.descriptive import descriptive_quantile
 # log-rank tests live in hcc_utils.stats.logrank; importable from here as before
-from hcc_utils.stats.logrank import LogrankCore, LogrankResult, logrank_arrays, logrank_test
+from hcc_utils.stats.logrank import LogrankCore, LogrankResult, distinct_time_codes, logrank_arrays, logrank_test
 
 __all__ = [
     "KaplanMeier", "KMQuantile", "KMSteps", "LogrankResult", "LogrankCore", "FollowUp",
@@ -156,16 +156,23 @@ def km_steps(time: np.ndarray, event: np.ndarray) -> KMSteps:
         ``time`` (distinct times, events and censorings), ``n_risk``, ``n_event``, ``n_censor`` and
         ``survival`` (S just after each time; its last value is S after the last event).
     """
-    # Two plain sorts (times, and times of events) instead of an argsort and an inverse permutation: at 10^6
-    # patients this is the whole cost. Counts are exact integers, so S(t) is the same to the bit.
-    ts = np.sort(time)
-    n = ts.size
-    first = np.flatnonzero(np.concatenate(([n > 0], ts[1:] != ts[:-1])))
-    uniq = ts[first]
-    n_at = np.diff(np.append(first, n))
-    n_risk = n - first                               # time >= u: all but those sorted before u
-    events_upto = np.searchsorted(np.sort(time[event == 1]), uniq, side="right")
-    n_event = np.diff(events_upto, prepend=0).astype(np.int64)
+    coded = distinct_time_codes(time)
+    if coded is not None:                            # tied times (days): hash and count, no sort of n values
+        uniq, codes = coded
+        n_at = np.bincount(codes, minlength=uniq.size)
+        n_event = np.bincount(codes, weights=event, minlength=uniq.size).astype(np.int64)
+        n_risk = np.cumsum(n_at[::-1])[::-1]
+    else:
+        # Two plain sorts (times, and times of events) instead of an argsort and an inverse permutation. Counts
+        # are exact integers either way, so S(t) is the same to the bit.
+        ts = np.sort(time)
+        n = ts.size
+        first = np.flatnonzero(np.concatenate(([n > 0], ts[1:] != ts[:-1])))
+        uniq = ts[first]
+        n_at = np.diff(np.append(first, n))
+        n_risk = n - first                           # time >= u: all but those sorted before u
+        events_upto = np.searchsorted(np.sort(time[event == 1]), uniq, side="right")
+        n_event = np.diff(events_upto, prepend=0).astype(np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         surv = np.cumprod((n_risk - n_event) / n_risk)
     return KMSteps(uniq, n_risk, n_event, n_at - n_event, surv)
