@@ -350,16 +350,21 @@ def test_sas5_order_statistics_give_R_quantile_type2():
 
 
 # --------------------------------------------------------------------------- speed paths (issue 14)
-def _tied_sample(n: int, seed: int):
+def _tied_sample(n: int, seed: int, continuous: bool = False):
+    """Times in whole days (tied: counted by hashing) or continuous (mostly distinct: counted by sorting)."""
     rng = np.random.default_rng(seed)
     group = rng.integers(0, 3, n)
-    time = np.ceil(rng.exponential(200 + 100 * group)) / 30.4375
+    days = rng.exponential(200 + 100 * group)
+    time = (days if continuous else np.ceil(days)) / 30.4375
     return time, (rng.random(n) < 0.7).astype(int), group
 
 
-def test_km_steps_by_sorting_equal_the_counting_definition():
+@pytest.mark.parametrize("continuous", [False, True])
+def test_km_steps_by_hashing_or_sorting_equal_the_counting_definition(continuous):
     for seed, n in [(1, 1), (2, 7), (3, 500), (4, 20000)]:
-        t, e, _ = _tied_sample(n, seed)
+        t, e, _ = _tied_sample(n, seed, continuous)
+        if continuous and n > 1:
+            t[:5] = t[5]                                        # a few ties among distinct times
         steps = km_steps(t, e)
         uniq, inv = np.unique(t, return_inverse=True)           # the definition, by counting
         n_at = np.bincount(inv)
@@ -374,9 +379,10 @@ def test_km_steps_by_sorting_equal_the_counting_definition():
     assert empty.time.size == 0 and empty.survival.size == 0
 
 
-def test_unstratified_logrank_equals_the_single_stratum_path_to_the_bit():
+@pytest.mark.parametrize("continuous", [False, True])
+def test_unstratified_logrank_equals_the_single_stratum_path_to_the_bit(continuous):
     for seed, n in [(5, 40), (6, 3000)]:
-        t, e, g = _tied_sample(n, seed)
+        t, e, g = _tied_sample(n, seed, continuous)
         plain = logrank_arrays(t, e, g, 3)
         one_stratum = logrank_arrays(t, e, g, 3, np.zeros(n, dtype=np.int64))
         for a, b in zip(plain, one_stratum):

@@ -1,9 +1,11 @@
-"""Input checks shared by the survival and Cox functions (clear errors naming the argument)."""
+"""Input checks shared by the survival and Cox functions (clear errors naming the argument), and the coding of
+tied follow-up times they share."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["check_time_event"]
+__all__ = ["check_time_event", "distinct_time_codes"]
 
 
 def _as_float_array(values, name: str) -> np.ndarray:
@@ -64,3 +66,24 @@ def _check_conf_level(conf_level: float) -> float:
     if not 0 < conf_level < 1:
         raise ValueError(f"conf_level: must lie in (0, 1), got {conf_level!r}")
     return float(conf_level)
+
+
+#: Above this share of distinct times among the patients, counting by sorting beats hashing.
+_HASH_MAX_DISTINCT = 0.125
+
+
+def distinct_time_codes(time: np.ndarray):
+    """Sorted distinct times and each patient's index among them, by hashing (no sort of the n times), or None
+    when the times are mostly distinct (then sorting is the faster way to count; the caller sorts).
+
+    Follow-up in days (or days / 30.4375) takes a few thousand values among 10^6 patients: a hash pass and a sort
+    of the distinct values replace the O(n log n) sorts. The counts built on these codes are exact integers, so
+    every statistic is the same to the bit whichever way it was counted.
+    """
+    codes, uniq = pd.factorize(time)
+    if uniq.size > _HASH_MAX_DISTINCT * time.size:
+        return None
+    order = np.argsort(uniq)
+    rank = np.empty(uniq.size, dtype=np.intp)
+    rank[order] = np.arange(uniq.size)
+    return uniq[order], rank[codes]

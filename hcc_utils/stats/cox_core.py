@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from hcc_utils.stats.checks import distinct_time_codes
+
 
 class _RiskSets:
     """Data prepared once for a batch of B Cox models on the same (time, event): centred covariates,
@@ -38,7 +40,10 @@ class _RiskSets:
         # Each model's rows in one canonical order (time, then event, then its covariates): every sum then
         # runs in the same order whatever the input order, so permuted data give bit-identical fits.
         self.order = _canonical_order(time, event, x, time_codes)       # B x n
-        x = np.take_along_axis(x.transpose(1, 0, 2), self.order[:, :, None], axis=1).transpose(1, 0, 2)
+        if self.n_models == 1:                           # one model: a plain row gather (same values, faster)
+            x = x[self.order[0]]
+        else:
+            x = np.take_along_axis(x.transpose(1, 0, 2), self.order[:, :, None], axis=1).transpose(1, 0, 2)
         self.x = x - x.mean(axis=0)                      # centring: as R, for stability
         self.d = event[self.order].T                     # n x B (same times for every model)
         ts = time[self.order[0]]                         # sorted: distinct times without another sort
@@ -194,6 +199,9 @@ def order_codes(values: np.ndarray) -> tuple[np.ndarray, int]:
     low, high = float(values.min()), float(values.max())
     if high - low < 2**20 and bool((values == np.floor(values)).all()):
         return (values - low).astype(np.int64), int(high - low) + 1
+    coded = distinct_time_codes(values)                  # few distinct values (times in days): hash, no sort
+    if coded is not None:
+        return coded[1].astype(np.int64, copy=False), int(coded[0].size)
     uniq, inv = np.unique(values, return_inverse=True)
     return inv.astype(np.int64, copy=False), int(uniq.size)
 
@@ -212,11 +220,15 @@ def _canonical_order(time: np.ndarray, event: np.ndarray, x: np.ndarray,
     order = np.empty((n_models, n), dtype=np.intp)
     for b in range(n_models):
         cols = xcodes[b * p:(b + 1) * p]
-        if tlevels * 2 * math.prod(levels for _, levels in cols) < 2**63:
+        levels_all = tlevels * 2 * math.prod(levels for _, levels in cols)
+        if levels_all < 2**63:
             key = tcode * 2 + event.astype(np.int64)
             for codes, levels in cols:
                 key = key * levels + codes
-            order[b] = np.argsort(key, kind="stable")
+            if levels_all * max(n, 1) < 2**63:           # row number as last digit: a plain sort is stable
+                order[b] = np.sort(key * n + np.arange(n)) % n
+            else:
+                order[b] = np.argsort(key, kind="stable")
         else:
             order[b] = np.lexsort([x[:, b, j] for j in range(p - 1, -1, -1)] + [event, time])
     return order

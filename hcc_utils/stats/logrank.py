@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from hcc_utils.stats.checks import check_time_event
+from hcc_utils.stats.checks import check_time_event, distinct_time_codes
 
-__all__ = ["LogrankResult", "LogrankCore", "logrank_test", "logrank_arrays", "distinct_time_codes"]
+__all__ = ["LogrankResult", "LogrankCore", "logrank_test", "logrank_arrays"]
 
 
 @dataclass(frozen=True)
@@ -178,27 +178,6 @@ def logrank_arrays(time: np.ndarray, event: np.ndarray, group: np.ndarray, n_gro
     # special.chdtrc is the chi-square upper tail that stats.chi2.sf calls (same bits, less overhead)
     p = float(special.chdtrc(df, chisq)) if df > 0 else np.nan
     return LogrankCore(observed, expected, var, chisq, df, p)
-
-
-#: Above this share of distinct times among the patients, counting by sorting beats hashing.
-_HASH_MAX_DISTINCT = 0.125
-
-
-def distinct_time_codes(time: np.ndarray):
-    """Sorted distinct times and each patient's index among them, by hashing (no sort of the n times), or None
-    when the times are mostly distinct (then sorting is the faster way to count; the caller sorts).
-
-    Follow-up in days (or days / 30.4375) takes a few thousand values among 10^6 patients: a hash pass and a sort
-    of the distinct values replace the O(n log n) sorts. The counts built on these codes are exact integers, so
-    every statistic is the same to the bit whichever way it was counted.
-    """
-    codes, uniq = pd.factorize(time)
-    if uniq.size > _HASH_MAX_DISTINCT * time.size:
-        return None
-    order = np.argsort(uniq)
-    rank = np.empty(uniq.size, dtype=np.intp)
-    rank[order] = np.arange(uniq.size)
-    return uniq[order], rank[codes]
 
 
 def _event_time_counts(time, event, group, k: int):

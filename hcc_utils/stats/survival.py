@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from hcc_utils.stats.checks import _as_float_array, _check_conf_level, check_time_event
+from hcc_utils.stats.checks import _as_float_array, _check_conf_level, check_time_event, distinct_time_codes
 from hcc_utils.stats.descriptive import descriptive_quantile
 # log-rank tests live in hcc_utils.stats.logrank; importable from here as before
-from hcc_utils.stats.logrank import LogrankCore, LogrankResult, distinct_time_codes, logrank_arrays, logrank_test
+from hcc_utils.stats.logrank import LogrankCore, LogrankResult, logrank_arrays, logrank_test
 
 __all__ = [
     "KaplanMeier", "KMQuantile", "KMSteps", "LogrankResult", "LogrankCore", "FollowUp",
