@@ -246,3 +246,43 @@ def test_balance_table_smd_before_matching_matches_R_formulas():
     assert bal.loc["tumor_size_cm", "smd_before"] == pytest.approx(STATS["baseline"]["tumor_size_cm"]["smd"], rel=1e-6)
     assert bal.loc["sex_male", "smd_before"] == pytest.approx(STATS["baseline"]["sex_male"]["smd"], rel=1e-6)
     assert bal.loc["sex_male", "kind"] == "binary"
+
+
+# --------------------------------------------------------------------------- speed path (issue 14)
+def test_fast_greedy_search_takes_the_decisions_of_the_generic_one():
+    """`_greedy` (inlined union-find, the default) and `_greedy_compat` without MatchIt's deviations pick the same
+    controls, with and without ties, calipers and k:1 rounds; the whole result equals the one of an explicit
+    stable sort of the treated units (the visiting order taken from the sorted units when nothing is tied)."""
+    from hcc_utils.stats.matching import _greedy, _greedy_compat
+    rng = np.random.default_rng(11)
+    for n, tied in [(50, False), (400, True), (3000, False), (3000, True)]:
+        d = np.sort(rng.normal(size=n).round(1 if tied else 12))
+        is_t = rng.random(n) < 0.4
+        controls = np.flatnonzero(~is_t)
+        left_of = (np.cumsum(~is_t) - ~is_t)[is_t].tolist()
+        d_unit = d[is_t].tolist()
+        order = rng.permutation(len(d_unit))
+        for ratio, width in [(1, None), (1, 0.05), (2, 0.2), (3, None)]:
+            args = (d[controls].tolist(), [left_of[i] for i in order], [d_unit[i] for i in order], ratio, width)
+            fast = _greedy(*args)
+            generic = _greedy_compat(controls, *args, skip_next=False, integer_abs=False)
+            np.testing.assert_array_equal(fast, generic)
+            assert (fast >= 0).any()
+    for order in ("largest", "smallest"):
+        for digits in (12, 2):                      # distinct scores (no second sort) and tied ones
+            score = np.round(1 / (1 + np.exp(-rng.normal(size=2000))), digits)
+            treated = rng.random(2000) < 0.3
+            res = nearest_neighbor_match(score, treated, caliper=0.1, order=order)
+            # the same search with every order taken from explicit stable sorts
+            d = np.log(score / (1 - score))
+            units = np.argsort(d, kind="stable")
+            controls = units[~treated[units]]
+            before = np.empty(2000, dtype=np.int64)
+            before[units] = np.cumsum(~treated[units]) - ~treated[units]
+            rows = np.flatnonzero(treated)
+            visit = np.argsort(-d[rows] if order == "largest" else d[rows], kind="stable")
+            picks = _greedy_compat(controls, d[controls].tolist(), before[rows[visit]].tolist(),
+                                   d[rows[visit]].tolist(), 1, res.caliper_width, False, False)
+            expected = np.full((rows.size, 1), -1)
+            expected[visit] = np.where(picks >= 0, controls[np.maximum(picks, 0)], -1)
+            np.testing.assert_array_equal(res.match_matrix, expected)
