@@ -454,3 +454,51 @@ def test_publish_figures_saves_each_under_its_name_and_shows_nothing(study, tmp_
     assert publish_figures(figs, tmp_path) is None
     saved = sorted(p.name for p in (tmp_path / "figures").iterdir())
     assert saved == sorted(f"{name}.{ext}" for name in figs for ext in ("pdf", "png", "svg"))
+
+
+# ------------------------------------------------------------------------------------------ thinning (issue 14)
+def _large_km_table(n: int, continuous: bool, seed: int = 3) -> pd.DataFrame:
+    from hcc_utils.stats.survival import kaplan_meier
+    rng = np.random.default_rng(seed)
+    days = rng.exponential(400, n)
+    time = (days if continuous else np.ceil(days)) / 30.4375
+    return kaplan_meier(time, (rng.random(n) < 0.7).astype(int)).table
+
+
+def test_thinned_steps_stay_within_a_fraction_of_a_pixel_of_every_step():
+    from hcc_utils.report.figures.km_draw import THIN_CELLS, Y_LIMITS, thin_steps
+    for n, continuous in [(200_000, True), (200_000, False)]:
+        table = _large_km_table(n, continuous)
+        times = np.concatenate([[0.0], table["time"].to_numpy()])
+        surv = np.concatenate([[1.0], table["survival"].to_numpy()])
+        cell_x, cell_y = 36 / THIN_CELLS, (Y_LIMITS[1] - Y_LIMITS[0]) / THIN_CELLS
+        keep = thin_steps(times, [surv], cell_x, cell_y)
+        assert keep[0] == 0 and keep[-1] == times.size - 1 and (np.diff(keep) > 0).all()
+        if continuous:
+            assert keep.size < times.size / 5
+        # the thinned curve at every original time: the last kept step at or before it
+        drawn = surv[keep][np.searchsorted(keep, np.arange(times.size), side="right") - 1]
+        assert np.abs(drawn - surv).max() < cell_y
+        # a dropped step lies within one cell (time) of the kept step drawn for it
+        last_kept = times[keep][np.searchsorted(keep, np.arange(times.size), side="right") - 1]
+        assert (times - last_kept).max() < cell_x
+    # points in distinct cells (one day is about 8 cells of a 36-month axis) are all kept
+    days = np.arange(0, 1000) / 30.4375
+    assert thin_steps(days, [np.linspace(1, 0.1, days.size)], cell_x, cell_y).size == days.size
+
+
+def test_a_km_figure_of_a_million_patients_stays_light():
+    import io
+    from hcc_utils.report.figures.km_draw import KMCurve, KMPanel, THIN_CELLS, draw_km_panel
+    table = _large_km_table(1_000_000, continuous=True)
+    panel = KMPanel(title="A", curves={"all": KMCurve(table, 1_000_000, float("nan"), "#1f77b4")},
+                    ticks=[0, 12, 24, 36])
+    fig = plt.figure(figsize=(4.9, 4.5))
+    axes = draw_km_panel(fig, panel)
+    step, ticks = axes["plot"].lines[0], axes["plot"].lines[1]
+    assert len(step.get_xdata()) <= 2 * 2 * THIN_CELLS and len(ticks.get_xdata()) <= 2 * 2 * THIN_CELLS
+    assert len(table) > 200_000                        # the numbers keep every step
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg")
+    plt.close(fig)
+    assert len(buffer.getvalue()) < 1_500_000
