@@ -253,7 +253,7 @@ def test_fast_greedy_search_takes_the_decisions_of_the_generic_one():
     """`_greedy` (inlined union-find, the default) and `_greedy_compat` without MatchIt's deviations pick the same
     controls, with and without ties, calipers and k:1 rounds; the whole result equals the one of an explicit
     stable sort of the treated units (the visiting order taken from the sorted units when nothing is tied)."""
-    from hcc_utils.stats.matching import _greedy, _greedy_compat
+    from hcc_utils.stats.matching import _greedy, _greedy_compat, _greedy_sweep
     rng = np.random.default_rng(11)
     for n, tied in [(50, False), (400, True), (3000, False), (3000, True)]:
         d = np.sort(rng.normal(size=n).round(1 if tied else 12))
@@ -268,6 +268,11 @@ def test_fast_greedy_search_takes_the_decisions_of_the_generic_one():
             generic = _greedy_compat(controls, *args, skip_next=False, integer_abs=False)
             np.testing.assert_array_equal(fast, generic)
             assert (fast >= 0).any()
+            if ratio == 1 and not tied:                 # largest first, no ties: the sweep
+                down = np.argsort(-np.asarray(d_unit), kind="stable")
+                sweep_args = (d[controls].tolist(), [left_of[i] for i in down], [d_unit[i] for i in down])
+                np.testing.assert_array_equal(_greedy_sweep(*sweep_args, width),
+                                              _greedy(*sweep_args, 1, width))
     for order in ("largest", "smallest"):
         for digits in (12, 2):                      # distinct scores (no second sort) and tied ones
             score = np.round(1 / (1 + np.exp(-rng.normal(size=2000))), digits)

@@ -254,21 +254,21 @@ class _Available:
         self.down[j + 1] = j
 
 
-def _stable_argsort(values: np.ndarray) -> np.ndarray:
-    """``np.argsort(values, kind="stable")``: the faster unstable sort when no two values are equal (then both
-    orders are the same), the stable one otherwise."""
+def _stable_argsort(values: np.ndarray) -> tuple[np.ndarray, bool]:
+    """``np.argsort(values, kind="stable")`` and whether two values are equal: the faster unstable sort when no
+    two values are equal (then both orders are the same), the stable one otherwise."""
     order = np.argsort(values)
     ordered = values[order]
     if (ordered[1:] == ordered[:-1]).any():
-        return np.argsort(values, kind="stable")
-    return order
+        return np.argsort(values, kind="stable"), True
+    return order, False
 
 
 def _treated_order(distance_t: np.ndarray, order: str, seed) -> np.ndarray:
     if order == "largest":
-        return _stable_argsort(-distance_t)
+        return _stable_argsort(-distance_t)[0]
     if order == "smallest":
-        return _stable_argsort(distance_t)
+        return _stable_argsort(distance_t)[0]
     if order == "data":
         return np.arange(distance_t.size)
     return np.random.default_rng(seed).permutation(distance_t.size)
@@ -322,6 +322,52 @@ def _greedy(d_ctrl: list, left_of: list, d_unit: list, ratio: int, width: float 
             add(pick)
         rounds.append(picks)
     return np.array(rounds, dtype=np.int64).T.reshape(len(left_of), ratio)
+
+
+def _greedy_sweep(d_ctrl: list, left_of: list, d_unit: list, width: float | None) -> np.ndarray:
+    """`_greedy` for one control per treated unit visited largest first when no two distances are tied: the visit
+    is then a sweep down the sorted units, and the available controls have a shape that needs no search.
+
+    Below the sweep, the controls taken so far are exactly the ``q`` nearest ones (each earlier unit that went
+    down took the first free control below it); above it, the free controls form a stack of index ranges whose
+    top is the nearest (each unit that went up took that top). A unit thus costs a few list operations. Same
+    decisions as `_greedy` (checked by the tests); returns picks among the sorted controls, -1 where none.
+    """
+    limit = math.inf if width is None else width
+    m = len(d_ctrl)
+    # dist[m] (and dist[-1]) is NaN: "no control" on either side fails every comparison below, untested
+    dist = [*d_ctrl, math.nan]
+    stack = []                                # free ranges above the sweep below the top one, nearest last
+    top, top_end = m, m                       # the nearest free range above the sweep (m: none)
+    q = 0
+    previous = m
+    picks = []
+    add = picks.append
+    for j, di in zip(left_of, d_unit):
+        gap = previous - j                    # controls passed since the previous unit
+        if gap > q:
+            if top != m:
+                stack.append((top, top_end))
+            top, top_end = j, previous - q - 1
+            q = 0
+        else:
+            q -= gap
+        previous = j
+        lo = j - 1 - q
+        dlo = di - dist[lo]
+        dhi = dist[top] - di
+        if dlo <= limit and (dlo <= dhi or not dhi <= limit):   # ties go to the lower side
+            q += 1
+            add(lo)
+        elif dhi <= limit:
+            add(top)
+            if top == top_end:
+                top, top_end = stack.pop() if stack else (m, m)
+            else:
+                top += 1
+        else:
+            add(-1)
+    return np.array(picks, dtype=np.int64).reshape(len(left_of), 1)
 
 
 def _greedy_compat(controls: np.ndarray, d_ctrl: list, left_of: list, d_unit: list, ratio: int,
@@ -457,26 +503,29 @@ def nearest_neighbor_match(
     if caliper is not None and (d != d[0]).any():  # MatchIt ignores a caliper on a constant distance
         width = abs(float(caliper) * float(np.std(d, ddof=1)))
 
-    sorted_units = _stable_argsort(d)  # all units, ties in data order
+    sorted_units, tied = _stable_argsort(d)  # all units, ties in data order
     is_t_sorted = t[sorted_units]
     controls = sorted_units[~is_t_sorted]  # control positions in sorted order
     # controls sorted strictly before each unit in the sorted order
     n_controls_before = np.cumsum(~is_t_sorted) - (~is_t_sorted)
-    rank_before = np.empty(n, dtype=np.int64)
-    rank_before[sorted_units] = n_controls_before
-
     treated_index = np.flatnonzero(t)
-    sorted_d = d[sorted_units]
-    if order in ("largest", "smallest") and not (sorted_d[1:] == sorted_d[:-1]).any():
-        # no tied distances: the treated units in the sorted order are the visiting order (reversed for
-        # largest first), no second sort
-        rows_sorted = (np.cumsum(t) - 1)[sorted_units[is_t_sorted]]
-        visit = rows_sorted[::-1] if order == "largest" else rows_sorted
+    if order in ("largest", "smallest") and not tied:
+        # no tied distances: the treated units in the sorted order are the visiting order (reversed for largest
+        # first); everything the search needs is read off the sorted units, with no second sort or scatter
+        sorted_d = d[sorted_units]
+        step = -1 if order == "largest" else 1
+        visit = (np.cumsum(t) - 1)[sorted_units[is_t_sorted]][::step]
+        args = (sorted_d[~is_t_sorted].tolist(), n_controls_before[is_t_sorted][::step].tolist(),
+                sorted_d[is_t_sorted][::step].tolist(), ratio, width)
     else:
+        rank_before = np.empty(n, dtype=np.int64)
+        rank_before[sorted_units] = n_controls_before
         visit = _treated_order(d[treated_index], order, seed)
-    units = treated_index[visit]
-    args = (d[controls].tolist(), rank_before[units].tolist(), d[units].tolist(), ratio, width)
-    if compat is None:
+        units = treated_index[visit]
+        args = (d[controls].tolist(), rank_before[units].tolist(), d[units].tolist(), ratio, width)
+    if compat is None and ratio == 1 and order == "largest" and not tied:
+        picks = _greedy_sweep(*args[:3], width)
+    elif compat is None:
         picks = _greedy(*args)
     else:
         picks = _greedy_compat(controls, *args, skip_next=skip_next, integer_abs=integer_abs)
