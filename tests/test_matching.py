@@ -291,3 +291,19 @@ def test_fast_greedy_search_takes_the_decisions_of_the_generic_one():
             expected = np.full((rows.size, 1), -1)
             expected[visit] = np.where(picks >= 0, controls[np.maximum(picks, 0)], -1)
             np.testing.assert_array_equal(res.match_matrix, expected)
+
+
+def test_one_sort_of_packed_words_is_the_stable_argsort():
+    """`_stable_argsort` (value bits and position in one 64-bit word, one plain sort) equals numpy's stable argsort:
+    distinct values sharing their high bits, ties, -0.0 against 0.0, tiny and huge magnitudes."""
+    from hcc_utils.stats.matching import _stable_argsort
+    rng = np.random.default_rng(0)
+    cases = [rng.normal(size=200_000), np.round(rng.normal(size=20_000), 2), np.array([0.0, -0.0, 1.0, -0.0, 0.0]),
+             np.array([1.0]), np.array([2.0, 1.0]), 1 + rng.integers(0, 5, 1000) * 1e-13,
+             rng.normal(size=3000) * 1e300, np.concatenate([rng.normal(size=500), -rng.normal(size=500)]) * 1e-300]
+    for values in cases:
+        order, ordered, tied = _stable_argsort(values)
+        expected = np.argsort(values, kind="stable")
+        np.testing.assert_array_equal(order, expected)
+        np.testing.assert_array_equal(ordered, values[expected])
+        assert tied == bool((values[expected][1:] == values[expected][:-1]).any())

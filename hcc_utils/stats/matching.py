@@ -223,14 +223,33 @@ class MatchResult:
     unmatched_treated_ids: list
 
 
-def _stable_argsort(values: np.ndarray) -> tuple[np.ndarray, bool]:
-    """``np.argsort(values, kind="stable")`` and whether two values are equal: the faster unstable sort when no
-    two values are equal (then both orders are the same), the stable one otherwise."""
-    order = np.argsort(values)
+def _stable_argsort(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``np.argsort(values, kind="stable")`` of finite floats, the sorted values and whether two are equal.
+
+    One plain sort of 64-bit words (faster than an argsort): the value's order-preserving bit pattern in the high
+    bits, its position in the low bits, so equal values keep their data order. Values that differ only below
+    the kept bits (a relative difference under about 2^-32 at 10^6 values) share a prefix; those few runs are
+    re-sorted by value and position.
+    """
+    n = values.size
+    k = max(1, (n - 1).bit_length())                  # bits of a position
+    bits = (values + 0.0).view(np.uint64)             # + 0.0: -0.0 and 0.0 are equal, as in a sort
+    key = np.where(bits >> np.uint64(63) != 0, ~bits, bits | np.uint64(1 << 63))
+    packed = np.sort(((key >> np.uint64(k)) << np.uint64(k)) | np.arange(n, dtype=np.uint64))
+    order = (packed & np.uint64((1 << k) - 1)).astype(np.intp)
+    prefix = packed >> np.uint64(k)
+    same = prefix[1:] == prefix[:-1]
+    if same.any():
+        in_run = np.zeros(n, dtype=bool)
+        in_run[1:] |= same
+        in_run[:-1] |= same
+        pos = np.flatnonzero(in_run)
+        starts = np.ones(pos.size, dtype=bool)
+        starts[1:] = ~same[pos[1:] - 1]
+        sub = order[pos]
+        order[pos] = sub[np.lexsort((sub, values[sub], np.cumsum(starts)))]
     ordered = values[order]
-    if (ordered[1:] == ordered[:-1]).any():
-        return np.argsort(values, kind="stable"), True
-    return order, False
+    return order, ordered, bool(same.any() and (ordered[1:] == ordered[:-1]).any())
 
 
 def _treated_order(distance_t: np.ndarray, order: str, seed) -> np.ndarray:
@@ -332,7 +351,7 @@ def nearest_neighbor_match(
     if caliper is not None and (d != d[0]).any():  # MatchIt ignores a caliper on a constant distance
         width = abs(float(caliper) * float(np.std(d, ddof=1)))
 
-    sorted_units, tied = _stable_argsort(d)  # all units, ties in data order
+    sorted_units, sorted_d, tied = _stable_argsort(d)  # all units, ties in data order
     is_t_sorted = t[sorted_units]
     controls = sorted_units[~is_t_sorted]  # control positions in sorted order
     # controls sorted strictly before each unit in the sorted order
@@ -341,7 +360,6 @@ def nearest_neighbor_match(
     if order in ("largest", "smallest") and not tied:
         # no tied distances: the treated units in the sorted order are the visiting order (reversed for largest
         # first); everything the search needs is read off the sorted units, with no second sort or scatter
-        sorted_d = d[sorted_units]
         step = -1 if order == "largest" else 1
         visit = (np.cumsum(t) - 1)[sorted_units[is_t_sorted]][::step]
         args = (sorted_d[~is_t_sorted].tolist(), n_controls_before[is_t_sorted][::step].tolist(),
