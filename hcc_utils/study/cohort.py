@@ -133,11 +133,19 @@ def build_study(raw: pd.DataFrame, config: StudyConfig | dict | None = None, sou
                 validate: bool = True) -> Study:
     """Validate a screened cohort, derive the analysis table and match it."""
     config = as_config(config)
+    derived: list[pd.DataFrame] = []
+
+    def table() -> pd.DataFrame:  # derived once, checked by validation and then analysed
+        if not derived:
+            derived.append(analysis_table(raw, config))
+        return derived[0]
+
+    shared = {"analysis_table": table}
     if validate:
-        validate_cohort(raw, source=source_name, config=config).raise_if_invalid()
+        validate_cohort(raw, source=source_name, config=config, shared=shared).raise_if_invalid()
     flow = cohort_flow(raw, config)
-    analysis = analysis_table(raw, config)
-    matched = match_cohort(analysis, config)
+    fitted = (shared["propensity"], shared["match"]) if "propensity" in shared else None
+    matched = match_cohort(table(), config, fitted=fitted)
     return Study(config, raw, flow, matched.data, matched.summary, matched.coefficients, source_name,
                  bool(is_synthetic_frame(raw)))
 
