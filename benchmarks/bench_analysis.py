@@ -97,6 +97,7 @@ def time_analysis(path: str | Path, config: StudyConfig | dict | None = None,
         matched = _measure(results, "match", lambda: match_cohort(table, config))
         study = Study(config, raw, flow, matched.data, matched.summary, matched.coefficients, path.name,
                       bool(is_synthetic_frame(raw)))
+        study._raw_source = (path, config)  # as load_study: the cache leaves the screened cohort out
         for section in SECTIONS:
             name = f"section:{section.__name__.rsplit('.', 1)[-1]}"
             if wanted(name):

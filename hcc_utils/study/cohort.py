@@ -66,7 +66,17 @@ class Study:
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state["_memo"] = {}  # recomputed on demand; keeps the study cache small
+        if state.get("_raw_source") is not None:
+            state.pop("raw", None)  # the screened cohort is read again from its file if ever asked for
         return state
+
+    def __getattr__(self, name: str):
+        # only reached for attributes not set: ``raw`` of a study loaded from the cache without it
+        source = self.__dict__.get("_raw_source")
+        if name != "raw" or source is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        self.raw = read_cohort(source[0], config=source[1])
+        return self.raw
 
     @property
     def treatment(self) -> str:
@@ -173,7 +183,9 @@ def load_study(data_path: str | Path, config: StudyConfig | dict | None = None,
         cached = read_cached_study(folder, key)
         if cached is not None:
             return cached
-    return build_study(read_cohort(path, config=config), config, source_name=path.name)
+    study = build_study(read_cohort(path, config=config), config, source_name=path.name)
+    study._raw_source = (path, config)  # lets the study cache leave the screened cohort out
+    return study
 
 
 def prepare_study_cache(data_path: str | Path, config: StudyConfig | dict | None, folder: str | Path) -> Path:
