@@ -143,14 +143,15 @@ def _check_events(table: pd.DataFrame, groups: tuple[str, str], collect: Violati
                               f"estimates with fewer than {MIN_EVENTS_PER_GROUP} are unstable", column=column)
 
 
-def check_analysis(typed: pd.DataFrame, config: StudyConfig, groups: tuple[str, str],
+def check_analysis(typed: pd.DataFrame | None, config: StudyConfig, groups: tuple[str, str],
                    collect: ViolationCollector, shared: dict | None = None) -> None:
     """Run the analysis rules (module docstring) on a cohort without validation errors.
 
     Parameters
     ----------
-    typed : pandas.DataFrame
-        Every dictionary column, typed (as the validator converted it with the configuration's formats).
+    typed : pandas.DataFrame or None
+        Every dictionary column, typed (as the validator converted it with the configuration's formats); None
+        when ``shared`` gives the analysis table.
     config : StudyConfig
         The run's configuration (groups, cut-points, matching).
     groups : tuple of str

@@ -167,5 +167,8 @@ def validate_cohort(
         typed = check_cohort(df, present, dictionary, groups, collect, config.min_group_size,
                              config.max_missing_share, config.extract)
         if not collect.errors:  # the analysis checks need a cohort the derivations accept
-            check_analysis(pd.DataFrame(typed), config, groups, collect, shared)
+            # a build gives its own analysis table: the typed columns are then dropped before it is derived
+            frame = None if shared and "analysis_table" in shared else pd.DataFrame(typed)
+            del typed
+            check_analysis(frame, config, groups, collect, shared)
     return ValidationReport(str(source), len(df), collect.sorted(collect.errors), collect.sorted(collect.warnings))
