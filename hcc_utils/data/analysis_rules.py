@@ -83,8 +83,9 @@ def _check_covariates(table: pd.DataFrame, covariates: list[str], collect: Viola
     return usable
 
 
-def _check_model(table: pd.DataFrame, config: StudyConfig, covariates: list[str], collect: ViolationCollector) -> None:
-    """Fit the study's propensity model and match as the configuration says."""
+def _check_model(table: pd.DataFrame, config: StudyConfig, covariates: list[str], collect: ViolationCollector,
+                 shared: dict | None = None) -> None:
+    """Fit the study's propensity model and match as the configuration says (both kept in ``shared``)."""
     try:
         model = propensity_scores(table, "treatment", covariates, id_col="patient_id")
     except PropensityModelError as exc:
@@ -118,6 +119,8 @@ def _check_model(table: pd.DataFrame, config: StudyConfig, covariates: list[str]
     match = nearest_neighbor_match(ps, treated.astype(float), ratio=m.ratio, caliper=m.caliper,
                                    caliper_scale=m.caliper_scale, order=m.order, seed=config.seed,
                                    ids=table["patient_id"].to_numpy(), compat=m.compat)
+    if shared is not None:  # the build reuses them instead of fitting and matching again
+        shared["propensity"], shared["match"] = model, match
     pairs = int(match.pair_id.dropna().nunique())
     if pairs < config.min_group_size:  # the book still builds: matched-cohort results are then 'not estimable'
         collect.table("warning", "matched_size",
@@ -140,21 +143,26 @@ def _check_events(table: pd.DataFrame, groups: tuple[str, str], collect: Violati
                               f"estimates with fewer than {MIN_EVENTS_PER_GROUP} are unstable", column=column)
 
 
-def check_analysis(typed: pd.DataFrame, config: StudyConfig, groups: tuple[str, str],
-                   collect: ViolationCollector) -> None:
+def check_analysis(typed: pd.DataFrame | None, config: StudyConfig, groups: tuple[str, str],
+                   collect: ViolationCollector, shared: dict | None = None) -> None:
     """Run the analysis rules (module docstring) on a cohort without validation errors.
 
     Parameters
     ----------
-    typed : pandas.DataFrame
-        Every dictionary column, typed (as the validator converted it with the configuration's formats).
+    typed : pandas.DataFrame or None
+        Every dictionary column, typed (as the validator converted it with the configuration's formats); None
+        when ``shared`` gives the analysis table.
     config : StudyConfig
         The run's configuration (groups, cut-points, matching).
     groups : tuple of str
         The (treatment, control) regimens.
     collect : ViolationCollector
+    shared : dict, optional
+        What a build shares with its validation: ``shared["analysis_table"]``, a callable giving the analysis
+        table the build will use (derived from the typed columns otherwise); the propensity model and the match
+        are stored in it as ``"propensity"`` and ``"match"`` (see :func:`hcc_utils.data.validate.validate_cohort`).
     """
-    table = analysis_table(typed, config)
+    table = shared["analysis_table"]() if shared and "analysis_table" in shared else analysis_table(typed, config)
     if table["treatment"].nunique() < 2:
         return  # group_size has reported it
     for name in MODELLED_COLUMNS:
@@ -163,5 +171,5 @@ def check_analysis(typed: pd.DataFrame, config: StudyConfig, groups: tuple[str, 
                           "for any enrolled patient: its source column is absent or empty", column=name)
     covariates = _check_covariates(table, list(config.matching.covariates), collect)
     if len(covariates) == len(config.matching.covariates):
-        _check_model(table, config, covariates, collect)
+        _check_model(table, config, covariates, collect, shared)
     _check_events(table, groups, collect)

@@ -233,6 +233,9 @@ def read_cohort(
     decimal_comma = extract.decimal == "," or (
         extract.decimal == "auto" and extension == ".csv" and sniff_csv_delimiter(path) == ";")
     frame = normalise_frame(raw, dictionary, source=path, extract=extract, decimal_comma=decimal_comma)
+    if isinstance(raw, pa.Table):  # hand Arrow's freed buffers back: pandas cannot reuse them (a GB at 10^7)
+        del raw
+        pa.default_memory_pool().release_unused()
     if file_rows is not None:  # Excel rows when blank rows were skipped; otherwise data row + 1 for the header
         frame.attrs["file_rows"] = file_rows
     return frame

@@ -101,6 +101,7 @@ def validate_cohort(
     source: str | os.PathLike[str] = "cohort",
     config: StudyConfig | Mapping[str, Any] | None = None,
     dictionary: DataDictionary | None = None,
+    shared: dict | None = None,
 ) -> ValidationReport:
     """Check a screened cohort and report every error and warning at once.
 
@@ -116,6 +117,10 @@ def validate_cohort(
         sorafenib), ``min_group_size`` (default 10) and ``max_missing_share`` (default 0.2).
     dictionary : DataDictionary, optional
         Defaults to :func:`hcc_utils.data.dictionary.load_dictionary`.
+    shared : dict, optional
+        For a build that derives and matches after validating (:func:`hcc_utils.study.build_study`): its
+        ``"analysis_table"`` callable gives the table the analysis rules check, and the propensity model and match
+        they fit are left in it (``"propensity"``, ``"match"``) so that the build does not repeat them.
 
     Returns
     -------
@@ -162,5 +167,8 @@ def validate_cohort(
         typed = check_cohort(df, present, dictionary, groups, collect, config.min_group_size,
                              config.max_missing_share, config.extract)
         if not collect.errors:  # the analysis checks need a cohort the derivations accept
-            check_analysis(pd.DataFrame(typed), config, groups, collect)
+            # a build gives its own analysis table: the typed columns are then dropped before it is derived
+            frame = None if shared and "analysis_table" in shared else pd.DataFrame(typed)
+            del typed
+            check_analysis(frame, config, groups, collect, shared)
     return ValidationReport(str(source), len(df), collect.sorted(collect.errors), collect.sorted(collect.warnings))

@@ -229,6 +229,9 @@ def _run_locked(config: StudyConfig, out_dir: Path, tasks: list[NotebookTask], j
                 finish(task, None)
             else:
                 to_run.append(task)
+        if to_run and stage == 1:  # the study (read, validate, derive, match) once; every notebook loads it
+            from hcc_utils.study.cohort import STUDY_CACHE_DIR, STUDY_CACHE_ENV, prepare_study_cache
+            os.environ[STUDY_CACHE_ENV] = str(prepare_study_cache(data_path, config, out_dir / STUDY_CACHE_DIR))
         if jobs > 1 and len(to_run) > 1:
             with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
                 futures = {pool.submit(execute_notebook, t, root, staging, parameters): t for t in to_run}

@@ -75,8 +75,9 @@ def smd_categorical(a, b, levels=None) -> float:
     levels = list(levels)
     if len(levels) < 2:
         return 0.0
-    pa = np.array([(sa == lv).mean() for lv in levels])[1:]
-    pb = np.array([(sb == lv).mean() for lv in levels])[1:]
+    ca, cb = sa.value_counts().to_dict(), sb.value_counts().to_dict()  # each value counted once, not per level
+    pa = np.array([ca.get(lv, 0) / len(sa) for lv in levels])[1:]
+    pb = np.array([cb.get(lv, 0) / len(sb) for lv in levels])[1:]
     cov = (np.diag(pa) - np.outer(pa, pa) + np.diag(pb) - np.outer(pb, pb)) / 2
     diff = pa - pb
     value = float(diff @ np.linalg.pinv(cov) @ diff)

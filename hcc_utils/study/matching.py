@@ -34,7 +34,7 @@ class CohortMatch:
 
 def match_cohort(analysis_df: pd.DataFrame, config: StudyConfig, treatment_col: str = "treatment",
                  id_col: str = "patient_id", compat: str | None = None, scores: pd.Series | None = None,
-                 exact: list[str] | None = None) -> CohortMatch:
+                 exact: list[str] | None = None, fitted: tuple | None = None) -> CohortMatch:
     """Estimate propensity scores and match the study cohort as ``config.matching`` says.
 
     Parameters
@@ -47,16 +47,22 @@ def match_cohort(analysis_df: pd.DataFrame, config: StudyConfig, treatment_col: 
         the logistic model's; the logistic model is still fitted for its coefficient table. Sensitivity analyses only.
     exact : columns matched on exactly (MatchIt ``exact =``): patients are matched only within the strata these
         columns define, with the caliper's width still in SDs of the whole cohort's distance.
+    fitted : ``(model, match)`` that validation fitted on this very table with the configuration's settings
+        (:func:`hcc_utils.data.validate.validate_cohort` ``shared``): used instead of fitting and matching again.
     """
     m = config.matching
     compat = compat if compat is not None else m.compat
-    model = propensity_scores(analysis_df, treatment_col, list(m.covariates), id_col=id_col)
+    reuse = fitted is not None and scores is None and not exact and compat == m.compat and treatment_col == "treatment" \
+        and id_col == "patient_id"
+    model = fitted[0] if reuse else propensity_scores(analysis_df, treatment_col, list(m.covariates), id_col=id_col)
     ps = model.ps.to_numpy() if scores is None else np.asarray(scores, dtype=float)
     ids = analysis_df[id_col].to_numpy() if id_col in analysis_df.columns else None
     options = dict(ratio=m.ratio, caliper=m.caliper, caliper_scale=m.caliper_scale, order=m.order,
                    seed=config.seed, compat=compat)
     treated = analysis_df[treatment_col].to_numpy(dtype=float)
-    if exact:
+    if reuse:
+        res = fitted[1]
+    elif exact:
         res = _match_within_strata(ps, treated, analysis_df[list(exact)], ids, options)
     else:
         res = nearest_neighbor_match(ps, treated, ids=ids, **options)

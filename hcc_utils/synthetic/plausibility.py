@@ -105,7 +105,7 @@ def check_plausibility(frame: pd.DataFrame, config: StudyConfig | dict | None = 
 
 def _ties(data: pd.DataFrame) -> list[Finding]:
     out = []
-    for group, part in data.groupby("group", sort=True):
+    for group, part in data.groupby("group", sort=True, observed=True):
         for endpoint in ("os", "pfs"):
             events = part[part[f"{endpoint}_event"] == 1]
             days = np.rint(events[f"{endpoint}_months"].to_numpy(float) * DAYS_PER_MONTH).astype(int)
@@ -174,7 +174,7 @@ def _ranges(frame: pd.DataFrame, dictionary: DataDictionary) -> list[Finding]:
 def _curves(data: pd.DataFrame):
     """(name, part, endpoint) of the Kaplan-Meier curves the book draws."""
     for cohort, part in (("all", data), ("matched", data[data["matched"] == 1])):
-        for group, sub in part.groupby("group", sort=True):
+        for group, sub in part.groupby("group", sort=True, observed=True):
             for endpoint in ("os", "pfs"):
                 yield f"{endpoint.upper()} {group} ({cohort})", sub, endpoint
             received = sub["received_third_line"].astype(bool)

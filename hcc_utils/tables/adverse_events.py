@@ -37,17 +37,17 @@ def adverse_event_terms(df: pd.DataFrame | None = None, dictionary=None) -> dict
     return terms
 
 
-def _grades(df: pd.DataFrame, col: str, ids: pd.Series) -> np.ndarray:
-    g = pd.to_numeric(df[col], errors="coerce")
-    bad = g.isna() | ~g.isin([0, 1, 2, 3, 4, 5])
+def _grades(df: pd.DataFrame, col: str, ids) -> np.ndarray:
+    values = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bad = ~np.isin(values, [0, 1, 2, 3, 4, 5])  # missing (NaN) included
     if bad.any():
-        raise ValueError(f"{col!r} must hold grades 0-5 for every patient; patients {list(ids[bad])[:10]} do not")
-    return g.to_numpy(dtype=int)
+        raise ValueError(f"{col!r} must hold grades 0-5 for every patient; patients {list(ids()[bad])[:10]} do not")
+    return values.astype(int)
 
 
-def _row(section: str, term: str, label: str, flags: np.ndarray, group: pd.Series, groups, rule: str) -> list[dict]:
-    ks = [int(flags[(group == g).to_numpy()].sum()) for g in groups]
-    ns = [int((group == g).sum()) for g in groups]
+def _row(section: str, term: str, label: str, flags: np.ndarray, masks: list[np.ndarray], groups, rule: str) -> list[dict]:
+    ks = [int(np.count_nonzero(flags[mask])) for mask in masks]
+    ns = [int(np.count_nonzero(mask)) for mask in masks]
     res = compare_proportions(ks[0], ns[0], ks[1], ns[1], rule=rule)
     return [{"section": section, "term": term, "label": label, "group": g, "count": k, "n": n,
              "percent": 100 * k / n, "p": res.p, "test": res.test, "text": f"{k} ({100 * k / n:.1f}%)"}
@@ -85,15 +85,20 @@ def adverse_event_table(
     groups = tuple(groups) if groups is not None else tuple(sorted(df[group_col].dropna().unique(), key=str))
     if len(groups) != 2:
         raise ValueError(f"adverse_event_table: exactly two groups are needed, got {groups}")
-    data = df[df[group_col].isin(groups)]
-    ids = data[id_col].astype(str) if id_col in data.columns else pd.Series(data.index.astype(str), index=data.index)
+    keep = df[group_col].isin(groups).to_numpy()
+    data = df if keep.all() else df[keep]
+
+    def ids() -> np.ndarray:  # for error messages only: a million ids are not converted to text otherwise
+        return (data[id_col] if id_col in data.columns else pd.Series(data.index)).astype(str).to_numpy()
+
     terms = adverse_event_terms(data) if terms is None else terms
     absent = [c for c in terms if c not in data.columns]
     if absent:
         raise KeyError(f"adverse_event_table: adverse-event columns not in the data: {absent}")
     if not terms:
         raise ValueError("adverse_event_table: no adverse-event (ae_<term>) column found")
-    group = data[group_col]
+    labels = data[group_col].to_numpy()
+    group = [labels == g for g in groups]  # each group's mask, computed once for every row of the table
     grades = {col: _grades(data, col, ids) for col in terms}
     matrix = np.column_stack(list(grades.values()))
     rows = []
@@ -104,7 +109,7 @@ def adverse_event_table(
         disc = pd.to_numeric(data["ae_led_to_discontinuation"].astype("Int64"), errors="coerce")
         if disc.isna().any() or not disc.isin([0, 1]).all():
             bad = disc.isna() | ~disc.isin([0, 1])
-            raise ValueError(f"'ae_led_to_discontinuation' must be 0/1; patients {list(ids[bad.to_numpy()])[:10]} are not")
+            raise ValueError(f"'ae_led_to_discontinuation' must be 0/1; patients {list(ids()[bad.to_numpy()])[:10]} are not")
         rows += _row("summary", "ae_led_to_discontinuation", SUMMARY_ROWS["ae_led_to_discontinuation"],
                      disc.to_numpy(dtype=int) == 1, group, groups, rule)
     for col, label in terms.items():

@@ -164,7 +164,10 @@ def _categorical_block(spec, x_all, xa, xb, groups, categorical_test):
         if unknown:
             raise ValueError(f"variable {spec.name!r} has values {sorted(map(str, unknown))} not in its levels {levels}")
         table_levels = levels
-    counts = np.array([[int((x == lv).sum()) for lv in table_levels] for x in (xa, xb)])
+    # each column's counts of every value, its size and its missing count, once (not per level: a registry has
+    # millions of patients)
+    tallies = {id(x): (x.value_counts(dropna=True).to_dict(), int(x.notna().sum())) for x in (x_all, xa, xb)}
+    counts = np.array([[int(tallies[id(x)][0].get(lv, 0)) for lv in table_levels] for x in (xa, xb)])
     keep = counts.sum(axis=0) > 0
     statistic, p, test = math.nan, math.nan, "none"
     if keep.sum() >= 2 and (counts.sum(axis=1) > 0).all():
@@ -178,10 +181,10 @@ def _categorical_block(spec, x_all, xa, xb, groups, categorical_test):
     for lv in levels:
         cells, shown = {}, (spec.level_labels or {}).get(lv, str(lv))
         for gname, x in (("Overall", x_all), (groups[0], xa), (groups[1], xb)):
-            n = int(x.notna().sum())
-            c = int((x == lv).sum())
+            by_value, n = tallies[id(x)]
+            c = int(by_value.get(lv, 0))
             numbers.append({"group": gname, "level": "" if spec.kind == "binary" else str(lv), "n": n,
-                            "missing": int(x.isna().sum()), "count": c, "percent": 100 * c / n if n else math.nan,
+                            "missing": len(x) - n, "count": c, "percent": 100 * c / n if n else math.nan,
                             "mean": math.nan, "sd": math.nan, "median": math.nan, "q1": math.nan, "q3": math.nan})
             cells[gname] = _fmt_count(c, n)
         lines.append({"level": "" if spec.kind == "binary" else shown, "label": spec.label + (", n (%)" if spec.kind == "binary" else ""), **cells})

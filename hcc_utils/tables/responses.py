@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from hcc_utils.stats.contingency import clopper_pearson, compare_proportions
@@ -27,12 +28,16 @@ RATES = {"orr": ("Objective response rate (CR + PR)", ("cr", "pr")),
 DEFAULT_CRITERIA = {"RECIST 1.1": "best_response_recist", "mRECIST": "best_response_mrecist"}
 
 
-def _normalise(series: pd.Series, column: str) -> pd.Series:
-    s = series.astype("string").str.strip().str.lower()
-    bad = s.notna() & ~s.isin(CATEGORIES)
-    if bad.any():
-        raise ValueError(f"{column!r}: responses must be one of {CATEGORIES}; found {sorted(set(s[bad]))}")
-    return s
+def _response_codes(series: pd.Series, column: str) -> np.ndarray:
+    """Position in :data:`CATEGORIES` of each patient's response (case and spaces ignored), -1 where none is
+    recorded. Each distinct text is normalised once, not each patient's (a registry has millions of patients)."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    names = [str(value).strip().lower() for value in uniques]
+    bad = sorted({name for name in names if name not in CATEGORIES})
+    if bad:
+        raise ValueError(f"{column!r}: responses must be one of {CATEGORIES}; found {bad}")
+    lookup = np.array([CATEGORIES.index(name) for name in names] + [-1], dtype=np.int64)
+    return lookup[codes]  # the sentinel -1 picks the last entry: no response
 
 
 def _pct(k: int, n: int) -> float:
@@ -73,25 +78,27 @@ def response_table(
     groups = tuple(groups) if groups is not None else tuple(sorted(df[group_col].dropna().unique(), key=str))
     if len(groups) != 2:
         raise ValueError(f"response_table: exactly two groups are needed, got {groups}")
-    resp = _normalise(df[response_col], response_col)
+    codes = _response_codes(df[response_col], response_col)
+    labels = df[group_col].to_numpy()
     criterion = criterion or response_col
     per_group = {}
     for g in groups:
-        r = resp[df[group_col] == g]
-        n = int(r.notna().sum())
+        r = codes[labels == g]
+        counts = np.bincount(r[r >= 0], minlength=len(CATEGORIES))  # patients per category, in CATEGORIES order
+        n = int(counts.sum())
         if n == 0:
             raise ValueError(f"response_table: no patient of group {g!r} has a recorded {response_col!r}")
-        per_group[g] = (r, n, int(r.isna().sum()))
+        per_group[g] = (counts, n, int(r.size - n))
     rows = []
-    for cat in CATEGORIES:
+    for position, cat in enumerate(CATEGORIES):
         for g in groups:
-            r, n, missing = per_group[g]
-            k = int((r == cat).sum())
+            counts, n, missing = per_group[g]
+            k = int(counts[position])
             rows.append({"measure": cat, "label": CATEGORY_LABELS[cat], "group": g, "count": k, "n": n,
                          "missing": missing, "percent": _pct(k, n), "ci_low": math.nan, "ci_high": math.nan,
                          "p": math.nan, "test": "", "text": f"{k} ({_pct(k, n):.1f}%)"})
     for measure, (label, cats) in RATES.items():
-        ks = {g: int(per_group[g][0].isin(cats).sum()) for g in groups}
+        ks = {g: int(sum(per_group[g][0][CATEGORIES.index(c)] for c in cats)) for g in groups}
         ns = {g: per_group[g][1] for g in groups}
         res = compare_proportions(ks[groups[0]], ns[groups[0]], ks[groups[1]], ns[groups[1]], rule=rule)
         for g in groups:

@@ -34,7 +34,7 @@ def score_overlap(scores: pd.DataFrame, group_col: str, score_col: str, matched_
     bins = np.linspace(0, 1, 21)
     for ax, subset, title in ((axes[0], scores, "All enrolled patients"),
                               (axes[1], scores[scores[matched_col] == 1], "Matched patients")):
-        for label, part in subset.groupby(group_col, sort=False):
+        for label, part in subset.groupby(group_col, sort=False, observed=True):
             ax.hist(part[score_col], bins=bins, alpha=0.55, color=colours[label], label=f"{label} (n={len(part)})")
         ax.set_title(title, loc="left")
         ax.set_xlabel("Propensity score")

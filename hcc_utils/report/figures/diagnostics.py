@@ -12,7 +12,6 @@ import textwrap
 
 import matplotlib.pyplot as plt
 import numpy as np
-from statsmodels.nonparametric.smoothers_lowess import lowess
 
 from hcc_utils.report.figures.style import OKABE_ITO
 from hcc_utils.study.cohort import Study
@@ -77,6 +76,9 @@ def zph_figure(study: Study, models, endpoint: str):
             continue
         ax.scatter(x, resid, s=9, color="#9a9a9a", alpha=0.7, linewidths=0)
         if len(np.unique(x)) > 3:
+            # imported here: statsmodels costs every notebook a second at start-up, and only this figure uses it
+            from statsmodels.nonparametric.smoothers_lowess import lowess
+
             smooth = lowess(resid, x, frac=0.6, it=0, return_sorted=True)
             ax.plot(smooth[:, 0], smooth[:, 1], color=OKABE_ITO[0], linewidth=2)
         ax.axhline(coef, color=OKABE_ITO[7], linestyle="--", linewidth=1)

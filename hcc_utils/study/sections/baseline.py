@@ -46,7 +46,8 @@ def _specs(study: Study) -> list[VariableSpec]:
     for name, text, kind, levels in TABLE1_VARIABLES:
         present = levels
         if levels is not None:
-            present = [lv for lv in levels if (study.data[name] == lv).any()]
+            observed = set(study.data[name].dropna().unique())
+            present = [lv for lv in levels if lv in observed]
         specs.append(VariableSpec(name=name, kind=kind, label=text or labels[name], levels=present,
                                   show_missing=bool(study.data[name].isna().any())))
     return specs

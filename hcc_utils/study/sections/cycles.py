@@ -33,7 +33,8 @@ def cycles_subgroup_results(study: Study) -> ResultSet:
 
     def one_cohort(suffix: str, cohort: pd.DataFrame, values: ResultSet) -> None:
         for name, mask, text in cycles_subgroups(study, cohort):
-            part = cohort[mask]
+            # only the columns compared: a copy of every column of a million patients costs more than the tests
+            part = cohort.loc[mask, ["group", *(c for t, e, _ in ENDPOINTS.values() for c in (t, e))]]
             sizes = part["group"].value_counts()
             for endpoint, (time_col, event_col, endpoint_name) in ENDPOINTS.items():
                 key = f"cycles.{name}_{endpoint}"

@@ -40,7 +40,7 @@ def survival_results(study: Study) -> ResultSet:
                                       ("q3", follow.q3, "third quartile")):
                 values.add(f"survival.{endpoint}_followup_{stat}{suffix}", value, Kind.MONTHS,
                            f"Follow-up, {text}, {where}")
-            summary = km_summary(cohort, time_col, event_col, "group").set_index("group")
+            summary = km_summary(cohort[[time_col, event_col, "group"]], time_col, event_col, "group").set_index("group")
             for group in study.groups:
                 code = group_code(group)
                 row = summary.loc[group]
@@ -57,7 +57,7 @@ def survival_results(study: Study) -> ResultSet:
                                    ("q3_ci_high", "third quartile, 95% CI upper limit")):
                     values.add(f"survival.{endpoint}_{stat}_{code}{suffix}", row[stat], Kind.MONTHS,
                                f"{text[0].upper()}{text[1:]}, {group}, {where}")
-                part = cohort[cohort["group"] == group]
+                part = cohort.loc[study.group_mask(cohort, group), [time_col, event_col]]
                 at_risk = numbers_at_risk(part[time_col], part[event_col], times)
                 for month, count in at_risk.items():
                     values.add(f"survival.{endpoint}_at_risk_{code}_{_month_id(month)}m{suffix}", int(count),
@@ -86,7 +86,8 @@ def _month_id(month: float) -> str:
 def group_hazard_ratio(study: Study, cohort: pd.DataFrame, time_col: str, event_col: str) -> tuple[float, ...]:
     """Hazard ratio of the control group vs the treatment group (Cox, configured ties, Wald 95% CI and p);
     NaN when the model has no finite estimate (e.g. no event in one group)."""
-    frame = cohort.assign(control_group=(cohort["group"] == study.control).astype(int))
+    # only the model's columns: a copy of every column of a million patients costs more than the fit
+    frame = cohort[[time_col, event_col]].assign(control_group=study.group_mask(cohort, study.control).astype(int))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CoxConvergenceWarning)
         row = fit_cox(frame, time_col, event_col, ["control_group"], ties=study.config.cox.ties).iloc[0]

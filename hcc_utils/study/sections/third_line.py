@@ -40,7 +40,7 @@ def third_line_results(study: Study) -> ResultSet:
     data = study.data
     counts = {}
     for group in study.groups:
-        part = data[data["group"] == group]
+        part = data.loc[study.group_mask(data, group), ["received_third_line", "third_line_regimen"]]
         code = group_code(group)
         received = int(part["received_third_line"].sum())
         counts[group] = (received, len(part))
@@ -56,7 +56,7 @@ def third_line_results(study: Study) -> ResultSet:
 
     def one_cohort(suffix: str, cohort: pd.DataFrame, survival: ResultSet) -> None:
         for group in study.groups:
-            part = cohort[cohort["group"] == group]
+            part = cohort.loc[study.group_mask(cohort, group), _OS_BY_THIRD_LINE]  # only the columns compared
             code = group_code(group)
             recipients = part[part["received_third_line"] == 1]
             for name, column, patients, text in (
@@ -74,6 +74,9 @@ def third_line_results(study: Study) -> ResultSet:
     return values.merge(per_cohort(study, one_cohort))
 
 
+_OS_BY_THIRD_LINE = ["received_third_line", "third_line_regimen", "os_months", "os_event"]
+
+
 def comparable_levels(patients: pd.DataFrame, column: str, minimum: int) -> pd.DataFrame:
     """The patients whose level of ``column`` has at least ``minimum`` patients (``survival.min_subgroup_size``):
     smaller levels are left out of a comparison and of its figure."""
@@ -86,7 +89,8 @@ def third_line_table(study: Study) -> JournalTable:
     the patients with any third-line therapy first, with the P of its comparison."""
     data = study.data
     regimens = [r for r in data["third_line_regimen"].value_counts().index if r != "none"] + ["none"]
-    parts = {group: data[data["group"] == group] for group in study.groups}
+    parts = {group: data.loc[study.group_mask(data, group), ["received_third_line", "third_line_regimen"]]
+             for group in study.groups}
     rule = study.config.baseline.categorical_test
     (a, na), (b, nb) = ((int(parts[g]["received_third_line"].sum()), len(parts[g])) for g in study.groups)
     rows = [Row("Any third-line therapy", (fmt_percent(a, na), fmt_percent(b, nb),
