@@ -205,7 +205,7 @@ def test_kernel_that_fails_to_start_is_retried_and_the_message_names_the_log(tmp
 
     monkeypatch.setattr(papermill, "execute_notebook", flaky)
     out, root = tmp_path / "out", _project(tmp_path)
-    summary = run_study(_config(tmp_path), out, validate=False, root=root)
+    summary = run_study(_config(tmp_path), out, validate=False, root=root, jobs=1)  # counted in this process
     assert len(summary.executed) == 3 and len(calls) == 4
     err = capsys.readouterr().err
     assert "kernel failed to start" in err and "retrying" in err and "logs/01_first.log" in err
@@ -214,4 +214,4 @@ def test_kernel_that_fails_to_start_is_retried_and_the_message_names_the_log(tmp
     monkeypatch.setattr(papermill, "execute_notebook",
                         lambda *a, **k: (_ for _ in ()).throw(RuntimeError("Kernel died before replying to kernel_info")))
     with pytest.raises(StudyRunError, match=r"kernel_info\nits kernel's messages are in .*logs/01_first\.log"):
-        run_study(_config(tmp_path, seed=3), out, validate=False, root=root, reuse=False)
+        run_study(_config(tmp_path, seed=3), out, validate=False, root=root, reuse=False, jobs=1)
