@@ -290,16 +290,23 @@ def test_code_edit_re_executes_but_markdown_edit_does_not(tmp_path, monkeypatch)
 
     monkeypatch.setattr(runner, "code_fingerprint", lambda: "fixed")
     root, out = _project(tmp_path), tmp_path / "out"
+    _notebook(root / "notebooks" / "01_first.ipynb", [  # as the matching notebook, it writes the analysis table
+        RECORDING_CELL.format(name="first", value=1.5),
+        "import pathlib\npathlib.Path(output_dir, 'analysis.csv').write_text('patient_id\\n=1+1\\n')"])
     run_study(_config(tmp_path), out, validate=False, root=root, jobs=1)
+    assert (out / "analysis.csv").read_text() == "patient_id\n'=1+1\n"
     _add_markdown(root / "notebooks" / "02_second.ipynb", "Prose only.")
     prose = run_study(_config(tmp_path), out, validate=False, root=root, jobs=1)
     assert prose.executed == []
     assert "Prose only." in (out / "executed" / "notebooks" / "02_second.ipynb").read_text()
+    assert (out / "analysis.csv").read_text() == "patient_id\n'=1+1\n"  # kept although its notebook was reused
+    assert (out / "logs" / "01_first.log").is_file()
     _notebook(root / "notebooks" / "02_second.ipynb", [RECORDING_CELL.format(name="second", value=3)])
     code = run_study(_config(tmp_path), out, validate=False, root=root, jobs=1)
     # the section re-ran, and so did the summary page, whose input (the combined results) changed
     assert code.executed == ["notebooks/02_second.ipynb", "book/summary.ipynb"]
     _assert_results(out, {"second.value": "3", "summary.value": "4"})
+    assert (out / "analysis.csv").is_file()
     assert "Prose only." not in (out / "executed" / "notebooks" / "02_second.ipynb").read_text()
 
 

@@ -57,14 +57,13 @@ def copy_downloads(run_dir: Path, html_dir: Path) -> None:
     where the links under the book's tables and figures point (:mod:`hcc_utils.report.downloads`), and the run's
     ``tables.docx`` / ``tables.xlsx`` into ``html/downloads/``."""
     from hcc_utils.report.downloads import DOWNLOAD_FORMATS, DOWNLOADS_DIR
-    from hcc_utils.report.submission import COLLECTION_NAMES
 
     for path in sorted((run_dir / "sections").glob("*/*/*")):
         if path.is_file() and path.suffix in DOWNLOAD_FORMATS:
             target = html_dir / DOWNLOADS_DIR / path.relative_to(run_dir / "sections")
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target)
-    for name in COLLECTION_NAMES:  # the article's tables in one file each (book/downloads.md links them)
+    for name in ("tables.docx", "tables.xlsx"):  # the article's tables in one file each (book/downloads.md links them)
         if (run_dir / name).is_file():
             (html_dir / DOWNLOADS_DIR).mkdir(parents=True, exist_ok=True)
             shutil.copy2(run_dir / name, html_dir / DOWNLOADS_DIR / name)

@@ -75,30 +75,33 @@ def book_key(root: Path, data_path: Path) -> str:
     return digest.hexdigest()
 
 
+def _tags(cell: dict) -> list:
+    return cell.get("metadata", {}).get("tags", [])
+
+
 def patch_markdown(source: Path, executed: Path) -> bool:
     """Give the executed copy ``executed`` the markdown (and raw) cells of ``source``, keeping its executed code
     cells and papermill's injected-parameters cell; return whether the file changed.
 
     Only valid when the code cells are unchanged (equal :func:`notebook_code_sha`), which the cache key ensures.
+    Plain JSON (no schema validation): this runs on the path of a quick rebuild.
     """
-    import nbformat  # only a rebuild after a prose edit needs it
-
-    new = nbformat.read(source, as_version=4)
-    old = nbformat.read(executed, as_version=4)
-    injected = [c for c in old.cells if "injected-parameters" in c.get("metadata", {}).get("tags", [])]
-    code = iter([c for c in old.cells if c.cell_type == "code" and all(c is not i for i in injected)])
+    new = json.loads(source.read_bytes())
+    old_text = executed.read_text(encoding="utf-8")
+    old = json.loads(old_text)
+    injected = [c for c in old["cells"] if "injected-parameters" in _tags(c)]
+    code = iter([c for c in old["cells"] if c.get("cell_type") == "code" and "injected-parameters" not in _tags(c)])
     cells = []
-    for cell in new.cells:
-        if cell.cell_type != "code":
+    for cell in new["cells"]:
+        if cell.get("cell_type") != "code":
             cells.append(cell)
             continue
         cells.append(next(code))
-        if "parameters" in cell.get("metadata", {}).get("tags", []) and injected:
+        if "parameters" in _tags(cell) and injected:
             cells.append(injected.pop())  # papermill puts it right after the parameters cell
-    old.cells = injected + cells  # without a parameters cell, papermill puts it first
-    text = nbformat.writes(old)
-    text += "" if text.endswith("\n") else "\n"  # as nbformat.write
-    if text == executed.read_text(encoding="utf-8"):
+    old["cells"] = injected + cells  # without a parameters cell, papermill puts it first
+    text = json.dumps(old, sort_keys=True, indent=1, ensure_ascii=False) + "\n"  # as nbformat writes
+    if text == old_text:
         return False
     executed.write_text(text, encoding="utf-8")
     return True

@@ -60,6 +60,9 @@ def __getattr__(name: str):
     raise AttributeError(name)
 
 
+#: The article's tables in one file each (:data:`hcc_utils.report.submission.COLLECTION_NAMES`, named here so that a
+#: run reusing every notebook need not load python-docx and openpyxl).
+COLLECTIONS = ("tables.docx", "tables.xlsx")
 SECTION_DIR = "notebooks"
 PAGES_DIR = "book"
 
@@ -76,7 +79,7 @@ class RunSummary:
 
 def toc_files(toc_path: Path = REPO_ROOT / "_toc.yml") -> list[str]:
     """Every file named in the book's table of contents, in reading order (without extension)."""
-    toc = yaml.safe_load(toc_path.read_text())
+    toc = yaml.load(toc_path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # C: faster
     files: list[str] = [toc["root"]]
 
     def walk(node):
@@ -208,7 +211,7 @@ def run_study(config: StudyConfig, out_dir: str | Path, jobs: int | str = "auto"
         state = _RunState.of(config, out_dir, tasks, root)
         if reuse and (summary := _unchanged(state, build_book)) is not None:
             return summary
-        if validate:
+        if validate and not (reuse and state.validated_before()):
             _validate_data(config)
         return _run_locked(state, jobs, reuse, build_book)
 
@@ -232,6 +235,16 @@ class _RunState:
         data_path = Path(config.data)
         return cls(config, out_dir, tasks, root, _read_manifest(out_dir), _sha256_file(data_path), code_fingerprint(),
                    {t.relpath: _sha256_file(root / t.relpath) for t in tasks}, _cache.book_key(root, data_path))
+
+    def validated_before(self) -> bool:
+        """The published run read and validated the same data file with the same configuration and code."""
+        previous = self.previous
+        same = (previous.get("data_sha256") == self.data_sha and previous.get("code_sha256") == self.code_sha
+                and previous.get("config") == self.config.to_dict()
+                and _publish_mod.published_run(self.out_dir) is not None)
+        if same:
+            _log("data, configuration and code as in the published run, which validated them: not validated again")
+        return same
 
     def key(self, task: NotebookTask, results_sha: str = "") -> str:
         return cache_key(task, self.root, self.data_sha, self.config, self.code_sha, results_sha)
@@ -289,10 +302,6 @@ def _execute_stage(to_run: list[NotebookTask], jobs: int | str, root: Path, stag
 
 
 def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool) -> RunSummary:
-    from hcc_utils.report.recorder import combine_parts
-    from hcc_utils.report.spreadsheet import neutralise_csv_formulas
-    from hcc_utils.report.submission import COLLECTION_NAMES
-
     config, out_dir, tasks, root, previous = state.config, state.out_dir, state.tasks, state.root, state.previous
     data_path = Path(config.data)
     staging = _publish_mod.new_run_dir(out_dir)
@@ -314,11 +323,21 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
             summary.seconds[task.relpath] = round(seconds, 2)
             _log(f"[{done}/{total}] {task.relpath}: executed in {seconds:.1f} s")
 
+    def combine() -> None:
+        from hcc_utils.report.recorder import combine_parts  # imports the analysis: only when something ran
+
+        combine_parts(staging / "sections", staging / "results.csv")
+
     for stage in sorted({t.stage for t in tasks}):
         results_sha = ""
         if stage > 1:
-            combine_parts(staging / "sections", staging / "results.csv")
-            results_sha = stage_results[str(stage)] = _sha256_file(staging / "results.csv")
+            # Nothing executed so far: the sections' outputs are the published run's, checked against their
+            # checksums, and so is their combination.
+            results_sha = previous.get("stage_results", {}).get(str(stage), "") if not summary.executed else ""
+            if not results_sha:
+                combine()
+                results_sha = _sha256_file(staging / "results.csv")
+            stage_results[str(stage)] = results_sha
         to_run = []
         for task in (t for t in tasks if t.stage == stage):
             keys[task.relpath] = state.key(task, results_sha)
@@ -327,15 +346,22 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
                 finish(task, None)
             else:
                 to_run.append(task)
+        if to_run and stage > 1 and not (staging / "results.csv").is_file():
+            combine()  # what these pages read
         _execute_stage(to_run, jobs, root, staging, parameters, finish)
 
-    combine_parts(staging / "sections", staging / "results.csv")
+    if summary.executed or not _copy_run_files(out_dir, staging, previous, ("results.csv",)):
+        combine()
     for candidate in (staging / "sections").glob("*/analysis.csv"):  # written by the matching notebook
         shutil.move(candidate, staging / "analysis.csv")
     if (staging / "analysis.csv").is_file():
+        from hcc_utils.report.spreadsheet import neutralise_csv_formulas
+
         for column, count in neutralise_csv_formulas(staging / "analysis.csv").items():
             _log(f"warning: analysis.csv: {count} text cells of column {column!r} began with =, +, - or @ "
                  "(read as formulas by spreadsheets); a quote was put before each")
+    elif summary.reused:  # its notebook was reused (its file had left its section folder): the published one
+        _copy_run_files(out_dir, staging, previous, ("analysis.csv",))
 
     _write_submission_formats(staging, out_dir, previous, executed_any=bool(summary.executed))
 
@@ -346,7 +372,7 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
         "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "files": _publish_mod.file_checksums(staging),
     }
-    manifest["files"]["_run"].update({name: _sha256_file(staging / name) for name in COLLECTION_NAMES
+    manifest["files"]["_run"].update({name: _sha256_file(staging / name) for name in COLLECTIONS
                                       if (staging / name).is_file()})
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
     checkpoint("staged", _log)
@@ -373,15 +399,10 @@ def _write_submission_formats(run_dir: Path, out_dir: Path, previous: dict, exec
     When no notebook was executed, every table is the previous run's (its DOCX and XLSX came with its section), and
     the previous collections are copied once checked against their checksums instead of being written again.
     """
-    from hcc_utils.report.submission import COLLECTION_NAMES, convert_run_tables
+    from hcc_utils.report.submission import convert_run_tables
 
-    if not executed_any:
-        entries = {name: sha for name, sha in previous.get("files", {}).get("_run", {}).items()
-                   if name in COLLECTION_NAMES}
-        if entries and not _publish_mod.verify_files(out_dir, entries):
-            for name in entries:
-                shutil.copy2(out_dir / name, run_dir / name)
-            return
+    if not executed_any and _copy_run_files(out_dir, run_dir, previous, COLLECTIONS):
+        return
     start = time.perf_counter()
     try:
         written = convert_run_tables(run_dir)
@@ -389,6 +410,17 @@ def _write_submission_formats(run_dir: Path, out_dir: Path, previous: dict, exec
         raise StudyRunError(f"the tables could not be written as DOCX and XLSX: {exc}") from None
     if written:
         _log(f"submission formats: {len(written)} files (DOCX, XLSX) in {time.perf_counter() - start:.1f} s")
+
+
+def _copy_run_files(out_dir: Path, run_dir: Path, previous: dict, names) -> bool:
+    """Copy the published run's files ``names`` (those its manifest lists) into ``run_dir`` if all match their
+    checksums; return whether any was copied."""
+    entries = {name: sha for name, sha in previous.get("files", {}).get("_run", {}).items() if name in names}
+    if not entries or _publish_mod.verify_files(out_dir, entries):
+        return False
+    for name in entries:
+        shutil.copy2(out_dir / name, run_dir / name)
+    return True
 
 
 def _read_manifest(out_dir: Path) -> dict:
@@ -416,6 +448,9 @@ def _copy_previous(task: NotebookTask, out_dir: Path, staging: Path, previous: d
     (staging / executed).parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(out_dir / executed, staging / executed)
     shutil.copytree(section, staging / "sections" / task.name)
+    if (out_dir / "logs" / f"{task.name}.log").is_file():  # what its kernel printed when it ran
+        (staging / "logs").mkdir(exist_ok=True)
+        shutil.copy2(out_dir / "logs" / f"{task.name}.log", staging / "logs" / f"{task.name}.log")
     if previous.get("sources", {}).get(task.relpath) != source_sha \
             and _cache.patch_markdown(root / task.relpath, staging / executed):
         _log(f"{task.relpath}: only its markdown changed; the new text was put into the executed copy")
