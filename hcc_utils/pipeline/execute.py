@@ -92,6 +92,23 @@ def _kernel_failed_to_start(exc: Exception) -> bool:
     return any(marker in text for marker in _START_FAILURES)
 
 
+def worker_started(build_pid: int) -> None:
+    """Initialise a worker process of a parallel run: it gives up its copy of the output lock and dies with the
+    build (Linux), so that killing the build (``kill -9``) leaves no worker executing notebooks or holding the
+    lock or the build's output pipes."""
+    from hcc_utils.pipeline.publish import release_inherited_locks
+
+    release_inherited_locks()
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != build_pid:  # the build died before prctl took effect
+        os._exit(1)
+
+
 _KERNEL_MANAGER = None
 
 

@@ -43,7 +43,7 @@ from hcc_utils.config import REPO_ROOT, StudyConfig
 from hcc_utils.pipeline import cache as _cache
 from hcc_utils.pipeline.book import AREA, build_html, copy_downloads  # noqa: F401 (copy_downloads: public here)
 from hcc_utils.pipeline.cache import cache_key, notebook_code_sha  # noqa: F401 (cache_key: public here)
-from hcc_utils.pipeline.execute import NotebookTask, StudyRunError, _log, execute_notebook
+from hcc_utils.pipeline.execute import NotebookTask, StudyRunError, _log, execute_notebook, worker_started
 from hcc_utils.pipeline import publish as _publish_mod
 from hcc_utils.pipeline.publish import checkpoint, sha256_file as _sha256_file
 
@@ -283,19 +283,27 @@ def _unchanged(state: _RunState, build_book: bool) -> RunSummary | None:
 
 
 def _execute_stage(to_run: list[NotebookTask], jobs: int | str, root: Path, staging: Path, parameters: dict,
-                   finish) -> None:
-    """Execute the independent notebooks ``to_run``, ``jobs`` at once (``"auto"``: one per core)."""
-    workers = resolve_jobs(jobs, len(to_run))
-    if workers > 1 and len(to_run) > 1:
+                   finish, side=None) -> None:
+    """Execute the independent notebooks ``to_run``, ``jobs`` at once (``"auto"``: one per core), and the call
+    ``side`` (a function and its arguments, independent of them) alongside."""
+    calls = len(to_run) + (side is not None)
+    workers = resolve_jobs(jobs, calls)
+    if workers > 1 and calls > 1:
         import concurrent.futures
 
-        with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
+        with concurrent.futures.ProcessPoolExecutor(max_workers=workers, initializer=worker_started,
+                                                    initargs=(os.getpid(),)) as pool:
+            pending = pool.submit(*side) if side else None
             futures = {pool.submit(execute_notebook, t, root, staging, parameters): t for t in to_run}
             for task in to_run:
                 _log(f"executing {task.relpath} ...")
             for future in concurrent.futures.as_completed(futures):
                 finish(futures[future], future.result())
+            if pending is not None:
+                pending.result()
     else:
+        if side:
+            side[0](*side[1:])
         for task in to_run:
             _log(f"executing {task.relpath} ...")
             finish(task, execute_notebook(task, root, staging, parameters))
@@ -328,6 +336,7 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
 
         combine_parts(staging / "sections", staging / "results.csv")
 
+    last, tables_written = max(t.stage for t in tasks), False
     for stage in sorted({t.stage for t in tasks}):
         results_sha = ""
         if stage > 1:
@@ -348,7 +357,13 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
                 to_run.append(task)
         if to_run and stage > 1 and not (staging / "results.csv").is_file():
             combine()  # what these pages read
-        _execute_stage(to_run, jobs, root, staging, parameters, finish)
+        # longest first (as the previous run timed them): the last notebook to finish is then a short one
+        took = previous.get("durations", previous.get("seconds", {}))
+        to_run.sort(key=lambda t: -took.get(t.relpath, 0.0))
+        side = None
+        if stage == last and stage > 1 and summary.executed:  # the sections' tables are final: convert them
+            side, tables_written = (_convert_tables, staging), True  # alongside the book's pages
+        _execute_stage(to_run, jobs, root, staging, parameters, finish, side)
 
     if summary.executed or not _copy_run_files(out_dir, staging, previous, ("results.csv",)):
         combine()
@@ -363,12 +378,14 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
     elif summary.reused:  # its notebook was reused (its file had left its section folder): the published one
         _copy_run_files(out_dir, staging, previous, ("analysis.csv",))
 
-    _write_submission_formats(staging, out_dir, previous, executed_any=bool(summary.executed))
+    if not tables_written:
+        _write_submission_formats(staging, out_dir, previous, executed_any=bool(summary.executed))
 
     manifest = {
         "data": str(data_path), "data_sha256": state.data_sha, "config": config.to_dict(),
         "code_sha256": state.code_sha, "cache_keys": keys, "sources": state.sources, "stage_results": stage_results,
         "seconds": summary.seconds, "python": platform.python_version(),
+        "durations": {**previous.get("durations", previous.get("seconds", {})), **summary.seconds},  # latest known
         "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "files": _publish_mod.file_checksums(staging),
     }
@@ -399,10 +416,15 @@ def _write_submission_formats(run_dir: Path, out_dir: Path, previous: dict, exec
     When no notebook was executed, every table is the previous run's (its DOCX and XLSX came with its section), and
     the previous collections are copied once checked against their checksums instead of being written again.
     """
-    from hcc_utils.report.submission import convert_run_tables
-
     if not executed_any and _copy_run_files(out_dir, run_dir, previous, COLLECTIONS):
         return
+    _convert_tables(run_dir)
+
+
+def _convert_tables(run_dir: Path) -> None:
+    """Write every table of the run as DOCX and XLSX (in a worker process when run beside notebooks)."""
+    from hcc_utils.report.submission import convert_run_tables
+
     start = time.perf_counter()
     try:
         written = convert_run_tables(run_dir)
