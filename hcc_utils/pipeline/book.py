@@ -141,6 +141,10 @@ def build_html(run_dir: Path, root: Path = REPO_ROOT, area: Path | None = None) 
                "--path-output", str(build_dir), "--builder", "html", "--warningiserror", "--nitpick", "--keep-going",
                "--quiet"]
     reused = (build_dir / "_build" / ".doctrees" / "environment.pickle").is_file()
+    for stale in (build_dir / "_build" / "html" / "_static").glob("mystnb.*.css"):
+        # myst-nb writes it when the build ends; pages written while it exists link it with a "?v=" checksum that
+        # pages of a fresh build lack: without it, a page is the same whether rebuilt alone or with the whole book
+        stale.unlink()
     _log(f"building the book (strict: warnings are errors; {changed} sources changed"
          f"{', re-reading only those' if reused else ', from nothing'}) ...")
     start = time.perf_counter()
