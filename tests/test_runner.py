@@ -205,7 +205,7 @@ def test_kernel_that_fails_to_start_is_retried_and_the_message_names_the_log(tmp
 
     monkeypatch.setattr(papermill, "execute_notebook", flaky)
     out, root = tmp_path / "out", _project(tmp_path)
-    summary = run_study(_config(tmp_path), out, validate=False, root=root)
+    summary = run_study(_config(tmp_path), out, validate=False, root=root, jobs=1)  # counted in this process
     assert len(summary.executed) == 3 and len(calls) == 4
     err = capsys.readouterr().err
     assert "kernel failed to start" in err and "retrying" in err and "logs/01_first.log" in err
@@ -214,4 +214,141 @@ def test_kernel_that_fails_to_start_is_retried_and_the_message_names_the_log(tmp
     monkeypatch.setattr(papermill, "execute_notebook",
                         lambda *a, **k: (_ for _ in ()).throw(RuntimeError("Kernel died before replying to kernel_info")))
     with pytest.raises(StudyRunError, match=r"kernel_info\nits kernel's messages are in .*logs/01_first\.log"):
-        run_study(_config(tmp_path, seed=3), out, validate=False, root=root, reuse=False)
+        run_study(_config(tmp_path, seed=3), out, validate=False, root=root, reuse=False, jobs=1)
+
+
+def _add_markdown(path: Path, text: str) -> None:
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_markdown_cell(text))
+    nbformat.write(nb, path)
+
+
+def _book_project(tmp_path: Path) -> Path:
+    """The tiny project with a book configuration, so that ``build`` renders it."""
+    root = _project(tmp_path)
+    (root / "_config.yml").write_text("title: Tiny\nonly_build_toc_files: true\nexecute:\n  execute_notebooks: 'off'\n"
+                                      "sphinx:\n  config:\n    html_last_updated_fmt: null\n")
+    for notebook in ("notebooks/01_first", "notebooks/02_second", "book/summary"):
+        path = root / f"{notebook}.ipynb"
+        nb = nbformat.read(path, as_version=4)
+        nb.cells.insert(0, nbformat.v4.new_markdown_cell(f"# {path.stem}"))  # a page needs a title
+        nbformat.write(nb, path)
+    return root
+
+
+def test_nothing_changed_builds_nothing_and_a_markdown_edit_rebuilds_without_executing(tmp_path, monkeypatch, capsys):
+    import hcc_utils.pipeline.runner as runner
+
+    monkeypatch.setattr(runner, "code_fingerprint", lambda: "fixed")
+    root, out = _book_project(tmp_path), tmp_path / "out"
+    first = run_study(_config(tmp_path), out, validate=False, root=root, build_book=True)
+    assert len(first.executed) == 3 and (out / "html" / "notebooks" / "01_first.html").is_file()
+    published = (out / "current").resolve()
+    assert json.loads((out / "manifest.json").read_text())["files"]["_html"]  # the HTML is checksummed too
+    capsys.readouterr()
+
+    def no_sphinx(*args, **kwargs):
+        raise AssertionError("the book was built although nothing changed")
+
+    monkeypatch.setattr(runner, "build_html", no_sphinx)
+    monkeypatch.setattr(runner, "execute_notebook", no_sphinx)
+    again = run_study(_config(tmp_path), out, validate=False, root=root, build_book=True)
+    assert again.up_to_date and again.executed == [] and len(again.reused) == 3
+    assert (out / "current").resolve() == published  # nothing was published
+    assert "nothing changed since the published run" in capsys.readouterr().err
+    monkeypatch.undo()
+    monkeypatch.setattr(runner, "code_fingerprint", lambda: "fixed")
+
+    # prose edited in a section: its executed copy gets the new text, nothing is executed, the page changes
+    _add_markdown(root / "notebooks" / "01_first.ipynb", "A sentence added by the test.")
+    edited = run_study(_config(tmp_path), out, validate=False, root=root, build_book=True)
+    assert edited.executed == [] and len(edited.reused) == 3 and not edited.up_to_date
+    err = capsys.readouterr().err
+    assert "only its markdown changed" in err and "1 sources changed, re-reading only those" in err
+    assert "A sentence added by the test." in (out / "html" / "notebooks" / "01_first.html").read_text()
+    executed = nbformat.read(out / "executed" / "notebooks" / "01_first.ipynb", as_version=4)
+    assert executed.cells[-1].source == "A sentence added by the test."
+    assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)
+    assert (out / "sections" / "01_first" / "results.csv").is_file()
+    _assert_results(out, {"first.value": "1.5", "summary.value": "4"})
+
+    # a damaged page of the published book is noticed: the next build is a real one
+    (out / "html" / "notebooks" / "01_first.html").write_text("damaged")
+    repaired = run_study(_config(tmp_path), out, validate=False, root=root, build_book=True)
+    assert not repaired.up_to_date and repaired.executed == []
+    assert "A sentence added by the test." in (out / "html" / "notebooks" / "01_first.html").read_text()
+
+
+def _assert_results(out: Path, expected: dict) -> None:
+    results = pd.read_csv(out / "results.csv", dtype=str).set_index("id")["value"]
+    for key, value in expected.items():
+        assert results[key] == value, key
+
+
+def test_code_edit_re_executes_but_markdown_edit_does_not(tmp_path, monkeypatch):
+    import hcc_utils.pipeline.runner as runner
+
+    monkeypatch.setattr(runner, "code_fingerprint", lambda: "fixed")
+    root, out = _project(tmp_path), tmp_path / "out"
+    _notebook(root / "notebooks" / "01_first.ipynb", [  # as the matching notebook, it writes the analysis table
+        RECORDING_CELL.format(name="first", value=1.5),
+        "import pathlib\npathlib.Path(output_dir, 'analysis.csv').write_text('patient_id\\n=1+1\\n')"])
+    run_study(_config(tmp_path), out, validate=False, root=root, jobs=1)
+    assert (out / "analysis.csv").read_text() == "patient_id\n'=1+1\n"
+    _add_markdown(root / "notebooks" / "02_second.ipynb", "Prose only.")
+    prose = run_study(_config(tmp_path), out, validate=False, root=root, jobs=1)
+    assert prose.executed == []
+    assert "Prose only." in (out / "executed" / "notebooks" / "02_second.ipynb").read_text()
+    assert (out / "analysis.csv").read_text() == "patient_id\n'=1+1\n"  # kept although its notebook was reused
+    assert (out / "logs" / "01_first.log").is_file()
+    _notebook(root / "notebooks" / "02_second.ipynb", [RECORDING_CELL.format(name="second", value=3)])
+    code = run_study(_config(tmp_path), out, validate=False, root=root, jobs=1)
+    # the section re-ran, and so did the summary page, whose input (the combined results) changed
+    assert code.executed == ["notebooks/02_second.ipynb", "book/summary.ipynb"]
+    _assert_results(out, {"second.value": "3", "summary.value": "4"})
+    assert (out / "analysis.csv").is_file()
+    assert "Prose only." not in (out / "executed" / "notebooks" / "02_second.ipynb").read_text()
+
+
+def test_jobs_auto_resolves_to_a_number_and_bad_values_are_refused(tmp_path, capsys):
+    import os
+
+    from hcc_utils.pipeline.cli import main
+    from hcc_utils.pipeline.runner import UserInputError, resolve_jobs
+
+    cores = os.cpu_count()
+    assert resolve_jobs("auto", 1000) == cores
+    assert resolve_jobs("auto", 1) == 1 and resolve_jobs("auto", 0) == 1
+    assert resolve_jobs("3", 1) == 3 and resolve_jobs(2, 5) == 2
+    for bad in ("0", "-1", "two", "1.5", ""):
+        with pytest.raises(UserInputError, match="--jobs must be 'auto' or a whole number"):
+            resolve_jobs(bad, 3)
+    status = main(["run", "--project", str(_project(tmp_path)), "--jobs", "many", "--out", str(tmp_path / "out")])
+    assert status == 2 and "--jobs must be" in capsys.readouterr().err
+
+
+def test_parallel_kernels_listen_on_private_unix_sockets_not_tcp_ports():
+    """Kernels started at once cannot be handed the same endpoint: each has its own socket folder."""
+    import asyncio
+
+    from hcc_utils.pipeline.execute import private_socket_kernel_manager
+
+    async def start_two():
+        managers = [private_socket_kernel_manager()(kernel_name="python3") for _ in range(2)]
+        await asyncio.gather(*(m.start_kernel() for m in managers))
+        try:
+            infos = [m.get_connection_info() for m in managers]
+            for manager in managers:
+                client = manager.client()
+                client.start_channels()
+                await client.wait_for_ready(timeout=60)
+                client.stop_channels()
+            return infos, [m._socket_dir for m in managers]
+        finally:
+            await asyncio.gather(*(m.shutdown_kernel(now=True) for m in managers))
+
+    infos, folders = asyncio.run(start_two())
+    assert [info["transport"] for info in infos] == ["ipc", "ipc"]
+    assert infos[0]["ip"] != infos[1]["ip"] and folders[0] != folders[1]
+    assert all(info["ip"].startswith(folder) for info, folder in zip(infos, folders))
+    assert not any(Path(folder).exists() for folder in folders)  # removed with their kernels

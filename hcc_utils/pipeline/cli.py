@@ -21,7 +21,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", help="cohort file (.csv, .xlsx or .parquet); default: the config's 'data'")
     parser.add_argument("--config", help="study configuration (YAML); default: study.yml")
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="output folder (default: %(default)s)")
-    parser.add_argument("--jobs", type=int, default=1, help="section notebooks executed at once (default: 1)")
+    parser.add_argument("--jobs", default="auto", help="notebooks executed at once: a number, or 'auto' for one per "
+                                                      "core, at most the notebooks ready to run (default: %(default)s)")
     parser.add_argument("--scheduler", help="run the bootstrap's replicates on this Dask scheduler (tcp://host:8786) "
                                             "instead of local cores; sets bootstrap.scheduler")
     parser.add_argument("--force", action="store_true", help="re-execute every notebook even if its inputs are unchanged")
@@ -98,6 +99,10 @@ def _cmd_run(args, build_book: bool) -> int:
         print(f"hcc-study: interrupted; the previous run in {args.out} is unchanged", file=sys.stderr)
         return 130
     took = time.perf_counter() - start
+    if summary.up_to_date:
+        print(f"nothing changed: {len(summary.reused)} notebooks and the published run in {summary.out_dir} are up to "
+              f"date ({took:.1f} s)")
+        return 0
     print(f"{len(summary.executed)} notebooks executed, {len(summary.reused)} reused, in {took:.1f} s; outputs in {summary.out_dir}")
     if build_book:
         print(f"open {summary.out_dir / 'html' / 'index.html'}")

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-import nbformat
 
 #: Tag that hides a cell entirely in the rendered book (myst-nb).
 HIDE_TAG = "remove-cell"
 #: Tags of cells papermill adds to an executed notebook that the source notebook does not have.
 ADDED_TAGS = ("injected-parameters", "papermill-error-cell-tag")
-#: Attempts at starting a kernel. Parallel kernels pick free TCP ports independently and may collide; the loser
-#: dies before replying to kernel_info, and a second start picks other ports.
+#: Attempts at starting a kernel. Kernels talk over Unix sockets in a folder of their own (no TCP port to collide
+#: on, see :func:`private_socket_kernel_manager`); a kernel that still fails to start (an overloaded machine) is
+#: started again.
 KERNEL_ATTEMPTS = 3
 _START_FAILURES = ("kernel died before replying to kernel_info", "kernel didn't respond", "address already in use")
 
@@ -43,6 +44,8 @@ def _log(message: str) -> None:
 
 def _hide_parameter_cells(executed: Path) -> None:
     """Hide papermill's injected-parameters cell and the defaults cell in the rendered book."""
+    import nbformat
+
     nb = nbformat.read(executed, as_version=4)
     for cell in nb.cells:
         tags = cell.get("metadata", {}).get("tags", [])
@@ -58,6 +61,8 @@ def source_cell_position(executed: Path, cell_index: int) -> int:
     two more cells (an error banner at the top, an anchor before the failing cell); none of them is in the source.
     The index is papermill's before it added the error cells, so only the injected cell before it is subtracted.
     """
+    import nbformat
+
     try:
         cells = nbformat.read(executed, as_version=4).cells
     except Exception:
@@ -87,6 +92,55 @@ def _kernel_failed_to_start(exc: Exception) -> bool:
     return any(marker in text for marker in _START_FAILURES)
 
 
+def worker_started(build_pid: int) -> None:
+    """Initialise a worker process of a parallel run: it gives up its copy of the output lock and dies with the
+    build (Linux), so that killing the build (``kill -9``) leaves no worker executing notebooks or holding the
+    lock or the build's output pipes."""
+    from hcc_utils.pipeline.publish import release_inherited_locks
+
+    release_inherited_locks()
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != build_pid:  # the build died before prctl took effect
+        os._exit(1)
+
+
+_KERNEL_MANAGER = None
+
+
+def private_socket_kernel_manager():
+    """A kernel manager class whose kernels listen on Unix sockets in a private temporary folder.
+
+    With TCP, each kernel picks free ports by binding to port 0 and releasing them before the kernel binds: two
+    kernels started at once (``--jobs``) can be handed the same port, and one dies before replying to
+    kernel_info. ZeroMQ's ``ipc`` transport with a folder made by ``mkdtemp`` for each kernel has no shared
+    namespace to collide in. The folder is removed with the kernel.
+    """
+    global _KERNEL_MANAGER
+    if _KERNEL_MANAGER is None:
+        from jupyter_client.manager import AsyncKernelManager
+
+        class PrivateSocketKernelManager(AsyncKernelManager):
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.transport = "ipc"
+                # short: a Unix socket path is limited to about 100 characters
+                self._socket_dir = tempfile.mkdtemp(prefix="hcck-", dir="/tmp" if os.path.isdir("/tmp") else None)
+                self.ip = os.path.join(self._socket_dir, "k")
+
+            async def _async_cleanup_resources(self, restart: bool = False) -> None:
+                await super()._async_cleanup_resources(restart=restart)
+                if not restart:
+                    shutil.rmtree(self._socket_dir, ignore_errors=True)
+
+        _KERNEL_MANAGER = PrivateSocketKernelManager
+    return _KERNEL_MANAGER
+
+
 def execute_notebook(task: NotebookTask, root: Path, staging: Path, parameters: dict) -> float:
     """Run one notebook with papermill (in a worker process when parallel); return seconds taken."""
     import papermill  # imported here: a second or so, and only a run that executes notebooks needs it
@@ -107,7 +161,7 @@ def execute_notebook(task: NotebookTask, root: Path, staging: Path, parameters: 
                 papermill.execute_notebook(
                     str(source), str(target), parameters=params, kernel_name="python3",
                     cwd=str(source.parent), progress_bar=False, log_output=False,
-                    request_save_on_cell_execute=False,
+                    request_save_on_cell_execute=False, kernel_manager_class=private_socket_kernel_manager(),
                 )
             break
         except PapermillExecutionError as exc:

@@ -87,12 +87,32 @@ def output_lock(out_dir: Path, log):
         handle.truncate()
         handle.write(f"process {os.getpid()} on {os.uname().nodename}\n")
         handle.flush()
-        yield path
+        _HELD.append(handle.fileno())
+        try:
+            yield path
+        finally:
+            _HELD.remove(handle.fileno())
         handle.seek(0)
         handle.truncate()  # an empty lock file is a lock released cleanly
         handle.flush()
     finally:
         handle.close()  # releases the flock
+
+
+#: File descriptors of the locks this process holds (a forked worker closes its copies: see below).
+_HELD: list[int] = []
+
+
+def release_inherited_locks() -> None:
+    """In a process forked by the build (a worker executing notebooks), close the copies of the build's lock.
+
+    ``flock`` belongs to the open file, which a fork shares: a worker outliving a killed build would otherwise keep
+    the output folder locked until it finished.
+    """
+    for fd in _HELD:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD.clear()
 
 
 # ---------------------------------------------------------------- staging

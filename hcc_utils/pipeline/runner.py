@@ -19,22 +19,19 @@ replaces the previous one or mixes with it. ``OUT/.lock`` keeps a second build o
 
 Execution is planned as a small dependency graph: the section notebooks (``notebooks/``) depend only on the data,
 configuration and code, so they may run in parallel (``jobs``); the book's own notebook pages (``book/*.ipynb``)
-read the combined ``run_dir/results.csv`` and run after them. Each notebook has a cache key (hash of its inputs); with
-``reuse`` a notebook whose key matches the previous run is copied instead of re-executed.
+read the combined ``run_dir/results.csv`` and run after them; the notebooks of a stage run ``jobs`` at once (``"auto"``:
+one per core). Each notebook has a cache key (hash of its code cells and inputs, :mod:`hcc_utils.pipeline.cache`);
+with ``reuse`` a notebook whose key matches the previous run is copied instead of re-executed (a markdown edit is
+patched into the copy), a run where nothing changed at all returns at once without publishing, and the book is
+rebuilt incrementally (:mod:`hcc_utils.pipeline.book`).
 """
 from __future__ import annotations
 
-import concurrent.futures
 import datetime as _dt
-import hashlib
-import html
 import json
 import os
 import platform
-import re
 import shutil
-import subprocess
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -43,17 +40,29 @@ from pathlib import Path
 import yaml
 
 from hcc_utils.config import REPO_ROOT, StudyConfig
-from hcc_utils.pipeline.execute import NotebookTask, StudyRunError, _log, execute_notebook
+from hcc_utils.pipeline import cache as _cache
+from hcc_utils.pipeline.book import AREA, build_html, copy_downloads  # noqa: F401 (copy_downloads: public here)
+from hcc_utils.pipeline.cache import cache_key, notebook_code_sha  # noqa: F401 (cache_key: public here)
+from hcc_utils.pipeline.execute import NotebookTask, StudyRunError, _log, execute_notebook, worker_started
 from hcc_utils.pipeline import publish as _publish_mod
 from hcc_utils.pipeline.publish import checkpoint, sha256_file as _sha256_file
-from hcc_utils.data.readers import read_cohort
-from hcc_utils.data.validate import validate_cohort
-from hcc_utils.report.downloads import DOWNLOAD_FORMATS, DOWNLOADS_DIR
-from hcc_utils.report.spreadsheet import neutralise_csv_formulas
-from hcc_utils.report.submission import COLLECTION_NAMES, convert_run_tables
-from hcc_utils.report.recorder import combine_parts
-from hcc_utils.study.cohort import is_synthetic_file
 
+# The analysis layers (pandas, scipy, statsmodels...) are imported only by a run that executes something, so that
+# a rebuild with nothing changed starts and ends in well under a second.
+_LAZY = {"read_cohort": "hcc_utils.data.readers", "validate_cohort": "hcc_utils.data.validate"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(name)
+
+
+#: The article's tables in one file each (:data:`hcc_utils.report.submission.COLLECTION_NAMES`, named here so that a
+#: run reusing every notebook need not load python-docx and openpyxl).
+COLLECTIONS = ("tables.docx", "tables.xlsx")
 SECTION_DIR = "notebooks"
 PAGES_DIR = "book"
 
@@ -64,11 +73,13 @@ class RunSummary:
     executed: list[str] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    #: Nothing had changed: the published run was kept as it was (nothing executed, built or published).
+    up_to_date: bool = False
 
 
 def toc_files(toc_path: Path = REPO_ROOT / "_toc.yml") -> list[str]:
     """Every file named in the book's table of contents, in reading order (without extension)."""
-    toc = yaml.safe_load(toc_path.read_text())
+    toc = yaml.load(toc_path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # C: faster
     files: list[str] = [toc["root"]]
 
     def walk(node):
@@ -96,21 +107,26 @@ def plan_tasks(root: Path = REPO_ROOT) -> list[NotebookTask]:
 
 def code_fingerprint(root: Path = REPO_ROOT) -> str:
     """Hash of everything a notebook's output depends on besides data and configuration."""
-    digest = hashlib.sha256()
-    files = sorted((root / "hcc_utils").rglob("*.py")) + [root / "requirements.lock", root / "data" / "data_dictionary.yml"]
-    for path in files:
-        if path.is_file():
-            digest.update(str(path.relative_to(root)).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return _cache.code_fingerprint(root)
 
 
-def cache_key(task: NotebookTask, root: Path, data_sha: str, config: StudyConfig, code_sha: str, results_sha: str = "") -> str:
-    digest = hashlib.sha256()
-    for part in (task.relpath, _sha256_file(root / task.relpath), data_sha,
-                 json.dumps(config.results_dict(), sort_keys=True), code_sha, results_sha if task.stage > 1 else ""):
-        digest.update(part.encode())
-    return digest.hexdigest()
+def resolve_jobs(jobs: int | str, ready: int) -> int:
+    """Notebooks to execute at once: ``"auto"`` is the number of cores, at most the number of ``ready`` notebooks.
+
+    Raises
+    ------
+    UserInputError
+        ``jobs`` is neither ``"auto"`` nor a positive whole number.
+    """
+    if isinstance(jobs, str) and jobs.strip().lower() == "auto":
+        return max(1, min(os.cpu_count() or 1, ready))
+    try:
+        number = int(jobs)
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1 or str(jobs).strip() != str(number):
+        raise UserInputError(f"--jobs must be 'auto' or a whole number of at least 1, not {jobs!r}")
+    return number
 
 
 class UserInputError(ValueError):
@@ -138,12 +154,14 @@ def _validate_data(config: StudyConfig) -> None:
     Only counts by rule are printed here (runs are logged); the report naming rows and patients is for the data
     owner, from ``hcc-study validate``.
     """
+    from hcc_utils.data import readers, validate
+
     path = Path(config.data)
     try:
-        frame = read_cohort(path, config=config)  # the extract settings: sheet, column names, dates
+        frame = readers.read_cohort(path, config=config)  # the extract settings: sheet, column names, dates
     except OSError as exc:  # unreadable after all (permissions checked as root pass, a vanished file...)
         raise UserInputError(f"the data file {path} cannot be read: {exc.strerror or exc}") from None
-    report = validate_cohort(frame, source=path.name, config=config)
+    report = validate.validate_cohort(frame, source=path.name, config=config)
 
     def by_rule(violations) -> str:
         return ", ".join(f"{rule} {n}" for rule, n in sorted(Counter(v.rule for v in violations).items()))
@@ -157,7 +175,7 @@ def _validate_data(config: StudyConfig) -> None:
                                  "--config <the configuration of this run>")
 
 
-def run_study(config: StudyConfig, out_dir: str | Path, jobs: int = 1, reuse: bool = True,
+def run_study(config: StudyConfig, out_dir: str | Path, jobs: int | str = "auto", reuse: bool = True,
               build_book: bool = False, validate: bool = True, root: Path = REPO_ROOT) -> RunSummary:
     """Execute every notebook of the table of contents and publish the run into ``out_dir``.
 
@@ -165,9 +183,11 @@ def run_study(config: StudyConfig, out_dir: str | Path, jobs: int = 1, reuse: bo
     ----------
     config : the resolved configuration (:func:`hcc_utils.config.load_config`).
     out_dir : output folder; created if needed. Another folder gives another, independent book.
-    jobs : section notebooks executed at once (they are independent of each other).
+    jobs : notebooks executed at once (those of a stage are independent of each other): a number, or ``"auto"``
+        for the number of cores (at most the number of notebooks ready to run).
     reuse : copy a notebook's previous outputs instead of re-executing it when its inputs are unchanged and its
-        previous outputs still match their checksums.
+        previous outputs still match their checksums; publish nothing new when nothing changed at all; rebuild
+        the book incrementally. ``False`` re-executes every notebook and builds the book from nothing.
     build_book : also build the Jupyter Book HTML into ``out_dir/html``.
     validate : validate the data file first (the default; ``False`` only for tests of the runner).
     root : the project folder holding ``_toc.yml``, ``_config.yml`` and the notebooks.
@@ -183,25 +203,120 @@ def run_study(config: StudyConfig, out_dir: str | Path, jobs: int = 1, reuse: bo
     """
     out_dir = Path(out_dir).resolve()
     check_inputs(config)
-    if validate:
-        _validate_data(config)
+    resolve_jobs(jobs, 1)  # a bad value stops here, before anything runs
     tasks = plan_tasks(root)
     if not tasks:
         raise StudyRunError("the table of contents (_toc.yml) names no notebook")
     with _publish_mod.output_lock(out_dir, _log):
-        return _run_locked(config, out_dir, tasks, jobs, reuse, build_book, root)
+        state = _RunState.of(config, out_dir, tasks, root)
+        if reuse and (summary := _unchanged(state, build_book)) is not None:
+            return summary
+        if validate and not (reuse and state.validated_before()):
+            _validate_data(config)
+        return _run_locked(state, jobs, reuse, build_book)
 
 
-def _run_locked(config: StudyConfig, out_dir: Path, tasks: list[NotebookTask], jobs: int, reuse: bool,
-                build_book: bool, root: Path) -> RunSummary:
+@dataclass
+class _RunState:
+    """What a run's cache keys are made of, computed once (hashes of data, code, notebooks and book sources)."""
+
+    config: StudyConfig
+    out_dir: Path
+    tasks: list[NotebookTask]
+    root: Path
+    previous: dict
+    data_sha: str
+    code_sha: str
+    sources: dict[str, str]
+    book_key: str
+
+    @classmethod
+    def of(cls, config: StudyConfig, out_dir: Path, tasks: list[NotebookTask], root: Path) -> "_RunState":
+        data_path = Path(config.data)
+        return cls(config, out_dir, tasks, root, _read_manifest(out_dir), _sha256_file(data_path), code_fingerprint(),
+                   {t.relpath: _sha256_file(root / t.relpath) for t in tasks}, _cache.book_key(root, data_path))
+
+    def validated_before(self) -> bool:
+        """The published run read and validated the same data file with the same configuration and code."""
+        previous = self.previous
+        same = (previous.get("data_sha256") == self.data_sha and previous.get("code_sha256") == self.code_sha
+                and previous.get("config") == self.config.to_dict()
+                and _publish_mod.published_run(self.out_dir) is not None)
+        if same:
+            _log("data, configuration and code as in the published run, which validated them: not validated again")
+        return same
+
+    def key(self, task: NotebookTask, results_sha: str = "") -> str:
+        return cache_key(task, self.root, self.data_sha, self.config, self.code_sha, results_sha)
+
+
+def _unchanged(state: _RunState, build_book: bool) -> RunSummary | None:
+    """The published run's summary when nothing it was made from changed and its files are intact, else ``None``.
+
+    Nothing changed means: every notebook's cache key and source (markdown included) as in the published manifest,
+    the same book sources (for ``build``, which also needs the published HTML), and every file the manifest lists
+    still matching its checksum. Then nothing is executed, built or published.
+    """
+    previous = state.previous
+    keys = previous.get("cache_keys", {})
+    if set(keys) != set(state.sources) or previous.get("sources") != state.sources:
+        return None
+    if build_book and (previous.get("book_key") != state.book_key or not previous.get("files", {}).get("_html")):
+        return None
+    stage_inputs = previous.get("stage_results", {})
+    for task in state.tasks:
+        if task.stage > 1 and str(task.stage) not in stage_inputs:
+            return None
+        if keys[task.relpath] != state.key(task, stage_inputs.get(str(task.stage), "")):
+            return None
+    run = _publish_mod.published_run(state.out_dir)
+    if run is None:
+        return None
+    problems = [p for entries in previous.get("files", {}).values() for p in _publish_mod.verify_files(run, entries)]
+    if problems:
+        _log(f"the published run is damaged ({'; '.join(problems[:3])}); running again")
+        return None
+    _publish_mod.discard_unpublished(state.out_dir)  # what an interrupted build left
+    _log(f"nothing changed since the published run {run.name} (notebooks, data, configuration, code"
+         f"{', book sources and HTML' if build_book else ''}): nothing executed, no book build")
+    return RunSummary(out_dir=state.out_dir, reused=[t.relpath for t in state.tasks], up_to_date=True)
+
+
+def _execute_stage(to_run: list[NotebookTask], jobs: int | str, root: Path, staging: Path, parameters: dict,
+                   finish, side=None) -> None:
+    """Execute the independent notebooks ``to_run``, ``jobs`` at once (``"auto"``: one per core), and the call
+    ``side`` (a function and its arguments, independent of them) alongside."""
+    calls = len(to_run) + (side is not None)
+    workers = resolve_jobs(jobs, calls)
+    if workers > 1 and calls > 1:
+        import concurrent.futures
+
+        with concurrent.futures.ProcessPoolExecutor(max_workers=workers, initializer=worker_started,
+                                                    initargs=(os.getpid(),)) as pool:
+            pending = pool.submit(*side) if side else None
+            futures = {pool.submit(execute_notebook, t, root, staging, parameters): t for t in to_run}
+            for task in to_run:
+                _log(f"executing {task.relpath} ...")
+            for future in concurrent.futures.as_completed(futures):
+                finish(futures[future], future.result())
+            if pending is not None:
+                pending.result()
+    else:
+        if side:
+            side[0](*side[1:])
+        for task in to_run:
+            _log(f"executing {task.relpath} ...")
+            finish(task, execute_notebook(task, root, staging, parameters))
+
+
+def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool) -> RunSummary:
+    config, out_dir, tasks, root, previous = state.config, state.out_dir, state.tasks, state.root, state.previous
     data_path = Path(config.data)
     staging = _publish_mod.new_run_dir(out_dir)
-    previous = _read_manifest(out_dir)
-    data_sha = _sha256_file(data_path)
-    code_sha = code_fingerprint()
     parameters = {"data_path": str(data_path), "config": config.to_dict(), "run_dir": str(staging)}
     summary = RunSummary(out_dir=out_dir)
     keys: dict[str, str] = {}
+    stage_results: dict[str, str] = {}
     total = len(tasks)
     done = 0
 
@@ -216,66 +331,103 @@ def _run_locked(config: StudyConfig, out_dir: Path, tasks: list[NotebookTask], j
             summary.seconds[task.relpath] = round(seconds, 2)
             _log(f"[{done}/{total}] {task.relpath}: executed in {seconds:.1f} s")
 
+    def combine() -> None:
+        from hcc_utils.report.recorder import combine_parts  # imports the analysis: only when something ran
+
+        combine_parts(staging / "sections", staging / "results.csv")
+
+    last, tables_written = max(t.stage for t in tasks), False
     for stage in sorted({t.stage for t in tasks}):
         results_sha = ""
         if stage > 1:
-            combine_parts(staging / "sections", staging / "results.csv")
-            results_sha = _sha256_file(staging / "results.csv")
+            # Nothing executed so far: the sections' outputs are the published run's, checked against their
+            # checksums, and so is their combination.
+            results_sha = previous.get("stage_results", {}).get(str(stage), "") if not summary.executed else ""
+            if not results_sha:
+                combine()
+                results_sha = _sha256_file(staging / "results.csv")
+            stage_results[str(stage)] = results_sha
         to_run = []
         for task in (t for t in tasks if t.stage == stage):
-            keys[task.relpath] = cache_key(task, root, data_sha, config, code_sha, results_sha)
+            keys[task.relpath] = state.key(task, results_sha)
             if reuse and previous.get("cache_keys", {}).get(task.relpath) == keys[task.relpath] \
-                    and _copy_previous(task, out_dir, staging, previous):
+                    and _copy_previous(task, out_dir, staging, previous, state.sources[task.relpath], root):
                 finish(task, None)
             else:
                 to_run.append(task)
+        if to_run and stage > 1 and not (staging / "results.csv").is_file():
+            combine()  # what these pages read
+        # longest first (as the previous run timed them): the last notebook to finish is then a short one
+        took = previous.get("durations", previous.get("seconds", {}))
+        to_run.sort(key=lambda t: -took.get(t.relpath, 0.0))
+        side = None
+        if stage == last and stage > 1 and summary.executed:  # the sections' tables are final: convert them
+            side, tables_written = (_convert_tables, staging), True  # alongside the book's pages
         if to_run and stage == 1:  # the study (read, validate, derive, match) once; every notebook loads it
             from hcc_utils.study.cohort import STUDY_CACHE_DIR, STUDY_CACHE_ENV, prepare_study_cache
             os.environ[STUDY_CACHE_ENV] = str(prepare_study_cache(data_path, config, out_dir / STUDY_CACHE_DIR))
-        if jobs > 1 and len(to_run) > 1:
-            with concurrent.futures.ProcessPoolExecutor(max_workers=jobs) as pool:
-                futures = {pool.submit(execute_notebook, t, root, staging, parameters): t for t in to_run}
-                for task in to_run:
-                    _log(f"executing {task.relpath} ...")
-                for future in concurrent.futures.as_completed(futures):
-                    finish(futures[future], future.result())
-        else:
-            for task in to_run:
-                _log(f"executing {task.relpath} ...")
-                finish(task, execute_notebook(task, root, staging, parameters))
+        _execute_stage(to_run, jobs, root, staging, parameters, finish, side)
 
-    combine_parts(staging / "sections", staging / "results.csv")
+    if summary.executed or not _copy_run_files(out_dir, staging, previous, ("results.csv",)):
+        combine()
     for candidate in (staging / "sections").glob("*/analysis.csv"):  # written by the matching notebook
         shutil.move(candidate, staging / "analysis.csv")
     if (staging / "analysis.csv").is_file():
+        from hcc_utils.report.spreadsheet import neutralise_csv_formulas
+
         for column, count in neutralise_csv_formulas(staging / "analysis.csv").items():
             _log(f"warning: analysis.csv: {count} text cells of column {column!r} began with =, +, - or @ "
                  "(read as formulas by spreadsheets); a quote was put before each")
+    elif summary.reused:  # its notebook was reused (its file had left its section folder): the published one
+        _copy_run_files(out_dir, staging, previous, ("analysis.csv",))
 
-    _write_submission_formats(staging)
+    if not tables_written:
+        _write_submission_formats(staging, out_dir, previous, executed_any=bool(summary.executed))
 
     manifest = {
-        "data": str(data_path), "data_sha256": data_sha, "config": config.to_dict(), "code_sha256": code_sha,
-        "cache_keys": keys, "seconds": summary.seconds, "python": platform.python_version(),
+        "data": str(data_path), "data_sha256": state.data_sha, "config": config.to_dict(),
+        "code_sha256": state.code_sha, "cache_keys": keys, "sources": state.sources, "stage_results": stage_results,
+        "seconds": summary.seconds, "python": platform.python_version(),
+        "durations": {**previous.get("durations", previous.get("seconds", {})), **summary.seconds},  # latest known
         "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "files": _publish_mod.file_checksums(staging),
     }
-    manifest["files"]["_run"].update({name: _sha256_file(staging / name) for name in COLLECTION_NAMES
+    manifest["files"]["_run"].update({name: _sha256_file(staging / name) for name in COLLECTIONS
                                       if (staging / name).is_file()})
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
     checkpoint("staged", _log)
     if build_book:
-        build_html(staging, root)
+        area = out_dir / AREA
+        if not reuse:
+            shutil.rmtree(area, ignore_errors=True)  # --force: the book too is built from nothing
+        html_dir = build_html(staging, root, area=area)
+        manifest["book_key"] = state.book_key
+        manifest["files"]["_html"] = {str(p.relative_to(staging)): _sha256_file(p)
+                                      for p in sorted(html_dir.rglob("*")) if p.is_file()}
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
         checkpoint("book-built", _log)
     _publish_mod.check_complete(staging, tasks)
     _publish_mod.publish(staging, out_dir, _log)
     return summary
 
 
-def _write_submission_formats(run_dir: Path) -> None:
+def _write_submission_formats(run_dir: Path, out_dir: Path, previous: dict, executed_any: bool) -> None:
     """Each saved table (``sections/*/tables/<name>.json``) as ``<name>.docx`` and ``<name>.xlsx`` beside it, and
     the article's tables as ``tables.docx`` / ``tables.xlsx`` in the run folder: outputs of the run, checksummed
-    in its manifest like the rest (deterministic, so a reused notebook's files are rewritten identically)."""
+    in its manifest like the rest.
+
+    When no notebook was executed, every table is the previous run's (its DOCX and XLSX came with its section), and
+    the previous collections are copied once checked against their checksums instead of being written again.
+    """
+    if not executed_any and _copy_run_files(out_dir, run_dir, previous, COLLECTIONS):
+        return
+    _convert_tables(run_dir)
+
+
+def _convert_tables(run_dir: Path) -> None:
+    """Write every table of the run as DOCX and XLSX (in a worker process when run beside notebooks)."""
+    from hcc_utils.report.submission import convert_run_tables
+
     start = time.perf_counter()
     try:
         written = convert_run_tables(run_dir)
@@ -285,6 +437,17 @@ def _write_submission_formats(run_dir: Path) -> None:
         _log(f"submission formats: {len(written)} files (DOCX, XLSX) in {time.perf_counter() - start:.1f} s")
 
 
+def _copy_run_files(out_dir: Path, run_dir: Path, previous: dict, names) -> bool:
+    """Copy the published run's files ``names`` (those its manifest lists) into ``run_dir`` if all match their
+    checksums; return whether any was copied."""
+    entries = {name: sha for name, sha in previous.get("files", {}).get("_run", {}).items() if name in names}
+    if not entries or _publish_mod.verify_files(out_dir, entries):
+        return False
+    for name in entries:
+        shutil.copy2(out_dir / name, run_dir / name)
+    return True
+
+
 def _read_manifest(out_dir: Path) -> dict:
     try:
         return json.loads((out_dir / "manifest.json").read_text())
@@ -292,8 +455,10 @@ def _read_manifest(out_dir: Path) -> dict:
         return {}
 
 
-def _copy_previous(task: NotebookTask, out_dir: Path, staging: Path, previous: dict) -> bool:
-    """Copy a notebook's previous outputs into the new run, only if they match the previous manifest's checksums."""
+def _copy_previous(task: NotebookTask, out_dir: Path, staging: Path, previous: dict, source_sha: str,
+                   root: Path) -> bool:
+    """Copy a notebook's previous outputs into the new run, only if they match the previous manifest's checksums;
+    a notebook whose markdown alone changed gets its new markdown patched into the executed copy."""
     entries = previous.get("files", {}).get(task.name)
     executed = f"executed/{task.relpath}"
     if not entries or executed not in entries:
@@ -308,73 +473,10 @@ def _copy_previous(task: NotebookTask, out_dir: Path, staging: Path, previous: d
     (staging / executed).parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(out_dir / executed, staging / executed)
     shutil.copytree(section, staging / "sections" / task.name)
+    if (out_dir / "logs" / f"{task.name}.log").is_file():  # what its kernel printed when it ran
+        (staging / "logs").mkdir(exist_ok=True)
+        shutil.copy2(out_dir / "logs" / f"{task.name}.log", staging / "logs" / f"{task.name}.log")
+    if previous.get("sources", {}).get(task.relpath) != source_sha \
+            and _cache.patch_markdown(root / task.relpath, staging / executed):
+        _log(f"{task.relpath}: only its markdown changed; the new text was put into the executed copy")
     return True
-
-
-# ---------------------------------------------------------------- book assembly
-
-def _book_config(run_dir: Path, root: Path) -> dict:
-    """The book's _config.yml for this run (the project's, with a banner naming the data source)."""
-    config = yaml.safe_load((root / "_config.yml").read_text())
-    manifest = json.loads((run_dir / "manifest.json").read_text())
-    data_name = html.escape(Path(manifest["data"]).name)  # the banner is raw HTML on every page
-
-    if is_synthetic_file(Path(manifest["data"])):
-        banner = (f"Every result in this book is computed from <b>{data_name}</b>, a <b>synthetic</b> cohort "
-                  "calibrated to the article's published aggregates: it contains no real patient.")
-    else:
-        banner = f"Results computed from the cohort file <b>{data_name}</b> (not the article's data)."
-    config.setdefault("html", {})["announcement"] = banner
-    return config
-
-
-def copy_downloads(run_dir: Path, html_dir: Path) -> None:
-    """Copy each section's tables and figures (the formats offered for download) into ``html/downloads/<notebook>/``,
-    where the links under the book's tables and figures point (:mod:`hcc_utils.report.downloads`), and the run's
-    ``tables.docx`` / ``tables.xlsx`` into ``html/downloads/``."""
-    for path in sorted((run_dir / "sections").glob("*/*/*")):
-        if path.is_file() and path.suffix in DOWNLOAD_FORMATS:
-            target = html_dir / DOWNLOADS_DIR / path.relative_to(run_dir / "sections")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, target)
-    for name in COLLECTION_NAMES:  # the article's tables in one file each (book/downloads.md links them)
-        if (run_dir / name).is_file():
-            (html_dir / DOWNLOADS_DIR).mkdir(parents=True, exist_ok=True)
-            shutil.copy2(run_dir / name, html_dir / DOWNLOADS_DIR / name)
-
-
-def build_html(run_dir: Path, root: Path = REPO_ROOT) -> Path:
-    """Assemble the book's sources with the executed notebooks in ``run_dir`` and build the HTML strictly."""
-    source = run_dir / "book_src"
-    if source.exists():
-        shutil.rmtree(source)
-    source.mkdir()
-    (source / "_config.yml").write_text(yaml.safe_dump(_book_config(run_dir, root), sort_keys=False))
-    shutil.copy2(root / "_toc.yml", source / "_toc.yml")
-    for extra in ("references.bib",):
-        if (root / extra).is_file():
-            shutil.copy2(root / extra, source / extra)
-    for folder in (PAGES_DIR, SECTION_DIR):
-        for path in (root / folder).rglob("*"):
-            if path.is_file() and path.suffix in {".md", ".png", ".svg", ".css"} and ".ipynb_checkpoints" not in path.parts:
-                target = source / path.relative_to(root)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(path, target)
-    shutil.copytree(run_dir / "executed", source, dirs_exist_ok=True)
-    build_dir = run_dir / "book_build"
-    command = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(source), "--path-output", str(build_dir),
-               "--builder", "html", "--warningiserror", "--nitpick", "--keep-going", "--quiet"]
-    _log("building the book (strict: warnings are errors) ...")
-    start = time.perf_counter()
-    completed = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
-    if completed.returncode != 0:
-        lines = re.sub(r"\x1b\[[0-9;]*m", "", completed.stdout + "\n" + completed.stderr).splitlines()  # no colours
-        problems = [line for line in lines if "WARNING" in line or "ERROR" in line or "Exception" in line]
-        detail = "\n".join(problems[:60] or lines[-40:])
-        raise StudyRunError(f"the book build failed (jupyter-book exit {completed.returncode}; warnings are errors):\n{detail}")
-    shutil.move(build_dir / "_build" / "html", run_dir / "html")
-    copy_downloads(run_dir, run_dir / "html")
-    shutil.rmtree(build_dir, ignore_errors=True)
-    shutil.rmtree(source, ignore_errors=True)
-    _log(f"book built in {time.perf_counter() - start:.1f} s")
-    return run_dir / "html"

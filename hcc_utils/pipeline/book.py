@@ -1,0 +1,167 @@
+"""Building the book's HTML from a run's executed notebooks with Jupyter Book 1.x (Sphinx), strictly and
+incrementally.
+
+Sphinx re-reads only the documents whose source changed since its previous build when it finds that build's
+environment (doctrees and ``environment.pickle``) beside its output. The runner keeps one such build area per output
+folder, ``OUT/.sphinx`` (``src/``: the book's sources with the executed notebooks; ``build/``: Sphinx's output and
+environment), used only under the output lock. Sources are synchronised into ``src/`` file by file, and only a file
+whose content changed is written (a new modification time is what tells Sphinx to re-read it). The finished HTML is
+copied into the run folder, so the published run never shares a file with the area Sphinx writes into.
+
+The area is trusted only after a build that succeeded (the stamp ``OUT/.sphinx/complete``): a failed build (a
+warning is an error) or an interrupted one leaves no stamp, and the next build starts from nothing, so that a
+warning is never hidden by a document Sphinx did not re-read.
+"""
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+from hcc_utils.config import REPO_ROOT
+from hcc_utils.pipeline.cache import book_sources
+from hcc_utils.pipeline.execute import StudyRunError, _log
+
+#: The build area of an output folder (beside ``.runs``; never published).
+AREA = ".sphinx"
+STAMP = "complete"
+
+
+def _book_config(run_dir: Path, root: Path) -> dict:
+    """The book's _config.yml for this run (the project's, with a banner naming the data source)."""
+    from hcc_utils.study.cohort import is_synthetic_file
+
+    config = yaml.safe_load((root / "_config.yml").read_text())
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    data_name = html.escape(Path(manifest["data"]).name)  # the banner is raw HTML on every page
+
+    if is_synthetic_file(Path(manifest["data"])):
+        banner = (f"Every result in this book is computed from <b>{data_name}</b>, a <b>synthetic</b> cohort "
+                  "calibrated to the article's published aggregates: it contains no real patient.")
+    else:
+        banner = f"Results computed from the cohort file <b>{data_name}</b> (not the article's data)."
+    config.setdefault("html", {})["announcement"] = banner
+    return config
+
+
+def copy_downloads(run_dir: Path, html_dir: Path) -> None:
+    """Copy each section's tables and figures (the formats offered for download) into ``html/downloads/<notebook>/``,
+    where the links under the book's tables and figures point (:mod:`hcc_utils.report.downloads`), and the run's
+    ``tables.docx`` / ``tables.xlsx`` into ``html/downloads/``."""
+    from hcc_utils.report.downloads import DOWNLOAD_FORMATS, DOWNLOADS_DIR
+
+    for path in sorted((run_dir / "sections").glob("*/*/*")):
+        if path.is_file() and path.suffix in DOWNLOAD_FORMATS:
+            target = html_dir / DOWNLOADS_DIR / path.relative_to(run_dir / "sections")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+    for name in ("tables.docx", "tables.xlsx"):  # the article's tables in one file each (book/downloads.md links them)
+        if (run_dir / name).is_file():
+            (html_dir / DOWNLOADS_DIR).mkdir(parents=True, exist_ok=True)
+            shutil.copy2(run_dir / name, html_dir / DOWNLOADS_DIR / name)
+
+
+def _wanted_sources(run_dir: Path, root: Path) -> dict[str, bytes | Path]:
+    """Relative path in the source folder -> its content (bytes) or the file to copy."""
+    wanted: dict[str, bytes | Path] = {
+        "_config.yml": yaml.safe_dump(_book_config(run_dir, root), sort_keys=False).encode()}
+    for path in book_sources(root):
+        relative = str(path.relative_to(root))
+        if relative != "_config.yml":
+            wanted[relative] = path
+    executed = run_dir / "executed"
+    for path in executed.rglob("*"):
+        if path.is_file():
+            wanted[str(path.relative_to(executed))] = path
+    return wanted
+
+
+def _same(target: Path, content: bytes | Path) -> bool:
+    if not target.is_file():
+        return False
+    if isinstance(content, Path):
+        if target.stat().st_size != content.stat().st_size:
+            return False
+        content = content.read_bytes()
+    return target.read_bytes() == content
+
+
+def sync_sources(run_dir: Path, root: Path, source: Path) -> int:
+    """Make ``source`` hold exactly the book's sources for ``run_dir``; write only what changed. Return the number
+    of files written or removed."""
+    wanted = _wanted_sources(run_dir, root)
+    changes = 0
+    for relative, content in wanted.items():
+        target = source / relative
+        if _same(target, content):
+            continue  # untouched: its modification time tells Sphinx it need not re-read it
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.unlink(missing_ok=True)
+        if isinstance(content, Path):
+            shutil.copyfile(content, target)  # a fresh modification time, newer than Sphinx's last read
+        else:
+            target.write_bytes(content)
+        changes += 1
+    for path in sorted(source.rglob("*"), reverse=True):
+        if path.is_file() and str(path.relative_to(source)) not in wanted:
+            path.unlink()
+            changes += 1
+    return changes
+
+
+def build_html(run_dir: Path, root: Path = REPO_ROOT, area: Path | None = None) -> Path:
+    """Build the book strictly from the executed notebooks in ``run_dir`` into ``run_dir/html``.
+
+    Parameters
+    ----------
+    run_dir : the run folder (with ``executed/``, ``sections/`` and ``manifest.json``).
+    root : the project folder (``_config.yml``, ``_toc.yml``, the Markdown pages).
+    area : the incremental build area (``OUT/.sphinx``), reused from the previous build when it succeeded;
+        ``None`` builds from nothing in ``run_dir`` and deletes the intermediate files.
+    """
+    incremental = area is not None
+    area = area if incremental else run_dir / "book_work"
+    stamp = area / STAMP
+    if stamp.is_file():
+        stamp.unlink()  # until this build succeeds, the area is not to be trusted
+    elif area.exists():
+        shutil.rmtree(area)  # a failed or interrupted build: start from nothing
+    source, build_dir = area / "src", area / "build"
+    source.mkdir(parents=True, exist_ok=True)
+    changed = sync_sources(run_dir, root, source)
+    command = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(source),
+               "--path-output", str(build_dir), "--builder", "html", "--warningiserror", "--nitpick", "--keep-going",
+               "--quiet"]
+    reused = (build_dir / "_build" / ".doctrees" / "environment.pickle").is_file()
+    for stale in (build_dir / "_build" / "html" / "_static").glob("mystnb.*.css"):
+        # myst-nb writes it when the build ends; pages written while it exists link it with a "?v=" checksum that
+        # pages of a fresh build lack: without it, a page is the same whether rebuilt alone or with the whole book
+        stale.unlink()
+    _log(f"building the book (strict: warnings are errors; {changed} sources changed"
+         f"{', re-reading only those' if reused else ', from nothing'}) ...")
+    start = time.perf_counter()
+    completed = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+    if completed.returncode != 0:
+        shutil.rmtree(area, ignore_errors=True)  # the next build reads every document again and shows its warnings
+        lines = re.sub(r"\x1b\[[0-9;]*m", "", completed.stdout + "\n" + completed.stderr).splitlines()  # no colours
+        problems = [line for line in lines if "WARNING" in line or "ERROR" in line or "Exception" in line]
+        detail = "\n".join(problems[:60] or lines[-40:])
+        raise StudyRunError(f"the book build failed (jupyter-book exit {completed.returncode}; warnings are errors):\n{detail}")
+    html_dir = run_dir / "html"
+    if incremental:
+        shutil.copytree(build_dir / "_build" / "html", html_dir)
+        stamp.write_text(f"{run_dir.name}\n")
+    else:
+        shutil.move(build_dir / "_build" / "html", html_dir)
+        shutil.rmtree(area, ignore_errors=True)
+    copy_downloads(run_dir, html_dir)
+    _log(f"book built in {time.perf_counter() - start:.1f} s")
+    return html_dir

@@ -1,0 +1,107 @@
+"""What decides whether a notebook is executed again, and whether the book is rebuilt: cache keys.
+
+A notebook's key hashes what its outputs depend on: its code cells (source and tags) and kernel, the data, the
+configuration (less the execution-only keys), the ``hcc_utils`` sources and lock file, and for the book's own pages
+the combined results of the sections. Markdown is left out: a notebook whose prose alone changed keeps its
+executed outputs, and the new markdown is patched into the executed copy (:func:`patch_markdown`).
+
+The book's key hashes the sources Sphinx reads besides the notebooks (``_config.yml``, ``_toc.yml``, the
+bibliography, the Markdown pages, images and style sheets) and the data file's name (the banner of every page).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+#: Files of the book's folders that Sphinx reads as they are (the notebooks come from the run's executed copies).
+BOOK_SUFFIXES = {".md", ".png", ".svg", ".css"}
+BOOK_FILES = ("_config.yml", "_toc.yml", "references.bib")
+BOOK_FOLDERS = ("book", "notebooks")
+
+
+def code_fingerprint(root: Path) -> str:
+    """Hash of everything a notebook's output depends on besides data and configuration."""
+    digest = hashlib.sha256()
+    files = sorted((root / "hcc_utils").rglob("*.py")) + [root / "requirements.lock", root / "data" / "data_dictionary.yml"]
+    for path in files:
+        if path.is_file():
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _source(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def notebook_code_sha(path: Path) -> str:
+    """Hash of what executing the notebook depends on: its kernel and its code cells (source and tags), in order.
+
+    Markdown and raw cells, outputs and other metadata are left out.
+    """
+    notebook = json.loads(path.read_bytes())
+    code = [[_source(cell), sorted(cell.get("metadata", {}).get("tags", []))]
+            for cell in notebook.get("cells", []) if cell.get("cell_type") == "code"]
+    kernel = notebook.get("metadata", {}).get("kernelspec", {}).get("name", "")
+    return hashlib.sha256(json.dumps([kernel, code]).encode()).hexdigest()
+
+
+def cache_key(task, root: Path, data_sha: str, config, code_sha: str, results_sha: str = "") -> str:
+    """The key of a notebook's outputs; equal keys mean that executing it again would give the same outputs."""
+    digest = hashlib.sha256()
+    for part in (task.relpath, notebook_code_sha(root / task.relpath), data_sha,
+                 json.dumps(config.results_dict(), sort_keys=True), code_sha, results_sha if task.stage > 1 else ""):
+        digest.update(part.encode())
+    return digest.hexdigest()
+
+
+def book_sources(root: Path) -> list[Path]:
+    """The files (besides the executed notebooks) that the book is built from, sorted."""
+    files = [root / name for name in BOOK_FILES if (root / name).is_file()]
+    for folder in BOOK_FOLDERS:
+        files += sorted(path for path in (root / folder).rglob("*")
+                        if path.is_file() and path.suffix in BOOK_SUFFIXES and ".ipynb_checkpoints" not in path.parts)
+    return files
+
+
+def book_key(root: Path, data_path: Path) -> str:
+    """Hash of the book's own sources and the data file's name (shown in every page's banner)."""
+    digest = hashlib.sha256(data_path.name.encode())
+    for path in book_sources(root):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _tags(cell: dict) -> list:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def patch_markdown(source: Path, executed: Path) -> bool:
+    """Give the executed copy ``executed`` the markdown (and raw) cells of ``source``, keeping its executed code
+    cells and papermill's injected-parameters cell; return whether the file changed.
+
+    Only valid when the code cells are unchanged (equal :func:`notebook_code_sha`), which the cache key ensures.
+    Plain JSON (no schema validation): this runs on the path of a quick rebuild.
+    """
+    new = json.loads(source.read_bytes())
+    old_text = executed.read_text(encoding="utf-8")
+    old = json.loads(old_text)
+    injected = [c for c in old["cells"] if "injected-parameters" in _tags(c)]
+    code = iter([c for c in old["cells"] if c.get("cell_type") == "code" and "injected-parameters" not in _tags(c)])
+    cells = []
+    for cell in new["cells"]:
+        if cell.get("cell_type") != "code":
+            cells.append(cell)
+            continue
+        cells.append(next(code))
+        if "parameters" in _tags(cell) and injected:
+            cells.append(injected.pop())  # papermill puts it right after the parameters cell
+    old["cells"] = injected + cells  # without a parameters cell, papermill puts it first
+    text = json.dumps(old, sort_keys=True, indent=1, ensure_ascii=False) + "\n"  # as nbformat writes
+    if text == old_text:
+        return False
+    executed.write_text(text, encoding="utf-8")
+    return True
