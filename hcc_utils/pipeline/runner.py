@@ -309,6 +309,19 @@ def _execute_stage(to_run: list[NotebookTask], jobs: int | str, root: Path, stag
             finish(task, execute_notebook(task, root, staging, parameters))
 
 
+def _prepare_study_cache(data_path: Path, config: StudyConfig, out_dir: Path) -> None:
+    """Compute the study once for every notebook of the run (``HCC_STUDY_CACHE_DIR``). Best effort: if the study
+    cannot be built here (a project whose notebooks do not use it, or data the notebooks will reject with their own
+    message), the notebooks compute it themselves and report the problem where it belongs."""
+    from hcc_utils.study.cohort import STUDY_CACHE_DIR, STUDY_CACHE_ENV, prepare_study_cache
+
+    os.environ.pop(STUDY_CACHE_ENV, None)
+    try:
+        os.environ[STUDY_CACHE_ENV] = str(prepare_study_cache(data_path, config, out_dir / STUDY_CACHE_DIR))
+    except Exception as error:  # noqa: BLE001 - any failure only means "no cache"
+        _log(f"study cache not built ({type(error).__name__}); each notebook computes the study itself")
+
+
 def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool) -> RunSummary:
     config, out_dir, tasks, root, previous = state.config, state.out_dir, state.tasks, state.root, state.previous
     data_path = Path(config.data)
@@ -364,8 +377,7 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
         if stage == last and stage > 1 and summary.executed:  # the sections' tables are final: convert them
             side, tables_written = (_convert_tables, staging), True  # alongside the book's pages
         if to_run and stage == 1:  # the study (read, validate, derive, match) once; every notebook loads it
-            from hcc_utils.study.cohort import STUDY_CACHE_DIR, STUDY_CACHE_ENV, prepare_study_cache
-            os.environ[STUDY_CACHE_ENV] = str(prepare_study_cache(data_path, config, out_dir / STUDY_CACHE_DIR))
+            _prepare_study_cache(data_path, config, out_dir)
         _execute_stage(to_run, jobs, root, staging, parameters, finish, side)
 
     if summary.executed or not _copy_run_files(out_dir, staging, previous, ("results.csv",)):
