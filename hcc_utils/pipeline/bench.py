@@ -5,8 +5,8 @@ Parquet into ``OUT/cohorts/``; reruns reuse it), then each step runs in a fresh 
 (:mod:`hcc_utils.pipeline.bench_steps`): read, validate, derive, match, each section of
 :data:`hcc_utils.study.SECTIONS` (from the pickled study), the whole analysis from the file, and the kernels
 Kaplan-Meier + log-rank and Cox. Seconds are those of the step alone, measured inside the process; peak MB is the
-process's peak resident set (``os.wait4``'s ``ru_maxrss``, the per-child form of
-``getrusage(RUSAGE_CHILDREN)``), so it includes the step's preparation (for example the cohort read before
+process's peak resident set (``getrusage(RUSAGE_CHILDREN).ru_maxrss`` read by a bare launcher process that
+started it), so it includes the step's preparation (for example the cohort read before
 validating it). No step uses tracemalloc. The book (``hcc-study build``: cold, warm with nothing changed, after
 editing one notebook's markdown) is timed as a whole command; its peak is that of the largest single process of
 the build (a kernel or Jupyter Book), not their sum.
@@ -74,28 +74,32 @@ class Measurement:
     error: str = ""
 
 
+#: Runs the measured command as its own child and writes that child's peak RSS (RUSAGE_CHILDREN) to a file.
+#: Linux keeps a process's peak RSS across exec, and a child of this (large) process starts as its copy: measured
+#: directly, every step would show at least this process's size. The launcher is a bare interpreter (-I -S).
+LAUNCHER = ("import resource, subprocess, sys\n"
+            "status = subprocess.call(sys.argv[2:])\n"
+            "with open(sys.argv[1], 'w') as f: f.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+            "sys.exit(status)\n")
+
+
 def measure(command: list[str], cwd: Path | None = None, env: dict | None = None) -> Measurement:
     """Run ``command`` in a fresh process; seconds from its last JSON line ``{"seconds": ...}`` when it prints
-    one, else its wall time; peak RSS from ``os.wait4`` (that child and the descendants it waited for)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        began = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd,
-                                   env={**os.environ, **(env or {})})
-        try:
-            _, status, usage = os.wait4(process.pid, 0)
-        except KeyboardInterrupt:
-            process.kill()
-            process.wait()
-            raise
-        wall = time.perf_counter() - began
-        process.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4; keep Popen from waiting again
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
-    peak = usage.ru_maxrss / 1024  # kilobytes on Linux
-    if process.returncode != 0:
+    one, else its wall time; peak RSS from ``getrusage(RUSAGE_CHILDREN)`` in a small launcher (that process and
+    the descendants it waited for, each alone: not their sum)."""
+    with tempfile.TemporaryDirectory(prefix="hcc-bench-") as scratch:
+        peak_file, out_file, err_file = (Path(scratch) / name for name in ("peak", "out", "err"))
+        with out_file.open("wb") as out, err_file.open("wb") as err:
+            began = time.perf_counter()
+            status = subprocess.call([sys.executable, "-I", "-S", "-c", LAUNCHER, str(peak_file), *command],
+                                     stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd,
+                                     env={**os.environ, **(env or {})})
+            wall = time.perf_counter() - began
+        stdout, stderr = (path.read_text(errors="replace") for path in (out_file, err_file))
+        peak = int(peak_file.read_text()) / 1024 if peak_file.is_file() else math.nan  # kilobytes on Linux
+    if status != 0:
         last = [line for line in stderr.strip().splitlines() if line.strip()]
-        return Measurement(math.nan, peak, f"exit {process.returncode}: {last[-1][:200] if last else 'no message'}")
+        return Measurement(math.nan, peak, f"exit {status}: {last[-1][:200] if last else 'no message'}")
     for line in reversed(stdout.strip().splitlines()):
         if line.startswith('{"seconds"'):
             return Measurement(json.loads(line)["seconds"], peak)

@@ -2,8 +2,9 @@
 
 ``python -m hcc_utils.pipeline.bench_steps STEP REQUEST_JSON`` does the step's preparation (reading the cohort,
 loading the pickled study...), times only the step itself with ``time.perf_counter`` and prints one JSON line
-``{"seconds": ...}``. The parent (:mod:`hcc_utils.pipeline.bench`) reads the process's peak RSS from
-``os.wait4``, so each figure of memory is that of one process doing one step (preparation included).
+``{"seconds": ...}``. The parent (:mod:`hcc_utils.pipeline.bench`) has a launcher read the process's peak RSS
+(``getrusage(RUSAGE_CHILDREN)``), so each figure of memory is that of one process doing one step (preparation
+included).
 
 Steps ours: ``read``, ``validate``, ``derive``, ``match``, ``section:<module>``, ``analysis``, ``km_logrank``,
 ``cox``. Peers: ``lifelines:km_logrank``, ``lifelines:cox`` (when lifelines is importable) and the R script
