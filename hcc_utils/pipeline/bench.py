@@ -177,7 +177,7 @@ class Bench:
                 raise RuntimeError(f"generating the cohort of {size:,} patients failed ({made.error})")
         return path
 
-    def run_size(self, size: int, book: bool) -> None:
+    def run_size(self, size: int) -> Path:
         cohort = self.cohort(size)
         work = self.out / "work" / str(size)
         work.mkdir(parents=True, exist_ok=True)
@@ -209,8 +209,7 @@ class Bench:
                 peers.append(r_peer)
             for peer, theirs in peers or [("", None)]:
                 self.add(kernel, size, info["rows"], ours, peer, theirs)
-        if book:
-            self.run_book(str(size), size, cohort)
+        return cohort
 
     def _r_peer(self, step: str, work: Path, info: dict, package: str) -> tuple[str, Measurement] | tuple:
         if package not in self.r:
@@ -279,12 +278,14 @@ def run_bench(sizes: list[int], out: Path, csv_path: Path, book: bool = True, pe
     """Measure every step at every size (see the module's docstring); the rows are ``.rows`` (also in
     ``csv_path``)."""
     bench = Bench(out, csv_path, peers, quick, seed)
-    if book:
+    cohorts = {size: bench.run_size(size) for size in sizes}
+    if book:  # last: the longest part, and the steps' rows are already in the CSV if it is interrupted
         from hcc_utils.config import load_config
 
         bench.run_book("bundled", 194, Path(load_config().data))
-    for size in sizes:
-        bench.run_size(size, book and (book_all_sizes or size <= BOOK_MAX_SIZE))
+        for size, cohort in cohorts.items():
+            if book_all_sizes or size <= BOOK_MAX_SIZE:
+                bench.run_book(str(size), size, cohort)
     return bench
 
 
