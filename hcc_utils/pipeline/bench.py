@@ -242,10 +242,13 @@ class Bench:
             peer_source, peer_out = base / "jb_project", base / "jb_out"
             for folder in (peer_source, peer_out):
                 shutil.rmtree(folder, ignore_errors=True)
-            jupyter_book_project(REPO_ROOT, peer_source, cohort)
+            jupyter_book_project(REPO_ROOT, peer_source, cohort, out)
             theirs = measure([sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build",
                               str(peer_source), "--path-output", str(peer_out), "--builder", "html", "--quiet"])
-            self.add("book_cold", size, label, cold, "jupyter-book", theirs)
+            failed = sorted(p.name.removesuffix(".err.log") for p in peer_out.rglob("reports/**/*.err.log"))
+            self.add("book_cold", size, label, cold, "jupyter-book", theirs,
+                     note=f"{len(failed)} notebooks failed in Jupyter Book's execution ({', '.join(failed)})"
+                     if failed else "")
         else:
             self.add("book_cold", size, label, cold)
         self.add("book_warm", size, label, measure(build), note="nothing changed")
@@ -301,7 +304,7 @@ def add_bench_parser(commands) -> None:
     bench.add_argument("--csv", help="CSV of the rows (default: OUT/bench.csv)")
     bench.add_argument("--no-book", action="store_true", help="skip the book builds")
     bench.add_argument("--no-peers", action="store_true", help="skip lifelines, R and Jupyter Book")
-    bench.add_argument("--quick", action="store_true", help="10^4 only, no book, no R (seconds, for tests)")
+    bench.add_argument("--quick", action="store_true", help="10^4 only, no book, no R (a minute or two: what the tests run)")
     bench.add_argument("--book-all-sizes", action="store_true",
                        help=f"build the book at every size, not only the bundled cohort and sizes up to "
                             f"{BOOK_MAX_SIZE:.0e} (10^6 takes long)")

@@ -34,16 +34,22 @@ def edit_markdown(notebook: Path) -> None:
     notebook.write_text(json.dumps(content, indent=1, ensure_ascii=False) + "\n")
 
 
-def jupyter_book_project(root: Path, target: Path, cohort: Path) -> Path:
+def jupyter_book_project(root: Path, target: Path, cohort: Path, run: Path | None = None) -> Path:
     """The book's sources as plain Jupyter Book would run them: ``execute_notebooks: force`` (no time limit per
     cell: the bootstrap's cell runs for minutes), each notebook's parameters cell pointing at ``cohort`` and at
-    an output folder inside ``target``."""
+    an output folder inside ``target``. The book's own pages read the combined ``results.csv`` (and the
+    manifest), which only the runner writes: they are copied from ``run`` (a build of the same cohort), so that
+    every page executes in full."""
     copy_project(root, target)
     config_path = target / "_config.yml"
     config = yaml.safe_load(config_path.read_text())
     config["execute"] = {"execute_notebooks": "force", "timeout": -1}
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     run_dir = target / "_manual"
+    run_dir.mkdir()
+    for name in ("results.csv", "manifest.json"):
+        if run is not None and (run / name).is_file():
+            shutil.copy2(run / name, run_dir / name)
     for notebook in sorted(target.rglob("*.ipynb")):
         content = json.loads(notebook.read_text())
         for cell in content["cells"]:
