@@ -7,6 +7,7 @@ import math
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,22 @@ def test_a_failing_step_is_noted_with_its_exit_status_and_last_line():
                                          "sys.exit('the cohort could not be read')"])
     assert math.isnan(got.seconds)
     assert got.error == "exit 1: the cohort could not be read"
+
+
+def test_a_peer_past_its_timeout_is_stopped_with_its_children(tmp_path):
+    pid_file = tmp_path / "pid"
+    # the measured command's own child sleeps: both must go when the timeout stops the measurement
+    code = ("import subprocess, sys; child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)']); "
+            f"open({str(pid_file)!r}, 'w').write(str(child.pid)); child.wait()")
+    got = measure([sys.executable, "-c", code], timeout=3)
+    assert got.error == "stopped after 3 s (--peer-timeout)" and math.isnan(got.seconds)
+    status = Path(f"/proc/{pid_file.read_text()}/status")
+    for _ in range(100):  # SIGKILL is delivered at once, the exit itself may take a moment on a busy machine
+        state = status.read_text().split("State:")[1].split()[0] if status.exists() else "gone"
+        if state in ("gone", "Z"):  # killed (a zombie until its new parent reaps it)
+            break
+        time.sleep(0.1)
+    assert state in ("gone", "Z")
 
 
 def test_a_generated_cohort_in_the_output_folder_is_reused(tmp_path):

@@ -24,6 +24,7 @@ import json
 import math
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -83,17 +84,30 @@ LAUNCHER = ("import resource, subprocess, sys\n"
             "sys.exit(status)\n")
 
 
-def measure(command: list[str], cwd: Path | None = None, env: dict | None = None) -> Measurement:
+def measure(command: list[str], cwd: Path | None = None, env: dict | None = None,
+            timeout: float | None = None) -> Measurement:
     """Run ``command`` in a fresh process; seconds from its last JSON line ``{"seconds": ...}`` when it prints
     one, else its wall time; peak RSS from ``getrusage(RUSAGE_CHILDREN)`` in a small launcher (that process and
-    the descendants it waited for, each alone: not their sum)."""
+    the descendants it waited for, each alone: not their sum). After ``timeout`` seconds the command and its
+    children are stopped and the measurement says so."""
     with tempfile.TemporaryDirectory(prefix="hcc-bench-") as scratch:
         peak_file, out_file, err_file = (Path(scratch) / name for name in ("peak", "out", "err"))
         with out_file.open("wb") as out, err_file.open("wb") as err:
             began = time.perf_counter()
-            status = subprocess.call([sys.executable, "-I", "-S", "-c", LAUNCHER, str(peak_file), *command],
-                                     stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd,
-                                     env={**os.environ, **(env or {})})
+            # its own process group, so that a timeout or Ctrl-C stops the launcher's children too
+            process = subprocess.Popen([sys.executable, "-I", "-S", "-c", LAUNCHER, str(peak_file), *command],
+                                       stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd,
+                                       env={**os.environ, **(env or {})}, start_new_session=True)
+            try:
+                status = process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                return Measurement(math.nan, math.nan, f"stopped after {timeout:.0f} s (--peer-timeout)")
+            except BaseException:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                raise
             wall = time.perf_counter() - began
         stdout, stderr = (path.read_text(errors="replace") for path in (out_file, err_file))
         peak = int(peak_file.read_text()) / 1024 if peak_file.is_file() else math.nan  # kilobytes on Linux
@@ -131,8 +145,9 @@ def r_packages() -> set[str]:
 class Bench:
     """Collects rows, prints a progress line per measurement on stderr and keeps the CSV up to date."""
 
-    def __init__(self, out: Path, csv_path: Path, peers: bool, quick: bool, seed: int):
-        self.out, self.csv_path, self.seed = out, csv_path, seed
+    def __init__(self, out: Path, csv_path: Path, peers: bool, quick: bool, seed: int,
+                 peer_timeout: float | None = None):
+        self.out, self.csv_path, self.seed, self.peer_timeout = out, csv_path, seed, peer_timeout
         self.rows: list[dict] = []
         self.failed: list[str] = []  # our steps that failed (a failed peer is only noted)
         self.lifelines = peers and lifelines_present()
@@ -203,7 +218,8 @@ class Bench:
             ours = measure(step_command(kernel, request))
             peers = []
             if self.lifelines:
-                peers.append(("lifelines", measure(step_command(f"lifelines:{kernel}", request))))
+                peers.append(("lifelines", measure(step_command(f"lifelines:{kernel}", request),
+                                                   timeout=self.peer_timeout)))
             r_peer = self._r_peer(kernel, work, info, "survival")
             if r_peer:
                 peers.append(r_peer)
@@ -220,7 +236,7 @@ class Bench:
         script.write_text(R_SCRIPT)
         covariates = info["matching_covariates"] if step == "match" else COX_COVARIATES
         return (f"R {package}", measure(["Rscript", str(script), str(work / "kernel.csv"), step,
-                                         ",".join(covariates)]))
+                                         ",".join(covariates)], timeout=self.peer_timeout))
 
     # -------------------------------------------------------------------------------------- the book
     def run_book(self, label: str, size: int, cohort: Path) -> None:
@@ -244,7 +260,8 @@ class Bench:
                 shutil.rmtree(folder, ignore_errors=True)
             jupyter_book_project(REPO_ROOT, peer_source, cohort, out)
             theirs = measure([sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build",
-                              str(peer_source), "--path-output", str(peer_out), "--builder", "html", "--quiet"])
+                              str(peer_source), "--path-output", str(peer_out), "--builder", "html", "--quiet"],
+                             timeout=self.peer_timeout)
             failed = sorted(p.name.removesuffix(".err.log") for p in peer_out.rglob("reports/**/*.err.log"))
             self.add("book_cold", size, label, cold, "jupyter-book", theirs,
                      note=f"{len(failed)} notebooks failed in Jupyter Book's execution ({', '.join(failed)})"
@@ -277,10 +294,11 @@ def format_table(rows: list[dict]) -> str:
 
 
 def run_bench(sizes: list[int], out: Path, csv_path: Path, book: bool = True, peers: bool = True,
-              quick: bool = False, book_all_sizes: bool = False, seed: int = 1) -> Bench:
+              quick: bool = False, book_all_sizes: bool = False, seed: int = 1,
+              peer_timeout: float | None = None) -> Bench:
     """Measure every step at every size (see the module's docstring); the rows are ``.rows`` (also in
     ``csv_path``)."""
-    bench = Bench(out, csv_path, peers, quick, seed)
+    bench = Bench(out, csv_path, peers, quick, seed, peer_timeout)
     cohorts = {size: bench.run_size(size) for size in sizes}
     if book:  # last: the longest part, and the steps' rows are already in the CSV if it is interrupted
         from hcc_utils.config import load_config
@@ -308,6 +326,8 @@ def add_bench_parser(commands) -> None:
     bench.add_argument("--book-all-sizes", action="store_true",
                        help=f"build the book at every size, not only the bundled cohort and sizes up to "
                             f"{BOOK_MAX_SIZE:.0e} (10^6 takes long)")
+    bench.add_argument("--peer-timeout", type=float, metavar="SECONDS",
+                       help="stop a peer after this long and note it (R's MatchIt takes minutes at 10^6)")
     bench.add_argument("--seed", type=int, default=1, help="seed of the generated cohorts (default: %(default)s)")
 
 
@@ -325,7 +345,8 @@ def bench_command(args) -> int:
         print(f"hcc-study bench: {exc}", file=sys.stderr)
         return 2
     bench = run_bench(sizes, out, csv_path, book=not (args.no_book or args.quick), peers=not args.no_peers,
-                      quick=args.quick, book_all_sizes=args.book_all_sizes, seed=args.seed)
+                      quick=args.quick, book_all_sizes=args.book_all_sizes, seed=args.seed,
+                      peer_timeout=args.peer_timeout)
     print(format_table(bench.rows))
     print(f"\n{len(bench.rows)} rows in {csv_path}; ratio = peer seconds / ours (above 1: ours faster); load "
           "average " + ", ".join(f"{v:.1f}" for v in os.getloadavg()) + f" on {os.cpu_count()} cores")
