@@ -1,13 +1,14 @@
 # The two commands of the README:
 #   make book   build the book on the bundled (synthetic) cohort -> _build/html/index.html
 #   make test   run the test suite
+#   make bench  time every step at 10^4, 10^5, 10^6 patients beside lifelines, R and Jupyter Book (_bench/bench.csv)
 # Both create .venv (Python 3.11) and install the exact versions of requirements.lock first.
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test lab run lock clean
+.PHONY: book test bench lab run lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -22,6 +23,10 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Figures, not a test: long (the 10^6 cohort is generated once into _bench/cohorts and reused).
+bench: $(STAMP)
+	$(BIN)/hcc-study bench
 
 # Open the notebooks in JupyterLab (installs the pinned jupyterlab of pyproject's [lab] extra the first time).
 lab: $(STAMP)

@@ -55,6 +55,9 @@ def _build_parser() -> argparse.ArgumentParser:
                                                 "SVG, PNG) and tables.docx (the article's tables in order) into a folder")
     export.add_argument("--out", default=str(DEFAULT_OUT), help="output folder of a run (default: %(default)s)")
     export.add_argument("--to", help="folder to write (default: OUT/submission); an earlier export there is replaced")
+    from hcc_utils.pipeline.bench import add_bench_parser  # light: its work imports when it runs
+
+    add_bench_parser(commands)
     return parser
 
 
@@ -152,6 +155,10 @@ def _dispatch(args) -> int:
         return _cmd_scorecard(args)
     if args.command == "export":
         return _cmd_export(args)
+    if args.command == "bench":
+        from hcc_utils.pipeline.bench import bench_command
+
+        return bench_command(args)
     return 1
 
 
