@@ -256,9 +256,10 @@ def test_committed_cohort_scorecard(config):
     _, excluded = audit_article(targets)
     scored = score(compute_results(_committed_raw(), config), targets, excluded)
     counted = scored[scored.status != "excluded"]
-    assert (counted.status == "met").sum() >= 146
-    # at the article's printed precision (the scorecard's identical tier)
-    assert (counted.tier == "identical").sum() >= 128
+    assert (counted.status == "met").sum() >= 147
+    # at the article's printed precision (the scorecard's identical tier); the targeted stage traded one identical
+    # number for survival.pfs_q1_sor met (128 identical of 146 met before it)
+    assert (counted.tier == "identical").sum() >= 127
     # everything placed by construction is met
     for prefix in ("flow.", "baseline.", "matching.", "response.", "safety.", "cox."):
         part = counted[counted.id.str.startswith(prefix)]
@@ -383,6 +384,7 @@ def test_targeted_moves_keep_the_outcome_rules_and_undo_exactly(config):
         for a, before in arrays.items():
             assert np.array_equal(getattr(st, a), before)
     assert moved > 100
+    targeted.w.update(count=0.0, os=0.0)   # the PFS curve's guide alone
     guide = targeted.guide()
     sor = np.flatnonzero((st.group == 0) & (st.prog == 1) & (st.pfs_t <= PFS_Q1_DAY)
                          & (st.os_t > PFS_WINDOW[1]))
