@@ -20,8 +20,11 @@ $(STAMP): requirements.lock pyproject.toml
 book: $(STAMP)
 	$(BIN)/hcc-study build --out _build
 
+# In parallel (pytest-xdist, one worker per core); tests that share a page record run in one worker (--dist loadgroup).
+# The builds of the book and the calibration's checksum are kept in .cache/ and re-used only where their inputs match
+# (tests/conftest.py); `rm -rf .cache` tests from a cold state, as CI's fresh clone does.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup --durations=8
 
 # Open the notebooks in JupyterLab (installs the pinned jupyterlab of pyproject's [lab] extra the first time).
 lab: $(STAMP)
@@ -37,4 +40,4 @@ lock:
 	  /tmp/hcc-lock-venv/bin/pip freeze --exclude hcc-utils ) > requirements.lock
 
 clean:
-	rm -rf _build .pytest_cache
+	rm -rf _build .pytest_cache .cache

@@ -242,10 +242,15 @@ def _run_locked(config: StudyConfig, out_dir: Path, tasks: list[NotebookTask], j
                 finish(task, execute_notebook(task, root, staging, parameters))
 
     combine_parts(staging / "sections", staging / "results.csv")
+    analysis_from, neutralised = "", {}
     for candidate in (staging / "sections").glob("*/analysis.csv"):  # written by the matching notebook
+        analysis_from = candidate.parent.name
         shutil.move(candidate, staging / "analysis.csv")
     if (staging / "analysis.csv").is_file():
-        for column, count in neutralise_csv_formulas(staging / "analysis.csv").items():
+        neutralised = neutralise_csv_formulas(staging / "analysis.csv")
+        if analysis_from in {Path(r).stem for r in summary.reused}:  # neutralised by its own run: say it again
+            neutralised = previous.get("analysis_neutralised", {})
+        for column, count in neutralised.items():
             _log(f"warning: analysis.csv: {count} text cells of column {column!r} began with =, +, - or @ "
                  "(read as formulas by spreadsheets); a quote was put before each")
 
@@ -253,6 +258,7 @@ def _run_locked(config: StudyConfig, out_dir: Path, tasks: list[NotebookTask], j
 
     manifest = {
         "data": str(data_path), "data_sha256": data_sha, "config": config.to_dict(), "code_sha256": code_sha,
+        "analysis_from": analysis_from, "analysis_neutralised": neutralised,
         "cache_keys": keys, "seconds": summary.seconds, "python": platform.python_version(),
         "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "files": _publish_mod.file_checksums(staging),
@@ -302,9 +308,17 @@ def _copy_previous(task: NotebookTask, out_dir: Path, staging: Path, previous: d
     if problems or not section.is_dir():
         _log(f"{task.relpath}: previous outputs damaged ({'; '.join(problems[:3]) or 'no section folder'}); re-executing")
         return False
+    moved = previous.get("analysis_from") == task.name  # its analysis.csv was moved to OUT/analysis.csv
+    if moved:
+        problems += _publish_mod.verify_files(out_dir, {"analysis.csv": previous["files"]["_run"].get("analysis.csv", "")})
+    if problems:
+        _log(f"{task.relpath}: previous outputs damaged ({'; '.join(problems[:3])}); re-executing")
+        return False
     (staging / executed).parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(out_dir / executed, staging / executed)
     shutil.copytree(section, staging / "sections" / task.name)
+    if moved:
+        shutil.copy2(out_dir / "analysis.csv", staging / "sections" / task.name / "analysis.csv")
     return True
 
 
