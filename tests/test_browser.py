@@ -13,8 +13,8 @@ it these tests skip, except in CI (``CI`` set), where they fail.
 
 Speed: each page is loaded once per window width and session (``visits``), every measurement of that load taken by
 one ``page.evaluate`` (``PageVisit.snapshot``), and the tests read that record; only the checks that change the page
-(the dark theme, print media, a click, a search) load a page of their own. The tests are one pytest-xdist group, so
-one worker (one Chromium) holds all the records.
+(the dark theme, print media, a click, a search) load a page of their own. The tests form two pytest-xdist groups
+(desktop, phone), so each record is taken in one worker (one Chromium per worker).
 """
 from __future__ import annotations
 
@@ -30,7 +30,10 @@ from hcc_utils.pipeline.runner import toc_files
 from browser_support import (DESKTOP_WIDTH, PHONE_WIDTH, SCREENSHOT_DIR, PageVisit, chromium_path, page_name, serve,
                              table_with_caption)
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+#: The two pytest-xdist groups: tests reading the desktop loads, and those reading the phone loads or loading pages
+#: of their own (so that two workers share the browser tests, each keeping the records it reads).
+DESKTOP_GROUP, PHONE_GROUP = pytest.mark.xdist_group("browser-desktop"), pytest.mark.xdist_group("browser-phone")
 
 PAGES = toc_files()
 CHAPTERS = [entry for entry in PAGES if entry.startswith("notebooks/")]
@@ -106,6 +109,7 @@ def _http_status(browser_context, url: str) -> int:
 
 # ---------------------------------------------------------------------------------------------- every page
 
+@DESKTOP_GROUP
 @pytest.mark.parametrize("entry", PAGES)
 def test_page_loads_cleanly_and_fits_at_desktop_width(visits, entry):
     page = visits(entry)
@@ -113,6 +117,7 @@ def test_page_loads_cleanly_and_fits_at_desktop_width(visits, entry):
     assert not problems, f"{entry}:\n" + "\n".join(problems)
 
 
+@PHONE_GROUP
 @pytest.mark.parametrize("entry", PAGES)
 def test_page_reads_on_a_phone_without_scrolling_sideways(visits, entry):
     page = visits(entry, PHONE_WIDTH)
@@ -121,15 +126,17 @@ def test_page_reads_on_a_phone_without_scrolling_sideways(visits, entry):
     assert sideways == 0, f"{entry} scrolls {sideways} px sideways at {PHONE_WIDTH} px"
 
 
-def test_screenshots_of_every_page_are_kept(visits):
+@pytest.mark.parametrize("width", [pytest.param(DESKTOP_WIDTH, marks=DESKTOP_GROUP),
+                                   pytest.param(PHONE_WIDTH, marks=PHONE_GROUP)])
+def test_screenshots_of_every_page_are_kept(visits, width):
     for entry in PAGES:  # loaded already by the tests above (in this worker); loads any page they did not
-        for width in (DESKTOP_WIDTH, PHONE_WIDTH):
-            visits(entry, width)
-    missing = [f"{page_name(e)}-{w}.png" for e in PAGES for w in (DESKTOP_WIDTH, PHONE_WIDTH)
-               if not (SCREENSHOT_DIR / f"{page_name(e)}-{w}.png").is_file()]
+        visits(entry, width)
+    missing = [f"{page_name(e)}-{width}.png" for e in PAGES
+               if not (SCREENSHOT_DIR / f"{page_name(e)}-{width}.png").is_file()]
     assert not missing, f"screenshots not written: {missing}"
 
 
+@DESKTOP_GROUP
 def test_article_column_is_wide_enough_for_the_tables(visits, browser, site):
     width = visits("notebooks/02_baseline")["article_width"]
     with PageVisit(browser, page_url(site, "notebooks/02_baseline"), width=DESKTOP_WIDTH) as visit:
@@ -141,6 +148,7 @@ def test_article_column_is_wide_enough_for_the_tables(visits, browser, site):
 
 # ---------------------------------------------------------------------------------------------- the article's tables
 
+@DESKTOP_GROUP
 def test_table1_has_the_articles_layout(visits):
     table = table_with_caption(visits("notebooks/02_baseline")["tables"], "Table 1.")
     assert table is not None, "no table captioned 'Table 1.'"
@@ -155,6 +163,7 @@ def test_table1_has_the_articles_layout(visits):
     assert not [c for c in table["stub"] + table["cells"] if re.search(r"\b[a-z]+_[a-z_]+\b", c)], "raw codes"
 
 
+@DESKTOP_GROUP
 def test_table4_has_the_articles_layout(visits):
     table = table_with_caption(visits("notebooks/06_predictors")["tables"], "Table 4.")
     assert table is not None, "no table captioned 'Table 4.'"
@@ -171,6 +180,7 @@ def test_table4_has_the_articles_layout(visits):
 
 # ---------------------------------------------------------------------------------------------- links
 
+@DESKTOP_GROUP
 def test_every_download_link_resolves(visits, browser):
     context = browser.new_context()
     found, broken = {}, []
@@ -185,6 +195,7 @@ def test_every_download_link_resolves(visits, browser):
     assert not without, f"chapters with tables or figures but no download link: {without}"
 
 
+@DESKTOP_GROUP
 def test_next_and_previous_links_follow_the_table_of_contents(visits, site):
     problems = []
     for index, entry in enumerate(PAGES):
@@ -203,6 +214,7 @@ def test_next_and_previous_links_follow_the_table_of_contents(visits, site):
     assert not problems, "\n".join(problems)
 
 
+@DESKTOP_GROUP
 def test_every_internal_link_and_anchor_resolves(visits, browser, site):
     context = browser.new_context()
     links: dict[str, set[str]] = {}
@@ -226,6 +238,7 @@ def test_every_internal_link_and_anchor_resolves(visits, browser, site):
     assert not broken, "\n".join(broken)
 
 
+@PHONE_GROUP
 def test_search_finds_the_drugs(browser, site):
     with PageVisit(browser, f"{site}search.html?q=sorafenib") as visit:
         visit.page.wait_for_selector("#search-results ul.search li", timeout=15000)
@@ -237,6 +250,7 @@ def test_search_finds_the_drugs(browser, site):
 
 # ---------------------------------------------------------------------------------------------- reader features
 
+@DESKTOP_GROUP
 @pytest.mark.parametrize("entry", CHAPTERS)
 def test_code_of_the_chapters_is_folded_at_load(visits, entry):
     visible, toggles = visits(entry)["shown_code"], visits(entry)["folded_cells"]
@@ -246,7 +260,8 @@ def test_code_of_the_chapters_is_folded_at_load(visits, entry):
 
 
 
-@pytest.mark.parametrize("theme", ["dark", "light"])
+@pytest.mark.parametrize("theme", [pytest.param("dark", marks=PHONE_GROUP),  # a load of its own
+                                   pytest.param("light", marks=DESKTOP_GROUP)])  # the desktop record
 @pytest.mark.parametrize("entry", ["notebooks/02_baseline", "notebooks/05_survival", "book/intro"])
 def test_captions_and_muted_text_are_legible_in_either_theme(visits, browser, site, entry, theme):
     if theme == "light":  # the session's desktop load is in the light theme
@@ -262,6 +277,7 @@ def test_captions_and_muted_text_are_legible_in_either_theme(visits, browser, si
     assert not faint, f"{entry}: below {MIN_CONTRAST}:1 in {theme} mode: {faint}"
 
 
+@PHONE_GROUP
 @pytest.mark.parametrize("entry", ["book/intro", "notebooks/02_baseline", "book/scorecard"])
 def test_print_layout_keeps_the_notice_and_cuts_nothing(browser, site, entry):
     with PageVisit(browser, page_url(site, entry)) as visit:
@@ -310,6 +326,7 @@ def injected_site(bundled_book, tmp_path):
         yield base_url
 
 
+@PHONE_GROUP
 def test_checks_report_injected_regressions(browser, injected_site):
     with PageVisit(browser, f"{injected_site}notebooks/clean.html") as clean:
         baseline = clean.overflowing_tables() + clean.broken_images() + clean.load_problems()
