@@ -105,6 +105,16 @@ def code_fingerprint(root: Path = REPO_ROOT) -> str:
     return digest.hexdigest()
 
 
+def source_provenance() -> str:
+    """The git commit of the code, and ``+dirty`` when tracked files have uncommitted changes ("" outside git)."""
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+    return git("rev-parse", "HEAD") + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
 def cache_key(task: NotebookTask, root: Path, data_sha: str, config: StudyConfig, code_sha: str, results_sha: str = "") -> str:
     digest = hashlib.sha256()
     for part in (task.relpath, _sha256_file(root / task.relpath), data_sha,
@@ -220,7 +230,9 @@ def _run_locked(config: StudyConfig, out_dir: Path, tasks: list[NotebookTask], j
         results_sha = ""
         if stage > 1:
             combine_parts(staging / "sections", staging / "results.csv")
-            results_sha = _sha256_file(staging / "results.csv")
+            # the book's pages state the code's commit and uncommitted changes (About): a page re-used from a run
+            # of another commit would state that run's, so they are part of these pages' key
+            results_sha = _sha256_file(staging / "results.csv") + source_provenance()
         to_run = []
         for task in (t for t in tasks if t.stage == stage):
             keys[task.relpath] = cache_key(task, root, data_sha, config, code_sha, results_sha)
