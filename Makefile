@@ -21,8 +21,11 @@ $(STAMP): requirements.lock pyproject.toml
 book: $(STAMP)
 	$(BIN)/hcc-study build --out _build
 
+# In parallel (pytest-xdist, one worker per core); tests that share a page record run in one worker (--dist loadgroup).
+# The builds of the book and the calibration's checksum are kept in .cache/ and re-used only where their inputs match
+# (tests/conftest.py); `rm -rf .cache` tests from a cold state, as CI's fresh clone does.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup --durations=8
 
 # Figures, not a test: long (the 10^6 cohort is generated once into _bench/cohorts and reused).
 bench: $(STAMP)
@@ -42,4 +45,4 @@ lock:
 	  /tmp/hcc-lock-venv/bin/pip freeze --exclude hcc-utils ) > requirements.lock
 
 clean:
-	rm -rf _build .pytest_cache
+	rm -rf _build .pytest_cache .cache

@@ -78,6 +78,7 @@ class PageVisit:
         self.color_scheme = color_scheme
         self.console_errors: list[str] = []
         self.failed_requests: list[str] = []
+        self._snapshot: dict | None = None
 
     def __enter__(self) -> "PageVisit":
         self.context = self.browser.new_context(viewport={"width": self.width, "height": self.height},
@@ -104,6 +105,14 @@ class PageVisit:
             self.failed_requests.append(f"{response.url} (HTTP {response.status})")
 
     # ------------------------------------------------------------------ checks
+    def snapshot(self) -> dict:
+        """Everything the checks read from the page, measured by ONE ``page.evaluate`` (taken once, then kept):
+        images, overflowing tables, table cells, sideways scroll, links (downloads, next/previous, sidebar, all),
+        code blocks shown at load, folded cells, the article's width and the legibility of captions."""
+        if self._snapshot is None:
+            self._snapshot = self.page.evaluate(_SNAPSHOT_JS, CONTRAST_SELECTOR)
+        return self._snapshot
+
     def load_problems(self) -> list[str]:
         """Console errors and failed requests (4xx, 5xx, refused) of the page's load."""
         return ([f"console error: {text}" for text in self.console_errors]
@@ -111,40 +120,27 @@ class PageVisit:
 
     def broken_images(self) -> list[str]:
         """Images that did not load (zero natural size)."""
-        images = self.page.eval_on_selector_all(
-            "img", "els => els.map(e => ({src: e.getAttribute('src'), w: e.naturalWidth, h: e.naturalHeight,"
-                   " done: e.complete}))")
-        return [f"image without size: {image['src']}" for image in images if not (image["w"] and image["h"])]
+        return [f"image without size: {image['src']}" for image in self.snapshot()["images"]
+                if not (image["w"] and image["h"])]
 
     def overflowing_tables(self) -> list[str]:
         """Tables wider than the column that holds them (a table in a phone's scroll wrapper must still fit here)."""
-        found = self.page.evaluate(_OVERFLOW_JS)
-        return [f"table overflows its container: {item}" for item in found]
+        return [f"table overflows its container: {item}" for item in self.snapshot()["overflow"]]
 
     def table_cells(self) -> list[dict]:
         """Every table of the page: caption, header text, header cells, stub (first cell of each body row), cells."""
-        return self.page.evaluate(_TABLES_JS)
+        return self.snapshot()["tables"]
 
     def cell_problems(self) -> list[str]:
         """Cells with more decimals than the registry's finest format, or a Python value (True, nan, None ...).
 
         Prose cells (a table's wrapping text columns: notes, reasons, the audit's proofs) are exempt from the decimals
         rule only: a proof may need a fourth decimal to show how a number rounds."""
-        problems = []
-        for table in self.table_cells():
-            name = table["caption"][:40] or table["id"] or "table"
-            prose = table.get("prose") or [False] * len(table["cells"])
-            for text, is_prose in zip(table["cells"], prose):
-                if not is_prose and any(TOO_MANY_DECIMALS.search(number) for number in text.split()
-                                        if number.strip("(),;") not in EXACT_CONSTANTS):
-                    problems.append(f"{name}: cell {text!r} has more than {MAX_DECIMALS} decimals")
-                if PYTHON_ARTEFACTS.match(text.strip()):
-                    problems.append(f"{name}: cell shows the Python value {text.strip()!r}")
-        return problems
+        return cell_problems(self.table_cells())
 
     def horizontal_overflow(self) -> int:
         """How many pixels the page scrolls sideways (0 when it fits the window)."""
-        return int(self.page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth"))
+        return int(self.snapshot()["sideways"])
 
     def screenshot(self, name: str) -> Path:
         """Save a full-page screenshot as ``test-output/screenshots/<name>-<width>.png``."""
@@ -154,11 +150,29 @@ class PageVisit:
         return path
 
 
+def cell_problems(tables: list[dict]) -> list[str]:
+    """Problems of the cells of ``tables`` (:meth:`PageVisit.table_cells`); see :meth:`PageVisit.cell_problems`."""
+    problems = []
+    for table in tables:
+        name = table["caption"][:40] or table["id"] or "table"
+        prose = table.get("prose") or [False] * len(table["cells"])
+        for text, is_prose in zip(table["cells"], prose):
+            if not is_prose and any(TOO_MANY_DECIMALS.search(number) for number in text.split()
+                                    if number.strip("(),;") not in EXACT_CONSTANTS):
+                problems.append(f"{name}: cell {text!r} has more than {MAX_DECIMALS} decimals")
+            if PYTHON_ARTEFACTS.match(text.strip()):
+                problems.append(f"{name}: cell shows the Python value {text.strip()!r}")
+    return problems
+
+
+#: Text a reader must be able to read in either theme (captions, muted notes, download lines, the banner).
+CONTRAST_SELECTOR = "caption, figcaption, .caption-text, .text-muted, .hcc-downloads, .bd-header-announcement__content"
+
 # The scroll container of a table is the nearest ancestor whose overflow-x is not visible (pydata's
 # .pst-scrollable-table-container, or a wrapper of our own); the table must fit its client width, and that
 # container must fit the article.
 _OVERFLOW_JS = """
-() => {
+function overflowingTables() {
   const article = document.querySelector('article.bd-article') || document.body;
   const limit = article.getBoundingClientRect().right + 1;
   const out = [];
@@ -178,7 +192,7 @@ _OVERFLOW_JS = """
 """
 
 _TABLES_JS = """
-() => Array.from(document.querySelectorAll('table')).map(table => {
+function tableCells() { return Array.from(document.querySelectorAll('table')).map(table => {
   const text = el => (el.innerText || el.textContent || '').replace(/\\s+/g, ' ').trim();
   const head = table.tHead ? Array.from(table.tHead.querySelectorAll('th, td')).map(text) : [];
   const body = Array.from(table.tBodies).flatMap(b => Array.from(b.rows));
@@ -195,7 +209,48 @@ _TABLES_JS = """
     // prose cells (a note, a reason, a proof) may quote a number more finely than a result is shown
     prose: body.flatMap(row => Array.from(row.cells).slice(1).map(c => c.classList.contains('hcc-wrap'))),
   };
-})
+}); }
+"""
+
+# Contrast of the visible elements matching a selector against the background they sit on (WCAG's formula).
+_CONTRAST_JS = """
+function contrast(selector) {
+  const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => { const f = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+                               return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const background = el => { for (let e = el; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor);
+                               if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3); }
+                             return rgb(getComputedStyle(document.body).backgroundColor).slice(0, 3); };
+  return Array.from(document.querySelectorAll(selector)).filter(e => e.offsetParent !== null && e.innerText.trim())
+    .map(e => { const a = lum(rgb(getComputedStyle(e).color)), b = lum(background(e));
+                return {text: e.innerText.trim().slice(0, 40), ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)}; });
+}
+"""
+
+# Everything a visit's checks read, in one round trip to the browser.
+_SNAPSHOT_JS = "(contrastSelector) => {\n" + _OVERFLOW_JS + _TABLES_JS + _CONTRAST_JS + """
+  const hrefs = selector => Array.from(document.querySelectorAll(selector)).map(e => e.href);
+  const article = document.querySelector('article.bd-article');
+  return {
+    images: Array.from(document.images).map(e => ({src: e.getAttribute('src'), w: e.naturalWidth, h: e.naturalHeight})),
+    overflow: overflowingTables(),
+    tables: tableCells(),
+    sideways: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    downloads: hrefs('p.hcc-downloads a'),
+    next: hrefs('a.right-next'),
+    previous: hrefs('a.left-prev'),
+    sidebar: hrefs('nav.bd-docs-nav a.reference'),
+    links: hrefs('a[href]'),
+    // code shown at load (a closed <details> folds its content) and folded cells one click away
+    shown_code: Array.from(document.querySelectorAll('.cell_input pre, div.highlight-ipython3 pre'))
+      .filter(e => !e.closest('details:not([open])'))
+      .filter(e => e.offsetParent !== null && e.getBoundingClientRect().height > 0).length,
+    folded_cells: document.querySelectorAll('.cell.tag_hide-input').length,
+    article_width: article ? article.getBoundingClientRect().width : 0,
+    theme: document.documentElement.dataset.theme,
+    contrast: contrast(contrastSelector),
+  };
+}
 """
 
 

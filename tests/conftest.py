@@ -1,8 +1,16 @@
-"""Fixtures shared by the test files: ONE build of the whole book on the bundled cohort per test session.
+"""Fixtures shared by the test files: the session's builds of the whole book, kept warm across sessions.
 
-``tests/test_book_build.py`` (the build's contents), ``tests/test_browser.py`` (the pages in Chromium) and
-``tests/test_identical_builds.py`` (two builds give the same bytes) all read this build, so the session pays for
-it once (about a minute).
+``tests/test_book_build.py`` (the build's contents), ``tests/test_browser.py`` (the pages in Chromium),
+``tests/test_identical_builds.py`` (two builds give the same bytes) and ``tests/test_export.py`` read the build of the
+bundled cohort (``bundled_book``); the second-cohort, no-pair and hostile-name builds are shared the same way.
+
+Each build is written into a persistent folder, ``.cache/test-builds/<name>`` (ignored by git), by the runner's own
+``hcc-study build`` WITHOUT ``--force``: the runner re-executes every notebook whose cache key (the notebook, the
+data, the configuration, every ``hcc_utils`` source, the lock file) changed and re-uses only those whose key and
+output checksums match, then rebuilds the book. A warm session therefore tests the current code in seconds, and any
+code or data change re-executes what it affects; a fresh clone (CI) has no cache and builds everything for real.
+One build per folder and session: under pytest-xdist the first worker that needs it builds it while holding a file
+lock, the others wait for it and then read it.
 
 ``HCC_STUDY_TEST_BOOK=<folder>`` points the session at a book already built with
 ``hcc-study build --force --out <folder>`` from the same sources, to iterate on the browser tests without a rebuild.
@@ -10,25 +18,92 @@ It is for working on the tests; CI always builds.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
+import importlib.metadata
 import os
+import platform
+import uuid
 from pathlib import Path
 
 import pytest
 
+from hcc_utils.config import REPO_ROOT
 from hcc_utils.pipeline.cli import main
 
 #: Environment variable naming a book already built from the same sources (see the module docstring).
 PREBUILT_BOOK_VARIABLE = "HCC_STUDY_TEST_BOOK"
+#: The persistent builds and results of the test suite (ignored by git; delete it to test from a cold state).
+TEST_CACHE = REPO_ROOT / ".cache"
+BUILD_CACHE = TEST_CACHE / "test-builds"
+#: One id for the whole test run, the same in every pytest-xdist worker.
+SESSION_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
+#: Everything a build of the book reads besides the tests: the package, notebooks, book pages, data, settings, pins.
+BUILD_INPUTS = ("hcc_utils", "notebooks", "book", "data", "_config.yml", "_toc.yml", "study.yml", "references.bib",
+                "requirements.lock", "pyproject.toml")
+
+
+def inputs_fingerprint(paths=BUILD_INPUTS, extra: str = "") -> str:
+    """SHA-256 over the named files and folders of the repository (names and bytes), the Python version and every
+    installed distribution's version: a key that changes whenever anything a build or a calibration reads changes."""
+    digest = hashlib.sha256(f"{platform.python_version()}\n{extra}\n".encode())
+    versions = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
+    digest.update("\n".join(versions).encode())
+    for name in paths:
+        top = REPO_ROOT / name
+        files = sorted(p for p in top.rglob("*") if p.is_file()) if top.is_dir() else [top]
+        for path in files:
+            if path.is_file() and "__pycache__" not in path.parts and ".ipynb_checkpoints" not in path.parts:
+                digest.update(str(path.relative_to(REPO_ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def cache_lock(name: str):
+    """Hold ``.cache/test-builds/<name>.lock`` exclusively (pytest-xdist workers and concurrent sessions)."""
+    BUILD_CACHE.mkdir(parents=True, exist_ok=True)
+    with open(BUILD_CACHE / f"{name}.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def session_build(name: str, arguments: list[str], prepare=None) -> Path:
+    """The output folder ``.cache/test-builds/<name>``, built once per test session with
+    ``hcc-study build --out <folder> <arguments>`` (re-using what the runner can verify; see the module docstring).
+
+    ``prepare()``, called under the lock before the build, writes the build's inputs (data, configuration) at fixed
+    paths, so that their cache keys match from one session to the next."""
+    out = BUILD_CACHE / name
+    stamp = BUILD_CACHE / f"{name}.session"
+    with cache_lock(name):
+        if stamp.is_file() and stamp.read_text() == SESSION_ID and (out / "html" / "index.html").is_file():
+            return out  # another worker of this session built it
+        if prepare is not None:
+            prepare()
+        stamp.unlink(missing_ok=True)
+        assert main(["build", "--out", str(out), "--jobs", "2", *arguments]) == 0
+        stamp.write_text(SESSION_ID)
+    return out
+
+
+def write_if_changed(path: Path, content: bytes) -> Path:
+    """Write ``content`` to ``path`` unless it already holds exactly that (a stable input of a cached build)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.is_file() or path.read_bytes() != content:
+        path.write_bytes(content)
+    return path
 
 
 @pytest.fixture(scope="session")
-def bundled_book(tmp_path_factory) -> Path:
-    """The output folder of a forced build of the whole book on the bundled synthetic cohort."""
+def bundled_book() -> Path:
+    """The output folder of this session's build of the whole book on the bundled synthetic cohort."""
     prebuilt = os.environ.get(PREBUILT_BOOK_VARIABLE)
     if prebuilt and not os.environ.get("CI"):
         folder = Path(prebuilt)
         assert (folder / "html" / "index.html").is_file(), f"{PREBUILT_BOOK_VARIABLE}={prebuilt} holds no built book"
         return folder
-    out = tmp_path_factory.mktemp("bundled")
-    assert main(["build", "--out", str(out), "--force", "--jobs", "2"]) == 0
-    return out
+    return session_build("bundled", [])

@@ -1,12 +1,15 @@
 """End-to-end: the whole book from a clean state, on the bundled cohort and on a second generated cohort.
 
 These are the slowest tests (a few minutes together): each executes every notebook with papermill and builds the
-Jupyter Book strictly. Run only the fast suite with ``pytest -m "not slow"``. The bundled build (``bundled_book``)
-is the session's one build, shared with the browser tests (``tests/conftest.py``).
+Jupyter Book strictly. Run only the fast suite with ``pytest -m "not slow"``. Each build (bundled, second cohort,
+no pair) is made once per session into ``.cache/test-builds/<name>`` by the runner, which re-executes whatever the
+current code, data or notebooks change and re-uses only verified outputs (``tests/conftest.py``); the bundled build is
+shared with the browser, identical-builds and export tests.
 """
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +18,7 @@ import pytest
 from hcc_utils.pipeline.cli import main
 from hcc_utils.config import REPO_ROOT
 from hcc_utils.pipeline.runner import toc_files
+from conftest import BUILD_CACHE, session_build, write_if_changed
 
 pytestmark = pytest.mark.slow
 
@@ -43,7 +47,7 @@ EXPECTED_TABLES = {
 
 
 @pytest.fixture(scope="module")
-def marker_cohort(tmp_path_factory):
+def marker_cohort():
     """A second generated cohort (other seed, other size) whose ids carry a marker, to find any leak of rows."""
     from hcc_utils.synthetic.generator import generate_cohort
 
@@ -54,8 +58,8 @@ def marker_cohort(tmp_path_factory):
     for column in [c for c in cohort.columns if c.endswith("_date")]:
         shifted = pd.to_datetime(cohort[column], errors="coerce") + pd.DateOffset(years=7)  # empty stays empty
         cohort[column] = shifted.dt.strftime("%Y-%m-%d").where(shifted.notna(), "")
-    path = tmp_path_factory.mktemp("marker") / "marker_cohort.csv"
-    cohort.to_csv(path, index=False)
+    # a fixed path: the data file's path is part of the configuration, hence of the runner's cache key
+    path = write_if_changed(BUILD_CACHE / "marker-data" / "marker_cohort.csv", cohort.to_csv(index=False).encode())
     return path, cohort
 
 
@@ -64,10 +68,9 @@ def _tree_state(folder: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def marker_book(tmp_path_factory, marker_cohort):
-    out = tmp_path_factory.mktemp("marker_book")
+def marker_book(marker_cohort):
     default_before = _tree_state(REPO_ROOT / "_build")
-    assert main(["build", "--data", str(marker_cohort[0]), "--out", str(out), "--force", "--jobs", "2"]) == 0
+    out = session_build("marker", ["--data", str(marker_cohort[0])])
     assert _tree_state(REPO_ROOT / "_build") == default_before, "building elsewhere touched the default book"
     return out
 
@@ -140,19 +143,23 @@ def test_no_patient_row_reaches_the_built_book(marker_book, marker_cohort):
     assert not leaks, leaks
 
 
-def test_rebuild_reuses_unchanged_notebooks_and_keeps_results(bundled_book):
-    before = (bundled_book / "results.csv").read_text()
-    assert main(["build", "--out", str(bundled_book)]) == 0
-    assert (bundled_book / "results.csv").read_text() == before
+def test_rebuild_reuses_unchanged_notebooks_and_keeps_results(bundled_book, tmp_path, capsys):
+    # on a copy (its links are relative): other tests of the session, in other workers, read the shared build
+    copy = tmp_path / "book"
+    shutil.copytree(bundled_book, copy, symlinks=True, ignore=shutil.ignore_patterns(".lock", "submission"))
+    before = (copy / "results.csv").read_text(), (copy / "analysis.csv").read_text()
+    capsys.readouterr()
+    assert main(["build", "--out", str(copy)]) == 0
+    assert "executing" not in capsys.readouterr().err, "an unchanged notebook was executed again"
+    assert ((copy / "results.csv").read_text(), (copy / "analysis.csv").read_text()) == before
 
 
-def test_a_run_whose_matching_forms_no_pair_builds_and_says_not_estimable(tmp_path):
+def test_a_run_whose_matching_forms_no_pair_builds_and_says_not_estimable():
     """Odd but legal settings (a caliper no pair meets): the book builds strictly, matched-cohort numbers are
     'not estimable' in results.csv and on the pages, all-enrolled numbers are unchanged."""
-    config = tmp_path / "no_pairs.yml"
-    config.write_text(f"data: {REPO_ROOT / 'data' / 'synthetic_cohort.csv'}\nmatching:\n  caliper: 0.0000001\n")
-    out = tmp_path / "book"
-    assert main(["build", "--config", str(config), "--out", str(out)]) == 0
+    config = BUILD_CACHE / "no-pairs-config" / "no_pairs.yml"
+    text = f"data: {REPO_ROOT / 'data' / 'synthetic_cohort.csv'}\nmatching:\n  caliper: 0.0000001\n"
+    out = session_build("no-pairs", ["--config", str(config)], prepare=lambda: write_if_changed(config, text.encode()))
     results = pd.read_csv(out / "results.csv", dtype=str, keep_default_na=False).set_index("id")
     matched = results[results.index.str.endswith("_matched")]
     assert len(matched) > 100 and (matched["status"] == "not estimable").all()

@@ -10,6 +10,11 @@ page and check that the same checks report them.
 
 Chromium comes from the system (``apt-get install chromium``; ``.ci/run`` installs it), never from a download. Without
 it these tests skip, except in CI (``CI`` set), where they fail.
+
+Speed: each page is loaded once per window width and session (``visits``), every measurement of that load taken by
+one ``page.evaluate`` (``PageVisit.snapshot``), and the tests read that record; only the checks that change the page
+(the dark theme, print media, a click, a search) load a page of their own. The tests form two pytest-xdist groups
+(desktop, phone), so each record is taken in one worker (one Chromium per worker).
 """
 from __future__ import annotations
 
@@ -26,6 +31,9 @@ from browser_support import (DESKTOP_WIDTH, PHONE_WIDTH, SCREENSHOT_DIR, PageVis
                              table_with_caption)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+#: The two pytest-xdist groups: tests reading the desktop loads, and those reading the phone loads or loading pages
+#: of their own (so that two workers share the browser tests, each keeping the records it reads).
+DESKTOP_GROUP, PHONE_GROUP = pytest.mark.xdist_group("browser-desktop"), pytest.mark.xdist_group("browser-phone")
 
 PAGES = toc_files()
 CHAPTERS = [entry for entry in PAGES if entry.startswith("notebooks/")]
@@ -70,40 +78,68 @@ def page_url(base_url: str, entry: str) -> str:
     return f"{base_url}{entry}.html"
 
 
+class PageRecords:
+    """Each page loaded once per width (1400 px x 1000, 390 px x 844, light theme) and screenshotted; what the
+    checks read from it (``PageVisit.snapshot`` plus the load's problems) kept for every test of the session."""
+
+    def __init__(self, browser, site: str):
+        self.browser, self.site, self.records = browser, site, {}
+
+    def __call__(self, entry: str, width: int = DESKTOP_WIDTH) -> dict:
+        if (entry, width) not in self.records:
+            height = 844 if width == PHONE_WIDTH else 1000
+            with PageVisit(self.browser, page_url(self.site, entry), width=width, height=height) as visit:
+                record = {**visit.snapshot(), "load_problems": visit.load_problems(),
+                          "broken_images": visit.broken_images(), "overflowing_tables": visit.overflowing_tables(),
+                          "cell_problems": visit.cell_problems()}
+                visit.screenshot(page_name(entry))
+            self.records[entry, width] = record
+        return self.records[entry, width]
+
+
+@pytest.fixture(scope="session")
+def visits(browser, site) -> PageRecords:
+    """The session's page records (one load per page and width); see :class:`PageRecords`."""
+    return PageRecords(browser, site)
+
+
 def _http_status(browser_context, url: str) -> int:
     return browser_context.request.get(url).status
 
 
 # ---------------------------------------------------------------------------------------------- every page
 
+@DESKTOP_GROUP
 @pytest.mark.parametrize("entry", PAGES)
-def test_page_loads_cleanly_and_fits_at_desktop_width(browser, site, entry):
-    with PageVisit(browser, page_url(site, entry), width=DESKTOP_WIDTH) as visit:
-        problems = (visit.load_problems() + visit.broken_images() + visit.overflowing_tables()
-                    + visit.cell_problems())
-        visit.screenshot(page_name(entry))
+def test_page_loads_cleanly_and_fits_at_desktop_width(visits, entry):
+    page = visits(entry)
+    problems = page["load_problems"] + page["broken_images"] + page["overflowing_tables"] + page["cell_problems"]
     assert not problems, f"{entry}:\n" + "\n".join(problems)
 
 
+@PHONE_GROUP
 @pytest.mark.parametrize("entry", PAGES)
-def test_page_reads_on_a_phone_without_scrolling_sideways(browser, site, entry):
-    with PageVisit(browser, page_url(site, entry), width=PHONE_WIDTH, height=844) as visit:
-        sideways = visit.horizontal_overflow()
-        problems = visit.load_problems() + visit.broken_images()
-        visit.screenshot(page_name(entry))
+def test_page_reads_on_a_phone_without_scrolling_sideways(visits, entry):
+    page = visits(entry, PHONE_WIDTH)
+    problems, sideways = page["load_problems"] + page["broken_images"], page["sideways"]
     assert not problems, f"{entry}:\n" + "\n".join(problems)
     assert sideways == 0, f"{entry} scrolls {sideways} px sideways at {PHONE_WIDTH} px"
 
 
-def test_screenshots_of_every_page_are_kept(browser, site):
-    missing = [f"{page_name(e)}-{w}.png" for e in PAGES for w in (DESKTOP_WIDTH, PHONE_WIDTH)
-               if not (SCREENSHOT_DIR / f"{page_name(e)}-{w}.png").is_file()]
+@pytest.mark.parametrize("width", [pytest.param(DESKTOP_WIDTH, marks=DESKTOP_GROUP),
+                                   pytest.param(PHONE_WIDTH, marks=PHONE_GROUP)])
+def test_screenshots_of_every_page_are_kept(visits, width):
+    for entry in PAGES:  # loaded already by the tests above (in this worker); loads any page they did not
+        visits(entry, width)
+    missing = [f"{page_name(e)}-{width}.png" for e in PAGES
+               if not (SCREENSHOT_DIR / f"{page_name(e)}-{width}.png").is_file()]
     assert not missing, f"screenshots not written: {missing}"
 
 
-def test_article_column_is_wide_enough_for_the_tables(browser, site):
+@DESKTOP_GROUP
+def test_article_column_is_wide_enough_for_the_tables(visits, browser, site):
+    width = visits("notebooks/02_baseline")["article_width"]
     with PageVisit(browser, page_url(site, "notebooks/02_baseline"), width=DESKTOP_WIDTH) as visit:
-        width = visit.page.evaluate("document.querySelector('article.bd-article').getBoundingClientRect().width")
         # The page's contents stay one click away (the list button of the top bar opens them).
         visit.page.click(".bd-header button.secondary-toggle")
         visit.page.wait_for_selector("#pst-secondary-sidebar-modal nav.page-toc", state="visible")
@@ -112,13 +148,9 @@ def test_article_column_is_wide_enough_for_the_tables(browser, site):
 
 # ---------------------------------------------------------------------------------------------- the article's tables
 
-def _tables_of(browser, site, entry):
-    with PageVisit(browser, page_url(site, entry)) as visit:
-        return visit.table_cells()
-
-
-def test_table1_has_the_articles_layout(browser, site):
-    table = table_with_caption(_tables_of(browser, site, "notebooks/02_baseline"), "Table 1.")
+@DESKTOP_GROUP
+def test_table1_has_the_articles_layout(visits):
+    table = table_with_caption(visits("notebooks/02_baseline")["tables"], "Table 1.")
     assert table is not None, "no table captioned 'Table 1.'"
     head = table["head"]
     assert "All enrolled" in head and "PS-matched" in head, head           # column spanners
@@ -131,8 +163,9 @@ def test_table1_has_the_articles_layout(browser, site):
     assert not [c for c in table["stub"] + table["cells"] if re.search(r"\b[a-z]+_[a-z_]+\b", c)], "raw codes"
 
 
-def test_table4_has_the_articles_layout(browser, site):
-    table = table_with_caption(_tables_of(browser, site, "notebooks/06_predictors"), "Table 4.")
+@DESKTOP_GROUP
+def test_table4_has_the_articles_layout(visits):
+    table = table_with_caption(visits("notebooks/06_predictors")["tables"], "Table 4.")
     assert table is not None, "no table captioned 'Table 4.'"
     head = table["head"]
     assert "Univariable" in head and "Multivariable" in head, head         # column spanners
@@ -147,12 +180,12 @@ def test_table4_has_the_articles_layout(browser, site):
 
 # ---------------------------------------------------------------------------------------------- links
 
-def test_every_download_link_resolves(browser, site):
+@DESKTOP_GROUP
+def test_every_download_link_resolves(visits, browser):
     context = browser.new_context()
     found, broken = {}, []
     for entry in PAGES:
-        with PageVisit(browser, page_url(site, entry)) as visit:
-            hrefs = visit.page.eval_on_selector_all("p.hcc-downloads a", "els => els.map(e => e.href)")
+        hrefs = visits(entry)["downloads"]
         found[entry] = len(hrefs)
         broken += [f"{entry}: {href} (HTTP {status})" for href in hrefs
                    if (status := _http_status(context, href)) != 200]
@@ -162,13 +195,12 @@ def test_every_download_link_resolves(browser, site):
     assert not without, f"chapters with tables or figures but no download link: {without}"
 
 
-def test_next_and_previous_links_follow_the_table_of_contents(browser, site):
+@DESKTOP_GROUP
+def test_next_and_previous_links_follow_the_table_of_contents(visits, site):
     problems = []
     for index, entry in enumerate(PAGES):
-        with PageVisit(browser, page_url(site, entry)) as visit:
-            following = visit.page.eval_on_selector_all("a.right-next", "els => els.map(e => e.href)")
-            preceding = visit.page.eval_on_selector_all("a.left-prev", "els => els.map(e => e.href)")
-            sidebar = visit.page.eval_on_selector_all("nav.bd-docs-nav a.reference", "els => els.map(e => e.href)")
+        page = visits(entry)
+        following, preceding, sidebar = page["next"], page["previous"], page["sidebar"]
         if index + 1 < len(PAGES) and following != [page_url(site, PAGES[index + 1])]:
             problems.append(f"{entry}: next is {following}, expected {PAGES[index + 1]}")
         if index > 0 and entry != PAGES[0] and preceding and not preceding[0].startswith(site):
@@ -182,14 +214,14 @@ def test_next_and_previous_links_follow_the_table_of_contents(browser, site):
     assert not problems, "\n".join(problems)
 
 
-def test_every_internal_link_and_anchor_resolves(browser, site):
+@DESKTOP_GROUP
+def test_every_internal_link_and_anchor_resolves(visits, browser, site):
     context = browser.new_context()
     links: dict[str, set[str]] = {}
     for entry in PAGES:
-        with PageVisit(browser, page_url(site, entry)) as visit:
-            for href in visit.page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
-                if href.startswith(site):
-                    links.setdefault(href, set()).add(entry)
+        for href in visits(entry)["links"]:
+            if href.startswith(site):
+                links.setdefault(href, set()).add(entry)
     broken, pages = [], {}
     for href in sorted(links):
         target, fragment = urllib.parse.urldefrag(href)
@@ -206,6 +238,7 @@ def test_every_internal_link_and_anchor_resolves(browser, site):
     assert not broken, "\n".join(broken)
 
 
+@PHONE_GROUP
 def test_search_finds_the_drugs(browser, site):
     with PageVisit(browser, f"{site}search.html?q=sorafenib") as visit:
         visit.page.wait_for_selector("#search-results ul.search li", timeout=15000)
@@ -217,47 +250,34 @@ def test_search_finds_the_drugs(browser, site):
 
 # ---------------------------------------------------------------------------------------------- reader features
 
+@DESKTOP_GROUP
 @pytest.mark.parametrize("entry", CHAPTERS)
-def test_code_of_the_chapters_is_folded_at_load(browser, site, entry):
-    with PageVisit(browser, page_url(site, entry)) as visit:
-        visible = visit.page.evaluate(
-            "Array.from(document.querySelectorAll('.cell_input pre, div.highlight-ipython3 pre'))"
-            ".filter(e => !e.closest('details:not([open])'))"  # a closed <details> folds its content
-            ".filter(e => e.offsetParent !== null && e.getBoundingClientRect().height > 0).length")
-        toggles = visit.page.locator(".cell.tag_hide-input").count()
+def test_code_of_the_chapters_is_folded_at_load(visits, entry):
+    visible, toggles = visits(entry)["shown_code"], visits(entry)["folded_cells"]
     assert visible == 0, f"{entry}: {visible} code blocks shown at load (tag code cells 'hide-input')"
     assert toggles > 0, f"{entry}: no folded code cell to unfold"
 
 
-_CONTRAST_JS = """
-(selector) => {
-  const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
-  const lum = ([r, g, b]) => { const f = c => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
-                               return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
-  const background = el => { for (let e = el; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor);
-                               if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3); }
-                             return rgb(getComputedStyle(document.body).backgroundColor).slice(0, 3); };
-  return Array.from(document.querySelectorAll(selector)).filter(e => e.offsetParent !== null && e.innerText.trim())
-    .map(e => { const a = lum(rgb(getComputedStyle(e).color)), b = lum(background(e));
-                return {text: e.innerText.trim().slice(0, 40), ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)}; });
-}
-"""
-CONTRAST_SELECTOR = "caption, figcaption, .caption-text, .text-muted, .hcc-downloads, .bd-header-announcement__content"
 
 
-@pytest.mark.parametrize("theme", ["dark", "light"])
+@pytest.mark.parametrize("theme", [pytest.param("dark", marks=PHONE_GROUP),  # a load of its own
+                                   pytest.param("light", marks=DESKTOP_GROUP)])  # the desktop record
 @pytest.mark.parametrize("entry", ["notebooks/02_baseline", "notebooks/05_survival", "book/intro"])
-def test_captions_and_muted_text_are_legible_in_either_theme(browser, site, entry, theme):
-    with PageVisit(browser, page_url(site, entry), color_scheme=theme) as visit:
-        assert visit.page.evaluate("document.documentElement.dataset.theme") == theme
-        measured = visit.page.evaluate(_CONTRAST_JS, CONTRAST_SELECTOR)
-        if theme == "dark":
+def test_captions_and_muted_text_are_legible_in_either_theme(visits, browser, site, entry, theme):
+    if theme == "light":  # the session's desktop load is in the light theme
+        page = visits(entry)
+    else:
+        with PageVisit(browser, page_url(site, entry), color_scheme=theme) as visit:
+            page = visit.snapshot()
             visit.page.screenshot(path=str(SCREENSHOT_DIR / f"{page_name(entry)}-dark.png"))
+    assert page["theme"] == theme
+    measured = page["contrast"]
     assert measured, f"{entry}: no caption found"
     faint = [f"{m['text']!r}: {m['ratio']:.1f}:1" for m in measured if m["ratio"] < MIN_CONTRAST]
     assert not faint, f"{entry}: below {MIN_CONTRAST}:1 in {theme} mode: {faint}"
 
 
+@PHONE_GROUP
 @pytest.mark.parametrize("entry", ["book/intro", "notebooks/02_baseline", "book/scorecard"])
 def test_print_layout_keeps_the_notice_and_cuts_nothing(browser, site, entry):
     with PageVisit(browser, page_url(site, entry)) as visit:
@@ -306,6 +326,7 @@ def injected_site(bundled_book, tmp_path):
         yield base_url
 
 
+@PHONE_GROUP
 def test_checks_report_injected_regressions(browser, injected_site):
     with PageVisit(browser, f"{injected_site}notebooks/clean.html") as clean:
         baseline = clean.overflowing_tables() + clean.broken_images() + clean.load_problems()

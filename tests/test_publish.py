@@ -10,6 +10,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from hcc_utils.config import REPO_ROOT
 from hcc_utils.pipeline import publish
 from hcc_utils.pipeline.cli import main
 from hcc_utils.pipeline.runner import plan_tasks, run_study
+from conftest import BUILD_CACHE, session_build, write_if_changed
 from test_runner import RECORDING_CELL, _config, _notebook, _project
 
 SLEEP_CELL = "import os, time\ntime.sleep(float(os.environ.get('HCC_TEST_SLEEP', '0')))"
@@ -78,14 +80,33 @@ def _wait_for(process: subprocess.Popen, text: str, seconds: float = 120) -> str
     raise AssertionError(f"never saw {text!r}; stderr:\n{seen}")
 
 
+@pytest.fixture(scope="module")
+def previous_run(tmp_path_factory) -> Path:
+    """A published run (seed 7) of the sleepy project: each interruption test starts from a copy of it (its links
+    are relative), instead of building it again."""
+    base = tmp_path_factory.mktemp("previous")
+    run_study(_config(base, seed=7), base / "out", validate=False, root=_sleepy_project(base))
+    return base / "out"
+
+
+@pytest.fixture(scope="module")
+def clean_results(tmp_path_factory) -> str:
+    """results.csv of a clean build (seed 8) of the same project, the one every interrupted folder must end at."""
+    base = tmp_path_factory.mktemp("clean")
+    run_study(_config(base, seed=8), base / "clean", validate=False, root=_sleepy_project(base))
+    return (base / "clean" / "results.csv").read_text()
+
+
 @pytest.mark.parametrize("point, sig", [
     ("notebook", signal.SIGINT), ("notebook", signal.SIGKILL), ("staged", signal.SIGINT),
     ("swap", signal.SIGKILL), ("cleanup", signal.SIGKILL),
 ])
-def test_interrupted_build_leaves_previous_run_whole_and_next_build_is_clean(tmp_path, point, sig, capsys):
+def test_interrupted_build_leaves_previous_run_whole_and_next_build_is_clean(tmp_path, point, sig, capsys,
+                                                                             previous_run, clean_results):
     root = _sleepy_project(tmp_path)
-    out, clean = tmp_path / "out", tmp_path / "clean"
-    run_study(_config(tmp_path, seed=7), out, validate=False, root=root)
+    out = tmp_path / "out"
+    shutil.copytree(previous_run, out, symlinks=True, ignore=shutil.ignore_patterns(".lock"))
+    _assert_whole(out, root)
     before = (out / "results.csv").read_text()
     # the interrupted build would change every result (another seed), so a mix would show
     data = _config(tmp_path).data
@@ -113,8 +134,7 @@ def test_interrupted_build_leaves_previous_run_whole_and_next_build_is_clean(tmp
     # the next build (reusing what it can verify) equals a clean build
     capsys.readouterr()
     run_study(_config(tmp_path, seed=8), out, validate=False, root=root)
-    run_study(_config(tmp_path, seed=8), clean, validate=False, root=root)
-    assert (out / "results.csv").read_text() == (clean / "results.csv").read_text()
+    assert (out / "results.csv").read_text() == clean_results
     _assert_whole(out, root)
     assert [p.name for p in (out / ".runs").iterdir()] == [(out / "current").resolve().name]  # leftovers deleted
     if sig == signal.SIGKILL:
@@ -181,16 +201,17 @@ def test_outputs_of_the_former_layout_are_replaced_by_the_new_run(tmp_path):
 
 
 @pytest.mark.slow
-def test_hostile_file_name_and_cells_are_escaped_in_the_book_and_neutralised_in_analysis_csv(tmp_path, capsys):
+def test_hostile_file_name_and_cells_are_escaped_in_the_book_and_neutralised_in_analysis_csv(capsys):
     import pandas as pd
 
     cohort = pd.read_csv(REPO_ROOT / "data" / "synthetic_cohort.csv", dtype=str, keep_default_na=False)
     cohort["patient_id"] = [f'=HYPERLINK("http://x/{i}")' if i % 2 else f"@P{i}" for i in range(len(cohort))]
     cohort["centre"] = "-2+3+cmd|' /C calc'!A0"
-    hostile = tmp_path / "<img src=x onerror=alert(1)>.csv"
-    cohort.to_csv(hostile, index=False)
-    out = tmp_path / "out"
-    assert main(["build", "--data", str(hostile), "--out", str(out)]) == 0
+    # a session build kept warm across sessions (tests/conftest.py): a fixed data path, as the cache key holds it
+    hostile = BUILD_CACHE / "hostile-data" / "<img src=x onerror=alert(1)>.csv"
+    capsys.readouterr()
+    out = session_build("hostile", ["--data", str(hostile)],
+                        prepare=lambda: write_if_changed(hostile, cohort.to_csv(index=False).encode()))
     err = capsys.readouterr().err
     pages = list((out / "html").rglob("*.html"))
     assert pages

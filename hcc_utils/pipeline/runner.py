@@ -32,6 +32,7 @@ import json
 import os
 import platform
 import shutil
+import subprocess
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -108,6 +109,17 @@ def plan_tasks(root: Path = REPO_ROOT) -> list[NotebookTask]:
 def code_fingerprint(root: Path = REPO_ROOT) -> str:
     """Hash of everything a notebook's output depends on besides data and configuration."""
     return _cache.code_fingerprint(root)
+
+
+def source_provenance() -> str:
+    """The git commit of the code, and ``+dirty`` when tracked files have uncommitted changes ("" outside git)."""
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True,
+                                  check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+    return git("rev-parse", "HEAD") + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
 def resolve_jobs(jobs: int | str, ready: int) -> int:
@@ -229,12 +241,14 @@ class _RunState:
     code_sha: str
     sources: dict[str, str]
     book_key: str
+    provenance: str = ""
 
     @classmethod
     def of(cls, config: StudyConfig, out_dir: Path, tasks: list[NotebookTask], root: Path) -> "_RunState":
         data_path = Path(config.data)
         return cls(config, out_dir, tasks, root, _read_manifest(out_dir), _sha256_file(data_path), code_fingerprint(),
-                   {t.relpath: _sha256_file(root / t.relpath) for t in tasks}, _cache.book_key(root, data_path))
+                   {t.relpath: _sha256_file(root / t.relpath) for t in tasks}, _cache.book_key(root, data_path),
+                   source_provenance())
 
     def validated_before(self) -> bool:
         """The published run read and validated the same data file with the same configuration and code."""
@@ -247,7 +261,10 @@ class _RunState:
         return same
 
     def key(self, task: NotebookTask, results_sha: str = "") -> str:
-        return cache_key(task, self.root, self.data_sha, self.config, self.code_sha, results_sha)
+        # the book's pages state the code's commit and uncommitted changes (About): a page re-used from a run of
+        # another commit would state that run's, so they are part of these pages' key
+        extra = self.provenance if task.stage > 1 else ""
+        return cache_key(task, self.root, self.data_sha, self.config, self.code_sha, results_sha + extra)
 
 
 def _unchanged(state: _RunState, build_book: bool) -> RunSummary | None:
