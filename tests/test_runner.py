@@ -330,6 +330,7 @@ def test_jobs_auto_resolves_to_a_number_and_bad_values_are_refused(tmp_path, cap
 def test_parallel_kernels_listen_on_private_unix_sockets_not_tcp_ports():
     """Kernels started at once cannot be handed the same endpoint: each has its own socket folder."""
     import asyncio
+    import concurrent.futures
 
     from hcc_utils.pipeline.execute import private_socket_kernel_manager
 
@@ -347,7 +348,9 @@ def test_parallel_kernels_listen_on_private_unix_sockets_not_tcp_ports():
         finally:
             await asyncio.gather(*(m.shutdown_kernel(now=True) for m in managers))
 
-    infos, folders = asyncio.run(start_two())
+    # a thread of its own: an earlier test of this worker may have left an event loop running in this one
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        infos, folders = pool.submit(lambda: asyncio.run(start_two())).result()
     assert [info["transport"] for info in infos] == ["ipc", "ipc"]
     assert infos[0]["ip"] != infos[1]["ip"] and folders[0] != folders[1]
     assert all(info["ip"].startswith(folder) for info, folder in zip(infos, folders))

@@ -294,9 +294,17 @@ def _unchanged(state: _RunState, build_book: bool) -> RunSummary | None:
         _log(f"the published run is damaged ({'; '.join(problems[:3])}); running again")
         return None
     _publish_mod.discard_unpublished(state.out_dir)  # what an interrupted build left
+    _warn_neutralised(previous.get("analysis_neutralised", {}))  # the published analysis.csv's, said again
     _log(f"nothing changed since the published run {run.name} (notebooks, data, configuration, code"
          f"{', book sources and HTML' if build_book else ''}): nothing executed, no book build")
     return RunSummary(out_dir=state.out_dir, reused=[t.relpath for t in state.tasks], up_to_date=True)
+
+
+def _warn_neutralised(neutralised: dict) -> None:
+    """Say which columns of analysis.csv had text cells quoted so that spreadsheets do not run them as formulas."""
+    for column, count in neutralised.items():
+        _log(f"warning: analysis.csv: {count} text cells of column {column!r} began with =, +, - or @ "
+             "(read as formulas by spreadsheets); a quote was put before each")
 
 
 def _execute_stage(to_run: list[NotebookTask], jobs: int | str, root: Path, staging: Path, parameters: dict,
@@ -401,14 +409,19 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
         combine()
     for candidate in (staging / "sections").glob("*/analysis.csv"):  # written by the matching notebook
         shutil.move(candidate, staging / "analysis.csv")
+    neutralised: dict = {}
     if (staging / "analysis.csv").is_file():
         from hcc_utils.report.spreadsheet import neutralise_csv_formulas
 
-        for column, count in neutralise_csv_formulas(staging / "analysis.csv").items():
-            _log(f"warning: analysis.csv: {count} text cells of column {column!r} began with =, +, - or @ "
-                 "(read as formulas by spreadsheets); a quote was put before each")
+        neutralised = neutralise_csv_formulas(staging / "analysis.csv")
+        published = _publish_mod.published_run(out_dir)
+        if not neutralised and published is not None and (published / "analysis.csv").is_file() \
+                and _sha256_file(published / "analysis.csv") == _sha256_file(staging / "analysis.csv"):
+            neutralised = previous.get("analysis_neutralised", {})  # the same file, neutralised by that run
     elif summary.reused:  # its notebook was reused (its file had left its section folder): the published one
-        _copy_run_files(out_dir, staging, previous, ("analysis.csv",))
+        if _copy_run_files(out_dir, staging, previous, ("analysis.csv",)):
+            neutralised = previous.get("analysis_neutralised", {})  # neutralised by that run: said again
+    _warn_neutralised(neutralised)
 
     if not tables_written:
         _write_submission_formats(staging, out_dir, previous, executed_any=bool(summary.executed))
@@ -416,6 +429,7 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
     manifest = {
         "data": str(data_path), "data_sha256": state.data_sha, "config": config.to_dict(),
         "code_sha256": state.code_sha, "cache_keys": keys, "sources": state.sources, "stage_results": stage_results,
+        "analysis_neutralised": neutralised,
         "seconds": summary.seconds, "python": platform.python_version(),
         "durations": {**previous.get("durations", previous.get("seconds", {})), **summary.seconds},  # latest known
         "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
