@@ -35,6 +35,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from hcc_utils.config import ConfigError, StudyConfig
 from hcc_utils.config.schema import Extract
@@ -106,7 +107,14 @@ def normalise_frame(
     normalised = {}
     for position, name in enumerate(names):
         column = frame.column(position) if is_arrow else frame.iloc[:, position].reset_index(drop=True)
-        if name in dictionary:
+        if name in dictionary and dictionary.column(name).type == "category":
+            # few distinct values: a categorical holds a million cells in a megabyte, not in a million strings
+            if is_arrow and is_arrow_text(column):
+                text = clean_arrow_text(column, dictionary.missing_values, lower=True)
+            else:
+                text = arrow_text(column.to_pandas() if is_arrow else column, dictionary.missing_values, lower=True)
+            normalised[name] = pd.Series(pc.dictionary_encode(text).to_pandas())
+        elif name in dictionary:
             coerced = coerce_column(column, dictionary.column(name), dictionary,
                                     date_format=column_date_format(extract, name), decimal_comma=decimal_comma)
             if not coerced.invalid.any():
