@@ -253,7 +253,7 @@ def _coerce_text(
     date_format: str | None = None, decimal_comma: bool = False,
 ) -> CoercedColumn:
     """Second half of :func:`coerce_column`: ``text`` is the cleaned text, or None for typed ``series``."""
-    if spec.type == "category":
+    if spec.type == "category" or isinstance(series.dtype, pd.CategoricalDtype):
         values = pd.Series(_few_texts(text), index=series.index, dtype=object)
         return CoercedColumn(values, np.zeros(len(series), dtype=bool), text, series, dictionary.missing_values)
     if spec.type == "string":

@@ -13,7 +13,7 @@ import pandas as pd
 
 from hcc_utils.config import REPO_ROOT, StudyConfig, as_config
 from hcc_utils.data.derive import analysis_table, cohort_flow
-from hcc_utils.data.readers import read_cohort
+from hcc_utils.data.readers import read_cohort, release_freed_memory
 from hcc_utils.data.validate import validate_cohort
 from hcc_utils.study.cache import (STUDY_CACHE_DIR, STUDY_CACHE_ENV, cache_is_current, read_cached_study,  # noqa: F401
                                    study_cache_key, write_cached_study)
@@ -156,6 +156,8 @@ def build_study(raw: pd.DataFrame, config: StudyConfig | dict | None = None, sou
     flow = cohort_flow(raw, config)
     fitted = (shared["propensity"], shared["match"]) if "propensity" in shared else None
     matched = match_cohort(table(), config, fitted=fitted)
+    del shared, derived, fitted
+    release_freed_memory()  # the validation's typed columns and the matching's work arrays
     return Study(config, raw, flow, matched.data, matched.summary, matched.coefficients, source_name,
                  bool(is_synthetic_frame(raw)))
 
