@@ -13,8 +13,7 @@ Usage::
 
     python benchmarks/bench_analysis.py COHORT.parquet [--config study.yml] [--csv out.csv] [--profile out.prof]
 
-Make a cohort of 10^6 patients with ``hcc-study synth --no-calibrate --scale 5155 --out cohort.csv`` and write it
-as Parquet (``pandas.read_csv(...).to_parquet(...)``).
+Make a cohort of 10^6 patients with ``hcc-study synth --no-calibrate --scale 5155 --out cohort.parquet``.
 """
 from __future__ import annotations
 

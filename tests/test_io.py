@@ -318,3 +318,14 @@ def test_short_rows_are_read_as_missing_values(tmp_path):
 def test_xlsx_saved_with_xls_extension_is_read(tmp_path):
     path = write_cohort(make_cohort(), tmp_path / "cohort.xlsx").rename(tmp_path / "cohort.xls")
     pd.testing.assert_frame_equal(_plain(read_cohort(path)), make_cohort())
+
+
+def test_synthetic_cohort_written_as_parquet_reads_as_its_csv(tmp_path):
+    from hcc_utils.synthetic.generator import write_synthetic_cohort
+
+    parquet = write_synthetic_cohort(tmp_path / "cohort.parquet", seed=7, scale=0.5, calibrate=False)
+    csv = write_synthetic_cohort(tmp_path / "cohort.csv", seed=7, scale=0.5, calibrate=False)
+    assert parquet.read_bytes()[:4] == b"PAR1"  # Parquet, not CSV under another name
+    frame = read_cohort(parquet)
+    pd.testing.assert_frame_equal(frame, read_cohort(csv))
+    assert len(frame) > 50 and frame["death_date"].dtype == "datetime64[ns]"
