@@ -129,7 +129,14 @@ class Study:
 def is_synthetic_frame(raw: pd.DataFrame) -> bool:
     """A synthetic cohort of this project names every centre ``synthetic-...``."""
     centres = raw.get("centre")
-    return centres is not None and len(centres) > 0 and centres.astype(str).str.lower().str.startswith(SYNTHETIC_CENTRE_PREFIX).all()
+    if centres is None or len(centres) == 0:
+        return False
+    if isinstance(centres.dtype, pd.CategoricalDtype):  # the reader's categorical: test each centre once
+        codes = centres.cat.codes.to_numpy()
+        if (codes < 0).any():  # a missing centre, as the text "nan", is not synthetic
+            return False
+        centres = pd.Series(centres.cat.categories[np.unique(codes)])
+    return bool(centres.astype(str).str.lower().str.startswith(SYNTHETIC_CENTRE_PREFIX).all())
 
 
 def is_synthetic_file(path: Path) -> bool:
