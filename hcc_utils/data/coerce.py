@@ -237,12 +237,26 @@ def coerce_column(series: pd.Series | pa.Array | pa.ChunkedArray, spec: ColumnSp
     return _coerce_text(text, series, spec, dictionary, date_format, decimal_comma)
 
 
+def _few_texts(text: pa.Array) -> np.ndarray:
+    """Object array of a text column with few distinct values (None where missing): each cell refers to one
+    string per distinct value, instead of a string of its own (faster, and a tenth of the memory)."""
+    encoded = pc.dictionary_encode(text)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    distinct = np.array([*encoded.dictionary.to_pylist(), None], dtype=object)
+    codes = pc.fill_null(encoded.indices, len(distinct) - 1).to_numpy(zero_copy_only=False)
+    return distinct[codes]
+
+
 def _coerce_text(
     text: pa.Array | None, series: pd.Series, spec: ColumnSpec, dictionary: DataDictionary,
     date_format: str | None = None, decimal_comma: bool = False,
 ) -> CoercedColumn:
     """Second half of :func:`coerce_column`: ``text`` is the cleaned text, or None for typed ``series``."""
-    if spec.type in ("string", "category"):
+    if spec.type == "category" or isinstance(series.dtype, pd.CategoricalDtype):
+        values = pd.Series(_few_texts(text), index=series.index, dtype=object)
+        return CoercedColumn(values, np.zeros(len(series), dtype=bool), text, series, dictionary.missing_values)
+    if spec.type == "string":
         values = pd.Series(text.to_numpy(zero_copy_only=False), index=series.index, dtype=object)
         return CoercedColumn(values, np.zeros(len(series), dtype=bool), text, series, dictionary.missing_values)
     hint = None

@@ -71,6 +71,9 @@ def clean_arrow_text(text: pa.Array, missing_values: tuple[str, ...], lower: boo
 
 def arrow_text(series: pd.Series, missing_values: tuple[str, ...], lower: bool) -> pa.Array:
     """Text of ``series`` as an Arrow string array: stripped, missing spellings as null."""
+    if isinstance(series.dtype, pd.CategoricalDtype) and pd.api.types.infer_dtype(series.cat.categories) in (
+            "string", "empty"):  # the reader's categories: decoded by Arrow, no Python string per cell
+        return clean_arrow_text(pa.array(series.array, from_pandas=True), missing_values, lower)
     if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
         kind = pd.api.types.infer_dtype(series, skipna=True)
         cells = series.to_numpy(dtype=object)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from hcc_utils.config import REPO_ROOT, StudyConfig, as_config
 from hcc_utils.data.derive import analysis_table, cohort_flow
-from hcc_utils.data.readers import read_cohort
+from hcc_utils.data.readers import read_cohort, release_freed_memory
 from hcc_utils.data.validate import validate_cohort
 from hcc_utils.study.cache import (STUDY_CACHE_DIR, STUDY_CACHE_ENV, cache_is_current, read_cached_study,  # noqa: F401
                                    study_cache_key, write_cached_study)
@@ -129,7 +129,14 @@ class Study:
 def is_synthetic_frame(raw: pd.DataFrame) -> bool:
     """A synthetic cohort of this project names every centre ``synthetic-...``."""
     centres = raw.get("centre")
-    return centres is not None and len(centres) > 0 and centres.astype(str).str.lower().str.startswith(SYNTHETIC_CENTRE_PREFIX).all()
+    if centres is None or len(centres) == 0:
+        return False
+    if isinstance(centres.dtype, pd.CategoricalDtype):  # the reader's categorical: test each centre once
+        codes = centres.cat.codes.to_numpy()
+        if (codes < 0).any():  # a missing centre, as the text "nan", is not synthetic
+            return False
+        centres = pd.Series(centres.cat.categories[np.unique(codes)])
+    return bool(centres.astype(str).str.lower().str.startswith(SYNTHETIC_CENTRE_PREFIX).all())
 
 
 def is_synthetic_file(path: Path) -> bool:
@@ -156,6 +163,8 @@ def build_study(raw: pd.DataFrame, config: StudyConfig | dict | None = None, sou
     flow = cohort_flow(raw, config)
     fitted = (shared["propensity"], shared["match"]) if "propensity" in shared else None
     matched = match_cohort(table(), config, fitted=fitted)
+    del shared, derived, fitted
+    release_freed_memory()  # the validation's typed columns and the matching's work arrays
     return Study(config, raw, flow, matched.data, matched.summary, matched.coefficients, source_name,
                  bool(is_synthetic_frame(raw)))
 

@@ -25,8 +25,12 @@ COX_CANDIDATES = {
 
 
 def cox_frame(study: Study) -> pd.DataFrame:
-    """The analysis table with ``control_group`` (1 = the control regimen) added for the Cox models."""
-    frame = study.data.copy()
+    """The analysis table's columns of the Cox models (id, group, matched flag, candidates, endpoints) with
+    ``control_group`` (1 = the control regimen) added."""
+    needed = ["patient_id", "group", "matched", *(name for name in COX_CANDIDATES if name != "control_group")]
+    needed += [column for time_col, event_col, _ in ENDPOINTS.values() for column in (time_col, event_col)]
+    # a copy of the columns the models (and their diagnostics) use, not of the whole table
+    frame = study.data[[name for name in dict.fromkeys(needed) if name in study.data.columns]].copy()
     frame["control_group"] = (frame["group"] == study.control).astype(int)
     return frame
 
