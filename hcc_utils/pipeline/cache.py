@@ -11,6 +11,7 @@ bibliography, the Markdown pages, images and style sheets) and the data file's n
 from __future__ import annotations
 
 import hashlib
+import subprocess
 import json
 from pathlib import Path
 
@@ -105,3 +106,14 @@ def patch_markdown(source: Path, executed: Path) -> bool:
         return False
     executed.write_text(text, encoding="utf-8")
     return True
+
+
+def source_provenance(root: Path) -> str:
+    """The git commit of the code, and ``+dirty`` when tracked files have uncommitted changes ("" outside git)."""
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                                  check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+    return git("rev-parse", "HEAD") + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")

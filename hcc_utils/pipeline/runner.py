@@ -32,7 +32,6 @@ import json
 import os
 import platform
 import shutil
-import subprocess
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -109,17 +108,6 @@ def plan_tasks(root: Path = REPO_ROOT) -> list[NotebookTask]:
 def code_fingerprint(root: Path = REPO_ROOT) -> str:
     """Hash of everything a notebook's output depends on besides data and configuration."""
     return _cache.code_fingerprint(root)
-
-
-def source_provenance() -> str:
-    """The git commit of the code, and ``+dirty`` when tracked files have uncommitted changes ("" outside git)."""
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True,
-                                  check=True).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            return ""
-    return git("rev-parse", "HEAD") + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
 def resolve_jobs(jobs: int | str, ready: int) -> int:
@@ -248,7 +236,7 @@ class _RunState:
         data_path = Path(config.data)
         return cls(config, out_dir, tasks, root, _read_manifest(out_dir), _sha256_file(data_path), code_fingerprint(),
                    {t.relpath: _sha256_file(root / t.relpath) for t in tasks}, _cache.book_key(root, data_path),
-                   source_provenance())
+                   _cache.source_provenance(REPO_ROOT))
 
     def validated_before(self) -> bool:
         """The published run read and validated the same data file with the same configuration and code."""
