@@ -96,26 +96,12 @@ def worker_started(build_pid: int) -> None:
     """Initialise a worker process of a parallel run: it gives up its copy of the output lock and dies with the
     build (Linux), so that killing the build (``kill -9``) leaves no worker executing notebooks or holding the
     lock or the build's output pipes."""
-    import signal
-
     from hcc_utils.pipeline.publish import release_inherited_locks
 
     release_inherited_locks()
-    # Ctrl-C reaches the whole process group and the build handles it (stops, cleans up, says "interrupted"). A
-    # worker executing a notebook stops it (papermill shuts its kernel down); an idle worker leaves quietly instead
-    # of printing a KeyboardInterrupt traceback.
-    signal.signal(signal.SIGINT, _worker_interrupted)
-
-
-_EXECUTING = False
-
-
-def _worker_interrupted(signum, frame) -> None:
-    if _EXECUTING:
-        raise KeyboardInterrupt
-    os._exit(128 + signum)
     if sys.platform.startswith("linux"):
         import ctypes
+        import signal
 
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
@@ -157,15 +143,6 @@ def private_socket_kernel_manager():
 
 def execute_notebook(task: NotebookTask, root: Path, staging: Path, parameters: dict) -> float:
     """Run one notebook with papermill (in a worker process when parallel); return seconds taken."""
-    global _EXECUTING
-    _EXECUTING = True
-    try:
-        return _execute_notebook(task, root, staging, parameters)
-    finally:
-        _EXECUTING = False
-
-
-def _execute_notebook(task: NotebookTask, root: Path, staging: Path, parameters: dict) -> float:
     import papermill  # imported here: a second or so, and only a run that executes notebooks needs it
     from papermill.exceptions import PapermillExecutionError
 
