@@ -16,13 +16,14 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import hashlib
 import json
 import os
 import shutil
 import tempfile
 import time
 from pathlib import Path
+
+from hcc_utils.config.checksums import file_sha256 as sha256_file
 
 #: What a run publishes at the top of OUT (links into ``current``).
 PUBLISHED = ("executed", "sections", "logs", "results.csv", "analysis.csv", "manifest.json", "html", "tables.docx",
@@ -47,14 +48,6 @@ def checkpoint(step: str, log) -> None:
     if os.environ.get(PAUSE_ENV) == step:
         log(f"test hook: paused at {step}")
         time.sleep(3600)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------- lock

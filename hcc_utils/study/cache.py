@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from hcc_utils.config import REPO_ROOT, StudyConfig
+from hcc_utils.config.checksums import file_sha256
 
 #: Environment variable naming the cache folder (set by the runner for the notebooks' kernels).
 STUDY_CACHE_ENV = "HCC_STUDY_CACHE_DIR"
@@ -37,14 +38,6 @@ def _note(message: str) -> None:
     """Write to the process's own stderr: in a kernel that is the runner's log, not the notebook's output."""
     stream = sys.__stderr__ or sys.stderr
     print(f"[hcc-study] study cache: {message}", file=stream, flush=True)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def code_sha256(package: Path = _PACKAGE) -> str:

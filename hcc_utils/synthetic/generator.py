@@ -35,13 +35,13 @@ values. ``generate_cohort`` itself is fast and vectorised: 10^6 rows take second
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from hcc_utils.config import StudyConfig
+from hcc_utils.config.checksums import file_sha256
 from hcc_utils.synthetic.adverse_events import adverse_events
 from hcc_utils.synthetic.assumptions import ASSUMPTIONS, assumptions_table
 from hcc_utils.synthetic.calibrate import calibrate_cohort
@@ -199,11 +199,6 @@ def generate_cohort(seed: int, config: StudyConfig | dict | None = None, n_scale
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
     """Canonical CSV serialisation (LF line ends, no index, empty cells for missing)."""
     return df.to_csv(index=False, lineterminator="\n", na_rep="").encode("utf-8")
-
-
-def file_sha256(path: str | Path) -> str:
-    """SHA-256 of a file's bytes."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def write_synthetic_cohort(path: str | Path, seed: int, scale: float = 1.0, calibrate: bool = True,
