@@ -95,18 +95,78 @@ def _kernel_failed_to_start(exc: Exception) -> bool:
 def worker_started(build_pid: int) -> None:
     """Initialise a worker process of a parallel run: it gives up its copy of the output lock and dies with the
     build (Linux), so that killing the build (``kill -9``) leaves no worker executing notebooks or holding the
-    lock or the build's output pipes."""
+    lock or the build's output pipes; Ctrl-C stops the notebook it executes and nothing else (see
+    :func:`_worker_interrupted`)."""
+    import signal
+
     from hcc_utils.pipeline.publish import release_inherited_locks
 
     release_inherited_locks()
+    signal.signal(signal.SIGINT, _worker_interrupted)
     if sys.platform.startswith("linux"):
         import ctypes
-        import signal
 
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     if os.getppid() != build_pid:  # the build died before prctl took effect
         os._exit(1)
+
+
+_worker_busy = False
+_worker_stopping = False
+
+
+def _worker_interrupted(signum, frame) -> None:
+    """SIGINT in a worker: the first one stops the call it executes (KeyboardInterrupt, which the pool sends back
+    to the build as that call's result, while papermill shuts its kernel down); an idle worker only remembers it
+    and refuses the calls still queued. A second SIGINT (Ctrl-C reaches the whole process group and the build
+    forwards it too) must not break the kernel's shutdown, so it is ignored. Idle workers raising would print a
+    traceback from the pool's queue instead of the build's one line."""
+    global _worker_stopping
+    if _worker_stopping:
+        return
+    _worker_stopping = True
+    if _worker_busy:
+        raise KeyboardInterrupt
+
+
+def _in_worker(function, *args):
+    """Run ``function(*args)`` in a worker, interruptible by SIGINT (see :func:`_worker_interrupted`)."""
+    global _worker_busy
+    if _worker_stopping:
+        raise KeyboardInterrupt
+    _worker_busy = True
+    try:
+        return function(*args)
+    finally:
+        _worker_busy = False
+
+
+def run_in_workers(calls: list[tuple], workers: int, on_result) -> None:
+    """Run each ``(function, *args)`` of ``calls`` in a pool of ``workers`` processes and pass each call and its
+    result to ``on_result`` as it completes (in the build's process).
+
+    On any failure or Ctrl-C the calls not started are cancelled; on Ctrl-C (or a SIGINT sent to the build alone)
+    every worker is sent SIGINT, so that notebooks stop and their kernels are shut down before the build reports
+    the interruption: no worker is left executing and no worker prints a traceback.
+    """
+    import concurrent.futures
+    import signal
+
+    pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, initializer=worker_started,
+                                                  initargs=(os.getpid(),))
+    try:
+        futures = {pool.submit(_in_worker, *call): call for call in calls}
+        for future in concurrent.futures.as_completed(futures):
+            on_result(futures[future], future.result())
+    except BaseException as error:
+        if isinstance(error, KeyboardInterrupt):
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                with contextlib.suppress(OSError):
+                    os.kill(process.pid, signal.SIGINT)
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 _KERNEL_MANAGER = None

@@ -43,7 +43,7 @@ from hcc_utils.config import REPO_ROOT, StudyConfig
 from hcc_utils.pipeline import cache as _cache
 from hcc_utils.pipeline.book import AREA, build_html, copy_downloads  # noqa: F401 (copy_downloads: public here)
 from hcc_utils.pipeline.cache import cache_key, notebook_code_sha  # noqa: F401 (cache_key: public here)
-from hcc_utils.pipeline.execute import NotebookTask, StudyRunError, _log, execute_notebook, worker_started
+from hcc_utils.pipeline.execute import NotebookTask, StudyRunError, _log, execute_notebook, run_in_workers
 from hcc_utils.pipeline import publish as _publish_mod
 from hcc_utils.pipeline.publish import checkpoint, sha256_file as _sha256_file
 
@@ -302,18 +302,15 @@ def _execute_stage(to_run: list[NotebookTask], jobs: int | str, root: Path, stag
     calls = len(to_run) + (side is not None)
     workers = resolve_jobs(jobs, calls)
     if workers > 1 and calls > 1:
-        import concurrent.futures
+        for task in to_run:
+            _log(f"executing {task.relpath} ...")
 
-        with concurrent.futures.ProcessPoolExecutor(max_workers=workers, initializer=worker_started,
-                                                    initargs=(os.getpid(),)) as pool:
-            pending = pool.submit(*side) if side else None
-            futures = {pool.submit(execute_notebook, t, root, staging, parameters): t for t in to_run}
-            for task in to_run:
-                _log(f"executing {task.relpath} ...")
-            for future in concurrent.futures.as_completed(futures):
-                finish(futures[future], future.result())
-            if pending is not None:
-                pending.result()
+        def done(call: tuple, result) -> None:
+            if call[0] is execute_notebook:
+                finish(call[1], result)
+
+        run_in_workers(([side] if side else []) + [(execute_notebook, t, root, staging, parameters) for t in to_run],
+                       workers, done)
     else:
         if side:
             side[0](*side[1:])
