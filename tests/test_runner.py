@@ -356,3 +356,28 @@ def test_parallel_kernels_listen_on_private_unix_sockets_not_tcp_ports():
     assert infos[0]["ip"] != infos[1]["ip"] and folders[0] != folders[1]
     assert all(info["ip"].startswith(folder) for info, folder in zip(infos, folders))
     assert not any(Path(folder).exists() for folder in folders)  # removed with their kernels
+
+
+def test_only_pages_that_state_the_commit_re_execute_when_only_the_commit_changes(tmp_path, monkeypatch):
+    """A new commit that changes no code, data or notebook re-executes the pages flagged as stating the commit
+    (``hcc_study.states_provenance``, the About page) and reuses every other notebook."""
+    import hcc_utils.pipeline.cache
+    import hcc_utils.pipeline.runner
+
+    monkeypatch.setattr(hcc_utils.pipeline.runner, "code_fingerprint", lambda: "fixed")
+    root = _project(tmp_path)
+    toc = json.loads((root / "_toc.yml").read_text())
+    toc["chapters"].append({"file": "book/about"})
+    (root / "_toc.yml").write_text(json.dumps(toc))
+    _notebook(root / "book" / "about.ipynb", ["print('commit')"])
+    about = nbformat.read(root / "book" / "about.ipynb", as_version=4)
+    about.metadata["hcc_study"] = {"states_provenance": True}
+    nbformat.write(about, root / "book" / "about.ipynb")
+    out = tmp_path / "out"
+    monkeypatch.setattr(hcc_utils.pipeline.cache, "source_provenance", lambda root: "abc123")
+    first = run_study(_config(tmp_path), out, validate=False, root=root)
+    assert len(first.executed) == 4
+    monkeypatch.setattr(hcc_utils.pipeline.cache, "source_provenance", lambda root: "def456+dirty")
+    again = run_study(_config(tmp_path), out, validate=False, root=root)
+    assert again.executed == ["book/about.ipynb"]
+    assert sorted(again.reused) == ["book/summary.ipynb", "notebooks/01_first.ipynb", "notebooks/02_second.ipynb"]

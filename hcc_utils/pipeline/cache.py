@@ -49,6 +49,17 @@ def notebook_code_sha(path: Path) -> str:
     return hashlib.sha256(json.dumps([kernel, code]).encode()).hexdigest()
 
 
+#: Notebook metadata (``{"hcc_study": {"states_provenance": true}}``) of a page that prints the code's commit and
+#: uncommitted state (the book's About page): only such pages are re-executed when only the commit changes.
+PROVENANCE_FLAG = ("hcc_study", "states_provenance")
+
+
+def states_provenance(path: Path) -> bool:
+    """Whether the notebook at ``path`` declares that it prints the code's commit (:data:`PROVENANCE_FLAG`)."""
+    section, flag = PROVENANCE_FLAG
+    return bool(json.loads(path.read_bytes()).get("metadata", {}).get(section, {}).get(flag, False))
+
+
 def cache_key(task, root: Path, data_sha: str, config, code_sha: str, results_sha: str = "") -> str:
     """The key of a notebook's outputs; equal keys mean that executing it again would give the same outputs."""
     digest = hashlib.sha256()

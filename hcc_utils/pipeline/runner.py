@@ -249,9 +249,9 @@ class _RunState:
         return same
 
     def key(self, task: NotebookTask, results_sha: str = "") -> str:
-        # the book's pages state the code's commit and uncommitted changes (About): a page re-used from a run of
-        # another commit would state that run's, so they are part of these pages' key
-        extra = self.provenance if task.stage > 1 else ""
+        # a page that states the code's commit and uncommitted changes (About) would state another run's if it
+        # were re-used from it: for such pages they are part of the key
+        extra = self.provenance if task.stage > 1 and _cache.states_provenance(self.root / task.relpath) else ""
         return cache_key(task, self.root, self.data_sha, self.config, self.code_sha, results_sha + extra)
 
 
