@@ -44,3 +44,22 @@ def test_prose_states_a_p_value_as_a_journal_does():
     assert p_statement("<0.001") == "P < 0.001"
     assert p_statement("not estimable") == "P not estimable"
     assert p_statement("") == "P not reported"
+
+
+def test_prose_prints_negative_numbers_with_a_minus_sign(monkeypatch):
+    """Glued prose numbers below zero carry U+2212, as journals print them; tables and p-values are unchanged."""
+    from hcc_utils.config import REPO_ROOT
+    from hcc_utils.report import presentation
+    from hcc_utils.study import load_study
+    from hcc_utils.study.registry import Kind, ResultSet
+
+    glued = {}
+    monkeypatch.setattr(presentation, "glue", lambda name, value, display=False: glued.__setitem__(name, value))
+    values = ResultSet()
+    values.add("sensitivity.median_difference", -0.43, Kind.MONTHS)
+    values.add("sensitivity.median_difference_hi", 1.2, Kind.MONTHS)
+    values.add("sensitivity.some_p", 0.0004, Kind.P)
+    presentation.glue_results(values, load_study(REPO_ROOT / "data" / "synthetic_cohort.csv"))
+    assert glued["sensitivity_median_difference"] == "\u22120.4"
+    assert glued["sensitivity_median_difference_hi"] == "1.2"
+    assert glued["sensitivity_some_p_stated"] == "P < 0.001"

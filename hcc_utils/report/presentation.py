@@ -74,7 +74,7 @@ def glue_results(values: ResultSet, study: Study) -> None:
     roles = {group_code(study.treatment): "treatment", group_code(study.control): "control"}
     glue("treatment", study.treatment, display=False)
     glue("control", study.control, display=False)
-    shown_values = {key: display_value(values.spec(key).kind, value, values.spec(key).item_labels)
+    shown_values = {key: _typeset_minus(display_value(values.spec(key).kind, value, values.spec(key).item_labels))
                     for key, value in values.items()}
     # a cohort that cannot be analysed: its numbers read "not estimable" wherever the prose quotes them
     for suffix in study.cohort_problems():
@@ -89,6 +89,11 @@ def glue_results(values: ResultSet, study: Study) -> None:
             alias = re.sub(rf"_{re.escape(code)}(?=_|$)", f"_{role}", name)
             if alias != name:
                 glue(alias, shown, display=False)
+
+
+def _typeset_minus(shown):
+    """A negative number in prose with the minus sign (U+2212), as journals print it, not a hyphen."""
+    return re.sub(r"^-(?=[\d.])", "\u2212", shown) if isinstance(shown, str) else shown
 
 
 def p_statement(shown: str) -> str:
