@@ -143,9 +143,9 @@ def section():
 def test_section_on_the_bundled_cohort(section):
     study, result = section
     values = result.values
-    assert values["sensitivity.iptw_os_hr"] == pytest.approx(2.034368992, abs=1e-6)
-    assert values["sensitivity.iptw_pfs_hr"] == pytest.approx(1.716785478, abs=1e-6)
-    assert values["sensitivity.overlap_os_hr"] == pytest.approx(1.928226028, abs=1e-6)
+    assert values["sensitivity.iptw_os_hr"] == pytest.approx(1.897585943, abs=1e-6)
+    assert values["sensitivity.iptw_pfs_hr"] == pytest.approx(1.607648156, abs=1e-6)
+    assert values["sensitivity.overlap_os_hr"] == pytest.approx(1.742010856, abs=1e-6)
     assert values["sensitivity.iptw_ess_treatment"] == pytest.approx(19.714402739, abs=1e-6)
     assert values["sensitivity.overlap_ess_control"] == pytest.approx(63.643282185, abs=1e-6)
     assert values["sensitivity.iptw_weight_max"] == pytest.approx(15.464682525, abs=1e-6)
@@ -156,7 +156,7 @@ def test_section_on_the_bundled_cohort(section):
     hr_rows = result.tables["hazard_ratios"].rows
     assert [row.label for row in hr_rows[:4]] == ["Unadjusted, all enrolled", "PS-matched", "IPTW (ATE)",
                                                   "Overlap weights (ATO)"]
-    assert hr_rows[2].cells[1] == "2.034 (1.059–3.908)"
+    assert hr_rows[2].cells[1] == "1.898 (1.020–3.530)"
     for table in (result.tables["balance"], result.tables["hazard_ratios"]):
         for row in table.rows:
             for cell in row.cells:
@@ -165,12 +165,15 @@ def test_section_on_the_bundled_cohort(section):
     texts = result.inputs["texts"]
     assert texts["weighting_verdict_os"].endswith("weighting and matching do not agree.")
     assert "no clear difference after matching" in texts["weighting_verdict_os"]
-    assert texts["weighting_verdict_pfs"].endswith("weighting and matching agree.")
+    # this cohort: the PFS hazard is higher with sorafenib after matching and with overlap weights, but IPTW's
+    # interval (fewer effective patients) crosses 1
+    assert texts["weighting_verdict_pfs"].endswith("weighting and matching do not agree.")
+    assert "no clear difference with IPTW" in texts["weighting_verdict_pfs"]
     figures = weighting_figures(study, result)
     assert set(figures) == {"weighted_love_plot", "weighted_km_iptw", "weighted_km_overlap"}
     assert panel_letters(figures["weighted_km_iptw"]) == ["A", "B"]
     alts = weighting_alt_texts(study, result)
-    assert "HR 2.034 (robust 95% CI 1.059–3.908)" in alts["weighted_km_iptw"]
+    assert "HR 1.898 (robust 95% CI 1.020–3.530)" in alts["weighted_km_iptw"]
 
 
 def test_section_with_no_pair_and_no_event_says_not_estimable():
@@ -189,3 +192,15 @@ def test_section_with_no_pair_and_no_event_says_not_estimable():
     assert values.spec("sensitivity.iptw_os_hr").kind.value == "ratio"
     assert np.isfinite(values["sensitivity.iptw_pfs_hr"])
     weighting_figures(study, weighting.compute(study))  # draws, saying "HR not estimable"
+
+
+def test_verdict_is_agreement_when_every_interval_reads_the_same(section):
+    study, result = section
+    same = {"Unadjusted, all enrolled": (2.0, 1.2, 3.3, 0.01), "PS-matched": (1.9, 1.1, 3.2, 0.02),
+            "IPTW (ATE)": (1.8, 1.05, 3.1, 0.03), "Overlap weights (ATO)": (1.7, 1.02, 2.8, 0.04)}
+    lower = {label: (1 / hr, 1 / hi, 1 / lo, p) for label, (hr, lo, hi, p) in same.items()}
+    texts = weighting.verdict_texts(study, {"os": same, "pfs": lower})
+    assert texts["weighting_verdict_os"].endswith(f"a higher hazard with {study.control} with overlap weights: "
+                                                  "weighting and matching agree.")
+    assert texts["weighting_verdict_pfs"].endswith("weighting and matching agree.")
+    assert f"a lower hazard with {study.control} after matching" in texts["weighting_verdict_pfs"]

@@ -48,6 +48,12 @@ cannot undo an earlier one:
    plausibility rule allows two; the article's sorafenib PFS curve needs them: a quarter of its 86 patients
    progress between 1.6 and 1.8 months), and curves of 30 or more patients are kept from steps over 0.095
    (plausibility: none over 10 points).
+5. **Targeted** (:mod:`hcc_utils.synthetic.targeted`, only while one of its aims is missed): the precision stage
+   again, with moves aimed at the sorafenib PFS first quartile (an early progression into the days between the
+   quartile and the median, a censoring or a lenvatinib progression into the early days in its place) and a smooth
+   guide towards it; a proposal may lose a Cox or third-line number on the way (at its cost in the loss) but never a
+   survival number, and the state kept has lost none. It stops once the aim is met; a short precision stage then
+   restores the printed digits.
 
 The stages score each proposal with :class:`FastEvaluator`, which calls the array entry points of the book's own
 statistics engine (:func:`hcc_utils.stats.survival.km_steps`, :func:`hcc_utils.stats.logrank.logrank_arrays`,
@@ -74,9 +80,10 @@ from hcc_utils.synthetic.evaluator import COX_CANDIDATES, FastEvaluator
 from hcc_utils.synthetic.loss import DIRECTIONS, Loss
 from hcc_utils.synthetic.plan import MAX_FOLLOWUP_DAYS, TARGETS_PATH, study_settings
 from hcc_utils.synthetic.plausibility import check_plausibility
-from hcc_utils.synthetic.precision import precision_stage
+from hcc_utils.synthetic.precision import _values, precision_stage
 from hcc_utils.synthetic.stages import log, stage1, stage2, stage3
 from hcc_utils.synthetic.state import detie, state_from_raw, write_back
+from hcc_utils.synthetic.targeted import Targeted
 
 __all__ = [
     "COX_CANDIDATES",
@@ -91,6 +98,13 @@ STAGE2_PREFIXES = ("cox.", "thirdline.os_", "matching.cycles_p_matched")
 STAGE3_PREFIXES = ("thirdline.os_",)
 #: Weight of the identical tier in the precision stage's loss (see :class:`hcc_utils.synthetic.loss.Loss`).
 IDENTICAL_WEIGHT = 1.0
+#: The targeted stage (:mod:`hcc_utils.synthetic.targeted`): share of its proposals, weights of its guides, its moves
+#: and the numbers it aims at. The OS follow-up median and log-rank p are left out: the moves found no state that
+#: meets them without losing another number (the guides stay for a later attempt).
+TARGETED_SHARE = 0.4
+TARGETED_WEIGHTS = {"pfs": 300.0, "os": 0.0, "count": 5.0, "logrank": 0.0}
+TARGETED_MOVES = ("pfs", "censor", "lenv")
+TARGETED_AIMS = frozenset({"survival.pfs_q1_sor"})
 
 
 
@@ -117,6 +131,7 @@ def calibrate_cohort(raw: pd.DataFrame, seed: int = 20240701, config: StudyConfi
                      evaluate: Callable[[pd.DataFrame, dict], dict] | None = None, targets_path=TARGETS_PATH,
                      stage1_iters: int = 60000, stage2_iters: int = 15000, stage3_iters: int = 20000, passes: int = 2,
                      stage1_passes: int = 4, stage1b_iters: int = 20000, precision_iters: int = 16000,
+                     targeted_iters: int = 12000, restore_iters: int = 3000,
                      final_check: bool = True,
                      quiet: bool = False) -> CalibrationResult:
     """Tune a generated cohort so that the study's analysis reproduces the published numbers.
@@ -135,6 +150,9 @@ def calibrate_cohort(raw: pd.DataFrame, seed: int = 20240701, config: StudyConfi
     stage1_passes : the same for stage 1 (pass k has 1/k of the budget and of the temperature).
     stage1b_iters : proposal budget of stage 1 run again at printed precision with the plausibility rules.
     precision_iters : proposal budget of the precision stage (:mod:`hcc_utils.synthetic.precision`).
+    targeted_iters : at most this many proposals of the precision stage with the targeted moves
+        (:mod:`hcc_utils.synthetic.targeted`), run only while one of its aims is missed; it stops once they are met.
+    restore_iters : proposals of the precision stage after it (the printed digits again).
     final_check : score the result with ``evaluate`` (and report misses on stderr).
     quiet : no progress output.
 
@@ -181,6 +199,14 @@ def calibrate_cohort(raw: pd.DataFrame, seed: int = 20240701, config: StudyConfi
                      shape=shape)
         precision_stage(st, ev, loss4, targets, np.random.default_rng([seed, 4, int(temp * 10)]),
                         int(precision_iters * share), lambda message: log(message, quiet), history, temp0=temp)
+    # what the precision stage leaves missed, by targeted moves and guides (hcc_utils.synthetic.targeted); then the
+    # digits again. Neither stage lets a met number go.
+    targeted = Targeted(st, TARGETED_SHARE, TARGETED_WEIGHTS, TARGETED_MOVES, TARGETED_AIMS)
+    if targeted.aims.intersection(loss4(_values(ev))[1]):
+        precision_stage(st, ev, loss4, targets, np.random.default_rng([seed, 6]), targeted_iters,
+                        lambda message: log(message, quiet), history, temp0=1.5, targeted=targeted)
+        precision_stage(st, ev, loss4, targets, np.random.default_rng([seed, 7]), restore_iters,
+                        lambda message: log(message, quiet), history, temp0=0.3)
     cohort = write_back(st)
     scored = None
     if final_check:

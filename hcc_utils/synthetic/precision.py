@@ -20,6 +20,11 @@ Proposals are accepted by the Metropolis rule at a falling temperature and the b
 that misses a number met at the start of the stage (or breaks a plausibility rule kept so far) is refused. The
 univariable screening lists (28 ms to compute, ten times the rest) are checked only for proposals that would be
 accepted, and a proposal that changes a list is refused.
+
+With a :class:`~hcc_utils.synthetic.targeted.Targeted` (the calibration's last stage) a share of the proposals are its
+moves, its guide is added to the loss, a proposal may lose a met Cox or third-line number on the way (at its cost in
+the loss; never a survival number or a plausibility rule), the best state is kept only among states that lost none,
+and the stage stops once the targeted numbers are met.
 """
 from __future__ import annotations
 
@@ -66,7 +71,8 @@ def _values(ev: FastEvaluator, previous: dict | None = None, parts=PARTS["time"]
 
 
 def precision_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.DataFrame, rng: np.random.Generator,
-                    iters: int, log, history: list, temp0: float = 0.3) -> tuple[float, list[str]]:
+                    iters: int, log, history: list, temp0: float = 0.3,
+                    targeted: "Targeted | None" = None) -> tuple[float, list[str]]:
     """Simulated annealing of the nudge, exchange and record moves (module docstring) on ``loss``.
 
     Parameters
@@ -79,6 +85,8 @@ def precision_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.
     log : ``log(message)`` for progress.
     history : progress records are appended here.
     temp0 : starting temperature (falls as the cube of the remaining fraction).
+    targeted : a :class:`~hcc_utils.synthetic.targeted.Targeted`: that share of the proposals are its moves, and
+        its guide is added to the loss (None: the stage's own moves only).
 
     Returns
     -------
@@ -119,11 +127,14 @@ def precision_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.
     out_pos = [col[c] for c in ("best_response_recist", "best_response_mrecist", "third_line_regimen")]
     no_prog = st.prog == 0   # kept current: record moves exchange it with the outcome arrays
 
+    def guide(vals: dict) -> float:
+        return targeted.guide(vals) if targeted is not None else 0.0
+
     values = _values(ev)
     base, misses = loss(values)
     allowed = set(misses)
     same, list_pen = lists()
-    cur = base + list_pen
+    cur = base + list_pen + guide(values)
     best = (cur, E.copy(), *(getattr(st, a).copy() for a in ARRAYS))
     log(f"precision stage start: loss {cur:.3f}, {len(loss.not_identical(_values(ev)))} not identical")
 
@@ -202,14 +213,17 @@ def precision_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.
 
     for it in range(1, iters + 1):
         temp = temp0 * (1 - it / iters) ** 3
-        u = rng.uniform()
         cells, part = [], "time"
-        if u < MOVE_SHARES[0] + MOVE_SHARES[1]:
-            res = nudge() if u < MOVE_SHARES[0] else exchange()
-            undo, part = res if res is not None else (None, "")
+        if targeted is not None and rng.uniform() < targeted.share:
+            undo = targeted.propose(rng)   # times only: part "time"
         else:
-            res = records()
-            undo, cells, part = res if res is not None else (None, [], "")
+            u = rng.uniform()
+            if u < MOVE_SHARES[0] + MOVE_SHARES[1]:
+                res = nudge() if u < MOVE_SHARES[0] else exchange()
+                undo, part = res if res is not None else (None, "")
+            else:
+                res = records()
+                undo, cells, part = res if res is not None else (None, [], "")
         if undo is None:
             continue
         if part in ("time", "os", "pfs") and not ties_ok(st):
@@ -219,8 +233,10 @@ def precision_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.
             ev.refresh_covariates()
         proposal = _values(ev, values, PARTS[part])
         val, mis = loss(proposal)
-        if not allowed.issuperset(mis):   # a met number stays met, a plausible curve plausible
-            val = np.inf
+        val += guide(proposal)
+        lost = set(mis) - allowed
+        if lost and (targeted is None or not targeted.may_lose(lost)):
+            val = np.inf   # a met number stays met, a plausible curve plausible
         # refuse early what the Metropolis rule would refuse even if the lists' penalty fell to zero
         threshold = -temp * np.log(max(rng.uniform(), 1e-300)) if temp > 0 else 0.0
         accepted = val - (cur - list_pen) <= threshold + list_pen
@@ -236,8 +252,11 @@ def precision_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.
                 screen.update(saved)
         if accepted:
             cur, list_pen, misses, values = val + pen, pen, mis, proposal
-            if cur < best[0]:
+            if cur < best[0] and allowed.issuperset(misses):
                 best = (cur, E.copy(), *(getattr(st, a).copy() for a in ARRAYS))
+                if targeted is not None and not targeted.aims.intersection(misses):
+                    log(f"precision iteration {it}: {sorted(targeted.aims)} met")
+                    break   # the aims are met with nothing else lost: the next stage restores the digits
         else:
             _undo(st, undo)
             for i, j, cols, block in cells:
@@ -252,7 +271,7 @@ def precision_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.
                 no_prog[:] = st.prog == 0
                 values = _values(ev)
                 same, list_pen = lists(full=True)
-            cur = loss(values)[0] + list_pen
+            cur = loss(values)[0] + list_pen + guide(values)
         if it % 2000 == 0:
             log(f"precision iteration {it}: loss {cur:.3f} (best {best[0]:.3f})")
             history.append({"stage": 4, "iteration": it, "loss": best[0], "misses": len(misses)})

@@ -1,0 +1,205 @@
+"""Targeted moves for the numbers the precision stage leaves missed, and smooth guides towards them.
+
+Three published numbers sit where several others pin the survival times from both sides, so that single small
+moves of the precision stage (:mod:`hcc_utils.synthetic.precision`) never reach them:
+
+* ``survival.pfs_q1_sor`` (1.6 months): the sorafenib PFS curve must stay above 0.75 until day 46 and still reach
+  the median (1.8 months, day 55) and the third quartile (2.3). Events before day 46 have to move into the few days
+  between the first quartile and the median (at most two a day: the plausibility rule), and the follow-up's first
+  quartile (1.4 months: 32 of 126 PFS times at most 45 days) needs censored patients early in their place;
+* ``survival.os_followup_median`` (5.5 months): 64 of the 126 OS times at most 170 days, while the matched
+  cohort's first quartile (5.7) keeps the matched patients above it and the sorafenib median (5.6) keeps half of
+  that curve above it;
+* ``survival.os_logrank_p`` (0.019): the OS difference between the groups must weaken while all the quartiles stay.
+
+:class:`Targeted` proposes moves aimed at these (``pfs``: an early sorafenib PFS event into a free day of the window
+between the quartile and the median; ``censor``: a censored patient's follow-up to before day 46; ``lenv``: a
+lenvatinib progression to before day 46; ``os``: an OS time across 169 days; ``spread``: a sorafenib death a little
+later or a lenvatinib death a little earlier; one or two at once, an early PFS event out together with a time in
+30% of the time) and adds a smooth guide to the loss (:meth:`Targeted.guide`): the sorafenib PFS curve's shortfall
+below 0.75 at day 45, the PFS times at most 45 days short of 32, how far the 64 shortest OS times lie beyond 169
+days, and the OS log-rank p's log-ratio below 0.013. Each is zero once its number is met.
+
+The calibration (:data:`hcc_utils.synthetic.calibrate.TARGETED_AIMS`) aims at the PFS quartile only, and reaches it
+at the edge: 21 sorafenib progressions up to day 45 leave the curve at 0.751, and 32 PFS times at most 45 days keep
+the follow-up quartile. For the OS follow-up median and log-rank p the ``os`` and ``spread`` moves found no state
+that loses no other number. The follow-up median needs the 64 shortest OS times at most 170 days (the calibrated
+cohort has 57); a rough count of what the matched cohort's first quartile (at most 18 of 72 matched times below 5.6
+months), the sorafenib median and third quartile and the lenvatinib first quartile (set by the deaths around 6.8
+months) allow leaves no slack above 64, so every step towards it moved another number; every move that weakened
+the OS difference also moved a quartile, a third-line test or the matched log-rank p. This is a failed search, not
+a proof.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from hcc_utils.stats.survival import km_steps
+from hcc_utils.synthetic.state import SearchState
+
+#: Day before which the sorafenib PFS curve must stay above 0.75 (1.5 months = 45.7 days: the tolerance's edge).
+PFS_Q1_DAY = 45
+#: Window that receives the moved PFS events: after PFS_Q1_DAY, before the median (1.8 months = day 55).
+PFS_WINDOW = (46, 56)
+#: Window that receives censored follow-up (after the events, before the quartile).
+CENSOR_WINDOW = (36, 45)
+#: Follow-up median of OS: the OS_RANK shortest times at most OS_DAY days (5.5 months = 167 days; 5.6 = 170).
+OS_DAY = 169
+OS_RANK = 64
+#: Weights of the guides (loss units per unit of survival below 0.75, per month beyond OS_DAY).
+PFS_WEIGHT = 60.0
+#: Follow-up's first quartile of PFS (1.4 months): PFS_COUNT times at most PFS_Q1_DAY days (the 32nd of 126 is the
+#: quartile); each one short costs PFS_COUNT_WEIGHT.
+PFS_COUNT = 32
+PFS_COUNT_WEIGHT = 0.5
+#: OS log-rank p (0.019): guided up to LOGRANK_P (inside the tolerance 0.009-0.029) by its log-ratio.
+LOGRANK_P = 0.013
+LOGRANK_WEIGHT = 3.0
+OS_WEIGHT = 1.5
+
+
+class Targeted:
+    """Targeted proposals and guides for the precision stage (module docstring).
+
+    Parameters
+    ----------
+    st : the search state.
+    share : share of the precision stage's proposals that are targeted.
+    """
+
+    def __init__(self, st: SearchState, share: float = 0.5, weights: dict | None = None,
+                 moves: tuple[str, ...] = ("pfs", "censor", "lenv", "os", "spread"),
+                 aims: frozenset = frozenset({"survival.pfs_q1_sor", "survival.os_followup_median",
+                                              "survival.os_logrank_p"})):
+        self.st = st
+        self.aims = set(aims)
+        self.share = share
+        self.w = {"pfs": PFS_WEIGHT, "os": OS_WEIGHT, "count": PFS_COUNT_WEIGHT, "logrank": LOGRANK_WEIGHT,
+                  **(weights or {})}
+        self.moves = [getattr(self, "_" + m) for m in moves]
+        self.sor = np.flatnonzero(st.group == 0)
+
+    def guide(self, values: dict | None = None) -> float:
+        """Smooth distance from the three numbers (0 when met)."""
+        st, w = self.st, self.w
+        lr = 0.0
+        if values is not None and w["logrank"]:
+            lr = w["logrank"] * max(0.0, np.log(LOGRANK_P / max(values["survival.os_logrank_p"], 1e-300)))
+        km = km_steps(st.pfs_t[self.sor].astype(float), st.pfs_e[self.sor])
+        before = km.time <= PFS_Q1_DAY
+        s45 = float(km.survival[before][-1]) if before.any() else 1.0
+        pfs = w["pfs"] * max(0.0, 0.7501 - s45)
+        shortest = np.sort(st.os_t)[:OS_RANK]
+        os = w["os"] * float(np.maximum(shortest - OS_DAY, 0).sum()) / 30.4375
+        early = w["count"] * max(0, PFS_COUNT - int((st.pfs_t <= PFS_Q1_DAY).sum()))
+        return pfs + os + early + lr
+
+    @staticmethod
+    def may_lose(lost: set) -> bool:
+        """Whether a proposal that loses these met numbers may still be weighed (at their cost in the loss): numbers
+        that later record moves can bring back (Cox models, third-line tests), never a survival number or a
+        plausibility rule."""
+        return not any(m.startswith(("survival.", "_")) for m in lost)
+
+    def propose(self, rng: np.random.Generator) -> list | None:
+        """One or two targeted moves in place; the undo list of (array, position, old value), or None."""
+        undo: list = []
+        u = rng.uniform()
+        if u < 0.3:   # an event out of the early days and a time into them: the follow-up quartile stays
+            moves = (self._pfs, (self._censor, self._lenv)[int(rng.integers(2))])
+        else:
+            moves = [self.moves[int(rng.integers(len(self.moves)))] for _ in range(1 + int(u < 0.6))]
+        for move in moves:
+            if not move(rng, undo):
+                break
+        return undo or None
+
+    def _set(self, undo: list, name: str, i: int, value: int) -> None:
+        arr = getattr(self.st, name)
+        undo.append((name, i, arr[i]))
+        arr[i] = value
+
+    def _pfs(self, rng, undo) -> bool:
+        """An early sorafenib PFS event (days 25-45) into the window after the quartile."""
+        st = self.st
+        pool = self.sor[(st.pfs_e[self.sor] == 1) & (st.pfs_t[self.sor] >= 25) & (st.pfs_t[self.sor] <= PFS_Q1_DAY)]
+        if pool.size == 0:
+            return False
+        i = int(rng.choice(pool))
+        days = np.arange(PFS_WINDOW[0], PFS_WINDOW[1] + 1)
+        taken = np.bincount(st.pfs_t[self.sor][st.pfs_e[self.sor] == 1], minlength=days[-1] + 1)[days]
+        free = days[taken < 2]   # the plausibility rule: two events a day in a group
+        if free.size == 0:
+            return False
+        new = int(rng.choice(free))
+        if st.prog[i]:
+            if new >= st.os_t[i]:
+                return False
+            self._set(undo, "pfs_t", i, new)
+        else:   # death without progression: PFS is OS
+            self._set(undo, "pfs_t", i, new)
+            self._set(undo, "os_t", i, new)
+        return True
+
+    def _censor(self, rng, undo) -> bool:
+        """A censored patient without progression (alive) followed to a day before the PFS quartile."""
+        st = self.st
+        # unmatched, or matched and already before the matched follow-up's first quartile (1.9 months)
+        pool = np.flatnonzero((st.os_e == 0) & (st.prog == 0) & (st.os_t > CENSOR_WINDOW[1])
+                              & (st.os_t < 400) & ((st.matched == 0) | (st.os_t <= 56)))
+        if pool.size == 0:
+            return False
+        i = int(rng.choice(pool))
+        new = int(rng.integers(CENSOR_WINDOW[0], CENSOR_WINDOW[1] + 1))
+        self._set(undo, "os_t", i, new)
+        self._set(undo, "pfs_t", i, new)
+        return True
+
+    def _os(self, rng, undo) -> bool:
+        """An OS time across OS_DAY: down from up to 300 days to 140-OS_DAY, or a death up from there."""
+        st = self.st
+        down = rng.uniform() < 0.6
+        if down:
+            pool = np.flatnonzero((st.os_t > OS_DAY) & (st.os_t <= 300))
+            lo, hi = 140, OS_DAY
+        else:
+            pool = np.flatnonzero((st.os_t >= 140) & (st.os_t <= OS_DAY) & (st.os_e == 1))
+            lo, hi = OS_DAY + 1, 290
+        if pool.size == 0:
+            return False
+        i = int(rng.choice(pool))
+        new = int(rng.integers(lo, hi + 1))
+        if st.prog[i] and st.pfs_t[i] >= new:
+            return False
+        self._set(undo, "os_t", i, new)
+        if not st.prog[i]:
+            self._set(undo, "pfs_t", i, new)
+        return True
+
+    def _spread(self, rng, undo) -> bool:
+        """A sorafenib death a little later or a lenvatinib death a little earlier (weakens the OS difference)."""
+        st = self.st
+        g = int(rng.integers(2))
+        pool = np.flatnonzero((st.group == g) & (st.os_e == 1))
+        i = int(rng.choice(pool))
+        step = int(rng.integers(1, 8)) if rng.uniform() < 0.7 else int(st.os_t[i] * rng.uniform(0.02, 0.12)) + 1
+        new = int(st.os_t[i] + (step if g == 0 else -step))
+        low = st.pfs_t[i] + 1 if st.prog[i] else 5
+        if new < low or new > 1120:
+            return False
+        self._set(undo, "os_t", i, new)
+        if not st.prog[i]:
+            self._set(undo, "pfs_t", i, new)
+        return True
+
+    def _lenv(self, rng, undo) -> bool:
+        """A lenvatinib progression moved before day 46 (matched: from before the curve's first quartile, day 90, so
+        that it keeps it; unmatched: from before day 150): the follow-up's first quartile gains a time."""
+        st = self.st
+        pool = np.flatnonzero((st.group == 1) & (st.prog == 1) & (st.pfs_t > PFS_Q1_DAY)
+                              & (st.pfs_t < np.where(st.matched == 1, 90, 150)))
+        if pool.size == 0:
+            return False
+        i = int(rng.choice(pool))
+        self._set(undo, "pfs_t", i, int(rng.integers(20, PFS_Q1_DAY + 1)))
+        return True
