@@ -381,3 +381,19 @@ def test_only_pages_that_state_the_commit_re_execute_when_only_the_commit_change
     again = run_study(_config(tmp_path), out, validate=False, root=root)
     assert again.executed == ["book/about.ipynb"]
     assert sorted(again.reused) == ["book/summary.ipynb", "notebooks/01_first.ipynb", "notebooks/02_second.ipynb"]
+
+
+def test_incremental_search_index_drops_words_no_page_contains(tmp_path):
+    """Sphinx 7's incremental build keeps a word whose pages were all re-read without it (an empty list); the
+    cleaned index is what a build from nothing writes: the same words, the same bytes."""
+    from hcc_utils.pipeline.book import drop_stale_search_terms
+
+    index = tmp_path / "searchindex.js"
+    fresh = {"docnames": ["a", "b"], "terms": {"0": [0, 1], "hazard": 1}, "titleterms": {"surviv": 0}}
+    stale = {**fresh, "terms": {**fresh["terms"], "566": [], "277no": []}, "titleterms": {"old": [], "surviv": 0}}
+    index.write_text("Search.setIndex(" + json.dumps(stale, sort_keys=True) + ")")
+    drop_stale_search_terms(index)
+    assert index.read_text() == "Search.setIndex(" + json.dumps(fresh, sort_keys=True) + ")"
+    index.write_text("not an index")
+    drop_stale_search_terms(index)  # another format: left alone
+    assert index.read_text() == "not an index"

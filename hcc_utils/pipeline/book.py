@@ -117,6 +117,27 @@ def sync_sources(run_dir: Path, root: Path, source: Path) -> int:
     return changes
 
 
+def drop_stale_search_terms(index: Path) -> None:
+    """Remove from Sphinx's search index the words that no document contains any more.
+
+    An incremental build loads the previous ``searchindex.js`` and removes the re-read documents from each word's
+    list, but keeps a word whose list became empty (Sphinx 7): the numbers of a page whose results changed would
+    stay in the index, and the file would differ from a build from nothing. Dropping them gives that file's bytes
+    (Sphinx writes it with ``json.dumps(..., sort_keys=True)``).
+    """
+    prefix, suffix = "Search.setIndex(", ")"
+    if not index.is_file():
+        return
+    text = index.read_text(encoding="utf-8")
+    if not (text.startswith(prefix) and text.endswith(suffix)):
+        return  # not the format this was written for: leave it as Sphinx wrote it
+    data = json.loads(text[len(prefix):-len(suffix)])
+    for key in ("terms", "titleterms"):
+        if isinstance(data.get(key), dict):
+            data[key] = {word: docs for word, docs in data[key].items() if docs != []}
+    index.write_text(prefix + json.dumps(data, sort_keys=True) + suffix, encoding="utf-8")
+
+
 def build_html(run_dir: Path, root: Path = REPO_ROOT, area: Path | None = None) -> Path:
     """Build the book strictly from the executed notebooks in ``run_dir`` into ``run_dir/html``.
 
@@ -156,6 +177,8 @@ def build_html(run_dir: Path, root: Path = REPO_ROOT, area: Path | None = None) 
         detail = "\n".join(problems[:60] or lines[-40:])
         raise StudyRunError(f"the book build failed (jupyter-book exit {completed.returncode}; warnings are errors):\n{detail}")
     html_dir = run_dir / "html"
+    if reused:
+        drop_stale_search_terms(build_dir / "_build" / "html" / "searchindex.js")
     if incremental:
         shutil.copytree(build_dir / "_build" / "html", html_dir)
         stamp.write_text(f"{run_dir.name}\n")
