@@ -371,12 +371,18 @@ def analysis_table(df: pd.DataFrame, config: StudyConfig | Mapping[str, Any] | N
         table[name] = values
     table["third_line_regimen"] = enrolled["third_line_regimen"]
     table["received_third_line"] = _flag(enrolled["third_line_regimen"] != "none", enrolled["third_line_regimen"])
-    grades = enrolled[_adverse_event_names(dictionary)]
-    for name in grades.columns:
-        table[name] = grades[name]
-    all_missing = grades.isna().all(axis=1)
-    table["ae_any"] = (grades >= 1).fillna(False).any(axis=1).astype("Int64").mask(all_missing)
-    table["ae_grade_3_4"] = ((grades == 3) | (grades == 4)).fillna(False).any(axis=1).astype("Int64").mask(all_missing)
+    # any grade >= 1 / grade 3 or 4 over the adverse events, a column at a time (no frame of every grade)
+    all_missing = np.ones(len(enrolled), dtype=bool)
+    any_grade, grade_3_4 = np.zeros(len(enrolled), dtype=bool), np.zeros(len(enrolled), dtype=bool)
+    for name in _adverse_event_names(dictionary):
+        table[name] = grade = enrolled[name]
+        known = grade.notna().to_numpy()
+        values = grade.to_numpy(dtype="float64", na_value=np.nan)
+        all_missing &= ~known
+        any_grade |= known & (values >= 1)
+        grade_3_4 |= known & ((values == 3) | (values == 4))
+    for name, flags in (("ae_any", any_grade), ("ae_grade_3_4", grade_3_4)):
+        table[name] = pd.Series(flags, index=enrolled.index).astype("Int64").mask(all_missing)
     table["ae_led_to_discontinuation"] = enrolled["ae_led_to_discontinuation"].astype("Int64")
     # one column per block, no consolidation: the frame holds these Series' arrays without copying them
     return pd.DataFrame({name: table[name] for name in ANALYSIS_COLUMNS}, index=pd.RangeIndex(len(enrolled)),
