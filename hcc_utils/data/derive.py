@@ -167,7 +167,7 @@ def typed_cohort(
             "the cohort has values of the wrong type in " + ", ".join(problems)
             + "; run hcc_utils.data.validate.validate_cohort for the full report"
         )
-    return pd.DataFrame(typed, index=pd.RangeIndex(n_rows))
+    return pd.DataFrame(typed, index=pd.RangeIndex(n_rows), copy=False)  # the converted arrays, not copies
 
 
 def enrolment_masks(

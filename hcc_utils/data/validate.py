@@ -168,7 +168,7 @@ def validate_cohort(
                              config.max_missing_share, config.extract)
         if not collect.errors:  # the analysis checks need a cohort the derivations accept
             # a build gives its own analysis table: the typed columns are then dropped before it is derived
-            frame = None if shared and "analysis_table" in shared else pd.DataFrame(typed)
+            frame = None if shared and "analysis_table" in shared else pd.DataFrame(typed, copy=False)
             del typed
             release_freed_memory()  # the typed columns' memory, before the analysis table and the propensity model
             check_analysis(frame, config, groups, collect, shared)
