@@ -80,8 +80,8 @@ class _RiskSets:
         self._index_cache: dict = {}
 
     def _sum_by(self, index: np.ndarray, size: int, w: np.ndarray) -> np.ndarray:
-        """Sums of w (rows x ...) over rows sharing an index value: size x ... (one bincount per column, each
-        summing its rows in order, so no n x m index is held)."""
+        """Sums of w (rows x ...) over rows sharing an index value: size x ... (one bincount of an interleaved index
+        for small arrays, else one per column without an n x m index: each bin sums its rows in order either way)."""
         rest = w.shape[1:]
         m = int(np.prod(rest))
         if m == 1:
