@@ -33,6 +33,10 @@ from hcc_utils.data.validation_report import ViolationCollector
 
 __all__ = ["check_cohort"]
 
+#: Columns the whole-row rules read typed (with the date columns), and those whose original text they quote.
+_ENROLMENT_COLUMNS = ("first_line_end_reason", "deteriorated_after_first_line", "second_line_regimen")
+_QUOTED = {"patient_id", "second_line_regimen", "deteriorated_after_first_line", "second_line_start_date"}
+
 _NOT_SHARE_CHECKED = {"deteriorated_after_first_line", "second_line_start_date", "progression_date", "death_date"}
 
 
@@ -56,7 +60,8 @@ class _CohortView:
     dictionary: DataDictionary
     groups: tuple[str, str]
     present: dict[str, int]  # dictionary column -> position in the frame
-    typed: dict[str, pd.Series]  # every dictionary column, typed (absent ones empty)
+    typed: dict[str, pd.Series]  # dictionary columns, typed (absent ones empty): those the rules read, or every one
+    isna: dict[str, np.ndarray]  # missing (or unconvertible) cells per column
     invalid: dict[str, np.ndarray]  # wrong-type cells per column
     display: dict[str, DisplayValues]  # original text per present column
     reason: pd.Series  # first_line_end_reason, disallowed values blanked
@@ -75,10 +80,16 @@ class _CohortView:
 
 def _typed_view(
     df: pd.DataFrame, present: dict[str, int], dictionary: DataDictionary, groups: tuple[str, str],
-    collect: ViolationCollector, extract: Any = None,
+    collect: ViolationCollector, extract: Any = None, keep_all: bool = True,
 ) -> _CohortView:
-    """Convert every column, reporting type, allowed-set, range and plausibility violations."""
+    """Convert every column, reporting type, allowed-set, range and plausibility violations.
+
+    A column at a time: each is checked when converted; its typed values (and original text) are kept only for the
+    whole-row rules that read them (``keep_all`` keeps every column, for the analysis checks), the others leave only
+    their missing and invalid masks."""
+    kept = set(_ENROLMENT_COLUMNS) | {spec.name for spec in dictionary.columns_of_type("date")}
     typed: dict[str, pd.Series] = {}
+    isna: dict[str, np.ndarray] = {}
     invalid: dict[str, np.ndarray] = {}
     display: dict[str, DisplayValues] = {}
     not_allowed: dict[str, np.ndarray] = {}
@@ -86,14 +97,19 @@ def _typed_view(
         if spec.name in present:
             coerced = coerce_column(df.iloc[:, present[spec.name]].reset_index(drop=True), spec, dictionary,
                                     date_format=column_date_format(extract, spec.name))
-            display[spec.name] = DisplayValues(coerced)
-            check_cells(spec, coerced, display[spec.name], dictionary, collect)
-            if spec.allowed and spec.name not in OPEN_CATEGORIES:
+            shown = DisplayValues(coerced)
+            check_cells(spec, coerced, shown, dictionary, collect)
+            if keep_all or spec.name in kept or spec.name in _QUOTED:
+                display[spec.name] = shown
+            if spec.allowed and spec.name not in OPEN_CATEGORIES and spec.name in _ENROLMENT_COLUMNS:
                 not_allowed[spec.name] = coerced.outside(spec.allowed)
         else:
             coerced = coerce_column(pd.Series(np.full(len(df), None, dtype=object)), spec, dictionary)
-        typed[spec.name] = coerced.values
+        if keep_all or spec.name in kept:
+            typed[spec.name] = coerced.values
+        isna[spec.name] = coerced.values.isna().to_numpy()
         invalid[spec.name] = coerced.invalid
+        del coerced
 
     def allowed_only(name: str) -> pd.Series:
         return typed[name].mask(not_allowed[name]) if name in not_allowed else typed[name]
@@ -101,7 +117,7 @@ def _typed_view(
     reason = allowed_only("first_line_end_reason")
     regimen = allowed_only("second_line_regimen")
     masks = enrolment_masks(reason, typed["deteriorated_after_first_line"], regimen, groups)
-    return _CohortView(dictionary, groups, present, typed, invalid, display, reason, regimen, masks, collect)
+    return _CohortView(dictionary, groups, present, typed, isna, invalid, display, reason, regimen, masks, collect)
 
 
 # --------------------------------------------------------------------------- rules
@@ -111,7 +127,7 @@ def _check_required_values(view: _CohortView) -> None:
     for spec in view.dictionary.columns:
         if spec.name not in view.present or spec.required == "optional":
             continue
-        missing = view.typed[spec.name].isna().to_numpy() & ~view.invalid[spec.name]
+        missing = view.isna[spec.name] & ~view.invalid[spec.name]
         if spec.required == "always":
             collect.cells("error", "required", missing, spec.name, None, "value is missing (required for every patient)")
         else:
@@ -300,7 +316,7 @@ def _check_analysis_requirements(view: _CohortView, min_per_group: int, max_miss
     for spec in view.dictionary.columns_required("optional"):
         if spec.name in _NOT_SHARE_CHECKED or spec.name not in view.present:
             continue
-        n_missing = int((view.typed[spec.name].isna().to_numpy() & enrolled).sum())
+        n_missing = int((view.isna[spec.name] & enrolled).sum())
         if n_missing / n_enrolled > max_missing_share:
             collect.table(
                 "warning",
@@ -321,6 +337,7 @@ def check_cohort(
     min_per_group: int,
     max_missing_share: float,
     extract: Any = None,
+    keep_all: bool = True,
 ) -> dict[str, pd.Series]:
     """Run every cell and cohort-level rule on a cohort with data rows, recording violations in ``collect``.
 
@@ -340,13 +357,16 @@ def check_cohort(
         Share of enrolled patients above which a missing optional variable is warned about.
     extract : hcc_utils.config.schema.Extract, optional
         Date formats of the configuration (detected per column when undeclared).
+    keep_all : bool
+        Return every dictionary column typed (for the analysis checks); False keeps only the columns the rules
+        read, so a build that derives its own table holds one converted column at a time.
 
     Returns
     -------
     dict of str to pandas.Series
-        Every dictionary column, typed (for the analysis checks).
+        Every dictionary column, typed (for the analysis checks); with ``keep_all=False`` only those the rules read.
     """
-    view = _typed_view(df, present, dictionary, groups, collect, extract)
+    view = _typed_view(df, present, dictionary, groups, collect, extract, keep_all)
     _check_required_values(view)
     _check_unique_ids(view)
     _check_first_line_against_second_line(view)

@@ -114,6 +114,7 @@ def typed_cohort(
     dictionary: DataDictionary | None = None,
     strict: bool = True,
     columns: Iterable[str] | None = None,
+    rows: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Every dictionary column in its type; absent columns are added empty.
 
@@ -128,6 +129,8 @@ def typed_cohort(
         Raise if a value does not convert to its column's type.
     columns : iterable of str, optional
         Only these dictionary columns (default all).
+    rows : numpy.ndarray of bool, optional
+        Only these rows (as ``typed_cohort(df.loc[rows])``, taken a column at a time).
 
     Returns
     -------
@@ -145,13 +148,16 @@ def typed_cohort(
     typed: dict[str, pd.Series] = {}
     problems: list[str] = []
     wanted = set(columns) if columns is not None else None
+    positions = None if rows is None else np.flatnonzero(rows)
+    n_rows = len(df) if positions is None else len(positions)
     for spec in dictionary.columns:
         if wanted is not None and spec.name not in wanted:
             continue
         if spec.name in by_name:
-            series = df.iloc[:, by_name[spec.name]].reset_index(drop=True)
+            series = df.iloc[:, by_name[spec.name]]
+            series = (series if positions is None else series.iloc[positions]).reset_index(drop=True)
         else:
-            series = pd.Series(np.full(len(df), None, dtype=object))
+            series = pd.Series(np.full(n_rows, None, dtype=object))
         coerced = coerce_column(series, spec, dictionary)
         if strict and coerced.invalid.any():
             problems.append(f"{spec.name} ({int(coerced.invalid.sum())} value(s) not of type {spec.type})")
@@ -161,7 +167,7 @@ def typed_cohort(
             "the cohort has values of the wrong type in " + ", ".join(problems)
             + "; run hcc_utils.data.validate.validate_cohort for the full report"
         )
-    return pd.DataFrame(typed, index=pd.RangeIndex(len(df)))
+    return pd.DataFrame(typed, index=pd.RangeIndex(n_rows), copy=False)  # the converted arrays, not copies
 
 
 def enrolment_masks(
@@ -318,8 +324,9 @@ def analysis_table(df: pd.DataFrame, config: StudyConfig | Mapping[str, Any] | N
     cutpoints = as_config(config).cutpoints
     keys = typed_cohort(df, dictionary, strict=False, columns=_ENROLMENT_COLUMNS)
     is_enrolled = _masks_of(keys, (treatment_group, control_group))["enrolled"]
-    enrolled = typed_cohort(df.loc[is_enrolled] if len(df) else df, dictionary)
-    table = pd.DataFrame(index=enrolled.index)
+    # the enrolled rows of each column as it is converted (no copy of the whole screened cohort's rows)
+    enrolled = typed_cohort(df, dictionary, rows=is_enrolled if len(df) else None)
+    table: dict[str, pd.Series] = {}  # the columns, put in one frame at the end (no copy of the finished table)
     table["patient_id"] = enrolled["patient_id"]
     regimen = enrolled["second_line_regimen"]
     # a categorical (categories in sorted order, as groupby sorts text): comparing a million patients' groups
@@ -364,11 +371,19 @@ def analysis_table(df: pd.DataFrame, config: StudyConfig | Mapping[str, Any] | N
         table[name] = values
     table["third_line_regimen"] = enrolled["third_line_regimen"]
     table["received_third_line"] = _flag(enrolled["third_line_regimen"] != "none", enrolled["third_line_regimen"])
-    grades = enrolled[_adverse_event_names(dictionary)]
-    for name in grades.columns:
-        table[name] = grades[name]
-    all_missing = grades.isna().all(axis=1)
-    table["ae_any"] = (grades >= 1).fillna(False).any(axis=1).astype("Int64").mask(all_missing)
-    table["ae_grade_3_4"] = ((grades == 3) | (grades == 4)).fillna(False).any(axis=1).astype("Int64").mask(all_missing)
+    # any grade >= 1 / grade 3 or 4 over the adverse events, a column at a time (no frame of every grade)
+    all_missing = np.ones(len(enrolled), dtype=bool)
+    any_grade, grade_3_4 = np.zeros(len(enrolled), dtype=bool), np.zeros(len(enrolled), dtype=bool)
+    for name in _adverse_event_names(dictionary):
+        table[name] = grade = enrolled[name]
+        known = grade.notna().to_numpy()
+        values = grade.to_numpy(dtype="float64", na_value=np.nan)
+        all_missing &= ~known
+        any_grade |= known & (values >= 1)
+        grade_3_4 |= known & ((values == 3) | (values == 4))
+    for name, flags in (("ae_any", any_grade), ("ae_grade_3_4", grade_3_4)):
+        table[name] = pd.Series(flags, index=enrolled.index).astype("Int64").mask(all_missing)
     table["ae_led_to_discontinuation"] = enrolled["ae_led_to_discontinuation"].astype("Int64")
-    return table[list(ANALYSIS_COLUMNS)]
+    # one column per block, no consolidation: the frame holds these Series' arrays without copying them
+    return pd.DataFrame({name: table[name] for name in ANALYSIS_COLUMNS}, index=pd.RangeIndex(len(enrolled)),
+                        copy=False)

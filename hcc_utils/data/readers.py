@@ -143,9 +143,8 @@ def normalise_frame(
             else:
                 text = clean_arrow_text(column, dictionary.missing_values, lower=False)
             normalised[name] = pd.Series(text.to_numpy(zero_copy_only=False), dtype=object)
-    result = pd.DataFrame(normalised)
-    result.index = pd.RangeIndex(n_rows)
-    return result
+    # the normalised columns as they are (no consolidating copy of the cohort into one block per dtype)
+    return pd.DataFrame(normalised, index=pd.RangeIndex(n_rows), copy=False)
 
 
 # --------------------------------------------------------------------------- memory

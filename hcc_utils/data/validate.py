@@ -74,7 +74,7 @@ from hcc_utils.data.analysis_rules import check_analysis
 from hcc_utils.data.column_rules import check_columns
 from hcc_utils.data.derive import study_groups
 from hcc_utils.data.dictionary import DataDictionary, load_dictionary
-from hcc_utils.data.readers import rename_columns
+from hcc_utils.data.readers import release_freed_memory, rename_columns
 from hcc_utils.data.text import normalise_column_name
 from hcc_utils.data.validation_report import CohortValidationError, ValidationReport, Violation, ViolationCollector
 
@@ -164,11 +164,12 @@ def validate_cohort(
     if len(df) == 0:
         collect.table("error", "empty", "the cohort has no data rows")
     else:
+        own_table = bool(shared and "analysis_table" in shared)  # a build derives the table the analysis checks
         typed = check_cohort(df, present, dictionary, groups, collect, config.min_group_size,
-                             config.max_missing_share, config.extract)
+                             config.max_missing_share, config.extract, keep_all=not own_table)
         if not collect.errors:  # the analysis checks need a cohort the derivations accept
-            # a build gives its own analysis table: the typed columns are then dropped before it is derived
-            frame = None if shared and "analysis_table" in shared else pd.DataFrame(typed)
+            frame = None if own_table else pd.DataFrame(typed, copy=False)
             del typed
+            release_freed_memory()  # the typed columns' memory, before the analysis table and the propensity model
             check_analysis(frame, config, groups, collect, shared)
     return ValidationReport(str(source), len(df), collect.sorted(collect.errors), collect.sorted(collect.warnings))

@@ -206,7 +206,20 @@ class CoxModel:
         })
 
 
+def _column_floats(df, name, complete, all_complete):
+    """Column ``name`` as float64 on the complete cases (a view when the column is float64 and every row is
+    complete; no copy of the frame)."""
+    series = df[name]
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        values = series.to_numpy(dtype=float, na_value=np.nan)
+    else:                                                # text or mixed objects: as before, via the subset
+        return series[complete].to_numpy(dtype=float)
+    return values if all_complete else values[complete]
+
+
 def _model_frame(df, duration_col, event_col, covariates, cluster_col, weights_col=None):
+    """Complete cases of the model's columns: (mask, time, event, x, covariates), column by column (no copy of the
+    frame's columns as a whole)."""
     if isinstance(covariates, str):
         covariates = [covariates]
     covariates = list(covariates)
@@ -223,32 +236,38 @@ def _model_frame(df, duration_col, event_col, covariates, cluster_col, weights_c
         if not (pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c])):
             raise ValueError(f"covariate {c!r}: must be numeric or boolean (0/1), "
                              f"got dtype {df[c].dtype}")
-    complete = df[cols].notna().all(axis=1).to_numpy()   # complete cases, as R's na.omit
-    sub = df[cols][complete]
-    if sub.empty:
+    complete = np.ones(len(df), dtype=bool)              # complete cases, as R's na.omit
+    for c in dict.fromkeys(cols):
+        complete &= df[c].notna().to_numpy()
+    if not complete.any():
         raise ValueError("no complete cases for " + ", ".join(cols))
-    time, event = check_time_event(sub[duration_col].to_numpy(dtype=float),
-                                   sub[event_col].to_numpy(dtype=float),
+    every = bool(complete.all())
+    time, event = check_time_event(_column_floats(df, duration_col, complete, every),
+                                   _column_floats(df, event_col, complete, every),
                                    duration_col, event_col)
-    x = sub[covariates].to_numpy(dtype=float)
+    x = np.empty((int(complete.sum()), len(covariates)))
+    for j, c in enumerate(covariates):
+        x[:, j] = _column_floats(df, c, complete, every)
     if not np.isfinite(x).all():
-        bad = [c for c in covariates if not np.isfinite(sub[c].to_numpy(dtype=float)).all()]
+        bad = [c for j, c in enumerate(covariates) if not np.isfinite(x[:, j]).all()]
         raise ValueError(f"covariates {bad}: infinite values")
-    return sub, time, event, x, covariates, complete
+    return complete, time, event, x, covariates
 
 
 def _separated_binary(x, event, covariates):
     """Binary covariates with no event in one level: {name: level}."""
     out = {}
+    died = event == 1
     for j, c in enumerate(covariates):
         col = x[:, j]
         low, high = col.min(), col.max()
         if low == high:
             continue
-        is_low, is_high = col == low, col == high
-        if (is_low | is_high).all():                     # two levels (no sort needed to tell)
-            for lev, at in ((low, is_low), (high, is_high)):
-                if event[at].sum() == 0:
+        is_low = col == low
+        if np.count_nonzero(is_low) + np.count_nonzero(col == high) == col.size:   # two levels (no sort needed)
+            deaths_low = np.count_nonzero(is_low & died)
+            for lev, deaths in ((low, deaths_low), (high, np.count_nonzero(died) - deaths_low)):
+                if deaths == 0:
                     out[c] = lev
     return out
 
@@ -305,12 +324,12 @@ def cox_model(df: pd.DataFrame, duration_col: str, event_col: str, covariates,
         raise ValueError(f"ties: must be 'efron' or 'breslow', got {ties!r}")
     if on_infinite not in ("warn", "raise"):
         raise ValueError(f"on_infinite: must be 'warn' or 'raise', got {on_infinite!r}")
-    sub, time, event, x, covariates, complete = _model_frame(df, duration_col, event_col, covariates,
-                                                             cluster_col, weights_col)
+    complete, time, event, x, covariates = _model_frame(df, duration_col, event_col, covariates, cluster_col,
+                                                        weights_col)
     time_codes = _time_codes(survival_order, df, duration_col, complete, time)
     weights = None
     if weights_col is not None:
-        weights = sub[weights_col].to_numpy(dtype=float)
+        weights = _column_floats(df, weights_col, complete, bool(complete.all()))
         if not (np.isfinite(weights).all() and (weights > 0).all()):
             raise ValueError(f"{weights_col}: case weights must be finite and > 0")
     if event.sum() == 0:
@@ -321,9 +340,12 @@ def cox_model(df: pd.DataFrame, duration_col: str, event_col: str, covariates,
         raise ValueError(f"covariates {const}: constant among the complete cases")
     if not _full_column_rank(xc):
         raise ValueError(f"covariates {covariates}: linearly dependent (collinear) columns")
+    del xc                                               # n x p: freed before the risk sets hold their copy
+    separated = _separated_binary(x, event, covariates)
 
     rs = _RiskSets(time, event, x, ties, weights, time_codes)
-    p = x.shape[1]
+    del x
+    p = rs.p
     fit = _newton(rs, max_iter, eps)
     if fit.singular[0]:
         raise ValueError("singular information matrix: a covariate does not vary within the "
@@ -342,7 +364,6 @@ def cox_model(df: pd.DataFrame, duration_col: str, event_col: str, covariates,
         step = np.abs(u @ var)
         flag = ~np.isfinite(u) | ((step > eps) & (step > np.sqrt(eps) * np.abs(beta)))
         infinite = [c for c, f in zip(covariates, flag) if f]
-    separated = _separated_binary(x, event, covariates)
     for c in separated:
         if c not in infinite:
             infinite.append(c)
@@ -363,7 +384,7 @@ def cox_model(df: pd.DataFrame, duration_col: str, event_col: str, covariates,
         dfbeta = rs.score_residuals(beta) @ var
         if weights is not None:
             dfbeta = dfbeta * weights[:, None]
-        codes, _ = pd.factorize(sub[cluster_col])
+        codes, _ = pd.factorize(df[cluster_col][complete])
         grouped = np.column_stack([np.bincount(codes, weights=dfbeta[:, j]) for j in range(p)])
         robust_var = grouped.T @ grouped
     elif robust:

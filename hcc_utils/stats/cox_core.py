@@ -17,6 +17,11 @@ from scipy import special
 from hcc_utils.stats.checks import distinct_time_codes
 
 
+#: Arrays of up to this many elements are summed per time in one bincount of an interleaved index; larger ones a
+#: column at a time (same sums to the bit, without n x p work arrays).
+_SMALL = 2**18
+
+
 class _RiskSets:
     """Data prepared once for a batch of B Cox models on the same (time, event): centred covariates,
     distinct times, tied-death bookkeeping.
@@ -44,7 +49,8 @@ class _RiskSets:
             x = x[self.order[0]]
         else:
             x = np.take_along_axis(x.transpose(1, 0, 2), self.order[:, :, None], axis=1).transpose(1, 0, 2)
-        self.x = x - x.mean(axis=0)                      # centring: as R, for stability
+        x -= x.mean(axis=0)                              # centring (in place: x is our gathered copy), as R
+        self.x = x
         self.d = event[self.order].T                     # n x B (same times for every model)
         ts = time[self.order[0]]                         # sorted: distinct times without another sort
         new_time = np.concatenate(([n > 0], ts[1:] != ts[:-1]))
@@ -74,16 +80,23 @@ class _RiskSets:
         self._index_cache: dict = {}
 
     def _sum_by(self, index: np.ndarray, size: int, w: np.ndarray) -> np.ndarray:
-        """Sums of w (rows x ...) over rows sharing an index value: size x ... (one bincount)."""
+        """Sums of w (rows x ...) over rows sharing an index value: size x ... (one bincount of an interleaved index
+        for small arrays, else one per column without an n x m index: each bin sums its rows in order either way)."""
         rest = w.shape[1:]
         m = int(np.prod(rest))
         if m == 1:
             return np.bincount(index, weights=w.ravel(), minlength=size).reshape((size,) + rest)
-        key = (id(index), m)
-        if key not in self._index_cache:
-            self._index_cache[key] = (index[:, None] * m + np.arange(m)).ravel()
-        flat = np.bincount(self._index_cache[key], weights=w.reshape(-1), minlength=size * m)
-        return flat.reshape((size,) + rest)
+        if w.size <= _SMALL:                             # small batches: one bincount of an interleaved index
+            key = (id(index), m)
+            if key not in self._index_cache:
+                self._index_cache[key] = (index[:, None] * m + np.arange(m)).ravel()
+            flat = np.bincount(self._index_cache[key], weights=w.reshape(-1), minlength=size * m)
+            return flat.reshape((size,) + rest)
+        flat = w.reshape(len(w), m)
+        out = np.empty((size, m))
+        for j in range(m):
+            out[:, j] = np.bincount(index, weights=flat[:, j], minlength=size)
+        return out.reshape((size,) + rest)
 
     def _by_time(self, w: np.ndarray) -> np.ndarray:
         """Per-distinct-time sums of w (rows x ...)."""
@@ -101,16 +114,21 @@ class _RiskSets:
         r = np.exp(eta - shift)                          # risk scores scaled by exp(-shift)
         if self.w is not None:
             return self._evaluate_weighted(x, d, sum_dx, eta, shift, r, models, info)
-        rx = r[:, :, None] * x
+        s1, s1d = self._by_time_products(r, x, d)                # per-time sums of r x (all rows, deaths)
         s0 = np.cumsum(self._by_time(r)[::-1], axis=0)[::-1]      # risk-set sums (time >= t)
-        s1 = np.cumsum(self._by_time(rx)[::-1], axis=0)[::-1]
+        s1 = np.cumsum(s1[::-1], axis=0)[::-1]
         denom, num = s0[pt], s1[pt]                                # one per death
         if self.efron:                                             # Efron: remove k/d of the tied deaths
             s0d = self._by_time(r * d)                             # sums over the deaths at t
-            s1d = self._by_time(rx * d[:, :, None])
             denom = denom - frac[:, None] * s0d[pt]
-            num = num - frac[:, None, None] * s1d[pt]
-        xbar = num / denom[:, :, None]
+            if num.size <= _SMALL:
+                num -= frac[:, None, None] * s1d[pt]
+            else:                                                  # a covariate at a time: no ndeath x B x p temporary
+                for b in range(num.shape[1]):
+                    for j in range(num.shape[2]):
+                        num[:, b, j] -= frac * s1d[pt, b, j]
+        xbar = num
+        xbar /= denom[:, :, None]
         loglik = (d * eta).sum(axis=0) - np.log(denom).sum(axis=0) - shift * self.ndeath
         score = sum_dx - xbar.sum(axis=0)
         if not info:
@@ -119,8 +137,30 @@ class _RiskSets:
         if self.efron:
             cumc = cumc - d * self._sum_by(pt, self.nt, frac[:, None] / denom)[self.inv]
         w = r * cumc
-        imat = np.einsum("nbp,nbq->bpq", x * w[:, :, None], x) - np.einsum("kbp,kbq->bpq", xbar, xbar)
+        xw = x * w[:, :, None]
+        imat = np.einsum("nbp,nbq->bpq", xw, x)
+        del xw
+        imat -= np.einsum("kbp,kbq->bpq", xbar, xbar)
         return loglik, score, imat, (r, denom, xbar)
+
+    def _by_time_products(self, r: np.ndarray, x: np.ndarray, d: np.ndarray):
+        """Per-distinct-time sums of r x over all rows and (Efron) over the deaths, (nt x B x p) each, a covariate
+        at a time: the products are the elements of ``r[:, :, None] * x`` (and times d), summed in row order as
+        one bincount of the n x B x p products would, without holding those n x B x p arrays."""
+        n, nb, p = x.shape
+        if x.size <= _SMALL:                             # small: the n x B x p products at once (fewer calls)
+            rx = r[:, :, None] * x
+            return self._by_time(rx), (self._by_time(rx * d[:, :, None]) if self.efron else None)
+        s1 = np.empty((self.nt, nb, p))
+        s1d = np.empty((self.nt, nb, p)) if self.efron else None
+        for b in range(nb):
+            for j in range(p):
+                rx = r[:, b] * x[:, b, j]
+                s1[:, b, j] = np.bincount(self.inv, weights=rx, minlength=self.nt)
+                if s1d is not None:
+                    rx *= d[:, b]
+                    s1d[:, b, j] = np.bincount(self.inv, weights=rx, minlength=self.nt)
+        return s1, s1d
 
     def _evaluate_weighted(self, x, d, sum_dx, eta, shift, r, models, info: bool):
         """`evaluate_batch` with case weights: risk sets of w exp(eta), each death term weighted by its time's
@@ -211,7 +251,8 @@ def _canonical_order(time: np.ndarray, event: np.ndarray, x: np.ndarray,
     """Each model's rows sorted by time, then event, then its covariates in turn (stable): B x n.
 
     The permutation of ``np.lexsort`` on those keys, computed as one stable sort of a single integer key (the
-    keys' order codes in mixed radix) instead of one sort per key; `time_codes` (codes, levels) of the times may
+    keys' order codes in mixed radix) instead of one sort per key (a radix sort when the key, or the time and the
+    rest each, fit in 16 bits: few distinct times and binary covariates); `time_codes` (codes, levels) of the times may
     be given when many models share them. Falls back to ``np.lexsort`` when the key would overflow 63 bits.
     """
     n, n_models, p = x.shape
@@ -220,8 +261,20 @@ def _canonical_order(time: np.ndarray, event: np.ndarray, x: np.ndarray,
     order = np.empty((n_models, n), dtype=np.intp)
     for b in range(n_models):
         cols = xcodes[b * p:(b + 1) * p]
-        levels_all = tlevels * 2 * math.prod(levels for _, levels in cols)
-        if levels_all < 2**63:
+        levels_x = 2 * math.prod(levels for _, levels in cols)   # event, then the covariates
+        levels_all = tlevels * levels_x
+        if levels_all <= 2**16:                          # one key of 16 bits: a radix sort, O(n), stable
+            key = tcode * 2 + event.astype(np.int64)
+            for codes, levels in cols:
+                key = key * levels + codes
+            order[b] = np.argsort(key.astype(np.uint16), kind="stable")
+        elif tlevels <= 2**16 and levels_x <= 2**16:     # two radix passes: event and covariates, then time
+            key = event.astype(np.int64)
+            for codes, levels in cols:
+                key = key * levels + codes
+            first = np.argsort(key.astype(np.uint16), kind="stable")
+            order[b] = first[np.argsort(tcode.astype(np.uint16)[first], kind="stable")]
+        elif levels_all < 2**63:
             key = tcode * 2 + event.astype(np.int64)
             for codes, levels in cols:
                 key = key * levels + codes

@@ -101,7 +101,7 @@ def logistic_regression(x: np.ndarray, y: np.ndarray, epsilon: float = EPSILON,
     x_full = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     kept = _non_aliased_columns(x_full)
-    x = x_full[:, kept]
+    x = x_full if kept.size == x_full.shape[1] else x_full[:, kept]   # no copy of the design when none is aliased
     mu = (y + 0.5) / 2.0
     eta = np.log(mu / (1 - mu))
     dev_old = _deviance(y, mu)
@@ -136,6 +136,13 @@ def _non_aliased_columns(x: np.ndarray, tol: float = 1e-7) -> np.ndarray:
     """Columns kept by R's limited pivoting (LINPACK ``dqrdc2``, tolerance 1e-7): in order, a column whose norm,
     after removing its projection on the columns kept before it, falls below ``tol`` times its own norm is a
     linear combination of them (aliased); R reports NA for its coefficient and fits the others."""
+    norms = np.linalg.norm(x, axis=0)
+    if x.shape[0] >= x.shape[1] and (norms > 0).all():
+        # One QR (R only): |R_jj| is column j's norm after removing its projection on the columns before it. When
+        # every ratio is far above the tolerance, the loop below would keep every column: skip its k QRs.
+        diag = np.abs(np.diagonal(np.linalg.qr(x, mode="r")))
+        if (diag >= 10 * tol * norms).all():
+            return np.arange(x.shape[1])
     kept: list[int] = []
     for j in range(x.shape[1]):
         column = x[:, j]

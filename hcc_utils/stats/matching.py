@@ -162,6 +162,7 @@ def propensity_scores(
                                    "the model", covariates=constant)
     terms = ["Intercept", *covariates]
     design = np.column_stack([np.ones(len(X)), X.to_numpy()])
+    del X  # n x k: not needed during the fit
     try:
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             fit = logistic_regression(design, treat)

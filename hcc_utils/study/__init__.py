@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from hcc_utils.config import StudyConfig
+from hcc_utils.data.readers import release_freed_memory
 from hcc_utils.study.cohort import Study, build_study, group_code, load_study
 from hcc_utils.study.registry import Kind, ResultSet
 from hcc_utils.study.sections import SECTIONS
@@ -22,4 +23,5 @@ def compute_results(raw: pd.DataFrame, config: StudyConfig | dict | None = None,
     values = ResultSet()
     for section in SECTIONS:
         values.merge(section.compute(study).values)
+        release_freed_memory()  # each section's work arrays: the next one starts from the study's own footprint
     return values

@@ -29,8 +29,9 @@ def cox_frame(study: Study) -> pd.DataFrame:
     ``control_group`` (1 = the control regimen) added."""
     needed = ["patient_id", "group", "matched", *(name for name in COX_CANDIDATES if name != "control_group")]
     needed += [column for time_col, event_col, _ in ENDPOINTS.values() for column in (time_col, event_col)]
-    # a copy of the columns the models (and their diagnostics) use, not of the whole table
-    frame = study.data[[name for name in dict.fromkeys(needed) if name in study.data.columns]].copy()
+    # the columns the models (and their diagnostics) use, shared with the table (no copy: the models only read them)
+    data = study.data
+    frame = pd.DataFrame({name: data[name] for name in dict.fromkeys(needed) if name in data.columns}, copy=False)
     frame["control_group"] = (frame["group"] == study.control).astype(int)
     return frame
 
