@@ -1,4 +1,5 @@
-"""Checksums of files: one implementation for the run manifest, the study cache and the synthetic cohort."""
+"""Checksums of files and of the code: one implementation for the run manifest, the notebooks' and the study's cache
+keys and the synthetic cohort."""
 from __future__ import annotations
 
 import hashlib
@@ -11,4 +12,18 @@ def file_sha256(path: str | Path) -> str:
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
+    return digest.hexdigest()
+
+
+def code_fingerprint(root: str | Path) -> str:
+    """Hash of what the analysis computes besides data and settings: the ``hcc_utils`` sources under ``root`` (by
+    path relative to it), the lock file of pinned versions and the data dictionary. One key for the notebooks'
+    outputs (the runner) and the study cache: a change to any of them re-executes and recomputes."""
+    root = Path(root)
+    digest = hashlib.sha256()
+    files = sorted((root / "hcc_utils").rglob("*.py")) + [root / "requirements.lock", root / "data" / "data_dictionary.yml"]
+    for path in files:
+        if path.is_file():
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
     return digest.hexdigest()

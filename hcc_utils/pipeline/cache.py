@@ -15,21 +15,12 @@ import subprocess
 import json
 from pathlib import Path
 
+from hcc_utils.config.checksums import code_fingerprint  # noqa: F401 (the notebooks' code key)
+
 #: Files of the book's folders that Sphinx reads as they are (the notebooks come from the run's executed copies).
 BOOK_SUFFIXES = {".md", ".png", ".svg", ".css"}
 BOOK_FILES = ("_config.yml", "_toc.yml", "references.bib")
 BOOK_FOLDERS = ("book", "notebooks")
-
-
-def code_fingerprint(root: Path) -> str:
-    """Hash of everything a notebook's output depends on besides data and configuration."""
-    digest = hashlib.sha256()
-    files = sorted((root / "hcc_utils").rglob("*.py")) + [root / "requirements.lock", root / "data" / "data_dictionary.yml"]
-    for path in files:
-        if path.is_file():
-            digest.update(str(path.relative_to(root)).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def _source(cell: dict) -> str:

@@ -133,10 +133,10 @@ def _worker_interrupted(signum, frame) -> None:
 def _in_worker(function, *args):
     """Run ``function(*args)`` in a worker, interruptible by SIGINT (see :func:`_worker_interrupted`)."""
     global _worker_busy
-    if _worker_stopping:
-        raise KeyboardInterrupt
-    _worker_busy = True
+    _worker_busy = True      # first, then the check: a SIGINT between the two cannot be lost
     try:
+        if _worker_stopping:
+            raise KeyboardInterrupt
         return function(*args)
     finally:
         _worker_busy = False

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from hcc_utils.config import REPO_ROOT, StudyConfig
-from hcc_utils.config.checksums import file_sha256
+from hcc_utils.config.checksums import code_fingerprint, file_sha256
 
 #: Environment variable naming the cache folder (set by the runner for the notebooks' kernels).
 STUDY_CACHE_ENV = "HCC_STUDY_CACHE_DIR"
@@ -40,22 +40,11 @@ def _note(message: str) -> None:
     print(f"[hcc-study] study cache: {message}", file=stream, flush=True)
 
 
-def code_sha256(package: Path = _PACKAGE) -> str:
-    """Hash of the package's sources and the data dictionary: what the study computes besides data and settings."""
-    digest = hashlib.sha256()
-    files = sorted(package.rglob("*.py")) + [REPO_ROOT / "data" / "data_dictionary.yml"]
-    for path in files:
-        if path.is_file():
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def study_cache_key(data_path: Path, config: StudyConfig) -> str:
     """Key of the study of ``data_path`` under ``config`` (see the module's description)."""
     digest = hashlib.sha256()
     for part in (_FORMAT, file_sha256(data_path), data_path.name,
-                 json.dumps(config.results_dict(), sort_keys=True, default=str), code_sha256(),
+                 json.dumps(config.results_dict(), sort_keys=True, default=str), code_fingerprint(_PACKAGE.parent),
                  pd.__version__, np.__version__):
         digest.update(part.encode())
         digest.update(b"\0")

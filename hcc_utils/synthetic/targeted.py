@@ -119,6 +119,12 @@ class Targeted:
         undo.append((name, i, arr[i]))
         arr[i] = value
 
+    def _set_os(self, undo: list, i: int, value: int) -> None:
+        """Move patient i's OS time; without progression PFS ends at OS, so it moves with it."""
+        self._set(undo, "os_t", i, value)
+        if not self.st.prog[i]:
+            self._set(undo, "pfs_t", i, value)
+
     def _pfs(self, rng, undo) -> bool:
         """An early sorafenib PFS event (days 25-45) into the window after the quartile."""
         st = self.st
@@ -151,8 +157,7 @@ class Targeted:
             return False
         i = int(rng.choice(pool))
         new = int(rng.integers(CENSOR_WINDOW[0], CENSOR_WINDOW[1] + 1))
-        self._set(undo, "os_t", i, new)
-        self._set(undo, "pfs_t", i, new)
+        self._set_os(undo, i, new)   # no progression: PFS follows
         return True
 
     def _os(self, rng, undo) -> bool:
@@ -171,9 +176,7 @@ class Targeted:
         new = int(rng.integers(lo, hi + 1))
         if st.prog[i] and st.pfs_t[i] >= new:
             return False
-        self._set(undo, "os_t", i, new)
-        if not st.prog[i]:
-            self._set(undo, "pfs_t", i, new)
+        self._set_os(undo, i, new)
         return True
 
     def _spread(self, rng, undo) -> bool:
@@ -187,9 +190,7 @@ class Targeted:
         low = st.pfs_t[i] + 1 if st.prog[i] else 5
         if new < low or new > 1120:
             return False
-        self._set(undo, "os_t", i, new)
-        if not st.prog[i]:
-            self._set(undo, "pfs_t", i, new)
+        self._set_os(undo, i, new)
         return True
 
     def _lenv(self, rng, undo) -> bool:
