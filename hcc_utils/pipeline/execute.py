@@ -3,6 +3,7 @@ failures reported at the cell the author sees in the source notebook."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import sys
@@ -103,6 +104,9 @@ def worker_started(build_pid: int) -> None:
 
     release_inherited_locks()
     signal.signal(signal.SIGINT, _worker_interrupted)
+    # once interrupted, the kernel this worker shuts down dies as intended: nbclient's background tasks then end
+    # in DeadKernelError that nobody awaits, and asyncio would print each as a traceback
+    logging.getLogger("asyncio").addFilter(lambda record: not _worker_stopping)
     if sys.platform.startswith("linux"):
         import ctypes
 
