@@ -196,6 +196,9 @@ def private_socket_kernel_manager():
                 self._socket_dir = tempfile.mkdtemp(prefix="hcck-", dir="/tmp" if os.path.isdir("/tmp") else None)
                 self.ip = os.path.join(self._socket_dir, "k")
 
+            def format_kernel_cmd(self, extra_arguments=None):
+                return forked_kernel_command(super().format_kernel_cmd(extra_arguments))
+
             async def _async_cleanup_resources(self, restart: bool = False) -> None:
                 await super()._async_cleanup_resources(restart=restart)
                 if not restart:
@@ -203,6 +206,18 @@ def private_socket_kernel_manager():
 
         _KERNEL_MANAGER = PrivateSocketKernelManager
     return _KERNEL_MANAGER
+
+
+def forked_kernel_command(command: list[str]) -> list[str]:
+    """``command`` (a kernel's launch command) as a request to the run's kernel fork server, when there is one
+    (see :mod:`hcc_utils.pipeline.kernel_server`) and the command starts an ordinary IPython kernel."""
+    from hcc_utils.pipeline.kernel_server import LAUNCHER, SERVER_ENV, enabled
+
+    server = os.environ.get(SERVER_ENV)
+    if not (server and enabled() and os.path.exists(server) and len(command) > 3
+            and command[1:3] == ["-m", "ipykernel_launcher"]):
+        return command
+    return [command[0], "-I", "-S", str(LAUNCHER), server, command[0], *command[3:]]
 
 
 def execute_notebook(task: NotebookTask, root: Path, staging: Path, parameters: dict) -> float:

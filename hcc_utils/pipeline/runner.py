@@ -27,6 +27,7 @@ rebuilt incrementally (:mod:`hcc_utils.pipeline.book`).
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import os
@@ -44,6 +45,7 @@ from hcc_utils.pipeline import cache as _cache
 from hcc_utils.pipeline.book import AREA, build_html, copy_downloads  # noqa: F401 (copy_downloads: public here)
 from hcc_utils.pipeline.cache import cache_key, notebook_code_sha  # noqa: F401 (cache_key: public here)
 from hcc_utils.pipeline.execute import NotebookTask, StudyRunError, _log, execute_notebook, run_in_workers
+from hcc_utils.pipeline.kernel_server import KernelForkServer, notebook_imports
 from hcc_utils.pipeline import publish as _publish_mod
 from hcc_utils.pipeline.publish import checkpoint, sha256_file as _sha256_file
 
@@ -360,35 +362,39 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
         combine_parts(staging / "sections", staging / "results.csv")
 
     last, tables_written = max(t.stage for t in tasks), False
-    for stage in sorted({t.stage for t in tasks}):
-        results_sha = ""
-        if stage > 1:
-            # Nothing executed so far: the sections' outputs are the published run's, checked against their
-            # checksums, and so is their combination.
-            results_sha = previous.get("stage_results", {}).get(str(stage), "") if not summary.executed else ""
-            if not results_sha:
-                combine()
-                results_sha = _sha256_file(staging / "results.csv")
-            stage_results[str(stage)] = results_sha
-        to_run = []
-        for task in (t for t in tasks if t.stage == stage):
-            keys[task.relpath] = state.key(task, results_sha)
-            if reuse and previous.get("cache_keys", {}).get(task.relpath) == keys[task.relpath] \
-                    and _copy_previous(task, out_dir, staging, previous, state.sources[task.relpath], root):
-                finish(task, None)
-            else:
-                to_run.append(task)
-        if to_run and stage > 1 and not (staging / "results.csv").is_file():
-            combine()  # what these pages read
-        # longest first (as the previous run timed them): the last notebook to finish is then a short one
-        took = previous.get("durations", previous.get("seconds", {}))
-        to_run.sort(key=lambda t: -took.get(t.relpath, 0.0))
-        side = None
-        if stage == last and stage > 1 and summary.executed:  # the sections' tables are final: convert them
-            side, tables_written = (_convert_tables, staging), True  # alongside the book's pages
-        if to_run and stage == 1:  # the study (read, validate, derive, match) once; every notebook loads it
-            _prepare_study_cache(data_path, config, out_dir)
-        _execute_stage(to_run, jobs, root, staging, parameters, finish, side)
+    forking = None  # the kernel fork server, from the first notebook executed to the last
+    with contextlib.ExitStack() as kernels:
+        for stage in sorted({t.stage for t in tasks}):
+            results_sha = ""
+            if stage > 1:
+                # Nothing executed so far: the sections' outputs are the published run's, checked against their
+                # checksums, and so is their combination.
+                results_sha = previous.get("stage_results", {}).get(str(stage), "") if not summary.executed else ""
+                if not results_sha:
+                    combine()
+                    results_sha = _sha256_file(staging / "results.csv")
+                stage_results[str(stage)] = results_sha
+            to_run = []
+            for task in (t for t in tasks if t.stage == stage):
+                keys[task.relpath] = state.key(task, results_sha)
+                if reuse and previous.get("cache_keys", {}).get(task.relpath) == keys[task.relpath] \
+                        and _copy_previous(task, out_dir, staging, previous, state.sources[task.relpath], root):
+                    finish(task, None)
+                else:
+                    to_run.append(task)
+            if to_run and stage > 1 and not (staging / "results.csv").is_file():
+                combine()  # what these pages read
+            # longest first (as the previous run timed them): the last notebook to finish is then a short one
+            took = previous.get("durations", previous.get("seconds", {}))
+            to_run.sort(key=lambda t: -took.get(t.relpath, 0.0))
+            side = None
+            if stage == last and stage > 1 and summary.executed:  # the sections' tables are final: convert them
+                side, tables_written = (_convert_tables, staging), True  # alongside the book's pages
+            if to_run and not forking:  # started while the study cache is prepared
+                forking = kernels.enter_context(KernelForkServer(notebook_imports(root / t.relpath for t in tasks)))
+            if to_run and stage == 1:  # the study (read, validate, derive, match) once; every notebook loads it
+                _prepare_study_cache(data_path, config, out_dir)
+            _execute_stage(to_run, jobs, root, staging, parameters, finish, side)
 
     if summary.executed or not _copy_run_files(out_dir, staging, previous, ("results.csv",)):
         combine()

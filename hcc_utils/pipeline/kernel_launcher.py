@@ -1,0 +1,49 @@
+"""Stand-in for ``python -m ipykernel_launcher``: asks the kernel fork server (``kernel_server.py``) for a kernel.
+
+Run as ``python -I -S kernel_launcher.py SOCKET ARGV0 ARG...`` by the kernel manager, which takes it for the
+kernel: it hands the server its working folder, environment and standard streams, passes the signals it receives
+on to the kernel, and exits with the kernel's exit status when the kernel exits. If it is killed, the kernel
+notices and kills itself. Standard library only, so that it starts in a few milliseconds.
+"""
+import json
+import os
+import signal
+import socket
+import sys
+
+
+def main(path: str, argv0: str, args: list) -> int:
+    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    connection.connect(path)
+    request = {"cwd": os.getcwd(), "env": dict(os.environ), "argv0": argv0, "args": args}
+    socket.send_fds(connection, [json.dumps(request).encode() + b"\n"], [0, 1, 2])
+    received = b""
+    while b"\n" not in received:
+        chunk = connection.recv(64)
+        if not chunk:
+            return 1  # the server could not start the kernel
+        received += chunk
+    line, received = received.split(b"\n", 1)
+    kernel = int(line)
+
+    def forward(signum, frame):
+        try:
+            os.kill(kernel, signum)
+        except OSError:
+            pass
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(signum, forward)
+    while True:
+        chunk = connection.recv(64)
+        if not chunk:
+            break
+        received += chunk
+    for line in received.decode(errors="replace").splitlines():
+        if line.startswith("exit "):
+            return int(line.split()[1])
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], sys.argv[2], sys.argv[3:]))
