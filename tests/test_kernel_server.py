@@ -7,6 +7,8 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -154,3 +156,39 @@ def test_notebook_executed_through_the_server_matches_a_usual_kernel(tmp_path, m
     # (cell 1 is papermill's parameters) the inline backend drew the figure; the notebook's folder is current
     assert any("image/png" in o.get("data", {}) for o in forked[3])
     assert forked[4][0]["text"].startswith(f"{tmp_path.name}\n[")
+
+
+_ORPHANING_WORKER = """
+import asyncio, os, time
+from hcc_utils.pipeline.execute import private_socket_kernel_manager
+
+async def main():
+    manager = private_socket_kernel_manager()(kernel_name="python3")
+    await manager.start_kernel()
+    client = manager.client()
+    client.start_channels()
+    await client.wait_for_ready(timeout=60)
+    msg_id = client.execute("", user_expressions={"pid": "__import__('os').getpid()"})
+    while True:
+        reply = await client.get_shell_msg(timeout=60)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            break
+    print(reply["content"]["user_expressions"]["pid"]["data"]["text/plain"], flush=True)
+    time.sleep(300)
+
+asyncio.run(main())
+"""
+
+
+def test_kernel_dies_with_a_worker_killed_outright():
+    """kill -9 of the build kills its workers (PR_SET_PDEATHSIG); a worker's kernels must not outlive it."""
+    with KernelForkServer([]):
+        worker = subprocess.Popen([sys.executable, "-c", _ORPHANING_WORKER], stdout=subprocess.PIPE, text=True)
+        try:
+            kernel = int(worker.stdout.readline())
+            assert _alive(kernel)
+            worker.kill()
+            worker.wait()
+            assert _wait_dead(kernel), "the kernel outlived its killed worker"
+        finally:
+            worker.kill()

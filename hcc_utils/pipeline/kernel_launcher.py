@@ -3,7 +3,8 @@
 Run as ``python -I -S kernel_launcher.py SOCKET ARGV0 ARG...`` by the kernel manager, which takes it for the
 kernel: it hands the server its working folder, environment and standard streams, passes the signals it receives
 on to the kernel, and exits with the kernel's exit status when the kernel exits. If it is killed, the kernel
-notices and kills itself. Standard library only, so that it starts in a few milliseconds.
+notices and kills itself; on Linux it dies with the
+process that started it. Standard library only, so that it starts in a few milliseconds.
 """
 import json
 import os
@@ -12,7 +13,23 @@ import socket
 import sys
 
 
+def die_with_parent() -> None:
+    """Linux: the launcher dies with the process that started it (a worker killed with the build), and its
+    kernel with it."""
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        sys.exit(1)
+
+
 def main(path: str, argv0: str, args: list) -> int:
+    die_with_parent()
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     connection.connect(path)
     request = {"cwd": os.getcwd(), "env": dict(os.environ), "argv0": argv0, "args": args}
