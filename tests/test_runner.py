@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from hcc_utils.config import StudyConfig
-from hcc_utils.pipeline.runner import StudyRunError, plan_tasks, run_study
+from hcc_utils.pipeline.execute import NotebookTask
+from hcc_utils.pipeline.runner import StudyRunError, longest_first, plan_tasks, run_study
 
 RECORDING_CELL = textwrap.dedent(
     """
@@ -397,3 +398,27 @@ def test_incremental_search_index_drops_words_no_page_contains(tmp_path):
     index.write_text("not an index")
     drop_stale_search_terms(index)  # another format: left alone
     assert index.read_text() == "not an index"
+
+
+def test_first_build_starts_the_notebooks_expected_longest_then_follows_the_previous_timings(tmp_path):
+    root = _project(tmp_path)
+    (root / "notebooks" / "03_third.ipynb").write_text((root / "notebooks" / "01_first.ipynb").read_text())
+    for name, seconds in (("02_second", 9), ("03_third", 4.5)):
+        path = root / "notebooks" / f"{name}.ipynb"
+        nb = json.loads(path.read_text())
+        nb["metadata"]["hcc_study"] = {"expected_seconds": seconds}
+        path.write_text(json.dumps(nb))
+    tasks = [t for t in plan_tasks(root) if t.stage == 1] + [NotebookTask("notebooks/03_third.ipynb", 1)]
+    assert [t.name for t in tasks] == ["01_first", "02_second", "03_third"]
+    assert [t.name for t in longest_first(tasks, {}, root)] == ["02_second", "03_third", "01_first"]
+    took = {"notebooks/01_first.ipynb": 20.0, "notebooks/02_second.ipynb": 1.0, "notebooks/03_third.ipynb": 2.0}
+    assert [t.name for t in longest_first(tasks, took, root)] == ["01_first", "03_third", "02_second"]
+
+
+def test_bundled_notebooks_state_expected_seconds_bootstrap_first():
+    from hcc_utils.config import REPO_ROOT
+    from hcc_utils.pipeline.cache import expected_seconds
+
+    sections = [t for t in plan_tasks(REPO_ROOT) if t.stage == 1]
+    assert all(expected_seconds(REPO_ROOT / t.relpath) > 0 for t in sections)
+    assert longest_first(sections, {}, REPO_ROOT)[0].name == "13_bootstrap"

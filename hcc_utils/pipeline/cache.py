@@ -51,6 +51,19 @@ def states_provenance(path: Path) -> bool:
     return bool(json.loads(path.read_bytes()).get("metadata", {}).get(section, {}).get(flag, False))
 
 
+#: Notebook metadata (``{"hcc_study": {"expected_seconds": 14}}``): about how long the notebook takes on the bundled
+#: cohort. A run with no timings of its own (a first build) starts the longest notebooks first by it, so that a long
+#: one does not start last and run alone on one core.
+EXPECTED_SECONDS = ("hcc_study", "expected_seconds")
+
+
+def expected_seconds(path: Path) -> float:
+    """The notebook's :data:`EXPECTED_SECONDS` (0 when it has none or it is not a number)."""
+    section, key = EXPECTED_SECONDS
+    value = json.loads(path.read_bytes()).get("metadata", {}).get(section, {}).get(key, 0)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+
+
 def cache_key(task, root: Path, data_sha: str, config, code_sha: str, results_sha: str = "") -> str:
     """The key of a notebook's outputs; equal keys mean that executing it again would give the same outputs."""
     digest = hashlib.sha256()

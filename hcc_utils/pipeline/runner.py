@@ -321,6 +321,13 @@ def _execute_stage(to_run: list[NotebookTask], jobs: int | str, root: Path, stag
             finish(task, execute_notebook(task, root, staging, parameters))
 
 
+def longest_first(tasks: list[NotebookTask], took: dict[str, float], root: Path) -> list[NotebookTask]:
+    """``tasks`` longest first, as the previous run timed them (``took``) or else as their metadata expects
+    (:func:`hcc_utils.pipeline.cache.expected_seconds`), ties in table-of-contents order: the last notebook to
+    finish is then a short one, and a first build does not leave its longest notebook running alone at the end."""
+    return sorted(tasks, key=lambda t: -took.get(t.relpath, _cache.expected_seconds(root / t.relpath)))
+
+
 def _prepare_study_cache(data_path: Path, config: StudyConfig, out_dir: Path) -> None:
     """Compute the study once for every notebook of the run (``HCC_STUDY_CACHE_DIR``). Best effort: if the study
     cannot be built here (a project whose notebooks do not use it, or data the notebooks will reject with their own
@@ -384,9 +391,7 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
                     to_run.append(task)
             if to_run and stage > 1 and not (staging / "results.csv").is_file():
                 combine()  # what these pages read
-            # longest first (as the previous run timed them): the last notebook to finish is then a short one
-            took = previous.get("durations", previous.get("seconds", {}))
-            to_run.sort(key=lambda t: -took.get(t.relpath, 0.0))
+            to_run = longest_first(to_run, previous.get("durations", previous.get("seconds", {})), root)
             side = None
             if stage == last and stage > 1 and summary.executed:  # the sections' tables are final: convert them
                 side, tables_written = (_convert_tables, staging), True  # alongside the book's pages
