@@ -39,6 +39,15 @@ class NotebookTask:
         return Path(self.relpath).stem
 
 
+def longest_first(tasks: list[NotebookTask], took: dict[str, float], root: Path) -> list[NotebookTask]:
+    """``tasks`` longest first, as the previous run timed them (``took``) or else as their metadata expects
+    (:func:`hcc_utils.pipeline.cache.expected_seconds`), ties in table-of-contents order: the last notebook to
+    finish is then a short one, and a first build does not leave its longest notebook running alone at the end."""
+    from hcc_utils.pipeline.cache import expected_seconds
+
+    return sorted(tasks, key=lambda t: -took.get(t.relpath, expected_seconds(root / t.relpath)))
+
+
 def _log(message: str) -> None:
     print(f"[hcc-study] {message}", file=sys.stderr, flush=True)
 

@@ -44,7 +44,8 @@ from hcc_utils.config import REPO_ROOT, StudyConfig
 from hcc_utils.pipeline import cache as _cache
 from hcc_utils.pipeline.book import AREA, build_html, copy_downloads  # noqa: F401 (copy_downloads: public here)
 from hcc_utils.pipeline.cache import cache_key, notebook_code_sha  # noqa: F401 (cache_key: public here)
-from hcc_utils.pipeline.execute import NotebookTask, StudyRunError, _log, execute_notebook, run_in_workers
+from hcc_utils.pipeline.execute import (NotebookTask, StudyRunError, _log, execute_notebook, longest_first,
+                                        run_in_workers)
 from hcc_utils.pipeline.kernel_server import KernelForkServer, notebook_imports
 from hcc_utils.pipeline import publish as _publish_mod
 from hcc_utils.pipeline.publish import checkpoint, sha256_file as _sha256_file
@@ -319,13 +320,6 @@ def _execute_stage(to_run: list[NotebookTask], jobs: int | str, root: Path, stag
         for task in to_run:
             _log(f"executing {task.relpath} ...")
             finish(task, execute_notebook(task, root, staging, parameters))
-
-
-def longest_first(tasks: list[NotebookTask], took: dict[str, float], root: Path) -> list[NotebookTask]:
-    """``tasks`` longest first, as the previous run timed them (``took``) or else as their metadata expects
-    (:func:`hcc_utils.pipeline.cache.expected_seconds`), ties in table-of-contents order: the last notebook to
-    finish is then a short one, and a first build does not leave its longest notebook running alone at the end."""
-    return sorted(tasks, key=lambda t: -took.get(t.relpath, _cache.expected_seconds(root / t.relpath)))
 
 
 def _prepare_study_cache(data_path: Path, config: StudyConfig, out_dir: Path) -> None:
