@@ -192,3 +192,17 @@ def test_kernel_dies_with_a_worker_killed_outright():
             assert _wait_dead(kernel), "the kernel outlived its killed worker"
         finally:
             worker.kill()
+
+
+def test_without_a_server_answering_the_launcher_becomes_a_usual_kernel(tmp_path, monkeypatch):
+    """A server that died (or never listened) must not fail the notebook: the launcher execs the usual kernel."""
+    source = _notebook(tmp_path / "nb.ipynb", "import os, sys\nprint('pandas' in sys.modules, os.getcwd())")
+    dead = tmp_path / "s"
+    dead.touch()  # a path that exists but where nobody listens
+    monkeypatch.setenv(kernel_server.SERVER_ENV, str(dead))
+    assert forked_kernel_command(["python3", "-m", "ipykernel_launcher", "-f", "k.json"])[3] == str(
+        kernel_server.LAUNCHER)
+    execute_notebook(NotebookTask("nb.ipynb", 1), tmp_path, tmp_path / "run", {})
+    executed = nbformat.read(tmp_path / "run" / "executed" / "nb.ipynb", as_version=4)
+    assert executed.cells[-1].outputs[0]["text"] == f"False {tmp_path}\n"  # nothing imported in advance
+    assert source.is_file()

@@ -4,7 +4,7 @@ Run as ``python -I -S kernel_launcher.py SOCKET ARGV0 ARG...`` by the kernel man
 kernel: it hands the server its working folder, environment and standard streams, passes the signals it receives
 on to the kernel, and exits with the kernel's exit status when the kernel exits. If it is killed, the kernel
 notices and kills itself; on Linux it dies with the
-process that started it. Standard library only, so that it starts in a few milliseconds.
+process that started it. Without a server to answer, it becomes the kernel the usual way. Standard library only, so that it starts in a few milliseconds.
 """
 import json
 import os
@@ -30,16 +30,19 @@ def die_with_parent() -> None:
 
 def main(path: str, argv0: str, args: list) -> int:
     die_with_parent()
-    connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    connection.connect(path)
-    request = {"cwd": os.getcwd(), "env": dict(os.environ), "argv0": argv0, "args": args}
-    socket.send_fds(connection, [json.dumps(request).encode() + b"\n"], [0, 1, 2])
     received = b""
-    while b"\n" not in received:
-        chunk = connection.recv(64)
-        if not chunk:
-            return 1  # the server could not start the kernel
-        received += chunk
+    try:
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        connection.connect(path)
+        request = {"cwd": os.getcwd(), "env": dict(os.environ), "argv0": argv0, "args": args}
+        socket.send_fds(connection, [json.dumps(request).encode() + b"\n"], [0, 1, 2])
+        while b"\n" not in received:
+            chunk = connection.recv(64)
+            if not chunk:
+                raise ConnectionError("the server closed the connection without starting a kernel")
+            received += chunk
+    except OSError:  # no server (it stopped or failed to start): this process becomes the kernel, the usual way
+        os.execv(argv0, [argv0, "-m", "ipykernel_launcher", *args])
     line, received = received.split(b"\n", 1)
     kernel = int(line)
 
