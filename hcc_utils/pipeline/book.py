@@ -138,7 +138,44 @@ def drop_stale_search_terms(index: Path) -> None:
     index.write_text(prefix + json.dumps(data, sort_keys=True) + suffix, encoding="utf-8")
 
 
-def build_html(run_dir: Path, root: Path = REPO_ROOT, area: Path | None = None) -> Path:
+#: A jupyter-book process that imports Sphinx and its extensions, then waits for its arguments on one line.
+_WAITING_BOOK = ("import json, sys\n"
+                 "from jupyter_book.cli.main import main\n"
+                 "import myst_nb, sphinx.application, sphinx.builders.html, sphinx_book_theme  # noqa: F401\n"
+                 "line = sys.stdin.readline()\n"
+                 "if line.strip():\n"
+                 "    sys.argv = ['jupyter-book', *json.loads(line)]\n"
+                 "    main()\n")
+
+
+class BookProcess:
+    """The ``jupyter-book`` process of a build, started ahead: its imports (a second or so of the book build's
+    time) are done while the book's pages execute. :func:`build_html` hands it its arguments; a process not used
+    is stopped by :meth:`close` (or at the end of a ``with`` block)."""
+
+    def __init__(self):
+        self.process = subprocess.Popen([sys.executable, "-c", _WAITING_BOOK], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                        env={**os.environ, "PYTHONHASHSEED": "0"})
+
+    def run(self, arguments: list[str]) -> subprocess.CompletedProcess:
+        stdout, stderr = self.process.communicate(json.dumps(arguments) + "\n")
+        return subprocess.CompletedProcess(arguments, self.process.returncode, stdout, stderr)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate()
+
+    def __enter__(self) -> "BookProcess":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def build_html(run_dir: Path, root: Path = REPO_ROOT, area: Path | None = None,
+               process: BookProcess | None = None) -> Path:
     """Build the book strictly from the executed notebooks in ``run_dir`` into ``run_dir/html``.
 
     Parameters
@@ -147,6 +184,7 @@ def build_html(run_dir: Path, root: Path = REPO_ROOT, area: Path | None = None) 
     root : the project folder (``_config.yml``, ``_toc.yml``, the Markdown pages).
     area : the incremental build area (``OUT/.sphinx``), reused from the previous build when it succeeded;
         ``None`` builds from nothing in ``run_dir`` and deletes the intermediate files.
+    process : a :class:`BookProcess` started earlier, to use instead of starting one now.
     """
     incremental = area is not None
     area = area if incremental else run_dir / "book_work"
@@ -158,9 +196,8 @@ def build_html(run_dir: Path, root: Path = REPO_ROOT, area: Path | None = None) 
     source, build_dir = area / "src", area / "build"
     source.mkdir(parents=True, exist_ok=True)
     changed = sync_sources(run_dir, root, source)
-    command = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(source),
-               "--path-output", str(build_dir), "--builder", "html", "--warningiserror", "--nitpick", "--keep-going",
-               "--quiet"]
+    arguments = ["build", str(source), "--path-output", str(build_dir), "--builder", "html", "--warningiserror",
+                 "--nitpick", "--keep-going", "--quiet"]
     reused = (build_dir / "_build" / ".doctrees" / "environment.pickle").is_file()
     for stale in (build_dir / "_build" / "html" / "_static").glob("mystnb.*.css"):
         # myst-nb writes it when the build ends; pages written while it exists link it with a "?v=" checksum that
@@ -169,7 +206,8 @@ def build_html(run_dir: Path, root: Path = REPO_ROOT, area: Path | None = None) 
     _log(f"building the book (strict: warnings are errors; {changed} sources changed"
          f"{', re-reading only those' if reused else ', from nothing'}) ...")
     start = time.perf_counter()
-    completed = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+    with process or BookProcess() as book:
+        completed = book.run(arguments)
     if completed.returncode != 0:
         shutil.rmtree(area, ignore_errors=True)  # the next build reads every document again and shows its warnings
         lines = re.sub(r"\x1b\[[0-9;]*m", "", completed.stdout + "\n" + completed.stderr).splitlines()  # no colours

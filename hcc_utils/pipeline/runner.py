@@ -42,7 +42,7 @@ import yaml
 
 from hcc_utils.config import REPO_ROOT, StudyConfig
 from hcc_utils.pipeline import cache as _cache
-from hcc_utils.pipeline.book import AREA, build_html, copy_downloads  # noqa: F401 (copy_downloads: public here)
+from hcc_utils.pipeline.book import AREA, BookProcess, build_html, copy_downloads  # noqa: F401 (copy_downloads: public here)
 from hcc_utils.pipeline.cache import cache_key, notebook_code_sha  # noqa: F401 (cache_key: public here)
 from hcc_utils.pipeline.execute import (NotebookTask, StudyRunError, _log, cores_per_notebook, execute_notebook,
                                         longest_first, run_in_workers)
@@ -216,7 +216,8 @@ def run_study(config: StudyConfig, out_dir: str | Path, jobs: int | str = "auto"
             return summary
         if validate and not (reuse and state.validated_before()):
             _validate_data(config)
-        return _run_locked(state, jobs, reuse, build_book)
+        with contextlib.ExitStack() as ahead:  # processes started ahead of their use, stopped if unused
+            return _run_locked(state, jobs, reuse, build_book, ahead)
 
 
 @dataclass
@@ -336,7 +337,8 @@ def _prepare_study_cache(data_path: Path, config: StudyConfig, out_dir: Path) ->
         _log(f"study cache not built ({type(error).__name__}); each notebook computes the study itself")
 
 
-def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool) -> RunSummary:
+def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool,
+                ahead: contextlib.ExitStack) -> RunSummary:
     config, out_dir, tasks, root, previous = state.config, state.out_dir, state.tasks, state.root, state.previous
     data_path = Path(config.data)
     staging = _publish_mod.new_run_dir(out_dir)
@@ -364,7 +366,7 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
         combine_parts(staging / "sections", staging / "results.csv")
 
     last, tables_written = max(t.stage for t in tasks), False
-    forking = None  # the kernel fork server, from the first notebook executed to the last
+    book_process = forking = None  # the fork server lives from the first notebook executed to the last
     with contextlib.ExitStack() as kernels:
         for stage in sorted({t.stage for t in tasks}):
             results_sha = ""
@@ -394,6 +396,8 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
                 forking = kernels.enter_context(KernelForkServer(notebook_imports(root / t.relpath for t in tasks)))
             if to_run and stage == 1:  # the study (read, validate, derive, match) once; every notebook loads it
                 _prepare_study_cache(data_path, config, out_dir)
+            if build_book and stage == last and book_process is None:  # its imports while the pages execute
+                book_process = ahead.enter_context(BookProcess())
             _execute_stage(to_run, jobs, root, staging, parameters, finish, side)
 
     if summary.executed or not _copy_run_files(out_dir, staging, previous, ("results.csv",)):
@@ -434,7 +438,7 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
         area = out_dir / AREA
         if not reuse:
             shutil.rmtree(area, ignore_errors=True)  # --force: the book too is built from nothing
-        html_dir = build_html(staging, root, area=area)
+        html_dir = build_html(staging, root, area=area, process=book_process)
         manifest["book_key"] = state.book_key
         manifest["files"]["_html"] = {str(p.relative_to(staging)): _sha256_file(p)
                                       for p in sorted(html_dir.rglob("*")) if p.is_file()}
