@@ -1,6 +1,9 @@
 """The papermill runner: order, parameters, failure reporting, atomic publishing, reuse and parallel runs.
 
-These tests use a tiny project of their own (a _toc.yml and two or three notebooks) so they run in seconds.
+These tests use a tiny project of their own (a _toc.yml and two or three notebooks) so they run in seconds. Its
+notebooks are executed by papermill as in a real run, but their cells run in the test's process
+(``in_process_notebooks``, tests/inprocess_engine.py) except in the tests marked ``real_kernel``: a failing cell's
+report, the kernel-start retry and the parallel kernels' sockets are tested on real kernels.
 """
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ import pytest
 
 from hcc_utils.config import StudyConfig
 from hcc_utils.pipeline.runner import StudyRunError, plan_tasks, run_study
+
+pytestmark = pytest.mark.usefixtures("in_process_notebooks")
 
 RECORDING_CELL = textwrap.dedent(
     """
@@ -84,6 +89,7 @@ def test_run_injects_parameters_and_combines_results(tmp_path):
     assert not (out / ".staging").exists()
 
 
+@pytest.mark.real_kernel
 def test_broken_notebook_stops_the_run_naming_notebook_and_cell(tmp_path):
     root = _project(tmp_path, broken=True)
     out = tmp_path / "out"
@@ -191,6 +197,7 @@ def test_failure_in_the_first_cell_after_the_parameters_is_numbered_as_in_the_so
     assert "failed in cell 2 " in str(info.value)
 
 
+@pytest.mark.real_kernel
 def test_kernel_that_fails_to_start_is_retried_and_the_message_names_the_log(tmp_path, monkeypatch, capsys):
     import papermill
 
@@ -328,6 +335,7 @@ def test_jobs_auto_resolves_to_a_number_and_bad_values_are_refused(tmp_path, cap
     assert status == 2 and "--jobs must be" in capsys.readouterr().err
 
 
+@pytest.mark.real_kernel
 def test_parallel_kernels_listen_on_private_unix_sockets_not_tcp_ports():
     """Kernels started at once cannot be handed the same endpoint: each has its own socket folder."""
     import asyncio
