@@ -5,8 +5,8 @@ The interruptions use the runner's test hook (``HCC_STUDY_TEST_PAUSE_AT``: the r
 notebook that sleeps, and a real signal sent to a ``hcc-study run`` subprocess.
 
 Notebooks are executed by papermill with their cells run in-process (``in_process_notebooks``,
-tests/inprocess_engine.py), also in the interrupted subprocess when it is stopped at a publishing step, after its
-notebooks; an interruption DURING a notebook (Ctrl-C, ``kill -9``) uses real kernels, as a user's does.
+tests/inprocess_engine.py), also in the interrupted subprocess, except for Ctrl-C during a notebook: that one
+reaches a real kernel, as a user's does (the runner's workers stop the kernels they started).
 """
 from __future__ import annotations
 
@@ -113,11 +113,10 @@ def clean_results(tmp_path_factory) -> str:
 
 
 @pytest.mark.parametrize("point, sig", [
-    pytest.param("notebook", signal.SIGINT, marks=pytest.mark.real_kernel),
-    pytest.param("notebook", signal.SIGKILL, marks=pytest.mark.real_kernel),
-    ("staged", signal.SIGINT), ("swap", signal.SIGKILL), ("cleanup", signal.SIGKILL),
+    pytest.param("notebook", signal.SIGINT, marks=pytest.mark.real_kernel),  # Ctrl-C reaches a real kernel
+    ("notebook", signal.SIGKILL), ("staged", signal.SIGINT), ("swap", signal.SIGKILL), ("cleanup", signal.SIGKILL),
 ])
-def test_interrupted_build_leaves_previous_run_whole_and_next_build_is_clean(tmp_path, point, sig, capsys,
+def test_interrupted_build_leaves_previous_run_whole_and_next_build_is_clean(tmp_path, point, sig, capsys, request,
                                                                              previous_run, clean_results):
     root = _sleepy_project(tmp_path)
     out = tmp_path / "out"
@@ -127,11 +126,12 @@ def test_interrupted_build_leaves_previous_run_whole_and_next_build_is_clean(tmp
     # the interrupted build would change every result (another seed), so a mix would show
     data = _config(tmp_path).data
     env = {"HCC_TEST_SLEEP": "60"} if point == "notebook" else {publish.PAUSE_ENV: point}
-    process = _start(root, out, data, env, in_process=point != "notebook")
+    real_kernel = request.node.get_closest_marker("real_kernel") is not None
+    process = _start(root, out, data, env, in_process=not real_kernel)
     try:
         _wait_for(process, "executing notebooks/02_second.ipynb" if point == "notebook" else f"paused at {point}")
         if point == "notebook":
-            time.sleep(3)  # the kernel is sleeping in the notebook's first cell
+            time.sleep(3 if real_kernel else 1)  # the notebook is sleeping in its first cell (a kernel starts first)
         if sig == signal.SIGINT:
             os.killpg(process.pid, signal.SIGINT)  # as Ctrl-C: the whole foreground group
         else:
