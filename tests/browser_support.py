@@ -22,6 +22,15 @@ SCREENSHOT_DIR = TEST_OUTPUT_DIR / "screenshots"
 
 #: Screenshots are JPEG (quality SCREENSHOT_QUALITY): a full-page PNG takes about twice as long to encode.
 SCREENSHOT_SUFFIX, SCREENSHOT_QUALITY = ".jpg", 80
+#: Set (or CI set) to keep a screenshot of every page; otherwise only the first page's (see ``all_screenshots``).
+SCREENSHOTS_VARIABLE = "HCC_STUDY_SCREENSHOTS"
+
+
+def all_screenshots() -> bool:
+    """Whether every page is screenshotted (and the print PDFs written): in CI and with HCC_STUDY_SCREENSHOTS=1.
+    They are for a person to look at, no check reads them, and they are a third of a page record's time; a
+    developer's run takes the first page's only, which still shows the screenshots work."""
+    return bool(os.environ.get(SCREENSHOTS_VARIABLE) or os.environ.get("CI"))
 #: The window widths of the screenshots: a desktop window and a phone.
 DESKTOP_WIDTH, PHONE_WIDTH = 1400, 390
 

@@ -3,10 +3,11 @@
 Every page of the table of contents is opened at 1400 px and 390 px: it loads without a console error or a failed
 request, its images have a size, no table is wider than its column, no cell shows a raw float or a Python value,
 the page does not scroll sideways on a phone, and a screenshot of each width is kept in
-``test-output/screenshots/<page>-<width>.jpg``. Then: the article's tables carry their labels, download links,
-navigation, internal links and search work, code is folded in the chapters, dark-mode captions are legible and the
-print layout keeps the synthetic-data notice and cuts nothing. The last tests inject regressions into a copy of a
-page and check that the same checks report them.
+``test-output/screenshots/<page>-<width>.jpg`` (of every page in CI and with ``HCC_STUDY_SCREENSHOTS=1``, with the
+dark-mode screenshots and print PDFs; of the first page otherwise: no check reads them). Then: the article's tables
+carry their labels, download links, navigation, internal links and search work, code is folded in the chapters,
+dark-mode captions are legible and the print layout keeps the synthetic-data notice and cuts nothing. The last tests
+inject regressions into a copy of a page and check that the same checks report them.
 
 Chromium comes from the system (``apt-get install chromium``; ``.ci/run`` installs it), never from a download. Without
 it these tests skip, except in CI (``CI`` set), where they fail.
@@ -30,7 +31,8 @@ import pytest
 
 from hcc_utils.pipeline.runner import toc_files
 from browser_support import (DESKTOP_WIDTH, PHONE_WIDTH, SCREENSHOT_DIR, SCREENSHOT_QUALITY, SCREENSHOT_SUFFIX,
-                             PageVisit, chromium_path, page_name, reader_tab, serve, table_with_caption)
+                             PageVisit, all_screenshots, chromium_path, page_name, reader_tab, serve,
+                             table_with_caption)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 #: The two pytest-xdist groups: tests reading the desktop loads, and those reading the phone loads or loading pages
@@ -38,6 +40,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 DESKTOP_GROUP, PHONE_GROUP = pytest.mark.xdist_group("browser-desktop"), pytest.mark.xdist_group("browser-phone")
 
 PAGES = toc_files()
+#: The pages screenshotted in every run; all of them in CI and with HCC_STUDY_SCREENSHOTS=1 (``all_screenshots``).
+SCREENSHOT_PAGES = PAGES[:1]
 CHAPTERS = [entry for entry in PAGES if entry.startswith("notebooks/")]
 #: Chapters whose tables and figures are offered for download (every chapter with a table or a figure).
 CHAPTERS_WITH_DOWNLOADS = ["notebooks/01_cohort_flow", "notebooks/02_baseline", "notebooks/03_matching",
@@ -98,7 +102,8 @@ class PageRecords:
                 record = {**visit.snapshot(), "load_problems": visit.load_problems(),
                           "broken_images": visit.broken_images(), "overflowing_tables": visit.overflowing_tables(),
                           "cell_problems": visit.cell_problems()}
-                visit.screenshot(page_name(entry))
+                if all_screenshots() or entry in SCREENSHOT_PAGES:
+                    visit.screenshot(page_name(entry))
             self.records[entry, width] = record
         return self.records[entry, width]
 
@@ -138,9 +143,11 @@ def test_page_reads_on_a_phone_without_scrolling_sideways(visits, entry):
 @pytest.mark.parametrize("width", [pytest.param(DESKTOP_WIDTH, marks=DESKTOP_GROUP),
                                    pytest.param(PHONE_WIDTH, marks=PHONE_GROUP)])
 def test_screenshots_of_every_page_are_kept(visits, width):
+    """Every page's screenshot in CI and with HCC_STUDY_SCREENSHOTS=1, the first page's otherwise."""
     for entry in PAGES:  # loaded already by the tests above (in this worker); loads any page they did not
         visits(entry, width)
-    missing = [f"{page_name(e)}-{width}{SCREENSHOT_SUFFIX}" for e in PAGES
+    expected = PAGES if all_screenshots() else SCREENSHOT_PAGES
+    missing = [f"{page_name(e)}-{width}{SCREENSHOT_SUFFIX}" for e in expected
                if not (SCREENSHOT_DIR / f"{page_name(e)}-{width}{SCREENSHOT_SUFFIX}").is_file()]
     assert not missing, f"screenshots not written: {missing}"
 
@@ -278,8 +285,10 @@ def test_captions_and_muted_text_are_legible_in_either_theme(visits, browser, si
     else:
         with PageVisit(browser, page_url(site, entry), color_scheme=theme) as visit:
             page = visit.snapshot()
-            visit.page.screenshot(path=str(SCREENSHOT_DIR / f"{page_name(entry)}-dark{SCREENSHOT_SUFFIX}"),
-                                  type="jpeg", quality=SCREENSHOT_QUALITY)
+            if all_screenshots():
+                SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+                visit.page.screenshot(path=str(SCREENSHOT_DIR / f"{page_name(entry)}-dark{SCREENSHOT_SUFFIX}"),
+                                      type="jpeg", quality=SCREENSHOT_QUALITY)
     assert page["theme"] == theme
     measured = page["contrast"]
     assert measured, f"{entry}: no caption found"
@@ -305,7 +314,9 @@ def test_print_layout_keeps_the_notice_and_cuts_nothing(browser, site, entry):
                   notice: notice && notice.offsetParent !== null ? notice.innerText : '',
                   noticeColour: noticeStyle ? noticeStyle.color : '', cut: cut};
         }""")
-        visit.page.pdf(path=str(SCREENSHOT_DIR / f"{page_name(entry)}-print.pdf"))
+        if all_screenshots():
+            SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+            visit.page.pdf(path=str(SCREENSHOT_DIR / f"{page_name(entry)}-print.pdf"))
     assert not state["sidebars"] and not state["buttons"], state
     assert "synthetic" in state["notice"], f"{entry}: the synthetic-data notice is not printed"
     assert state["noticeColour"] in {"rgb(0, 0, 0)"}, f"notice printed in {state['noticeColour']}"
