@@ -19,10 +19,6 @@ import traceback
 import nbformat
 from papermill.engines import Engine, papermill_engines
 
-#: The environment variable that makes a ``hcc-study`` subprocess of a test use this engine (see ``install``).
-ENV = "HCC_STUDY_TEST_IN_PROCESS_NOTEBOOKS"
-
-
 class InProcessEngine(Engine):
     """Execute each code cell with ``exec`` in one namespace; stop at the first exception, recorded as the cell's
     error output (as a kernel reports it), so that papermill raises its ``PapermillExecutionError``."""
