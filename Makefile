@@ -22,8 +22,8 @@ book: $(STAMP)
 	$(BIN)/hcc-study build --out _build
 
 # In parallel (pytest-xdist, one worker per core); tests that share a page record run in one worker (--dist loadgroup).
-# The builds of the book and the calibration's checksum are kept in .cache/ and re-used only where their inputs match
-# (tests/conftest.py); `rm -rf .cache` tests from a cold state, as CI's fresh clone does.
+# The builds of the book, the calibration's checksum and the quick bench's result are kept in .cache/ and re-used only
+# where their inputs match (tests/conftest.py); `rm -rf .cache` tests from a cold state, as CI's fresh clone does.
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n auto --dist loadgroup --durations=8
 

@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,6 +20,17 @@ from pathlib import Path
 TEST_OUTPUT_DIR = Path(__file__).resolve().parent.parent / "test-output"
 SCREENSHOT_DIR = TEST_OUTPUT_DIR / "screenshots"
 
+#: Screenshots are JPEG (quality SCREENSHOT_QUALITY): a full-page PNG takes about twice as long to encode.
+SCREENSHOT_SUFFIX, SCREENSHOT_QUALITY = ".jpg", 80
+#: Set (or CI set) to keep a screenshot of every page; otherwise only the first page's (see ``all_screenshots``).
+SCREENSHOTS_VARIABLE = "HCC_STUDY_SCREENSHOTS"
+
+
+def all_screenshots() -> bool:
+    """Whether every page is screenshotted (and the print PDFs written): in CI and with HCC_STUDY_SCREENSHOTS=1.
+    They are for a person to look at, no check reads them, and they are a third of a page record's time; a
+    developer's run takes the first page's only, which still shows the screenshots work."""
+    return bool(os.environ.get(SCREENSHOTS_VARIABLE) or os.environ.get("CI"))
 #: The window widths of the screenshots: a desktop window and a phone.
 DESKTOP_WIDTH, PHONE_WIDTH = 1400, 390
 
@@ -28,6 +40,12 @@ TOO_MANY_DECIMALS = re.compile(rf"\d\.\d{{{MAX_DECIMALS + 1},}}")
 #: Constants a cell may state exactly because they are definitions, not results: days per month (months = days /
 #: 30.4375, the data dictionary's derivation of every time-to-event column).
 EXACT_CONSTANTS = ("30.4375",)
+#: A page counts as loaded once its ``load`` event fired, its fonts (and MathJax, where a page has it) are ready and
+#: no request has been in flight for this long: what Playwright's "networkidle" waits for, without its fixed
+#: half-second of silence after every load. Requests still in flight after SETTLE_TIMEOUT are a load problem.
+QUIET_SECONDS, SETTLE_TIMEOUT = 0.15, 15.0
+_READY_JS = """() => document.fonts.ready
+  .then(() => (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) || null).then(() => true)"""
 #: Python values that must never reach a reader's table cell.
 PYTHON_ARTEFACTS = re.compile(r"^(True|False|nan|NaN|None|<NA>|NaT)$")
 
@@ -66,35 +84,84 @@ def serve(folder: Path):
         thread.join(timeout=5)
 
 
+def reader_tab(browser, width: int = DESKTOP_WIDTH, height: int = 1000, color_scheme: str = "light"):
+    """A browser tab (a page in a context of its own) at this window size and colour scheme, to pass as
+    ``PageVisit(..., tab=...)`` for page after page: like a reader following links, later pages load the shared
+    assets (CSS, JavaScript, fonts) from the tab's cache, and no renderer is started per page. Close it with
+    ``tab.context.close()``."""
+    return browser.new_context(viewport={"width": width, "height": height}, color_scheme=color_scheme,
+                               device_scale_factor=1).new_page()
+
+
 class PageVisit:
-    """One page opened in a fresh browser context, with every console error and failed request it produced.
+    """One page opened in a fresh browser context (or navigated to in ``tab``, see :func:`reader_tab`), with every
+    console error and failed request it produced while loading.
 
     Use as a context manager: ``with PageVisit(browser, url, width) as visit: visit.page ...``.
     """
 
     def __init__(self, browser, url: str, width: int = DESKTOP_WIDTH, height: int = 1000,
-                 color_scheme: str = "light"):
+                 color_scheme: str = "light", tab=None):
         self.browser, self.url, self.width, self.height = browser, url, width, height
         self.color_scheme = color_scheme
+        self.tab = tab
         self.console_errors: list[str] = []
         self.failed_requests: list[str] = []
         self._snapshot: dict | None = None
+        self._in_flight: set = set()
+        self._last_activity = time.monotonic()
+        self._handlers = {"console": self._on_console, "pageerror": self._on_page_error,
+                          "requestfailed": self._on_failed, "response": self._on_response,
+                          "request": self._on_request, "requestfinished": self._on_settled}
 
     def __enter__(self) -> "PageVisit":
-        self.context = self.browser.new_context(viewport={"width": self.width, "height": self.height},
-                                                color_scheme=self.color_scheme, device_scale_factor=1)
-        self.page = self.context.new_page()
-        self.page.on("console", self._on_console)
-        self.page.on("pageerror", lambda error: self.console_errors.append(f"uncaught: {error}"))
-        self.page.on("requestfailed", lambda request: self.failed_requests.append(
-            f"{request.url} ({request.failure})"))
-        self.page.on("response", self._on_response)
+        if self.tab is None:
+            self.context = self.browser.new_context(viewport={"width": self.width, "height": self.height},
+                                                    color_scheme=self.color_scheme, device_scale_factor=1)
+            self.page = self.context.new_page()
+        else:
+            self.context, self.page = None, self.tab
+            size = self.page.viewport_size
+            assert (size["width"], size["height"]) == (self.width, self.height), f"the tab is {size}"
+        for event, handler in self._handlers.items():
+            self.page.on(event, handler)
         self.page.goto(self.url, wait_until="load")
-        self.page.wait_for_load_state("networkidle")
+        self.page.evaluate(_READY_JS)
+        self._wait_for_quiet_network()
         return self
 
     def __exit__(self, *exc) -> None:
-        self.context.close()
+        if self.context is not None:
+            self.context.close()
+        else:  # the tab stays open for the next page; what it loads next is not this visit's
+            for event, handler in self._handlers.items():
+                self.page.remove_listener(event, handler)
+
+    def _on_page_error(self, error) -> None:
+        self.console_errors.append(f"uncaught: {error}")
+
+    def _on_failed(self, request) -> None:
+        self.failed_requests.append(f"{request.url} ({request.failure})")
+        self._on_settled(request)
+
+    def _on_request(self, request) -> None:
+        self._in_flight.add(request)
+        self._last_activity = time.monotonic()
+
+    def _on_settled(self, request) -> None:
+        self._in_flight.discard(request)
+        self._last_activity = time.monotonic()
+
+    def _wait_for_quiet_network(self) -> None:
+        """Wait until no request has been in flight for QUIET_SECONDS (requests started after ``load``, such as the
+        favicon's, are waited for and their failures recorded); still in flight after SETTLE_TIMEOUT: a problem."""
+        deadline = time.monotonic() + SETTLE_TIMEOUT
+        while self._in_flight or time.monotonic() - self._last_activity < QUIET_SECONDS:
+            if time.monotonic() > deadline:
+                self.failed_requests += [f"{request.url} (still loading after {SETTLE_TIMEOUT:.0f} s)"
+                                         for request in self._in_flight]
+                return
+            self.page.wait_for_timeout(25)  # lets Playwright deliver the request events
 
     def _on_console(self, message) -> None:
         if message.type == "error":
@@ -143,10 +210,10 @@ class PageVisit:
         return int(self.snapshot()["sideways"])
 
     def screenshot(self, name: str) -> Path:
-        """Save a full-page screenshot as ``test-output/screenshots/<name>-<width>.png``."""
+        """Save a full-page screenshot as ``test-output/screenshots/<name>-<width>.jpg``."""
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOT_DIR / f"{name}-{self.width}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        path = SCREENSHOT_DIR / f"{name}-{self.width}{SCREENSHOT_SUFFIX}"
+        self.page.screenshot(path=str(path), full_page=True, type="jpeg", quality=SCREENSHOT_QUALITY)
         return path
 
 

@@ -98,6 +98,27 @@ def write_if_changed(path: Path, content: bytes) -> Path:
     return path
 
 
+def pytest_configure(config):
+    # declared here, not in pyproject.toml: that file is an input of the cached builds and calibration checksum
+    config.addinivalue_line("markers", "real_kernel: executes its notebooks in real Jupyter kernels (the runner "
+                                       "tests otherwise execute cells in-process, see in_process_notebooks)")
+
+
+@pytest.fixture
+def in_process_notebooks(request):
+    """Papermill executes notebooks in-process (``tests/inprocess_engine.py``), unless the test is marked
+    ``real_kernel``: the runner's bookkeeping is tested without paying a kernel start per notebook, and the
+    behaviours that need a kernel (a failing cell's report, the kernel-start retry, Ctrl-C and ``kill -9`` during
+    a notebook, parallel kernels' sockets) keep real ones. Yields whether the engine is in-process."""
+    if request.node.get_closest_marker("real_kernel"):
+        yield False
+        return
+    from inprocess_engine import in_process_engine
+
+    with in_process_engine():
+        yield True
+
+
 @pytest.fixture(scope="session")
 def bundled_book() -> Path:
     """The output folder of this session's build of the whole book on the bundled synthetic cohort."""

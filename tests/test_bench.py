@@ -5,6 +5,7 @@ import csv
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -139,14 +140,39 @@ def test_the_markdown_edit_changes_one_markdown_cell_only(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------ a quick run
+#: What ``hcc-study bench --quick`` reads: the package, the data (dictionary, targets), the settings and the pins
+#: (``inputs_fingerprint`` adds every installed version and the Python version).
+BENCH_INPUTS = ("hcc_utils", "data", "study.yml", "requirements.lock", "pyproject.toml")
+
+
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("bench")
-    done = hcc_study("bench", "--quick", "--out", str(out), "--csv", str(out / "rows.csv"))
-    return done, out
+    """``hcc-study bench --quick``: its exit status and output, and its output folder (CSV, generated cohort).
+
+    The run takes a minute (a 10^4 cohort generated, about twenty processes each importing the package), so a
+    successful one is kept in ``.cache/test-bench/<key>`` (without its scratch folder ``work/``), the key being a
+    hash of everything the command reads (``BENCH_INPUTS``, the installed versions): after any change of the code,
+    data, settings or environment the bench runs again; a warm session with none of them changed checks the
+    result that the very same inputs gave. The tests assert no timing. A fresh clone (CI) has no cache and runs it.
+    """
+    from conftest import TEST_CACHE, cache_lock, inputs_fingerprint
+
+    key = inputs_fingerprint(BENCH_INPUTS, extra="hcc-study bench --quick")
+    cached = TEST_CACHE / "test-bench" / key
+    with cache_lock("bench"):
+        if not (cached / "result.json").is_file():
+            out = tmp_path_factory.mktemp("bench")
+            done = hcc_study("bench", "--quick", "--out", str(out), "--csv", str(out / "rows.csv"))
+            if done.returncode != 0 or inputs_fingerprint(BENCH_INPUTS, extra="hcc-study bench --quick") != key:
+                return done, out  # a failure (or sources edited meanwhile) is reported, never kept
+            shutil.rmtree(cached.parent, ignore_errors=True)  # the results of other inputs: stale
+            shutil.copytree(out, cached, ignore=shutil.ignore_patterns("work"))
+            (cached / "result.json").write_text(json.dumps({"stdout": done.stdout, "stderr": done.stderr}))
+    result = json.loads((cached / "result.json").read_text())
+    return subprocess.CompletedProcess(["hcc-study", "bench", "--quick"], 0, result["stdout"], result["stderr"]), cached
 
 
-@pytest.mark.slow  # generates a 10^4 cohort and runs about twenty processes (a minute or two)
+@pytest.mark.slow  # generates a 10^4 cohort and runs about twenty processes (a minute or two; cached, see quick_run)
 def test_quick_run_writes_every_step_once_at_ten_thousand(quick_run):
     done, out = quick_run
     assert done.returncode == 0, done.stderr[-2000:]

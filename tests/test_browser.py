@@ -3,17 +3,20 @@
 Every page of the table of contents is opened at 1400 px and 390 px: it loads without a console error or a failed
 request, its images have a size, no table is wider than its column, no cell shows a raw float or a Python value,
 the page does not scroll sideways on a phone, and a screenshot of each width is kept in
-``test-output/screenshots/<page>-<width>.png``. Then: the article's tables carry their labels, download links,
-navigation, internal links and search work, code is folded in the chapters, dark-mode captions are legible and the
-print layout keeps the synthetic-data notice and cuts nothing. The last tests inject regressions into a copy of a
-page and check that the same checks report them.
+``test-output/screenshots/<page>-<width>.jpg`` (of every page in CI and with ``HCC_STUDY_SCREENSHOTS=1``, with the
+dark-mode screenshots and print PDFs; of the first page otherwise: no check reads them). Then: the article's tables
+carry their labels, download links, navigation, internal links and search work, code is folded in the chapters,
+dark-mode captions are legible and the print layout keeps the synthetic-data notice and cuts nothing. The last tests
+inject regressions into a copy of a page and check that the same checks report them.
 
 Chromium comes from the system (``apt-get install chromium``; ``.ci/run`` installs it), never from a download. Without
 it these tests skip, except in CI (``CI`` set), where they fail.
 
-Speed: each page is loaded once per window width and session (``visits``), every measurement of that load taken by
-one ``page.evaluate`` (``PageVisit.snapshot``), and the tests read that record; only the checks that change the page
-(the dark theme, print media, a click, a search) load a page of their own. The tests form two pytest-xdist groups
+Speed: each page is loaded once per window width and session (``visits``), the pages of a width one after the other
+in one browser tab (shared assets come from its cache, as for a reader following links), every measurement of that
+load taken by one ``page.evaluate`` (``PageVisit.snapshot``), and the tests read that record; a load waits for the
+``load`` event, the fonts and a quiet network (not Playwright's fixed half-second of "networkidle"). Only the checks
+that change the page (the dark theme, print media, a click, a search) load a page of their own. The tests form two pytest-xdist groups
 (desktop, phone), so each record is taken in one worker (one Chromium per worker).
 """
 from __future__ import annotations
@@ -27,7 +30,8 @@ from pathlib import Path
 import pytest
 
 from hcc_utils.pipeline.runner import toc_files
-from browser_support import (DESKTOP_WIDTH, PHONE_WIDTH, SCREENSHOT_DIR, PageVisit, chromium_path, page_name, serve,
+from browser_support import (DESKTOP_WIDTH, PHONE_WIDTH, SCREENSHOT_DIR, SCREENSHOT_QUALITY, SCREENSHOT_SUFFIX,
+                             PageVisit, all_screenshots, chromium_path, page_name, reader_tab, serve,
                              table_with_caption)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -36,6 +40,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 DESKTOP_GROUP, PHONE_GROUP = pytest.mark.xdist_group("browser-desktop"), pytest.mark.xdist_group("browser-phone")
 
 PAGES = toc_files()
+#: The pages screenshotted in every run; all of them in CI and with HCC_STUDY_SCREENSHOTS=1 (``all_screenshots``).
+SCREENSHOT_PAGES = PAGES[:1]
 CHAPTERS = [entry for entry in PAGES if entry.startswith("notebooks/")]
 #: Chapters whose tables and figures are offered for download (every chapter with a table or a figure).
 CHAPTERS_WITH_DOWNLOADS = ["notebooks/01_cohort_flow", "notebooks/02_baseline", "notebooks/03_matching",
@@ -80,19 +86,24 @@ def page_url(base_url: str, entry: str) -> str:
 
 class PageRecords:
     """Each page loaded once per width (1400 px x 1000, 390 px x 844, light theme) and screenshotted; what the
-    checks read from it (``PageVisit.snapshot`` plus the load's problems) kept for every test of the session."""
+    checks read from it (``PageVisit.snapshot`` plus the load's problems) kept for every test of the session.
+    The pages of one width are loaded one after the other in one tab (``reader_tab``), as a reader follows links."""
 
     def __init__(self, browser, site: str):
-        self.browser, self.site, self.records = browser, site, {}
+        self.browser, self.site, self.records, self.tabs = browser, site, {}, {}
 
     def __call__(self, entry: str, width: int = DESKTOP_WIDTH) -> dict:
         if (entry, width) not in self.records:
             height = 844 if width == PHONE_WIDTH else 1000
-            with PageVisit(self.browser, page_url(self.site, entry), width=width, height=height) as visit:
+            if width not in self.tabs:
+                self.tabs[width] = reader_tab(self.browser, width, height)
+            with PageVisit(self.browser, page_url(self.site, entry), width=width, height=height,
+                           tab=self.tabs[width]) as visit:
                 record = {**visit.snapshot(), "load_problems": visit.load_problems(),
                           "broken_images": visit.broken_images(), "overflowing_tables": visit.overflowing_tables(),
                           "cell_problems": visit.cell_problems()}
-                visit.screenshot(page_name(entry))
+                if all_screenshots() or entry in SCREENSHOT_PAGES:
+                    visit.screenshot(page_name(entry))
             self.records[entry, width] = record
         return self.records[entry, width]
 
@@ -100,7 +111,10 @@ class PageRecords:
 @pytest.fixture(scope="session")
 def visits(browser, site) -> PageRecords:
     """The session's page records (one load per page and width); see :class:`PageRecords`."""
-    return PageRecords(browser, site)
+    records = PageRecords(browser, site)
+    yield records
+    for tab in records.tabs.values():
+        tab.context.close()
 
 
 def _http_status(browser_context, url: str) -> int:
@@ -129,10 +143,12 @@ def test_page_reads_on_a_phone_without_scrolling_sideways(visits, entry):
 @pytest.mark.parametrize("width", [pytest.param(DESKTOP_WIDTH, marks=DESKTOP_GROUP),
                                    pytest.param(PHONE_WIDTH, marks=PHONE_GROUP)])
 def test_screenshots_of_every_page_are_kept(visits, width):
+    """Every page's screenshot in CI and with HCC_STUDY_SCREENSHOTS=1, the first page's otherwise."""
     for entry in PAGES:  # loaded already by the tests above (in this worker); loads any page they did not
         visits(entry, width)
-    missing = [f"{page_name(e)}-{width}.png" for e in PAGES
-               if not (SCREENSHOT_DIR / f"{page_name(e)}-{width}.png").is_file()]
+    expected = PAGES if all_screenshots() else SCREENSHOT_PAGES
+    missing = [f"{page_name(e)}-{width}{SCREENSHOT_SUFFIX}" for e in expected
+               if not (SCREENSHOT_DIR / f"{page_name(e)}-{width}{SCREENSHOT_SUFFIX}").is_file()]
     assert not missing, f"screenshots not written: {missing}"
 
 
@@ -269,7 +285,10 @@ def test_captions_and_muted_text_are_legible_in_either_theme(visits, browser, si
     else:
         with PageVisit(browser, page_url(site, entry), color_scheme=theme) as visit:
             page = visit.snapshot()
-            visit.page.screenshot(path=str(SCREENSHOT_DIR / f"{page_name(entry)}-dark.png"))
+            if all_screenshots():
+                SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+                visit.page.screenshot(path=str(SCREENSHOT_DIR / f"{page_name(entry)}-dark{SCREENSHOT_SUFFIX}"),
+                                      type="jpeg", quality=SCREENSHOT_QUALITY)
     assert page["theme"] == theme
     measured = page["contrast"]
     assert measured, f"{entry}: no caption found"
@@ -295,7 +314,9 @@ def test_print_layout_keeps_the_notice_and_cuts_nothing(browser, site, entry):
                   notice: notice && notice.offsetParent !== null ? notice.innerText : '',
                   noticeColour: noticeStyle ? noticeStyle.color : '', cut: cut};
         }""")
-        visit.page.pdf(path=str(SCREENSHOT_DIR / f"{page_name(entry)}-print.pdf"))
+        if all_screenshots():
+            SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+            visit.page.pdf(path=str(SCREENSHOT_DIR / f"{page_name(entry)}-print.pdf"))
     assert not state["sidebars"] and not state["buttons"], state
     assert "synthetic" in state["notice"], f"{entry}: the synthetic-data notice is not printed"
     assert state["noticeColour"] in {"rgb(0, 0, 0)"}, f"notice printed in {state['noticeColour']}"
@@ -328,13 +349,16 @@ def injected_site(bundled_book, tmp_path):
 
 @PHONE_GROUP
 def test_checks_report_injected_regressions(browser, injected_site):
-    with PageVisit(browser, f"{injected_site}notebooks/clean.html") as clean:
+    # in one tab, as the page records are taken: the clean page first, then the regressions
+    tab = reader_tab(browser)
+    with PageVisit(browser, f"{injected_site}notebooks/clean.html", tab=tab) as clean:
         baseline = clean.overflowing_tables() + clean.broken_images() + clean.load_problems()
-    with PageVisit(browser, f"{injected_site}notebooks/regression.html") as visit:
+    with PageVisit(browser, f"{injected_site}notebooks/regression.html", tab=tab) as visit:
         overflow = visit.overflowing_tables()
         images = visit.broken_images()
         load = visit.load_problems()
         cells = visit.cell_problems()
+    tab.context.close()
     assert not baseline, f"the unmodified copy already fails: {baseline}"
     assert any("injected-wide" in item and "3000 px" in item for item in overflow), overflow
     assert images == ["image without size: ../_images/no-such-figure.png"], images

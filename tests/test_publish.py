@@ -3,6 +3,10 @@ clean one, damaged cached outputs are re-executed, and one build at a time write
 
 The interruptions use the runner's test hook (``HCC_STUDY_TEST_PAUSE_AT``: the runner pauses at a named step) or a
 notebook that sleeps, and a real signal sent to a ``hcc-study run`` subprocess.
+
+Notebooks are executed by papermill with their cells run in-process (``in_process_notebooks``,
+tests/inprocess_engine.py), also in the interrupted subprocess, except for Ctrl-C during a notebook: that one
+reaches a real kernel, as a user's does (the runner's workers stop the kernels they started).
 """
 from __future__ import annotations
 
@@ -24,8 +28,12 @@ from hcc_utils.pipeline import publish
 from hcc_utils.pipeline.cli import main
 from hcc_utils.pipeline.runner import plan_tasks, run_study
 from conftest import BUILD_CACHE, session_build, write_if_changed
+from inprocess_engine import in_process_engine
 from test_runner import RECORDING_CELL, _config, _notebook, _project
 
+pytestmark = pytest.mark.usefixtures("in_process_notebooks")
+
+TESTS = Path(__file__).resolve().parent
 SLEEP_CELL = "import os, time\ntime.sleep(float(os.environ.get('HCC_TEST_SLEEP', '0')))"
 
 
@@ -44,10 +52,15 @@ def _assert_whole(out: Path, root: Path) -> None:
     publish.check_complete(out / "current", plan_tasks(root))
 
 
-#: A build as `hcc-study run --force` does it, without validation (the tiny project's data are not a cohort).
+#: A build as `hcc-study run --force` does it, without validation (the tiny project's data are not a cohort); with
+#: the tests folder as argv[4], its notebooks' cells run in-process.
 BUILD = """
 import sys
 from pathlib import Path
+if len(sys.argv) > 4:
+    sys.path.insert(0, sys.argv[4])
+    import inprocess_engine
+    inprocess_engine.install()
 from hcc_utils.config import StudyConfig
 from hcc_utils.pipeline.runner import run_study
 try:
@@ -58,8 +71,8 @@ except KeyboardInterrupt:
 """
 
 
-def _start(root: Path, out: Path, data: str, env: dict) -> subprocess.Popen:
-    command = [sys.executable, "-c", BUILD, data, str(out), str(root)]
+def _start(root: Path, out: Path, data: str, env: dict, in_process: bool) -> subprocess.Popen:
+    command = [sys.executable, "-c", BUILD, data, str(out), str(root)] + ([str(TESTS)] if in_process else [])
     # Ctrl-C must reach the build even when this test session runs in the background (a non-interactive shell
     # starts background jobs with SIGINT ignored, and a child inherits that).
     return subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True,
@@ -85,7 +98,8 @@ def previous_run(tmp_path_factory) -> Path:
     """A published run (seed 7) of the sleepy project: each interruption test starts from a copy of it (its links
     are relative), instead of building it again."""
     base = tmp_path_factory.mktemp("previous")
-    run_study(_config(base, seed=7), base / "out", validate=False, root=_sleepy_project(base))
+    with in_process_engine():
+        run_study(_config(base, seed=7), base / "out", validate=False, root=_sleepy_project(base))
     return base / "out"
 
 
@@ -93,15 +107,16 @@ def previous_run(tmp_path_factory) -> Path:
 def clean_results(tmp_path_factory) -> str:
     """results.csv of a clean build (seed 8) of the same project, the one every interrupted folder must end at."""
     base = tmp_path_factory.mktemp("clean")
-    run_study(_config(base, seed=8), base / "clean", validate=False, root=_sleepy_project(base))
+    with in_process_engine():
+        run_study(_config(base, seed=8), base / "clean", validate=False, root=_sleepy_project(base))
     return (base / "clean" / "results.csv").read_text()
 
 
 @pytest.mark.parametrize("point, sig", [
-    ("notebook", signal.SIGINT), ("notebook", signal.SIGKILL), ("staged", signal.SIGINT),
-    ("swap", signal.SIGKILL), ("cleanup", signal.SIGKILL),
+    pytest.param("notebook", signal.SIGINT, marks=pytest.mark.real_kernel),  # Ctrl-C reaches a real kernel
+    ("notebook", signal.SIGKILL), ("staged", signal.SIGINT), ("swap", signal.SIGKILL), ("cleanup", signal.SIGKILL),
 ])
-def test_interrupted_build_leaves_previous_run_whole_and_next_build_is_clean(tmp_path, point, sig, capsys,
+def test_interrupted_build_leaves_previous_run_whole_and_next_build_is_clean(tmp_path, point, sig, capsys, request,
                                                                              previous_run, clean_results):
     root = _sleepy_project(tmp_path)
     out = tmp_path / "out"
@@ -111,11 +126,12 @@ def test_interrupted_build_leaves_previous_run_whole_and_next_build_is_clean(tmp
     # the interrupted build would change every result (another seed), so a mix would show
     data = _config(tmp_path).data
     env = {"HCC_TEST_SLEEP": "60"} if point == "notebook" else {publish.PAUSE_ENV: point}
-    process = _start(root, out, data, env)
+    real_kernel = request.node.get_closest_marker("real_kernel") is not None
+    process = _start(root, out, data, env, in_process=not real_kernel)
     try:
         _wait_for(process, "executing notebooks/02_second.ipynb" if point == "notebook" else f"paused at {point}")
         if point == "notebook":
-            time.sleep(3)  # the kernel is sleeping in the notebook's first cell
+            time.sleep(3 if real_kernel else 1)  # the notebook is sleeping in its first cell (a kernel starts first)
         if sig == signal.SIGINT:
             os.killpg(process.pid, signal.SIGINT)  # as Ctrl-C: the whole foreground group
         else:
@@ -131,9 +147,10 @@ def test_interrupted_build_leaves_previous_run_whole_and_next_build_is_clean(tmp
     _assert_whole(out, root)
     if point != "cleanup":  # before the swap: the previous run is what readers see
         assert (out / "results.csv").read_text() == before
-    # the next build (reusing what it can verify) equals a clean build
+    # the next build (reusing what it can verify) equals a clean build; its notebooks need no kernel
     capsys.readouterr()
-    run_study(_config(tmp_path, seed=8), out, validate=False, root=root)
+    with in_process_engine():
+        run_study(_config(tmp_path, seed=8), out, validate=False, root=root)
     assert (out / "results.csv").read_text() == clean_results
     _assert_whole(out, root)
     assert [p.name for p in (out / ".runs").iterdir()] == [(out / "current").resolve().name]  # leftovers deleted

@@ -1,6 +1,9 @@
 """The papermill runner: order, parameters, failure reporting, atomic publishing, reuse and parallel runs.
 
-These tests use a tiny project of their own (a _toc.yml and two or three notebooks) so they run in seconds.
+These tests use a tiny project of their own (a _toc.yml and two or three notebooks) so they run in seconds. Its
+notebooks are executed by papermill as in a real run, but their cells run in the test's process
+(``in_process_notebooks``, tests/inprocess_engine.py) except in the tests marked ``real_kernel``: a failing cell's
+report, the kernel-start retry (the retried notebook) and the parallel kernels' sockets are tested on real kernels.
 """
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ import pytest
 from hcc_utils.config import StudyConfig
 from hcc_utils.pipeline.execute import NotebookTask
 from hcc_utils.pipeline.runner import StudyRunError, longest_first, plan_tasks, run_study
+
+pytestmark = pytest.mark.usefixtures("in_process_notebooks")
 
 RECORDING_CELL = textwrap.dedent(
     """
@@ -85,6 +90,7 @@ def test_run_injects_parameters_and_combines_results(tmp_path):
     assert not (out / ".staging").exists()
 
 
+@pytest.mark.real_kernel
 def test_broken_notebook_stops_the_run_naming_notebook_and_cell(tmp_path):
     root = _project(tmp_path, broken=True)
     out = tmp_path / "out"
@@ -202,6 +208,8 @@ def test_kernel_that_fails_to_start_is_retried_and_the_message_names_the_log(tmp
         calls.append(args[0])
         if len(calls) == 1:
             raise RuntimeError("Kernel died before replying to kernel_info")
+        if len(calls) == 2:  # the retry starts a real kernel (the other notebooks run in-process)
+            kwargs["engine_name"] = "nbclient"
         return real(*args, **kwargs)
 
     monkeypatch.setattr(papermill, "execute_notebook", flaky)
@@ -329,6 +337,7 @@ def test_jobs_auto_resolves_to_a_number_and_bad_values_are_refused(tmp_path, cap
     assert status == 2 and "--jobs must be" in capsys.readouterr().err
 
 
+@pytest.mark.real_kernel
 def test_parallel_kernels_listen_on_private_unix_sockets_not_tcp_ports():
     """Kernels started at once cannot be handed the same endpoint: each has its own socket folder."""
     import asyncio
