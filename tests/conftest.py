@@ -71,6 +71,24 @@ def cache_lock(name: str):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+@contextlib.contextmanager
+def real_kernels():
+    """Papermill's own engine (real kernels, through the kernel fork server) inside the block, even in a test
+    whose notebooks otherwise run in-process (``in_process_notebooks``)."""
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    from hcc_utils.pipeline.kernel_server import SWITCH_ENV
+
+    engine, switch = papermill_engines._engines.get(None), os.environ.pop(SWITCH_ENV, None)
+    papermill_engines.register(None, NBClientEngine)
+    try:
+        yield
+    finally:
+        papermill_engines.register(None, engine)
+        if switch is not None:
+            os.environ[SWITCH_ENV] = switch
+
+
 def session_build(name: str, arguments: list[str], prepare=None) -> Path:
     """The output folder ``.cache/test-builds/<name>``, built once per test session with
     ``hcc-study build --out <folder> <arguments>`` (re-using what the runner can verify; see the module docstring).
@@ -85,7 +103,8 @@ def session_build(name: str, arguments: list[str], prepare=None) -> Path:
         if prepare is not None:
             prepare()
         stamp.unlink(missing_ok=True)
-        assert main(["build", "--out", str(out), "--jobs", "2", *arguments]) == 0
+        with real_kernels():  # a shared build is the real thing, whatever the calling test's notebooks use
+            assert main(["build", "--out", str(out), "--jobs", "2", *arguments]) == 0
         stamp.write_text(SESSION_ID)
     return out
 

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import traceback
 
 import nbformat
 from papermill.engines import Engine, papermill_engines
+
+from hcc_utils.pipeline.kernel_server import SWITCH_ENV
 
 class InProcessEngine(Engine):
     """Execute each code cell with ``exec`` in one namespace; stop at the first exception, recorded as the cell's
@@ -50,16 +53,22 @@ class InProcessEngine(Engine):
 
 
 def install() -> None:
-    """Make the in-process engine papermill's default engine in this process (and the processes it forks)."""
+    """Make the in-process engine papermill's default engine in this process (and the processes it forks); no
+    kernel is started, so the runner starts no kernel fork server either."""
     papermill_engines.register(None, InProcessEngine)
+    os.environ[SWITCH_ENV] = "0"
 
 
 @contextlib.contextmanager
 def in_process_engine():
     """Papermill's default engine is :class:`InProcessEngine` inside the block."""
-    previous = papermill_engines._engines.get(None)
+    previous, switch = papermill_engines._engines.get(None), os.environ.get(SWITCH_ENV)
     install()
     try:
         yield
     finally:
         papermill_engines.register(None, previous)
+        if switch is None:
+            os.environ.pop(SWITCH_ENV, None)
+        else:
+            os.environ[SWITCH_ENV] = switch

@@ -206,3 +206,24 @@ def test_without_a_server_answering_the_launcher_becomes_a_usual_kernel(tmp_path
     executed = nbformat.read(tmp_path / "run" / "executed" / "nb.ipynb", as_version=4)
     assert executed.cells[-1].outputs[0]["text"] == f"False {tmp_path}\n"  # nothing imported in advance
     assert source.is_file()
+
+
+def test_launcher_waits_for_a_server_still_starting(tmp_path):
+    """A kernel requested before the server has bound its socket still gets a forked kernel (no race)."""
+    import importlib.util
+    import socket
+    import threading
+
+    spec = importlib.util.spec_from_file_location("kernel_launcher", kernel_server.LAUNCHER)
+    launcher = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(launcher)
+    path = str(tmp_path / "s")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    threading.Timer(0.5, lambda: (listener.bind(path), listener.listen(1))).start()
+    started = time.monotonic()
+    connection = launcher.connect(path)
+    assert 0.4 < time.monotonic() - started < 5
+    connection.close()
+    listener.close()
+    with pytest.raises(FileNotFoundError):
+        launcher.connect(str(tmp_path / "never"), wait=0.2)

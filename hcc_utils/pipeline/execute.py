@@ -238,7 +238,8 @@ def forked_kernel_command(command: list[str]) -> list[str]:
     from hcc_utils.pipeline.kernel_server import LAUNCHER, SERVER_ENV, enabled
 
     server = os.environ.get(SERVER_ENV)
-    if not (server and enabled() and os.path.exists(server) and len(command) > 3
+    # the server's folder exists from before the server starts until it stops; the launcher waits for its socket
+    if not (server and enabled() and os.path.isdir(os.path.dirname(server)) and len(command) > 3
             and command[1:3] == ["-m", "ipykernel_launcher"]):
         return command
     return [command[0], "-I", "-S", str(LAUNCHER), server, command[0], *command[3:]]

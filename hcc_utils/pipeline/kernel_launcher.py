@@ -11,6 +11,7 @@ import os
 import signal
 import socket
 import sys
+import time
 
 
 def die_with_parent() -> None:
@@ -28,12 +29,26 @@ def die_with_parent() -> None:
         sys.exit(1)
 
 
+def connect(path: str, wait: float = 10.0) -> socket.socket:
+    """Connect to the server's socket, waiting while it does not exist yet (the server is still starting)."""
+    deadline = time.monotonic() + wait
+    while True:
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            connection.connect(path)
+            return connection
+        except FileNotFoundError:
+            connection.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def main(path: str, argv0: str, args: list) -> int:
     die_with_parent()
     received = b""
     try:
-        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        connection.connect(path)
+        connection = connect(path)
         request = {"cwd": os.getcwd(), "env": dict(os.environ), "argv0": argv0, "args": args}
         socket.send_fds(connection, [json.dumps(request).encode() + b"\n"], [0, 1, 2])
         while b"\n" not in received:

@@ -41,7 +41,7 @@ LAUNCHER = Path(__file__).with_name("kernel_launcher.py")
 PRELOADABLE = ("hcc_utils", "numpy", "pandas", "scipy", "statsmodels", "matplotlib", "seaborn", "lifelines",
                "sklearn", "myst_nb", "IPython", "pyarrow", "yaml", "docx", "openpyxl")
 #: What every kernel imports as it starts.
-KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "matplotlib_inline.backend_inline")
+KERNEL_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell")
 _INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
 
