@@ -36,13 +36,19 @@ def cox_frame(study: Study) -> pd.DataFrame:
     return frame
 
 
-def predictor_models(study: Study) -> dict[str, CoxSelection]:
-    """Univariable screen and multivariable Cox model per endpoint (complete cases per model)."""
+def predictor_models(study: Study, endpoints=None) -> dict[str, CoxSelection]:
+    """Univariable screen and multivariable Cox model per endpoint (complete cases per model); ``endpoints`` (keys
+    of ``ENDPOINTS``) limits them (all by default)."""
     frame = cox_frame(study)
     return {endpoint: multivariable_from_univariable(frame, time_col, event_col, list(COX_CANDIDATES),
                                                      selection_p=study.config.cox.selection_p,
                                                      ties=study.config.cox.ties)
-            for endpoint, (time_col, event_col, _) in ENDPOINTS.items()}
+            for endpoint, (time_col, event_col, _) in ENDPOINTS.items() if endpoints is None or endpoint in endpoints}
+
+
+def endpoint_models(study: Study, endpoint: str) -> CoxSelection:
+    """`predictor_models` of one endpoint (a unit of work for :mod:`hcc_utils.study.parallel`)."""
+    return predictor_models(study, [endpoint])[endpoint]
 
 
 def _short(study: Study, covariate: str) -> str:
@@ -127,7 +133,8 @@ def predictor_table(study: Study, models: dict[str, CoxSelection]) -> JournalTab
 MULTIVARIABLE_SIZE_LABEL = "Patients (events) in the multivariable model"
 
 
-def compute(study: Study) -> SectionResult:
-    models = predictor_models(study)
+def compute(study: Study, models: dict[str, CoxSelection] | None = None) -> SectionResult:
+    """Table 4 and its numbers; ``models`` as `predictor_models` gives them (fitted here when None)."""
+    models = predictor_models(study) if models is None else models
     return SectionResult(predictor_results(study, models), {"table4": predictor_table(study, models)},
                          {"models": models})

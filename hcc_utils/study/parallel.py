@@ -1,0 +1,91 @@
+"""Work of one analysis spread over the machine's cores in forked processes (large cohorts only).
+
+:func:`hcc_utils.study.compute_results` fits the Cox models of Table 4 (the costliest section: about 30 fits on
+every enrolled patient) in forked worker processes while it computes the other sections itself. A forked worker
+starts with the parent's memory as it is (the study is shared copy-on-write, never pickled); only each call's
+result travels back. The numbers are those of the same call made in the parent: the same code runs on the same
+data, and results come back in the order of the calls.
+
+Fork is used only where it pays and is safe: on a platform with ``fork``, with two or more usable cores, and for
+at least :data:`PARALLEL_MIN_ROWS` enrolled patients (below that, starting processes costs more than it saves).
+Elsewhere the calls run in the parent, one after the other, when their results are asked for.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Callable
+
+#: Fewest enrolled patients for which the analysis uses worker processes (at 10^4 a process costs more than the
+#: work it takes over).
+PARALLEL_MIN_ROWS = 100_000
+
+_SHARED: Any = None                                      # what the forked workers inherit (set before the fork)
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the platform tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def parallel_wanted(rows: int, minimum: int | None = None) -> bool:
+    """Whether an analysis of ``rows`` enrolled patients should use worker processes (see the module)."""
+    threshold = PARALLEL_MIN_ROWS if minimum is None else minimum
+    return (rows >= threshold and usable_cores() >= 2
+            and "fork" in multiprocessing.get_all_start_methods())
+
+
+def _install(shared: Any) -> None:
+    global _SHARED
+    _SHARED = shared
+
+
+def _call(func: Callable, item: Any):
+    """Run ``func(shared, item)`` in a worker; its warnings go back with the result (re-issued by the parent)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = func(_SHARED, item)
+    return result, [(str(w.message), w.category) for w in caught]
+
+
+class ForkedCalls:
+    """``func(shared, item)`` for each item, started at once in forked workers (or run in the parent when asked
+    for, where forking is not wanted); :meth:`results` gives them in the order of ``items``.
+
+    ``func`` must be a module-level function (the workers find it by name); ``shared`` is inherited, not pickled.
+    """
+
+    def __init__(self, func: Callable, items: list, shared: Any, fork: bool = True):
+        self._func, self._items, self._shared = func, list(items), shared
+        self._pool = self._futures = None
+        if fork and self._items:
+            context = multiprocessing.get_context("fork")
+            self._pool = ProcessPoolExecutor(max_workers=min(len(self._items), max(usable_cores(), 1)),
+                                             mp_context=context, initializer=_install, initargs=(shared,))
+            self._futures = [self._pool.submit(_call, func, item) for item in self._items]
+
+    def results(self) -> list:
+        """The calls' results in the order of the items (waits for the workers; a worker's error is raised here)."""
+        if self._futures is None:
+            return [self._func(self._shared, item) for item in self._items]
+        try:
+            out = []
+            for future in self._futures:
+                result, caught = future.result()
+                for message, category in caught:
+                    warnings.warn(message, category, stacklevel=2)
+                out.append(result)
+            return out
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the workers (pending calls are cancelled)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
