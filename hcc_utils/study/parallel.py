@@ -1,7 +1,7 @@
 """Work of one analysis spread over the machine's cores in forked processes (large cohorts only).
 
 :func:`hcc_utils.study.compute_results` fits the Cox models of Table 4 (the costliest section: about 30 fits on
-every enrolled patient) in forked worker processes while it computes the other sections itself. A forked worker
+every enrolled patient) in a forked worker process while it computes the other sections itself. A forked worker
 starts with the parent's memory as it is (the study is shared copy-on-write, never pickled); only each call's
 result travels back. The numbers are those of the same call made in the parent: the same code runs on the same
 data, and results come back in the order of the calls.
@@ -12,6 +12,7 @@ Elsewhere the calls run in the parent, one after the other, when their results a
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import warnings
@@ -58,16 +59,19 @@ class ForkedCalls:
     for, where forking is not wanted); :meth:`results` gives them in the order of ``items``.
 
     ``func`` must be a module-level function (the workers find it by name); ``shared`` is inherited, not pickled.
+    ``workers``: at most this many processes (the usable cores by default).
     """
 
-    def __init__(self, func: Callable, items: list, shared: Any, fork: bool = True):
+    def __init__(self, func: Callable, items: list, shared: Any, fork: bool = True, workers: int | None = None):
         self._func, self._items, self._shared = func, list(items), shared
         self._pool = self._futures = None
         if fork and self._items:
             context = multiprocessing.get_context("fork")
-            self._pool = ProcessPoolExecutor(max_workers=min(len(self._items), max(usable_cores(), 1)),
+            gc.freeze()  # the parent's objects out of the workers' collections: no copy-on-write of their pages
+            self._pool = ProcessPoolExecutor(max_workers=max(1, min(len(self._items), workers or usable_cores())),
                                              mp_context=context, initializer=_install, initargs=(shared,))
             self._futures = [self._pool.submit(_call, func, item) for item in self._items]
+            gc.unfreeze()
 
     def results(self) -> list:
         """The calls' results in the order of the items (waits for the workers; a worker's error is raised here)."""

@@ -5,7 +5,7 @@ import math
 
 import pandas as pd
 
-from hcc_utils.stats.cox import CoxSelection, multivariable_from_univariable
+from hcc_utils.stats.cox import CoxSelection, multivariable_from_univariable, univariable_cox
 from hcc_utils.tables.formatting import fmt_p, fmt_ratio
 from hcc_utils.tables.journal import Column, JournalTable, Row
 from hcc_utils.study.cohort import Study, group_code
@@ -36,19 +36,22 @@ def cox_frame(study: Study) -> pd.DataFrame:
     return frame
 
 
-def predictor_models(study: Study, endpoints=None) -> dict[str, CoxSelection]:
-    """Univariable screen and multivariable Cox model per endpoint (complete cases per model); ``endpoints`` (keys
-    of ``ENDPOINTS``) limits them (all by default)."""
+def predictor_models(study: Study, univariable: dict[str, pd.DataFrame] | None = None) -> dict[str, CoxSelection]:
+    """Univariable screen and multivariable Cox model per endpoint (complete cases per model); ``univariable``:
+    the screens already fitted (`univariable_models` of each endpoint), not refitted."""
     frame = cox_frame(study)
     return {endpoint: multivariable_from_univariable(frame, time_col, event_col, list(COX_CANDIDATES),
                                                      selection_p=study.config.cox.selection_p,
-                                                     ties=study.config.cox.ties)
-            for endpoint, (time_col, event_col, _) in ENDPOINTS.items() if endpoints is None or endpoint in endpoints}
+                                                     ties=study.config.cox.ties,
+                                                     univariable=(univariable or {}).get(endpoint))
+            for endpoint, (time_col, event_col, _) in ENDPOINTS.items()}
 
 
-def endpoint_models(study: Study, endpoint: str) -> CoxSelection:
-    """`predictor_models` of one endpoint (a unit of work for :mod:`hcc_utils.study.parallel`)."""
-    return predictor_models(study, [endpoint])[endpoint]
+def univariable_models(study: Study, endpoint: str) -> pd.DataFrame:
+    """The univariable screen of one endpoint (as `predictor_models` fits it; a unit of work that
+    :func:`hcc_utils.study.compute_results` gives a worker process)."""
+    time_col, event_col, _ = ENDPOINTS[endpoint]
+    return univariable_cox(cox_frame(study), time_col, event_col, list(COX_CANDIDATES), ties=study.config.cox.ties)
 
 
 def _short(study: Study, covariate: str) -> str:
