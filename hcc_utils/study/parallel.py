@@ -56,7 +56,7 @@ def _call(func: Callable, item: Any):
 
 class ForkedCalls:
     """``func(shared, item)`` for each item, started at once in forked workers (or run in the parent when asked
-    for, where forking is not wanted); :meth:`results` gives them in the order of ``items``.
+    for, where forking is not wanted); :meth:`results` gives them in the order of ``items``, :meth:`result` one.
 
     ``func`` must be a module-level function (the workers find it by name); ``shared`` is inherited, not pickled.
     ``workers``: at most this many processes (the usable cores by default).
@@ -65,6 +65,7 @@ class ForkedCalls:
     def __init__(self, func: Callable, items: list, shared: Any, fork: bool = True, workers: int | None = None):
         self._func, self._items, self._shared = func, list(items), shared
         self._pool = self._futures = None
+        self._done: dict[int, Any] = {}
         if fork and self._items:
             context = multiprocessing.get_context("fork")
             gc.freeze()  # the parent's objects out of the workers' collections: no copy-on-write of their pages
@@ -75,18 +76,22 @@ class ForkedCalls:
 
     def results(self) -> list:
         """The calls' results in the order of the items (waits for the workers; a worker's error is raised here)."""
-        if self._futures is None:
-            return [self._func(self._shared, item) for item in self._items]
         try:
-            out = []
-            for future in self._futures:
-                result, caught = future.result()
-                for message, category in caught:
-                    warnings.warn(message, category, stacklevel=2)
-                out.append(result)
-            return out
+            return [self.result(index) for index in range(len(self._items))]
         finally:
             self.close()
+
+    def result(self, index: int):
+        """The result of the call of ``items[index]`` (waits for it only; its warnings are issued here, once)."""
+        if index not in self._done:
+            if self._futures is None:
+                self._done[index] = self._func(self._shared, self._items[index])
+            else:
+                result, caught = self._futures[index].result()
+                for message, category in caught:
+                    warnings.warn(message, category, stacklevel=2)
+                self._done[index] = result
+        return self._done[index]
 
     def close(self) -> None:
         """Stop the workers (pending calls are cancelled)."""

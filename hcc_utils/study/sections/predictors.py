@@ -36,15 +36,16 @@ def cox_frame(study: Study) -> pd.DataFrame:
     return frame
 
 
-def predictor_models(study: Study, univariable: dict[str, pd.DataFrame] | None = None) -> dict[str, CoxSelection]:
+def predictor_models(study: Study, univariable: dict[str, pd.DataFrame] | None = None,
+                     endpoints=None) -> dict[str, CoxSelection]:
     """Univariable screen and multivariable Cox model per endpoint (complete cases per model); ``univariable``:
-    the screens already fitted (`univariable_models` of each endpoint), not refitted."""
+    screens already fitted (`univariable_models` of an endpoint), not refitted; ``endpoints``: only these."""
     frame = cox_frame(study)
     return {endpoint: multivariable_from_univariable(frame, time_col, event_col, list(COX_CANDIDATES),
                                                      selection_p=study.config.cox.selection_p,
                                                      ties=study.config.cox.ties,
                                                      univariable=(univariable or {}).get(endpoint))
-            for endpoint, (time_col, event_col, _) in ENDPOINTS.items()}
+            for endpoint, (time_col, event_col, _) in ENDPOINTS.items() if endpoints is None or endpoint in endpoints}
 
 
 def univariable_models(study: Study, endpoint: str) -> pd.DataFrame:
