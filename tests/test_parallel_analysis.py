@@ -17,7 +17,7 @@ from hcc_utils.study import compute_results, parallel  # noqa: E402
 from hcc_utils.study.parallel import ForkedCalls, parallel_wanted  # noqa: E402
 
 FORK = "fork" in multiprocessing.get_all_start_methods()
-needs_fork = pytest.mark.skipif(not FORK or parallel.usable_cores() < 2, reason="needs fork and two cores")
+needs_fork = pytest.mark.skipif(not parallel.can_fork(), reason="needs fork and two cores")
 
 
 def _square_plus(shared, item):
@@ -77,5 +77,15 @@ def test_only_large_cohorts_use_workers(monkeypatch):
     monkeypatch.setattr(parallel, "usable_cores", lambda: 2)
     assert not parallel_wanted(10_000)                    # the bundled cohort: one process
     assert parallel_wanted(parallel.PARALLEL_MIN_ROWS) is FORK
+    assert not parallel_wanted(parallel.PARALLEL_MIN_ROWS - 1)
     monkeypatch.setattr(parallel, "usable_cores", lambda: 1)
     assert not parallel_wanted(10**7)                     # one core: nothing to gain
+
+
+def test_a_daemon_process_never_forks(monkeypatch):
+    class Daemon:
+        daemon = True
+
+    monkeypatch.setattr(parallel, "usable_cores", lambda: 2)
+    monkeypatch.setattr(parallel.multiprocessing, "current_process", lambda: Daemon())
+    assert not parallel.can_fork() and not parallel_wanted(10**7)

@@ -16,6 +16,8 @@ from scipy import special
 from hcc_utils.stats.checks import distinct_time_codes
 
 
+_EVENTS = np.array([0.0, 1.0])                          # the event indicator's two values, as floats
+
 #: Arrays of up to this many elements are summed per time in one bincount of an interleaved index; larger ones a
 #: column at a time (same sums to the bit, without n x p work arrays).
 _SMALL = 2**18
@@ -76,6 +78,15 @@ class _RiskSets:
             self.sum_wd = wd.sum(axis=0)                                 # B
             self._sum_dx = (wd[:, :, None] * self.x).sum(axis=0)
         self._index_cache: dict = {}
+
+    def _time_event_cell(self) -> np.ndarray | None:
+        """Per row of a single model with 0/1 events, its (time, event) cell ``2 * time index + event`` (computed
+        once), for values that depend on the row only through its time and event; None otherwise."""
+        if not hasattr(self, "_cell"):
+            d = self.d[:, 0]
+            self._cell = (self.inv * 2 + d.astype(np.intp) if self.n_models == 1 and ((d == 0) | (d == 1)).all()
+                          else None)
+        return self._cell
 
     @property
     def sum_dx(self) -> np.ndarray:
@@ -139,9 +150,15 @@ class _RiskSets:
         score = sum_dx - xbar.sum(axis=0)
         if not info:
             return loglik, score, None, None
-        cumc = np.cumsum(self._sum_by(pt, self.nt, 1 / denom), axis=0)[self.inv]
-        if self.efron:
-            cumc = cumc - d * self._sum_by(pt, self.nt, frac[:, None] / denom)[self.inv]
+        hazard = np.cumsum(self._sum_by(pt, self.nt, 1 / denom), axis=0)            # per time
+        cell = self._time_event_cell() if self.efron and models is None else None
+        if cell is not None:          # one model: each (time, event) cell's value, gathered once per row; the same
+            tied = self._sum_by(pt, self.nt, frac[:, None] / denom)                  # operations as row by row
+            cumc = (hazard[:, None, :] - _EVENTS[None, :, None] * tied[:, None, :]).reshape(-1)[cell][:, None]
+        else:
+            cumc = hazard[self.inv]
+            if self.efron:
+                cumc = cumc - d * self._sum_by(pt, self.nt, frac[:, None] / denom)[self.inv]
         w = r * cumc
         if x.size <= _SMALL:
             imat = np.einsum("nbp,nbq->bpq", x * w[:, :, None], x)

@@ -9,7 +9,7 @@ from hcc_utils.config import StudyConfig
 from hcc_utils.data.readers import release_freed_memory
 from hcc_utils.study.cohort import Study, build_study, group_code, load_study
 from hcc_utils.study.labels import ENDPOINTS
-from hcc_utils.study.parallel import ForkedCalls, parallel_wanted
+from hcc_utils.study.parallel import ForkedCalls, can_fork, parallel_wanted
 from hcc_utils.study.registry import Kind, ResultSet
 from hcc_utils.study.sections import SECTIONS, predictors
 
@@ -34,7 +34,7 @@ def compute_results(raw: pd.DataFrame, config: StudyConfig | dict | None = None,
     study = build_study(raw, config, validate=validate)
     if parallel is None:
         parallel = parallel_wanted(len(study.data))
-    fork = bool(parallel) and parallel_wanted(0, 0)
+    fork = bool(parallel) and can_fork()
     endpoints = list(ENDPOINTS)
     tasks = [("screen", endpoint) for endpoint in endpoints]
     if fork:

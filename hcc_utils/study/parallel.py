@@ -1,14 +1,15 @@
 """Work of one analysis spread over the machine's cores in forked processes (large cohorts only).
 
-:func:`hcc_utils.study.compute_results` fits the Cox models of Table 4 (the costliest section: about 30 fits on
-every enrolled patient) in a forked worker process while it computes the other sections itself. A forked worker
+:func:`hcc_utils.study.compute_results` has a forked worker process fit Table 4's univariable Cox screens (the
+costliest work: about 30 fits on every enrolled patient) and compute a few sections while it computes the others
+and the multivariable models itself. A forked worker
 starts with the parent's memory as it is (the study is shared copy-on-write, never pickled); only each call's
 result travels back. The numbers are those of the same call made in the parent: the same code runs on the same
 data, and results come back in the order of the calls.
 
-Fork is used only where it pays and is safe: on a platform with ``fork``, with two or more usable cores, and for
-at least :data:`PARALLEL_MIN_ROWS` enrolled patients (below that, starting processes costs more than it saves).
-Elsewhere the calls run in the parent, one after the other, when their results are asked for.
+Fork is used only where it pays and is safe: on a platform with ``fork``, with two or more usable cores, outside
+a daemon process (a pool's worker, which may not start processes), and for at least :data:`PARALLEL_MIN_ROWS`
+enrolled patients (below that, starting processes costs more than it saves). Elsewhere the calls run in the parent, one after the other, when their results are asked for.
 """
 from __future__ import annotations
 
@@ -34,11 +35,16 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-def parallel_wanted(rows: int, minimum: int | None = None) -> bool:
+def can_fork() -> bool:
+    """Whether this process can fork workers that pay: two or more usable cores, ``fork`` on the platform, and not
+    a daemon process (a pool's worker, which may not start processes)."""
+    return (usable_cores() >= 2 and "fork" in multiprocessing.get_all_start_methods()
+            and not multiprocessing.current_process().daemon)
+
+
+def parallel_wanted(rows: int) -> bool:
     """Whether an analysis of ``rows`` enrolled patients should use worker processes (see the module)."""
-    threshold = PARALLEL_MIN_ROWS if minimum is None else minimum
-    return (rows >= threshold and usable_cores() >= 2
-            and "fork" in multiprocessing.get_all_start_methods())
+    return rows >= PARALLEL_MIN_ROWS and can_fork()
 
 
 def _install(shared: Any) -> None:
