@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 import sys
 import warnings
 from pathlib import Path
@@ -89,3 +91,14 @@ def test_a_daemon_process_never_forks(monkeypatch):
     monkeypatch.setattr(parallel, "usable_cores", lambda: 2)
     monkeypatch.setattr(parallel.multiprocessing, "current_process", lambda: Daemon())
     assert not parallel.can_fork() and not parallel_wanted(10**7)
+
+
+def _dies(shared, item):
+    if multiprocessing.parent_process() is not None:     # in the worker: killed as by the out-of-memory killer
+        os.kill(os.getpid(), signal.SIGKILL)
+    return item * 10
+
+
+@needs_fork
+def test_a_dead_worker_leaves_the_call_to_the_parent():
+    assert ForkedCalls(_dies, [1, 2], None).results() == [10, 20]

@@ -9,7 +9,8 @@ data, and results come back in the order of the calls.
 
 Fork is used only where it pays and is safe: on a platform with ``fork``, with two or more usable cores, outside
 a daemon process (a pool's worker, which may not start processes), and for at least :data:`PARALLEL_MIN_ROWS`
-enrolled patients (below that, starting processes costs more than it saves). Elsewhere the calls run in the parent, one after the other, when their results are asked for.
+enrolled patients (below that, starting processes costs more than it saves). A call whose worker died (e.g. killed
+for lack of memory) is made again in the parent. Elsewhere the calls run in the parent, one after the other, when their results are asked for.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import multiprocessing
 import os
 import warnings
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable
 
 #: Fewest enrolled patients for which the analysis uses worker processes (at 10^4 a process costs more than the
@@ -75,10 +77,12 @@ class ForkedCalls:
         if fork and self._items:
             context = multiprocessing.get_context("fork")
             gc.freeze()  # the parent's objects out of the workers' collections: no copy-on-write of their pages
-            self._pool = ProcessPoolExecutor(max_workers=max(1, min(len(self._items), workers or usable_cores())),
-                                             mp_context=context, initializer=_install, initargs=(shared,))
-            self._futures = [self._pool.submit(_call, func, item) for item in self._items]
-            gc.unfreeze()
+            try:
+                self._pool = ProcessPoolExecutor(max_workers=max(1, min(len(self._items), workers or usable_cores())),
+                                                 mp_context=context, initializer=_install, initargs=(shared,))
+                self._futures = [self._pool.submit(_call, func, item) for item in self._items]  # forks the workers
+            finally:
+                gc.unfreeze()
 
     def results(self) -> list:
         """The calls' results in the order of the items (waits for the workers; a worker's error is raised here)."""
@@ -93,7 +97,10 @@ class ForkedCalls:
             if self._futures is None:
                 self._done[index] = self._func(self._shared, self._items[index])
             else:
-                result, caught = self._futures[index].result()
+                try:
+                    result, caught = self._futures[index].result()
+                except BrokenProcessPool:                # the worker died (e.g. out of memory): do it here
+                    result, caught = self._func(self._shared, self._items[index]), []
                 for message, category in caught:
                     warnings.warn(message, category, stacklevel=2)
                 self._done[index] = result
