@@ -18,7 +18,7 @@ __all__ = ["Kind", "ResultSet", "Study", "build_study", "compute_results", "grou
 
 #: Sections a worker process computes besides Table 4's univariable screens when the analysis is parallel (about as
 #: much work as the parent's other sections and Table 4's multivariable models at 10^6 patients).
-WORKER_SECTIONS = ("survival", "third_line")
+WORKER_SECTIONS = ("survival", "third_line", "cycles")
 
 
 def compute_results(raw: pd.DataFrame, config: StudyConfig | dict | None = None, validate: bool = False,
@@ -34,22 +34,30 @@ def compute_results(raw: pd.DataFrame, config: StudyConfig | dict | None = None,
     study = build_study(raw, config, validate=validate)
     if parallel is None:
         parallel = parallel_wanted(len(study.data))
-    fork = bool(parallel) and can_fork()
+    if parallel and can_fork():
+        return _parallel_results(study)
+    values = ResultSet()
+    for section in SECTIONS:
+        values.merge(section.compute(study).values)
+        release_freed_memory()  # each section's work arrays: the next one starts from the study's own footprint
+    return values
+
+
+def _parallel_results(study: Study) -> ResultSet:
+    """`compute_results`'s sections with a forked worker (see there)."""
+    for cohort in (study.data, study.matched):           # subsets and masks both processes use: computed once
+        for group in study.groups:
+            study.group_mask(cohort, group)
+    study.cohort_problems()
     endpoints = list(ENDPOINTS)
-    tasks = [("screen", endpoint) for endpoint in endpoints]
-    if fork:
-        tasks += [("section", name) for name in WORKER_SECTIONS]
-        for cohort in (study.data, study.matched):       # subsets and masks both processes use: computed once
-            for group in study.groups:
-                study.group_mask(cohort, group)
-        study.cohort_problems()
-    work = ForkedCalls(_worker_task, tasks, study, fork=fork, workers=1)
+    tasks = [("screen", endpoint) for endpoint in endpoints] + [("section", name) for name in WORKER_SECTIONS]
+    work = ForkedCalls(_worker_task, tasks, study, workers=1)
     try:
         results = {}
         for section in SECTIONS:
-            if section is not predictors and not (fork and _name(section) in WORKER_SECTIONS):
+            if section is not predictors and _name(section) not in WORKER_SECTIONS:
                 results[section] = section.compute(study).values
-                release_freed_memory()  # each section's work arrays: the next one starts from the study's own footprint
+                release_freed_memory()
         models = {}
         for index, endpoint in enumerate(endpoints):     # each multivariable model as soon as its screen is done
             models.update(predictors.predictor_models(study, {endpoint: work.result(index)}, [endpoint]))
@@ -60,7 +68,7 @@ def compute_results(raw: pd.DataFrame, config: StudyConfig | dict | None = None,
     finally:
         work.close()
     values = ResultSet()
-    for section in SECTIONS:                             # in the sections' order, as before
+    for section in SECTIONS:                             # in the sections' order, as one process gives them
         values.merge(results[section])
     return values
 
