@@ -1,4 +1,5 @@
-"""The analysis spread over processes (hcc_utils.study.parallel): the same numbers, in the same order, as one process."""
+"""The analysis spread over processes (hcc_utils.study.parallel): the same numbers, in the same order, as one
+process."""
 from __future__ import annotations
 
 import multiprocessing

@@ -10,7 +10,8 @@ data, and results come back in the order of the calls.
 Fork is used only where it pays and is safe: on a platform with ``fork``, with two or more usable cores, outside
 a daemon process (a pool's worker, which may not start processes), and for at least :data:`PARALLEL_MIN_ROWS`
 enrolled patients (below that, starting processes costs more than it saves). A call whose worker died (e.g. killed
-for lack of memory) is made again in the parent. Elsewhere the calls run in the parent, one after the other, when their results are asked for.
+for lack of memory) is made again in the parent. Elsewhere the calls run in the parent, one after the other, when
+their results are asked for.
 """
 from __future__ import annotations
 
