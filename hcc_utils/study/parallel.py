@@ -2,10 +2,10 @@
 
 :func:`hcc_utils.study.compute_results` has a forked worker process fit Table 4's univariable Cox screens (the
 costliest work: about 30 fits on every enrolled patient) and compute a few sections while it computes the others
-and the multivariable models itself. A forked worker
-starts with the parent's memory as it is (the study is shared copy-on-write, never pickled); only each call's
-result travels back. The numbers are those of the same call made in the parent: the same code runs on the same
-data, and results come back in the order of the calls.
+and the multivariable models itself. A forked worker starts with the parent's memory as it is (the study is shared
+copy-on-write, never pickled; the parent's objects are frozen out of the worker's garbage collections so that their
+pages stay shared); only each call's result travels back. The numbers are those of the same call made in the
+parent: the same code runs on the same data, and results come back in the order of the calls.
 
 Fork is used only where it pays and is safe: on a platform with ``fork``, with two or more usable cores, outside
 a daemon process (a pool's worker, which may not start processes), and for at least :data:`PARALLEL_MIN_ROWS`
