@@ -81,8 +81,9 @@ def test_only_large_cohorts_use_workers(monkeypatch):
     assert not parallel_wanted(10_000)                    # the bundled cohort: one process
     assert parallel_wanted(parallel.PARALLEL_MIN_ROWS) is FORK
     assert not parallel_wanted(parallel.PARALLEL_MIN_ROWS - 1)
+    assert not parallel_wanted(parallel.PARALLEL_MAX_ROWS + 1)  # 10^7 screened: one process, as measured
     monkeypatch.setattr(parallel, "usable_cores", lambda: 1)
-    assert not parallel_wanted(10**7)                     # one core: nothing to gain
+    assert not parallel_wanted(10**6)                     # one core: nothing to gain
 
 
 def test_a_daemon_process_never_forks(monkeypatch):
@@ -91,7 +92,7 @@ def test_a_daemon_process_never_forks(monkeypatch):
 
     monkeypatch.setattr(parallel, "usable_cores", lambda: 2)
     monkeypatch.setattr(parallel.multiprocessing, "current_process", lambda: Daemon())
-    assert not parallel.can_fork() and not parallel_wanted(10**7)
+    assert not parallel.can_fork() and not parallel_wanted(10**6)
 
 
 def _dies(shared, item):

@@ -8,10 +8,10 @@ pages stay shared); only each call's result travels back. The numbers are those 
 parent: the same code runs on the same data, and results come back in the order of the calls.
 
 Fork is used only where it pays and is safe: on a platform with ``fork``, with two or more usable cores, outside
-a daemon process (a pool's worker, which may not start processes), and for at least :data:`PARALLEL_MIN_ROWS`
-enrolled patients (below that, starting processes costs more than it saves). A call whose worker died (e.g. killed
-for lack of memory) is made again in the parent. Elsewhere the calls run in the parent, one after the other, when
-their results are asked for.
+a daemon process (a pool's worker, which may not start processes), and for :data:`PARALLEL_MIN_ROWS` to
+:data:`PARALLEL_MAX_ROWS` enrolled patients (below, starting processes costs more than it saves; above, the
+memory of two processes is unmeasured). A call whose worker died (e.g. killed for lack of memory) is made again
+in the parent. Elsewhere the calls run in the parent, one after the other, when their results are asked for.
 """
 from __future__ import annotations
 
@@ -26,6 +26,9 @@ from typing import Any, Callable
 #: Fewest enrolled patients for which the analysis uses worker processes (at 10^4 a process costs more than the
 #: work it takes over).
 PARALLEL_MIN_ROWS = 100_000
+#: Most enrolled patients for which it does: the worker's own memory (a few hundred MB at 6.5 x 10^5) has only been
+#: measured up to a cohort of 10^6; a cohort of 10^7 (12 GB in one process) keeps the one-process path.
+PARALLEL_MAX_ROWS = 2_000_000
 
 _SHARED: Any = None                                      # what the forked workers inherit (set before the fork)
 
@@ -47,7 +50,7 @@ def can_fork() -> bool:
 
 def parallel_wanted(rows: int) -> bool:
     """Whether an analysis of ``rows`` enrolled patients should use worker processes (see the module)."""
-    return rows >= PARALLEL_MIN_ROWS and can_fork()
+    return PARALLEL_MIN_ROWS <= rows <= PARALLEL_MAX_ROWS and can_fork()
 
 
 def _install(shared: Any) -> None:
