@@ -5,7 +5,8 @@ Steps: ``read``, ``validate`` (as the runner checks the file), ``derive`` (flow 
 study cache every notebook loads), and ``analysis``: the whole analysis from the file, as one call
 (``read_cohort`` + ``compute_results(..., validate=True)``: read, validate, derive, match, every section).
 
-Peak memory is the process's peak resident set during the step (``VmHWM``, reset before each step through
+CPU seconds include the analysis's worker processes (:mod:`hcc_utils.study.parallel`). Peak memory is this
+process's own peak resident set during the step (``VmHWM``, reset before each step through
 ``/proc/self/clear_refs``; where that is unavailable, the peak since the process started). Run it in a fresh
 process per cohort; on a shared machine compare ratios measured side by side, not absolute seconds.
 
@@ -52,12 +53,18 @@ def _peak_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and of its ended child processes (the analysis's forked workers)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def _measure(results: dict, step: str, call):
     gc.collect()
     _reset_peak()
-    start, cpu = time.perf_counter(), time.process_time()
+    start, cpu = time.perf_counter(), _cpu_seconds()
     value = call()
-    results[step] = (time.perf_counter() - start, _peak_bytes(), time.process_time() - cpu)
+    results[step] = (time.perf_counter() - start, _peak_bytes(), _cpu_seconds() - cpu)
     return value
 
 

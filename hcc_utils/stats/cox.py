@@ -440,7 +440,8 @@ class CoxSelection:
 
 def multivariable_from_univariable(df: pd.DataFrame, duration_col: str, event_col: str,
                                    candidates, selection_p: float = 0.05, ties: str = "efron",
-                                   cluster_col: str | None = None, **kwargs) -> CoxSelection:
+                                   cluster_col: str | None = None, univariable: pd.DataFrame | None = None,
+                                   **kwargs) -> CoxSelection:
     """The article's rule: covariates with univariable Wald p < `selection_p` enter one
     multivariable Cox model.
 
@@ -452,6 +453,8 @@ def multivariable_from_univariable(df: pd.DataFrame, duration_col: str, event_co
         Covariates screened one at a time.
     selection_p : float, default 0.05
         Strict threshold (p < selection_p); NaN p never selects.
+    univariable : pandas.DataFrame, optional
+        The screen already fitted (`univariable_cox` of these arguments, e.g. in another process): not refitted.
 
     Returns
     -------
@@ -469,8 +472,8 @@ def multivariable_from_univariable(df: pd.DataFrame, duration_col: str, event_co
         raise ValueError(f"selection_p: must lie in (0, 1], got {selection_p!r}")
     if kwargs.get("survival_order") is None and duration_col in df.columns:
         kwargs["survival_order"] = survival_order(df, duration_col)   # one sort of the times for every model
-    uni = univariable_cox(df, duration_col, event_col, candidates, ties=ties,
-                          cluster_col=cluster_col, **kwargs)
+    uni = univariable if univariable is not None else univariable_cox(df, duration_col, event_col, candidates,
+                                                                      ties=ties, cluster_col=cluster_col, **kwargs)
     selected = [c for c, p in zip(uni["covariate"], uni["p"]) if p < selection_p]
     if selected:
         multi = fit_cox(df, duration_col, event_col, selected, ties=ties,

@@ -7,7 +7,6 @@ coded once for many fits on one frame) is re-exported there.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +15,8 @@ from scipy import special
 
 from hcc_utils.stats.checks import distinct_time_codes
 
+
+_EVENTS = np.array([0.0, 1.0])                          # the event indicator's two values, as floats
 
 #: Arrays of up to this many elements are summed per time in one bincount of an interleaved index; larger ones a
 #: column at a time (same sums to the bit, without n x p work arrays).
@@ -65,19 +66,35 @@ class _RiskSets:
         self.efron = bool(self.frac.any())               # tied deaths under Efron: corrections needed
         self.dcount = dcount
         self.w = None
-        if weights is None:
-            self.sum_dx = (self.d[:, :, None] * self.x).sum(axis=0)      # B x p
-        else:
+        self._sum_dx = None                              # unweighted: computed at the first evaluation (`sum_dx`)
+        if weights is not None:
             self.w = np.asarray(weights, dtype=float)[self.order].T      # n x B
             wd = self.w * self.d
-            self.sum_dx = (wd[:, :, None] * self.x).sum(axis=0)
             # Efron/Breslow: every death at a time carries the mean weight of that time's deaths (ndeath x B)
             death_w = np.stack([np.bincount(self.inv, weights=wd[:, b], minlength=self.nt)
                                 for b in range(self.n_models)], axis=1)
             with np.errstate(invalid="ignore", divide="ignore"):
                 self.mw = (death_w / dcount[:, None])[self.pt]
             self.sum_wd = wd.sum(axis=0)                                 # B
+            self._sum_dx = (wd[:, :, None] * self.x).sum(axis=0)
         self._index_cache: dict = {}
+
+    def _time_event_cell(self) -> np.ndarray | None:
+        """Per row of a single model with 0/1 events, its (time, event) cell ``2 * time index + event`` (computed
+        once), for values that depend on the row only through its time and event; None otherwise."""
+        if not hasattr(self, "_cell"):
+            d = self.d[:, 0]
+            self._cell = (self.inv * 2 + d.astype(np.intp) if self.n_models == 1 and ((d == 0) | (d == 1)).all()
+                          else None)
+        return self._cell
+
+    @property
+    def sum_dx(self) -> np.ndarray:
+        """Sums of d x per model (B x p). Unweighted, computed on first use: by then the caller has dropped its
+        unsorted copy of the covariates, so their n x B x p product never coexists with both copies."""
+        if self._sum_dx is None:
+            self._sum_dx = (self.d[:, :, None] * self.x).sum(axis=0)
+        return self._sum_dx
 
     def _sum_by(self, index: np.ndarray, size: int, w: np.ndarray) -> np.ndarray:
         """Sums of w (rows x ...) over rows sharing an index value: size x ... (one bincount of an interleaved index
@@ -133,13 +150,22 @@ class _RiskSets:
         score = sum_dx - xbar.sum(axis=0)
         if not info:
             return loglik, score, None, None
-        cumc = np.cumsum(self._sum_by(pt, self.nt, 1 / denom), axis=0)[self.inv]
-        if self.efron:
-            cumc = cumc - d * self._sum_by(pt, self.nt, frac[:, None] / denom)[self.inv]
+        hazard = np.cumsum(self._sum_by(pt, self.nt, 1 / denom), axis=0)            # per time
+        cell = self._time_event_cell() if self.efron and models is None else None
+        if cell is not None:          # one model: each (time, event) cell's value, gathered once per row; the same
+            tied = self._sum_by(pt, self.nt, frac[:, None] / denom)                  # operations as row by row
+            cumc = (hazard[:, None, :] - _EVENTS[None, :, None] * tied[:, None, :]).reshape(-1)[cell][:, None]
+        else:
+            cumc = hazard[self.inv]
+            if self.efron:
+                cumc = cumc - d * self._sum_by(pt, self.nt, frac[:, None] / denom)[self.inv]
         w = r * cumc
-        xw = x * w[:, :, None]
-        imat = np.einsum("nbp,nbq->bpq", xw, x)
-        del xw
+        if x.size <= _SMALL:
+            imat = np.einsum("nbp,nbq->bpq", x * w[:, :, None], x)
+        else:                                                      # a row of the information at a time: the same
+            imat = np.empty((x.shape[1], self.p, self.p))          # products and sums, no n x B x p temporary
+            for j in range(self.p):
+                imat[:, j] = np.einsum("nb,nbq->bq", x[:, :, j] * w, x)
         imat -= np.einsum("kbp,kbq->bpq", xbar, xbar)
         return loglik, score, imat, (r, denom, xbar)
 
@@ -257,27 +283,27 @@ def _canonical_order(time: np.ndarray, event: np.ndarray, x: np.ndarray,
     """
     n, n_models, p = x.shape
     tcode, tlevels = order_codes(time) if time_codes is None else time_codes
-    xcodes = [order_codes(x[:, b, j]) for b in range(n_models) for j in range(p)]
     order = np.empty((n_models, n), dtype=np.intp)
     for b in range(n_models):
-        cols = xcodes[b * p:(b + 1) * p]
-        levels_x = 2 * math.prod(levels for _, levels in cols)   # event, then the covariates
+        # the key of the event and the covariates, one column's codes at a time (never p code arrays at once):
+        # tcode * levels_x + key_x is the mixed-radix key (time, event, covariates) exactly
+        key_x, levels_x = event.astype(np.int64), 2
+        for j in range(p):
+            codes, levels = order_codes(x[:, b, j])
+            levels_x *= levels
+            if levels_x * tlevels >= 2**63:              # the key would overflow: sort on the keys themselves
+                break
+            key_x *= levels
+            key_x += codes
+            del codes
         levels_all = tlevels * levels_x
         if levels_all <= 2**16:                          # one key of 16 bits: a radix sort, O(n), stable
-            key = tcode * 2 + event.astype(np.int64)
-            for codes, levels in cols:
-                key = key * levels + codes
-            order[b] = np.argsort(key.astype(np.uint16), kind="stable")
+            order[b] = np.argsort((tcode * levels_x + key_x).astype(np.uint16), kind="stable")
         elif tlevels <= 2**16 and levels_x <= 2**16:     # two radix passes: event and covariates, then time
-            key = event.astype(np.int64)
-            for codes, levels in cols:
-                key = key * levels + codes
-            first = np.argsort(key.astype(np.uint16), kind="stable")
+            first = np.argsort(key_x.astype(np.uint16), kind="stable")
             order[b] = first[np.argsort(tcode.astype(np.uint16)[first], kind="stable")]
         elif levels_all < 2**63:
-            key = tcode * 2 + event.astype(np.int64)
-            for codes, levels in cols:
-                key = key * levels + codes
+            key = tcode * levels_x + key_x
             if levels_all * max(n, 1) < 2**63:           # row number as last digit: a plain sort is stable
                 order[b] = np.sort(key * n + np.arange(n)) % n
             else:
@@ -325,7 +351,7 @@ def _newton(rs: _RiskSets, max_iter: int, eps: float) -> _NewtonFit:
     """
     nb, p = rs.n_models, rs.p
     beta = np.zeros((nb, p))
-    ll0, u, imat, _ = rs.evaluate_batch(beta)
+    ll0, u, imat = rs.evaluate_batch(beta)[:3]  # not its residual terms: freed at once
     best = ll0.copy()
     step, singular = _solve_batch(imat, u)
     newbeta = beta + step
@@ -338,7 +364,7 @@ def _newton(rs: _RiskSets, max_iter: int, eps: float) -> _NewtonFit:
             break
         # every model is evaluated (one vectorised pass); only the active ones are updated
         with np.errstate(all="ignore"):
-            newlk, u, imat, _ = rs.evaluate_batch(newbeta)
+            newlk, u, imat = rs.evaluate_batch(newbeta)[:3]
             finite = np.isfinite(newlk) & np.isfinite(u).all(axis=1) & np.isfinite(imat).all(axis=(1, 2))
             done = active & finite & (np.abs(1 - best / newlk) <= eps)
         worse = active & ~done & (~finite | (newlk < best))
@@ -364,7 +390,7 @@ def _newton(rs: _RiskSets, max_iter: int, eps: float) -> _NewtonFit:
     rest = np.flatnonzero(active)                       # ran out of iterations: the last accepted beta
     if rest.size:
         with np.errstate(all="ignore"):
-            ll, u, imat, _ = rs.evaluate_batch(beta)
+            ll, u, imat = rs.evaluate_batch(beta)[:3]
         fit.beta[rest], fit.loglik[rest], fit.score[rest], fit.imat[rest] = beta[rest], ll[rest], u[rest], imat[rest]
     return fit
 

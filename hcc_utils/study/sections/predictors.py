@@ -5,7 +5,7 @@ import math
 
 import pandas as pd
 
-from hcc_utils.stats.cox import CoxSelection, multivariable_from_univariable
+from hcc_utils.stats.cox import CoxSelection, multivariable_from_univariable, univariable_cox
 from hcc_utils.tables.formatting import fmt_p, fmt_ratio
 from hcc_utils.tables.journal import Column, JournalTable, Row
 from hcc_utils.study.cohort import Study, group_code
@@ -36,13 +36,23 @@ def cox_frame(study: Study) -> pd.DataFrame:
     return frame
 
 
-def predictor_models(study: Study) -> dict[str, CoxSelection]:
-    """Univariable screen and multivariable Cox model per endpoint (complete cases per model)."""
+def predictor_models(study: Study, univariable: dict[str, pd.DataFrame] | None = None,
+                     endpoints=None) -> dict[str, CoxSelection]:
+    """Univariable screen and multivariable Cox model per endpoint (complete cases per model); ``univariable``:
+    screens already fitted (`univariable_models` of an endpoint), not refitted; ``endpoints``: only these."""
     frame = cox_frame(study)
     return {endpoint: multivariable_from_univariable(frame, time_col, event_col, list(COX_CANDIDATES),
                                                      selection_p=study.config.cox.selection_p,
-                                                     ties=study.config.cox.ties)
-            for endpoint, (time_col, event_col, _) in ENDPOINTS.items()}
+                                                     ties=study.config.cox.ties,
+                                                     univariable=(univariable or {}).get(endpoint))
+            for endpoint, (time_col, event_col, _) in ENDPOINTS.items() if endpoints is None or endpoint in endpoints}
+
+
+def univariable_models(study: Study, endpoint: str) -> pd.DataFrame:
+    """The univariable screen of one endpoint (as `predictor_models` fits it; a unit of work that
+    :func:`hcc_utils.study.compute_results` gives a worker process)."""
+    time_col, event_col, _ = ENDPOINTS[endpoint]
+    return univariable_cox(cox_frame(study), time_col, event_col, list(COX_CANDIDATES), ties=study.config.cox.ties)
 
 
 def _short(study: Study, covariate: str) -> str:
@@ -127,7 +137,8 @@ def predictor_table(study: Study, models: dict[str, CoxSelection]) -> JournalTab
 MULTIVARIABLE_SIZE_LABEL = "Patients (events) in the multivariable model"
 
 
-def compute(study: Study) -> SectionResult:
-    models = predictor_models(study)
+def compute(study: Study, models: dict[str, CoxSelection] | None = None) -> SectionResult:
+    """Table 4 and its numbers; ``models`` as `predictor_models` gives them (fitted here when None)."""
+    models = predictor_models(study) if models is None else models
     return SectionResult(predictor_results(study, models), {"table4": predictor_table(study, models)},
                          {"models": models})
