@@ -432,19 +432,3 @@ def test_bundled_notebooks_state_expected_seconds_bootstrap_first():
     assert all(expected_seconds(REPO_ROOT / t.relpath) > 0 for t in sections)
     assert longest_first(sections, {}, REPO_ROOT)[0].name == "13_bootstrap"
 
-
-def test_parallel_notebooks_share_the_cores_for_joblib(monkeypatch):
-    import os
-
-    from hcc_utils.pipeline.execute import cores_per_notebook
-
-    monkeypatch.delenv("LOKY_MAX_CPU_COUNT", raising=False)
-    monkeypatch.setattr(os, "cpu_count", lambda: 8)
-    with cores_per_notebook(3):
-        assert os.environ["LOKY_MAX_CPU_COUNT"] == "2"
-    assert "LOKY_MAX_CPU_COUNT" not in os.environ
-    with cores_per_notebook(1):  # one notebook at a time: all cores are its own
-        assert "LOKY_MAX_CPU_COUNT" not in os.environ
-    monkeypatch.setenv("LOKY_MAX_CPU_COUNT", "5")
-    with cores_per_notebook(4):
-        assert os.environ["LOKY_MAX_CPU_COUNT"] == "5"  # the user's choice stands

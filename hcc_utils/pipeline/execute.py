@@ -155,21 +155,6 @@ def _in_worker(function, *args):
         _worker_busy = False
 
 
-@contextlib.contextmanager
-def cores_per_notebook(workers: int):
-    """While ``workers`` notebooks execute at once, each may use its share of the cores: joblib's "all cores"
-    (``n_jobs=-1``, the bootstrap's default) means ``cores // workers`` (``LOKY_MAX_CPU_COUNT``), so a notebook does
-    not start processes for cores the other notebooks keep busy. A value the user set is kept."""
-    if workers <= 1 or "LOKY_MAX_CPU_COUNT" in os.environ:
-        yield
-        return
-    os.environ["LOKY_MAX_CPU_COUNT"] = str(max(1, (os.cpu_count() or 1) // workers))
-    try:
-        yield
-    finally:
-        os.environ.pop("LOKY_MAX_CPU_COUNT", None)
-
-
 def run_in_workers(calls: list[tuple], workers: int, on_result) -> None:
     """Run each ``(function, *args)`` of ``calls`` in a pool of ``workers`` processes and pass each call and its
     result to ``on_result`` as it completes (in the build's process).

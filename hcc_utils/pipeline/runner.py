@@ -44,8 +44,8 @@ from hcc_utils.config import REPO_ROOT, StudyConfig
 from hcc_utils.pipeline import cache as _cache
 from hcc_utils.pipeline.book import AREA, BookProcess, build_html, copy_downloads  # noqa: F401 (copy_downloads: public here)
 from hcc_utils.pipeline.cache import cache_key, notebook_code_sha  # noqa: F401 (cache_key: public here)
-from hcc_utils.pipeline.execute import (NotebookTask, StudyRunError, _log, cores_per_notebook, execute_notebook,
-                                        longest_first, run_in_workers)
+from hcc_utils.pipeline.execute import (NotebookTask, StudyRunError, _log, execute_notebook, longest_first,
+                                        run_in_workers)
 from hcc_utils.pipeline.kernel_server import KernelForkServer, notebook_imports
 from hcc_utils.pipeline import publish as _publish_mod
 from hcc_utils.pipeline.publish import checkpoint, sha256_file as _sha256_file
@@ -313,9 +313,8 @@ def _execute_stage(to_run: list[NotebookTask], jobs: int | str, root: Path, stag
             if call[0] is execute_notebook:
                 finish(call[1], result)
 
-        with cores_per_notebook(workers):
-            run_in_workers(([side] if side else []) + [(execute_notebook, t, root, staging, parameters)
-                                                        for t in to_run], workers, done)
+        run_in_workers(([side] if side else []) + [(execute_notebook, t, root, staging, parameters) for t in to_run],
+                       workers, done)
     else:
         if side:
             side[0](*side[1:])
