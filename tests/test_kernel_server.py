@@ -4,6 +4,7 @@ notebook executed through it gives the same outputs."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import os
 import signal
@@ -115,7 +116,9 @@ def test_forked_kernel_has_its_own_folder_environment_and_process_and_is_interru
     monkeypatch.delenv("HCC_TEST_MARKER", raising=False)
     with KernelForkServer(["hcc_utils.stats.cox"]) as server:
         monkeypatch.setenv("HCC_TEST_MARKER", "set after the server started")
-        values, interrupted = asyncio.run(_kernel_session(folder))
+        # in a thread of its own: another test of this worker may keep an event loop running here (Playwright)
+        with concurrent.futures.ThreadPoolExecutor(1) as thread:
+            values, interrupted = thread.submit(asyncio.run, _kernel_session(folder)).result()
         kernel = int(values["pid"])
         assert kernel not in (os.getpid(), server.process.pid)
         assert values["cwd"] == repr(str(folder))
