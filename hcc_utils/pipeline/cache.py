@@ -23,7 +23,8 @@ BOOK_FILES = ("_config.yml", "_toc.yml", "references.bib")
 BOOK_FOLDERS = ("book", "notebooks")
 
 
-def _source(cell: dict) -> str:
+def cell_source(cell: dict) -> str:
+    """A notebook cell's source as one string (stored as a string or as a list of lines)."""
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else source
 
@@ -34,7 +35,7 @@ def notebook_code_sha(path: Path) -> str:
     Markdown and raw cells, outputs and other metadata are left out.
     """
     notebook = json.loads(path.read_bytes())
-    code = [[_source(cell), sorted(cell.get("metadata", {}).get("tags", []))]
+    code = [[cell_source(cell), sorted(cell.get("metadata", {}).get("tags", []))]
             for cell in notebook.get("cells", []) if cell.get("cell_type") == "code"]
     kernel = notebook.get("metadata", {}).get("kernelspec", {}).get("name", "")
     return hashlib.sha256(json.dumps([kernel, code]).encode()).hexdigest()
@@ -45,10 +46,15 @@ def notebook_code_sha(path: Path) -> str:
 PROVENANCE_FLAG = ("hcc_study", "states_provenance")
 
 
+def _study_metadata(path: Path, key: tuple[str, str], default):
+    """The value of the notebook's metadata ``key`` (section, name), or ``default``."""
+    section, name = key
+    return json.loads(path.read_bytes()).get("metadata", {}).get(section, {}).get(name, default)
+
+
 def states_provenance(path: Path) -> bool:
     """Whether the notebook at ``path`` declares that it prints the code's commit (:data:`PROVENANCE_FLAG`)."""
-    section, flag = PROVENANCE_FLAG
-    return bool(json.loads(path.read_bytes()).get("metadata", {}).get(section, {}).get(flag, False))
+    return bool(_study_metadata(path, PROVENANCE_FLAG, False))
 
 
 #: Notebook metadata (``{"hcc_study": {"expected_seconds": 14}}``): about how long the notebook takes on the bundled
@@ -59,8 +65,7 @@ EXPECTED_SECONDS = ("hcc_study", "expected_seconds")
 
 def expected_seconds(path: Path) -> float:
     """The notebook's :data:`EXPECTED_SECONDS` (0 when it has none or it is not a number)."""
-    section, key = EXPECTED_SECONDS
-    value = json.loads(path.read_bytes()).get("metadata", {}).get(section, {}).get(key, 0)
+    value = _study_metadata(path, EXPECTED_SECONDS, 0)
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
 

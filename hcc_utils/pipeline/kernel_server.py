@@ -48,6 +48,8 @@ _INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 def notebook_imports(paths) -> list[str]:
     """The modules the code cells of the notebooks ``paths`` import, of the packages in :data:`PRELOADABLE`, in
     the order first met (lines of magics and shell escapes ignored; cells that are not Python skipped)."""
+    from hcc_utils.pipeline.cache import cell_source  # here: the server itself starts with the standard library
+
     found: dict[str, None] = {}
     for path in paths:
         with contextlib.suppress(OSError, ValueError):
@@ -55,8 +57,7 @@ def notebook_imports(paths) -> list[str]:
             for cell in cells:
                 if cell.get("cell_type") != "code":
                     continue
-                source = cell.get("source", "")
-                lines = ("".join(source) if isinstance(source, list) else source).splitlines()
+                lines = cell_source(cell).splitlines()
                 try:  # magics and shell escapes are not Python
                     tree = ast.parse("\n".join(line for line in lines if not line.lstrip().startswith(("%", "!"))))
                 except SyntaxError:
@@ -105,6 +106,8 @@ class KernelForkServer:
         return self
 
     def __exit__(self, *exc) -> None:
+        if self._folder is None:  # not started (kernels start the usual way): nothing to undo
+            return
         if self._previous is None:
             os.environ.pop(SERVER_ENV, None)
         else:
@@ -117,10 +120,9 @@ class KernelForkServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self._folder:
-            import shutil
+        import shutil
 
-            shutil.rmtree(self._folder, ignore_errors=True)
+        shutil.rmtree(self._folder, ignore_errors=True)
 
 
 # ------------------------------------------------------------------------------------------------ the server
