@@ -414,3 +414,61 @@ def test_targeted_moves_keep_the_outcome_rules_and_undo_exactly(config):
                          & (st.os_t > PFS_WINDOW[1]))
     st.pfs_t[sor[-1]] = PFS_WINDOW[1]
     assert targeted.guide() <= guide
+
+
+def test_follow_up_guide_by_hand():
+    """FollowUpGuide (hcc_utils.synthetic.targeted), by hand on 8 patients (4 matched; published median 5.5,
+    matched first quartile 5.7, log-rank p 0.019): the last day printing 5.5 is 168 (5.55 x 30.4375 = 168.9); the
+    median of 8 is the mean of the 4th and 5th times, so 5 short times are needed; the matched first quartile
+    above the median lets at most 4 // 4 = 1 of them be matched, so 4 unmatched; the log-rank p is pulled up to
+    0.7 x 0.019."""
+    from types import SimpleNamespace
+
+    from hcc_utils.synthetic.targeted import FollowUpGuide
+
+    st = SimpleNamespace(group=np.array([0, 0, 0, 0, 1, 1, 1, 1]), matched=np.array([1, 1, 0, 0, 1, 1, 0, 0]),
+                         os_t=np.full(8, 200))
+    published = {"survival.os_followup_median": "5.5", "survival.os_followup_q1_matched": "5.7",
+                 "survival.os_logrank_p": "0.019"}
+    guide = FollowUpGuide(st, published)
+    assert (guide.edge_day, guide.needed, guide.needed_unmatched) == (168, 5, 4)
+    assert guide.log_rank_goal == pytest.approx(0.0133)
+    p = 0.0133 * np.exp(-1.0)
+    # middle 32 days beyond the edge, 5 short times missing, 4 of them unmatched, log-ratio 1
+    expected = 2.0 * 32 / 30.4375 + 0.3 * 5 + 1.5 * 4 + 3.0 * 1.0
+    assert guide({"survival.os_logrank_p": p}) == pytest.approx(expected)
+    st.os_t[:] = [100, 300, 100, 100, 300, 300, 100, 100]   # 4 unmatched and 1 matched short: nothing left to pull
+    assert guide({"survival.os_logrank_p": 0.02}) == 0.0
+    st.os_t[[0, 2]] = 170   # within the counts' two days of slack, but the middle times are 2 days beyond the edge
+    assert guide({"survival.os_logrank_p": 0.02}) == pytest.approx(2.0 * 2 / 30.4375)
+    # a matched first quartile below the median does not cap the matched short times: no unmatched count
+    assert FollowUpGuide(st, {**published, "survival.os_followup_q1_matched": "5.0"}).needed_unmatched == 0
+
+
+def test_stage1_cross_moves_keep_counts_and_outcome_rules(config):
+    """Stage 1 with the cross moves (exchanges between matched and unmatched patients, censored follow-up anywhere,
+    event flags between the groups) keeps the whole and the matched cohort's OS and PFS event counts, progression
+    before death, PFS equal to OS without progression, and two events a day at most when ties are allowed."""
+    from hcc_utils.synthetic.calibrate import STAGE1_PREFIXES, FastEvaluator, Loss
+    from hcc_utils.synthetic.plan import TARGETS_PATH
+    from hcc_utils.synthetic.stages import stage1
+    from hcc_utils.synthetic.state import state_from_raw, ties_ok
+    from hcc_utils.synthetic.targeted import FollowUpGuide
+    from hcc_utils.reproduction.targets import load_targets
+
+    raw = _committed_raw()
+    st = state_from_raw(raw.astype(object).where(raw.notna(), ""), config)
+    targets = load_targets(TARGETS_PATH)
+    counts = [(e.sum(), e[st.matched == 1].sum()) for e in (st.os_e.copy(), st.pfs_e.copy())]
+    before = (st.os_t.copy(), st.os_e.copy())
+    ev = FastEvaluator(st, config.cutpoints)
+    guide = FollowUpGuide(st, dict(zip(targets["id"], targets["value"])))
+    # a hot short run so that many proposals are accepted
+    stage1(st, ev, Loss(targets, STAGE1_PREFIXES), np.random.default_rng(1), 400, True, [], temp0=50.0, ties=True,
+           cross=True, guide=guide)
+    assert [(e.sum(), e[st.matched == 1].sum()) for e in (st.os_e, st.pfs_e)] == counts
+    prog = st.prog == 1
+    assert np.all(st.pfs_t[prog] < st.os_t[prog])
+    assert np.array_equal(st.pfs_t[~prog], st.os_t[~prog]) and np.array_equal(st.pfs_e[~prog], st.os_e[~prog])
+    assert ties_ok(st)
+    assert not (np.array_equal(st.os_t, before[0]) and np.array_equal(st.os_e, before[1]))

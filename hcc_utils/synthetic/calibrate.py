@@ -27,7 +27,14 @@ cannot undo an earlier one:
 1. **Survival times** (Kaplan-Meier quartiles of every group in the whole and the matched cohort, follow-up
    quartiles, log-rank p-values). A move multiplies one patient's overall or progression-free time by a random
    factor, keeping progression before death and the patient's event types. Event times are kept distinct (no
-   ties) here; the permutations of stages 2 and 3 keep each group's times.
+   ties) here; the permutations of stages 2 and 3 keep each group's times. Three more moves
+   (:func:`~hcc_utils.synthetic.stages.stage1` with ``cross``) and a guide
+   (:class:`~hcc_utils.synthetic.targeted.FollowUpGuide`) reach the OS follow-up median and log-rank p, which the
+   moves above never did: a matched and an unmatched patient of a group exchange their times (the matched cohort
+   keeps its long follow-up while the whole cohort's shortens: 5.7 against 5.5 months), a censored patient's
+   follow-up goes anywhere in the study's range (the curves' tails, which move the log-rank statistic), and a death
+   and a censoring of the two groups exchange their flags (the event counts stay). These are opt-in
+   (``cross_moves``): the committed cohort is still calibrated without them.
 1b. **Survival times again, at printed precision and plausible**: the moves of stage 1 (ties allowed: at most
    two events of an endpoint on one day in a group) with the loss of the last stage (identical tier, Kaplan-Meier
    steps, a missed p-value also by its log-ratio to the published one).
@@ -83,7 +90,7 @@ from hcc_utils.synthetic.plausibility import check_plausibility
 from hcc_utils.synthetic.precision import _values, precision_stage
 from hcc_utils.synthetic.stages import log, stage1, stage2, stage3
 from hcc_utils.synthetic.state import detie, state_from_raw, write_back
-from hcc_utils.synthetic.targeted import Targeted
+from hcc_utils.synthetic.targeted import FollowUpGuide, Targeted
 
 __all__ = [
     "COX_CANDIDATES",
@@ -131,7 +138,7 @@ def calibrate_cohort(raw: pd.DataFrame, seed: int = 20240701, config: StudyConfi
                      evaluate: Callable[[pd.DataFrame, dict], dict] | None = None, targets_path=TARGETS_PATH,
                      stage1_iters: int = 60000, stage2_iters: int = 15000, stage3_iters: int = 20000, passes: int = 2,
                      stage1_passes: int = 4, stage1b_iters: int = 20000, precision_iters: int = 16000,
-                     targeted_iters: int = 12000, restore_iters: int = 3000,
+                     targeted_iters: int = 12000, restore_iters: int = 3000, cross_moves: bool = False,
                      final_check: bool = True,
                      quiet: bool = False) -> CalibrationResult:
     """Tune a generated cohort so that the study's analysis reproduces the published numbers.
@@ -153,6 +160,11 @@ def calibrate_cohort(raw: pd.DataFrame, seed: int = 20240701, config: StudyConfi
     targeted_iters : at most this many proposals of the precision stage with the targeted moves
         (:mod:`hcc_utils.synthetic.targeted`), run only while one of its aims is missed; it stops once they are met.
     restore_iters : proposals of the precision stage after it (the printed digits again).
+    cross_moves : stages 1 and 1b with the cross moves and the follow-up guide (module docstring). Off for the
+        committed cohort so far: with them the calibration met 148 of 149 numbers (126 identical: the OS follow-up
+        median identical, the OS log-rank p close at 0.017, the sorafenib PFS first quartile missed at 1.41) in
+        about 600 s, against 147 (127) without; the cohort-specific regression values of the tests are to be
+        regenerated before the committed cohort changes.
     final_check : score the result with ``evaluate`` (and report misses on stderr).
     quiet : no progress output.
 
@@ -175,15 +187,18 @@ def calibrate_cohort(raw: pd.DataFrame, seed: int = 20240701, config: StudyConfi
     st.pfs_t = np.minimum(st.pfs_t, np.where(no_prog, st.os_t, st.os_t - 1))
     detie(st.pfs_t, st.pfs_e, limit=np.where(no_prog, st.os_t, st.os_t - 1))
     ev = FastEvaluator(st, settings.cutpoints)
+    guide = FollowUpGuide(st, dict(zip(targets["id"], targets["value"])))
     loss1 = Loss(targets, STAGE1_PREFIXES)
     for k in range(stage1_passes):
         # later passes re-heat at a lower temperature and stop early once everything is met
-        stage1(st, ev, loss1, rng, stage1_iters // (k + 1), quiet, history, temp0=1.0 / (k + 1))
+        stage1(st, ev, loss1, rng, stage1_iters // (k + 1), quiet, history, temp0=1.0 / (k + 1), cross=cross_moves,
+               guide=guide if cross_moves else None)
         if not loss1(ev.survival())[1]:
             break
     # survival times again, now at printed precision and within the plausibility rules (two events a day allowed)
     loss1b = Loss(targets, STAGE1_PREFIXES, identical=IDENTICAL_WEIGHT, plausible=True)
-    stage1(st, ev, loss1b, np.random.default_rng([seed, 5]), stage1b_iters, quiet, history, temp0=0.3, ties=True)
+    stage1(st, ev, loss1b, np.random.default_rng([seed, 5]), stage1b_iters, quiet, history, temp0=0.3, ties=True,
+           cross=cross_moves, guide=guide if cross_moves else None)
     loss2 = Loss(targets, STAGE2_PREFIXES)
     for k in range(passes):
         if stage2(st, ev, loss2, targets, rng, stage2_iters // (k + 1), quiet, history, temp0=2.0 / (k + 1)) < 0.3:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,12 @@ def log(msg: str, quiet: bool) -> None:
         print(f"[calibrate] {msg}", file=sys.stderr, flush=True)
 
 
+def _put(st: SearchState, names: tuple[str, ...], arrays) -> None:
+    """Copy saved arrays back into the search state."""
+    for name, arr in zip(names, arrays):
+        getattr(st, name)[:] = arr
+
+
 def _accept(delta: float, temp: float, rng: np.random.Generator) -> bool:
     """Metropolis rule: always accept improvements (and ties), worse moves with probability exp(-delta / temp)."""
     if delta <= 0:
@@ -43,7 +50,8 @@ def _accept(delta: float, temp: float, rng: np.random.Generator) -> bool:
 
 
 def stage1(st: SearchState, ev: FastEvaluator, loss: Loss, rng: np.random.Generator, iters: int, quiet: bool,
-            history: list, temp0: float = 1.0, ties: bool = False) -> float:
+            history: list, temp0: float = 1.0, ties: bool = False, cross: bool = False,
+            guide: Callable[[dict], float] | None = None) -> float:
     """Simulated annealing on patients' survival times (see the module docstring).
 
     Proposals: (a) one patient's OS or PFS time multiplied by a random factor or set near another patient's time
@@ -51,16 +59,71 @@ def stage1(st: SearchState, ev: FastEvaluator, loss: Loss, rng: np.random.Genera
     event type, which leaves the follow-up quantiles unchanged; (c) two moves of type (a) at once, which lets the
     search trade an early event for an early censoring.
 
+    With ``cross`` two more: (d) two patients of one group, one matched and one not, with the same progression
+    status and events exchange their OS and PFS times: every number of the whole cohort stays and only the
+    matched cohort's change, so the matched cohort can keep its follow-up while the whole cohort's shortens; (e) a
+    censored patient's follow-up set anywhere in the study's range (the tails of the curves, which move the log-rank
+    statistic and not the quartiles); (f) two patients of the same matched status and progression status, one of
+    each group, one died and one censored, exchange their OS event flags (and PFS, without progression): the whole
+    and the matched cohort keep their event counts, the groups' shares of them move. ``guide(values)`` is added to the loss (a smooth pull towards numbers that
+    the loss's distance alone does not slope towards).
+
     Event times stay distinct unless ``ties``: then a group may have up to two events of an endpoint on one day
     (:func:`hcc_utils.synthetic.state.ties_ok`, the plausibility rule).
     """
     n = st.group.size
     max_days = MAX_FOLLOWUP_DAYS
-    cur, misses = loss(ev.survival())
-    best = (cur, st.os_t.copy(), st.pfs_t.copy(), misses)
+    outcome = ("os_t", "os_e", "pfs_t", "pfs_e")
+
+    def scored() -> tuple[float, list]:
+        values = ev.survival()
+        val, mis = loss(values)
+        return val + (guide(values) if guide is not None else 0.0), mis
+
+    cur, misses = scored()
+    best = (cur, st.os_t.copy(), st.pfs_t.copy(), misses, st.os_e.copy(), st.pfs_e.copy())
     log(f"stage 1 start: loss {cur:.3f}, {len(misses)} missed", quiet)
     no_prog = st.prog == 0
     subsets = [np.flatnonzero(st.subset == s) for s in range(4)]
+    groups = [np.flatnonzero(st.group == g) for g in (0, 1)]
+
+    def across(i: int) -> bool:
+        """(d): patient i's times for those of a patient of the other matched status (same group, progression and
+        events: every count stays)."""
+        pool = groups[st.group[i]]
+        pool = pool[(st.matched[pool] != st.matched[i]) & (st.prog[pool] == st.prog[i])
+                    & (st.os_e[pool] == st.os_e[i]) & (st.pfs_e[pool] == st.pfs_e[i])]
+        if pool.size == 0:
+            return False
+        j = int(rng.choice(pool))
+        for a in ("os_t", "pfs_t"):
+            arr = getattr(st, a)
+            arr[i], arr[j] = arr[j], arr[i]
+        return True
+
+    def deaths(i: int) -> bool:
+        """(f): patient i's OS event flag for the other one of a patient of the other group (module docstring)."""
+        pool = np.flatnonzero((st.group != st.group[i]) & (st.matched == st.matched[i]) & (st.prog == st.prog[i])
+                              & (st.os_e != st.os_e[i]))
+        if pool.size == 0:
+            return False
+        j = int(rng.choice(pool))
+        st.os_e[i], st.os_e[j] = st.os_e[j], st.os_e[i]
+        if no_prog[i]:
+            st.pfs_e[i], st.pfs_e[j] = st.pfs_e[j], st.pfs_e[i]
+        # distinct event times unless ties are allowed (the caller restores the flags on False)
+        return ties or all(np.unique(t[e == 1]).size == int(e.sum())
+                           for t, e in ((st.os_t, st.os_e), (st.pfs_t, st.pfs_e)))
+
+    def anywhere(i: int) -> bool:
+        """(e): a censored patient's follow-up anywhere in the study's range (after a progression)."""
+        if st.os_e[i]:
+            return False
+        lo = st.pfs_t[i] + 1 if st.prog[i] else 5
+        st.os_t[i] = int(rng.integers(lo, max_days))
+        if no_prog[i]:
+            st.pfs_t[i] = st.os_t[i]
+        return True
 
     def single(i: int) -> bool:
         """Move one time of patient i in place; False when the proposal is invalid (nothing changed)."""
@@ -105,8 +168,14 @@ def stage1(st: SearchState, ev: FastEvaluator, loss: Loss, rng: np.random.Genera
         temp = temp0 * (1 - it / iters) ** 3
         i = int(rng.integers(n))
         kind = rng.uniform()
-        saved = (st.os_t.copy(), st.pfs_t.copy())
-        if kind < 0.35:
+        saved = tuple(getattr(st, a).copy() for a in outcome)
+        if cross and kind < 0.15:
+            ok = across(i)
+        elif cross and kind < 0.22:
+            ok = anywhere(i)
+        elif cross and kind < 0.26:
+            ok = deaths(i)
+        elif kind < 0.35:
             ok = exchange(i) is not None
         elif kind < 0.55:
             j = int(rng.integers(n))
@@ -118,21 +187,21 @@ def stage1(st: SearchState, ev: FastEvaluator, loss: Loss, rng: np.random.Genera
         if ok and ties and not ties_ok(st):
             ok = False
         if not ok:
-            st.os_t[:], st.pfs_t[:] = saved
+            _put(st, outcome, saved)
             continue
-        val, mis = loss(ev.survival())
+        val, mis = scored()
         if _accept(val - cur, temp, rng):
             cur, misses = val, mis
             if cur < best[0]:
-                best = (cur, st.os_t.copy(), st.pfs_t.copy(), misses)
+                best = (cur, st.os_t.copy(), st.pfs_t.copy(), misses, st.os_e.copy(), st.pfs_e.copy())
         else:
-            st.os_t[:], st.pfs_t[:] = saved
+            _put(st, outcome, saved)
         if it % 5000 == 0:
             log(f"stage 1 iteration {it}: loss {cur:.3f} (best {best[0]:.3f}), {len(best[3])} missed {best[3][:5]}", quiet)
             history.append({"stage": 1, "iteration": it, "loss": best[0], "misses": len(best[3])})
         if best[0] < 1e-9:
             break
-    st.os_t[:], st.pfs_t[:] = best[1], best[2]
+    _put(st, outcome, (best[1], best[4], best[2], best[5]))
     log(f"stage 1 done: loss {best[0]:.3f}, missed {best[3]}", quiet)
     return best[0]
 

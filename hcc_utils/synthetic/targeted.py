@@ -204,3 +204,58 @@ class Targeted:
         i = int(rng.choice(pool))
         self._set(undo, "pfs_t", i, int(rng.integers(20, PFS_Q1_DAY + 1)))
         return True
+
+
+class FollowUpGuide:
+    """Smooth guides of the survival stages towards the OS follow-up median and the OS log-rank p.
+
+    Why these two need a guide: the all-patient OS follow-up median (the mean of the two middle observed times,
+    SAS PCTLDEF=5) moves only when the two middle times move, and the scorecard's distance is flat until then.
+    When the matched cohort's published follow-up first quartile lies above the all-patient median (5.7 against 5.5
+    months), at most a quarter of the matched times can lie below that median, so the times below it must be
+    mostly those of unmatched patients: ``n // 2 + 1 - floor(n_matched / 4)`` of them (46 of the 54 unmatched here).
+    The guide counts how far the state is from that, and how far its two middle times lie beyond the published
+    median's upper printed edge (in months); for the log-rank p it adds the log-ratio of ``LOG_RANK_SHARE`` times
+    the published p over the reproduced one, while below it. Each part is zero once reached.
+
+    Parameters
+    ----------
+    st : the search state (its matched flags and OS times are read at each call).
+    published : ``{id: published value}`` of the article's numbers.
+    """
+
+    #: Weights: per month of the middle times beyond the edge, per missing short time (whole cohort / unmatched),
+    #: per unit of log-ratio of the log-rank p.
+    MEDIAN_WEIGHT, COUNT_WEIGHT, UNMATCHED_WEIGHT, LOG_RANK_WEIGHT = 2.0, 0.3, 1.5, 3.0
+    #: The log-rank p is pulled up to this share of the published one (inside the close tier's tolerance).
+    LOG_RANK_SHARE = 0.7
+    #: Days of slack for the counts (the median is the mean of two times: the later may lie a little beyond).
+    COUNT_SLACK_DAYS = 2
+
+    def __init__(self, st: SearchState, published: dict):
+        from hcc_utils.synthetic.plan import DAYS_PER_MONTH
+
+        self.st = st
+        median = str(published["survival.os_followup_median"])
+        unit = 10.0 ** -len(median.partition(".")[2])
+        self.days_per_month = DAYS_PER_MONTH
+        # the last whole day that prints as the published median (5.55 months = 168.9 days -> day 168)
+        self.edge_day = int(np.floor((float(median) + unit / 2) * DAYS_PER_MONTH - 1e-9))
+        n, n_matched = st.group.size, int(st.matched.sum())
+        self.middle = (n - 1) // 2, n // 2
+        self.needed = n // 2 + 1
+        matched_q1 = float(published.get("survival.os_followup_q1_matched", "nan"))
+        self.needed_unmatched = (self.needed - n_matched // 4) if matched_q1 > float(median) else 0
+        self.log_rank_goal = self.LOG_RANK_SHARE * float(published["survival.os_logrank_p"])
+
+    def __call__(self, values: dict) -> float:
+        st = self.st
+        t = np.sort(st.os_t)
+        middle = (t[self.middle[0]] + t[self.middle[1]]) / 2
+        cut = self.edge_day + self.COUNT_SLACK_DAYS
+        short = st.os_t <= cut
+        out = self.MEDIAN_WEIGHT * max(0.0, middle - self.edge_day) / self.days_per_month
+        out += self.COUNT_WEIGHT * max(0, self.needed - int(short.sum()))
+        out += self.UNMATCHED_WEIGHT * max(0, self.needed_unmatched - int((short & (st.matched == 0)).sum()))
+        p = max(float(values["survival.os_logrank_p"]), 1e-300)
+        return out + self.LOG_RANK_WEIGHT * max(0.0, np.log(self.log_rank_goal / p))
