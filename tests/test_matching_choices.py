@@ -57,8 +57,8 @@ def test_caliper_sweep_pairs_balance_and_hazard_ratios(study, section):
     assert pairs == [29, 33, 36, 37, 40, 40]
     assert pairs == sorted(pairs)  # a wider caliper never forms fewer pairs
     assert values["sensitivity.caliper_none_pairs"] == min(study.match_summary["n_treated"], study.match_summary["n_control"])
-    assert values["sensitivity.caliper_0_05_pfs_hr"] == pytest.approx(2.716, abs=5e-4)
-    assert values["sensitivity.caliper_none_pfs_hr"] == pytest.approx(1.867, abs=5e-4)
+    assert values["sensitivity.caliper_0_05_pfs_hr"] == pytest.approx(1.702, abs=5e-4)
+    assert values["sensitivity.caliper_none_pfs_hr"] == pytest.approx(1.963, abs=5e-4)
     assert values["sensitivity.caliper_0_2_max_smd"] == pytest.approx(0.116, abs=5e-4)
     assert values["sensitivity.ratio2_n_control"] > values["sensitivity.ratio2_pairs"]
 
@@ -81,7 +81,7 @@ def test_exact_matching_pairs_only_within_strata_and_keeps_the_caliper_width(stu
     matched = result.data[result.data["matched"] == 1]
     assert (matched.groupby("pair_id")[exact].nunique() == 1).all().all()
     assert result.summary["caliper_width"] == pytest.approx(study.match_summary["caliper_width"], rel=1e-12)
-    assert result.summary["pairs"] == 33
+    assert result.summary["pairs"] == 30
     # every pair of the stratified match is within the whole cohort's caliper width
     gaps = matched.groupby("pair_id")["logit_ps"].agg(lambda s: s.max() - s.min())
     assert (gaps <= result.summary["caliper_width"] + 1e-12).all()
@@ -101,7 +101,7 @@ def test_letter_scenarios_balance_cycles_and_give_verdicts(study, section):
     assert values["sensitivity.cycles_p_enrolled"] < 0.001
     assert values["sensitivity.letter_cycles_cycles_smd"] < values["sensitivity.configured_cycles_smd"]
     assert values["sensitivity.letter_cycles_cycles_p"] > study.config.significance_level
-    assert values["sensitivity.letter_both_pairs"] == 28
+    assert values["sensitivity.letter_both_pairs"] == 26
     verdicts = section.inputs["verdicts"]
     assert set(verdicts) == {f"{t}_{e}_verdict" for t in ("letter_cycles", "letter_exact", "letter_both")
                              for e in ("os", "pfs")}
@@ -109,10 +109,10 @@ def test_letter_scenarios_balance_cycles_and_give_verdicts(study, section):
         scenario, endpoint = key.removesuffix("_verdict").rsplit("_", 1)
         holds = mc.conclusion_holds(values, scenario, endpoint, "configured", study.config.significance_level)
         assert verdict == ("holds" if holds else "does not hold"), key
-    # this cohort: exact matching on the letter's two strata keeps both conclusions; adding the cycles count to the
-    # propensity model changes the OS one
-    assert (verdicts["letter_exact_os_verdict"], verdicts["letter_exact_pfs_verdict"]) == ("holds", "holds")
-    assert verdicts["letter_cycles_os_verdict"] == "does not hold"
+    # this cohort: adding the cycles count to the propensity model keeps both conclusions; exact matching on the
+    # letter's two strata makes the OS difference significant (P 0.022), so the "no OS difference" one does not hold
+    assert (verdicts["letter_cycles_os_verdict"], verdicts["letter_cycles_pfs_verdict"]) == ("holds", "holds")
+    assert (verdicts["letter_exact_os_verdict"], verdicts["letter_exact_pfs_verdict"]) == ("does not hold", "holds")
     assert mc.conclusion_holds({**values, "sensitivity.letter_both_os_hr": math.nan}, "letter_both", "os", "configured",
                                0.05) is None
 
@@ -128,7 +128,7 @@ def test_table_and_figure(study, section):
     fig = caliper_figure(study, section.values)
     assert len(fig.axes) == 2
     plt.close(fig)
-    assert "caliper 0.05: HR 1.547 (0.784–3.053)" in caliper_alt_text(study, section.values)
+    assert "caliper 0.05: HR 1.024 (0.520–2.017)" in caliper_alt_text(study, section.values)
 
 
 def test_no_pairs_is_not_estimable_with_the_same_ids(section):

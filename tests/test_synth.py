@@ -280,10 +280,11 @@ def test_committed_cohort_scorecard(config):
     _, excluded = audit_article(targets)
     scored = score(compute_results(_committed_raw(), config), targets, excluded)
     counted = scored[scored.status != "excluded"]
-    assert (counted.status == "met").sum() >= 147
-    # at the article's printed precision (the scorecard's identical tier); the targeted stage traded one identical
-    # number for survival.pfs_q1_sor met (128 identical of 146 met before it)
-    assert (counted.tier == "identical").sum() >= 127
+    assert (counted.status == "met").sum() >= 148
+    # at the article's printed precision (the scorecard's identical tier); the cross moves of stage 1 met the OS
+    # follow-up median (identical) and log-rank p (close) and lost survival.pfs_q1_sor (147 met, 127 identical
+    # before them)
+    assert (counted.tier == "identical").sum() >= 126
     # everything placed by construction is met
     for prefix in ("flow.", "baseline.", "matching.", "response.", "safety.", "cox."):
         part = counted[counted.id.str.startswith(prefix)]

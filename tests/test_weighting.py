@@ -143,9 +143,9 @@ def section():
 def test_section_on_the_bundled_cohort(section):
     study, result = section
     values = result.values
-    assert values["sensitivity.iptw_os_hr"] == pytest.approx(1.897585943, abs=1e-6)
-    assert values["sensitivity.iptw_pfs_hr"] == pytest.approx(1.607648156, abs=1e-6)
-    assert values["sensitivity.overlap_os_hr"] == pytest.approx(1.742010856, abs=1e-6)
+    assert values["sensitivity.iptw_os_hr"] == pytest.approx(1.353603908, abs=1e-6)
+    assert values["sensitivity.iptw_pfs_hr"] == pytest.approx(1.707291998, abs=1e-6)
+    assert values["sensitivity.overlap_os_hr"] == pytest.approx(1.603651372, abs=1e-6)
     assert values["sensitivity.iptw_ess_treatment"] == pytest.approx(19.714402739, abs=1e-6)
     assert values["sensitivity.overlap_ess_control"] == pytest.approx(63.643282185, abs=1e-6)
     assert values["sensitivity.iptw_weight_max"] == pytest.approx(15.464682525, abs=1e-6)
@@ -156,24 +156,23 @@ def test_section_on_the_bundled_cohort(section):
     hr_rows = result.tables["hazard_ratios"].rows
     assert [row.label for row in hr_rows[:4]] == ["Unadjusted, all enrolled", "PS-matched", "IPTW (ATE)",
                                                   "Overlap weights (ATO)"]
-    assert hr_rows[2].cells[1] == "1.898 (1.020–3.530)"
+    assert hr_rows[2].cells[1] == "1.354 (0.656–2.793)"
     for table in (result.tables["balance"], result.tables["hazard_ratios"]):
         for row in table.rows:
             for cell in row.cells:
                 for number in re.findall(r"\d+\.(\d+)", cell):
                     assert len(number) <= 3, (table.name, cell)
     texts = result.inputs["texts"]
-    assert texts["weighting_verdict_os"].endswith("weighting and matching do not agree.")
-    assert "no clear difference after matching" in texts["weighting_verdict_os"]
-    # this cohort: the PFS hazard is higher with sorafenib after matching and with overlap weights, but IPTW's
-    # interval (fewer effective patients) crosses 1
-    assert texts["weighting_verdict_pfs"].endswith("weighting and matching do not agree.")
-    assert "no clear difference with IPTW" in texts["weighting_verdict_pfs"]
+    # this cohort: no clear OS difference and a higher PFS hazard with sorafenib, whichever the adjustment
+    assert texts["weighting_verdict_os"].endswith("weighting and matching agree.")
+    assert "no clear difference after matching, no clear difference with IPTW" in texts["weighting_verdict_os"]
+    assert texts["weighting_verdict_pfs"].endswith("weighting and matching agree.")
+    assert f"a higher hazard with {study.control} with IPTW" in texts["weighting_verdict_pfs"]
     figures = weighting_figures(study, result)
     assert set(figures) == {"weighted_love_plot", "weighted_km_iptw", "weighted_km_overlap"}
     assert panel_letters(figures["weighted_km_iptw"]) == ["A", "B"]
     alts = weighting_alt_texts(study, result)
-    assert "HR 1.898 (robust 95% CI 1.020–3.530)" in alts["weighted_km_iptw"]
+    assert "HR 1.354 (robust 95% CI 0.656–2.793)" in alts["weighted_km_iptw"]
 
 
 def test_section_with_no_pair_and_no_event_says_not_estimable():
@@ -204,3 +203,8 @@ def test_verdict_is_agreement_when_every_interval_reads_the_same(section):
                                                   "weighting and matching agree.")
     assert texts["weighting_verdict_pfs"].endswith("weighting and matching agree.")
     assert f"a lower hazard with {study.control} after matching" in texts["weighting_verdict_pfs"]
+    # matching's interval crosses 1 while the weighted ones do not: they disagree, and the text says how
+    apart = {**same, "PS-matched": (1.2, 0.7, 2.0, 0.4)}
+    texts = weighting.verdict_texts(study, {"os": apart, "pfs": same})
+    assert texts["weighting_verdict_os"].endswith("weighting and matching do not agree.")
+    assert "no clear difference after matching" in texts["weighting_verdict_os"]

@@ -9,6 +9,7 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,6 +117,10 @@ def worker_started(build_pid: int) -> None:
     # once interrupted, the kernel this worker shuts down dies as intended: nbclient's background tasks then end
     # in DeadKernelError that nobody awaits, and asyncio would print each as a traceback
     logging.getLogger("asyncio").addFilter(lambda record: not _worker_stopping)
+    # a KeyboardInterrupt raised inside the executing coroutine leaves the coroutine it was about to await unawaited;
+    # the pool's pickling of the interrupt then collects it and Python would print a RuntimeWarning with the pool's
+    # source line instead of the build's one line (notebook code runs in kernels: its warnings are not touched)
+    warnings.filterwarnings("ignore", message=r"coroutine .* was never awaited", category=RuntimeWarning)
     if sys.platform.startswith("linux"):
         import ctypes
 

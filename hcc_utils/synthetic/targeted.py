@@ -20,15 +20,13 @@ later or a lenvatinib death a little earlier; one or two at once, an early PFS e
 below 0.75 at day 45, the PFS times at most 45 days short of 32, how far the 64 shortest OS times lie beyond 169
 days, and the OS log-rank p's log-ratio below 0.013. Each is zero once its number is met.
 
-The calibration (:data:`hcc_utils.synthetic.calibrate.TARGETED_AIMS`) aims at the PFS quartile only, and reaches it
-at the edge: 21 sorafenib progressions up to day 45 leave the curve at 0.751, and 32 PFS times at most 45 days keep
-the follow-up quartile. For the OS follow-up median and log-rank p the ``os`` and ``spread`` moves found no state
-that loses no other number. The follow-up median needs the 64 shortest OS times at most 170 days (the calibrated
-cohort has 57); a rough count of what the matched cohort's first quartile (at most 18 of 72 matched times below 5.6
-months), the sorafenib median and third quartile and the lenvatinib first quartile (set by the deaths around 6.8
-months) allow leaves no slack above 64, so every step towards it moved another number; every move that weakened
-the OS difference also moved a quartile, a third-line test or the matched log-rank p. This is a failed search, not
-a proof.
+The calibration (:data:`hcc_utils.synthetic.calibrate.TARGETED_AIMS`) aims at the PFS quartile only. The OS
+follow-up median and log-rank p are reached earlier now, in the survival stages, by the cross moves of
+:func:`hcc_utils.synthetic.stages.stage1` and :class:`FollowUpGuide`: the ``os`` and ``spread`` moves here never
+found a state for them that lost no other number (the 64 shortest OS times must lie within 170 days while the
+matched cohort keeps at most 18 of its times there, so 46 of the 54 unmatched patients must). With the survival
+times those stages leave, the PFS quartile is missed (1.41 months against 1.6): 30,000 targeted proposals from the
+calibrated cohort did not bring it within its tolerance. This is a failed search, not a proof.
 """
 from __future__ import annotations
 

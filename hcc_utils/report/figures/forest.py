@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator
 from matplotlib.transforms import blended_transform_factory
 
-from hcc_utils.report.figures.style import OKABE_ITO
+from hcc_utils.report.figures.style import OKABE_ITO, fit_column
 from hcc_utils.study.cohort import Study
 from hcc_utils.study.labels import ENDPOINTS, variable_labels
 from hcc_utils.tables.formatting import fmt_p, fmt_ratio
@@ -102,6 +102,7 @@ def forest_plot(table: pd.DataFrame, label_col: str = "label", hr_col: str = "hr
             text, p = "not estimable", ""
         ax.text(HR_X, y, text, transform=left, ha="left", va="center", fontsize=TEXT_PT, clip_on=False)
         ax.text(P_X, y, p, transform=left, ha="left", va="center", fontsize=TEXT_PT, clip_on=False)
+    fit_column(fig)   # long variable labels reach left of the figure's edge
     return fig
 
 

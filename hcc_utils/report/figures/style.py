@@ -26,6 +26,8 @@ TREATMENT_COLOUR, CONTROL_COLOUR = OKABE_ITO[0], OKABE_ITO[1]
 #: screens and print).
 DISPLAY_DPI = 100
 PNG_DPI = 2 * DISPLAY_DPI
+#: Width of the book's image column at a 1400 px window, in inches at DISPLAY_DPI (768 px).
+COLUMN_WIDTH_IN = 768 / DISPLAY_DPI
 
 #: Smallest type size used inside a figure, in points at the figure's own size.
 MIN_FONT_PT = 9
@@ -104,6 +106,16 @@ def figure_width_in(fig) -> float:
     """Width of a figure as saved (tight bounding box), in inches."""
     bbox = fig.get_tightbbox(fig.canvas.get_renderer())
     return float(bbox.width) + 2 * 0.08
+
+
+def fit_column(fig, width_in: float = COLUMN_WIDTH_IN, attempts: int = 4) -> None:
+    """Narrow a figure whose text reaches beyond its own edges (long labels) until, as saved, it fits ``width_in``:
+    the axes keep their share of the figure and the type keeps its size, so the book shows it unshrunk."""
+    for _ in range(attempts):
+        excess = figure_width_in(fig) - width_in
+        if excess <= 0:
+            return
+        fig.set_size_inches(fig.get_figwidth() - excess - 0.02, fig.get_figheight())
 
 
 def publish_figure(fig, output_dir: str | Path, name: str, alt: str = "") -> FigureImage:
