@@ -473,3 +473,22 @@ def test_stage1_cross_moves_keep_counts_and_outcome_rules(config):
     assert np.array_equal(st.pfs_t[~prog], st.os_t[~prog]) and np.array_equal(st.pfs_e[~prog], st.os_e[~prog])
     assert ties_ok(st)
     assert not (np.array_equal(st.os_t, before[0]) and np.array_equal(st.os_e, before[1]))
+
+
+def test_fast_evaluator_reuses_an_unchanged_endpoint_with_the_same_values_and_order(config):
+    """FastEvaluator.survival recomputes only an endpoint whose arrays changed: after moves of OS alone, of PFS
+    alone and back, its values and their order are those of a fresh evaluator of the same state."""
+    from hcc_utils.synthetic.evaluator import FastEvaluator
+    from hcc_utils.synthetic.state import state_from_raw
+
+    raw = _committed_raw()
+    st = state_from_raw(raw.astype(object).where(raw.notna(), ""), config)
+    ev = FastEvaluator(st, config.cutpoints)
+    ev.survival()
+    progressed = int(np.flatnonzero(st.prog == 1)[0])
+    for array, step in (("os_t", 9), ("pfs_t", -1), ("os_t", -9), ("pfs_t", 1)):
+        getattr(st, array)[progressed] += step
+        memo, fresh = ev.survival(), FastEvaluator(st, config.cutpoints).survival()
+        assert list(memo) == list(fresh)
+        assert all(memo[k] == fresh[k] or (memo[k] != memo[k] and fresh[k] != fresh[k]) for k in fresh)
+    assert ev.survival(("pfs",)) == FastEvaluator(st, config.cutpoints).survival(("pfs",))

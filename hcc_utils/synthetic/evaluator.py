@@ -50,6 +50,7 @@ class FastEvaluator:
     def __init__(self, st: SearchState, cutpoints: Cutpoints | None = None):
         self.st = st
         self.cut = cutpoints or Cutpoints()
+        self._survival_memo: dict = {}
         self.refresh_covariates()
 
     def refresh_covariates(self):
@@ -88,32 +89,53 @@ class FastEvaluator:
 
     # stage 1 ------------------------------------------------------------------------------------------------
     def survival(self, endpoints: tuple[str, ...] = ("os", "pfs")) -> dict:
-        """Events, follow-up quartiles, Kaplan-Meier quartiles and log-rank p of the given endpoints."""
+        """Events, follow-up quartiles, Kaplan-Meier quartiles and log-rank p of the given endpoints.
+
+        An endpoint whose times, events, groups and matched flags are those of its previous evaluation is not
+        recomputed (a search move usually changes one endpoint); the values and their order are the same."""
         st = self.st
+        blocks = {}
+        for ep, t, e in (("os", st.os_t, st.os_e), ("pfs", st.pfs_t, st.pfs_e)):
+            if ep not in endpoints:
+                continue
+            key = (t, e, st.group, st.matched)
+            memo = self._survival_memo.get(ep)
+            if memo is None or not all(np.array_equal(a, b) for a, b in zip(memo[0], key)):
+                memo = (tuple(a.copy() for a in key), self._survival_endpoint(ep, t, e))
+                self._survival_memo[ep] = memo
+            blocks[ep] = memo[1]
         out = {}
-        for suffix, mask in (("", np.ones(st.group.size, bool)), ("_matched", st.matched == 1)):
-            for ep, t, e in (("os", st.os_t, st.os_e), ("pfs", st.pfs_t, st.pfs_e)):
-                if ep not in endpoints:
-                    continue
-                tm = t[mask] / DAYS_PER_MONTH
-                em = e[mask]
-                out[f"survival.{ep}_events{suffix}"] = int(em.sum())
-                fq = descriptive_quantile(tm, QUARTILES)
-                out[f"survival.{ep}_followup_q1{suffix}"] = fq[0]
-                out[f"survival.{ep}_followup_median{suffix}"] = fq[1]
-                out[f"survival.{ep}_followup_q3{suffix}"] = fq[2]
-                g = st.group[mask]
-                for code, gv in (("len", 1), ("sor", 0)):
-                    km = km_steps(tm[g == gv], em[g == gv])
-                    q = km.quantiles(QUARTILES)
-                    # S after the last event: guides a "not reached" quartile (see Loss)
-                    out[f"_slast.survival.{ep}_q3_{code}{suffix}"] = float(km.survival[-1])
-                    out[f"_kmstep.{ep}_{code}{suffix}"] = _largest_step(km, int((g == gv).sum()))
-                    out[f"survival.{ep}_q1_{code}{suffix}"] = q[0]
-                    out[f"survival.{ep}_median_{code}{suffix}"] = q[1]
-                    out[f"survival.{ep}_q3_{code}{suffix}"] = q[2]
-                out[f"survival.{ep}_logrank_p{suffix}"] = _logrank(tm, em, g)[0]
+        for suffix in ("", "_matched"):
+            for ep in ("os", "pfs"):
+                if ep in blocks:
+                    out.update(blocks[ep][suffix])
         return out
+
+    def _survival_endpoint(self, ep: str, t: np.ndarray, e: np.ndarray) -> dict:
+        """:meth:`survival` of one endpoint, by cohort ("" and "_matched")."""
+        st = self.st
+        blocks = {}
+        for suffix, mask in (("", np.ones(st.group.size, bool)), ("_matched", st.matched == 1)):
+            out = blocks[suffix] = {}
+            tm = t[mask] / DAYS_PER_MONTH
+            em = e[mask]
+            out[f"survival.{ep}_events{suffix}"] = int(em.sum())
+            fq = descriptive_quantile(tm, QUARTILES)
+            out[f"survival.{ep}_followup_q1{suffix}"] = fq[0]
+            out[f"survival.{ep}_followup_median{suffix}"] = fq[1]
+            out[f"survival.{ep}_followup_q3{suffix}"] = fq[2]
+            g = st.group[mask]
+            for code, gv in (("len", 1), ("sor", 0)):
+                km = km_steps(tm[g == gv], em[g == gv])
+                q = km.quantiles(QUARTILES)
+                # S after the last event: guides a "not reached" quartile (see Loss)
+                out[f"_slast.survival.{ep}_q3_{code}{suffix}"] = float(km.survival[-1])
+                out[f"_kmstep.{ep}_{code}{suffix}"] = _largest_step(km, int((g == gv).sum()))
+                out[f"survival.{ep}_q1_{code}{suffix}"] = q[0]
+                out[f"survival.{ep}_median_{code}{suffix}"] = q[1]
+                out[f"survival.{ep}_q3_{code}{suffix}"] = q[2]
+            out[f"survival.{ep}_logrank_p{suffix}"] = _logrank(tm, em, g)[0]
+        return blocks
 
     # stage 2 ------------------------------------------------------------------------------------------------
     def associations(self) -> dict:
