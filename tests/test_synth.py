@@ -393,7 +393,7 @@ def test_targeted_moves_keep_the_outcome_rules_and_undo_exactly(config):
 
     raw = _committed_raw()
     st = state_from_raw(raw.astype(object).where(raw.notna(), ""), config)
-    targeted = Targeted(st, weights={"logrank": 0.0})
+    targeted = Targeted(st)
     arrays = {a: getattr(st, a).copy() for a in ("os_t", "pfs_t")}
     rng = np.random.default_rng(3)
     moved = 0
@@ -409,7 +409,7 @@ def test_targeted_moves_keep_the_outcome_rules_and_undo_exactly(config):
         for a, before in arrays.items():
             assert np.array_equal(getattr(st, a), before)
     assert moved > 100
-    targeted.w.update(count=0.0, os=0.0)   # the PFS curve's guide alone
+    targeted.w.update(count=0.0)   # the PFS curve's guide alone
     guide = targeted.guide()
     sor = np.flatnonzero((st.group == 0) & (st.prog == 1) & (st.pfs_t <= PFS_Q1_DAY)
                          & (st.os_t > PFS_WINDOW[1]))

@@ -65,8 +65,8 @@ def stage1(st: SearchState, ev: FastEvaluator, loss: Loss, rng: np.random.Genera
     censored patient's follow-up set anywhere in the study's range (the tails of the curves, which move the log-rank
     statistic and not the quartiles); (f) two patients of the same matched status and progression status, one of
     each group, one died and one censored, exchange their OS event flags (and PFS, without progression): the whole
-    and the matched cohort keep their event counts, the groups' shares of them move. ``guide(values)`` is added to the loss (a smooth pull towards numbers that
-    the loss's distance alone does not slope towards).
+    and the matched cohort keep their event counts, the groups' shares of them move. ``guide(values)`` is added to
+    the loss (a smooth pull towards numbers that the loss's distance alone does not slope towards).
 
     Event times stay distinct unless ``ties``: then a group may have up to two events of an endpoint on one day
     (:func:`hcc_utils.synthetic.state.ties_ok`, the plausibility rule).
@@ -80,8 +80,11 @@ def stage1(st: SearchState, ev: FastEvaluator, loss: Loss, rng: np.random.Genera
         val, mis = loss(values)
         return val + (guide(values) if guide is not None else 0.0), mis
 
+    def snapshot() -> tuple:
+        return tuple(getattr(st, a).copy() for a in outcome)
+
     cur, misses = scored()
-    best = (cur, st.os_t.copy(), st.pfs_t.copy(), misses, st.os_e.copy(), st.pfs_e.copy())
+    best = (cur, misses, snapshot())
     log(f"stage 1 start: loss {cur:.3f}, {len(misses)} missed", quiet)
     no_prog = st.prog == 0
     subsets = [np.flatnonzero(st.subset == s) for s in range(4)]
@@ -168,7 +171,7 @@ def stage1(st: SearchState, ev: FastEvaluator, loss: Loss, rng: np.random.Genera
         temp = temp0 * (1 - it / iters) ** 3
         i = int(rng.integers(n))
         kind = rng.uniform()
-        saved = tuple(getattr(st, a).copy() for a in outcome)
+        saved = snapshot()
         if cross and kind < 0.15:
             ok = across(i)
         elif cross and kind < 0.22:
@@ -193,16 +196,16 @@ def stage1(st: SearchState, ev: FastEvaluator, loss: Loss, rng: np.random.Genera
         if _accept(val - cur, temp, rng):
             cur, misses = val, mis
             if cur < best[0]:
-                best = (cur, st.os_t.copy(), st.pfs_t.copy(), misses, st.os_e.copy(), st.pfs_e.copy())
+                best = (cur, misses, snapshot())
         else:
             _put(st, outcome, saved)
         if it % 5000 == 0:
-            log(f"stage 1 iteration {it}: loss {cur:.3f} (best {best[0]:.3f}), {len(best[3])} missed {best[3][:5]}", quiet)
-            history.append({"stage": 1, "iteration": it, "loss": best[0], "misses": len(best[3])})
+            log(f"stage 1 iteration {it}: loss {cur:.3f} (best {best[0]:.3f}), {len(best[1])} missed {best[1][:5]}", quiet)
+            history.append({"stage": 1, "iteration": it, "loss": best[0], "misses": len(best[1])})
         if best[0] < 1e-9:
             break
-    _put(st, outcome, (best[1], best[4], best[2], best[5]))
-    log(f"stage 1 done: loss {best[0]:.3f}, missed {best[3]}", quiet)
+    _put(st, outcome, best[2])
+    log(f"stage 1 done: loss {best[0]:.3f}, missed {best[1]}", quiet)
     return best[0]
 
 

@@ -1,38 +1,33 @@
-"""Targeted moves for the numbers the precision stage leaves missed, and smooth guides towards them.
+"""Targeted moves for a number the precision stage leaves missed, and a smooth guide towards it; and the survival
+stages' guide towards the OS follow-up median and log-rank p (:class:`FollowUpGuide`).
 
-Three published numbers sit where several others pin the survival times from both sides, so that single small
-moves of the precision stage (:mod:`hcc_utils.synthetic.precision`) never reach them:
+``survival.pfs_q1_sor`` (1.6 months) sits where several other numbers pin the survival times from both sides, so
+that single small moves of the precision stage (:mod:`hcc_utils.synthetic.precision`) never reach it: the sorafenib
+PFS curve must stay above 0.75 until day 46 and still reach the median (1.8 months, day 55) and the third quartile
+(2.3). Events before day 46 have to move into the few days between the first quartile and the median (at most two
+a day: the plausibility rule), and the follow-up's first quartile (1.4 months: 32 of 126 PFS times at most 45 days)
+needs censored patients early in their place.
 
-* ``survival.pfs_q1_sor`` (1.6 months): the sorafenib PFS curve must stay above 0.75 until day 46 and still reach
-  the median (1.8 months, day 55) and the third quartile (2.3). Events before day 46 have to move into the few days
-  between the first quartile and the median (at most two a day: the plausibility rule), and the follow-up's first
-  quartile (1.4 months: 32 of 126 PFS times at most 45 days) needs censored patients early in their place;
-* ``survival.os_followup_median`` (5.5 months): 64 of the 126 OS times at most 170 days, while the matched
-  cohort's first quartile (5.7) keeps the matched patients above it and the sorafenib median (5.6) keeps half of
-  that curve above it;
-* ``survival.os_logrank_p`` (0.019): the OS difference between the groups must weaken while all the quartiles stay.
-
-:class:`Targeted` proposes moves aimed at these (``pfs``: an early sorafenib PFS event into a free day of the window
+:class:`Targeted` proposes moves aimed at it (``pfs``: an early sorafenib PFS event into a free day of the window
 between the quartile and the median; ``censor``: a censored patient's follow-up to before day 46; ``lenv``: a
-lenvatinib progression to before day 46; ``os``: an OS time across 169 days; ``spread``: a sorafenib death a little
-later or a lenvatinib death a little earlier; one or two at once, an early PFS event out together with a time in
-30% of the time) and adds a smooth guide to the loss (:meth:`Targeted.guide`): the sorafenib PFS curve's shortfall
-below 0.75 at day 45, the PFS times at most 45 days short of 32, how far the 64 shortest OS times lie beyond 169
-days, and the OS log-rank p's log-ratio below 0.013. Each is zero once its number is met.
+lenvatinib progression to before day 46; one or two at once, an early PFS event out together with a time in 30% of
+the time) and adds a smooth guide to the loss (:meth:`Targeted.guide`): the sorafenib PFS curve's shortfall below
+0.75 at day 45 and the PFS times at most 45 days short of 32. Each is zero once its number is met.
 
-The calibration (:data:`hcc_utils.synthetic.calibrate.TARGETED_AIMS`) aims at the PFS quartile only. The OS
-follow-up median and log-rank p are reached earlier now, in the survival stages, by the cross moves of
-:func:`hcc_utils.synthetic.stages.stage1` and :class:`FollowUpGuide`: the ``os`` and ``spread`` moves here never
-found a state for them that lost no other number (the 64 shortest OS times must lie within 170 days while the
-matched cohort keeps at most 18 of its times there, so 46 of the 54 unmatched patients must). With the survival
-times those stages leave, the PFS quartile is missed (1.41 months against 1.6): 30,000 targeted proposals from the
-calibrated cohort did not bring it within its tolerance. This is a failed search, not a proof.
+The OS follow-up median and log-rank p were once aimed at here too (an OS time moved across 169 days; a sorafenib
+death later, a lenvatinib death earlier); those moves never found a state for them that lost no other number (the 64
+shortest OS times must lie within 170 days while the matched cohort keeps at most 18 of its times there, so 46 of the
+54 unmatched patients must). The survival stages reach them now, with the cross moves of
+:func:`hcc_utils.synthetic.stages.stage1` and :class:`FollowUpGuide`. With the survival times those stages leave, the
+PFS quartile is missed (1.41 months against 1.6): 30,000 targeted proposals from the calibrated cohort did not bring
+it within its tolerance. This is a failed search, not a proof.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from hcc_utils.stats.survival import km_steps
+from hcc_utils.synthetic.plan import DAYS_PER_MONTH
 from hcc_utils.synthetic.state import SearchState
 
 #: Day before which the sorafenib PFS curve must stay above 0.75 (1.5 months = 45.7 days: the tolerance's edge).
@@ -41,19 +36,12 @@ PFS_Q1_DAY = 45
 PFS_WINDOW = (46, 56)
 #: Window that receives censored follow-up (after the events, before the quartile).
 CENSOR_WINDOW = (36, 45)
-#: Follow-up median of OS: the OS_RANK shortest times at most OS_DAY days (5.5 months = 167 days; 5.6 = 170).
-OS_DAY = 169
-OS_RANK = 64
-#: Weights of the guides (loss units per unit of survival below 0.75, per month beyond OS_DAY).
+#: Weight of the PFS guide (loss units per unit of survival below 0.75 at PFS_Q1_DAY).
 PFS_WEIGHT = 60.0
 #: Follow-up's first quartile of PFS (1.4 months): PFS_COUNT times at most PFS_Q1_DAY days (the 32nd of 126 is the
 #: quartile); each one short costs PFS_COUNT_WEIGHT.
 PFS_COUNT = 32
 PFS_COUNT_WEIGHT = 0.5
-#: OS log-rank p (0.019): guided up to LOGRANK_P (inside the tolerance 0.009-0.029) by its log-ratio.
-LOGRANK_P = 0.013
-LOGRANK_WEIGHT = 3.0
-OS_WEIGHT = 1.5
 
 
 class Targeted:
@@ -66,31 +54,25 @@ class Targeted:
     """
 
     def __init__(self, st: SearchState, share: float = 0.5, weights: dict | None = None,
-                 moves: tuple[str, ...] = ("pfs", "censor", "lenv", "os", "spread"),
-                 aims: frozenset = frozenset({"survival.pfs_q1_sor", "survival.os_followup_median",
-                                              "survival.os_logrank_p"})):
+                 moves: tuple[str, ...] = ("pfs", "censor", "lenv"),
+                 aims: frozenset = frozenset({"survival.pfs_q1_sor"})):
         self.st = st
         self.aims = set(aims)
         self.share = share
-        self.w = {"pfs": PFS_WEIGHT, "os": OS_WEIGHT, "count": PFS_COUNT_WEIGHT, "logrank": LOGRANK_WEIGHT,
-                  **(weights or {})}
+        self.w = {"pfs": PFS_WEIGHT, "count": PFS_COUNT_WEIGHT, **(weights or {})}
         self.moves = [getattr(self, "_" + m) for m in moves]
         self.sor = np.flatnonzero(st.group == 0)
 
     def guide(self, values: dict | None = None) -> float:
-        """Smooth distance from the three numbers (0 when met)."""
+        """Smooth distance from the PFS quartile and the follow-up count (0 when met); ``values`` unused (the
+        precision stage's guide signature)."""
         st, w = self.st, self.w
-        lr = 0.0
-        if values is not None and w["logrank"]:
-            lr = w["logrank"] * max(0.0, np.log(LOGRANK_P / max(values["survival.os_logrank_p"], 1e-300)))
         km = km_steps(st.pfs_t[self.sor].astype(float), st.pfs_e[self.sor])
         before = km.time <= PFS_Q1_DAY
         s45 = float(km.survival[before][-1]) if before.any() else 1.0
         pfs = w["pfs"] * max(0.0, 0.7501 - s45)
-        shortest = np.sort(st.os_t)[:OS_RANK]
-        os = w["os"] * float(np.maximum(shortest - OS_DAY, 0).sum()) / 30.4375
         early = w["count"] * max(0, PFS_COUNT - int((st.pfs_t <= PFS_Q1_DAY).sum()))
-        return pfs + os + early + lr
+        return pfs + early
 
     @staticmethod
     def may_lose(lost: set) -> bool:
@@ -158,39 +140,6 @@ class Targeted:
         self._set_os(undo, i, new)   # no progression: PFS follows
         return True
 
-    def _os(self, rng, undo) -> bool:
-        """An OS time across OS_DAY: down from up to 300 days to 140-OS_DAY, or a death up from there."""
-        st = self.st
-        down = rng.uniform() < 0.6
-        if down:
-            pool = np.flatnonzero((st.os_t > OS_DAY) & (st.os_t <= 300))
-            lo, hi = 140, OS_DAY
-        else:
-            pool = np.flatnonzero((st.os_t >= 140) & (st.os_t <= OS_DAY) & (st.os_e == 1))
-            lo, hi = OS_DAY + 1, 290
-        if pool.size == 0:
-            return False
-        i = int(rng.choice(pool))
-        new = int(rng.integers(lo, hi + 1))
-        if st.prog[i] and st.pfs_t[i] >= new:
-            return False
-        self._set_os(undo, i, new)
-        return True
-
-    def _spread(self, rng, undo) -> bool:
-        """A sorafenib death a little later or a lenvatinib death a little earlier (weakens the OS difference)."""
-        st = self.st
-        g = int(rng.integers(2))
-        pool = np.flatnonzero((st.group == g) & (st.os_e == 1))
-        i = int(rng.choice(pool))
-        step = int(rng.integers(1, 8)) if rng.uniform() < 0.7 else int(st.os_t[i] * rng.uniform(0.02, 0.12)) + 1
-        new = int(st.os_t[i] + (step if g == 0 else -step))
-        low = st.pfs_t[i] + 1 if st.prog[i] else 5
-        if new < low or new > 1120:
-            return False
-        self._set_os(undo, i, new)
-        return True
-
     def _lenv(self, rng, undo) -> bool:
         """A lenvatinib progression moved before day 46 (matched: from before the curve's first quartile, day 90, so
         that it keeps it; unmatched: from before day 150): the follow-up's first quartile gains a time."""
@@ -231,8 +180,6 @@ class FollowUpGuide:
     COUNT_SLACK_DAYS = 2
 
     def __init__(self, st: SearchState, published: dict):
-        from hcc_utils.synthetic.plan import DAYS_PER_MONTH
-
         self.st = st
         median = str(published["survival.os_followup_median"])
         unit = 10.0 ** -len(median.partition(".")[2])
