@@ -270,7 +270,8 @@ def test_fast_evaluator_agrees_with_project_analysis(config):
 
 
 def test_committed_cohort_scorecard(config):
-    """Regression guard: the committed cohort reproduces most published numbers under the project's analysis."""
+    """The committed cohort meets every published number the audit does not exclude, under the project's analysis
+    (issue 12's acceptance), and at least 132 of them at the article's printed precision."""
     from hcc_utils.reproduction.audit import audit_article
     from hcc_utils.reproduction.scorecard import score
     from hcc_utils.reproduction.targets import load_targets
@@ -280,11 +281,10 @@ def test_committed_cohort_scorecard(config):
     _, excluded = audit_article(targets)
     scored = score(compute_results(_committed_raw(), config), targets, excluded)
     counted = scored[scored.status != "excluded"]
-    assert (counted.status == "met").sum() >= 148
-    # at the article's printed precision (the scorecard's identical tier); the cross moves of stage 1 met the OS
-    # follow-up median (identical) and log-rank p (close) and lost survival.pfs_q1_sor (147 met, 127 identical
-    # before them)
-    assert (counted.tier == "identical").sum() >= 126
+    assert len(counted) == 149 and (counted.status == "met").all(), list(counted[counted.status != "met"].id)
+    # at the article's printed precision (the scorecard's identical tier): 126 with the cross moves of stage 1 alone
+    # (survival.pfs_q1_sor missed), 132 with the PFS guide in stage 1b
+    assert (counted.tier == "identical").sum() >= 132
     # everything placed by construction is met
     for prefix in ("flow.", "baseline.", "matching.", "response.", "safety.", "cox."):
         part = counted[counted.id.str.startswith(prefix)]
@@ -449,7 +449,8 @@ def test_follow_up_guide_by_hand():
 def test_stage1_cross_moves_keep_counts_and_outcome_rules(config):
     """Stage 1 with the cross moves (exchanges between matched and unmatched patients, censored follow-up anywhere,
     event flags between the groups) keeps the whole and the matched cohort's OS and PFS event counts, progression
-    before death, PFS equal to OS without progression, and two events a day at most when ties are allowed."""
+    before death, PFS equal to OS without progression, and two events a day at most when ties are allowed: checked
+    on every proposal that is scored (through the guide, which sees each one), not only on the state kept."""
     from hcc_utils.synthetic.calibrate import STAGE1_PREFIXES, FastEvaluator, Loss
     from hcc_utils.synthetic.plan import TARGETS_PATH
     from hcc_utils.synthetic.stages import stage1
@@ -463,16 +464,26 @@ def test_stage1_cross_moves_keep_counts_and_outcome_rules(config):
     counts = [(e.sum(), e[st.matched == 1].sum()) for e in (st.os_e.copy(), st.pfs_e.copy())]
     before = (st.os_t.copy(), st.os_e.copy())
     ev = FastEvaluator(st, config.cutpoints)
-    guide = FollowUpGuide(st, dict(zip(targets["id"], targets["value"])))
+    follow_up = FollowUpGuide(st, dict(zip(targets["id"], targets["value"])))
+    seen = {"scored": 0, "changed": 0, "flags": 0}
+    prog = st.prog == 1
+
+    def checking_guide(values):
+        assert [(e.sum(), e[st.matched == 1].sum()) for e in (st.os_e, st.pfs_e)] == counts
+        assert np.all(st.pfs_t[prog] < st.os_t[prog])
+        assert np.array_equal(st.pfs_t[~prog], st.os_t[~prog]) and np.array_equal(st.pfs_e[~prog], st.os_e[~prog])
+        assert ties_ok(st)
+        seen["scored"] += 1
+        seen["changed"] += not np.array_equal(st.os_t, before[0])
+        seen["flags"] += not np.array_equal(st.os_e, before[1])
+        # a tilt that keeps the loss from being 0 at the start (the committed cohort meets every survival number,
+        # and stage 1 stops at a loss of 0)
+        return 1.0 + follow_up(values)
+
     # a hot short run so that many proposals are accepted
     stage1(st, ev, Loss(targets, STAGE1_PREFIXES), np.random.default_rng(1), 400, True, [], temp0=50.0, ties=True,
-           cross=True, guide=guide)
-    assert [(e.sum(), e[st.matched == 1].sum()) for e in (st.os_e, st.pfs_e)] == counts
-    prog = st.prog == 1
-    assert np.all(st.pfs_t[prog] < st.os_t[prog])
-    assert np.array_equal(st.pfs_t[~prog], st.os_t[~prog]) and np.array_equal(st.pfs_e[~prog], st.os_e[~prog])
-    assert ties_ok(st)
-    assert not (np.array_equal(st.os_t, before[0]) and np.array_equal(st.os_e, before[1]))
+           cross=True, guide=checking_guide)
+    assert seen["scored"] > 250 and seen["changed"] > 200 and seen["flags"] > 50, seen
 
 
 def test_fast_evaluator_reuses_an_unchanged_endpoint_with_the_same_values_and_order(config):
