@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from hcc_utils.reproduction.scorecard import (distance, is_identical, is_met, load_targets, printed_decimals, rule_of,
-                                              score, summary_line)
+                                              score, summary_line, close_note)
 from hcc_utils.reproduction.summary import scorecard_report
 from hcc_utils.reproduction.targets import article_terms
 
@@ -144,6 +144,20 @@ def test_close_and_identical_tiers_in_the_score():
     assert list(scored["status"]) == ["met", "met"]
     assert list(scored["tier"]) == ["close", "identical"]
     assert summary_line(scored) == "reproduced 2 of 2 published numbers (1 identical at printed precision)"
+
+
+def test_close_note_counts_the_close_numbers_without_a_proof():
+    targets = pd.DataFrame({"id": ["m", "q", "p", "h"], "section": ["s"] * 4,
+                            "statistic": ["median", "q25", "p", "hr:x"], "value": ["3.5", "1.6", "0.519", "2.472"]})
+    # m and q close, p close with a proof, h identical
+    scored = score({"m": 3.433, "q": 1.544, "p": 0.5195, "h": 2.4721}, targets,
+                   not_identical={"p": "the counts fix p = 0.5195"})
+    assert list(scored["tier"]) == ["close", "close", "close", "identical"]
+    assert close_note(scored, synthetic=True).startswith("The other 2 close numbers depend on how the synthetic")
+    assert close_note(scored, synthetic=False) == ("The other 2 close numbers come from this cohort as it is: "
+                                                   "nothing in it was tuned to the article's values.")
+    assert close_note(scored[scored.id.isin(["m", "h"])], synthetic=True).startswith("The other 1 close number depends")
+    assert close_note(scored[scored.id.isin(["p", "h"])], synthetic=True) == ""
 
 
 def test_report_on_targets_themselves(tmp_path):

@@ -51,6 +51,7 @@ __all__ = [
     "is_identical",
     "printed_decimals",
     "score",
+    "close_note",
     "summary_line",
 ]
 
@@ -315,3 +316,25 @@ def summary_line(scored: pd.DataFrame) -> str:
     identical = int((counted.get("tier", pd.Series(dtype=str)) == "identical").sum())
     return (f"reproduced {int((counted['status'] == 'met').sum())} of {len(counted)} published numbers "
             f"({identical} identical at printed precision)")
+
+
+def close_note(scored: pd.DataFrame, synthetic: bool) -> str:
+    """What the close numbers that carry no proof of impossibility mean, for the scorecard page.
+
+    On this project's synthetic cohort they are where the calibration's search stopped (not a proof that their
+    printed digits cannot be reached together); on any other cohort nothing was tuned to the article, so the close
+    tier only says how near the cohort's numbers come. Empty when every close number carries a proof.
+    """
+    close = scored[scored.get("tier", pd.Series("", index=scored.index)) == "close"]
+    open_ = int((~close["reason"].astype(str).str.startswith("identical impossible")).sum())
+    if open_ == 0:
+        return ""
+    one = open_ == 1
+    subject = f"The other {open_} close {'number' if one else 'numbers'}"
+    if synthetic:
+        return (f"{subject} {'depends' if one else 'depend'} on how the synthetic cohort's values are spread "
+                f"between its patients: the calibration's search did not reach {'its' if one else 'their'} printed "
+                f"digits. That is a limit of the search, not a proof that {'it cannot' if one else 'they cannot'} "
+                "be printed together with the others.")
+    return (f"{subject} {'comes' if one else 'come'} from this cohort as it is: nothing in it was tuned to the "
+            "article's values.")
