@@ -10,7 +10,8 @@ import pytest
 
 from hcc_utils.stats.balance import balance_table
 from hcc_utils.config import parse_config
-from hcc_utils.stats.matching import nearest_neighbor_match, propensity_scores
+from hcc_utils.stats.cox import cox_model
+from hcc_utils.stats.matching import matched_set_weights, nearest_neighbor_match, propensity_scores
 from hcc_utils.study.matching import match_cohort
 
 REF = Path(__file__).parent / "reference"
@@ -307,3 +308,41 @@ def test_one_sort_of_packed_words_is_the_stable_argsort():
         np.testing.assert_array_equal(order, expected)
         np.testing.assert_array_equal(ordered, values[expected])
         assert tied == bool((values[expected][1:] == values[expected][:-1]).any())
+
+
+# ------------------------------------------------------------------------------------------- k:1 matched sets
+def test_matched_set_weights_by_hand():
+    """Set 1: one treated, two controls (raw control weight 1/2 each); set 2: one treated, one control (raw 1).
+    The three controls' raw weights sum to 2, scaled to sum to 3: 0.75, 0.75, 1.5. Outside every set: 0."""
+    weights = matched_set_weights([1, 0, 0, 1, 0, 0, 1], [1, 1, 1, 2, 2, None, np.nan])
+    np.testing.assert_allclose(weights, [1, 0.75, 0.75, 1, 1.5, 0, 0], rtol=0, atol=1e-15)
+    # full 1:2 sets weigh every patient 1
+    np.testing.assert_allclose(matched_set_weights([1, 0, 0, 1, 0, 0], ["a", "a", "a", "b", "b", "b"]), np.ones(6))
+    with pytest.raises(ValueError, match="lengths differ"):
+        matched_set_weights([1, 0], [1])
+
+
+def test_matched_set_weights_match_MatchIt():
+    """match.data(matchit(..., ratio = 2))$weights for three 1:2 settings, two with a caliper (sets of one and two
+    controls), from the sets MatchIt formed (matched_weights_reference.R)."""
+    ref = pd.read_csv(REF / "matched_weights_reference.csv")
+    assert ref["setting"].nunique() == 3
+    for setting, part in ref.groupby("setting"):
+        weights = matched_set_weights(part["treatment"], part["subclass"])
+        np.testing.assert_allclose(weights, part["weights"], rtol=0, atol=1e-12, err_msg=setting)
+        assert sorted(part["weights"].round(4).unique())[-1] > 1   # some sets kept one control: weights differ
+
+
+def test_weighted_clustered_cox_matches_R_coxph():
+    """coxph(Surv(time, status) ~ control, weights = weights, cluster = subclass), Efron: coef, robust SE (the
+    clustered sandwich) and naive SE, for the three 1:2 settings."""
+    ref = pd.read_csv(REF / "matched_weights_reference.csv")
+    cox = pd.read_csv(REF / "matched_weights_cox.csv").set_index("setting")
+    for setting, part in ref.groupby("setting"):
+        frame = part.assign(control=1 - part["treatment"], w=matched_set_weights(part["treatment"], part["subclass"]))
+        table = cox_model(frame, "time", "status", ["control"], weights_col="w", cluster_col="subclass").table()
+        row = table.iloc[0]
+        assert row["coef"] == pytest.approx(cox.loc[setting, "coef"], abs=1e-9), setting
+        assert row["se"] == pytest.approx(cox.loc[setting, "robust_se"], abs=1e-9), setting
+        assert row["naive_se"] == pytest.approx(cox.loc[setting, "naive_se"], abs=1e-9), setting
+    assert cox.loc["tied_largest_ratio2", "coef"] == pytest.approx(-0.36186883080205, abs=1e-12)

@@ -18,8 +18,9 @@ from hcc_utils.config import REPO_ROOT, StudyConfig  # noqa: E402
 from hcc_utils.data.readers import read_cohort  # noqa: E402
 from hcc_utils.report.figures.matching_choices import caliper_alt_text, caliper_figure  # noqa: E402
 from hcc_utils.stats.boosted_propensity import boosted_propensity_scores  # noqa: E402
+from hcc_utils.stats.cox import cox_model  # noqa: E402
 from hcc_utils.study import build_study  # noqa: E402
-from hcc_utils.study.matching import match_cohort  # noqa: E402
+from hcc_utils.study.matching import match_cohort, set_weights  # noqa: E402
 from hcc_utils.study.sections import matching_choices as mc  # noqa: E402
 from hcc_utils.study.sections import survival  # noqa: E402
 
@@ -61,6 +62,29 @@ def test_caliper_sweep_pairs_balance_and_hazard_ratios(study, section):
     assert values["sensitivity.caliper_none_pfs_hr"] == pytest.approx(2.104, abs=5e-4)
     assert values["sensitivity.caliper_0_2_max_smd"] == pytest.approx(0.116, abs=5e-4)
     assert values["sensitivity.ratio2_n_control"] > values["sensitivity.ratio2_pairs"]
+
+
+def test_one_to_two_sets_are_weighted_as_MatchIt_weighs_them(study, section):
+    """1:2 matching leaves some treated patients one control: its hazard ratios are the weighted Cox model with the
+    variance clustered on the sets (R coxph(weights = weights, cluster = subclass), checked against R in
+    test_matching.py) and its SMDs weighted; 1:1 pairs keep the unweighted model."""
+    data = mc.rematch(study, mc.scenario_specs(study)["ratio2"])
+    matched = data[data["matched"] == 1]
+    sizes = matched["pair_id"].value_counts()
+    assert sizes.max() == 3 and sizes.min() == 2          # this cohort: 20 full sets and 16 pairs
+    assert (sizes == 3).sum() == 20 and len(sizes) == 36
+    weights = set_weights(matched)
+    control = (matched["treatment"].astype(int) == 0).to_numpy()
+    assert weights[~control] == pytest.approx(1.0) and weights[control].sum() == pytest.approx(control.sum())
+    frame = matched.assign(control_group=control.astype(int), w=weights)
+    row = cox_model(frame, "pfs_months", "pfs_event", ["control_group"], weights_col="w",
+                    cluster_col="pair_id").table().iloc[0]
+    values = section.values
+    assert values["sensitivity.ratio2_pfs_hr"] == pytest.approx(row["hr"], abs=1e-12)
+    assert values["sensitivity.ratio2_pfs_hr_lo"] == pytest.approx(row["ci_low"], abs=1e-12)
+    assert values["sensitivity.ratio2_pfs_hr"] == pytest.approx(1.913, abs=5e-4)
+    assert values["sensitivity.ratio2_max_smd"] == pytest.approx(0.158, abs=5e-4)
+    assert set_weights(study.matched) is None           # 1:1 pairs: no weights
 
 
 def test_boosted_score_is_seeded_and_close_to_the_logistic_one(study, section):

@@ -76,6 +76,43 @@ def test_weighted_kaplan_meier_matches_R_survfit_weights():
         np.testing.assert_allclose(surv, expected["survival"], rtol=0, atol=TOL, err_msg=f"{endpoint} {name} {arm}")
 
 
+def test_weighted_km_interval_matches_R_survfit_weights():
+    """survfit(Surv(t, e) ~ 1, weights = w)$lower/$upper: the robust (infinitesimal-jackknife) interval for
+    non-integer weights, Greenwood's on the weighted counts for integer ones; NA where the curve reaches 0."""
+    ref = pd.read_csv(REF / "weighting_km_ci_reference.csv")
+    hand = {"hand1": ([1, 2, 2, 3, 4, 4], [1, 0, 1, 1, 0, 1], [0.5, 2, 1.5, 1, 3, 0.7]),
+            "hand2": ([1, 2, 2, 3, 4], [1, 0, 1, 1, 1], [0.5, 2, 1.5, 1, 3]),
+            "hand3": ([1, 2, 2, 3, 4, 4, 5, 6], [1, 0, 1, 1, 0, 1, 1, 0], [1, 2, 1, 1, 3, 1, 1, 2])}
+    assert set(ref["case"]) == {f"{e}_{w}_{a}" for e in ("os", "pfs") for w in ("iptw", "overlap") for a in (0, 1)} | set(hand)
+    for case, expected in ref.groupby("case"):
+        if case in hand:
+            table = weighted_kaplan_meier(*hand[case])
+        else:
+            endpoint, name, arm = case.split("_")
+            keep = (DATA["treatment"] == int(arm)).to_numpy()
+            table = weighted_kaplan_meier(DATA.loc[keep, f"{endpoint}_months"], DATA.loc[keep, f"{endpoint}_event"],
+                                          _weights(name)[keep])
+        np.testing.assert_allclose(table["time"], expected["time"], rtol=0, atol=1e-12, err_msg=case)
+        for ours, theirs in (("survival", "survival"), ("ci_lower", "lower"), ("ci_upper", "upper")):
+            np.testing.assert_allclose(table[ours], expected[theirs], rtol=0, atol=TOL, err_msg=f"{case} {ours}")
+    # real numbers: the second hand case ends with every patient at risk dying; its first lower limit is R's
+    last = weighted_kaplan_meier(*hand["hand2"]).iloc[-1]
+    assert last["survival"] == 0 and np.isnan(last["ci_lower"]) and np.isnan(last["ci_upper"])
+    assert weighted_kaplan_meier(*hand["hand2"])["ci_lower"].iloc[0] == pytest.approx(0.815781044681075, abs=1e-12)
+
+
+def test_weighted_km_robust_interval_by_hand():
+    """Two patients, weights 1.5 and 0.5, the first dies at t = 1: S = 1 - 1.5/2 = 0.25. dS/dw_1 = -(Y - D)/Y^2 =
+    -0.125 and dS/dw_2 = D/Y^2 = 0.375, so var S = (1.5 x 0.125)^2 + (0.5 x 0.375)^2 = 0.0703125 and the SE of
+    log S is sqrt(0.0703125) / 0.25 = 1.0607."""
+    table = weighted_kaplan_meier([1.0, 2.0], [1, 0], [1.5, 0.5])
+    se = math.sqrt(0.0703125) / 0.25
+    z = 1.959963984540054
+    assert table["survival"].iloc[0] == pytest.approx(0.25, abs=1e-15)
+    assert table["ci_lower"].iloc[0] == pytest.approx(0.25 * math.exp(-z * se), abs=1e-12)
+    assert table["ci_upper"].iloc[0] == 1.0   # 0.25 exp(1.96 x 1.06) = 2.0, capped
+
+
 # ------------------------------------------------------------------------------------------------ by hand
 def test_ps_weights_by_hand():
     ps, treat = np.array([0.2, 0.5, 0.8, 0.25]), np.array([1, 0, 1, 0])
@@ -131,6 +168,9 @@ def test_weighted_kaplan_meier_with_unit_weights_is_kaplan_meier():
     np.testing.assert_allclose(table["survival"], km.table["survival"], rtol=0, atol=1e-14)
     np.testing.assert_array_equal(table["n_censor"], km.table["n_censor"])
     assert weighted_km_median(table) == km_quantile(km, 0.5).estimate
+    # integer weights are counts of patients: the interval is Greenwood's, as the unweighted curve's
+    for column in ("ci_lower", "ci_upper"):
+        np.testing.assert_allclose(table[column], km.table[column], rtol=0, atol=1e-12)
 
 
 # ------------------------------------------------------------------------------------------------ the chapter

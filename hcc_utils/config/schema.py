@@ -54,7 +54,10 @@ class Matching(_Section):
         ["age", "sex_male", "tumor_size_cm", "tumor_multiple", "extrahepatic_metastasis", "lymph_node_metastasis",
          "child_pugh_b"],
         description="Columns of the analysis table entering the unpenalised logistic propensity model.")
-    ratio: int = Field(1, ge=1, description="Controls matched to each treated patient (1 = 1:1).")
+    ratio: int = Field(1, ge=1, description="Controls matched to each treated patient (1 = 1:1). Above 1, the "
+                       "matched cohort's hazard ratios weigh the sets as MatchIt does (a treated patient left with "
+                       "fewer controls keeps its full weight; variance robust to the clustering within sets); its "
+                       "Kaplan-Meier curves and log-rank tests count each patient once.")
     caliper: Optional[float] = Field(0.2, gt=0, description="Caliper width in standard deviations of the score "
                                                              "scale below; null for no caliper.")
     caliper_scale: Literal["logit", "score"] = Field("logit", description="Scale of the caliper: logit of the "

@@ -390,3 +390,45 @@ def nearest_neighbor_match(
     pair_id = pd.Series(pd.arrays.IntegerArray(pair, pair == 0), index=id_index, name="pair_id")
     unmatched = treated_index[~has_match]
     return MatchResult(mm, treated_index, pair_id, d, width, int(unmatched.size), list(id_index[unmatched]))
+
+
+def matched_set_weights(treatment, set_id) -> np.ndarray:
+    """Weights of the patients of matched sets for the average treatment effect in the treated, as MatchIt's
+    ``match.data()$weights``.
+
+    A treated patient in a set weighs 1; a control weighs the number of treated patients of its set over the number
+    of its controls (1/2 in a full 1:2 set, 1 in a set left with one control), and the controls' weights are then
+    scaled to sum to the number of matched controls. With every set full (k controls each) all weights are 1. A
+    patient outside every set (``set_id`` missing) weighs 0.
+
+    Parameters
+    ----------
+    treatment : array-like of {0, 1}
+    set_id : array-like, the matched set (pair id) of each patient; NaN or None outside every set.
+
+    Returns
+    -------
+    numpy.ndarray of float
+
+    References
+    ----------
+    Ho DE, Imai K, King G, Stuart EA. MatchIt: nonparametric preprocessing for parametric causal inference. J Stat
+    Softw 2011;42(8). Stuart EA. Matching methods for causal inference. Stat Sci 2010;25:1-21.
+    """
+    t = np.asarray(treatment).astype(int)
+    sets = pd.Series(np.asarray(set_id, dtype=object))
+    if t.shape[0] != len(sets):
+        raise ValueError("treatment and set_id: lengths differ")
+    inside = sets.notna().to_numpy()
+    weights = np.zeros(t.size)
+    if not inside.any():
+        return weights
+    codes, _ = pd.factorize(sets[inside])
+    treated_n = np.bincount(codes, weights=t[inside] == 1)
+    control_n = np.bincount(codes, weights=t[inside] == 0)
+    inner = np.where(t[inside] == 1, 1.0, treated_n[codes] / np.maximum(control_n[codes], 1))
+    controls = t[inside] == 0
+    if controls.any():
+        inner[controls] *= controls.sum() / inner[controls].sum()
+    weights[inside] = inner
+    return weights

@@ -26,7 +26,7 @@ from hcc_utils.stats.logrank import LogrankCore, LogrankResult, logrank_arrays, 
 
 __all__ = [
     "KaplanMeier", "KMQuantile", "KMSteps", "LogrankResult", "LogrankCore", "FollowUp",
-    "kaplan_meier", "km_steps", "km_quantile", "km_quantile_times", "km_summary", "numbers_at_risk",
+    "kaplan_meier", "greenwood_se_log", "log_interval", "km_steps", "km_quantile", "km_quantile_times", "km_summary", "numbers_at_risk",
     "logrank_test", "logrank_arrays", "followup_summary", "check_time_event",
 ]
 
@@ -106,20 +106,32 @@ def kaplan_meier(time, event, conf_level: float = 0.95) -> KaplanMeier:
     t, e = check_time_event(time, event)
     steps = km_steps(t, e)
     n_risk, n_event, surv = steps.n_risk, steps.n_event, steps.survival
-    with np.errstate(divide="ignore", invalid="ignore"):
-        green = np.cumsum(np.where(n_event > 0, n_event / (n_risk * (n_risk - n_event)), 0.0))
-        se_log = np.sqrt(green)
+    se_log = greenwood_se_log(n_risk, n_event)
+    with np.errstate(invalid="ignore"):
         se = se_log * surv
-        z = stats.norm.ppf(1 - (1 - conf_level) / 2)
-        log_s = np.log(np.where(surv > 0, surv, np.nan))
-        lower = np.exp(log_s - z * se_log)
-        upper = np.minimum(np.exp(log_s + z * se_log), 1.0)
+    lower, upper = log_interval(surv, se_log, conf_level)
     table = pd.DataFrame({
         "time": steps.time, "n_risk": n_risk, "n_event": n_event, "n_censor": steps.n_censor,
         "survival": surv, "std_err": se, "std_err_log": se_log,
         "ci_lower": lower, "ci_upper": upper,
     })
     return KaplanMeier(table=table, n=int(t.size), events=int(e.sum()), conf_level=conf_level)
+
+
+def greenwood_se_log(n_risk: np.ndarray, n_event: np.ndarray) -> np.ndarray:
+    """Greenwood standard error of log S(t) (of the cumulative hazard) at each step: ``sqrt(sum d / (n (n - d)))``
+    over event times up to t (infinite once every patient at risk has had the event)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.sqrt(np.cumsum(np.where(n_event > 0, n_event / (n_risk * (n_risk - n_event)), 0.0)))
+
+
+def log_interval(surv: np.ndarray, se_log: np.ndarray, conf_level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """R's default ``conf.type = "log"`` pointwise interval ``exp(log S -/+ z se_log)``, the upper limit capped at
+    1; NaN where S is 0."""
+    z = stats.norm.ppf(1 - (1 - conf_level) / 2)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        log_s = np.log(np.where(surv > 0, surv, np.nan))
+        return np.exp(log_s - z * se_log), np.minimum(np.exp(log_s + z * se_log), 1.0)
 
 
 class KMSteps(NamedTuple):

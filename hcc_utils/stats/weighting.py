@@ -35,7 +35,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from hcc_utils.stats.survival import R_TOLERANCE, _curve_quantiles
+from hcc_utils.stats.survival import R_TOLERANCE, _curve_quantiles, greenwood_se_log, log_interval
 
 __all__ = ["WEIGHT_METHODS", "ps_weights", "effective_sample_size", "weighted_smd", "weighted_balance_table",
            "weighted_kaplan_meier", "weighted_km_median"]
@@ -165,17 +165,25 @@ def weighted_kaplan_meier(time, event, weights) -> pd.DataFrame:
     the events at u and ``n_w`` the summed weights of patients still at risk (time >= u). With IPTW it estimates
     the survival the whole cohort would have had under one treatment (Cole & Hernan 2004; Xie & Liu 2005).
 
+    The 95% pointwise interval is R's default for weighted data: with any non-integer weight the
+    infinitesimal-jackknife (robust) variance of S(t), ``sum_i (w_i dS(t)/dw_i)^2``; with integer weights (R reads
+    them as counts of identical patients) Greenwood's formula on the weighted counts. Either on the log scale
+    (``conf.type = "log"``: S exp(+-z se/S), the upper limit capped at 1). The robust variance treats the weights
+    as fixed: it does not carry the uncertainty of the estimated propensity score (Austin 2016).
+
     Returns
     -------
     pandas.DataFrame
         One row per distinct time: ``time, n_risk, n_event`` (weighted), ``n_censor`` (patients censored at that
-        time, unweighted), ``survival``, and ``ci_lower``/``ci_upper`` (NaN: not computed).
+        time, unweighted), ``survival``, and ``ci_lower``/``ci_upper`` (95%, as R's ``lower``/``upper``; NaN once
+        the curve reaches 0).
 
     References
     ----------
     Cole SR, Hernan MA. Adjusted survival curves with inverse probability weights. Comput Methods Programs
     Biomed 2004;75:45-9. Xie J, Liu C. Adjusted Kaplan-Meier estimator and log-rank test with inverse probability
-    of treatment weighting for survival data. Stat Med 2005;24:3089-110.
+    of treatment weighting for survival data. Stat Med 2005;24:3089-110. Austin PC. Variance estimation when using
+    inverse probability of treatment weighting (IPTW) with survival analysis. Stat Med 2016;35:5642-55.
     """
     t = np.asarray(time, dtype=float)
     e = np.asarray(event, dtype=float)
@@ -191,9 +199,36 @@ def weighted_kaplan_meier(time, event, weights) -> pd.DataFrame:
     n_risk = np.cumsum(total_w[::-1])[::-1]
     with np.errstate(invalid="ignore", divide="ignore"):
         surv = np.cumprod(np.where(event_w > 0, 1 - event_w / n_risk, 1.0))
-    nan = np.full(uniq.size, np.nan)
+    if np.array_equal(w, np.round(w)):
+        se_log = greenwood_se_log(n_risk, event_w)
+    else:
+        se_log = _ij_se_log_survival(inv, e, w, n_risk, event_w)
+    lower, upper = log_interval(surv, se_log)
     return pd.DataFrame({"time": uniq, "n_risk": n_risk, "n_event": event_w, "n_censor": censor_n,
-                         "survival": surv, "ci_lower": nan, "ci_upper": nan})
+                         "survival": surv, "ci_lower": lower, "ci_upper": upper})
+
+
+def _ij_se_log_survival(inv: np.ndarray, event: np.ndarray, w: np.ndarray, n_risk: np.ndarray,
+                        event_w: np.ndarray) -> np.ndarray:
+    """Infinitesimal-jackknife standard error of log S(t) at each distinct time, in O(n + times).
+
+    The derivative of log S(t_k) by patient i's weight is ``B(min(k, g_i)) - e_i a(g_i) [g_i <= k]``, with g_i the
+    index of the patient's time, ``a_j = 1 / (Y_j - D_j)`` and B the running sum of ``D_j / (Y_j (Y_j - D_j))``
+    (Y weighted at risk, D weighted events). Patients past t_k keep a fixed derivative; those still at risk share
+    B(k). So the variance at t_k is a running sum over the patients gone plus B(k)^2 times the summed squared
+    weights of those still at risk.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        room = n_risk - event_w
+        a = np.where(event_w > 0, 1.0 / room, 0.0)
+        b = np.where(event_w > 0, event_w / (n_risk * room), 0.0)
+    w2 = np.bincount(inv, weights=w ** 2, minlength=b.size)
+    still = np.cumsum(w2[::-1])[::-1] - w2                  # squared weights of patients with later times
+    with np.errstate(invalid="ignore"):                     # inf - inf once every patient at risk has died
+        B = np.cumsum(b)
+        own = B[inv] - event * a[inv]                      # derivative once the patient's time has passed
+        gone = np.cumsum(np.bincount(inv, weights=(w * own) ** 2, minlength=b.size))
+        return np.sqrt(gone + B ** 2 * still)
 
 
 def weighted_km_median(table: pd.DataFrame) -> float:

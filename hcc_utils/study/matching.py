@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from hcc_utils.config import StudyConfig
-from hcc_utils.stats.matching import MatchResult, nearest_neighbor_match, propensity_scores
+from hcc_utils.stats.matching import MatchResult, matched_set_weights, nearest_neighbor_match, propensity_scores
 
 
 @dataclass
@@ -119,3 +119,12 @@ def _match_within_strata(ps: np.ndarray, treated: np.ndarray, strata: pd.DataFra
     pair_id = pair_id.map(lambda v: codes.get(v, pd.NA)).astype("Int64")
     return MatchResult(np.empty((0, options["ratio"]), dtype=int), np.flatnonzero(treated == 1), pair_id, distance,
                        width, len(unmatched), unmatched)
+
+
+def set_weights(matched: pd.DataFrame, treatment_col: str = "treatment") -> np.ndarray | None:
+    """MatchIt's weights of a matched cohort's k:1 sets (``pair_id``; :func:`hcc_utils.stats.matching.matched_set_weights`),
+    or None when they are all 1 or do not apply: 1:1 pairs, or a frame with patients outside every set."""
+    if matched.empty or "pair_id" not in matched or not matched["pair_id"].notna().all() \
+            or matched["pair_id"].value_counts().max() <= 2:
+        return None
+    return matched_set_weights(matched[treatment_col].astype(int).to_numpy(), matched["pair_id"].to_numpy())

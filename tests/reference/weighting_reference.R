@@ -51,3 +51,31 @@ for (endpoint in c("os", "pfs")) {
   }
 }
 write.csv(do.call(rbind, km), "tests/reference/weighting_km_reference.csv", row.names = FALSE)
+
+# Whole weighted Kaplan-Meier curves with R's default interval for weighted data (infinitesimal-jackknife variance,
+# conf.type "log"): weighting_km_ci_reference.csv. Small hand cases with ties of an event and a censoring, the
+# second ending with every patient at risk dying (lower and upper NA there).
+ci <- list()
+for (endpoint in c("os", "pfs")) {
+  d$time <- d[[paste0(endpoint, "_months")]]
+  d$status <- d[[paste0(endpoint, "_event")]]
+  for (wname in c("iptw", "overlap")) {
+    d$w <- d[[paste0("w_", wname)]]
+    for (arm in c(0, 1)) {
+      fit <- survfit(Surv(time, status) ~ 1, data = d[d$treatment == arm, ], weights = w)
+      ci[[length(ci) + 1]] <- data.frame(case = paste(endpoint, wname, arm, sep = "_"), time = fit$time,
+                                         survival = fit$surv, lower = fit$lower, upper = fit$upper)
+    }
+  }
+}
+# The third has integer weights, which R reads as counts of patients (Greenwood's variance, not the robust one).
+hand <- list(list(time = c(1, 2, 2, 3, 4, 4), status = c(1, 0, 1, 1, 0, 1), w = c(0.5, 2, 1.5, 1, 3, 0.7)),
+             list(time = c(1, 2, 2, 3, 4), status = c(1, 0, 1, 1, 1), w = c(0.5, 2, 1.5, 1, 3)),
+             list(time = c(1, 2, 2, 3, 4, 4, 5, 6), status = c(1, 0, 1, 1, 0, 1, 1, 0), w = c(1, 2, 1, 1, 3, 1, 1, 2)))
+for (k in seq_along(hand)) {
+  h <- hand[[k]]
+  fit <- survfit(Surv(h$time, h$status) ~ 1, weights = h$w)
+  ci[[length(ci) + 1]] <- data.frame(case = paste0("hand", k), time = fit$time, survival = fit$surv,
+                                     lower = fit$lower, upper = fit$upper)
+}
+write.csv(do.call(rbind, ci), "tests/reference/weighting_km_ci_reference.csv", row.names = FALSE)

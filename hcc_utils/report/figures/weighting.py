@@ -87,10 +87,12 @@ def weighted_panels(study: Study, values: dict[str, Any], curves: dict) -> dict[
 
 def weighting_figures(study: Study, section) -> dict[str, plt.Figure]:
     """The chapter's figures from its :class:`~hcc_utils.study.sections.SectionResult`: the Love plot and one
-    Kaplan-Meier composite (A OS, B PFS) per weighting."""
+    Kaplan-Meier composite (A OS, B PFS) per weighting, with the curves' pointwise 95% bands (robust variance:
+    :func:`hcc_utils.stats.weighting.weighted_kaplan_meier`), which show how few patients a large weight stands
+    for."""
     figures = {"weighted_love_plot": weighted_love_plot(section.tables["balance_frame"], variable_labels(study.config))}
     for figure, panels in weighted_panels(study, section.values, section.inputs["curves"]).items():
-        figures[figure] = composite_figure(panels, 2)
+        figures[figure] = composite_figure(panels, 2, confidence_bands=True)
     return figures
 
 
@@ -107,6 +109,7 @@ def weighting_alt_texts(study: Study, section) -> dict[str, str]:
         for endpoint, (_, _, ep_name) in ENDPOINTS.items():
             parts.append(f"{ep_name}: " + "; ".join(_hr_lines(values, name, endpoint)))
         groups = " and ".join(display_name(g) for g in study.groups)
-        texts[figure] = (f"Weighted Kaplan-Meier curves ({WEIGHTINGS[name][0]}) of {groups}, panel A overall "
+        texts[figure] = (f"Weighted Kaplan-Meier curves ({WEIGHTINGS[name][0]}) with pointwise 95% confidence "
+                         f"bands of {groups}, panel A overall "
                          f"survival, panel B progression-free survival. " + ". ".join(parts) + ".")
     return texts

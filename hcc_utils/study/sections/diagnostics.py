@@ -284,7 +284,7 @@ def matched_hazard_ratios(study: Study) -> dict[str, tuple[float, ...]]:
     """Per endpoint the HR of the control vs the treatment group in the matched cohort (HR, CI limits, P; NaN
     when not estimable), as Figure 3 shows it."""
     matched_ok = "_matched" not in study.cohort_problems()
-    return {endpoint: group_hazard_ratio(study, study.matched, time_col, event_col) if matched_ok else (math.nan,) * 4
+    return {endpoint: group_hazard_ratio(study, study.matched, time_col, event_col, matched_sets=True) if matched_ok else (math.nan,) * 4
             for endpoint, (time_col, event_col, _) in ENDPOINTS.items()}
 
 

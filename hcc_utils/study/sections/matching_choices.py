@@ -6,6 +6,9 @@ trees instead of the logistic model, the prior ATE+BEV cycles added to the prope
 macrovascular invasion and extrahepatic metastasis (the letter to the editor, Clin Mol Hepatol 2025;31(1)) — and
 reports the matched sets, the largest absolute SMD of the configured covariates, and the hazard ratios of OS and PFS
 (control vs treatment; Cox, configured ties, model-based Wald 95% CI and P, as the article's matched analysis).
+1:2 matching leaves some treated patients with one control, so its sets are weighted as MatchIt weighs them
+(:func:`hcc_utils.stats.matching.matched_set_weights`): the SMDs are weighted and the Cox model is weighted with a
+variance robust to the clustering within sets; the cycles test stays unweighted.
 """
 from __future__ import annotations
 
@@ -17,11 +20,12 @@ import pandas as pd
 from hcc_utils.stats.balance import balance_table
 from hcc_utils.stats.boosted_propensity import boosted_propensity_scores
 from hcc_utils.stats.two_sample import mann_whitney_test, student_t_test
+from hcc_utils.stats.weighting import weighted_balance_table
 from hcc_utils.tables.formatting import fmt_p, fmt_ratio
 from hcc_utils.tables.journal import Column, JournalTable, Row
 from hcc_utils.study.cohort import Study
 from hcc_utils.study.labels import ENDPOINTS, abbreviation_note
-from hcc_utils.study.matching import match_cohort
+from hcc_utils.study.matching import match_cohort, set_weights
 from hcc_utils.study.registry import Kind, ResultSet
 from hcc_utils.study.sections import SectionResult
 from hcc_utils.study.sections.survival import group_hazard_ratio
@@ -68,9 +72,9 @@ def rematch(study: Study, spec: dict) -> pd.DataFrame:
     return match_cohort(table, config, scores=scores, exact=spec.get("exact")).data
 
 
-def cycles_test(study: Study, cohort: pd.DataFrame) -> tuple[float, float]:
-    """P (Table 1's test of a median-IQR row: Mann-Whitney unless configured otherwise) and absolute SMD of the
-    prior ATE+BEV cycles between the groups of ``cohort``."""
+def cycles_test(study: Study, cohort: pd.DataFrame, weights: np.ndarray | None = None) -> tuple[float, float]:
+    """P (Table 1's test of a median-IQR row: Mann-Whitney unless configured otherwise; unweighted) and absolute
+    SMD of the prior ATE+BEV cycles between the groups of ``cohort`` (weighted by ``weights`` when given)."""
     treat = cohort["treatment"].astype(int) == 1
     x = pd.to_numeric(cohort[CYCLES], errors="coerce")
     a, b = x[treat].dropna().to_numpy(float), x[~treat].dropna().to_numpy(float)
@@ -78,8 +82,15 @@ def cycles_test(study: Study, cohort: pd.DataFrame) -> tuple[float, float]:
         return math.nan, math.nan
     test = study.config.baseline.continuous_test
     p = student_t_test(a, b)[2] if test == "ttest" else mann_whitney_test(a, b)[1]
-    smd = balance_table(cohort.assign(matched=1), [CYCLES])["smd_after"].iloc[0]
-    return float(p), float(smd)
+    return float(p), float(_smds(cohort.assign(**{CYCLES: x}), [CYCLES], weights).iloc[0])
+
+
+def _smds(matched: pd.DataFrame, covariates: list[str], weights: np.ndarray | None) -> pd.Series:
+    """Absolute SMD of each covariate between the groups of a matched cohort, weighted by its sets' weights."""
+    if weights is None:
+        return balance_table(matched.assign(matched=1), covariates)["smd_after"]
+    table = matched.assign(treatment=matched["treatment"].astype(int))
+    return weighted_balance_table(table, covariates, {"sets": weights})["smd_sets"]
 
 
 def _scenario(study: Study, tag: str, spec: dict, data: pd.DataFrame) -> ResultSet:
@@ -90,16 +101,17 @@ def _scenario(study: Study, tag: str, spec: dict, data: pd.DataFrame) -> ResultS
                unit="matched sets")
     values.add(f"sensitivity.{tag}_n_control", int((matched["treatment"].astype(int) == 0).sum()), Kind.COUNT,
                f"Matched {study.control} patients {where}")
-    smd = balance_table(data, list(study.config.matching.covariates))["smd_after"]
+    weights = set_weights(matched)   # k:1 sets: balance and hazard ratios weighted as MatchIt weighs them
+    smd = _smds(matched, list(study.config.matching.covariates), weights)
     values.add(f"sensitivity.{tag}_max_smd", float(smd.max()), Kind.STATISTIC,
                f"Largest absolute SMD of the configured covariates after matching {where}", unit="SMD")
-    p, cycles_smd = cycles_test(study, matched)
+    p, cycles_smd = cycles_test(study, matched, weights)
     values.add(f"sensitivity.{tag}_cycles_p", p, Kind.P, f"Prior ATE+BEV cycles by group, P {where}")
     values.add(f"sensitivity.{tag}_cycles_smd", cycles_smd, Kind.STATISTIC,
                f"Prior ATE+BEV cycles, absolute SMD {where}", unit="SMD")
     versus = f"{study.control} vs {study.treatment}"
     for endpoint, (time_col, event_col, name) in ENDPOINTS.items():
-        hr = group_hazard_ratio(study, matched, time_col, event_col)
+        hr = group_hazard_ratio(study, matched, time_col, event_col, matched_sets=True)
         for stat, value, kind, text in (("hr", hr[0], Kind.RATIO, "HR"), ("hr_lo", hr[1], Kind.RATIO, "HR 95% CI lower limit"),
                                         ("hr_hi", hr[2], Kind.RATIO, "HR 95% CI upper limit"), ("p", hr[3], Kind.P, "Wald P")):
             values.add(f"sensitivity.{tag}_{endpoint}_{stat}", value, kind, f"{text}, {versus}, {name} {where}")
@@ -124,7 +136,8 @@ def matching_choice_results(study: Study) -> tuple[ResultSet, dict[str, pd.DataF
         frames[tag] = data
         problem = _problem(study, data)
         if problem:
-            values.merge(_scenario(study, tag, spec, study.data.assign(matched=1, pair_id=1)).not_estimable(problem))
+            stand_in = study.data.assign(matched=1, pair_id=np.arange(len(study.data)))   # unweighted: sets of one
+            values.merge(_scenario(study, tag, spec, stand_in).not_estimable(problem))
         else:
             values.merge(_scenario(study, tag, spec, data))
     logits = np.log(frames["gbm"]["ps"] / (1 - frames["gbm"]["ps"]))
@@ -187,7 +200,9 @@ def choices_table(study: Study, values: dict) -> JournalTable:
         "standardized mean difference of the configured propensity covariates after matching; cycles SMD: prior "
         "ATE+BEV cycles.",
         "Boosted-tree score: propensity scores from gradient-boosted trees (scikit-learn, seeded) instead of the "
-        "logistic model. 1:2 matching: Cox model without weights. Exact on MVI and EHM: matched only within strata of "
+        "logistic model. 1:2 matching: a treated patient left with one control weighs as much as a full set (MatchIt's "
+        "weights); the SMDs and the Cox model are weighted, the model's 95% CI and P robust to the clustering "
+        "within sets. Exact on MVI and EHM: matched only within strata of "
         "macrovascular invasion and extrahepatic metastasis, the caliper's width kept.",
         f"HR of {study.control} versus {study.treatment} (Cox, Wald 95% CI and P). "
         + abbreviation_note("ATE+BEV", "CI", "HR", "SMD") + " MVI, macrovascular invasion; EHM, extrahepatic metastasis.",

@@ -12,6 +12,7 @@ from hcc_utils.stats.survival import followup_summary, kaplan_meier, km_summary,
 from hcc_utils.tables.formatting import fmt_months, fmt_p
 from hcc_utils.tables.journal import Column, JournalTable, Row
 from hcc_utils.study.cohort import Study, group_code
+from hcc_utils.study.matching import set_weights
 from hcc_utils.study.labels import COHORT_NAMES, ENDPOINTS, abbreviation_note, group_label
 from hcc_utils.study.registry import Kind, ResultSet
 from hcc_utils.study.sections import SectionResult, per_cohort
@@ -68,7 +69,7 @@ def survival_results(study: Study) -> ResultSet:
                        f"Log-rank chi-square, {where}", unit="chi-square")
             values.add(f"survival.{endpoint}_logrank_df{suffix}", test.df, Kind.COUNT,
                        f"Log-rank degrees of freedom, {where}", unit="degrees of freedom")
-            hr = group_hazard_ratio(study, cohort, time_col, event_col)
+            hr = group_hazard_ratio(study, cohort, time_col, event_col, matched_sets=suffix == "_matched")
             versus = f"{study.control} vs {study.treatment}"
             for stat, value, kind, text in (("hr", hr[0], Kind.RATIO, "HR"), ("hr_lo", hr[1], Kind.RATIO, "HR 95% CI lower limit"),
                                             ("hr_hi", hr[2], Kind.RATIO, "HR 95% CI upper limit"),
@@ -83,14 +84,26 @@ def _month_id(month: float) -> str:
     return f"{month:g}".replace(".", "_")
 
 
-def group_hazard_ratio(study: Study, cohort: pd.DataFrame, time_col: str, event_col: str) -> tuple[float, ...]:
+def group_hazard_ratio(study: Study, cohort: pd.DataFrame, time_col: str, event_col: str,
+                       matched_sets: bool = False) -> tuple[float, ...]:
     """Hazard ratio of the control group vs the treatment group (Cox, configured ties, Wald 95% CI and p);
-    NaN when the model has no finite estimate (e.g. no event in one group)."""
+    NaN when the model has no finite estimate (e.g. no event in one group).
+
+    With ``matched_sets`` (a matched cohort, its sets in ``pair_id``) and a set of more than one control (k:1
+    matching), the model weighs each patient as MatchIt does (:func:`hcc_utils.stats.matching.matched_set_weights`:
+    a control of a full 1:2 set counts half a patient against its set's treated one) and its variance is robust
+    to the clustering within sets, as MatchIt's authors advise (``coxph(weights = weights, cluster = subclass)``).
+    1:1 pairs keep the article's unweighted model with its model-based variance."""
     # only the model's columns: a copy of every column of a million patients costs more than the fit
     frame = cohort[[time_col, event_col]].assign(control_group=study.group_mask(cohort, study.control).astype(int))
+    extra = {}
+    weights = set_weights(cohort) if matched_sets else None
+    if weights is not None:
+        frame = frame.assign(set_weight=weights, matched_set=cohort["pair_id"].to_numpy())
+        extra = {"weights_col": "set_weight", "cluster_col": "matched_set"}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CoxConvergenceWarning)
-        row = fit_cox(frame, time_col, event_col, ["control_group"], ties=study.config.cox.ties).iloc[0]
+        row = fit_cox(frame, time_col, event_col, ["control_group"], ties=study.config.cox.ties, **extra).iloc[0]
     if bool(row["infinite_coef"]) or not np.isfinite(row["hr"]):
         return (math.nan,) * 4
     return float(row["hr"]), float(row["ci_low"]), float(row["ci_high"]), float(row["p"])
