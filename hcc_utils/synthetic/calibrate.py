@@ -49,7 +49,8 @@ cannot undo an earlier one:
    third-line regimens among progressed patients (these two within a group), and progression times (with the best response) between two
    progressed patients when both stay before their deaths. Permutations within a subset leave every stage-1 number and
    every published count unchanged.
-3. **Third-line regimens** (only while a third-line log-rank target is missed). Swaps of third-line regimens between
+3. **Third-line regimens** (only while a third-line log-rank target is missed or a curve by receipt of third-line
+   therapy steps by more than 10 points). Swaps of third-line regimens between
    two progressed patients of one group; nothing but the third-line tests depends on them. Where the article states
    a direction (:data:`DIRECTIONS`) and it is missed, the group starts from the extreme arrangement (therapy for the
    progressed patients living longest) and the search weakens the effect to the published p-value. The loss
@@ -157,7 +158,8 @@ def calibrate_cohort(raw: pd.DataFrame, seed: int = 20240701, config: StudyConfi
     evaluate : ``f(raw, config) -> {id: value}`` used for the final score; :func:`hcc_utils.study.cohort.compute_results` by default.
     targets_path : published numbers.
     stage1_iters, stage2_iters : proposal budgets of the first pass of each stage.
-    stage3_iters : proposal budget of the third-line stage (run only while a third-line target is missed).
+    stage3_iters : proposal budget of the third-line stage (run only while a third-line target is missed or one of
+        its curves breaks the step rule).
     passes : passes of stage 2; a further pass (half the budget, half the temperature) runs only while a
         target of the stage is missed.
     stage1_passes : the same for stage 1 (pass k has 1/k of the budget and of the temperature). Passes 3 and 4
