@@ -11,14 +11,17 @@ Normalisation
 * text cells: surrounding spaces removed; the dictionary's ``missing_values`` (``""``, ``NA``,
   ``N/A``, ``null`` ...) become missing; ``category`` values are lower-cased;
 * typed columns are converted only when **every** non-missing value of the column converts:
-  ``integer`` -> ``Int64``, ``number`` -> ``float64`` (a decimal comma in a ``;``-separated CSV, or
-  as configured), ``boolean`` -> ``boolean`` (spellings from the dictionary's ``boolean_true`` /
-  ``boolean_false``), ``date`` -> ``datetime64[ns]`` (ISO 8601 or the configured/detected format, Excel
-  dates and serial numbers; a time part is dropped). A column with an unconvertible value is
-  kept as normalised text, so the validator can quote the value exactly as the file has it.
+  ``integer`` -> ``Int64``, ``number`` -> ``float64`` (decimal mark and thousands separators as the file
+  writes them: :mod:`~hcc_utils.data.numbers`), ``boolean`` -> ``boolean`` (spellings from the dictionary's
+  ``boolean_true`` / ``boolean_false``, or 1/0 written as numbers), ``date`` -> ``datetime64[ns]`` (ISO 8601 or
+  the configured/detected format, two-digit years with a stated pivot, Excel dates and serial numbers in the
+  workbook's date system; a time part is dropped). A column with an unconvertible value is kept as normalised
+  text, so the validator can quote the value exactly as the file has it.
 
-The configuration's ``extract`` block (column names, sheet, date formats, decimal mark) is applied here,
-before validation.
+The configuration's ``extract`` block (column names, sheet, encoding, date and number formats) is applied here,
+before validation. What the reader learnt of the file is kept in the frame's ``attrs`` for the validator:
+``csv_delimiter``, ``encoding``, ``excel_date_system``, ``file_rows`` and ``read_notes`` (warnings on how the file
+was read: an uncertain encoding, two-digit years read in a stated century).
 
 The work is shared with other modules of :mod:`hcc_utils.data`: :mod:`~hcc_utils.data.formats` reads each
 file format (and defines :class:`CohortFileError`), :mod:`~hcc_utils.data.text` normalises text and
@@ -30,7 +33,6 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import difflib
 import os
 from pathlib import Path
 from typing import Any
@@ -41,11 +43,18 @@ import pyarrow.compute as pc
 
 from hcc_utils.config import ConfigError, StudyConfig
 from hcc_utils.config.schema import Extract
-from hcc_utils.data.coerce import CoercedColumn, coerce_column
-from hcc_utils.data.dates import column_date_format
+from hcc_utils.data.coerce import CoercedColumn, cell_format, coerce_column
 from hcc_utils.data.dictionary import DataDictionary, load_dictionary
-from hcc_utils.data.formats import READERS, SUPPORTED_EXTENSIONS, CohortFileError, sniff_csv_delimiter
-from hcc_utils.data.text import arrow_text, clean_arrow_text, is_arrow_text, normalise_column_name, normalise_text
+from hcc_utils.data.formats import READERS, SUPPORTED_EXTENSIONS, CohortFileError, RawTable
+from hcc_utils.data.text import (
+    arrow_text,
+    clean_arrow_text,
+    closest_name,
+    is_arrow_text,
+    normalise_column_name,
+    normalise_text,
+    plural,
+)
 
 
 __all__ = [
@@ -72,7 +81,7 @@ def normalise_frame(
     dictionary: DataDictionary | None = None,
     source: str | os.PathLike[str] = "<frame>",
     extract: Extract | None = None,
-    decimal_comma: bool = False,
+    file_info: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Normalise column names and values of a cohort table (see the module docstring).
 
@@ -85,14 +94,18 @@ def normalise_frame(
     source : str or os.PathLike
         Named in errors.
     extract : hcc_utils.config.schema.Extract, optional
-        The configuration's ``extract`` block: date formats (detected per column when undeclared).
-    decimal_comma : bool
-        Read ``1,5`` as 1.5 in number columns.
+        The configuration's ``extract`` block: date formats (detected per column when undeclared), year pivot,
+        decimal mark and thousands separator.
+    file_info : dict, optional
+        What the reader learnt of the file (:class:`~hcc_utils.data.formats.RawTable` ``info``): its CSV delimiter
+        and Excel date system (see :func:`hcc_utils.data.coerce.cell_format`).
 
     Returns
     -------
     pandas.DataFrame
-        A new frame with a ``RangeIndex``; columns in file order.
+        A new frame with a ``RangeIndex``; columns in file order. ``attrs["read_notes"]`` lists how converted
+        columns were read where the author should know it (two-digit years), as ``(severity, rule, message,
+        column)``.
 
     Raises
     ------
@@ -112,6 +125,7 @@ def normalise_frame(
             )
         seen[name] = original
     normalised = {}
+    notes = []
     for position, name in enumerate(names):
         column = frame.column(position) if is_arrow else frame.iloc[:, position].reset_index(drop=True)
         kind = dictionary.column(name).type if name in dictionary else None
@@ -128,11 +142,11 @@ def normalise_frame(
                 normalised[name] = pd.Series(text.to_numpy(zero_copy_only=False), dtype=object)
         elif name in dictionary:
             coerced = coerce_column(column, dictionary.column(name), dictionary,
-                                    date_format=column_date_format(extract, name), decimal_comma=decimal_comma)
+                                    cell_format(extract, name, file_info))
             if not coerced.invalid.any():
                 normalised[name] = coerced.values
-            elif decimal_comma and dictionary.column(name).type in ("number", "integer"):
-                normalised[name] = coerced.text.str.replace(",", ".", regex=False)  # the validator reads it again
+                if coerced.note:  # a column left as text is converted again by the validator, which notes it then
+                    notes.append(("warning", "two_digit_year", coerced.note, name))
             else:
                 normalised[name] = coerced.text
         else:
@@ -144,7 +158,9 @@ def normalise_frame(
                 text = clean_arrow_text(column, dictionary.missing_values, lower=False)
             normalised[name] = pd.Series(text.to_numpy(zero_copy_only=False), dtype=object)
     # the normalised columns as they are (no consolidating copy of the cohort into one block per dtype)
-    return pd.DataFrame(normalised, index=pd.RangeIndex(n_rows), copy=False)
+    result = pd.DataFrame(normalised, index=pd.RangeIndex(n_rows), copy=False)
+    result.attrs["read_notes"] = notes
+    return result
 
 
 # --------------------------------------------------------------------------- memory
@@ -176,26 +192,28 @@ def rename_columns(names: list[str], mapping: dict[str, str], dictionary: DataDi
     Raises
     ------
     ConfigError
-        When a target is not a column of the data dictionary (with the closest one as a suggestion).
+        When a target is not a column of the data dictionary, with the one it most likely means as a suggestion
+        (:func:`hcc_utils.data.text.closest_name`: ``patient_age`` -> ``age``).
     """
     problems = []
-    for target in mapping.values():
+    for source, target in mapping.items():
         if normalise_column_name(target) not in dictionary:
-            close = difflib.get_close_matches(normalise_column_name(target), dictionary.names, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            problems.append(f"extract.columns maps to {target!r}, which is not a column of the data dictionary{hint}")
+            close = closest_name(normalise_column_name(target), dictionary.names, cutoff=0.6)
+            hint = f" (did you mean {close!r}?)" if close else " (the data page lists the dictionary's columns)"
+            problems.append(f"extract.columns maps {source!r} to {target!r}, which is not a column of the data "
+                            f"dictionary{hint}")
     if problems:
         raise ConfigError("; ".join(problems))
     by_name = {normalise_column_name(source): target for source, target in mapping.items()}
     return [by_name.get(normalise_column_name(name), name) for name in names]
 
 
-def _sheet_hint(raw: Any, extract: Extract) -> str:
+def _sheet_hint(raw: RawTable) -> str:
     """For a workbook of several sheets, which one was read and how to name another."""
-    names = raw.attrs.get("sheet_names", []) if isinstance(raw, pd.DataFrame) else []
+    names = raw.info.get("sheet_names", [])
     if len(names) < 2:
         return ""
-    return (f"; this is worksheet {raw.attrs['sheet']!r} of {', '.join(map(repr, names))}: name the cohort's sheet "
+    return (f"; this is worksheet {raw.info['sheet']!r} of {', '.join(map(repr, names))}: name the cohort's sheet "
             "with extract.sheet in the configuration")
 
 
@@ -211,7 +229,8 @@ def read_cohort(
     Parameters
     ----------
     path : str or os.PathLike
-        ``.csv`` (UTF-8, delimiter ``,`` ``;`` or tab, detected from the header line),
+        ``.csv`` (encoding declared or detected: :mod:`~hcc_utils.data.encodings`; delimiter ``,`` ``;`` or tab,
+        detected from the header line),
         ``.xlsx``/``.xlsm`` (and ``.xls`` files that are really .xlsx) through openpyxl,
         or ``.parquet`` through pyarrow.
     dictionary : DataDictionary, optional
@@ -220,7 +239,8 @@ def read_cohort(
         Excel worksheet (index or name); ``config.extract.sheet``, else the first worksheet, by default.
     config : StudyConfig, optional
         Its ``extract`` block says how to read the author's file as it comes: column names mapped to the
-        dictionary's, the sheet, date formats and the decimal mark (the schema's defaults when None).
+        dictionary's, the sheet, the encoding, date formats, the decimal mark and thousands separator (the schema's
+        defaults when None).
 
     Returns
     -------
@@ -228,7 +248,8 @@ def read_cohort(
         One row per data row of the file, in file order, ``RangeIndex``; see the module
         docstring for the normalisation. Unknown columns are kept (the validator reports them).
         ``attrs["file_rows"]`` holds each row's Excel row number when blank rows were skipped (otherwise the
-        row the author sees is the data row + 1 for the header).
+        row the author sees is the data row + 1 for the header); ``attrs`` also keeps ``csv_delimiter``,
+        ``encoding``, ``excel_date_system`` and ``read_notes`` (see the module docstring).
 
     Raises
     ------
@@ -251,13 +272,13 @@ def read_cohort(
         raise CohortFileError(path, "is empty (0 bytes)")
     dictionary = dictionary or load_dictionary()
     extract = (config or StudyConfig()).extract
-    raw = READERS[extension](path, sheet if sheet is not None else extract.sheet)
-    file_rows = raw.attrs.get("file_rows") if isinstance(raw, pd.DataFrame) else None
-    names = [str(name) for name in (raw.column_names if isinstance(raw, pa.Table) else raw.columns)]
+    raw = READERS[extension](path, sheet if sheet is not None else extract.sheet, extract.encoding)
+    table = raw.table
+    names = [str(name) for name in (table.column_names if isinstance(table, pa.Table) else table.columns)]
     if extract.columns:
         names = rename_columns(names, extract.columns, dictionary)
-        raw = raw.rename_columns(names) if isinstance(raw, pa.Table) else raw.set_axis(names, axis=1)
-    n_rows = raw.num_rows if isinstance(raw, pa.Table) else len(raw)
+        table = table.rename_columns(names) if isinstance(table, pa.Table) else table.set_axis(names, axis=1)
+    n_rows = table.num_rows if isinstance(table, pa.Table) else len(table)
     if not names:
         raise CohortFileError(path, "is empty: no header row and no data")
     known = [name for name in names if normalise_column_name(name) in dictionary]
@@ -265,18 +286,19 @@ def read_cohort(
         shown = ", ".join(repr(name[:40]) for name in names[:3])
         raise CohortFileError(
             path,
-            f"is not a cohort table: none of its {len(names)} column(s) ({shown}"
-            f"{', ...' if len(names) > 3 else ''}) is a column of the data dictionary "
-            "(check the file, its header row and, for CSV, the delimiter)" + _sheet_hint(raw, extract),
+            f"is not a cohort table: {'none of its ' + plural(len(names), 'column') if len(names) > 1 else 'its column'} "
+            f"({shown}"
+            f"{', ...' if len(names) > 3 else ''}) {'is' if len(names) > 1 else 'is not'} a column of the data dictionary "
+            "(check the file, its header row and, for CSV, the delimiter)" + _sheet_hint(raw),
         )
     if n_rows == 0:
         raise CohortFileError(path, "has a header row but no data rows")
-    decimal_comma = extract.decimal == "," or (
-        extract.decimal == "auto" and extension == ".csv" and sniff_csv_delimiter(path) == ";")
-    frame = normalise_frame(raw, dictionary, source=path, extract=extract, decimal_comma=decimal_comma)
-    if isinstance(raw, pa.Table):
-        del raw
+    raw.table = None  # the normalised frame replaces it, column by column
+    frame = normalise_frame(table, dictionary, source=path, extract=extract, file_info=raw.info)
+    del table
     release_freed_memory()
-    if file_rows is not None:  # Excel rows when blank rows were skipped; otherwise data row + 1 for the header
-        frame.attrs["file_rows"] = file_rows
+    for key in ("csv_delimiter", "encoding", "excel_date_system", "file_rows"):
+        if key in raw.info:  # Excel rows when blank rows were skipped; otherwise data row + 1 for the header
+            frame.attrs[key] = raw.info[key]
+    frame.attrs["read_notes"] = raw.notes + frame.attrs["read_notes"]
     return frame

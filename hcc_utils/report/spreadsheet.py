@@ -1,19 +1,16 @@
-"""CSV files that authors open in a spreadsheet: text cells that a spreadsheet would run as a formula."""
+"""CSV files that authors open in a spreadsheet: text cells that a spreadsheet would run as a formula.
+
+The rule (:func:`hcc_utils.data.text.is_formula_like`) lives in the data layer, where the validator warns about such
+cells of the author's extract; here it is applied to the files the build writes.
+"""
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 
-#: First characters that make Excel, LibreOffice and Google Sheets read a cell as a formula (OWASP, "CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@")
+from hcc_utils.data.text import FORMULA_STARTS, is_formula_like
 
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+__all__ = ["FORMULA_STARTS", "neutralise_csv_formulas"]
 
 
 def neutralise_csv_formulas(path: str | Path) -> dict[str, int]:
@@ -30,7 +27,7 @@ def neutralise_csv_formulas(path: str | Path) -> dict[str, int]:
     header, counts = rows[0], {}
     for row in rows[1:]:
         for i, cell in enumerate(row):
-            if cell.startswith(FORMULA_STARTS) and not _is_number(cell):
+            if is_formula_like(cell):
                 row[i] = "'" + cell
                 column = header[i] if i < len(header) else str(i)
                 counts[column] = counts.get(column, 0) + 1
