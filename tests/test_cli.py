@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -49,7 +50,9 @@ def test_groups_the_data_cannot_hold_are_refused_with_exit_2(tmp_path, capsys):
     assert "group_size" in err and "Traceback" not in err
     assert not (tmp_path / "out" / "results.csv").exists()
     assert main(["validate", str(COHORT), "--config", str(config)]) == 2
-    assert "study group 'nivolumab' has 0 enrolled patient(s)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "study group 'nivolumab' (groups.treatment) has 0 enrolled patients" in out
+    assert re.search(r"second-line regimens of the patients eligible .*: sorafenib \(\d+\), lenvatinib \(\d+\)", out)
 
 
 def test_validate_into_a_closed_pipe_ends_quietly(tmp_path):
@@ -78,3 +81,44 @@ def test_csv_formula_cells_are_neutralised_but_numbers_stay(tmp_path):
     assert table["patient_id"].tolist() == ["'=HYPERLINK(\"x\")", "P2", "'@SUM(A1)"]
     assert table["centre"].tolist() == ["'+cmd|' /C calc'!A0", "'-x", "ok"]
     assert table["age"].tolist() == ["-1.5", "60.0", "70.0"] and table["delta"].tolist() == ["-3", "+4", "5"]
+
+
+def test_validate_lists_every_problem_of_a_malformed_extract_in_words(tmp_path):
+    """A malformed file through the command line: exit 2, no traceback, every problem by row, patient, column and
+    rule, numbers written as numbers and nouns agreeing with their counts."""
+    from cohort_factory import as_text, make_cohort
+
+    text = as_text(make_cohort())
+    text.loc[1, "age"] = "sixty"                       # P002: not a number
+    text.loc[2, "afp_ng_ml"] = "1,401"                 # P003: 1401 or 1.401?
+    text.loc[5, "ecog"] = "7"                          # P006: above the maximum
+    text.loc[6, "lymph_node_metastasis"] = "1.0"       # P007: yes, as a spreadsheet writes it (no problem)
+    text.loc[7, "death_date"] = "05/03/21"             # P008: a two-digit year without a stated century
+    text.loc[8, "patient_id"] = "=P009"                # P009: a formula-like id
+    text = text.rename(columns={"tumor_size_cm": "tumour size"})
+    text["centre"] = ["세브란스병원" if i % 2 else "분당차병원" for i in range(len(text))]
+    data = text.to_csv(index=False).encode()
+    at = data.index("분당차병원".encode(), data.index(b"P011"))
+    path = tmp_path / "malformed.csv"
+    path.write_bytes(data[:at] + b"\xc0" + data[at:])  # P011: a byte that is not UTF-8 in a UTF-8 file
+    (tmp_path / "study.yml").write_text(f"data: {path.name}\ngroups: {{treatment: lenvatinib, control: sorafenb}}\n")
+    run = subprocess.run([sys.executable, "-m", "hcc_utils", "validate", "--config", str(tmp_path / "study.yml")],
+                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)}, timeout=300)
+    assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
+    report = run.stdout
+    expected = [  # (row, patient, column, rule)
+        (3, "P002", "age", "type"), (4, "P003", "afp_ng_ml", "type"), (7, "P006", "ecog", "range"),
+        (9, "P008", "death_date", "type"), (12, "P011", "centre", "encoding"),
+    ]
+    for row, patient, column, rule in expected:
+        assert re.search(rf"^  row {row} \(patient {patient}\), column {column}: .* \[{rule}\]$", report, re.M), rule
+    for column, rule in (("tumour size", "misspelled_column"), ("second_line_regimen", "group_size"),
+                         ("patient_id", "formula_text"), (None, "encoding")):
+        assert re.search(rf"^  {'column ' + re.escape(column) + ': ' if column else ''}.* \[{rule}\]$", report,
+                         re.M), rule
+    assert "did you mean 'sorafenib'?" in report and "did you mean 'tumor_size_cm'?" in report
+    assert "P007" not in report  # 1.0 is yes
+    assert "np." not in report and "(s)" not in report
+    assert not re.search(r"\b1 (errors|warnings|rows|patients|cells|columns)\b", report)
+    assert not re.search(r"\b([02-9]|\d\d+) (error|warning|row|patient|cell|column)\b(?!s)", report)
+    assert report.startswith("Validation of malformed.csv: 40 data rows, 7 errors, 2 warnings.")

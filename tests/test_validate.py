@@ -117,7 +117,7 @@ def test_range_error_line_reads_as_specified(tmp_path, text):
     ("column", "value", "expected"),
     [
         ("age", "sixty", "is not a number"),
-        ("age", "63,5", "is not a number"),
+        ("afp_ng_ml", "1,401", "could mean 1401 (',' grouping thousands) or 1.401 (',' as the decimal mark)"),
         ("ecog", "1.5", "is not a whole number"),
         ("atebev_cycles", "four", "is not a whole number"),
         ("second_line_start_date", "03/01/2022", "fit DD/MM/YYYY and MM/DD/YYYY alike"),
@@ -143,7 +143,7 @@ def test_value_outside_allowed_set(tmp_path, text):
     assert "value 'unknown' is not one of male, female" in only(report, "allowed", patient_id="P003").message
     # The regimen list is data, not a closed set: another regimen is read as such, with one warning per value.
     assert not [v for v in report.errors if v.column == "second_line_regimen"]
-    assert "'cabozantinib' (1 patient(s))" in only(report, "other_regimen", "warning").message
+    assert "'cabozantinib' (1 patient)" in only(report, "other_regimen", "warning").message
 
 
 def test_below_minimum(tmp_path, text):
@@ -279,7 +279,8 @@ def test_too_few_patients_in_a_group(tmp_path, text):
     text.loc[sorafenib_rows, "second_line_regimen"] = "regorafenib"
     report = validate_text(tmp_path, text)
     violation = only(report, "group_size")
-    assert "'sorafenib' has 9 enrolled patient(s)" in violation.message and "at least 10" in violation.message
+    assert "'sorafenib' (groups.control) has 9 enrolled patients" in violation.message
+    assert "at least 10" in violation.message
 
 
 def test_group_minimum_is_configurable(tmp_path, text):
@@ -300,7 +301,7 @@ def test_configured_groups_change_enrolment(tmp_path, text):
 
 def test_any_regimen_may_be_a_group_and_none_may_not(text):
     report = validate_cohort(make_cohort(), config={"groups": {"treatment": "aspirin"}})
-    assert "'aspirin' has 0 enrolled patient(s)" in only(report, "group_size").message
+    assert "'aspirin' (groups.treatment) has 0 enrolled patients" in only(report, "group_size").message
     with pytest.raises(ValueError, match="groups.treatment = 'none'"):
         validate_cohort(make_cohort(), config={"groups": {"treatment": "none"}})
 
@@ -338,7 +339,7 @@ def test_high_missing_share_of_tumour_markers_is_a_warning(tmp_path, text):
     report = validate_text(tmp_path, text)
     assert report.ok
     violation = only(report, "missing_share", "warning", column="afp_ng_ml")
-    assert "10 of 30 enrolled patients (33%)" in violation.message
+    assert "10 of the 30 enrolled patients (33%)" in violation.message
     assert validate_text(tmp_path, text, config={"max_missing_share": 0.5}).warnings == []
 
 
@@ -376,7 +377,7 @@ def test_every_violation_is_reported_at_once(tmp_path, text):
 def test_format_has_one_line_per_violation(tmp_path, text):
     report = validate_text(tmp_path, break_many(text))
     lines = report.format().splitlines()
-    assert lines[0].startswith("Validation of synthetic.csv: 40 data row(s), 8 error(s), 1 warning(s)")
+    assert lines[0].startswith("Validation of synthetic.csv: 40 data rows, 8 errors, 1 warning.")
     body = [line for line in lines if line.startswith(("  row ", "  column "))]
     assert len(body) == 9
     summary = lines[lines.index(next(line for line in lines if line.startswith("Summary"))) + 1:lines.index("Errors:")]

@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hcc_utils.data.coerce import coerce_column
+from hcc_utils.data.coerce import cell_format, coerce_column
 from hcc_utils.data.column_rules import OPEN_CATEGORIES, DisplayValues, check_cells
-from hcc_utils.data.dates import column_date_format
 from hcc_utils.data.derive import enrolment_masks
 from hcc_utils.data.dictionary import DataDictionary
+from hcc_utils.data.text import closest_name, plural
 from hcc_utils.data.validation_report import ViolationCollector
 
 __all__ = ["check_cohort"]
@@ -80,7 +80,7 @@ class _CohortView:
 
 def _typed_view(
     df: pd.DataFrame, present: dict[str, int], dictionary: DataDictionary, groups: tuple[str, str],
-    collect: ViolationCollector, extract: Any = None, keep_all: bool = True,
+    collect: ViolationCollector, extract: Any = None, keep_all: bool = True, file_info: dict | None = None,
 ) -> _CohortView:
     """Convert every column, reporting type, allowed-set, range and plausibility violations.
 
@@ -96,7 +96,7 @@ def _typed_view(
     for spec in dictionary.columns:
         if spec.name in present:
             coerced = coerce_column(df.iloc[:, present[spec.name]].reset_index(drop=True), spec, dictionary,
-                                    date_format=column_date_format(extract, spec.name))
+                                    cell_format(extract, spec.name, file_info))
             shown = DisplayValues(coerced)
             check_cells(spec, coerced, shown, dictionary, collect)
             if keep_all or spec.name in kept or spec.name in _QUOTED:
@@ -272,34 +272,54 @@ def _check_dates(view: _CohortView) -> None:
         )
 
 
+def _regimens_present(view: _CohortView, group: str) -> str:
+    """For a group no patient is enrolled in: the regimens the data hold, with counts, and the closest one."""
+    eligible = view.masks["second_line"]
+    who = "patients eligible for second line (first line ended by progression, no deterioration)"
+    if not eligible.any():
+        eligible, who = view.has_regimen, "patients"
+    regimens = view.regimen[eligible & view.has_regimen].value_counts()
+    if regimens.empty:
+        return "; no patient has a second-line regimen"
+    listed = ", ".join(f"{name} ({count})" for name, count in sorted(regimens.items(), key=lambda kv: (-kv[1], kv[0])))
+    others = [str(name) for name in regimens.index if name not in view.groups]
+    close = closest_name(group, others, cutoff=0.6)
+    return (f"; second-line regimens of the {who}: {listed}"
+            + (f"; did you mean {close!r}?" if close else ""))
+
+
 def _check_analysis_requirements(view: _CohortView, min_per_group: int, max_missing_share: float) -> None:
     """Group sizes, at least one OS and PFS event, and the share of missing optional variables."""
     collect, enrolled = view.collect, view.enrolled
     n_enrolled = int(enrolled.sum())
     group_of_row = np.where(enrolled, view.regimen.to_numpy(dtype=object), None)
-    for group in view.groups:
+    for role, group in zip(("treatment", "control"), view.groups):
         size = int((group_of_row == group).sum())
         if size < min_per_group:
             collect.table(
                 "error",
                 "group_size",
-                f"study group {group!r} has {size} enrolled patient(s); the analyses need at least {min_per_group} "
-                "(config min_group_size)",
+                f"study group {group!r} (groups.{role}) has {plural(size, 'enrolled patient')}; the analyses need "
+                f"at least {min_per_group} (config min_group_size)" + (_regimens_present(view, group) if not size
+                                                                      else ""),
                 column="second_line_regimen",
             )
     if n_enrolled == 0:
         return
     death = view.typed["death_date"].notna().to_numpy()
     progression = view.typed["progression_date"].notna().to_numpy()
-    for endpoint, events, column in (
-        ("overall survival", death & enrolled, "death_date"),
-        ("progression-free survival", (death | progression) & enrolled, "progression_date"),
+    for endpoint, events, columns in (
+        ("overall survival", death & enrolled, ("death_date",)),
+        ("progression-free survival", (death | progression) & enrolled, ("progression_date", "death_date")),
     ):
+        column = columns[0]
+        if any((view.invalid[name] & enrolled).any() for name in columns):
+            continue  # dates in error may hold the events: the type errors say what to fix first
         if not events.any():
             collect.table(
                 "error",
                 "all_censored",
-                f"none of the {n_enrolled} enrolled patients has an event: {endpoint} is censored for everyone "
+                f"none of the {plural(n_enrolled, 'enrolled patient')} has an event: {endpoint} is censored for everyone "
                 "and cannot be estimated",
                 column=column,
             )
@@ -321,7 +341,8 @@ def _check_analysis_requirements(view: _CohortView, min_per_group: int, max_miss
             collect.table(
                 "warning",
                 "missing_share",
-                f"value missing for {n_missing} of {n_enrolled} enrolled patients ({n_missing / n_enrolled:.0%}); "
+                f"value missing for {n_missing} of the {plural(n_enrolled, 'enrolled patient')} "
+                f"({n_missing / n_enrolled:.0%}); "
                 "analyses using it lose these patients",
                 column=spec.name,
             )
@@ -338,6 +359,7 @@ def check_cohort(
     max_missing_share: float,
     extract: Any = None,
     keep_all: bool = True,
+    file_info: dict | None = None,
 ) -> dict[str, pd.Series]:
     """Run every cell and cohort-level rule on a cohort with data rows, recording violations in ``collect``.
 
@@ -360,13 +382,16 @@ def check_cohort(
     keep_all : bool
         Return every dictionary column typed (for the analysis checks); False keeps only the columns the rules
         read, so a build that derives its own table holds one converted column at a time.
+    file_info : dict, optional
+        What the reader learnt of the file (the frame's ``attrs``: CSV delimiter, Excel date system), for reading
+        text cells as it did (:func:`hcc_utils.data.coerce.cell_format`).
 
     Returns
     -------
     dict of str to pandas.Series
         Every dictionary column, typed (for the analysis checks); with ``keep_all=False`` only those the rules read.
     """
-    view = _typed_view(df, present, dictionary, groups, collect, extract, keep_all)
+    view = _typed_view(df, present, dictionary, groups, collect, extract, keep_all, file_info)
     _check_required_values(view)
     _check_unique_ids(view)
     _check_first_line_against_second_line(view)

@@ -2,23 +2,26 @@
 
 :func:`check_columns` compares the file's column names with the data dictionary: ``missing_column`` (error,
 a required column is absent), ``misspelled_column`` (an unknown column looks like an absent dictionary column:
-"did you mean ..."), ``unknown_column`` and ``missing_optional_column`` (warnings).
-:func:`check_cells` checks one converted column (:func:`hcc_utils.data.coerce.coerce_column`): ``type`` (not a
-number, whole number, ISO date or yes/no value), ``allowed`` (category value not allowed) and ``range``
-(outside min/max) are errors, ``plausible`` (outside the dictionary's plausible range) is a warning. Messages
-quote the value as the file has it (:class:`DisplayValues`). The rules are listed in
-:mod:`hcc_utils.data.validate`.
+"did you mean ...", with the ``extract.columns`` line that maps it), ``unknown_column`` and
+``missing_optional_column`` (warnings).
+:func:`check_cells` checks one converted column (:func:`hcc_utils.data.coerce.coerce_column`): ``encoding`` (a cell
+holding U+FFFD, text lost in decoding), ``type`` (not a number, whole number, date or yes/no value; an ambiguous
+number says why), ``allowed`` (category value not allowed) and ``range`` (outside min/max) are errors;
+``plausible`` (outside the dictionary's plausible range), ``formula_text`` (text cells a spreadsheet would run as
+formulas) and ``two_digit_year`` (the century two-digit years were read in) are warnings. Each cell gets one error
+at most from ``encoding``, ``type`` and ``allowed``. Messages quote the value as the file has it
+(:class:`DisplayValues`). The rules are listed in :mod:`hcc_utils.data.validate`.
 """
 
 from __future__ import annotations
 
-import difflib
-
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from hcc_utils.data.coerce import CoercedColumn
 from hcc_utils.data.dictionary import ColumnSpec, DataDictionary
+from hcc_utils.data.text import REPLACEMENT_CHARACTER, closest_name, formula_like, plural, undecoded
 from hcc_utils.data.validation_report import ViolationCollector
 
 __all__ = ["OPEN_CATEGORIES", "DisplayValues", "check_cells", "check_columns"]
@@ -28,6 +31,7 @@ _TYPE_PROBLEMS = {
     "integer": "is not a whole number",
     "date": "is not a date (YYYY-MM-DD, or the format of extract.date_format)",
 }
+_ROWS_SHOWN = 10  # rows a column-level warning names before "..."
 #: Categories whose dictionary list is not a closed set: another regimen is data (a warning, not an error).
 OPEN_CATEGORIES = frozenset({"second_line_regimen", "third_line_regimen"})
 
@@ -56,23 +60,23 @@ def check_columns(
     absent = [name for name in known if name not in present]
     claimed: set[str] = set()
     for name in unknown:
-        candidates = difflib.get_close_matches(name.replace(" ", "_").replace("-", "_"), known, n=1, cutoff=0.75)
-        if candidates and candidates[0] in absent:
-            match = candidates[0]
-            claimed.add(match)
+        candidate = closest_name(name, known)
+        if candidate is not None and candidate in absent and candidate not in claimed:
+            claimed.add(candidate)
             collect.table(
-                "error" if dictionary.column(match).required != "optional" else "warning",
+                "error" if dictionary.column(candidate).required != "optional" else "warning",
                 "misspelled_column",
-                f"column {name!r} is not in the data dictionary; did you mean {match!r}? "
-                f"(column {match!r} is missing)",
+                f"column {name!r} is not in the data dictionary; did you mean {candidate!r}? "
+                f"(column {candidate!r} is missing; rename the column, or map it in the configuration: "
+                f"extract.columns: {{{name!r}: {candidate}}})",
                 column=name,
             )
-        elif candidates:
+        elif candidate is not None:
             collect.table(
                 "warning",
                 "unknown_column",
                 f"column {name!r} is not in the data dictionary and is ignored "
-                f"(it looks like {candidates[0]!r}, which is also present)",
+                f"(it looks like {candidate!r}, which is {'also present' if candidate in present else 'matched above'})",
                 column=name,
             )
         else:
@@ -90,6 +94,34 @@ def check_columns(
             collect.table("error", "missing_column", f"required column {name!r} (needed for {scope}) is missing", column=name)
 
 
+def _rows_listed(collect: ViolationCollector, mask: np.ndarray) -> str:
+    rows = collect.file_rows[np.flatnonzero(mask)]
+    shown = ", ".join(str(int(row)) for row in rows[:_ROWS_SHOWN])
+    return f"row{'s' if len(rows) > 1 else ''} {shown}{', ...' if len(rows) > _ROWS_SHOWN else ''}"
+
+
+def _check_text_cells(spec: ColumnSpec, coerced: CoercedColumn, display: DisplayValues,
+                      collect: ViolationCollector) -> np.ndarray:
+    """Cells that lost text in decoding (errors; returned, so that no other rule reports them again) and text cells
+    a spreadsheet would run as formulas (one warning for the column)."""
+    text = coerced.text_array()
+    if text is None or not pc.any(pc.match_substring_regex(text, f"^[=+\\-@]|{REPLACEMENT_CHARACTER}")).as_py():
+        return np.zeros(len(coerced.invalid), dtype=bool)  # typed cells (Excel, Parquet), or nothing to report
+    garbled = undecoded(text)
+    collect.cells("error", "encoding", garbled, spec.name, display,
+                  "value {value!r} holds U+FFFD (\ufffd), text lost in decoding: the file is not read in its own "
+                  "encoding (set extract.encoding), or the text was lost before the export; correct the cell")
+    if spec.type in ("string", "category"):
+        formulas = formula_like(text) & ~garbled
+        if formulas.any():
+            collect.table("warning", "formula_text",
+                          f"{plural(int(formulas.sum()), 'text cell')} start{'s' if formulas.sum() == 1 else ''} "
+                          f"with '=', '+', '-' or '@' ({_rows_listed(collect, formulas)}): a spreadsheet opening "
+                          "the file would run them as formulas; the build writes such cells into analysis.csv with "
+                          "a leading ' so that they stay text", column=spec.name)
+    return garbled
+
+
 def check_cells(
     spec: ColumnSpec,
     coerced: CoercedColumn,
@@ -98,7 +130,9 @@ def check_cells(
     collect: ViolationCollector,
 ) -> None:
     name = spec.name
-    if coerced.invalid.any():
+    garbled = _check_text_cells(spec, coerced, display, collect)
+    invalid = coerced.invalid & ~garbled
+    if invalid.any():
         if spec.type == "boolean":
             problem = (
                 f"is not a yes/no value (use one of {', '.join(dictionary.boolean_true)} "
@@ -108,18 +142,24 @@ def check_cells(
             problem = _TYPE_PROBLEMS[spec.type]
         if coerced.hint:  # the detected or ambiguous date format says more than the generic sentence
             problem = f"is not a date; {coerced.hint}"
-        collect.cells("error", "type", coerced.invalid, name, display, f"value {{value!r}} {problem}")
+        messages = {}
+        for position in np.flatnonzero(invalid):
+            value = display[position]
+            messages[int(position)] = f"value {value!r} {coerced.reasons.get(value, problem)}"
+        collect.cells("error", "type", invalid, name, display, messages)
+    if coerced.note:
+        collect.table("warning", "two_digit_year", coerced.note, column=name)
     values = coerced.values
     if spec.allowed and name in OPEN_CATEGORIES:
-        outside = coerced.outside(spec.allowed)
+        outside = coerced.outside(spec.allowed) & ~garbled
         if outside.any():
             counts = pd.Series(coerced.text[outside]).value_counts()
             for value, count in counts.items():
                 collect.table("warning", "other_regimen",
-                              f"{value!r} ({count} patient(s)) is not in the dictionary's list "
+                              f"{value!r} ({plural(int(count), 'patient')}) is not in the dictionary's list "
                               f"({', '.join(spec.allowed)}); it is read as another regimen", column=name)
     elif spec.allowed:
-        not_allowed = coerced.outside(spec.allowed)
+        not_allowed = coerced.outside(spec.allowed) & ~garbled
         collect.cells(
             "error", "allowed", not_allowed, name, display, f"value {{value!r}} is not one of {', '.join(spec.allowed)}"
         )

@@ -15,17 +15,23 @@ Rules (``Violation.rule``)
 Errors
     ``empty`` no data rows; ``missing_column`` a required (always / enrolled) column is absent;
     ``misspelled_column`` an unknown column looks like an absent dictionary column ("did you
-    mean ..."); ``duplicate_column``; ``type`` not a number / not a whole number / not an ISO date
-    / not a yes-no value; ``allowed`` category value not allowed; ``range`` outside min/max;
+    mean ...", with the ``extract.columns`` line that maps it); ``duplicate_column``; ``encoding`` a cell holding
+    U+FFFD (text lost in decoding); ``type`` not a number (or an ambiguous one, such as ``1,401`` without a declared
+    thousands separator) / not a whole number / not a date / not a yes-no value; ``allowed`` category value not
+    allowed; ``range`` outside min/max;
     ``required`` value missing (``always`` columns in every row, ``enrolled`` columns in enrolled
     rows); ``required_with_regimen`` no ``second_line_start_date`` although a regimen is given;
     ``duplicate_id``; ``after_cutoff`` a date after ``data_cutoff_date``; ``date_order``
     progression, death or last follow-up before the second-line start; ``after_death``
     progression or last follow-up after death; ``second_line_after_death`` a second-line regimen
     although first line ended by death; ``group_size`` fewer enrolled patients in a study group
-    than ``config.min_group_size``; ``all_censored`` no
-    OS (or no PFS) event among the enrolled patients.
+    than ``config.min_group_size`` (a group without any: the regimens of the data, with counts, and the closest
+    one); ``all_censored`` no OS (or no PFS) event among the enrolled patients.
 Warnings
+    ``encoding`` (the file's encoding was guessed with some doubt, or bytes did not decode: names the encoding
+    and ``extract.encoding``); ``two_digit_year`` (the century two-digit years were read in);
+    ``formula_text`` (text cells starting with ``=``, ``+``, ``-`` or ``@``, which the build quotes in
+    ``analysis.csv``; the rule is :func:`hcc_utils.data.text.is_formula_like`);
     ``unknown_column`` (ignored column); ``missing_optional_column``; ``plausible`` outside the
     dictionary's plausible range; ``not_enrolled_with_regimen`` first line ended by
     deterioration, or deterioration after first line, yet a second-line regimen is recorded
@@ -37,11 +43,17 @@ Warnings
     ``config.max_missing_share`` of enrolled patients;
     ``group_all_censored`` no OS/PFS event in one group; ``several_cutoffs``; ``other_regimen`` a regimen
     outside the dictionary's list (read as such: the list is not a closed set).
-Analysis rules (:mod:`~hcc_utils.data.analysis_rules`, run when there is no other error, with the run's
-configuration, so that validation predicts the build)
+Analysis rules (:mod:`~hcc_utils.data.analysis_rules`, with the run's configuration, so that validation predicts
+the build)
     errors ``model_column_empty``, ``covariate_unknown``, ``covariate_absent``, ``covariate_missing``,
     ``constant_covariate``, ``separation``, ``propensity_model``, ``matched_size`` (no pair); warnings
     ``near_constant_covariate``, ``ps_overlap``, ``unmatched``, ``matched_size`` (few pairs), ``few_events``.
+    They run in the same pass as the others. When cells have errors, they run on the cohort with the cells of
+    wrong type, value or range read as missing; their findings are then marked provisional (a sentence at the
+    top of the report and in each message), and a finding the cell errors explain (it is gone when every cell
+    in error holds a valid value of its column: a ``covariate_missing`` of a row whose age is not a number) is
+    not reported a second time. A build, which validates a file that ``hcc-study validate`` has passed, skips
+    them when cells have errors.
 
 Rows are those the author sees (Excel row, CSV line; the header is row 1). The configuration's ``extract.columns``
 is applied here too, so a frame read without the configuration is validated with the author's names mapped.
@@ -62,20 +74,21 @@ events); this module checks duplicate columns and empty files and runs them all.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
 from hcc_utils.config import StudyConfig, as_config
+from hcc_utils.data.analysis_rules import check_analysis
 from hcc_utils.data.coerce import coerce_column
 from hcc_utils.data.cohort_rules import check_cohort
-from hcc_utils.data.analysis_rules import check_analysis
 from hcc_utils.data.column_rules import check_columns
 from hcc_utils.data.derive import study_groups
-from hcc_utils.data.dictionary import DataDictionary, load_dictionary
+from hcc_utils.data.dictionary import ColumnSpec, DataDictionary, load_dictionary
 from hcc_utils.data.readers import release_freed_memory, rename_columns
-from hcc_utils.data.text import normalise_column_name
+from hcc_utils.data.text import normalise_column_name, plural
 from hcc_utils.data.validation_report import CohortValidationError, ValidationReport, Violation, ViolationCollector
 
 __all__ = [
@@ -85,6 +98,12 @@ __all__ = [
     "validate_cohort",
 ]
 
+#: Rules whose cells hold a value the analysis cannot use: read as missing by the provisional analysis checks.
+_UNUSABLE_CELL_RULES = frozenset({"encoding", "type", "allowed", "range"})
+#: ... and with those, the rules of cells without a value: what a valid value in each would change is what these
+#: errors explain.
+_VALUE_CELL_RULES = _UNUSABLE_CELL_RULES | {"required", "required_with_regimen"}
+_PROVISIONAL = " (provisional: found with the cells in error read as missing; check again once they are fixed)"
 
 
 def _patient_ids(df: pd.DataFrame, present: dict[str, int], dictionary: DataDictionary) -> np.ndarray:
@@ -94,6 +113,109 @@ def _patient_ids(df: pd.DataFrame, present: dict[str, int], dictionary: DataDict
     coerced = coerce_column(df.iloc[:, present["patient_id"]].reset_index(drop=True), dictionary.column("patient_id"), dictionary)
     ids = coerced.text.to_numpy(dtype=object)
     return np.where(pd.isna(ids), None, ids)
+
+
+def _cells_in_error(collect: ViolationCollector, columns: Any, rules: frozenset) -> dict[str, np.ndarray]:
+    """Positions of the cells (of ``columns``) with an error of ``rules``, by column."""
+    position_of_row = {int(row): position for position, row in enumerate(collect.file_rows)}
+    cells: dict[str, list[int]] = {}
+    for violation in collect.errors:
+        if violation.row_number is not None and violation.column in columns and violation.rule in rules:
+            cells.setdefault(violation.column, []).append(position_of_row[violation.row_number])
+    return {column: np.unique(positions) for column, positions in cells.items()}
+
+
+def _blanked(typed: pd.DataFrame, cells: dict[str, np.ndarray]) -> pd.DataFrame:
+    """``typed`` with the given cells missing."""
+    columns = {}
+    for name in typed.columns:
+        column = typed[name]
+        if name in cells:
+            mask = np.zeros(len(column), dtype=bool)
+            mask[cells[name]] = True
+            column = column.mask(mask)
+            if column.dtype == object:
+                column = column.where(~mask, None)
+        columns[name] = column
+    return pd.DataFrame(columns, copy=False)
+
+
+def _valid_value(column: pd.Series, spec: ColumnSpec) -> Any:
+    """A valid value of a column: its first one, else one the dictionary allows (its lowest allowed value...)."""
+    present = column.dropna()
+    if len(present):
+        return present.iloc[0]
+    if spec.type == "category":
+        return spec.allowed[0] if spec.allowed else "other"
+    if spec.type in ("number", "integer"):
+        return spec.minimum if spec.minimum is not None else 0
+    if spec.type == "boolean":
+        return False
+    if spec.type == "date":
+        return pd.Timestamp("2000-01-01")
+    return "-"
+
+
+def _filled(typed: pd.DataFrame, cells: dict[str, np.ndarray], dictionary: DataDictionary) -> pd.DataFrame:
+    """``typed`` with the given cells holding a valid value of their column."""
+    columns = {}
+    for name in typed.columns:
+        column = typed[name]
+        if name in cells and name in dictionary:
+            column = column.copy()
+            column.iloc[cells[name]] = _valid_value(column, dictionary.column(name))
+        columns[name] = column
+    return pd.DataFrame(columns, copy=False)
+
+
+def _analysis_findings(frame: pd.DataFrame, config: StudyConfig, groups: tuple[str, str],
+                       collect: ViolationCollector) -> ViolationCollector:
+    found = ViolationCollector(collect.patient_ids, collect.column_order, collect.file_rows)
+    check_analysis(frame, config, groups, found)
+    return found
+
+
+def _provisional_analysis(typed: dict[str, pd.Series], config: StudyConfig, groups: tuple[str, str],
+                          collect: ViolationCollector, dictionary: DataDictionary, present: Any) -> str:
+    """The analysis rules on the cohort with the unusable cells read as missing (``collect`` has cell errors).
+
+    Findings are added to ``collect`` marked provisional, except those the cell errors explain: a finding that is
+    gone when every cell without a usable value (and every cell of a missing required column) holds a valid value
+    (a ``covariate_missing`` of a row whose age is not a number, a covariate empty because all its cells are in
+    error) repeats an error already reported. Returns the sentence the report opens with.
+    """
+    frame = pd.DataFrame(typed, copy=False)
+    unusable = _cells_in_error(collect, frame.columns, _UNUSABLE_CELL_RULES)
+    n_unusable = sum(len(positions) for positions in unusable.values())
+    analysed = _blanked(frame, unusable)
+    try:
+        found = _analysis_findings(analysed, config, groups, collect)
+        if found.errors or found.warnings:  # which of them do the cell errors explain?
+            in_error = _cells_in_error(collect, frame.columns, _VALUE_CELL_RULES)
+            for spec in dictionary.columns:  # a required column absent (or misspelt) is an error of all its cells
+                if spec.required != "optional" and spec.name not in present:
+                    in_error[spec.name] = np.arange(len(frame))
+            with_values = _analysis_findings(_filled(analysed, in_error, dictionary), config, groups, collect)
+            robust = {(v.rule, v.column, v.row_number) for v in with_values.errors + with_values.warnings}
+        else:
+            robust = set()
+    except ValueError as exc:  # a derivation the cell errors break: said, and checked again once they are fixed
+        return (f"The analysis checks (propensity model, covariates, events) could not run while cells have errors "
+                f"({exc}); run the validation again once they are fixed.")
+    reported = 0
+    for source, target in ((found.errors, collect.errors), (found.warnings, collect.warnings)):
+        kept = [replace(violation, message=violation.message + _PROVISIONAL) for violation in source
+                if (violation.rule, violation.column, violation.row_number) in robust]
+        target.extend(kept)
+        reported += len(kept)
+    cells = f"the {plural(n_unusable, 'cell')} in error (type, value, range, encoding) read as missing" if n_unusable \
+        else "the cells as they are"
+    if not reported:
+        return (f"The analysis checks (propensity model, covariates, events) found nothing more with {cells}; they "
+                "run again once the errors are fixed.")
+    return (f"The analysis checks (propensity model, covariates, events) ran with {cells}: their findings, marked "
+            "provisional, may change once the errors are fixed (findings that only the cells in error cause are "
+            "left out).")
 
 
 def validate_cohort(
@@ -114,7 +236,8 @@ def validate_cohort(
         File name shown in the report.
     config : StudyConfig or mapping, optional
         Study configuration (the schema's defaults when None): ``groups`` (study regimens, default lenvatinib and
-        sorafenib), ``min_group_size`` (default 10) and ``max_missing_share`` (default 0.2).
+        sorafenib), ``min_group_size`` (default 10), ``max_missing_share`` (default 0.2), ``extract`` (how text
+        cells are written) and what the analysis rules need (matching, cut-points).
     dictionary : DataDictionary, optional
         Defaults to :func:`hcc_utils.data.dictionary.load_dictionary`.
     shared : dict, optional
@@ -141,7 +264,8 @@ def validate_cohort(
     dictionary = dictionary or load_dictionary()
     config = as_config(config)
     groups = study_groups(config)
-    file_rows = df.attrs.get("file_rows")
+    file_info = dict(df.attrs)  # what the reader learnt of the file: delimiter, date system, rows, notes
+    file_rows = file_info.get("file_rows")
     if config.extract.columns:  # idempotent: a frame read with the configuration is already renamed
         df = df.set_axis(rename_columns([str(name) for name in df.columns], config.extract.columns, dictionary),
                          axis=1)
@@ -157,19 +281,25 @@ def validate_cohort(
     for name in names:
         column_order.setdefault(name, len(column_order))
     collect = ViolationCollector(_patient_ids(df, present, dictionary), column_order, file_rows)
+    for severity, rule, message, column in file_info.get("read_notes", ()):
+        collect.table(severity, rule, message, column=column)
 
     for name in sorted(duplicated_columns):
         collect.table("error", "duplicate_column", f"column {name!r} appears more than once; only the first is checked", column=name)
     check_columns(list(present), dictionary, collect)
+    notes = []
     if len(df) == 0:
         collect.table("error", "empty", "the cohort has no data rows")
     else:
         own_table = bool(shared and "analysis_table" in shared)  # a build derives the table the analysis checks
         typed = check_cohort(df, present, dictionary, groups, collect, config.min_group_size,
-                             config.max_missing_share, config.extract, keep_all=not own_table)
-        if not collect.errors:  # the analysis checks need a cohort the derivations accept
+                             config.max_missing_share, config.extract, keep_all=not own_table, file_info=file_info)
+        if not collect.errors:  # the cohort as the build will analyse it
             frame = None if own_table else pd.DataFrame(typed, copy=False)
             del typed
             release_freed_memory()  # the typed columns' memory, before the analysis table and the propensity model
             check_analysis(frame, config, groups, collect, shared)
-    return ValidationReport(str(source), len(df), collect.sorted(collect.errors), collect.sorted(collect.warnings))
+        elif not own_table:  # every problem in one pass: the analysis rules too, on the usable cells
+            notes.append(_provisional_analysis(typed, config, groups, collect, dictionary, present))
+    return ValidationReport(str(source), len(df), collect.sorted(collect.errors), collect.sorted(collect.warnings),
+                            notes)

@@ -16,6 +16,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from hcc_utils.data.text import plural
+
 __all__ = ["CohortValidationError", "ValidationReport", "Violation", "ViolationCollector"]
 
 
@@ -77,12 +79,16 @@ class ValidationReport:
         Data rows checked.
     errors, warnings : list of Violation
         Sorted: file-level first, then by row and column order.
+    notes : list of str
+        Sentences the readable report opens with (the analysis checks' findings are provisional while cells have
+        errors).
     """
 
     source: str
     n_rows: int
     errors: list[Violation] = field(default_factory=list)
     warnings: list[Violation] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -104,9 +110,9 @@ class ValidationReport:
         str
         """
         lines = [
-            f"Validation of {self.source}: {self.n_rows} data row(s), {len(self.errors)} error(s), "
-            f"{len(self.warnings)} warning(s). Rows are numbered as in the file (Excel row, CSV line; the header "
-            "is row 1)."
+            f"Validation of {self.source}: {plural(self.n_rows, 'data row')}, {plural(len(self.errors), 'error')}, "
+            f"{plural(len(self.warnings), 'warning')}. Rows are numbered as in the file (Excel row, CSV line; the "
+            "header is row 1).", *self.notes
         ]
         summary = self.summary(warnings)
         if not summary.empty:

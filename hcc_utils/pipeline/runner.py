@@ -157,7 +157,7 @@ def _validate_data(config: StudyConfig) -> None:
     Only counts by rule are printed here (runs are logged); the report naming rows and patients is for the data
     owner, from ``hcc-study validate``.
     """
-    from hcc_utils.data import readers, validate
+    from hcc_utils.data import readers, text, validate
 
     path = Path(config.data)
     try:
@@ -170,10 +170,10 @@ def _validate_data(config: StudyConfig) -> None:
         return ", ".join(f"{rule} {n}" for rule, n in sorted(Counter(v.rule for v in violations).items()))
 
     if report.warnings:
-        _log(f"{path.name}: {len(report.warnings)} warnings ({by_rule(report.warnings)}); "
+        _log(f"{path.name}: {text.plural(len(report.warnings), 'warning')} ({by_rule(report.warnings)}); "
              f"details: hcc-study validate {path} --config <the configuration of this run>")
     if not report.ok:
-        raise InvalidCohortError(f"{path.name} is not valid: {len(report.errors)} errors ({by_rule(report.errors)}); "
+        raise InvalidCohortError(f"{path.name} is not valid: {text.plural(len(report.errors), 'error')} ({by_rule(report.errors)}); "
                                  f"nothing was run. See every row concerned with: hcc-study validate {path} "
                                  "--config <the configuration of this run>")
 
