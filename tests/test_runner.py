@@ -183,7 +183,7 @@ def test_run_on_invalid_data_prints_counts_not_patient_rows(tmp_path, capsys):
     status = main(["run", "--project", str(_project(tmp_path)), "--data", str(bad), "--out", str(tmp_path / "out")])
     captured = capsys.readouterr()
     assert status == 2
-    assert "bad.csv is not valid: 1 errors (range 1)" in captured.err
+    assert "bad.csv is not valid: 1 error (range 1)" in captured.err
     assert "SECRET" not in captured.err + captured.out
     assert main(["validate", str(bad)]) == 2
     assert "SECRET5" in capsys.readouterr().out  # the data owner's report names the patient

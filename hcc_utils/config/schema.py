@@ -172,7 +172,8 @@ class Extract(_Section):
         "auto", description="Decimal mark of numbers written as text. auto: ',' in a semicolon-separated CSV, '.' "
                             "otherwise, and a cell written with the other mark is read when it can mean only one "
                             "number (2,5 or 1.401,5) and refused with a hint when it could mean two (1,401). "
-                            "'.' or ',' declare it: the other mark is then only a thousands separator.")
+                            "'.' or ',' declare it: the other mark is then never a decimal mark (with '.', 2,5 is "
+                            "refused).")
     thousands: Optional[Literal[",", ".", " ", "'"]] = Field(
         None, description="Thousands separator of numbers written as text (1,401.5 with ','; 1.401,5 with '.'). "
                           "null: groups are read where they are unambiguous (1,401.5, 1.401,5, 1 401,5, "
@@ -364,8 +365,8 @@ def schema_rows() -> list[dict[str, str]]:
 def _type_name(annotation: Any) -> str:
     """A type as readers of the Configuration page write it: 'number', 'one of: a, b', 'list of text'..."""
     origin, args = get_origin(annotation), get_args(annotation)
-    if origin is Literal:
-        return "one of: " + ", ".join(str(a) for a in args)
+    if origin is Literal:  # punctuation quoted, so that ',' and '.' read as values, not as the list's commas
+        return "one of: " + ", ".join(str(a) if any(c.isalnum() for c in str(a)) else repr(str(a)) for a in args)
     if origin in (Union, UnionType):
         names = [_type_name(a) for a in args if a is not type(None)]
         return " or ".join(names) + (" or null" if type(None) in args else "")
