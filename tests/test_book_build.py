@@ -53,10 +53,10 @@ def marker_cohort():
 
     cohort = generate_cohort(seed=4242, n_scale=1.5)
     cohort["patient_id"] = [f"LEAKMARK{i:05d}" for i in range(len(cohort))]
-    # Move every date seven years on, so no patient's date can coincide with a date the book states as a constant
-    # (the synthetic generator's calendar window, for example).
+    # Move every date a century on, so no patient's date can coincide with a date the book states as a constant
+    # (the synthetic generator's calendar window) or of the build (the About page prints the commit's date).
     for column in [c for c in cohort.columns if c.endswith("_date")]:
-        shifted = pd.to_datetime(cohort[column], errors="coerce") + pd.DateOffset(years=7)  # empty stays empty
+        shifted = pd.to_datetime(cohort[column], errors="coerce") + pd.DateOffset(years=100)  # empty stays empty
         cohort[column] = shifted.dt.strftime("%Y-%m-%d").where(shifted.notna(), "")
     # a fixed path: the data file's path is part of the configuration, hence of the runner's cache key
     path = write_if_changed(BUILD_CACHE / "marker-data" / "marker_cohort.csv", cohort.to_csv(index=False).encode())
