@@ -44,6 +44,7 @@ from hcc_utils.config.schema import Extract
 from hcc_utils.data.coerce import CoercedColumn, coerce_column
 from hcc_utils.data.dates import column_date_format
 from hcc_utils.data.dictionary import DataDictionary, load_dictionary
+from hcc_utils.data.variables import study_dictionary
 from hcc_utils.data.formats import READERS, SUPPORTED_EXTENSIONS, CohortFileError, sniff_csv_delimiter
 from hcc_utils.data.text import arrow_text, clean_arrow_text, is_arrow_text, normalise_column_name, normalise_text
 
@@ -249,7 +250,7 @@ def read_cohort(
         )
     if path.stat().st_size == 0:
         raise CohortFileError(path, "is empty (0 bytes)")
-    dictionary = dictionary or load_dictionary()
+    dictionary = dictionary or study_dictionary(config)  # with the configuration's own variables
     extract = (config or StudyConfig()).extract
     raw = READERS[extension](path, sheet if sheet is not None else extract.sheet)
     file_rows = raw.attrs.get("file_rows") if isinstance(raw, pd.DataFrame) else None

@@ -70,13 +70,14 @@ import pandas as pd
 from hcc_utils.config import StudyConfig, as_config
 from hcc_utils.data.coerce import coerce_column
 from hcc_utils.data.cohort_rules import check_cohort
-from hcc_utils.data.analysis_rules import check_analysis
+from hcc_utils.data.analysis_rules import check_analysis, check_variable_lists
 from hcc_utils.data.column_rules import check_columns
 from hcc_utils.data.derive import study_groups
-from hcc_utils.data.dictionary import DataDictionary, load_dictionary
+from hcc_utils.data.dictionary import DataDictionary
 from hcc_utils.data.readers import release_freed_memory, rename_columns
 from hcc_utils.data.text import normalise_column_name
 from hcc_utils.data.validation_report import CohortValidationError, ValidationReport, Violation, ViolationCollector
+from hcc_utils.data.variables import study_dictionary
 
 __all__ = [
     "CohortValidationError",
@@ -138,8 +139,8 @@ def validate_cohort(
     >>> report = validate_cohort(read_cohort("cohort.csv"), source="cohort.csv", config=config)  # doctest: +SKIP
     >>> print(report.format())  # doctest: +SKIP
     """
-    dictionary = dictionary or load_dictionary()
     config = as_config(config)
+    dictionary = study_dictionary(config, dictionary)  # the configuration's variables; unused columns optional
     groups = study_groups(config)
     file_rows = df.attrs.get("file_rows")
     if config.extract.columns:  # idempotent: a frame read with the configuration is already renamed
@@ -157,6 +158,7 @@ def validate_cohort(
     for name in names:
         column_order.setdefault(name, len(column_order))
     collect = ViolationCollector(_patient_ids(df, present, dictionary), column_order, file_rows)
+    check_variable_lists(config, collect)
 
     for name in sorted(duplicated_columns):
         collect.table("error", "duplicate_column", f"column {name!r} appears more than once; only the first is checked", column=name)
