@@ -113,7 +113,7 @@ class Baseline(_Section):
     """Rows, tests and quantiles of the baseline table (Table 1) and of 2x2 comparisons."""
 
     rows: list[BaselineRow] = Field(
-        default_factory=lambda: [BaselineRow.model_validate(row) for row in ARTICLE_TABLE1_ROWS],
+        default_factory=lambda: [BaselineRow.model_validate(row) for row in ARTICLE_TABLE1_ROWS], min_length=1,
         description="Table 1's rows in order: a column name, or a mapping with variable and optionally kind, "
                     "label and levels (see baseline.rows[] below). The numbers the text quotes from Table 1 "
                     "(age, men, Child-Pugh class ...) are 'not estimable' when their row is left out.")
@@ -157,7 +157,7 @@ class Cox(_Section):
     candidates: list[str] = Field(
         ["age_older", "sex_male", "ecog_2", "viral_etiology", "child_pugh_b", "bclc_c", "tumor_multiple",
          "tumor_size_large", "lymph_node_metastasis", "extrahepatic_metastasis", "macrovascular_invasion",
-         "afp_high", "pivka_high", "control_group", "atebev_cycles_few"],
+         "afp_high", "pivka_high", "control_group", "atebev_cycles_few"], min_length=1,
         description="Candidate predictors of Table 4, in its row order: each is screened by a univariable Cox model "
                     "of each endpoint. Columns of the analysis table or variables of the configuration (numbers, "
                     "whole numbers or yes/no; a number's hazard ratio is per unit), and control_group (1 = the "

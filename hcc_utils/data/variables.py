@@ -26,6 +26,8 @@ __all__ = ["ARTICLE_COLUMNS", "CONTROL_GROUP", "AnalysisColumn", "ListProblem", 
 
 #: The regimen indicator of the Cox models (1 = the control regimen): a column the Cox section adds, not the table.
 CONTROL_GROUP = "control_group"
+#: Columns the study adds to the analysis table (the matching's) or to its models: no variable may take their names.
+RESERVED = (CONTROL_GROUP, "ps", "logit_ps", "pair_id", "matched")
 #: Kinds of analysis-table columns: ``id`` and ``outcome`` columns cannot be listed; ``binary`` columns hold 0/1,
 #: ``category`` columns text; models take ``binary``, ``number`` and ``integer`` columns.
 KINDS = ("id", "outcome", "binary", "number", "integer", "category")
@@ -164,36 +166,45 @@ def list_problems(config: StudyConfig | dict | None = None) -> list[ListProblem]
     problems = []
     article = {column.name for column in ARTICLE_COLUMNS}
     for variable in config.variables:
-        if variable.name in article or variable.name in dictionary or variable.name == CONTROL_GROUP:
-            problems.append(ListProblem("variables", variable.name, "variable_name", f"variables: {variable.name!r} is already a column of the "
-                             "data dictionary or the analysis table; give your variable another name"))
+        if variable.name in article or variable.name in dictionary or variable.name in RESERVED:
+            problems.append(ListProblem("variables", variable.name, "variable_name", f"variables: {variable.name!r} "
+                                        "is already a column of the data dictionary or the analysis table; give "
+                                        "your variable another name"))
     listable = [name for name, column in columns.items() if column.kind not in ("id", "outcome")]
     for key, names in configured_lists(config).items():
         if key == "diagnostics.univariable" and config.diagnostics.univariable is None:
             continue  # the Cox candidates, checked under their own key
         known = listable + ([CONTROL_GROUP] if key in _REGIMEN_LISTS else [])
         for name in names:
-            column = columns.get(name)
-            if name == CONTROL_GROUP and key in _REGIMEN_LISTS:
-                continue
-            if column is None:
-                close = difflib.get_close_matches(name, known, n=1) or [k for k in known if name in k][:1]
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                problems.append(ListProblem(key, name, "unknown_variable", f"{key}: {name!r} is not a column of the analysis table nor a variable "
-                                 f"of the configuration's variables list{hint}"))
-            elif column.kind in ("id", "outcome"):
-                problems.append(ListProblem(key, name, "variable_kind", f"{key}: {name!r} is the study's {'outcome' if column.kind == 'outcome' else 'identifier or group'}, "
-                                 "not a characteristic of the patients"))
-            elif key in _MODEL_LISTS and column.kind not in MODEL_KINDS:
-                problems.append(ListProblem(key, name, "variable_kind", f"{key}: {name!r} is a category, which a model cannot take as it is; "
-                                 "use a yes/no variable per level (or a whole number for an ordered scale)"))
+            message = _list_entry_problem(key, name, columns.get(name), known)
+            if message:
+                rule = "unknown_variable" if name not in columns else "variable_kind"
+                problems.append(ListProblem(key, name, rule, f"{key}: {name!r} {message}"))
     for row in config.baseline.rows:
         column = columns.get(row.variable)
         if column is not None and row.kind is not None and column.kind in _KIND_OF_TYPE.values() \
                 and column.kind not in _ROW_KINDS[row.kind]:
-            problems.append(ListProblem("baseline.rows", row.variable, "variable_kind", f"baseline.rows: {row.variable!r} is a {column.kind} "
-                             f"variable and cannot be summarised as {row.kind}"))
+            problems.append(ListProblem("baseline.rows", row.variable, "variable_kind", f"baseline.rows: "
+                                        f"{row.variable!r} is a {column.kind} variable and cannot be summarised as "
+                                        f"{row.kind}"))
     return problems
+
+
+def _list_entry_problem(key: str, name: str, column: AnalysisColumn | None, known: list[str]) -> str:
+    """Why list ``key`` cannot take ``name`` (empty when it can)."""
+    if name == CONTROL_GROUP and key in _REGIMEN_LISTS:
+        return ""
+    if column is None:
+        close = difflib.get_close_matches(name, known, n=1) or [k for k in known if name in k][:1]
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"is not a column of the analysis table nor a variable of the configuration's variables list{hint}"
+    if column.kind in ("id", "outcome"):
+        return (f"is the study's {'outcome' if column.kind == 'outcome' else 'identifier or group'}, not a "
+                "characteristic of the patients")
+    if key in _MODEL_LISTS and column.kind not in MODEL_KINDS:
+        return ("is a category, which a model cannot take as it is; use a yes/no variable per level (or a whole "
+                "number for an ordered scale)")
+    return ""
 
 
 def needed_sources(config: StudyConfig | dict | None = None) -> set[str]:

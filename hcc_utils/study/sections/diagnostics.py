@@ -76,8 +76,11 @@ def _zph(frame: pd.DataFrame, time_col: str, event_col: str, covariates: list[st
         return None, str(error)
     if model.infinite or not np.isfinite(model.coef).all():
         return None, "a coefficient has no finite estimate"
-    return cox_zph_fit(sub[time_col].to_numpy(float), sub[event_col].to_numpy(float),
-                       sub[covariates].to_numpy(float), model.coef, ties=ties, names=covariates), ""
+    try:
+        return cox_zph_fit(sub[time_col].to_numpy(float), sub[event_col].to_numpy(float),
+                           sub[covariates].to_numpy(float), model.coef, ties=ties, names=covariates), ""
+    except np.linalg.LinAlgError:                        # e.g. every event at one time: time cannot explain anything
+        return None, "the test's information matrix is singular (too few distinct event times)"
 
 
 def zph_models(study: Study) -> list[ZphModel]:
