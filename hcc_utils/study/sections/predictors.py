@@ -11,7 +11,7 @@ import math
 import pandas as pd
 
 from hcc_utils.data.variables import CONTROL_GROUP, configured_lists
-from hcc_utils.stats.cox import CoxSelection, multivariable_from_univariable, univariable_cox
+from hcc_utils.stats.cox_screen import CoxSelection, multivariable_from_univariable, univariable_cox
 from hcc_utils.tables.formatting import fmt_p, fmt_ratio
 from hcc_utils.tables.journal import Column, JournalTable, Row
 from hcc_utils.study.cohort import Study, group_code
