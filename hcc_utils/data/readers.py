@@ -216,7 +216,8 @@ def read_cohort(
         ``.xlsx``/``.xlsm`` (and ``.xls`` files that are really .xlsx) through openpyxl,
         or ``.parquet`` through pyarrow.
     dictionary : DataDictionary, optional
-        Defaults to :func:`hcc_utils.data.dictionary.load_dictionary`.
+        The configuration's (:func:`hcc_utils.data.variables.study_dictionary`): the data dictionary with its
+        ``variables``.
     sheet : int or str, optional
         Excel worksheet (index or name); ``config.extract.sheet``, else the first worksheet, by default.
     config : StudyConfig, optional

@@ -37,11 +37,13 @@ Warnings
     ``config.max_missing_share`` of enrolled patients;
     ``group_all_censored`` no OS/PFS event in one group; ``several_cutoffs``; ``other_regimen`` a regimen
     outside the dictionary's list (read as such: the list is not a closed set).
-Analysis rules (:mod:`~hcc_utils.data.analysis_rules`, run when there is no other error, with the run's
-configuration, so that validation predicts the build)
-    errors ``model_column_empty``, ``covariate_unknown``, ``covariate_absent``, ``covariate_missing``,
-    ``constant_covariate``, ``separation``, ``propensity_model``, ``matched_size`` (no pair); warnings
-    ``near_constant_covariate``, ``ps_overlap``, ``unmatched``, ``matched_size`` (few pairs), ``few_events``.
+Analysis rules (:mod:`~hcc_utils.data.analysis_rules`, with the run's configuration, so that validation predicts the
+build; the names of the configuration's lists always, the others when there is no other error)
+    errors ``unknown_variable``, ``variable_kind``, ``variable_name`` (the lists and variables of the configuration),
+    ``group_size`` (a group of one patient), ``model_column_empty``, ``covariate_absent``, ``covariate_missing``,
+    ``constant_covariate`` (matching), ``separation``, ``propensity_model``, ``baseline_levels``; warnings
+    ``near_constant_covariate``, ``collinear_covariates``, ``ps_overlap``, ``unmatched``, ``matched_size``,
+    ``few_events``, ``constant_covariate`` (Cox lists), ``no_event_in_level``. Each message names the key to change.
 
 Rows are those the author sees (Excel row, CSV line; the header is row 1). The configuration's ``extract.columns``
 is applied here too, so a frame read without the configuration is validated with the author's names mapped.
@@ -117,7 +119,8 @@ def validate_cohort(
         Study configuration (the schema's defaults when None): ``groups`` (study regimens, default lenvatinib and
         sorafenib), ``min_group_size`` (default 10) and ``max_missing_share`` (default 0.2).
     dictionary : DataDictionary, optional
-        Defaults to :func:`hcc_utils.data.dictionary.load_dictionary`.
+        Defaults to :func:`hcc_utils.data.dictionary.load_dictionary`; the configuration's variables are added and
+        columns no configured analysis uses made optional (:func:`hcc_utils.data.variables.study_dictionary`).
     shared : dict, optional
         For a build that derives and matches after validating (:func:`hcc_utils.study.build_study`): its
         ``"analysis_table"`` callable gives the table the analysis rules check, and the propensity model and match

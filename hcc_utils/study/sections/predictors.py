@@ -10,7 +10,7 @@ import math
 
 import pandas as pd
 
-from hcc_utils.data.variables import CONTROL_GROUP, configured_lists
+from hcc_utils.data.variables import CONTROL_GROUP, analysis_columns, configured_lists
 from hcc_utils.stats.cox_screen import CoxSelection, multivariable_from_univariable, univariable_cox
 from hcc_utils.tables.formatting import fmt_p, fmt_ratio
 from hcc_utils.tables.journal import Column, JournalTable, Row
@@ -125,6 +125,14 @@ def _hr_text(row) -> str:
     return f"{fmt_ratio(row.hr)} ({fmt_ratio(row.ci_low)}–{fmt_ratio(row.ci_high)})"
 
 
+def _per_unit_note(study: Study, labels: dict[str, str]) -> list[str]:
+    """The footnote naming the candidates that are numbers (their hazard ratio is per unit), if any."""
+    columns = analysis_columns(study.config)
+    numeric = [labels.get(c, c) for c in cox_candidates(study)
+               if c in columns and columns[c].kind in ("number", "integer")]
+    return [f"HR per one unit of {', '.join(numeric)}."] if numeric else []
+
+
 def _notes(models: dict[str, CoxSelection], labels: dict[str, str]) -> list[str]:
     """Footnotes giving each reason a model was not estimable (a monotone likelihood aside), with its models."""
     reasons: dict[str, list[str]] = {}
@@ -162,6 +170,7 @@ def predictor_table(study: Study, models: dict[str, CoxSelection]) -> JournalTab
     footnotes = [
         f"Cox proportional-hazards regression with {cox_ties_text(study.config.cox.ties)}; Wald 95% CI and P. Each "
         "model uses the patients with every one of its covariates recorded.",
+        *_per_unit_note(study, labels),
         f"Variables with a univariable P below {study.config.cox.selection_p:g} entered the multivariable model"
         + (f"; {', '.join(labels.get(c, c) for c in study.config.cox.forced)} entered it whatever its P."
            if study.config.cox.forced else "."),
