@@ -116,9 +116,15 @@ def test_names_the_analysis_cannot_take_are_errors_naming_the_key(tmp_path):
 def test_a_variable_may_not_take_a_name_the_study_uses(tmp_path):
     cohort = odd_cohort()
     cohort.frame["ps"] = 0.5
-    cohort.settings["variables"] = [{"name": "ps", "type": "number"}, {"name": "sex", "type": "boolean"}]
+    cohort.frame["male"] = True
+    cohort.settings["variables"] = [{"name": "ps", "type": "number"}, {"name": "sex", "type": "boolean"},
+                                    {"name": "male", "type": "boolean"}]
+    cohort.settings["cox"] = {"candidates": ["sex_male", "male"]}
     _, _, report = _validated(cohort, tmp_path)
-    assert {(v.rule, v.column) for v in report.errors} == {("variable_name", "ps"), ("variable_name", "sex")}
+    assert {(v.rule, v.column) for v in report.errors} == {("variable_name", "ps"), ("variable_name", "sex"),
+                                                           ("variable_name", "male")}
+    assert "cox.candidates: 'male' would share its result ids with 'sex_male'" in \
+        next(v.message for v in report.errors if v.column == "male")
 
 
 def test_a_column_no_configured_analysis_uses_is_not_required(tmp_path):

@@ -44,13 +44,31 @@ class AnalysisColumn:
     sources: tuple[str, ...]
     fixed: bool = False
     levels: tuple | None = None   # the levels of a category (or of a whole number's range), display order
+    short: str = ""               # its name in result ids when not its own (the article's: cox.os_uni_ecog2_hr)
+
+    @property
+    def id_name(self) -> str:
+        """The column's name in result ids."""
+        return self.short or self.name
+
+
+#: Short names of the article's Cox candidates in result ids (the article's ids, ``cox.os_uni_ecog2_hr``; labels
+#: state the configured cut-points). Any other column is named by itself.
+ARTICLE_ID_NAMES = {
+    "age_older": "age65", "sex_male": "male", "ecog_2": "ecog2", "viral_etiology": "viral", "child_pugh_b": "cp_b",
+    "bclc_c": "bclc_c", "tumor_multiple": "multiple", "tumor_size_large": "size10", "lymph_node_metastasis": "lnm",
+    "extrahepatic_metastasis": "ehm", "macrovascular_invasion": "mvi", "afp_high": "afp",
+    "pivka_high": "pivka", "atebev_cycles_few": "cycles_lt3",
+}
 
 
 def _columns() -> tuple[AnalysisColumn, ...]:
     dictionary = load_dictionary()
     ae = [spec.name for spec in dictionary.adverse_event_columns]
     dates = ("second_line_start_date", "progression_date", "death_date", "last_followup_date")
-    col = AnalysisColumn
+    def col(name, kind, sources, fixed=False, levels=None):
+        return AnalysisColumn(name, kind, sources, fixed, levels, ARTICLE_ID_NAMES.get(name, ""))
+
     return (
         col("patient_id", "id", ("patient_id",), True), col("group", "id", ("second_line_regimen",), True),
         col("treatment", "id", ("second_line_regimen",), True),
@@ -180,6 +198,16 @@ def list_problems(config: StudyConfig | dict | None = None) -> list[ListProblem]
             if message:
                 rule = "unknown_variable" if name not in columns else "variable_kind"
                 problems.append(ListProblem(key, name, rule, f"{key}: {name!r} {message}"))
+    for key in ("cox.candidates", "diagnostics.univariable"):
+        if key == "diagnostics.univariable" and config.diagnostics.univariable is None:
+            continue
+        ids: dict[str, str] = {}
+        for name in configured_lists(config)[key]:
+            if name in columns:
+                other = ids.setdefault(columns[name].id_name, name)
+                if other != name:
+                    problems.append(ListProblem(key, name, "variable_name", f"{key}: {name!r} would share its result "
+                                                f"ids with {other!r} ({columns[name].id_name}); rename your variable"))
     for row in config.baseline.rows:
         column = columns.get(row.variable)
         if column is not None and row.kind is not None and column.kind in _KIND_OF_TYPE.values() \

@@ -19,25 +19,19 @@ from hcc_utils.study.labels import ENDPOINTS, abbreviation_note, cox_ties_text, 
 from hcc_utils.study.registry import Kind, ResultSet
 from hcc_utils.study.sections import SectionResult
 
-#: Short names of the article's candidates in result ids (the article's ids: ``cox.os_uni_ecog2_hr``; labels state
-#: the configured cut-points). Any other candidate is named by its column, ``control_group`` (1 = the control
-#: regimen) by the control group's code.
-ARTICLE_ID_NAMES = {
-    "age_older": "age65", "sex_male": "male", "ecog_2": "ecog2", "viral_etiology": "viral", "child_pugh_b": "cp_b",
-    "bclc_c": "bclc_c", "tumor_multiple": "multiple", "tumor_size_large": "size10", "lymph_node_metastasis": "lnm",
-    "extrahepatic_metastasis": "ehm", "macrovascular_invasion": "mvi", "afp_high": "afp",
-    "pivka_high": "pivka", "atebev_cycles_few": "cycles_lt3",
-}
-
-
 def cox_candidates(study: Study) -> list[str]:
     """Table 4's candidates: ``cox.candidates`` of the configuration, in its order."""
     return list(study.config.cox.candidates)
 
 
 def id_name(study: Study, covariate: str) -> str:
-    """A covariate's name in result ids (:data:`ARTICLE_ID_NAMES`, the control group's code, else the column)."""
-    return group_code(study.control) if covariate == CONTROL_GROUP else ARTICLE_ID_NAMES.get(covariate, covariate)
+    """A covariate's name in result ids: the article's short name (``ecog2``;
+    :data:`hcc_utils.data.variables.ARTICLE_ID_NAMES`), the control group's code for ``control_group``, else the
+    column's name."""
+    if covariate == CONTROL_GROUP:
+        return group_code(study.control)
+    column = analysis_columns(study.config).get(covariate)
+    return column.id_name if column is not None else covariate
 
 
 def cox_frame(study: Study) -> pd.DataFrame:
