@@ -382,7 +382,8 @@ def run_notebooks(data_path: Path, config: StudyConfig, folder: Path, notebooks=
     try:
         with figures_drawn_not_written():
             for notebook in notebooks:
-                cells = [cell for cell in json.loads(Path(notebook).read_text())["cells"] if cell["cell_type"] == "code"]
+                cells = [cell for cell in json.loads(Path(notebook).read_text())["cells"]
+                         if cell["cell_type"] == "code"]
                 namespace = {"__name__": "__main__"}
                 injected = {**parameters, "output_dir": str(folder / notebook.stem)}
                 for index, cell in enumerate(cells):

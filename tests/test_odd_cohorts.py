@@ -203,5 +203,6 @@ def test_hcc_study_build_completes_on_an_odd_cohort_that_validates(tmp_path):
     results = pd.read_csv(tmp_path / "book" / "results.csv")
     assert {"cox.os_uni_albi_grade_hr", "cox.os_albi_grade_hr"} <= set(results["id"])
     assert "cox.os_uni_lnm_hr" not in set(results["id"])
-    table1 = json.loads((tmp_path / "book" / "sections" / "02_baseline" / "tables" / "table1_baseline.json").read_text())
+    tables = tmp_path / "book" / "sections" / "02_baseline" / "tables"
+    table1 = json.loads((tables / "table1_baseline.json").read_text())
     assert "ALBI grade" in json.dumps(table1)

@@ -73,4 +73,5 @@ def test_list_problems_are_none_for_the_defaults_and_name_the_key_otherwise():
                      ("matching.covariates", "bclc_stage", "variable_kind"),
                      ("diagnostics.univariable", "ecog_3", "unknown_variable")}
     message = next(p.message for p in list_problems(config) if p.name == "ecog_3")
-    assert message.startswith("diagnostics.univariable: 'ecog_3' is not a column") and "did you mean 'ecog_2'" in message
+    assert message.startswith("diagnostics.univariable: 'ecog_3' is not a column")
+    assert "did you mean 'ecog_2'" in message

@@ -21,23 +21,24 @@ from hcc_utils.config import StudyConfig, as_config
 from hcc_utils.config.schema import Variable
 from hcc_utils.data.dictionary import ColumnSpec, DataDictionary, load_dictionary
 
-__all__ = ["ARTICLE_COLUMNS", "CONTROL_GROUP", "AnalysisColumn", "ListProblem", "analysis_columns", "configured_lists",
-           "list_problems", "needed_sources", "study_dictionary", "variable_spec"]
+__all__ = ["ARTICLE_COLUMNS", "ARTICLE_ID_NAMES", "CONTROL_GROUP", "MODEL_KINDS", "RESERVED", "AnalysisColumn",
+           "ListProblem", "analysis_columns", "configured_lists", "list_problems", "needed_sources", "study_dictionary",
+           "variable_spec"]
 
 #: The regimen indicator of the Cox models (1 = the control regimen): a column the Cox section adds, not the table.
 CONTROL_GROUP = "control_group"
 #: Columns the study adds to the analysis table (the matching's) or to its models: no variable may take their names.
 RESERVED = (CONTROL_GROUP, "ps", "logit_ps", "pair_id", "matched")
-#: Kinds of analysis-table columns: ``id`` and ``outcome`` columns cannot be listed; ``binary`` columns hold 0/1,
-#: ``category`` columns text; models take ``binary``, ``number`` and ``integer`` columns.
-KINDS = ("id", "outcome", "binary", "number", "integer", "category")
+#: Kinds of analysis-table columns a model takes. The others: ``category`` (text), and ``id`` and ``outcome``, which
+#: no list may name.
 MODEL_KINDS = ("binary", "number", "integer")
 
 
 @dataclass(frozen=True)
 class AnalysisColumn:
-    """A column of the analysis table: its kind, the input columns it is derived from, and whether every run uses
-    it (``fixed``: sections that no list configures, e.g. responses, third-line therapy, adverse events)."""
+    """A column of the analysis table: its kind (``id``, ``outcome``, ``binary`` 0/1, ``number``, ``integer`` or
+    ``category`` text), the input columns it is derived from, and whether every run uses it (``fixed``: sections
+    that no list configures, e.g. responses, third-line therapy, adverse events)."""
 
     name: str
     kind: str
@@ -117,7 +118,8 @@ _KIND_OF_TYPE = {"number": "number", "integer": "integer", "boolean": "binary", 
 
 
 def _levels_of(spec: ColumnSpec) -> tuple | None:
-    """Levels of a dictionary column in display order: a category's allowed values, a small whole-number range."""
+    """Levels of a dictionary column in display order: a category's allowed values, or the range of a whole number
+    with at most 21 values (ECOG 0-4, a grade 1-3)."""
     if spec.allowed:
         return spec.allowed
     if spec.type == "integer" and spec.minimum is not None and spec.maximum is not None \

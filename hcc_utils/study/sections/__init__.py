@@ -48,7 +48,8 @@ def per_cohort(study, compute_one) -> ResultSet:
 # The section modules (imported after SectionResult, which they use), in the article's order.
 from hcc_utils.study.sections import (baseline, cycles, flow, matching, predictors, responses, safety,  # noqa: E402
                                       survival, third_line)
-from hcc_utils.study.sections.baseline import baseline_results, baseline_tables, table1_display, table1_rows  # noqa: E402,F401,E501
+from hcc_utils.study.sections.baseline import (baseline_results, baseline_tables, table1_display,  # noqa: E402,F401
+                                              table1_rows)
 from hcc_utils.study.sections.cycles import cycles_subgroup_results, cycles_subgroup_table  # noqa: E402,F401
 from hcc_utils.study.sections.flow import flow_results  # noqa: E402,F401
 from hcc_utils.study.sections.matching import matching_results, matching_tables  # noqa: E402,F401
