@@ -71,7 +71,7 @@ def _clinical(i: int) -> dict:
     return {
         "age": 40.0 + i,
         "sex": "male" if i % 3 else "female",  # patterns other than the groups (i % 2): no separation
-        "ecog": i % 3,
+        "ecog": (i // 2) % 3,  # not the death pattern (i % 3): every Cox candidate has events in both levels
         "body_weight_kg": 50.0 + i,
         "etiology": _ETIOLOGIES[i % len(_ETIOLOGIES)],
         "child_pugh_score": 5 + i % 5,

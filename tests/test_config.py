@@ -1,6 +1,7 @@
 """The typed configuration schema: defaults in one place, every problem of a file reported at once."""
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from hcc_utils.config import DEFAULTS, ConfigError, StudyConfig, as_config, load_config, parse_config, schema_rows
@@ -76,7 +77,9 @@ def test_configuration_page_lists_every_key_of_the_schema():
                 out |= flat(value, f"{prefix}{key}.")
         return out
 
-    assert keys == flat(DEFAULTS)
+    items = {key for key in keys if "[]." in key}   # the keys of a list's items: variables[].name ...
+    assert keys - items == flat(DEFAULTS)
+    assert {key.split("[].")[0] for key in items} == {"variables", "baseline.rows"}
     assert all(row["description"] for row in schema_rows())
 
 
@@ -98,3 +101,72 @@ def test_a_group_must_be_a_regimen_and_case_does_not_make_two(tmp_path):
         load_config(_write(tmp_path, "groups: {treatment: None, control: sorafenib}\n"))
     with pytest.raises(ConfigError, match="must differ"):
         load_config(_write(tmp_path, "groups: {treatment: Lenvatinib, control: lenvatinib}\n"))
+
+
+# ------------------------------------------------------------------------------------- variables and analysis lists
+def test_the_analysis_lists_default_to_the_article(tmp_path):
+    config = StudyConfig()
+    assert [row.variable for row in config.baseline.rows][:4] == ["age", "sex_male", "ecog", "etiology"]
+    assert len(config.baseline.rows) == 18 and config.baseline.rows[2].kind == "categorical"
+    assert len(config.cox.candidates) == 15 and config.cox.candidates[13] == "control_group"
+    assert config.cox.forced == [] and config.variables == []
+    assert config.diagnostics.univariable is None
+
+
+def test_a_table1_row_may_be_a_bare_name_or_a_mapping(tmp_path):
+    config = load_config(_write(tmp_path, "baseline:\n  rows: [age, {variable: ecog, kind: categorical, "
+                                          "levels: [0, 1, 2]}]\n"))
+    assert [(row.variable, row.kind, row.levels) for row in config.baseline.rows] == [
+        ("age", None, None), ("ecog", "categorical", [0, 1, 2])]
+
+
+def test_variables_and_lists_are_checked_by_the_schema_all_at_once(tmp_path):
+    text = ("variables:\n"
+            "  - {name: albi_grade, type: integer, min: 3, max: 1}\n"
+            "  - {name: pdl1, type: category}\n"
+            "  - {name: Bad Name, type: number}\n"
+            "  - {name: nlr, type: number, minimum: 0}\n"
+            "  - {name: nlr, type: number}\n"
+            "cox: {candidates: [age_older, age_older]}\n"
+            "matching: {covariates: []}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(_write(tmp_path, text))
+    message = str(caught.value)
+    assert "variables: albi_grade: min 3 is above max 1" in message
+    assert "variables: pdl1: a category needs its allowed values" in message
+    assert "key 'variables.2.name'" in message
+    assert "unknown key 'variables[3].minimum' (did you mean 'variables[3].min'?)" in message
+    assert "cox.candidates: age_older given more than once" in message
+    assert "key 'matching.covariates'" in message
+    with pytest.raises(ConfigError, match="cox.forced: ecog_2 not in cox.candidates; add them there too"):
+        load_config(_write(tmp_path, "cox: {candidates: [age_older], forced: [ecog_2]}\n"))
+    with pytest.raises(ConfigError, match="variables: nlr given more than once"):
+        load_config(_write(tmp_path, "variables: [{name: nlr, type: number}, {name: nlr, type: integer}]\n"))
+
+
+def test_the_configuration_page_documents_the_keys_of_list_items():
+    rows = {row["key"]: row for row in schema_rows()}
+    assert rows["variables[].name"]["type"] == "text, required"
+    assert rows["variables[].type"]["type"] == "one of: number, integer, boolean, category, required"
+    assert "albi_grade" in rows["variables"]["description"]
+    assert rows["baseline.rows"]["default"].startswith("[{variable: age}, {variable: sex_male}, {variable: ecog, "
+                                                       "kind: categorical}")
+
+
+def test_an_author_variable_is_carried_into_the_analysis_table_in_its_type():
+    cohort = make_cohort()
+    cohort["portal_hypertension"] = ["yes" if i % 3 else "no" for i in range(len(cohort))]
+    cohort["pdl1"] = ["High" if i % 2 else "low" for i in range(len(cohort))]
+    cohort["nlr"] = [str(1.5 + i) if i % 4 else "" for i in range(len(cohort))]
+    config = parse_config({"variables": [
+        {"name": "portal_hypertension", "type": "boolean"},
+        {"name": "pdl1", "type": "category", "allowed": ["low", "high"]},
+        {"name": "nlr", "type": "number", "label": "NLR"}]}, "test")
+    table = analysis_table(cohort, config)
+    assert list(table.columns[-3:]) == ["portal_hypertension", "pdl1", "nlr"]
+    assert table["portal_hypertension"].dtype == "Int64"
+    assert table["portal_hypertension"].tolist()[:4] == [0, 1, 1, 0]
+    assert table["pdl1"].tolist()[:2] == ["low", "high"]
+    assert table["nlr"].dtype == "float64" and pd.isna(table["nlr"].iloc[0]) and table["nlr"].iloc[1] == 2.5
+    assert variable_labels(config)["nlr"] == "NLR" and variable_labels(config)["pdl1"] == "pdl1"
+    assert list(analysis_table(cohort).columns) == list(analysis_table(make_cohort()).columns)   # not without them

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from hcc_utils.stats.cox import (CoxConvergenceError, CoxConvergenceWarning, _RiskSets, cox_arrays, cox_model,
-                                 fit_cox, multivariable_from_univariable, univariable_cox, univariable_cox_arrays)
+                                 fit_cox, univariable_cox_arrays)
+from hcc_utils.stats.cox_screen import multivariable_from_univariable, univariable_cox
 
 REF_DIR = Path(__file__).parent / "reference"
 REF = json.loads((REF_DIR / "survival_reference.json").read_text())["cox"]
@@ -339,3 +340,48 @@ def test_large_fits_sum_a_covariate_at_a_time_to_the_same_bits(monkeypatch):
     small = cox_model(frame, "t", "e", covs, cluster_col="x0")
     for a, b in ((large.coef, small.coef), (large.naive_var, small.naive_var), (large.robust_var, small.robust_var)):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_screen_asked_to_degrades_a_constant_covariate_to_a_not_estimable_row():
+    frame = _ties_frame().assign(constant=1.0)
+    with pytest.raises(ValueError, match=r"covariates \['constant'\]: constant among the complete cases"):
+        univariable_cox(frame, "t", "e", ["a", "constant", "b"])
+    table = univariable_cox(frame, "t", "e", ["a", "constant", "b"], not_estimable=True)
+    assert table["covariate"].tolist() == ["a", "constant", "b"]
+    row = table.iloc[1]
+    assert np.isnan(row[["coef", "se", "hr", "ci_low", "ci_high", "p"]].astype(float)).all()
+    assert row["n"] == len(frame) and row["events"] == int(frame["e"].sum())
+    assert row["note"] == "covariates ['constant']: constant among the complete cases"
+    for index, covariate in ((0, "a"), (2, "b")):      # the other rows are the models' own, to the bit
+        single = fit_cox(frame, "t", "e", [covariate])
+        np.testing.assert_array_equal(table.iloc[index][["coef", "se", "p"]].to_numpy(float),
+                                      single[["coef", "se", "p"]].to_numpy(float)[0])
+        assert table.iloc[index]["note"] == ""
+
+
+def test_forced_covariates_enter_the_multivariable_model_and_a_collinear_one_makes_it_not_estimable():
+    frame = _ties_frame()
+    screen = multivariable_from_univariable(frame, "t", "e", ["a", "b", "c", "d"], selection_p=1e-12, forced=["c"])
+    assert screen.selected == ["c"] and screen.forced == ["c"]
+    np.testing.assert_array_equal(screen.multivariable["coef"].to_numpy(), fit_cox(frame, "t", "e", ["c"])["coef"])
+    twin = frame.assign(c_twin=frame["c"])
+    with pytest.raises(ValueError, match="linearly dependent"):
+        multivariable_from_univariable(twin, "t", "e", ["c", "c_twin"], selection_p=1e-12, forced=["c", "c_twin"])
+    screen = multivariable_from_univariable(twin, "t", "e", ["c", "c_twin"], selection_p=1e-12,
+                                            forced=["c", "c_twin"], not_estimable=True)
+    assert screen.multivariable["hr"].isna().all()
+    assert set(screen.multivariable["note"]) == {"covariates ['c', 'c_twin']: linearly dependent (collinear) columns"}
+
+
+def test_a_log_rank_test_without_an_event_is_not_estimable_when_asked():
+    from hcc_utils.stats.logrank import logrank_test
+
+    time, event, group = [1, 2, 3, 4], [0, 0, 0, 0], ["a", "a", "b", "b"]
+    assert np.isnan(logrank_test(time, event, group).p)    # without asking: chi-square 0 on -1 df, as before
+    result = logrank_test(time, event, group, not_estimable=True)
+    assert np.isnan(result.chisq) and np.isnan(result.p) and result.df == 0
+    with pytest.raises(ValueError, match="at least two groups"):
+        logrank_test(time, [1, 0, 1, 0], ["a"] * 4)
+    assert np.isnan(logrank_test(time, [1, 0, 1, 0], ["a"] * 4, not_estimable=True).p)
+    events = [1, 0, 1, 1]
+    assert logrank_test(time, events, group, not_estimable=True).p == logrank_test(time, events, group).p

@@ -2,6 +2,7 @@
 for proportional hazards, RMST, E-values and the trial size, with real numbers; 'not estimable', never a crash."""
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import matplotlib
@@ -19,7 +20,7 @@ from hcc_utils.stats.evalue import evalue_hr  # noqa: E402
 from hcc_utils.stats.rmst import rmst  # noqa: E402
 from hcc_utils.study import build_study  # noqa: E402
 from hcc_utils.study.sections import diagnostics  # noqa: E402
-from hcc_utils.study.sections.predictors import COX_CANDIDATES, cox_frame  # noqa: E402
+from hcc_utils.study.sections.predictors import cox_frame  # noqa: E402
 from hcc_utils.study.sections.survival import survival_results  # noqa: E402
 
 COHORT = REPO_ROOT / "data" / "synthetic_cohort.csv"
@@ -41,7 +42,7 @@ def test_every_cox_model_of_the_article_is_tested(bundled):
     study, section = bundled
     models = section.inputs["zph_models"]
     # per endpoint: regimen-only (all enrolled, matched), one univariable model per candidate, the multivariable
-    assert len(models) == 2 * (2 + len(COX_CANDIDATES) + 1)
+    assert len(models) == 2 * (2 + len(study.config.cox.candidates) + 1)
     values = section.values
     assert values["sensitivity.zph_models_n"] == 36
     # the regimen-only model of the matched cohort is R's cox.zph(coxph(Surv(os) ~ control_group))
@@ -57,6 +58,24 @@ def test_every_cox_model_of_the_article_is_tested(bundled):
     texts = diagnostics.verdict_texts(values)
     assert texts["zph_verdict_os_group_matched"] == "no evidence against proportional hazards (P = 0.917)"
     assert texts["zph_verdict_pfs_group_matched"] == "the hazard ratio may change over time (P < 0.001)"
+
+
+def test_the_configuration_chooses_the_models_tested_and_left_out_ones_keep_their_ids(bundled):
+    study, section = bundled
+    config = study.config.replace(**{"diagnostics.regimen_models": False, "diagnostics.multivariable": False,
+                                     "diagnostics.univariable": ["ecog_2", "control_group"]})
+    fewer = diagnostics.compute(dataclasses.replace(study, config=config))
+    models = fewer.inputs["zph_models"]
+    assert [m.key + m.suffix for m in models if m.zph is not None] == ["os_uni_ecog2", "os_uni_sor", "pfs_uni_ecog2",
+                                                                         "pfs_uni_sor"]
+    values = fewer.values
+    for key in ("sensitivity.zph_os_group_p", "sensitivity.zph_pfs_group_p_matched", "sensitivity.zph_os_global_p"):
+        assert math.isnan(values[key]) and values.spec(key).status == "not estimable", key
+    assert "diagnostics.regimen_models is false" in values.spec("sensitivity.zph_os_group_p").label
+    assert "diagnostics.multivariable is false" in values.spec("sensitivity.zph_os_global_p").label
+    assert values["sensitivity.zph_os_uni_ecog2_p"] == section.values["sensitivity.zph_os_uni_ecog2_p"]
+    assert values["sensitivity.zph_models_n"] == 4
+    assert "sensitivity.zph_os_uni_male_p" not in values
 
 
 def test_rmst_values_are_those_of_the_statistics_module(bundled):

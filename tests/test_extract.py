@@ -241,13 +241,6 @@ def test_optional_columns_the_analyses_need(tmp_path):
     assert ("missing_optional_column", "body_weight_kg") in {(v.rule, v.column) for v in report.warnings}
 
 
-def test_cox_candidates_are_checked_by_the_validator():
-    from hcc_utils.data.analysis_rules import MODELLED_COLUMNS
-    from hcc_utils.study.sections import COX_CANDIDATES
-
-    assert set(COX_CANDIDATES) - {"control_group"} <= set(MODELLED_COLUMNS)
-
-
 def test_near_constant_covariate_is_a_warning(tmp_path):
     text = as_text(make_cohort())
     text.loc[:29, "lymph_node_metastasis"] = "no"

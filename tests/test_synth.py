@@ -248,11 +248,11 @@ def test_fast_evaluator_agrees_with_project_analysis(config):
     raw = _committed_raw()
     reference = compute_results(raw, config)
     st = state_from_raw(raw.astype(object).where(raw.notna(), ""), config)
-    ev = C.FastEvaluator(st, config.cutpoints)
+    ev = C.FastEvaluator(st, config.cutpoints, config.cox.candidates)
     targets = load_targets(TARGETS_PATH)
     published = dict(zip(targets["id"], targets["value"]))
-    ev.os_model = [c for c in C.COX_CANDIDATES if c in article_terms(published["cox.os_univariable_significant"])]
-    ev.pfs_model = [c for c in C.COX_CANDIDATES if c in article_terms(published["cox.pfs_univariable_significant"])]
+    ev.os_model = [c for c in ev.candidates if c in article_terms(published["cox.os_univariable_significant"])]
+    ev.pfs_model = [c for c in ev.candidates if c in article_terms(published["cox.pfs_univariable_significant"])]
     fast = {**ev.survival(), **ev.associations()}
     compared = 0
     for key, value in fast.items():
@@ -357,22 +357,43 @@ def test_ties_ok_allows_two_events_a_day_per_group(config):
     assert not ties_ok(st)
 
 
+def test_evaluator_screens_the_configured_candidates_in_the_calibrated_order(config):
+    """The calibration's candidates are the configuration's cox.candidates, in the order the committed cohort was
+    calibrated with (the order of its penalty sums), whatever order Table 4 lists them in; others are refused."""
+    from hcc_utils.synthetic.evaluator import FastEvaluator
+    from hcc_utils.synthetic.state import state_from_raw
+
+    raw = _committed_raw()
+    st = state_from_raw(raw.astype(object).where(raw.notna(), ""), config)
+    calibrated = ["age_older", "sex_male", "viral_etiology", "ecog_2", "child_pugh_b", "bclc_c", "tumor_multiple",
+                  "tumor_size_large", "lymph_node_metastasis", "extrahepatic_metastasis", "macrovascular_invasion",
+                  "afp_high", "pivka_high", "sorafenib", "atebev_cycles_few"]
+    assert FastEvaluator(st, config.cutpoints, config.cox.candidates).candidates == calibrated
+    reordered = FastEvaluator(st, config.cutpoints, list(reversed(config.cox.candidates)))
+    assert reordered.candidates == calibrated
+    fewer = FastEvaluator(st, config.cutpoints, [c for c in config.cox.candidates if c != "lymph_node_metastasis"])
+    assert fewer.candidates == [c for c in calibrated if c != "lymph_node_metastasis"]
+    assert fewer.X.shape[1] == 14
+    with pytest.raises(ValueError, match="only the article's candidates, not albi_grade"):
+        FastEvaluator(st, config.cutpoints, [*config.cox.candidates, "albi_grade"])
+
+
 def test_precision_stage_keeps_met_numbers_and_lowers_loss(config):
     """A short precision stage on the committed cohort: no met number missed afterwards, loss not higher."""
     from hcc_utils.reproduction.targets import article_terms, load_targets
     from hcc_utils.synthetic.calibrate import STAGE1_PREFIXES, STAGE2_PREFIXES
-    from hcc_utils.synthetic.evaluator import COX_CANDIDATES, FastEvaluator
+    from hcc_utils.synthetic.evaluator import FastEvaluator
     from hcc_utils.synthetic.loss import Loss
     from hcc_utils.synthetic.precision import _values, precision_stage
     from hcc_utils.synthetic.state import state_from_raw
 
     raw = _committed_raw()
     st = state_from_raw(raw.astype(object).where(raw.notna(), ""), config)
-    ev = FastEvaluator(st, config.cutpoints)
+    ev = FastEvaluator(st, config.cutpoints, config.cox.candidates)
     targets = load_targets(REPO / "data" / "targets.csv")
     published = dict(zip(targets["id"], targets["value"]))
-    ev.os_model = [c for c in COX_CANDIDATES if c in article_terms(published["cox.os_univariable_significant"])]
-    ev.pfs_model = [c for c in COX_CANDIDATES if c in article_terms(published["cox.pfs_univariable_significant"])]
+    ev.os_model = [c for c in ev.candidates if c in article_terms(published["cox.os_univariable_significant"])]
+    ev.pfs_model = [c for c in ev.candidates if c in article_terms(published["cox.pfs_univariable_significant"])]
     loss = Loss(targets, STAGE1_PREFIXES + STAGE2_PREFIXES, identical=1.0, plausible=True)
     before, missed_before = loss(_values(ev))
     _, left = precision_stage(st, ev, loss, targets, np.random.default_rng(1), 300, lambda message: None, [])

@@ -54,7 +54,11 @@ class Matching(_Section):
     covariates: list[str] = Field(
         ["age", "sex_male", "tumor_size_cm", "tumor_multiple", "extrahepatic_metastasis", "lymph_node_metastasis",
          "child_pugh_b"],
-        description="Columns of the analysis table entering the unpenalised logistic propensity model.")
+        min_length=1,
+        description="Columns of the analysis table (or variables of the configuration's variables list) entering "
+                    "the unpenalised logistic propensity model, linearly: numbers, whole numbers or yes/no "
+                    "variables (a category must be given as yes/no variables, one per level). The weighting, "
+                    "the bootstrap and the chapter on matching choices use the same model.")
     ratio: int = Field(1, ge=1, description="Controls matched to each treated patient (1 = 1:1). Above 1, the "
                        "matched cohort's hazard ratios weigh the sets as MatchIt does (a treated patient left with "
                        "fewer controls keeps its full weight; variance robust to the clustering within sets); its "
@@ -70,9 +74,50 @@ class Matching(_Section):
         None, description="null: the intended greedy algorithm; the others reproduce known bugs of those MatchIt "
                           "builds (see hcc_utils.stats.matching).")
 
+    @field_validator("covariates")
+    @classmethod
+    def _distinct_covariates(cls, names: list[str]) -> list[str]:
+        return _distinct(names, "matching.covariates")
+
+
+class BaselineRow(_Section):
+    """One row block of Table 1 (a bare column name in YAML is a row with everything inferred)."""
+
+    variable: str = Field(description="Column of the analysis table, or a variable of the configuration's "
+                                      "variables list.")
+    kind: Optional[Literal["median_iqr", "mean_sd", "binary", "categorical"]] = Field(
+        None, description="How the row is summarised: median (IQR), mean ± SD, n (%) of a yes/no variable, or n (%) "
+                          "per level; null infers it from the variable's type (number and whole number: median_iqr; "
+                          "yes/no: binary; category: categorical).")
+    label: Optional[str] = Field(None, description="Text of the row; null takes the variable's label.")
+    levels: Optional[list[Union[int, str]]] = Field(
+        None, description="Levels of a categorical row in display order; null takes the variable's allowed values "
+                          "(or its range of whole numbers). Levels no patient has are left out.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_name(cls, given: Any) -> Any:
+        return {"variable": given} if isinstance(given, str) else given
+
+
+#: Table 1 of the article: the rows' variables, with the kind or label where the inferred one would differ.
+ARTICLE_TABLE1_ROWS = [
+    "age", "sex_male", {"variable": "ecog", "kind": "categorical"}, "etiology",
+    {"variable": "viral_etiology", "label": "Viral aetiology (HBV and/or HCV)"}, "child_pugh_class",
+    {"variable": "bclc_c", "label": "BCLC stage C"}, "tumor_multiple", "tumor_size_cm", "tumor_size_large",
+    "lymph_node_metastasis", "extrahepatic_metastasis", "macrovascular_invasion", "afp_ng_ml", "afp_high",
+    "pivka_mau_ml", "pivka_high", {"variable": "atebev_cycles", "label": "Prior ATE+BEV cycles"},
+]
+
 
 class Baseline(_Section):
-    """Tests and quantiles of the baseline table (Table 1) and of 2x2 comparisons."""
+    """Rows, tests and quantiles of the baseline table (Table 1) and of 2x2 comparisons."""
+
+    rows: list[BaselineRow] = Field(
+        default_factory=lambda: [BaselineRow.model_validate(row) for row in ARTICLE_TABLE1_ROWS], min_length=1,
+        description="Table 1's rows in order: a column name, or a mapping with variable and optionally kind, "
+                    "label and levels (see baseline.rows[] below). The numbers the text quotes from Table 1 "
+                    "(age, men, Child-Pugh class ...) are 'not estimable' when their row is left out.")
 
     categorical_test: Literal["chisq", "fisher_if_sparse"] = Field(
         "chisq", description="Pearson chi-square without continuity correction (as the article's p-values "
@@ -82,6 +127,12 @@ class Baseline(_Section):
     quantile_method: Literal["sas5", "r7"] = Field(
         "sas5", description="Descriptive quantiles: SAS PCTLDEF=5 (= R type 2, the article's software) or "
                             "R's default type 7.")
+
+    @field_validator("rows")
+    @classmethod
+    def _distinct_rows(cls, rows: list[BaselineRow]) -> list[BaselineRow]:
+        _distinct([row.variable for row in rows], "baseline.rows")
+        return rows
 
 
 class Cutpoints(_Section):
@@ -104,6 +155,47 @@ class Cox(_Section):
                                                                    "is Efron; SAS PHREG's is Breslow).")
     selection_p: float = Field(0.05, gt=0, le=1, description="A univariable p-value below this enters the "
                                                              "multivariable model.")
+    candidates: list[str] = Field(
+        ["age_older", "sex_male", "ecog_2", "viral_etiology", "child_pugh_b", "bclc_c", "tumor_multiple",
+         "tumor_size_large", "lymph_node_metastasis", "extrahepatic_metastasis", "macrovascular_invasion",
+         "afp_high", "pivka_high", "control_group", "atebev_cycles_few"], min_length=1,
+        description="Candidate predictors of Table 4, in its row order: each is screened by a univariable Cox model "
+                    "of each endpoint. Columns of the analysis table or variables of the configuration (numbers, "
+                    "whole numbers or yes/no; a number's hazard ratio is per unit), and control_group (1 = the "
+                    "control regimen). A candidate that is constant, or has no event in one of its levels, gets a "
+                    "row 'not estimable' with the reason. Result ids name the article's candidates as the article "
+                    "does (cox.os_uni_ecog2_hr) and any other by its name.")
+    forced: list[str] = Field([], description="Candidates that always enter the multivariable model, whatever their "
+                                              "univariable P (each must be in cox.candidates).")
+
+    @field_validator("candidates", "forced")
+    @classmethod
+    def _distinct_names(cls, names: list[str], info) -> list[str]:
+        return _distinct(names, f"cox.{info.field_name}")
+
+    @model_validator(mode="after")
+    def _forced_among_candidates(self):
+        outside = [name for name in self.forced if name not in self.candidates]
+        if outside:
+            raise ValueError(f"cox.forced: {', '.join(outside)} not in cox.candidates; add them there too (a forced "
+                             "covariate is screened like the others and always enters the multivariable model)")
+        return self
+
+
+class Diagnostics(_Section):
+    """The models whose proportional-hazards assumption the chapter *Checking the models* tests."""
+
+    regimen_models: bool = Field(True, description="The regimen-only Cox model of each endpoint and cohort "
+                                                   "(Table 3, Figures 2-3).")
+    univariable: Optional[list[str]] = Field(
+        None, description="Covariates whose univariable Cox model of each endpoint is tested; null: every one of "
+                          "cox.candidates (Table 4's univariable models).")
+    multivariable: bool = Field(True, description="The multivariable Cox model of each endpoint (Table 4).")
+
+    @field_validator("univariable")
+    @classmethod
+    def _distinct_univariable(cls, names: Optional[list[str]]) -> Optional[list[str]]:
+        return None if names is None else _distinct(names, "diagnostics.univariable")
 
 
 class Survival(_Section):
@@ -206,6 +298,53 @@ class Extract(_Section):
         return self
 
 
+class Variable(_Section):
+    """A variable of the author's extract that the data dictionary does not have (e.g. ALBI grade)."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$",
+                      description="Column name after normalisation (lower case, letters, digits and _); "
+                                  "extract.columns may map the extract's own name to it.")
+    type: Literal["number", "integer", "boolean", "category"] = Field(
+        description="number, integer (whole number), boolean (yes/no; 0/1 in the analysis table) or category "
+                    "(text, one of allowed).")
+    label: Optional[str] = Field(None, description="How tables, figures and the text name it; null: the name.")
+    description: str = Field("", description="Shown on the book's Data page.")
+    unit: Optional[str] = Field(None, description="Measurement unit, e.g. mg/dL.")
+    allowed: Optional[list[str]] = Field(None, description="Values of a category (required for one; "
+                                                           "case-insensitive).")
+    min: Optional[float] = Field(None, description="Smallest valid value of a number or integer; below is an error.")
+    max: Optional[float] = Field(None, description="Largest valid value of a number or integer; above is an error.")
+    required: Literal["always", "enrolled", "optional"] = Field(
+        "optional", description="always (every row), enrolled (every patient of the two groups) or optional "
+                                "(may be empty; a model leaves out the patients without it).")
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        where = f"variables: {self.name}"
+        if self.type == "category" and not self.allowed:
+            raise ValueError(f"{where}: a category needs its allowed values")
+        if self.type != "category" and self.allowed is not None:
+            raise ValueError(f"{where}: allowed values are for a category, not a {self.type}")
+        if self.type in ("boolean", "category") and (self.min is not None or self.max is not None):
+            raise ValueError(f"{where}: min and max are for a number or integer")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"{where}: min {self.min:g} is above max {self.max:g}")
+        return self
+
+    @property
+    def shown(self) -> str:
+        """The variable's label (its name when none is given)."""
+        return self.label or self.name
+
+
+def _distinct(names: list[str], key: str) -> list[str]:
+    """``names`` unchanged, or a ValueError naming ``key`` and the names given twice."""
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValueError(f"{key}: {', '.join(twice)} given more than once")
+    return names
+
+
 class StudyConfig(_Section):
     """The whole study configuration (what ``study.yml`` holds)."""
 
@@ -219,14 +358,27 @@ class StudyConfig(_Section):
     significance_level: float = Field(0.05, gt=0, lt=1, description="A p-value below this is called significant "
                                                                      "where the text states significance (e.g. the "
                                                                      "adverse events more frequent in one group).")
+    variables: list[Variable] = Field(
+        [], description="Variables of your extract to add to the data dictionary, e.g. "
+                        "[{name: albi_grade, type: integer, min: 1, max: 3, label: ALBI grade, required: enrolled}]. "
+                        "They are read (extract.columns may map to them), validated like the dictionary's columns, "
+                        "carried into the analysis table (yes/no as 0/1, categories as text) and may be named in "
+                        "baseline.rows, matching.covariates, cox.candidates, cox.forced and diagnostics.univariable.")
     groups: Groups = Field(default_factory=Groups)
     matching: Matching = Field(default_factory=Matching)
     baseline: Baseline = Field(default_factory=Baseline)
     cutpoints: Cutpoints = Field(default_factory=Cutpoints)
     cox: Cox = Field(default_factory=Cox)
+    diagnostics: Diagnostics = Field(default_factory=Diagnostics)
     survival: Survival = Field(default_factory=Survival)
     bootstrap: Bootstrap = Field(default_factory=Bootstrap)
     extract: Extract = Field(default_factory=Extract)
+
+    @field_validator("variables")
+    @classmethod
+    def _distinct_variables(cls, variables: list[Variable]) -> list[Variable]:
+        _distinct([variable.name for variable in variables], "variables")
+        return variables
 
     def to_dict(self) -> dict:
         """Plain JSON-compatible mapping (papermill parameter, manifest, cache key)."""
@@ -273,9 +425,25 @@ def _unknown_keys(model: type[BaseModel], given: dict, prefix: str = "") -> list
             problems.append(f"unknown key '{dotted}'{hint}")
             continue
         annotation = field.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel) and isinstance(value, dict):
+        if _is_model(annotation) and isinstance(value, dict):
             problems.extend(_unknown_keys(annotation, value, dotted + "."))
+        item = _list_item_model(annotation)
+        if item is not None and isinstance(value, list):
+            for position, entry in enumerate(value):
+                if isinstance(entry, dict):
+                    problems.extend(_unknown_keys(item, entry, f"{dotted}[{position}]."))
     return problems
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _list_item_model(annotation: Any) -> type[BaseModel] | None:
+    """The model of a list's items (``list[Variable]`` -> ``Variable``), None for any other annotation."""
+    if get_origin(annotation) is list and get_args(annotation) and _is_model(get_args(annotation)[0]):
+        return get_args(annotation)[0]
+    return None
 
 
 def parse_config(given: dict, source: str) -> StudyConfig:
@@ -344,22 +512,33 @@ def schema_rows() -> list[dict[str, str]]:
     """Every key of the schema with its type, default and description (for the book's Configuration page)."""
     rows = []
 
-    def walk(model: type[BaseModel], prefix: str) -> None:
+    def walk(model: type[BaseModel], prefix: str, item: bool = False) -> None:
         for name, field in model.model_fields.items():
             annotation = field.annotation
-            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if _is_model(annotation):
                 rows.append({"key": f"{prefix}{name}", "type": "section", "default": "",
                              "description": (annotation.__doc__ or "").strip()})
                 walk(annotation, f"{prefix}{name}.")
                 continue
-            default = field.get_default(call_default_factory=True)
-            rows.append({"key": f"{prefix}{name}", "type": _type_name(annotation),
-                         "default": yaml.safe_dump(default, default_flow_style=True, width=10_000)
-                                        .strip().removesuffix("...").strip(),
-                         "description": field.description or ""})
+            default = "" if field.is_required() else _dumped(field.get_default(call_default_factory=True))
+            rows.append({"key": f"{prefix}{name}", "type": _type_name(annotation) + (", required" if item and
+                                                                                     field.is_required() else ""),
+                         "default": default, "description": field.description or ""})
+            entry = _list_item_model(annotation)
+            if entry is not None:  # the keys of one list item, as key[].name
+                walk(entry, f"{prefix}{name}[].", item=True)
 
     walk(StudyConfig, "")
     return rows
+
+
+def _dumped(value: Any) -> str:
+    """A default as YAML writes it on one line (models as their mappings)."""
+    if isinstance(value, list):
+        value = [entry.model_dump(mode="json", exclude_none=True) if isinstance(entry, BaseModel) else entry
+                 for entry in value]
+    return yaml.safe_dump(value, default_flow_style=True, width=10_000, allow_unicode=True, sort_keys=False).strip() \
+        .removesuffix("...").strip()
 
 
 def _type_name(annotation: Any) -> str:
@@ -371,6 +550,8 @@ def _type_name(annotation: Any) -> str:
         names = [_type_name(a) for a in args if a is not type(None)]
         return " or ".join(names) + (" or null" if type(None) in args else "")
     if origin is list:
+        if args and _is_model(args[0]):
+            return f"list of mappings (keys below)"
         return f"list of {_type_name(args[0])}" if args else "list"
     if origin is dict:
         return f"mapping of {_type_name(args[0])} to {_type_name(args[1])}" if args else "mapping"

@@ -28,9 +28,11 @@ from hcc_utils.config import StudyConfig, as_config
 from hcc_utils.data.coerce import coerce_column
 from hcc_utils.data.dictionary import DataDictionary, load_dictionary
 from hcc_utils.data.text import normalise_column_name
+from hcc_utils.data.variables import ARTICLE_COLUMNS, study_dictionary
 
 __all__ = [
     "ANALYSIS_COLUMNS",
+    "analysis_column_names",
     "DAYS_PER_MONTH",
     "FLOW_KEYS",
     "analysis_table",
@@ -66,20 +68,15 @@ def _adverse_event_names(dictionary: DataDictionary) -> list[str]:
     return [spec.name for spec in dictionary.adverse_event_columns]
 
 
-def _analysis_columns(dictionary: DataDictionary) -> list[str]:
-    return [
-        "patient_id", "group", "treatment", "age", "age_older", "sex_male", "ecog", "ecog_2", "etiology", "viral_etiology",
-        "child_pugh_score", "child_pugh_class", "child_pugh_b", "bclc_stage", "bclc_c", "tumor_number",
-        "tumor_multiple", "tumor_size_cm", "tumor_size_large", "lymph_node_metastasis", "extrahepatic_metastasis",
-        "macrovascular_invasion", "afp_ng_ml", "afp_high", "pivka_mau_ml", "pivka_high", "atebev_cycles",
-        "atebev_cycles_few", "atebev_cycles_many", "best_response_recist", "best_response_mrecist", "os_months",
-        "os_event", "pfs_months", "pfs_event", "third_line_regimen", "received_third_line",
-        *_adverse_event_names(dictionary), "ae_any", "ae_grade_3_4", "ae_led_to_discontinuation",
-    ]
+#: The article's columns of :func:`analysis_table`, in order (docs/ARCHITECTURE.md; their kinds and sources are
+#: :data:`hcc_utils.data.variables.ARTICLE_COLUMNS`).
+ANALYSIS_COLUMNS: tuple[str, ...] = tuple(column.name for column in ARTICLE_COLUMNS)
 
 
-#: Columns of :func:`analysis_table`, in order (docs/ARCHITECTURE.md).
-ANALYSIS_COLUMNS: tuple[str, ...] = tuple(_analysis_columns(load_dictionary()))
+def analysis_column_names(config: StudyConfig | Mapping[str, Any] | None = None) -> list[str]:
+    """Columns of :func:`analysis_table` under ``config``: :data:`ANALYSIS_COLUMNS`, then the configuration's
+    variables in their order."""
+    return [*ANALYSIS_COLUMNS, *(variable.name for variable in as_config(config).variables)]
 
 
 # --------------------------------------------------------------------------- configuration
@@ -307,7 +304,9 @@ def analysis_table(df: pd.DataFrame, config: StudyConfig | Mapping[str, Any] | N
     Returns
     -------
     pandas.DataFrame
-        Exactly :data:`ANALYSIS_COLUMNS`, enrolled patients in file order, ``RangeIndex``.
+        Exactly :func:`analysis_column_names` (:data:`ANALYSIS_COLUMNS`, then the configuration's ``variables``:
+        yes/no as ``Int64`` 0/1, categories as lower-case text, numbers as ``float64``, whole numbers as ``Int64``),
+        enrolled patients in file order, ``RangeIndex``.
         Binary covariates are ``Int64`` 0/1 (missing where the source is missing);
         ``treatment``, ``os_event`` and ``pfs_event`` are ``int64``; months are ``float64``.
         Dichotomised columns are named by meaning, not by cut-point (``age_older``,
@@ -319,9 +318,10 @@ def analysis_table(df: pd.DataFrame, config: StudyConfig | Mapping[str, Any] | N
     ValueError
         If a value does not convert to its dictionary type (validate first).
     """
-    dictionary = load_dictionary()
+    config = as_config(config)
+    dictionary = study_dictionary(config)
     treatment_group, control_group = study_groups(config)
-    cutpoints = as_config(config).cutpoints
+    cutpoints = config.cutpoints
     keys = typed_cohort(df, dictionary, strict=False, columns=_ENROLMENT_COLUMNS)
     is_enrolled = _masks_of(keys, (treatment_group, control_group))["enrolled"]
     # the enrolled rows of each column as it is converted (no copy of the whole screened cohort's rows)
@@ -384,6 +384,9 @@ def analysis_table(df: pd.DataFrame, config: StudyConfig | Mapping[str, Any] | N
     for name, flags in (("ae_any", any_grade), ("ae_grade_3_4", grade_3_4)):
         table[name] = pd.Series(flags, index=enrolled.index).astype("Int64").mask(all_missing)
     table["ae_led_to_discontinuation"] = enrolled["ae_led_to_discontinuation"].astype("Int64")
+    for variable in config.variables:  # the author's own: yes/no as 0/1, the others in their dictionary type
+        values = enrolled[variable.name]
+        table[variable.name] = values.astype("Int64") if variable.type == "boolean" else values
     # one column per block, no consolidation: the frame holds these Series' arrays without copying them
-    return pd.DataFrame({name: table[name] for name in ANALYSIS_COLUMNS}, index=pd.RangeIndex(len(enrolled)),
-                        copy=False)
+    return pd.DataFrame({name: table[name] for name in analysis_column_names(config)},
+                        index=pd.RangeIndex(len(enrolled)), copy=False)

@@ -45,6 +45,7 @@ from hcc_utils.config import ConfigError, StudyConfig
 from hcc_utils.config.schema import Extract
 from hcc_utils.data.coerce import CoercedColumn, cell_format, coerce_column
 from hcc_utils.data.dictionary import DataDictionary, load_dictionary
+from hcc_utils.data.variables import study_dictionary
 from hcc_utils.data.formats import READERS, SUPPORTED_EXTENSIONS, CohortFileError, RawTable
 from hcc_utils.data.text import (
     arrow_text,
@@ -234,7 +235,8 @@ def read_cohort(
         ``.xlsx``/``.xlsm`` (and ``.xls`` files that are really .xlsx) through openpyxl,
         or ``.parquet`` through pyarrow.
     dictionary : DataDictionary, optional
-        Defaults to :func:`hcc_utils.data.dictionary.load_dictionary`.
+        The configuration's (:func:`hcc_utils.data.variables.study_dictionary`): the data dictionary with its
+        ``variables``.
     sheet : int or str, optional
         Excel worksheet (index or name); ``config.extract.sheet``, else the first worksheet, by default.
     config : StudyConfig, optional
@@ -270,7 +272,7 @@ def read_cohort(
         )
     if path.stat().st_size == 0:
         raise CohortFileError(path, "is empty (0 bytes)")
-    dictionary = dictionary or load_dictionary()
+    dictionary = dictionary or study_dictionary(config)  # with the configuration's own variables
     extract = (config or StudyConfig()).extract
     raw = READERS[extension](path, sheet if sheet is not None else extract.sheet, extract.encoding)
     table = raw.table

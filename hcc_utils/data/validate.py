@@ -45,9 +45,11 @@ Warnings
     outside the dictionary's list (read as such: the list is not a closed set).
 Analysis rules (:mod:`~hcc_utils.data.analysis_rules`, with the run's configuration, so that validation predicts
 the build)
-    errors ``model_column_empty``, ``covariate_unknown``, ``covariate_absent``, ``covariate_missing``,
-    ``constant_covariate``, ``separation``, ``propensity_model``, ``matched_size`` (no pair); warnings
-    ``near_constant_covariate``, ``ps_overlap``, ``unmatched``, ``matched_size`` (few pairs), ``few_events``.
+    errors ``unknown_variable``, ``variable_kind``, ``variable_name`` (the lists and variables of the configuration),
+    ``group_size`` (a group of one patient), ``model_column_empty``, ``covariate_absent``, ``covariate_missing``,
+    ``constant_covariate`` (matching), ``separation``, ``propensity_model``, ``baseline_levels``; warnings
+    ``near_constant_covariate``, ``collinear_covariates``, ``ps_overlap``, ``unmatched``, ``matched_size``,
+    ``few_events``, ``constant_covariate`` (Cox lists), ``no_event_in_level``. Each message names the key to change.
     They run in the same pass as the others. When cells have errors, they run on the cohort with the cells of
     wrong type, value or range read as missing; their findings are then marked provisional (a sentence at the
     top of the report and in each message), and a finding the cell errors explain (it is gone when every cell
@@ -81,15 +83,16 @@ import numpy as np
 import pandas as pd
 
 from hcc_utils.config import StudyConfig, as_config
-from hcc_utils.data.analysis_rules import check_analysis
+from hcc_utils.data.analysis_rules import check_analysis, check_variable_lists
 from hcc_utils.data.coerce import coerce_column
 from hcc_utils.data.cohort_rules import check_cohort
 from hcc_utils.data.column_rules import check_columns
 from hcc_utils.data.derive import study_groups
-from hcc_utils.data.dictionary import ColumnSpec, DataDictionary, load_dictionary
+from hcc_utils.data.dictionary import ColumnSpec, DataDictionary
 from hcc_utils.data.readers import release_freed_memory, rename_columns
 from hcc_utils.data.text import normalise_column_name, plural
 from hcc_utils.data.validation_report import CohortValidationError, ValidationReport, Violation, ViolationCollector
+from hcc_utils.data.variables import study_dictionary
 
 __all__ = [
     "CohortValidationError",
@@ -239,7 +242,8 @@ def validate_cohort(
         sorafenib), ``min_group_size`` (default 10), ``max_missing_share`` (default 0.2), ``extract`` (how text
         cells are written) and what the analysis rules need (matching, cut-points).
     dictionary : DataDictionary, optional
-        Defaults to :func:`hcc_utils.data.dictionary.load_dictionary`.
+        Defaults to :func:`hcc_utils.data.dictionary.load_dictionary`; the configuration's variables are added and
+        columns no configured analysis uses made optional (:func:`hcc_utils.data.variables.study_dictionary`).
     shared : dict, optional
         For a build that derives and matches after validating (:func:`hcc_utils.study.build_study`): its
         ``"analysis_table"`` callable gives the table the analysis rules check, and the propensity model and match
@@ -261,8 +265,8 @@ def validate_cohort(
     >>> report = validate_cohort(read_cohort("cohort.csv"), source="cohort.csv", config=config)  # doctest: +SKIP
     >>> print(report.format())  # doctest: +SKIP
     """
-    dictionary = dictionary or load_dictionary()
     config = as_config(config)
+    dictionary = study_dictionary(config, dictionary)  # the configuration's variables; unused columns optional
     groups = study_groups(config)
     file_info = dict(df.attrs)  # what the reader learnt of the file: delimiter, date system, rows, notes
     file_rows = file_info.get("file_rows")
@@ -283,6 +287,7 @@ def validate_cohort(
     collect = ViolationCollector(_patient_ids(df, present, dictionary), column_order, file_rows)
     for severity, rule, message, column in file_info.get("read_notes", ()):
         collect.table(severity, rule, message, column=column)
+    check_variable_lists(config, collect)
 
     for name in sorted(duplicated_columns):
         collect.table("error", "duplicate_column", f"column {name!r} appears more than once; only the first is checked", column=name)

@@ -38,8 +38,7 @@ from hcc_utils.stats.cox_core import (SurvivalOrder, _full_column_rank, _newton,
                                       survival_order)
 
 __all__ = [
-    "CoxConvergenceWarning", "CoxConvergenceError", "CoxModel", "CoxSelection",
-    "cox_model", "fit_cox", "univariable_cox", "multivariable_from_univariable",
+    "CoxConvergenceWarning", "CoxConvergenceError", "CoxModel", "cox_model", "fit_cox",
     "CoxArrays", "cox_arrays", "univariable_cox_arrays", "SurvivalOrder", "survival_order",
 ]
 
@@ -188,8 +187,9 @@ class CoxModel:
         """Tidy coefficient table (one row per covariate), as ``summary(coxph)``.
 
         Columns ``covariate, coef, se, hr, ci_low, ci_high, z, p, naive_se, robust_se,
-        infinite_coef, n, events, loglik, loglik_null, converged``. ``se`` is the robust SE
-        when the model has a cluster; CI (Wald, on the log scale) and p use ``se``.
+        infinite_coef, n, events, loglik, loglik_null, converged, note``. ``se`` is the robust SE
+        when the model has a cluster; CI (Wald, on the log scale) and p use ``se``. ``note`` is empty, or says why
+        a coefficient has no finite estimate.
         """
         se = np.sqrt(np.diag(self.var))
         hr, ci_low, ci_high, z, p = _wald(self.coef, se, conf_level)
@@ -203,6 +203,8 @@ class CoxModel:
             "infinite_coef": [c in self.infinite for c in self.covariates],
             "n": self.n, "events": self.events, "loglik": self.loglik,
             "loglik_null": self.loglik_null, "converged": self.converged,
+            "note": ["no finite estimate (monotone likelihood)" if c in self.infinite else ""
+                     for c in self.covariates],
         })
 
 
@@ -411,74 +413,3 @@ def fit_cox(df: pd.DataFrame, duration_col: str, event_col: str, covariates,
     return cox_model(df, duration_col, event_col, covariates, ties=ties,
                      cluster_col=cluster_col, **kwargs).table()
 
-
-def univariable_cox(df: pd.DataFrame, duration_col: str, event_col: str, covariates,
-                    ties: str = "efron", cluster_col: str | None = None, **kwargs) -> pd.DataFrame:
-    """One Cox model per covariate; one row each (complete cases of that covariate).
-
-    Returns the rows of `fit_cox` stacked, in the order of `covariates`. The times are sorted once for all the
-    models (`survival_order`).
-    """
-    if isinstance(covariates, str):
-        covariates = [covariates]
-    if len(covariates) > 1 and kwargs.get("survival_order") is None and duration_col in df.columns:
-        kwargs["survival_order"] = survival_order(df, duration_col)
-    rows = [fit_cox(df, duration_col, event_col, [c], ties=ties, cluster_col=cluster_col,
-                    **kwargs) for c in covariates]
-    return pd.concat(rows, ignore_index=True)
-
-
-@dataclass(frozen=True)
-class CoxSelection:
-    """Univariable screen and the multivariable model it selects."""
-
-    univariable: pd.DataFrame
-    multivariable: pd.DataFrame
-    selected: list
-    selection_p: float
-
-
-def multivariable_from_univariable(df: pd.DataFrame, duration_col: str, event_col: str,
-                                   candidates, selection_p: float = 0.05, ties: str = "efron",
-                                   cluster_col: str | None = None, univariable: pd.DataFrame | None = None,
-                                   **kwargs) -> CoxSelection:
-    """The article's rule: covariates with univariable Wald p < `selection_p` enter one
-    multivariable Cox model.
-
-    Parameters
-    ----------
-    df, duration_col, event_col, ties, cluster_col
-        As `cox_model`.
-    candidates : list of str
-        Covariates screened one at a time.
-    selection_p : float, default 0.05
-        Strict threshold (p < selection_p); NaN p never selects.
-    univariable : pandas.DataFrame, optional
-        The screen already fitted (`univariable_cox` of these arguments, e.g. in another process): not refitted.
-
-    Returns
-    -------
-    CoxSelection
-        ``univariable`` table (all candidates), ``multivariable`` table (empty when nothing
-        is selected; complete cases of the selected covariates), ``selected`` names in the
-        order of `candidates`.
-
-    Notes
-    -----
-    Univariable screening is the article's method, not a recommendation: it ignores
-    confounding and inflates type I error; report it as such.
-    """
-    if not 0 < selection_p <= 1:
-        raise ValueError(f"selection_p: must lie in (0, 1], got {selection_p!r}")
-    if kwargs.get("survival_order") is None and duration_col in df.columns:
-        kwargs["survival_order"] = survival_order(df, duration_col)   # one sort of the times for every model
-    uni = univariable if univariable is not None else univariable_cox(df, duration_col, event_col, candidates,
-                                                                      ties=ties, cluster_col=cluster_col, **kwargs)
-    selected = [c for c, p in zip(uni["covariate"], uni["p"]) if p < selection_p]
-    if selected:
-        multi = fit_cox(df, duration_col, event_col, selected, ties=ties,
-                        cluster_col=cluster_col, **kwargs)
-    else:
-        multi = uni.iloc[0:0].copy()
-    return CoxSelection(univariable=uni, multivariable=multi, selected=selected,
-                        selection_p=selection_p)

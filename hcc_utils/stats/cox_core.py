@@ -420,7 +420,7 @@ def _full_column_rank(xc: np.ndarray) -> bool:
 class SurvivalOrder:
     """The follow-up times of a data frame's rows, coded once for many Cox fits on that frame.
 
-    Made by `survival_order`; passed to `cox_model` (or `fit_cox`, `univariable_cox`) as ``survival_order=``, it
+    Made by `survival_order`; passed to `cox_model` (or `fit_cox`, `cox_screen.univariable_cox`) as ``survival_order=``, it
     spares each fit the sort of the times (the risk sets are then ordered by one sort of an integer key). Fits are
     identical to the bit with or without it.
 

@@ -64,7 +64,7 @@ def _label_codes(values, name: str, n: int):
     return codes, levels
 
 
-def logrank_test(time, event, group, strata=None) -> LogrankResult:
+def logrank_test(time, event, group, strata=None, not_estimable: bool = False) -> LogrankResult:
     """Log-rank (Mantel-Haenszel) test of equal survival across groups, optionally stratified.
 
     Compares observed and expected events per group, the expectation computed under
@@ -81,6 +81,9 @@ def logrank_test(time, event, group, strata=None) -> LogrankResult:
         Group labels (any sortable type; sorted for the output order).
     strata : array-like, optional
         Stratum labels.
+    not_estimable : bool
+        For data that give no test (fewer than two groups, no event, a singular variance matrix) return a result
+        with ``chisq`` and ``p`` NaN and ``df`` 0 instead of raising.
 
     Returns
     -------
@@ -90,7 +93,7 @@ def logrank_test(time, event, group, strata=None) -> LogrankResult:
     ------
     ValueError
         For fewer than two groups, missing labels, or a singular variance matrix (e.g.
-        every stratum holds a single group), as R's ``solve`` fails.
+        every stratum holds a single group, or no event), as R's ``solve`` fails (unless ``not_estimable``).
 
     References
     ----------
@@ -100,13 +103,19 @@ def logrank_test(time, event, group, strata=None) -> LogrankResult:
     t, e = check_time_event(time, event)
     gcode, glevels = _label_codes(group, "group", t.size)
     k = len(glevels)
-    if k < 2:
+    if k < 2 and not not_estimable:
         raise ValueError(f"group: need at least two groups, got {list(glevels)}")
     scode = None if strata is None else _label_codes(strata, "strata", t.size)[0]
-    core = logrank_arrays(t, e, gcode, k, scode)
-    if np.isnan(core.chisq):
+    core = logrank_arrays(t, e, gcode, k, scode) if k >= 2 else None
+    if core is not None and np.isnan(core.chisq) and not not_estimable:
         raise ValueError("logrank_test: singular variance matrix (does every stratum hold "
                          "a single group?)")
+    if not_estimable and (core is None or np.isnan(core.chisq) or core.df < 1):   # no group, or no event
+        observed = np.bincount(gcode, weights=e, minlength=k)
+        table = pd.DataFrame({"group": list(glevels), "n": np.bincount(gcode, minlength=k), "observed": observed,
+                              "expected": np.nan, "o_minus_e": np.nan})
+        return LogrankResult(chisq=np.nan, df=0, p=np.nan, table=table, var=np.full((k, k), np.nan),
+                             stratified=strata is not None)
     table = pd.DataFrame({"group": list(glevels), "n": np.bincount(gcode, minlength=k),
                           "observed": core.observed, "expected": core.expected,
                           "o_minus_e": core.observed - core.expected})

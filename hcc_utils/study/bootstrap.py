@@ -96,12 +96,16 @@ def analysis_columns(config: StudyConfig) -> list[str]:
 
 
 def hazard_ratio(cohort: pd.DataFrame, control: str, time_col: str, event_col: str, ties: str) -> float:
-    """Cox hazard ratio of the control group vs the treatment group; NaN without a finite estimate."""
+    """Cox hazard ratio of the control group vs the treatment group; NaN without a finite estimate (or without an
+    event)."""
     frame = cohort.assign(control_group=(cohort["group"] == control).astype(int))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", CoxConvergenceWarning)
-        warnings.simplefilter("ignore", RuntimeWarning)
-        row = fit_cox(frame, time_col, event_col, ["control_group"], ties=ties).iloc[0]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CoxConvergenceWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            row = fit_cox(frame, time_col, event_col, ["control_group"], ties=ties).iloc[0]
+    except ValueError:
+        return math.nan
     if bool(row["infinite_coef"]) or not np.isfinite(row["hr"]):
         return math.nan
     return float(row["hr"])

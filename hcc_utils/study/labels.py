@@ -19,10 +19,13 @@ def _cut(value: float) -> str:
 
 
 def variable_labels(config: StudyConfig) -> dict[str, str]:
-    """Label of every modelled column of the analysis table, with the configured cut-points."""
+    """Label of every characteristic of the analysis table, with the configured cut-points, and of every variable of
+    the configuration (its ``label``, else its name)."""
     cut = config.cutpoints
     return {
         "age": "Age, years", "age_older": f"Age ≥{_cut(cut.age_years)} years", "sex_male": "Male sex",
+        "ecog": "ECOG performance status", "etiology": "Aetiology", "child_pugh_class": "Child-Pugh class",
+        "afp_ng_ml": "AFP, ng/mL", "pivka_mau_ml": "PIVKA-II, mAU/mL",
         "ecog_2": "ECOG 2", "viral_etiology": "Viral aetiology", "child_pugh_b": "Child-Pugh B", "bclc_c": "BCLC C",
         "tumor_number": "Tumour number", "tumor_multiple": "Multiple tumours",
         "tumor_size_cm": "Largest tumour size, cm", "tumor_size_large": f"Tumour size ≥{_cut(cut.tumor_size_cm)} cm",
@@ -32,6 +35,7 @@ def variable_labels(config: StudyConfig) -> dict[str, str]:
         "atebev_cycles_few": f"ATE+BEV cycles <{_cut(cut.atebev_cycles_low)}",
         "atebev_cycles_many": f"ATE+BEV cycles >{_cut(cut.atebev_cycles_subgroup)}",
         "control_group": f"{group_label(config.groups.control)} (vs {config.groups.treatment})",
+        **{variable.name: variable.shown for variable in config.variables},
     }
 
 

@@ -67,11 +67,16 @@ class ResultSet(dict):
         self.specs: dict[str, ResultSpec] = {}
 
     def add(self, result_id: str, value: Any, kind: Kind, label: str = "", unit: str = "",
-            item_labels: dict | None = None) -> Any:
+            item_labels: dict | None = None, not_estimable: str = "") -> Any:
         """Record ``value`` under ``result_id`` as a number of ``kind`` and return it (``item_labels``: readable
-        names of the items of a LIST, used where it is written in prose)."""
+        names of the items of a LIST, used where it is written in prose). With a ``not_estimable`` reason the value
+        is NaN with the status ``not estimable`` and the reason in its label, whatever ``value`` is."""
+        if not_estimable:
+            value = math.nan
+            label = f"{label} (not estimable: {not_estimable})"
         self[result_id] = value
-        self.specs[result_id] = ResultSpec(result_id, Kind(kind), label, unit, item_labels)
+        self.specs[result_id] = ResultSpec(result_id, Kind(kind), label, unit, item_labels,
+                                           status="not estimable" if not_estimable else None)
         return value
 
     def not_estimable(self, reason: str) -> "ResultSet":

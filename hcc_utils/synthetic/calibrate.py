@@ -91,7 +91,7 @@ from hcc_utils.reproduction.audit import audit_article
 from hcc_utils.reproduction.scorecard import score
 from hcc_utils.reproduction.targets import load_targets
 from hcc_utils.study import compute_results
-from hcc_utils.synthetic.evaluator import COX_CANDIDATES, FastEvaluator
+from hcc_utils.synthetic.evaluator import FastEvaluator
 from hcc_utils.synthetic.loss import DIRECTIONS, Loss
 from hcc_utils.synthetic.plan import MAX_FOLLOWUP_DAYS, TARGETS_PATH, study_settings
 from hcc_utils.synthetic.plausibility import check_plausibility
@@ -101,7 +101,6 @@ from hcc_utils.synthetic.state import detie, state_from_raw, write_back
 from hcc_utils.synthetic.targeted import FollowUpGuide, Targeted
 
 __all__ = [
-    "COX_CANDIDATES",
     "DIRECTIONS",
     "CalibrationResult",
     "FastEvaluator",
@@ -197,7 +196,7 @@ def calibrate_cohort(raw: pd.DataFrame, seed: int = 20240701, config: StudyConfi
     st.pfs_t[no_prog] = st.os_t[no_prog]
     st.pfs_t = np.minimum(st.pfs_t, np.where(no_prog, st.os_t, st.os_t - 1))
     detie(st.pfs_t, st.pfs_e, limit=np.where(no_prog, st.os_t, st.os_t - 1))
-    ev = FastEvaluator(st, settings.cutpoints)
+    ev = FastEvaluator(st, settings.cutpoints, cfg.cox.candidates)
     guide = FollowUpGuide(st, dict(zip(targets["id"], targets["value"])))
     loss1 = Loss(targets, STAGE1_PREFIXES)
     for k in range(stage1_passes):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hcc_utils.config.schema import Cutpoints
+from hcc_utils.config.schema import Cox, Cutpoints
 
 from hcc_utils.stats.cox import cox_arrays, univariable_cox_arrays
 from hcc_utils.stats.descriptive import descriptive_quantile
@@ -20,13 +20,8 @@ from hcc_utils.stats.two_sample import mann_whitney_test
 
 QUARTILES = (0.25, 0.5, 0.75)
 
-#: Candidate predictors screened by univariable Cox regression (the article's Table 4 rows, as far as the text
-#: names them; column names of ``derive.analysis_table`` and ``sorafenib`` (= control group)).
-COX_CANDIDATES = [
-    "age_older", "sex_male", "viral_etiology", "ecog_2", "child_pugh_b", "bclc_c", "tumor_multiple",
-    "tumor_size_large", "lymph_node_metastasis", "extrahepatic_metastasis", "macrovascular_invasion",
-    "afp_high", "pivka_high", "sorafenib", "atebev_cycles_few",
-]
+#: The evaluator's name of the configuration's regimen indicator ``control_group`` (1 = the control regimen).
+CONTROL_NAME = "sorafenib"
 
 #: The regimen comparison of third-line therapy is made among the patients who received one. With "no third
 #: line" as one more level, the k-sample log-rank statistic is at least the receipt-vs-none statistic, so the
@@ -47,9 +42,11 @@ class FastEvaluator:
     line (:data:`THIRD_LINE_TYPE_AMONG_RECEIVERS`).
     """
 
-    def __init__(self, st: SearchState, cutpoints: Cutpoints | None = None):
+    def __init__(self, st: SearchState, cutpoints: Cutpoints | None = None, candidates: list[str] | None = None):
         self.st = st
         self.cut = cutpoints or Cutpoints()
+        self.configured = list(Cox().candidates if candidates is None else candidates)
+        self.candidates: list[str] = []
         self._survival_memo: dict = {}
         self.refresh_covariates()
 
@@ -76,10 +73,11 @@ class FastEvaluator:
             "macrovascular_invasion": f("macrovascular_invasion") == 1,
             "afp_high": f("afp_ng_ml") >= cut.afp_ng_ml,
             "pivka_high": f("pivka_mau_ml") >= cut.pivka_mau_ml,
-            "sorafenib": self.st.group == 0,
+            CONTROL_NAME: self.st.group == 0,
             "atebev_cycles_few": f("atebev_cycles") < cut.atebev_cycles_low,
         }
-        self.X = np.column_stack([cols[c] for c in COX_CANDIDATES]).astype(float)
+        self.candidates = _candidates(self.configured, list(cols))
+        self.X = np.column_stack([cols[c] for c in self.candidates]).astype(float)
         self.cycles = f("atebev_cycles")
         self.third = s("third_line_regimen")
 
@@ -153,7 +151,7 @@ class FastEvaluator:
             b, _, p = univariable_cox_arrays(t.astype(float), e, X)
             out[f"_uni_p.{ep}"] = p
             out[f"_uni_b.{ep}"] = b
-            sig = [c for c, pv in zip(COX_CANDIDATES, p) if pv < 0.05]
+            sig = [c for c, pv in zip(self.candidates, p) if pv < 0.05]
             out[f"cox.{ep}_univariable_significant"] = ";".join(sorted(sig))
         return out
 
@@ -168,7 +166,7 @@ class FastEvaluator:
         ):
             if ep not in endpoints:
                 continue
-            idx = [COX_CANDIDATES.index(c) for c in covs]
+            idx = [self.candidates.index(c) for c in covs]
             fit = cox_arrays(t.astype(float), e, X[:, idx])
             hr, lo, hi = fit.hazard_ratios()
             for j, c in enumerate(covs):
@@ -205,6 +203,19 @@ class FastEvaluator:
                 _, codes = np.unique(self.third[typ], return_inverse=True)
                 out[f"thirdline.os_type_{code}_p{suffix}"] = _logrank(tm[typ], st.os_e[typ], codes)[0]
         return out
+
+
+def _candidates(configured: list[str], derived: list[str]) -> list[str]:
+    """The configuration's Cox candidates (``cox.candidates``; ``control_group`` named :data:`CONTROL_NAME`) in the
+    order of the evaluator's derivations: the calibration sums its per-candidate penalties in that order, so the
+    cohort it makes does not depend on the order of Table 4's rows. A candidate the evaluator does not derive (not
+    one of the article's) is refused: the synthetic cohort has only the article's variables."""
+    names = [CONTROL_NAME if name == "control_group" else name for name in configured]
+    unknown = [name for name in names if name not in derived]
+    if unknown:
+        raise ValueError(f"cox.candidates: the synthetic calibration derives only the article's candidates, not "
+                         f"{', '.join(unknown)}")
+    return [name for name in derived if name in names]
 
 
 def _largest_step(curve, size: int) -> float:

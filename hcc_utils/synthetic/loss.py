@@ -6,7 +6,6 @@ import pandas as pd
 
 from hcc_utils.reproduction.scorecard import (HR_REL_TOL, P_TOL, P_TOL_SMALL, TIME_TOL, distance, is_identical, is_met,
                                              printed_decimals, rule_of)
-from hcc_utils.synthetic.evaluator import COX_CANDIDATES
 
 #: Direction of significant differences the article states in words, as the sign of observed minus expected
 #: deaths of the second level: "OS was significantly longer among patients who did than did not receive
@@ -147,12 +146,13 @@ class Loss:
                 and not is_identical(rule, pub, values[tid]) and tid not in NOT_PRINTABLE]
 
 
-def list_penalty(p: np.ndarray, wanted: set, beta: np.ndarray | None = None) -> float:
+def list_penalty(p: np.ndarray, wanted: set, beta: np.ndarray | None, candidates: list[str]) -> float:
     """Smooth penalty pushing univariable p-values of wanted predictors below 0.035 (with a harmful direction,
-    HR > 1, as every predictor the article names is a risk factor) and the others above 0.075."""
+    HR > 1, as every predictor the article names is a risk factor) and the others above 0.075; ``p`` and ``beta``
+    are aligned with ``candidates`` (the evaluator's ``candidates``)."""
     pen = 0.0
     beta = np.ones(len(p)) if beta is None else beta
-    for c, pv, b in zip(COX_CANDIDATES, p, beta):
+    for c, pv, b in zip(candidates, p, beta):
         pv = max(pv, 1e-300)
         if c in wanted:
             pen += max(0.0, np.log(pv / 0.035)) if b > 0 else 5.0 + min(-np.log(pv), 20.0)

@@ -33,7 +33,7 @@ import pandas as pd
 
 from hcc_utils.reproduction.targets import article_terms
 from hcc_utils.stats.cox import univariable_cox_arrays
-from hcc_utils.synthetic.evaluator import COX_CANDIDATES, FastEvaluator
+from hcc_utils.synthetic.evaluator import FastEvaluator
 from hcc_utils.synthetic.loss import Loss, list_penalty
 from hcc_utils.synthetic.plan import MAX_FOLLOWUP_DAYS
 from hcc_utils.synthetic.stages import PS_COLS, exchange_times
@@ -95,7 +95,7 @@ def precision_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.
     tv = dict(zip(targets["id"], targets["value"]))
     want = {ep: article_terms(tv[f"cox.{ep}_univariable_significant"]) for ep in ("os", "pfs")}
 
-    wanted = {ep: np.array([c in want[ep] for c in COX_CANDIDATES]) for ep in ("os", "pfs")}
+    wanted = {ep: np.array([c in want[ep] for c in ev.candidates]) for ep in ("os", "pfs")}
     screen = {}
 
     def lists(full: bool = False) -> tuple[bool, float]:
@@ -104,7 +104,7 @@ def precision_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.
         every 500 proposals (``full``)."""
         for ep, t, e in (("os", st.os_t, st.os_e), ("pfs", st.pfs_t, st.pfs_e)):
             if full or ep not in screen:
-                cols = np.arange(len(COX_CANDIDATES))
+                cols = np.arange(len(ev.candidates))
                 screen[ep] = [np.ones(cols.size), np.ones(cols.size)]
             else:
                 p = screen[ep][1]
@@ -113,7 +113,7 @@ def precision_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.
                 b, _, p = univariable_cox_arrays(t.astype(float), e, ev.X[:, cols])
                 screen[ep][0][cols], screen[ep][1][cols] = b, p
         same = all(np.array_equal(screen[ep][1] < 0.05, wanted[ep]) for ep in ("os", "pfs"))
-        pen = sum(list_penalty(screen[ep][1], want[ep], screen[ep][0]) for ep in ("os", "pfs"))
+        pen = sum(list_penalty(screen[ep][1], want[ep], screen[ep][0], ev.candidates) for ep in ("os", "pfs"))
         return same, pen
 
     E, col = st.E, st.col

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from hcc_utils.reproduction.targets import article_terms
-from hcc_utils.synthetic.evaluator import COX_CANDIDATES, FastEvaluator
+from hcc_utils.synthetic.evaluator import FastEvaluator
 from hcc_utils.synthetic.loss import DIRECTIONS, Loss, list_penalty
 from hcc_utils.synthetic.plan import MAX_FOLLOWUP_DAYS
 from hcc_utils.synthetic.state import SearchState, ties_ok
@@ -214,14 +214,14 @@ def stage2(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.DataFrame
     """Simulated annealing over within-subset permutations (see the module docstring)."""
     tv = dict(zip(targets["id"], targets["value"]))
     want = {ep: article_terms(tv[f"cox.{ep}_univariable_significant"]) for ep in ("os", "pfs")}
-    ev.os_model = [c for c in COX_CANDIDATES if c in want["os"]]
-    ev.pfs_model = [c for c in COX_CANDIDATES if c in want["pfs"]]
+    ev.os_model = [c for c in ev.candidates if c in want["os"]]
+    ev.pfs_model = [c for c in ev.candidates if c in want["pfs"]]
 
     def total():
         vals = ev.associations()
         v, mis = loss(vals)
-        v += (list_penalty(vals["_uni_p.os"], want["os"], vals["_uni_b.os"])
-              + list_penalty(vals["_uni_p.pfs"], want["pfs"], vals["_uni_b.pfs"]))
+        v += (list_penalty(vals["_uni_p.os"], want["os"], vals["_uni_b.os"], ev.candidates)
+              + list_penalty(vals["_uni_p.pfs"], want["pfs"], vals["_uni_b.pfs"], ev.candidates))
         for ep in ("os", "pfs"):
             if set(filter(None, vals[f"cox.{ep}_univariable_significant"].split(";"))) != want[ep]:
                 mis.append(f"cox.{ep}_univariable_significant")

@@ -112,6 +112,16 @@ def response_table(
     return out
 
 
+def recorded(df: pd.DataFrame, group_col: str, column: str, groups=None) -> bool:
+    """Whether ``column`` holds a response for some patient of each of ``groups`` (of any patient without them)."""
+    if column not in df.columns:
+        return False
+    known = df[column].notna()
+    if groups is None:
+        return bool(known.any())
+    return all(bool((known & (df[group_col] == group)).any()) for group in groups)
+
+
 def response_tables(
     df: pd.DataFrame,
     group_col: str,
@@ -122,11 +132,12 @@ def response_tables(
 ) -> pd.DataFrame:
     """:func:`response_table` for several criteria (RECIST 1.1 and mRECIST by default), stacked.
 
-    Criteria whose column is absent or entirely empty are skipped.
+    Criteria whose column is absent, or empty for a group (with ``groups`` given; for every group otherwise), are
+    skipped.
     """
     criteria = DEFAULT_CRITERIA if criteria is None else criteria
     parts = [response_table(df, group_col, col, groups, rule, level, criterion=name)
-             for name, col in criteria.items() if col in df.columns and df[col].notna().any()]
+             for name, col in criteria.items() if recorded(df, group_col, col, groups)]
     if not parts:
         raise ValueError(f"response_tables: none of the response columns {list(criteria.values())} has data")
     return pd.concat(parts, ignore_index=True)

@@ -48,20 +48,21 @@ def per_cohort(study, compute_one) -> ResultSet:
 # The section modules (imported after SectionResult, which they use), in the article's order.
 from hcc_utils.study.sections import (baseline, cycles, flow, matching, predictors, responses, safety,  # noqa: E402
                                       survival, third_line)
-from hcc_utils.study.sections.baseline import TABLE1_VARIABLES, baseline_results, baseline_tables, table1_display  # noqa: E402,F401
+from hcc_utils.study.sections.baseline import (baseline_results, baseline_tables, table1_display,  # noqa: E402,F401
+                                              table1_rows)
 from hcc_utils.study.sections.cycles import cycles_subgroup_results, cycles_subgroup_table  # noqa: E402,F401
 from hcc_utils.study.sections.flow import flow_results  # noqa: E402,F401
 from hcc_utils.study.sections.matching import matching_results, matching_tables  # noqa: E402,F401
-from hcc_utils.study.sections.predictors import (COX_CANDIDATES, cox_frame, predictor_models,  # noqa: E402,F401
+from hcc_utils.study.sections.predictors import (cox_candidates, cox_frame, predictor_models,  # noqa: E402,F401
                                                  predictor_results, predictor_table)
 from hcc_utils.study.sections.responses import response_display_table, response_results  # noqa: E402,F401
 from hcc_utils.study.sections.safety import safety_results, safety_tables  # noqa: E402,F401
 from hcc_utils.study.sections.survival import km_curves, risk_table, survival_results, survival_table  # noqa: E402,F401
 from hcc_utils.study.sections.third_line import third_line_results, third_line_table  # noqa: E402,F401
 
-__all__ = ["SECTIONS", "SectionResult", "per_cohort", "TABLE1_VARIABLES", "COX_CANDIDATES", "baseline_results", "baseline_tables",
+__all__ = ["SECTIONS", "SectionResult", "per_cohort", "table1_rows", "baseline_results", "baseline_tables",
            "table1_display", "cycles_subgroup_results", "cycles_subgroup_table", "flow_results", "matching_results",
-           "matching_tables", "cox_frame", "predictor_models", "predictor_results", "predictor_table",
+           "matching_tables", "cox_candidates", "cox_frame", "predictor_models", "predictor_results", "predictor_table",
            "response_display_table", "response_results", "safety_results", "safety_tables", "km_curves",
            "risk_table", "survival_results", "survival_table", "third_line_results", "third_line_table"]
 

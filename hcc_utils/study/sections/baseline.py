@@ -5,6 +5,7 @@ from typing import Any
 
 import pandas as pd
 
+from hcc_utils.data.variables import analysis_columns
 from hcc_utils.tables.baseline import VariableSpec, baseline_table, side_by_side
 from hcc_utils.tables.journal import Column, JournalTable, Row
 from hcc_utils.study.cohort import Study, group_code
@@ -13,42 +14,52 @@ from hcc_utils.study.labels import (COHORT_NAMES, abbreviation_note, categorical
 from hcc_utils.study.registry import Kind, ResultSet
 from hcc_utils.study.sections import SectionResult, per_cohort
 
-#: Table 1's rows: (column of the analysis table, label or None for the configured label, kind, levels).
-TABLE1_VARIABLES = [
-    ("age", "Age, years", "median_iqr", None),
-    ("sex_male", "Male sex", "binary", None),
-    ("ecog", "ECOG performance status", "categorical", [0, 1, 2, 3, 4]),
-    ("etiology", "Aetiology", "categorical", ["hbv", "hcv", "hbv_hcv", "alcohol", "nash", "other"]),
-    ("viral_etiology", "Viral aetiology (HBV and/or HCV)", "binary", None),
-    ("child_pugh_class", "Child-Pugh class", "categorical", ["A", "B", "C"]),
-    ("bclc_c", "BCLC stage C", "binary", None),
-    ("tumor_multiple", "Multiple tumours", "binary", None),
-    ("tumor_size_cm", "Largest tumour size, cm", "median_iqr", None),
-    ("tumor_size_large", None, "binary", None),
-    ("lymph_node_metastasis", "Lymph-node metastasis", "binary", None),
-    ("extrahepatic_metastasis", "Extrahepatic metastasis", "binary", None),
-    ("macrovascular_invasion", "Macrovascular invasion", "binary", None),
-    ("afp_ng_ml", "AFP, ng/mL", "median_iqr", None),
-    ("afp_high", None, "binary", None),
-    ("pivka_mau_ml", "PIVKA-II, mAU/mL", "median_iqr", None),
-    ("pivka_high", None, "binary", None),
-    ("atebev_cycles", "Prior ATE+BEV cycles", "median_iqr", None),
-]
-
 #: Display text of category levels in Table 1.
 LEVEL_LABELS = {"hbv": "HBV", "hcv": "HCV", "hbv_hcv": "HBV and HCV", "alcohol": "Alcohol", "nash": "NASH",
                 "other": "Other"}
+#: How a Table 1 row summarises a column of each kind when the configuration does not say.
+_INFERRED_KIND = {"number": "median_iqr", "integer": "median_iqr", "binary": "binary", "category": "categorical"}
+
+
+def table1_rows(config) -> list[tuple[str, str, str, list | None]]:
+    """Table 1's rows as the configuration's ``baseline.rows`` give them: (column, label, kind, levels), the kind
+    inferred from the column's type, the label from :func:`hcc_utils.study.labels.variable_labels` and the levels
+    of a categorical row from the column's allowed values when not given (levels given as text are read as numbers
+    for a column of whole numbers)."""
+    labels = variable_labels(config)
+    columns = analysis_columns(config)
+    rows = []
+    for row in config.baseline.rows:
+        column = columns[row.variable]
+        kind = row.kind or _INFERRED_KIND[column.kind]
+        levels = None
+        if kind == "categorical":
+            given = row.levels if row.levels is not None else column.levels
+            levels = None if given is None else [_level_value(level, column) for level in given]
+        rows.append((row.variable, row.label or labels.get(row.variable, row.variable), kind, levels))
+    return rows
+
+
+def _level_value(level, column):
+    """A configured level as the analysis table holds it: a whole number in a numeric column, else the column's own
+    spelling of it (matched ignoring case: the reader lower-cases categories)."""
+    if column.kind in ("integer", "number", "binary"):
+        try:
+            return int(level)
+        except (TypeError, ValueError):
+            return level
+    known = {str(value).lower(): value for value in column.levels or ()}
+    return known.get(str(level).lower(), str(level).lower())
 
 
 def _specs(study: Study) -> list[VariableSpec]:
-    labels = variable_labels(study.config)
     specs = []
-    for name, text, kind, levels in TABLE1_VARIABLES:
+    for name, label, kind, levels in table1_rows(study.config):
         present = levels
         if levels is not None:
             observed = set(study.data[name].dropna().unique())
             present = [lv for lv in levels if lv in observed]
-        specs.append(VariableSpec(name=name, kind=kind, label=text or labels[name], levels=present,
+        specs.append(VariableSpec(name=name, kind=kind, label=label, levels=present,
                                   show_missing=bool(study.data[name].isna().any())))
     return specs
 
@@ -66,9 +77,22 @@ def baseline_tables(study: Study) -> dict[str, Any]:
     return {suffix: _table(study, cohort) for suffix, cohort in study.cohorts().items()}
 
 
+#: The Table 1 rows whose numbers the text quotes, with the kinds of row those numbers are read from.
+QUOTED_ROWS = {"age": ("median_iqr", "mean_sd"), "atebev_cycles": ("median_iqr", "mean_sd"),
+               "sex_male": ("binary",), "viral_etiology": ("binary",), "bclc_c": ("binary",),
+               "child_pugh_class": ("categorical",)}
+
+
 def baseline_results(study: Study, tables: dict[str, Any] | None = None) -> ResultSet:
-    """Numbers of Table 1 quoted in the text: age and prior-cycles quartiles, counts, Child-Pugh A by group, p."""
+    """Numbers of Table 1 quoted in the text: age and prior-cycles quartiles, counts, Child-Pugh A by group, p.
+
+    A number whose row is not in ``baseline.rows`` (or is summarised otherwise than the number needs) keeps its id,
+    NaN with the status ``not estimable`` and the reason in its label."""
     tables = tables or baseline_tables(study)
+    kinds = {name: kind for name, _, kind, _ in table1_rows(study.config)}
+    absent = {name: ("not a row of Table 1 (baseline.rows)" if name not in kinds else
+                     f"Table 1 summarises it as {kinds[name]} (baseline.rows)")
+              for name, fits in QUOTED_ROWS.items() if kinds.get(name) not in fits}
 
     def one_cohort(suffix: str, frame: pd.DataFrame, values: ResultSet) -> None:
         numbers = (tables.get(suffix) or _table(study, frame)).numbers
@@ -80,28 +104,36 @@ def baseline_results(study: Study, tables: dict[str, Any] | None = None) -> Resu
                 rows = rows[rows["level"].astype(str) == str(level)]
             return rows[column].iloc[0] if len(rows) else float("nan")
 
+        def add(result_id, variable, value, kind, label, unit=""):
+            values.add(result_id, value() if variable not in absent else float("nan"), kind, label, unit=unit,
+                       not_estimable=absent.get(variable, ""))
+
         for group in ["Overall", *study.groups]:
             code = "" if group == "Overall" else f"_{group_code(group)}"
             for stat, stat_name in (("median", "median"), ("q1", "first quartile"), ("q3", "third quartile")):
-                values.add(f"baseline.age_{stat}{code}{suffix}", float(pick("age", group, column=stat)),
-                           Kind.QUANTITY, f"Age, {stat_name}, {group} ({cohort})", unit="years")
-                values.add(f"baseline.cycles_{stat}{code}{suffix}", float(pick("atebev_cycles", group, column=stat)),
-                           Kind.QUANTITY, f"Prior ATE+BEV cycles, {stat_name}, {group} ({cohort})", unit="cycles")
+                add(f"baseline.age_{stat}{code}{suffix}", "age", lambda: float(pick("age", group, column=stat)),
+                    Kind.QUANTITY, f"Age, {stat_name}, {group} ({cohort})", unit="years")
+                add(f"baseline.cycles_{stat}{code}{suffix}", "atebev_cycles",
+                    lambda: float(pick("atebev_cycles", group, column=stat)), Kind.QUANTITY,
+                    f"Prior ATE+BEV cycles, {stat_name}, {group} ({cohort})", unit="cycles")
         for variable, key, text in (("sex_male", "male", "Men"), ("viral_etiology", "viral", "Viral aetiology"),
                                     ("bclc_c", "bclc_c", "BCLC stage C")):
-            values.add(f"baseline.{key}{suffix}", int(pick(variable)), Kind.COUNT, f"{text} ({cohort})")
-        values.add(f"baseline.child_pugh_a{suffix}", int(pick("child_pugh_class", level="A")), Kind.COUNT,
-                   f"Child-Pugh A ({cohort})")
+            add(f"baseline.{key}{suffix}", variable, lambda: int(pick(variable)), Kind.COUNT, f"{text} ({cohort})")
+        add(f"baseline.child_pugh_a{suffix}", "child_pugh_class",
+            lambda: int(pick("child_pugh_class", level="A")), Kind.COUNT, f"Child-Pugh A ({cohort})")
         p_id = "baseline.child_pugh_a_p" if suffix == "" else f"baseline.child_pugh_p{suffix}"  # the article's ids
-        values.add(p_id, float(pick("child_pugh_class", column="p")), Kind.P, f"Child-Pugh class by group, P ({cohort})")
-        cycles_p = float(pick("atebev_cycles", column="p"))
-        values.add(f"baseline.cycles_p{suffix}", cycles_p, Kind.P, f"Prior ATE+BEV cycles by group, P ({cohort})")
+        add(p_id, "child_pugh_class", lambda: float(pick("child_pugh_class", column="p")), Kind.P,
+            f"Child-Pugh class by group, P ({cohort})")
+        cycles_p = lambda: float(pick("atebev_cycles", column="p"))  # noqa: E731
+        add(f"baseline.cycles_p{suffix}", "atebev_cycles", cycles_p, Kind.P,
+            f"Prior ATE+BEV cycles by group, P ({cohort})")
         if suffix == "_matched":  # the letter to the editor quotes it as a matching result
-            values.add("matching.cycles_p_matched", cycles_p, Kind.P, "Prior ATE+BEV cycles by group after matching, P")
+            add("matching.cycles_p_matched", "atebev_cycles", cycles_p, Kind.P,
+                "Prior ATE+BEV cycles by group after matching, P")
         for group in study.groups:
-            values.add(f"baseline.child_pugh_a_{group_code(group)}{suffix}",
-                       float(pick("child_pugh_class", group, "A", "percent")), Kind.PERCENT,
-                       f"Child-Pugh A, {group} ({cohort})")
+            add(f"baseline.child_pugh_a_{group_code(group)}{suffix}", "child_pugh_class",
+                lambda: float(pick("child_pugh_class", group, "A", "percent")), Kind.PERCENT,
+                f"Child-Pugh A, {group} ({cohort})")
 
     return per_cohort(study, one_cohort)
 

@@ -32,9 +32,12 @@ def wald_interval(study: Study, endpoint: str) -> tuple[float, float]:
         return math.nan, math.nan
     time_col, event_col, _ = ENDPOINTS[endpoint]
     frame = study.matched.assign(control_group=(study.matched["group"] == study.control).astype(int))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", CoxConvergenceWarning)
-        row = fit_cox(frame, time_col, event_col, ["control_group"], ties=study.config.cox.ties).iloc[0]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CoxConvergenceWarning)
+            row = fit_cox(frame, time_col, event_col, ["control_group"], ties=study.config.cox.ties).iloc[0]
+    except ValueError:                                   # no event in the matched cohort
+        return math.nan, math.nan
     if bool(row["infinite_coef"]) or not np.isfinite(row["hr"]):
         return math.nan, math.nan
     return float(row["ci_low"]), float(row["ci_high"])

@@ -48,7 +48,8 @@ def cycles_subgroup_results(study: Study) -> ResultSet:
                               else float("nan"))
                     values.add(f"{key}_median_{code}{suffix}", median, Kind.MONTHS, f"Median, {group}, {where}")
                 comparable = all(sizes.get(g, 0) >= minimum for g in study.groups)
-                p = logrank_test(part[time_col], part[event_col], part["group"]).p if comparable else float("nan")
+                p = (logrank_test(part[time_col], part[event_col], part["group"], not_estimable=True).p
+                     if comparable else float("nan"))  # NaN also without an event in the subgroup
                 values.add(f"{key}_logrank_p{suffix}", p, Kind.P,
                            f"Log-rank P, {where}" + ("" if comparable else " (not estimable: a group has too few "
                                                                             "patients)"))

@@ -32,7 +32,8 @@ from hcc_utils.study.cohort import Study, group_code
 from hcc_utils.study.labels import COHORT_NAMES, ENDPOINTS, abbreviation_note, group_label, variable_labels
 from hcc_utils.study.registry import Kind, ResultSet
 from hcc_utils.study.sections import SectionResult, per_cohort
-from hcc_utils.study.sections.predictors import COX_CANDIDATES, cox_frame, predictor_models
+from hcc_utils.data.variables import CONTROL_GROUP, configured_lists
+from hcc_utils.study.sections.predictors import cox_frame, id_name, predictor_models
 from hcc_utils.study.sections.survival import group_hazard_ratio
 
 #: Horizons of the restricted mean survival time, months.
@@ -61,12 +62,7 @@ class ZphModel:
 
 def _add(values: ResultSet, key: str, value, kind: Kind, label: str, unit: str = "", reason: str = "") -> None:
     """Register a value; with a ``reason`` it is NaN with the status ``not estimable`` and the reason in its label."""
-    if not reason:
-        values.add(key, value, kind, label, unit=unit)
-        return
-    one = ResultSet()
-    one.add(key, math.nan, kind, label, unit=unit)
-    values.merge(one.not_estimable(reason))
+    values.add(key, value, kind, label, unit=unit, not_estimable=reason)
 
 
 def _zph(frame: pd.DataFrame, time_col: str, event_col: str, covariates: list[str], ties: str):
@@ -80,41 +76,45 @@ def _zph(frame: pd.DataFrame, time_col: str, event_col: str, covariates: list[st
         return None, str(error)
     if model.infinite or not np.isfinite(model.coef).all():
         return None, "a coefficient has no finite estimate"
-    return cox_zph_fit(sub[time_col].to_numpy(float), sub[event_col].to_numpy(float),
-                       sub[covariates].to_numpy(float), model.coef, ties=ties, names=covariates), ""
+    try:
+        return cox_zph_fit(sub[time_col].to_numpy(float), sub[event_col].to_numpy(float),
+                           sub[covariates].to_numpy(float), model.coef, ties=ties, names=covariates), ""
+    except np.linalg.LinAlgError:                        # e.g. every event at one time: time cannot explain anything
+        return None, "the test's information matrix is singular (too few distinct event times)"
 
 
 def zph_models(study: Study) -> list[ZphModel]:
-    """Every Cox model of the article with its test: the regimen-only model of each endpoint and cohort, the
-    univariable models of Table 4 and its multivariable model."""
+    """Every Cox model the configuration's ``diagnostics`` names, with its test: the regimen-only model of each
+    endpoint and cohort, the univariable model of each of ``diagnostics.univariable`` (Table 4's candidates by
+    default) and Table 4's multivariable model. A regimen-only or multivariable model left out by the configuration
+    keeps its ids, 'not estimable' with the reason (the prose quotes them); a model the data cannot support too."""
+    settings = study.config.diagnostics
     ties = study.config.cox.ties
     labels = variable_labels(study.config)
-    labels["control_group"] = f"{group_label(study.control)} (vs {group_label(study.treatment)})"
+    labels[CONTROL_GROUP] = f"{group_label(study.control)} (vs {group_label(study.treatment)})"
     frame = cox_frame(study)
     problems = study.cohort_problems()
-    selections = predictor_models(study)
+    selections = predictor_models(study) if settings.multivariable else {}
     out = []
     for endpoint, (time_col, event_col, _) in ENDPOINTS.items():
         for suffix, cohort in (("", frame), ("_matched", frame[frame["matched"] == 1])):
             label = f"Regimen only, {COHORT_NAMES[suffix]}"
-            if suffix in problems:
-                out.append(ZphModel(f"{endpoint}_group", endpoint, label, "group", None, problems[suffix], suffix))
+            if not settings.regimen_models or suffix in problems:
+                reason = problems.get(suffix, "not tested (diagnostics.regimen_models is false)")
+                out.append(ZphModel(f"{endpoint}_group", endpoint, label, "group", None, reason, suffix))
                 continue
-            zph, reason = _zph(cohort, time_col, event_col, ["control_group"], ties)
+            zph, reason = _zph(cohort, time_col, event_col, [CONTROL_GROUP], ties)
             out.append(ZphModel(f"{endpoint}_group", endpoint, label, "group", zph, reason, suffix))
-        for covariate in COX_CANDIDATES:
+        for covariate in configured_lists(study.config)["diagnostics.univariable"]:
             zph, reason = _zph(frame, time_col, event_col, [covariate], ties)
-            out.append(ZphModel(f"{endpoint}_uni_{_short(study, covariate)}", endpoint, labels.get(covariate, covariate),
-                                "univariable", zph, reason))
-        selected = selections[endpoint].selected
+            out.append(ZphModel(f"{endpoint}_uni_{id_name(study, covariate)}", endpoint,
+                                labels.get(covariate, covariate), "univariable", zph, reason))
+        selected = selections[endpoint].selected if settings.multivariable else []
         zph, reason = (_zph(frame, time_col, event_col, list(selected), ties) if selected
-                       else (None, "no covariate entered the multivariable model"))
+                       else (None, "no covariate entered the multivariable model" if settings.multivariable
+                             else "not tested (diagnostics.multivariable is false)"))
         out.append(ZphModel(f"{endpoint}_multi", endpoint, "Multivariable model", "multivariable", zph, reason))
     return out
-
-
-def _short(study: Study, covariate: str) -> str:
-    return group_code(study.control) if covariate == "control_group" else COX_CANDIDATES[covariate]
 
 
 def zph_results(study: Study, models: list[ZphModel]) -> ResultSet:
@@ -134,7 +134,7 @@ def zph_results(study: Study, models: list[ZphModel]) -> ResultSet:
                      "degrees of freedom" if stat == "df" else ("chi-square" if stat == "chisq" else ""), model.reason)
             if table is not None:
                 for row in table.iloc[:-1].itertuples():
-                    values.add(f"sensitivity.zph_{model.endpoint}_{_short(study, row.term)}_p", float(row.p), Kind.P,
+                    values.add(f"sensitivity.zph_{model.endpoint}_{id_name(study, row.term)}_p", float(row.p), Kind.P,
                                f"Proportional-hazards test P, {labels.get(row.term, row.term)} in the multivariable "
                                f"model, {name}")
         else:

@@ -63,13 +63,29 @@ def scenario_specs(study: Study) -> dict[str, dict]:
 
 
 def rematch(study: Study, spec: dict) -> pd.DataFrame:
-    """The analysis table matched again as ``spec`` says (the study's matcher, a modified configuration)."""
+    """The analysis table matched again as ``spec`` says (the study's matcher, a modified configuration).
+
+    Raises
+    ------
+    ValueError
+        (:class:`~hcc_utils.stats.matching.PropensityModelError` among them) when the scenario's propensity model or
+        matching cannot be run on these data, e.g. the cycles separate the groups, or a patient misses a variable
+        matched on exactly; :func:`matching_choice_results` reports the scenario as not estimable."""
     config = study.config.replace(**spec["replace"]) if spec["replace"] else study.config
     table = study.data.drop(columns=[c for c in _MATCH_COLUMNS if c in study.data.columns])
     scores = None
     if spec.get("scores") == "gbm":
         scores = boosted_propensity_scores(table, "treatment", list(config.matching.covariates), seed=study.config.seed)
     return match_cohort(table, config, scores=scores, exact=spec.get("exact")).data
+
+
+def _rematched(study: Study, spec: dict) -> tuple[pd.DataFrame | None, str | None]:
+    """:func:`rematch`, or (None, the reason) when the scenario cannot be run on these data."""
+    try:
+        return rematch(study, spec), None
+    except ValueError as exc:                            # PropensityModelError is one
+        reason = str(exc).removeprefix("propensity_scores: ").split(";")[0]
+        return None, f"the scenario's matching cannot be run ({reason})"
 
 
 def cycles_test(study: Study, cohort: pd.DataFrame, weights: np.ndarray | None = None) -> tuple[float, float]:
@@ -128,21 +144,24 @@ def matching_choice_results(study: Study) -> tuple[ResultSet, dict[str, pd.DataF
     """Every scenario's values (ids ``sensitivity.<scenario>_*``), the boosted score's agreement with the logistic
     one (``sensitivity.gbm_score_corr``: Pearson correlation of the logits), and the re-matched tables.
 
-    A scenario whose matched cohort cannot be analysed gets the same ids, NaN and ``not estimable`` (computed on all
-    enrolled patients as a stand-in and blanked)."""
+    A scenario that cannot be run (its propensity model or exact strata fail on these data) or whose matched cohort
+    cannot be analysed gets the same ids, NaN and ``not estimable`` (computed on all enrolled patients as a stand-in
+    and blanked); its frame is then the study's own."""
     values, frames = ResultSet(), {}
     for tag, spec in scenario_specs(study).items():
-        data = rematch(study, spec)
-        frames[tag] = data
-        problem = _problem(study, data)
+        data, problem = _rematched(study, spec)
+        frames[tag] = data if data is not None else study.data
+        problem = problem or _problem(study, data)
         if problem:
             stand_in = study.data.assign(matched=1, pair_id=np.arange(len(study.data)))   # unweighted: sets of one
             values.merge(_scenario(study, tag, spec, stand_in).not_estimable(problem))
         else:
             values.merge(_scenario(study, tag, spec, data))
+    gbm_failed = frames["gbm"] is study.data
     logits = np.log(frames["gbm"]["ps"] / (1 - frames["gbm"]["ps"]))
     values.add("sensitivity.gbm_score_corr", float(np.corrcoef(logits, study.data["logit_ps"])[0, 1]), Kind.STATISTIC,
-               "Correlation of the boosted-tree and logistic propensity scores (logit scale)", unit="Pearson r")
+               "Correlation of the boosted-tree and logistic propensity scores (logit scale)", unit="Pearson r",
+               not_estimable="the boosted-tree score cannot be fitted" if gbm_failed else "")
     before_p, before_smd = cycles_test(study, study.data)
     values.add("sensitivity.cycles_p_enrolled", before_p, Kind.P, "Prior ATE+BEV cycles by group, P (all enrolled)")
     values.add("sensitivity.cycles_smd_enrolled", before_smd, Kind.STATISTIC,

@@ -75,10 +75,13 @@ def _cox(cohort: pd.DataFrame, study: Study, time_col: str, event_col: str, clus
     variance. NaN when the model has no finite estimate."""
     frame = cohort.assign(control_group=(cohort["group"] == study.control).astype(int),
                           pair=cohort["pair_id"].astype(int))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", CoxConvergenceWarning)
-        model = cox_model(frame, time_col, event_col, ["control_group"], ties=study.config.cox.ties,
-                          cluster_col="pair" if cluster else None)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CoxConvergenceWarning)
+            model = cox_model(frame, time_col, event_col, ["control_group"], ties=study.config.cox.ties,
+                              cluster_col="pair" if cluster else None)
+    except ValueError:                                   # no event among the matched patients
+        return (math.nan,) * 5
     row = model.table().iloc[0]
     if bool(row["infinite_coef"]) or not np.isfinite(row["hr"]):
         return (math.nan,) * 5
@@ -95,7 +98,7 @@ def _compute(study: Study, cohort: pd.DataFrame) -> ResultSet:
         time, event = cohort[time_col].to_numpy(float), cohort[event_col].to_numpy(int)
         group = cohort["group"].to_numpy()
         for prefix, strata, text in (("unpaired", None, "Log-rank"), ("pair", pair, "Log-rank stratified by pair")):
-            test = logrank_test(time, event, group, strata=strata)
+            test = logrank_test(time, event, group, strata=strata, not_estimable=True)  # NaN: no event
             values.add(f"sensitivity.{prefix}_logrank_{endpoint}_p", test.p, Kind.P, f"{text} P, {name} (PS-matched)")
             values.add(f"sensitivity.{prefix}_logrank_{endpoint}_chisq", test.chisq, Kind.STATISTIC,
                        f"{text} chi-square, {name} (PS-matched)", unit="chi-square")

@@ -6,7 +6,7 @@ import pandas as pd
 from hcc_utils.stats.contingency import compare_proportions
 from hcc_utils.tables.formatting import fmt_p
 from hcc_utils.tables.journal import Column, JournalTable, Row
-from hcc_utils.tables.responses import CATEGORIES, response_table, response_tables
+from hcc_utils.tables.responses import CATEGORIES, recorded, response_table, response_tables
 from hcc_utils.study.cohort import Study, group_code
 from hcc_utils.study.labels import COHORT_NAMES, abbreviation_note, categorical_test_text, group_heading
 from hcc_utils.study.registry import Kind, ResultSet
@@ -25,7 +25,7 @@ def response_results(study: Study) -> ResultSet:
 
     def one_cohort(suffix: str, cohort: pd.DataFrame, values: ResultSet) -> None:
         for prefix, column in RESPONSE_CRITERIA.items():
-            if cohort[column].notna().sum() == 0:
+            if not recorded(cohort, "group", column, study.groups):  # mRECIST is optional: a group may have none
                 continue
             where = f"{_CRITERION_NAMES[prefix]}, {COHORT_NAMES[suffix]}"
             table = response_table(cohort, "group", column, groups=study.groups, rule=rule)

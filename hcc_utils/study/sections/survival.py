@@ -63,11 +63,12 @@ def survival_results(study: Study) -> ResultSet:
                 for month, count in at_risk.items():
                     values.add(f"survival.{endpoint}_at_risk_{code}_{_month_id(month)}m{suffix}", int(count),
                                Kind.COUNT, f"At risk at {month:g} months, {group}, {where}")
-            test = logrank_test(time, event, cohort["group"].to_numpy())
+            test = logrank_test(time, event, cohort["group"].to_numpy(), not_estimable=True)  # NaN: no event
             values.add(f"survival.{endpoint}_logrank_p{suffix}", test.p, Kind.P, f"Log-rank P, {where}")
             values.add(f"survival.{endpoint}_logrank_chisq{suffix}", test.chisq, Kind.STATISTIC,
                        f"Log-rank chi-square, {where}", unit="chi-square")
-            values.add(f"survival.{endpoint}_logrank_df{suffix}", test.df, Kind.COUNT,
+            values.add(f"survival.{endpoint}_logrank_df{suffix}", test.df if math.isfinite(test.p) else math.nan,
+                       Kind.COUNT,
                        f"Log-rank degrees of freedom, {where}", unit="degrees of freedom")
             hr = group_hazard_ratio(study, cohort, time_col, event_col, matched_sets=suffix == "_matched")
             versus = f"{study.control} vs {study.treatment}"
@@ -93,7 +94,8 @@ def group_hazard_ratio(study: Study, cohort: pd.DataFrame, time_col: str, event_
     matching), the model weighs each patient as MatchIt does (:func:`hcc_utils.stats.matching.matched_set_weights`:
     a control of a full 1:2 set counts half a patient against its set's treated one) and its variance is robust
     to the clustering within sets, as MatchIt's authors advise (``coxph(weights = weights, cluster = subclass)``).
-    1:1 pairs keep the article's unweighted model with its model-based variance."""
+    1:1 pairs keep the article's unweighted model with its model-based variance. A cohort without an event (or
+    with a constant group) has no model: NaN."""
     # only the model's columns: a copy of every column of a million patients costs more than the fit
     frame = cohort[[time_col, event_col]].assign(control_group=study.group_mask(cohort, study.control).astype(int))
     extra = {}
@@ -101,9 +103,12 @@ def group_hazard_ratio(study: Study, cohort: pd.DataFrame, time_col: str, event_
     if weights is not None:
         frame = frame.assign(set_weight=weights, matched_set=cohort["pair_id"].to_numpy())
         extra = {"weights_col": "set_weight", "cluster_col": "matched_set"}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", CoxConvergenceWarning)
-        row = fit_cox(frame, time_col, event_col, ["control_group"], ties=study.config.cox.ties, **extra).iloc[0]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CoxConvergenceWarning)
+            row = fit_cox(frame, time_col, event_col, ["control_group"], ties=study.config.cox.ties, **extra).iloc[0]
+    except ValueError:                                   # no event among these patients: not estimable
+        return (math.nan,) * 4
     if bool(row["infinite_coef"]) or not np.isfinite(row["hr"]):
         return (math.nan,) * 4
     return float(row["hr"]), float(row["ci_low"]), float(row["ci_high"]), float(row["p"])

@@ -64,8 +64,8 @@ def third_line_results(study: Study) -> ResultSet:
                     ("type", "third_line_regimen", recipients, "type of third-line therapy (recipients)")):
                 patients = comparable_levels(patients, column, minimum)
                 testable = patients[column].nunique() >= 2
-                p = (logrank_test(patients["os_months"], patients["os_event"], patients[column].astype(str)).p
-                     if testable else float("nan"))
+                p = (logrank_test(patients["os_months"], patients["os_event"], patients[column].astype(str),
+                                  not_estimable=True).p if testable else float("nan"))  # NaN also without a death
                 reason = "" if testable else (f" (not estimable: fewer than two levels with at least {minimum} "
                                               f"patients)")
                 survival.add(f"thirdline.os_{name}_{code}_p{suffix}", p, Kind.P,
