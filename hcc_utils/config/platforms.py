@@ -110,6 +110,37 @@ def interrupt_processes(pids) -> None:
             os.kill(pid, signal.SIGINT)
 
 
+def new_process_group() -> dict:
+    """``subprocess.Popen`` keyword arguments that start a process in a group of its own, so that it and the
+    processes it starts can be stopped together (:func:`kill_process_group`): a new session on POSIX, a new
+    process group on Windows."""
+    import subprocess
+
+    if is_windows():
+        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+    return {"start_new_session": True}
+
+
+def kill_process_group(process) -> None:
+    """Kill ``process`` (started with :func:`new_process_group`) and every process it started."""
+    import subprocess
+
+    if is_windows():
+        subprocess.run(["taskkill", "/F", "/T", "/PID", str(process.pid)], capture_output=True)
+        with contextlib.suppress(OSError):
+            process.kill()
+        return
+    import signal
+
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def peak_memory_megabytes(ru_maxrss: int) -> float:
+    """``getrusage``'s ``ru_maxrss`` in megabytes: kilobytes on Linux, bytes on macOS (Windows has no getrusage)."""
+    return ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+
+
 def hostname() -> str:
     """This computer's name, as the lock of an output folder states it (any platform)."""
     return platform.node() or socket.gethostname() or "this computer"

@@ -49,6 +49,8 @@ from hcc_utils.pipeline.kernel_server import KernelForkServer, notebook_imports
 from hcc_utils.pipeline.kernels import PortReservations
 from hcc_utils.pipeline import publish as _publish_mod
 from hcc_utils.pipeline.publish import checkpoint, sha256_file as _sha256_file
+from hcc_utils.pipeline.reuse import copy_previous as _copy_previous, copy_run_files as _copy_run_files, \
+    read_manifest as _read_manifest
 
 # The analysis layers (pandas, scipy, statsmodels...) are imported only by a run that executes something, so that
 # a rebuild with nothing changed starts and ends in well under a second.
@@ -495,53 +497,3 @@ def _convert_tables(run_dir: Path) -> None:
         raise StudyRunError(f"the tables could not be written as DOCX and XLSX: {exc}") from None
     if written:
         _log(f"submission formats: {len(written)} files (DOCX, XLSX) in {time.perf_counter() - start:.1f} s")
-
-
-def _copy_run_files(published: Path | None, run_dir: Path, previous: dict, names) -> bool:
-    """Copy the published run's files ``names`` (those its manifest lists) into ``run_dir`` if all match their
-    checksums; return whether any was copied."""
-    entries = {name: sha for name, sha in previous.get("files", {}).get("_run", {}).items() if name in names}
-    if published is None or not entries or _publish_mod.verify_files(published, entries):
-        return False
-    for name in entries:
-        shutil.copy2(published / name, run_dir / name)
-    return True
-
-
-def _read_manifest(published: Path | None) -> dict:
-    """The published run's manifest (``{}`` when there is none or it is unreadable)."""
-    if published is None:
-        return {}
-    try:
-        return json.loads((published / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-def _copy_previous(task: NotebookTask, published: Path, staging: Path, previous: dict, source_sha: str,
-                   root: Path) -> bool:
-    """Copy a notebook's previous outputs from the ``published`` run into the new run, only if they match the
-    previous manifest's checksums; a notebook whose markdown alone changed gets its new markdown patched into the
-    executed copy."""
-    entries = previous.get("files", {}).get(task.name)
-    executed = f"executed/{task.relpath}"
-    if not entries or executed not in entries:
-        return False  # a run of an older version of the runner: nothing to verify against
-    problems = _publish_mod.verify_files(published, entries)
-    section = published / "sections" / task.name
-    on_disk = {p.relative_to(section.parent.parent).as_posix() for p in section.rglob("*") if p.is_file()} \
-        if section.is_dir() else set()
-    problems += [f"{name} is not in the manifest" for name in sorted(on_disk - set(entries))]
-    if problems or not section.is_dir():
-        _log(f"{task.relpath}: previous outputs damaged ({'; '.join(problems[:3]) or 'no section folder'}); re-executing")
-        return False
-    (staging / executed).parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(published / executed, staging / executed)
-    shutil.copytree(section, staging / "sections" / task.name)
-    if (published / "logs" / f"{task.name}.log").is_file():  # what its kernel printed when it ran
-        (staging / "logs").mkdir(exist_ok=True)
-        shutil.copy2(published / "logs" / f"{task.name}.log", staging / "logs" / f"{task.name}.log")
-    if previous.get("sources", {}).get(task.relpath) != source_sha \
-            and _cache.patch_markdown(root / task.relpath, staging / executed):
-        _log(f"{task.relpath}: only its markdown changed; the new text was put into the executed copy")
-    return True
