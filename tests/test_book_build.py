@@ -79,6 +79,7 @@ def _html(out: Path, page: str) -> str:
     return (published(out) / "html" / f"{page}.html").read_text()
 
 
+@pytest.mark.portable  # the end-to-end build in portable mode too (CI)
 def test_bundled_build_has_one_page_per_toc_entry(bundled_book):
     assert (published(bundled_book) / "html" / "index.html").is_file()
     for page in toc_files():
@@ -99,6 +100,7 @@ def test_bundled_build_shows_every_table_and_figure(bundled_book):
         assert caption in text, (page, caption)
 
 
+@pytest.mark.portable  # the end-to-end build in portable mode too (CI)
 def test_bundled_build_records_every_published_number(bundled_book):
     results = pd.read_csv(published(bundled_book) / "results.csv", dtype=str, keep_default_na=False)
     targets = pd.read_csv(REPO_ROOT / "data" / "targets.csv", dtype=str)
@@ -143,6 +145,7 @@ def test_no_patient_row_reaches_the_built_book(marker_book, marker_cohort):
     assert not leaks, leaks
 
 
+@pytest.mark.portable  # the end-to-end build in portable mode too (CI)
 def test_rebuild_reuses_unchanged_notebooks_and_keeps_results(bundled_book, tmp_path, capsys):
     # on a copy (its links are relative): other tests of the session, in other workers, read the shared build
     copy = tmp_path / "book"

@@ -1,4 +1,5 @@
-"""User errors on the command line end with a message on stderr and exit status 2, never a traceback."""
+"""User errors on the command line end with a message on stderr and exit status 2, never a traceback; the
+messages give commands that work as printed."""
 from __future__ import annotations
 
 import os
@@ -6,11 +7,13 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 from hcc_utils.config import REPO_ROOT
 from hcc_utils.pipeline.cli import main
 
 COHORT = REPO_ROOT / "data" / "synthetic_cohort.csv"
+pytestmark = pytest.mark.portable  # also run by CI in portable mode (HCC_STUDY_PORTABLE=1)
 
 
 def test_directory_given_as_data_is_refused_with_exit_2(tmp_path, capsys):
@@ -78,3 +81,21 @@ def test_csv_formula_cells_are_neutralised_but_numbers_stay(tmp_path):
     assert table["patient_id"].tolist() == ["'=HYPERLINK(\"x\")", "P2", "'@SUM(A1)"]
     assert table["centre"].tolist() == ["'+cmd|' /C calc'!A0", "'-x", "ok"]
     assert table["age"].tolist() == ["-1.5", "60.0", "70.0"] and table["delta"].tolist() == ["-3", "+4", "5"]
+
+
+def test_invalid_data_message_gives_the_validate_command_with_the_runs_own_configuration(tmp_path, capsys):
+    """The command to see every row concerned names the run's configuration file (quoted when its path has a
+    space), or none when it is the default study.yml; never a placeholder."""
+    cohort = pd.read_csv(COHORT, dtype=str, keep_default_na=False)
+    cohort.loc[5, "ecog"] = "7"
+    bad = tmp_path / "bad.csv"
+    cohort.to_csv(bad, index=False)
+    assert main(["run", "--data", str(bad), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"See every row concerned with: hcc-study validate {bad}\n" in err
+    config = tmp_path / "my study.yml"
+    config.write_text("seed: 8\n", encoding="utf-8")
+    assert main(["run", "--data", str(bad), "--config", str(config), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f'See every row concerned with: hcc-study validate {bad} --config "{config}"\n' in err
+    assert "<the configuration" not in err

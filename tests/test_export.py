@@ -19,6 +19,8 @@ from hcc_utils.pipeline.publish import publish
 from conftest import published
 from test_submission import baseline_table, small_table
 
+pytestmark = pytest.mark.portable  # the published run read in either layout
+
 
 def fake_run(out: Path, data: Path, with_tables: bool = True) -> Path:
     """An output folder whose published run has two sections' tables and figures, laid out as the runner does."""

@@ -112,6 +112,7 @@ def clean_results(tmp_path_factory) -> str:
     return (published(base / "clean") / "results.csv").read_text()
 
 
+@pytest.mark.portable
 @pytest.mark.parametrize("point, sig", [
     pytest.param("notebook", signal.SIGINT, marks=pytest.mark.real_kernel),  # Ctrl-C reaches a real kernel
     ("notebook", signal.SIGKILL), ("staged", signal.SIGINT), ("swap", signal.SIGKILL), ("cleanup", signal.SIGKILL),
@@ -165,6 +166,7 @@ def test_interrupted_build_leaves_previous_run_whole_and_next_build_is_clean(tmp
     assert not (out / publish.LOCK_NAME).exists() and not (out / publish.HOLDER_NAME).exists()
 
 
+@pytest.mark.portable
 def test_damaged_cached_section_is_re_executed_not_reused(tmp_path, monkeypatch, capsys):
     import hcc_utils.pipeline.runner
 
@@ -186,6 +188,7 @@ def test_damaged_cached_section_is_re_executed_not_reused(tmp_path, monkeypatch,
     assert (published(out) / "results.csv").read_text() == clean
 
 
+@pytest.mark.portable
 def test_incomplete_run_is_not_published(tmp_path):
     root = _project(tmp_path)
     out = tmp_path / "out"
@@ -197,6 +200,7 @@ def test_incomplete_run_is_not_published(tmp_path):
         publish.check_complete(run, plan_tasks(root))
 
 
+@pytest.mark.portable
 def test_second_build_into_the_same_folder_stops_naming_the_lock_and_its_holder(tmp_path, capsys):
     from hcc_utils.config.platforms import hostname
 
@@ -212,6 +216,7 @@ def test_second_build_into_the_same_folder_stops_naming_the_lock_and_its_holder(
     assert sorted(p.name for p in out.iterdir()) == []  # the holder's lock is gone with it
 
 
+@pytest.mark.portable
 def test_no_lock_file_is_left_however_a_build_ends(tmp_path, capsys):
     """Finished, failed, refused by validation: the next person finds no `.lock` that looks like a running build."""
     out = tmp_path / "out"
@@ -255,6 +260,7 @@ def _overlapping_holds(out: Path, seconds: float = 1.5) -> int:
     return overlaps[0]
 
 
+@pytest.mark.portable
 def test_deleting_the_lock_file_never_lets_two_builds_hold_it(tmp_path, monkeypatch):
     """The lock file is deleted while it is still held, and a build that locked a file already unlinked opens
     the path again (filelock re-checks the file): no two holders, ever. Deleting it after the release instead (the
@@ -271,6 +277,7 @@ def test_deleting_the_lock_file_never_lets_two_builds_hold_it(tmp_path, monkeypa
     assert _overlapping_holds(tmp_path / "wrong") > 0
 
 
+@pytest.mark.portable
 def test_outputs_of_the_former_layout_are_replaced_by_the_new_run(tmp_path):
     out = tmp_path / "out"
     (out / "sections" / "old").mkdir(parents=True)

@@ -22,7 +22,7 @@ from hcc_utils.pipeline.execute import NotebookTask
 from hcc_utils.pipeline.runner import StudyRunError, longest_first, plan_tasks, run_study
 from conftest import published
 
-pytestmark = pytest.mark.usefixtures("in_process_notebooks")
+pytestmark = [pytest.mark.usefixtures("in_process_notebooks"), pytest.mark.portable]  # portable: CI runs it twice
 
 RECORDING_CELL = textwrap.dedent(
     """
@@ -141,7 +141,9 @@ def test_parallel_run_gives_the_same_results(tmp_path):
         (published(tmp_path / "parallel") / "results.csv").read_text()
 
 
-def test_cli_run_exits_non_zero_naming_the_broken_notebook(tmp_path, capsys):
+def test_cli_run_exits_non_zero_naming_the_broken_notebook_and_the_log_holding_its_traceback(tmp_path, capsys):
+    import re
+
     from hcc_utils.pipeline.cli import main
     from hcc_utils.config import REPO_ROOT
 
@@ -151,6 +153,12 @@ def test_cli_run_exits_non_zero_naming_the_broken_notebook(tmp_path, capsys):
     assert status == 1
     err = capsys.readouterr().err
     assert "notebooks/02_second.ipynb" in err and "cell 3" in err and "ValueError" in err
+    # the log the message names holds the cell's traceback (it used to hold only the kernel's start-up chatter)
+    log = Path(re.search(r"the cell's traceback is in (\S+?);", err)[1])
+    assert log.name == "02_second.log"
+    text = log.read_text(encoding="utf-8")
+    assert "cell 3 (counting from 1) raised ValueError" in text and "deliberately broken for the test" in text
+    assert "\x1b[" not in text  # no terminal colour codes
 
 
 def test_cli_refuses_invalid_data_before_running_any_notebook(tmp_path, capsys):
@@ -342,7 +350,6 @@ def test_jobs_auto_resolves_to_a_number_and_bad_values_are_refused(tmp_path, cap
 
 
 @pytest.mark.real_kernel
-@pytest.mark.portable
 def test_parallel_kernels_cannot_be_handed_the_same_endpoint():
     """Kernels started at once cannot collide: each has its own Unix socket folder (Linux, macOS), or TCP ports
     reserved across processes (Windows, portable mode); both are released with the kernel."""
@@ -447,3 +454,65 @@ def test_bundled_notebooks_state_expected_seconds_bootstrap_first():
     assert all(expected_seconds(REPO_ROOT / t.relpath) > 0 for t in sections)
     assert longest_first(sections, {}, REPO_ROOT)[0].name == "13_bootstrap"
 
+
+
+#: A run of three independent notebooks, two at once, their cells in-process (argv: data, out, project, tests).
+PARALLEL_RUN = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[4])
+import inprocess_engine
+from hcc_utils.config import StudyConfig
+from hcc_utils.pipeline.runner import run_study
+
+if __name__ == "__main__":
+    inprocess_engine.install()
+    run_study(StudyConfig(data=sys.argv[1]), sys.argv[2], jobs=2, validate=False, root=Path(sys.argv[3]))
+"""
+
+
+def test_a_parallel_run_says_executing_when_a_notebook_really_starts(tmp_path):
+    """With two workers and three notebooks, the third is announced when a worker takes it, once one of the first
+    two is done, not with the first two. The first two wait for the test's go (a file) after both were announced;
+    the third must not have been announced by then."""
+    import queue
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from hcc_utils.config import REPO_ROOT
+
+    root, go = _project(tmp_path), tmp_path / "go"
+    wait = f"import os, time\nfor _ in range(2400):\n    if os.path.exists({str(go)!r}):\n        break\n    time.sleep(0.05)"
+    for name in ("01_first", "02_second"):
+        _notebook(root / "notebooks" / f"{name}.ipynb", [wait, RECORDING_CELL.format(name=name[3:], value=1)])
+    _notebook(root / "notebooks" / "03_third.ipynb", [RECORDING_CELL.format(name="third", value=3)])
+    toc = json.loads((root / "_toc.yml").read_text())
+    toc["chapters"].insert(2, {"file": "notebooks/03_third"})
+    (root / "_toc.yml").write_text(json.dumps(toc))
+    process = subprocess.Popen([sys.executable, "-c", PARALLEL_RUN, _config(tmp_path).data, str(tmp_path / "out"),
+                                str(root), str(Path(__file__).parent)], stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stderr], daemon=True).start()
+    announced: list[str] = []
+
+    def read(seconds: float, until=lambda: False) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not until():
+            try:
+                line = lines.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if "executing notebooks/" in line:
+                announced.append(line.split("executing notebooks/")[1].split(".ipynb")[0])
+
+    try:
+        read(120, until=lambda: {"01_first", "02_second"} <= set(announced))
+        assert {"01_first", "02_second"} <= set(announced), announced
+        read(1.5)  # whatever else is printed meanwhile
+        assert "03_third" not in announced, "the third notebook was announced before a worker could take it"
+    finally:
+        go.touch()
+    assert process.wait(timeout=300) == 0
