@@ -1,21 +1,23 @@
 """Execute the study's notebooks with papermill and assemble the Jupyter Book from the executed copies.
 
-Layout of an output folder ``OUT`` (default ``_build``)::
+Layout of the published run ``OUT/current`` (``OUT`` is ``_build`` by default)::
 
-    OUT/executed/<path>.ipynb     executed notebooks (what the book renders)
-    OUT/sections/<name>/          what each notebook wrote: results part, tables (CSV, JSON; DOCX and XLSX written
-                                  by the runner), figures (PNG, SVG, PDF)
-    OUT/results.csv               every computed number, one row per id (ids of data/targets.csv where reported)
-    OUT/analysis.csv              the derived analysis table, for checking numbers in R, SAS or Stata (never in the book)
-    OUT/current/tables.docx       the article's tables in article order (Word), and tables.xlsx (one sheet each)
-    OUT/manifest.json             data checksum, configuration, cache keys, versions, timings
-    OUT/logs/<notebook>.log       what each notebook's kernel wrote to stderr
-    OUT/html/                     the book (``build`` only)
+    executed/<path>.ipynb     executed notebooks (what the book renders)
+    sections/<name>/          what each notebook wrote: results part, tables (CSV, JSON; DOCX and XLSX written
+                              by the runner), figures (PNG, SVG, PDF)
+    results.csv               every computed number, one row per id (ids of data/targets.csv where reported)
+    analysis.csv              the derived analysis table, for checking numbers in R, SAS or Stata (never in the book)
+    tables.docx               the article's tables in article order (Word), and tables.xlsx (one sheet each)
+    manifest.json             data checksum, configuration, cache keys, versions, timings
+    logs/<notebook>.log       what each notebook's kernel wrote to stderr, and a failing cell's traceback
+    html/                     the book (``build`` only)
 
-These are links into ``OUT/current``, the published run (:mod:`hcc_utils.pipeline.publish`). A run happens in a
-folder of its own (``OUT/.runs/<id>``), is checked against its manifest, and is published by one atomic swap of
-``current`` only when every notebook (and, for ``build``, the book) succeeded: a failed or interrupted run never
-replaces the previous one or mixes with it. ``OUT/.lock`` keeps a second build out of the same folder.
+On Linux and macOS these names are also at the top of ``OUT`` (links into ``current``). A run happens in a folder
+of its own (``OUT/.runs/<id>``), is checked against its manifest, and is published (:mod:`hcc_utils.pipeline.publish`:
+an atomic swap of the link ``current``, or on Windows a journaled rename of the folder) only when every notebook (and,
+for ``build``, the book) succeeded: a failed or interrupted run never replaces the previous one or mixes with it.
+The previous run is read through :func:`hcc_utils.pipeline.publish.published_run`. ``OUT/.lock`` keeps a second build
+out of the same folder.
 
 Execution is planned as a small dependency graph: the section notebooks (``notebooks/``) depend only on the data,
 configuration and code, so they may run in parallel (``jobs``); the book's own notebook pages (``book/*.ipynb``)
