@@ -22,6 +22,9 @@ the published run                   the symbolic link ``OUT/current``       the 
 Ctrl-C reaches the workers          forwarded as SIGINT by the build        the console sends it to every process
 ==================================  ======================================  =========================================
 
+On every platform the processes a build starts run in Python's UTF-8 mode (:func:`utf8_children`), and the package
+reads and writes text files as UTF-8 explicitly.
+
 ``HCC_STUDY_PORTABLE=1`` (portable mode) makes Linux take every path that is not Linux's, so that the test suite
 exercises the paths of macOS and Windows on a Linux machine (CI runs the build, publishing, interruption and CLI
 tests that way). What portable mode cannot imitate is the operating system itself: POSIX signals stay POSIX.
@@ -139,6 +142,20 @@ def kill_process_group(process) -> None:
 def peak_memory_megabytes(ru_maxrss: int) -> float:
     """``getrusage``'s ``ru_maxrss`` in megabytes: kilobytes on Linux, bytes on macOS (Windows has no getrusage)."""
     return ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+
+
+@contextlib.contextmanager
+def utf8_children():
+    """The processes started inside the block (workers, kernels, the book build) run in Python's UTF-8 mode
+    (``PYTHONUTF8=1``, unless set otherwise): on Windows a notebook's own ``open()`` would otherwise read and write
+    text in the ANSI code page, unlike on macOS and Linux."""
+    previous = os.environ.get("PYTHONUTF8")
+    os.environ["PYTHONUTF8"] = previous or "1"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("PYTHONUTF8", None)
 
 
 def hostname() -> str:

@@ -42,7 +42,7 @@ from pathlib import Path
 
 import yaml
 
-from hcc_utils.config import DEFAULT_CONFIG_PATH, REPO_ROOT, StudyConfig
+from hcc_utils.config import DEFAULT_CONFIG_PATH, REPO_ROOT, StudyConfig, platforms
 from hcc_utils.pipeline import cache as _cache
 from hcc_utils.pipeline.book import AREA, BookProcess, build_html, copy_downloads  # noqa: F401 (copy_downloads: public here)
 from hcc_utils.pipeline.cache import cache_key, notebook_code_sha  # noqa: F401 (cache_key: public here)
@@ -240,6 +240,7 @@ def run_study(config: StudyConfig, out_dir: str | Path, jobs: int | str = "auto"
         if validate and not (reuse and state.validated_before()):
             _validate_data(config, config_path)
         with contextlib.ExitStack() as ahead:  # processes started ahead of their use, stopped if unused
+            ahead.enter_context(platforms.utf8_children())  # workers, kernels, the book build: UTF-8 mode
             return _run_locked(state, jobs, reuse, build_book, ahead)
 
 
