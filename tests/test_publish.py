@@ -33,6 +33,10 @@ from test_runner import RECORDING_CELL, _config, _notebook, _project
 pytestmark = pytest.mark.usefixtures("in_process_notebooks")
 
 TESTS = Path(__file__).resolve().parent
+#: The signals of the interruption tests (a killed process, Ctrl-C to a process group): POSIX's.
+SIGKILL = getattr(signal, "SIGKILL", signal.SIGTERM)
+posix_signals = pytest.mark.skipif(os.name != "posix", reason="sends POSIX signals to a process group (Windows: "
+                                                             "no process groups of that kind, no SIGKILL)")
 SLEEP_CELL = "import os, time\ntime.sleep(float(os.environ.get('HCC_TEST_SLEEP', '0')))"
 
 
@@ -113,10 +117,11 @@ def clean_results(tmp_path_factory) -> str:
 
 
 @pytest.mark.portable
+@posix_signals
 @pytest.mark.parametrize("point, sig", [
     pytest.param("notebook", signal.SIGINT, marks=pytest.mark.real_kernel),  # Ctrl-C reaches a real kernel
-    ("notebook", signal.SIGKILL), ("staged", signal.SIGINT), ("swap", signal.SIGKILL), ("cleanup", signal.SIGKILL),
-    ("swap-midway", signal.SIGKILL),  # folder layout: the previous run moved aside, the new one not yet in place
+    ("notebook", SIGKILL), ("staged", signal.SIGINT), ("swap", SIGKILL), ("cleanup", SIGKILL),
+    ("swap-midway", SIGKILL),  # folder layout: the previous run moved aside, the new one not yet in place
 ])
 def test_interrupted_build_leaves_previous_run_whole_and_next_build_is_clean(tmp_path, point, sig, capsys, request,
                                                                              previous_run, clean_results):
@@ -143,7 +148,7 @@ def test_interrupted_build_leaves_previous_run_whole_and_next_build_is_clean(tmp
         rest = process.communicate(timeout=120)[1]
     finally:
         with contextlib.suppress(ProcessLookupError):  # kernels orphaned by SIGKILL
-            os.killpg(process.pid, signal.SIGKILL)
+            os.killpg(process.pid, SIGKILL)
     assert process.returncode != 0
     assert "Traceback" not in rest
     if sig == signal.SIGINT:
@@ -161,7 +166,7 @@ def test_interrupted_build_leaves_previous_run_whole_and_next_build_is_clean(tmp
     _assert_whole(out, root)
     assert [p for p in (out / ".runs").iterdir() if p.resolve() != published(out)] == []  # leftovers deleted
     assert not (out / publish.JOURNAL_NAME).exists()
-    if sig == signal.SIGKILL:
+    if sig == SIGKILL:
         assert "taking over the lock" in capsys.readouterr().err
     assert not (out / publish.LOCK_NAME).exists() and not (out / publish.HOLDER_NAME).exists()
 

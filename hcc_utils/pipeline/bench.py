@@ -247,6 +247,7 @@ class Bench:
         """Cold, warm and markdown-edited rebuilds of ``hcc-study build``; Jupyter Book's own execution beside
         the cold one."""
         from hcc_utils.pipeline.bench_book import copy_project, edit_markdown, jupyter_book_project
+        from hcc_utils.pipeline.publish import published_run
 
         base = self.out / "work" / f"book-{label}"
         project, out = base / "project", base / "out"
@@ -262,7 +263,7 @@ class Bench:
             peer_source, peer_out = base / "jb_project", base / "jb_out"
             for folder in (peer_source, peer_out):
                 shutil.rmtree(folder, ignore_errors=True)
-            jupyter_book_project(REPO_ROOT, peer_source, cohort, out)
+            jupyter_book_project(REPO_ROOT, peer_source, cohort, published_run(out))
             theirs = measure([sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build",
                               str(peer_source), "--path-output", str(peer_out), "--builder", "html", "--quiet"],
                              timeout=self.peer_timeout)
