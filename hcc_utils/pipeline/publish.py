@@ -207,11 +207,15 @@ def published_path(out_dir: Path, name: str) -> Path:
 
 
 def discard_unpublished(out_dir: Path) -> None:
-    """Delete every run folder but the published one (called under the lock, after :func:`recover`)."""
+    """Delete every run folder but the published one, and the temporary files of an interrupted swap (called under
+    the lock, after :func:`recover`)."""
     keep = published_run(out_dir)
     for run in (out_dir / RUNS_DIR).glob("*"):
         if run.resolve() != keep:
             shutil.rmtree(run, ignore_errors=True)  # Windows: a file still open stays until the next build
+    for leftover in out_dir.glob(".*.tmp"):  # a link or journal being written when the build was killed
+        with contextlib.suppress(OSError):
+            leftover.unlink()
 
 
 # ---------------------------------------------------------------- manifest and completeness
