@@ -36,6 +36,8 @@ from pathlib import Path
 
 import yaml
 
+from hcc_utils.pipeline.publish import published_path
+
 REPO = Path(__file__).resolve().parents[1]
 SOURCES = ("_toc.yml", "_config.yml", "references.bib", "book", "notebooks")
 EDITED = "notebooks/05_survival.ipynb"
@@ -50,8 +52,8 @@ def copy_project(target: Path) -> Path:
             shutil.copytree(source, target / name, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
         elif source.is_file():
             shutil.copy2(source, target / name)
-    for name in ("data", "study.yml"):  # notebooks' defaults and pages read ../data and study.yml
-        os.symlink(REPO / name, target / name)
+    shutil.copytree(REPO / "data", target / "data")  # notebooks' defaults and pages read ../data and study.yml
+    shutil.copy2(REPO / "study.yml", target / "study.yml")  # (copies, not links: Windows needs no privilege)
     return target
 
 
@@ -126,7 +128,7 @@ def main() -> None:
             ours.append(seconds)
             line(f"cold (jobs {args.jobs})", seconds, detail)
             if not args.no_jupyter_book:
-                theirs.append(jupyter_book_build(work, out / "results.csv"))
+                theirs.append(jupyter_book_build(work, published_path(out, "results.csv")))
                 line("jupyter-book (own execution)", theirs[-1])
         if not args.cold_only:
             for label in ("warm (nothing changed)", "warm again"):

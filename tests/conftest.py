@@ -19,7 +19,6 @@ It is for working on the tests; CI always builds.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import importlib.metadata
 import os
@@ -62,13 +61,11 @@ def inputs_fingerprint(paths=BUILD_INPUTS, extra: str = "") -> str:
 @contextlib.contextmanager
 def cache_lock(name: str):
     """Hold ``.cache/test-builds/<name>.lock`` exclusively (pytest-xdist workers and concurrent sessions)."""
+    from filelock import FileLock
+
     BUILD_CACHE.mkdir(parents=True, exist_ok=True)
-    with open(BUILD_CACHE / f"{name}.lock", "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with FileLock(str(BUILD_CACHE / f"{name}.lock"), thread_local=False):
+        yield
 
 
 @contextlib.contextmanager
@@ -78,27 +75,45 @@ def real_kernels():
     from papermill.engines import NBClientEngine, papermill_engines
 
     from hcc_utils.pipeline.kernel_server import SWITCH_ENV
+    from hcc_utils.pipeline.workers import WORKER_SETUP_ENV
 
-    engine, switch = papermill_engines._engines.get(None), os.environ.pop(SWITCH_ENV, None)
+    engine = papermill_engines._engines.get(None)
+    saved = {name: os.environ.pop(name, None) for name in (SWITCH_ENV, WORKER_SETUP_ENV)}
     papermill_engines.register(None, NBClientEngine)
     try:
         yield
     finally:
         papermill_engines.register(None, engine)
-        if switch is not None:
-            os.environ[SWITCH_ENV] = switch
+        for name, value in saved.items():
+            if value is not None:
+                os.environ[name] = value
+
+
+def published(out: Path) -> Path:
+    """The folder of the run published in the output folder ``out``, in either layout (symbolic links, or the
+    folder ``current`` of Windows and portable mode: hcc_utils.pipeline.publish)."""
+    from hcc_utils.pipeline.publish import published_run
+
+    run = published_run(out)
+    assert run is not None, f"no published run in {out}"
+    return run
 
 
 def session_build(name: str, arguments: list[str], prepare=None) -> Path:
-    """The output folder ``.cache/test-builds/<name>``, built once per test session with
-    ``hcc-study build --out <folder> <arguments>`` (re-using what the runner can verify; see the module docstring).
+    """The output folder ``.cache/test-builds/<name>`` (``<name>-portable`` in portable mode, so that a portable
+    session builds for real), built once per test session with ``hcc-study build --out <folder> <arguments>``
+    (re-using what the runner can verify; see the module docstring).
 
     ``prepare()``, called under the lock before the build, writes the build's inputs (data, configuration) at fixed
     paths, so that their cache keys match from one session to the next."""
+    from hcc_utils.config.platforms import portable
+    from hcc_utils.pipeline.publish import published_path
+
+    name = f"{name}-portable" if portable() else name
     out = BUILD_CACHE / name
     stamp = BUILD_CACHE / f"{name}.session"
     with cache_lock(name):
-        if stamp.is_file() and stamp.read_text() == SESSION_ID and (out / "html" / "index.html").is_file():
+        if stamp.is_file() and stamp.read_text() == SESSION_ID and (published_path(out, "html") / "index.html").is_file():
             return out  # another worker of this session built it
         if prepare is not None:
             prepare()
@@ -121,6 +136,9 @@ def pytest_configure(config):
     # declared here, not in pyproject.toml: that file is an input of the cached builds and calibration checksum
     config.addinivalue_line("markers", "real_kernel: executes its notebooks in real Jupyter kernels (the runner "
                                        "tests otherwise execute cells in-process, see in_process_notebooks)")
+    config.addinivalue_line("markers", "portable: also run by CI with HCC_STUDY_PORTABLE=1 (the paths of macOS and "
+                                       "Windows on Linux: hcc_utils.config.platforms): the end-to-end build, "
+                                       "publishing, interruptions, the command line, kernels and workers")
 
 
 @pytest.fixture

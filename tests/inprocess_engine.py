@@ -5,7 +5,8 @@ not about kernels; a kernel costs one to two seconds per notebook to start. With
 ``hcc_utils.pipeline.execute.execute_notebook`` still calls ``papermill.execute_notebook`` exactly as in a real run
 (parameters injected, the executed copy written, a failing cell turned into ``PapermillExecutionError`` and into the
 runner's message), only the cells are ``exec``-ed here, one namespace per notebook, in papermill's working directory.
-Worker processes of a parallel run (``--jobs``, forked) inherit the engine.
+Worker processes of a parallel run (``--jobs``) use it too: a forked worker inherits it, a spawned one (macOS,
+Windows, portable mode) installs it through the runner's worker set-up hook (``HCC_STUDY_WORKER_SETUP``).
 
 What needs a real kernel keeps one: tests that do not use this engine (a failing cell's report, the kernel-start
 retry, Ctrl-C and ``kill -9`` during a notebook, parallel kernels' sockets) start real kernels.
@@ -21,6 +22,10 @@ import nbformat
 from papermill.engines import Engine, papermill_engines
 
 from hcc_utils.pipeline.kernel_server import SWITCH_ENV
+from hcc_utils.pipeline.workers import WORKER_SETUP_ENV
+
+#: What a spawned worker calls to install the engine (this folder is on its ``sys.path``, as on the build's).
+SETUP_HOOK = "inprocess_engine:install"
 
 class InProcessEngine(Engine):
     """Execute each code cell with ``exec`` in one namespace; stop at the first exception, recorded as the cell's
@@ -53,22 +58,25 @@ class InProcessEngine(Engine):
 
 
 def install() -> None:
-    """Make the in-process engine papermill's default engine in this process (and the processes it forks); no
-    kernel is started, so the runner starts no kernel fork server either."""
+    """Make the in-process engine papermill's default engine in this process and in the worker processes it
+    starts (forked or spawned); no kernel is started, so the runner starts no kernel fork server either."""
     papermill_engines.register(None, InProcessEngine)
     os.environ[SWITCH_ENV] = "0"
+    os.environ[WORKER_SETUP_ENV] = SETUP_HOOK
 
 
 @contextlib.contextmanager
 def in_process_engine():
     """Papermill's default engine is :class:`InProcessEngine` inside the block."""
-    previous, switch = papermill_engines._engines.get(None), os.environ.get(SWITCH_ENV)
+    previous = papermill_engines._engines.get(None)
+    saved = {name: os.environ.get(name) for name in (SWITCH_ENV, WORKER_SETUP_ENV)}
     install()
     try:
         yield
     finally:
         papermill_engines.register(None, previous)
-        if switch is None:
-            os.environ.pop(SWITCH_ENV, None)
-        else:
-            os.environ[SWITCH_ENV] = switch
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -18,7 +18,7 @@ import pytest
 from hcc_utils.pipeline.cli import main
 from hcc_utils.config import REPO_ROOT
 from hcc_utils.pipeline.runner import toc_files
-from conftest import BUILD_CACHE, session_build, write_if_changed
+from conftest import BUILD_CACHE, published, session_build, write_if_changed
 
 pytestmark = pytest.mark.slow
 
@@ -76,14 +76,15 @@ def marker_book(marker_cohort):
 
 
 def _html(out: Path, page: str) -> str:
-    return (out / "html" / f"{page}.html").read_text()
+    return (published(out) / "html" / f"{page}.html").read_text()
 
 
+@pytest.mark.portable  # the end-to-end build in portable mode too (CI)
 def test_bundled_build_has_one_page_per_toc_entry(bundled_book):
-    assert (bundled_book / "html" / "index.html").is_file()
+    assert (published(bundled_book) / "html" / "index.html").is_file()
     for page in toc_files():
-        assert (bundled_book / "html" / f"{page}.html").is_file(), page
-    assert (bundled_book / "results.csv").is_file() and (bundled_book / "analysis.csv").is_file()
+        assert (published(bundled_book) / "html" / f"{page}.html").is_file(), page
+    assert (published(bundled_book) / "results.csv").is_file() and (published(bundled_book) / "analysis.csv").is_file()
     assert not (bundled_book / ".staging").exists()
 
 
@@ -92,15 +93,16 @@ def test_bundled_build_shows_every_table_and_figure(bundled_book):
         html = _html(bundled_book, page)
         assert html.count("<img") >= len(names), page
         for name in names:
-            assert (bundled_book / "sections" / Path(page).name / "figures" / f"{name}.png").is_file()
-            assert (bundled_book / "sections" / Path(page).name / "figures" / f"{name}.svg").is_file()
+            assert (published(bundled_book) / "sections" / Path(page).name / "figures" / f"{name}.png").is_file()
+            assert (published(bundled_book) / "sections" / Path(page).name / "figures" / f"{name}.svg").is_file()
     for page, caption in EXPECTED_TABLES.items():
         text = re.sub(r"<[^>]+>", "", _html(bundled_book, page))  # the caption's number is a span of its own
         assert caption in text, (page, caption)
 
 
+@pytest.mark.portable  # the end-to-end build in portable mode too (CI)
 def test_bundled_build_records_every_published_number(bundled_book):
-    results = pd.read_csv(bundled_book / "results.csv", dtype=str, keep_default_na=False)
+    results = pd.read_csv(published(bundled_book) / "results.csv", dtype=str, keep_default_na=False)
     targets = pd.read_csv(REPO_ROOT / "data" / "targets.csv", dtype=str)
     missing = sorted(set(targets["id"]) - set(results["id"]))
     assert not missing, f"published numbers without a computed value: {missing}"
@@ -112,14 +114,14 @@ def test_bundled_build_says_the_data_are_synthetic_on_every_page(bundled_book):
 
 
 def test_prose_reports_the_computed_numbers(bundled_book):
-    results = pd.read_csv(bundled_book / "results.csv", dtype=str).set_index("id")["value"]
+    results = pd.read_csv(published(bundled_book) / "results.csv", dtype=str).set_index("id")["value"]
     html = _html(bundled_book, "notebooks/03_matching")
     assert re.search(rf"formed\s*(<[^>]+>\s*)*{int(results['matching.pairs'])}\b", html)
 
 
 def test_second_cohort_builds_unchanged_and_reports_its_own_numbers(marker_book, bundled_book):
-    ours = pd.read_csv(marker_book / "results.csv", dtype=str).set_index("id")["value"]
-    assert int(ours["flow.eligible"]) != int(pd.read_csv(bundled_book / "results.csv", dtype=str)
+    ours = pd.read_csv(published(marker_book) / "results.csv", dtype=str).set_index("id")["value"]
+    assert int(ours["flow.eligible"]) != int(pd.read_csv(published(bundled_book) / "results.csv", dtype=str)
                                             .set_index("id")["value"]["flow.eligible"])
     flow_page = _html(marker_book, "notebooks/01_cohort_flow")
     assert re.search(rf"Of\s*(<[^>]+>\s*)*{ours['flow.eligible']}\b", flow_page)
@@ -132,7 +134,7 @@ def test_no_patient_row_reaches_the_built_book(marker_book, marker_cohort):
     for column in [c for c in cohort.columns if c.endswith("_date")]:
         dates |= {str(v) for v in cohort[column].dropna() if str(v)}
     leaks = []
-    for path in (marker_book / "html").rglob("*"):
+    for path in (published(marker_book) / "html").rglob("*"):
         if path.is_file() and path.suffix in {".html", ".js", ".txt", ".ipynb", ".json", ".csv"}:
             text = path.read_text(errors="ignore")
             if "LEAKMARK" in text:
@@ -143,15 +145,16 @@ def test_no_patient_row_reaches_the_built_book(marker_book, marker_cohort):
     assert not leaks, leaks
 
 
+@pytest.mark.portable  # the end-to-end build in portable mode too (CI)
 def test_rebuild_reuses_unchanged_notebooks_and_keeps_results(bundled_book, tmp_path, capsys):
     # on a copy (its links are relative): other tests of the session, in other workers, read the shared build
     copy = tmp_path / "book"
     shutil.copytree(bundled_book, copy, symlinks=True, ignore=shutil.ignore_patterns(".lock", "submission"))
-    before = (copy / "results.csv").read_text(), (copy / "analysis.csv").read_text()
+    before = (published(copy) / "results.csv").read_text(), (published(copy) / "analysis.csv").read_text()
     capsys.readouterr()
     assert main(["build", "--out", str(copy)]) == 0
     assert "executing" not in capsys.readouterr().err, "an unchanged notebook was executed again"
-    assert ((copy / "results.csv").read_text(), (copy / "analysis.csv").read_text()) == before
+    assert ((published(copy) / "results.csv").read_text(), (published(copy) / "analysis.csv").read_text()) == before
 
 
 def test_a_run_whose_matching_forms_no_pair_builds_and_says_not_estimable():
@@ -160,7 +163,7 @@ def test_a_run_whose_matching_forms_no_pair_builds_and_says_not_estimable():
     config = BUILD_CACHE / "no-pairs-config" / "no_pairs.yml"
     text = f"data: {REPO_ROOT / 'data' / 'synthetic_cohort.csv'}\nmatching:\n  caliper: 0.0000001\n"
     out = session_build("no-pairs", ["--config", str(config)], prepare=lambda: write_if_changed(config, text.encode()))
-    results = pd.read_csv(out / "results.csv", dtype=str, keep_default_na=False).set_index("id")
+    results = pd.read_csv(published(out) / "results.csv", dtype=str, keep_default_na=False).set_index("id")
     matched = results[results.index.str.endswith("_matched")]
     assert len(matched) > 100 and (matched["status"] == "not estimable").all()
     assert results.loc["matching.pairs", "value"] == "0"

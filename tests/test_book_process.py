@@ -3,7 +3,11 @@ from __future__ import annotations
 
 from importlib import metadata
 
+import pytest
+
 from hcc_utils.pipeline.book import BookProcess
+
+pytestmark = pytest.mark.portable
 
 
 def test_book_process_runs_the_arguments_it_is_handed():

@@ -30,6 +30,7 @@ from pathlib import Path
 import pytest
 
 from hcc_utils.pipeline.runner import toc_files
+from conftest import published
 from browser_support import (DESKTOP_WIDTH, PHONE_WIDTH, SCREENSHOT_DIR, SCREENSHOT_QUALITY, SCREENSHOT_SUFFIX,
                              PageVisit, all_screenshots, chromium_path, page_name, reader_tab, serve,
                              table_with_caption)
@@ -76,7 +77,7 @@ def browser():
 @pytest.fixture(scope="session")
 def site(bundled_book):
     """The shared build's html/ served over HTTP; its base URL."""
-    with serve(bundled_book / "html") as base_url:
+    with serve(published(bundled_book) / "html") as base_url:
         yield base_url
 
 
@@ -329,10 +330,13 @@ def test_print_layout_keeps_the_notice_and_cuts_nothing(browser, site, entry):
 def injected_site(bundled_book, tmp_path):
     """A copy of the Table 1 page with a 3000 px table, a console error, a broken image and raw cells, beside
     the real assets (links), served the same way."""
-    html_dir = bundled_book / "html"
+    html_dir = published(bundled_book) / "html"
     for item in html_dir.iterdir():  # assets, search index, other pages: the real ones
         if item.name != "notebooks":
-            (tmp_path / item.name).symlink_to(item.resolve())
+            try:
+                (tmp_path / item.name).symlink_to(item.resolve())
+            except OSError:  # Windows without the privilege to make links: copies
+                (shutil.copytree if item.is_dir() else shutil.copy2)(item, tmp_path / item.name)
     (tmp_path / "notebooks").mkdir()
     page = (html_dir / "notebooks" / "02_baseline.html").read_text()
     injected = ('<table id="injected-wide" style="width:3000px"><tbody><tr><td>wide</td>'

@@ -1,4 +1,5 @@
-"""User errors on the command line end with a message on stderr and exit status 2, never a traceback."""
+"""User errors on the command line end with a message on stderr and exit status 2, never a traceback; the
+messages give commands that work as printed."""
 from __future__ import annotations
 
 import os
@@ -7,11 +8,13 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 from hcc_utils.config import REPO_ROOT
 from hcc_utils.pipeline.cli import main
 
 COHORT = REPO_ROOT / "data" / "synthetic_cohort.csv"
+pytestmark = pytest.mark.portable  # also run by CI in portable mode (HCC_STUDY_PORTABLE=1)
 
 
 def test_directory_given_as_data_is_refused_with_exit_2(tmp_path, capsys):
@@ -122,3 +125,21 @@ def test_validate_lists_every_problem_of_a_malformed_extract_in_words(tmp_path):
     assert not re.search(r"\b1 (errors|warnings|rows|patients|cells|columns)\b", report)
     assert not re.search(r"\b([02-9]|\d\d+) (error|warning|row|patient|cell|column)\b(?!s)", report)
     assert report.startswith("Validation of malformed.csv: 40 data rows, 7 errors, 2 warnings.")
+
+
+def test_invalid_data_message_gives_the_validate_command_with_the_runs_own_configuration(tmp_path, capsys):
+    """The command to see every row concerned names the run's configuration file (quoted when its path has a
+    space), or none when it is the default study.yml; never a placeholder."""
+    cohort = pd.read_csv(COHORT, dtype=str, keep_default_na=False)
+    cohort.loc[5, "ecog"] = "7"
+    bad = tmp_path / "bad.csv"
+    cohort.to_csv(bad, index=False)
+    assert main(["run", "--data", str(bad), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"See every row concerned with: hcc-study validate {bad}\n" in err
+    config = tmp_path / "my study.yml"
+    config.write_text("seed: 8\n", encoding="utf-8")
+    assert main(["run", "--data", str(bad), "--config", str(config), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f'See every row concerned with: hcc-study validate {bad} --config "{config}"\n' in err
+    assert "<the configuration" not in err

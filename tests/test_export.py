@@ -1,12 +1,11 @@
 """``hcc-study export``: the published run's tables and figures in submission formats, written whole or not at all.
 
-The runs here are fake run folders with the runner's layout (``OUT/.runs/<id>`` published through ``OUT/current``),
+The runs here are fake run folders with the runner's layout (``OUT/.runs/<id>`` published as ``OUT/current``),
 so the tests take seconds; the slow test at the end builds the bundled book and opens its ``tables.docx``.
 """
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import docx
@@ -16,7 +15,11 @@ import pytest
 from hcc_utils.config import REPO_ROOT
 from hcc_utils.pipeline.cli import main
 from hcc_utils.pipeline.export import README, export_submission
+from hcc_utils.pipeline.publish import publish
+from conftest import published
 from test_submission import baseline_table, small_table
+
+pytestmark = pytest.mark.portable  # the published run read in either layout
 
 
 def fake_run(out: Path, data: Path, with_tables: bool = True) -> Path:
@@ -34,10 +37,8 @@ def fake_run(out: Path, data: Path, with_tables: bool = True) -> Path:
     (run / "results.csv").write_text("id,value\n")
     manifest = {"data": str(data), "data_sha256": "ab" * 32, "finished": "2024-01-01T00:00:00+00:00", "files": {}}
     (run / "manifest.json").write_text(json.dumps(manifest))
-    os.symlink(".runs/" + run.name, out / "current")
-    for name in ("sections", "manifest.json", "results.csv"):
-        os.symlink(f"current/{name}", out / name)
-    return run
+    publish(run, out, lambda message: None)  # as the runner publishes it, in this platform's layout
+    return published(out)
 
 
 def test_export_writes_every_table_figure_and_the_collection(tmp_path, capsys):
@@ -143,11 +144,11 @@ def test_runner_writes_docx_and_xlsx_beside_each_table_checksummed_and_reused(tm
               [RECORDING_CELL.format(name="responses", value=1), SAVING_CELL])
     out = tmp_path / "out"
     run_study(_config(tmp_path), out, validate=False, root=root)
-    tables = out / "sections" / "04_responses" / "tables"
+    tables = published(out) / "sections" / "04_responses" / "tables"
     assert sorted(p.name for p in tables.iterdir()) == [f"table2_responses.{ext}" for ext in ("csv", "docx", "json",
                                                                                                 "xlsx")]
-    assert docx.Document(out / "current" / "tables.docx").paragraphs[0].text == "Table 2. Responses"
-    manifest = json.loads((out / "manifest.json").read_text())
+    assert docx.Document(published(out) / "tables.docx").paragraphs[0].text == "Table 2. Responses"
+    manifest = json.loads((published(out) / "manifest.json").read_text())
     assert {"sections/04_responses/tables/table2_responses.docx", "sections/04_responses/tables/table2_responses.xlsx"} \
         <= set(manifest["files"]["04_responses"])
     assert set(manifest["files"]["_run"]) >= {"tables.docx", "tables.xlsx"}
@@ -155,12 +156,12 @@ def test_runner_writes_docx_and_xlsx_beside_each_table_checksummed_and_reused(tm
 
     again = run_study(_config(tmp_path), out, validate=False, root=root)  # reused: the same files, same checksums
     assert again.reused == ["notebooks/04_responses.ipynb"]
-    assert (out / "sections" / "04_responses" / "tables" / "table2_responses.docx").read_bytes() == first
-    assert json.loads((out / "manifest.json").read_text())["files"] == manifest["files"]
+    assert (published(out) / "sections" / "04_responses" / "tables" / "table2_responses.docx").read_bytes() == first
+    assert json.loads((published(out) / "manifest.json").read_text())["files"] == manifest["files"]
 
     html = tmp_path / "html"
-    copy_downloads(out / "current", html)
-    assert (html / "downloads" / "tables.docx").read_bytes() == (out / "current" / "tables.docx").read_bytes()
+    copy_downloads(published(out), html)
+    assert (html / "downloads" / "tables.docx").read_bytes() == (published(out) / "tables.docx").read_bytes()
     assert (html / "downloads" / "04_responses" / "tables" / "table2_responses.xlsx").is_file()
 
 
@@ -169,7 +170,7 @@ def test_bundled_build_exports_every_article_table_in_order(bundled_book, tmp_pa
     """Needs the sections to save their tables as JournalTable JSON (the tables work of issue 11). Reads the session's
     shared build (tests/conftest.py) and exports beside the test, not into the shared folder."""
     out = bundled_book
-    assert (out / "html" / "downloads" / "tables.docx").is_file()
+    assert (published(out) / "html" / "downloads" / "tables.docx").is_file()
     assert main(["export", "--out", str(out), "--to", str(tmp_path / "submission")]) == 0
     document = docx.Document(tmp_path / "submission" / "tables.docx")
     numbers = [p.text.split(".")[0] for p in document.paragraphs

@@ -17,11 +17,12 @@ import nbformat
 import pytest
 
 from hcc_utils.pipeline import kernel_server
-from hcc_utils.pipeline.execute import NotebookTask, execute_notebook, forked_kernel_command, \
-    private_socket_kernel_manager
+from hcc_utils.pipeline.execute import NotebookTask, execute_notebook
+from hcc_utils.pipeline.kernels import forked_kernel_command, kernel_manager_class
 from hcc_utils.pipeline.kernel_server import KernelForkServer, notebook_imports
 
-pytestmark = pytest.mark.skipif(not kernel_server.enabled(), reason="needs os.fork and socket.send_fds")
+pytestmark = pytest.mark.skipif(not kernel_server.enabled(), reason="the fork server runs on Linux only, not in portable "
+                                                                  "mode (hcc_utils.config.platforms)")
 
 
 def _notebook(path: Path, *sources: str) -> Path:
@@ -76,7 +77,7 @@ def _wait_dead(pid: int, seconds: float = 15.0) -> bool:
 
 async def _kernel_session(tmp_path: Path):
     """Start a kernel through the server, check what it sees, interrupt it, then kill its launcher."""
-    manager = private_socket_kernel_manager()(kernel_name="python3")
+    manager = kernel_manager_class()(kernel_name="python3")
     await manager.start_kernel(cwd=str(tmp_path))
     client = manager.client()
     client.start_channels()
@@ -163,10 +164,10 @@ def test_notebook_executed_through_the_server_matches_a_usual_kernel(tmp_path, m
 
 _ORPHANING_WORKER = """
 import asyncio, os, time
-from hcc_utils.pipeline.execute import private_socket_kernel_manager
+from hcc_utils.pipeline.kernels import kernel_manager_class
 
 async def main():
-    manager = private_socket_kernel_manager()(kernel_name="python3")
+    manager = kernel_manager_class()(kernel_name="python3")
     await manager.start_kernel()
     client = manager.client()
     client.start_channels()

@@ -65,12 +65,17 @@ def test_every_article_section_has_its_notebook_in_order():
     assert stages["book/intro.ipynb"] == 2  # the introduction reads every section's results
 
 
-def test_environment_yml_installs_the_lock_with_the_same_python():
+def test_environment_yml_installs_the_lock_with_the_same_python_on_every_platform():
     env = yaml.safe_load((REPO_ROOT / "environment.yml").read_text())
     pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
-    conda = [d for d in env["dependencies"] if isinstance(d, str)]
+    conda = [d.split("#")[0].strip() for d in env["dependencies"] if isinstance(d, str)]
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
-    assert "python=3.11" in conda and pyproject["project"]["requires-python"].startswith(">=3.11,<3.12")
+    assert "python" + pyproject["project"]["requires-python"] in conda
+    assert pyproject["project"]["requires-python"].startswith(">=3.11.5,<3.12")
+    # nothing one platform's conda channel lacks: no build strings (python=3.11.9=h1234_0_cpython), no pinned
+    # platform packages; the platform-specific ones come from the lock's markers
+    assert all(re.fullmatch(r"[a-z0-9_-]+([<>=!]=?[0-9.]+,?)*", spec) for spec in conda), conda
+    assert sorted(re.match(r"[a-z0-9_-]+", spec)[0] for spec in conda) == ["jupyterlab", "pip", "python"]
     assert "-r requirements.lock" in pip and "-e ." in pip
 
 
@@ -80,9 +85,11 @@ def test_lock_pins_every_dependency_exactly_and_satisfies_pyproject():
     lock = {}
     for line in (REPO_ROOT / "requirements.lock").read_text().splitlines():
         if line and not line.startswith("#"):
-            name, _, version = line.partition("==")
-            assert version, f"requirements.lock: {line!r} is not pinned with =="
-            lock[name.lower().replace("_", "-")] = version
+            pinned = Requirement(line)  # an environment marker after ";" is checked for its syntax here
+            assert len(pinned.specifier) == 1 and next(iter(pinned.specifier)).operator == "==", \
+                f"requirements.lock: {line!r} is not pinned with =="
+            if pinned.marker is None or pinned.marker.evaluate():  # the pins that apply on this platform
+                lock[pinned.name.lower().replace("_", "-")] = next(iter(pinned.specifier)).version
     pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
     for spec in pyproject["project"]["dependencies"] + pyproject["project"]["optional-dependencies"]["test"]:
         requirement = Requirement(spec)

@@ -8,6 +8,7 @@ report, the kernel-start retry (the retried notebook) and the parallel kernels' 
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from pathlib import Path
 
@@ -16,10 +17,12 @@ import pandas as pd
 import pytest
 
 from hcc_utils.config import StudyConfig
+from hcc_utils.pipeline import publish
 from hcc_utils.pipeline.execute import NotebookTask
 from hcc_utils.pipeline.runner import StudyRunError, longest_first, plan_tasks, run_study
+from conftest import published
 
-pytestmark = pytest.mark.usefixtures("in_process_notebooks")
+pytestmark = [pytest.mark.usefixtures("in_process_notebooks"), pytest.mark.portable]  # portable: CI runs it twice
 
 RECORDING_CELL = textwrap.dedent(
     """
@@ -78,13 +81,13 @@ def test_run_injects_parameters_and_combines_results(tmp_path):
     out = tmp_path / "out"
     summary = run_study(_config(tmp_path), out, validate=False, root=root)
     assert len(summary.executed) == 3
-    results = pd.read_csv(out / "results.csv", dtype=str).set_index("id")["value"]
+    results = pd.read_csv(published(out) / "results.csv", dtype=str).set_index("id")["value"]
     assert results["first.value"] == "1.5"
     assert results["second.value"] == "2"
     assert results["first.seed"] == "7"
     # the summary page ran after both sections and saw their 4 results
     assert results["summary.value"] == "4"
-    executed = nbformat.read(out / "executed" / "notebooks" / "01_first.ipynb", as_version=4)
+    executed = nbformat.read(published(out) / "executed" / "notebooks" / "01_first.ipynb", as_version=4)
     injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert injected and "remove-cell" in injected[0].metadata["tags"]
     assert not (out / ".staging").exists()
@@ -101,18 +104,18 @@ def test_broken_notebook_stops_the_run_naming_notebook_and_cell(tmp_path):
     assert "failed in cell 3 " in message  # counted from 1 in the source notebook, not counting the injected cell
     assert "ValueError" in message and "deliberately broken" in message
     # nothing of the failed run is published
-    assert not (out / "results.csv").exists()
-    assert not (out / "executed").exists()
+    assert publish.published_run(out) is None
+    assert not (out / "results.csv").exists() and not (out / "executed").exists()
 
 
 def test_failed_run_leaves_previous_outputs_untouched(tmp_path):
     out = tmp_path / "out"
     run_study(_config(tmp_path), out, validate=False, root=_project(tmp_path))
-    before = (out / "results.csv").read_text()
+    before = (published(out) / "results.csv").read_text()
     broken_root = _project(tmp_path / "b", broken=True)
     with pytest.raises(StudyRunError):
         run_study(_config(tmp_path, seed=99), out, validate=False, root=broken_root, reuse=False)
-    assert (out / "results.csv").read_text() == before
+    assert (published(out) / "results.csv").read_text() == before
 
 
 def test_unchanged_notebooks_are_reused_and_changed_inputs_rerun(tmp_path, monkeypatch):
@@ -126,7 +129,7 @@ def test_unchanged_notebooks_are_reused_and_changed_inputs_rerun(tmp_path, monke
     assert again.executed == [] and len(again.reused) == 3
     changed = run_study(_config(tmp_path, seed=8), out, validate=False, root=root)
     assert len(changed.executed) == 3
-    assert pd.read_csv(out / "results.csv", dtype=str).set_index("id")["value"]["first.seed"] == "8"
+    assert pd.read_csv(published(out) / "results.csv", dtype=str).set_index("id")["value"]["first.seed"] == "8"
 
 
 def test_parallel_run_gives_the_same_results(tmp_path):
@@ -134,10 +137,13 @@ def test_parallel_run_gives_the_same_results(tmp_path):
     serial = run_study(_config(tmp_path), tmp_path / "serial", validate=False, root=root)
     parallel = run_study(_config(tmp_path), tmp_path / "parallel", validate=False, root=root, jobs=2)
     assert len(serial.executed) == len(parallel.executed) == 3
-    assert (tmp_path / "serial" / "results.csv").read_text() == (tmp_path / "parallel" / "results.csv").read_text()
+    assert (published(tmp_path / "serial") / "results.csv").read_text() == \
+        (published(tmp_path / "parallel") / "results.csv").read_text()
 
 
-def test_cli_run_exits_non_zero_naming_the_broken_notebook(tmp_path, capsys):
+def test_cli_run_exits_non_zero_naming_the_broken_notebook_and_the_log_holding_its_traceback(tmp_path, capsys):
+    import re
+
     from hcc_utils.pipeline.cli import main
     from hcc_utils.config import REPO_ROOT
 
@@ -147,6 +153,12 @@ def test_cli_run_exits_non_zero_naming_the_broken_notebook(tmp_path, capsys):
     assert status == 1
     err = capsys.readouterr().err
     assert "notebooks/02_second.ipynb" in err and "cell 3" in err and "ValueError" in err
+    # the log the message names holds the cell's traceback (it used to hold only the kernel's start-up chatter)
+    log = Path(re.search(r"the cell's traceback is in (\S+?);", err)[1])
+    assert log.name == "02_second.log"
+    text = log.read_text(encoding="utf-8")
+    assert "cell 3 (counting from 1) raised ValueError" in text and "deliberately broken for the test" in text
+    assert "\x1b[" not in text  # no terminal colour codes
 
 
 def test_cli_refuses_invalid_data_before_running_any_notebook(tmp_path, capsys):
@@ -218,7 +230,7 @@ def test_kernel_that_fails_to_start_is_retried_and_the_message_names_the_log(tmp
     assert len(summary.executed) == 3 and len(calls) == 4
     err = capsys.readouterr().err
     assert "kernel failed to start" in err and "retrying" in err and "logs/01_first.log" in err
-    assert (out / "logs" / "01_first.log").is_file()
+    assert (published(out) / "logs" / "01_first.log").is_file()
 
     monkeypatch.setattr(papermill, "execute_notebook",
                         lambda *a, **k: (_ for _ in ()).throw(RuntimeError("Kernel died before replying to kernel_info")))
@@ -252,9 +264,9 @@ def test_nothing_changed_builds_nothing_and_a_markdown_edit_rebuilds_without_exe
     monkeypatch.setattr(runner, "code_fingerprint", lambda: "fixed")
     root, out = _book_project(tmp_path), tmp_path / "out"
     first = run_study(_config(tmp_path), out, validate=False, root=root, build_book=True)
-    assert len(first.executed) == 3 and (out / "html" / "notebooks" / "01_first.html").is_file()
-    published = (out / "current").resolve()
-    assert json.loads((out / "manifest.json").read_text())["files"]["_html"]  # the HTML is checksummed too
+    assert len(first.executed) == 3 and (published(out) / "html" / "notebooks" / "01_first.html").is_file()
+    first_run = published(out)
+    assert json.loads((published(out) / "manifest.json").read_text())["files"]["_html"]  # the HTML is checksummed too
     capsys.readouterr()
 
     def no_sphinx(*args, **kwargs):
@@ -264,7 +276,7 @@ def test_nothing_changed_builds_nothing_and_a_markdown_edit_rebuilds_without_exe
     monkeypatch.setattr(runner, "execute_notebook", no_sphinx)
     again = run_study(_config(tmp_path), out, validate=False, root=root, build_book=True)
     assert again.up_to_date and again.executed == [] and len(again.reused) == 3
-    assert (out / "current").resolve() == published  # nothing was published
+    assert published(out) == first_run  # nothing was published
     assert "nothing changed since the published run" in capsys.readouterr().err
     monkeypatch.undo()
     monkeypatch.setattr(runner, "code_fingerprint", lambda: "fixed")
@@ -275,22 +287,22 @@ def test_nothing_changed_builds_nothing_and_a_markdown_edit_rebuilds_without_exe
     assert edited.executed == [] and len(edited.reused) == 3 and not edited.up_to_date
     err = capsys.readouterr().err
     assert "only its markdown changed" in err and "1 sources changed, re-reading only those" in err
-    assert "A sentence added by the test." in (out / "html" / "notebooks" / "01_first.html").read_text()
-    executed = nbformat.read(out / "executed" / "notebooks" / "01_first.ipynb", as_version=4)
+    assert "A sentence added by the test." in (published(out) / "html" / "notebooks" / "01_first.html").read_text()
+    executed = nbformat.read(published(out) / "executed" / "notebooks" / "01_first.ipynb", as_version=4)
     assert executed.cells[-1].source == "A sentence added by the test."
     assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)
-    assert (out / "sections" / "01_first" / "results.csv").is_file()
+    assert (published(out) / "sections" / "01_first" / "results.csv").is_file()
     _assert_results(out, {"first.value": "1.5", "summary.value": "4"})
 
     # a damaged page of the published book is noticed: the next build is a real one
-    (out / "html" / "notebooks" / "01_first.html").write_text("damaged")
+    (published(out) / "html" / "notebooks" / "01_first.html").write_text("damaged")
     repaired = run_study(_config(tmp_path), out, validate=False, root=root, build_book=True)
     assert not repaired.up_to_date and repaired.executed == []
-    assert "A sentence added by the test." in (out / "html" / "notebooks" / "01_first.html").read_text()
+    assert "A sentence added by the test." in (published(out) / "html" / "notebooks" / "01_first.html").read_text()
 
 
 def _assert_results(out: Path, expected: dict) -> None:
-    results = pd.read_csv(out / "results.csv", dtype=str).set_index("id")["value"]
+    results = pd.read_csv(published(out) / "results.csv", dtype=str).set_index("id")["value"]
     for key, value in expected.items():
         assert results[key] == value, key
 
@@ -304,20 +316,20 @@ def test_code_edit_re_executes_but_markdown_edit_does_not(tmp_path, monkeypatch)
         RECORDING_CELL.format(name="first", value=1.5),
         "import pathlib\npathlib.Path(output_dir, 'analysis.csv').write_text('patient_id\\n=1+1\\n')"])
     run_study(_config(tmp_path), out, validate=False, root=root, jobs=1)
-    assert (out / "analysis.csv").read_text() == "patient_id\n'=1+1\n"
+    assert (published(out) / "analysis.csv").read_text() == "patient_id\n'=1+1\n"
     _add_markdown(root / "notebooks" / "02_second.ipynb", "Prose only.")
     prose = run_study(_config(tmp_path), out, validate=False, root=root, jobs=1)
     assert prose.executed == []
-    assert "Prose only." in (out / "executed" / "notebooks" / "02_second.ipynb").read_text()
-    assert (out / "analysis.csv").read_text() == "patient_id\n'=1+1\n"  # kept although its notebook was reused
-    assert (out / "logs" / "01_first.log").is_file()
+    assert "Prose only." in (published(out) / "executed" / "notebooks" / "02_second.ipynb").read_text()
+    assert (published(out) / "analysis.csv").read_text() == "patient_id\n'=1+1\n"  # kept although its notebook was reused
+    assert (published(out) / "logs" / "01_first.log").is_file()
     _notebook(root / "notebooks" / "02_second.ipynb", [RECORDING_CELL.format(name="second", value=3)])
     code = run_study(_config(tmp_path), out, validate=False, root=root, jobs=1)
     # the section re-ran, and so did the summary page, whose input (the combined results) changed
     assert code.executed == ["notebooks/02_second.ipynb", "book/summary.ipynb"]
     _assert_results(out, {"second.value": "3", "summary.value": "4"})
-    assert (out / "analysis.csv").is_file()
-    assert "Prose only." not in (out / "executed" / "notebooks" / "02_second.ipynb").read_text()
+    assert (published(out) / "analysis.csv").is_file()
+    assert "Prose only." not in (published(out) / "executed" / "notebooks" / "02_second.ipynb").read_text()
 
 
 def test_jobs_auto_resolves_to_a_number_and_bad_values_are_refused(tmp_path, capsys):
@@ -338,34 +350,44 @@ def test_jobs_auto_resolves_to_a_number_and_bad_values_are_refused(tmp_path, cap
 
 
 @pytest.mark.real_kernel
-def test_parallel_kernels_listen_on_private_unix_sockets_not_tcp_ports():
-    """Kernels started at once cannot be handed the same endpoint: each has its own socket folder."""
+def test_parallel_kernels_cannot_be_handed_the_same_endpoint():
+    """Kernels started at once cannot collide: each has its own Unix socket folder (Linux, macOS), or TCP ports
+    reserved across processes (Windows, portable mode); both are released with the kernel."""
     import asyncio
     import concurrent.futures
 
-    from hcc_utils.pipeline.execute import private_socket_kernel_manager
+    from hcc_utils.config import platforms
+    from hcc_utils.pipeline.kernels import PortReservations, kernel_manager_class
 
     async def start_two():
-        managers = [private_socket_kernel_manager()(kernel_name="python3") for _ in range(2)]
+        managers = [kernel_manager_class()(kernel_name="python3") for _ in range(2)]
         await asyncio.gather(*(m.start_kernel() for m in managers))
         try:
             infos = [m.get_connection_info() for m in managers]
+            reserved = sorted(os.listdir(os.environ["HCC_STUDY_KERNEL_PORTS"]))
             for manager in managers:
                 client = manager.client()
                 client.start_channels()
                 await client.wait_for_ready(timeout=60)
                 client.stop_channels()
-            return infos, [m._socket_dir for m in managers]
+            return infos, [m._socket_dir for m in managers], reserved
         finally:
             await asyncio.gather(*(m.shutdown_kernel(now=True) for m in managers))
 
     # a thread of its own: an earlier test of this worker may have left an event loop running in this one
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        infos, folders = pool.submit(lambda: asyncio.run(start_two())).result()
-    assert [info["transport"] for info in infos] == ["ipc", "ipc"]
-    assert infos[0]["ip"] != infos[1]["ip"] and folders[0] != folders[1]
-    assert all(info["ip"].startswith(folder) for info, folder in zip(infos, folders))
-    assert not any(Path(folder).exists() for folder in folders)  # removed with their kernels
+    with PortReservations() as reservations, concurrent.futures.ThreadPoolExecutor(1) as pool:
+        infos, folders, reserved = pool.submit(lambda: asyncio.run(start_two())).result()
+        left = os.listdir(reservations.folder)
+    if platforms.unix_socket_kernels():
+        assert [info["transport"] for info in infos] == ["ipc", "ipc"]
+        assert infos[0]["ip"] != infos[1]["ip"] and folders[0] != folders[1]
+        assert all(info["ip"].startswith(folder) for info, folder in zip(infos, folders))
+        assert not any(Path(folder).exists() for folder in folders)  # removed with their kernels
+    else:
+        assert [info["transport"] for info in infos] == ["tcp", "tcp"]
+        ports = [info[f"{name}_port"] for info in infos for name in ("shell", "iopub", "stdin", "hb", "control")]
+        assert len(set(ports)) == 10 and reserved == sorted(str(port) for port in ports)
+        assert left == []  # released with their kernels
 
 
 def test_only_pages_that_state_the_commit_re_execute_when_only_the_commit_changes(tmp_path, monkeypatch):
@@ -432,3 +454,65 @@ def test_bundled_notebooks_state_expected_seconds_bootstrap_first():
     assert all(expected_seconds(REPO_ROOT / t.relpath) > 0 for t in sections)
     assert longest_first(sections, {}, REPO_ROOT)[0].name == "13_bootstrap"
 
+
+
+#: A run of three independent notebooks, two at once, their cells in-process (argv: data, out, project, tests).
+PARALLEL_RUN = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[4])
+import inprocess_engine
+from hcc_utils.config import StudyConfig
+from hcc_utils.pipeline.runner import run_study
+
+if __name__ == "__main__":
+    inprocess_engine.install()
+    run_study(StudyConfig(data=sys.argv[1]), sys.argv[2], jobs=2, validate=False, root=Path(sys.argv[3]))
+"""
+
+
+def test_a_parallel_run_says_executing_when_a_notebook_really_starts(tmp_path):
+    """With two workers and three notebooks, the third is announced when a worker takes it, once one of the first
+    two is done, not with the first two. The first two wait for the test's go (a file) after both were announced;
+    the third must not have been announced by then."""
+    import queue
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from hcc_utils.config import REPO_ROOT
+
+    root, go = _project(tmp_path), tmp_path / "go"
+    wait = f"import os, time\nfor _ in range(2400):\n    if os.path.exists({str(go)!r}):\n        break\n    time.sleep(0.05)"
+    for name in ("01_first", "02_second"):
+        _notebook(root / "notebooks" / f"{name}.ipynb", [wait, RECORDING_CELL.format(name=name[3:], value=1)])
+    _notebook(root / "notebooks" / "03_third.ipynb", [RECORDING_CELL.format(name="third", value=3)])
+    toc = json.loads((root / "_toc.yml").read_text())
+    toc["chapters"].insert(2, {"file": "notebooks/03_third"})
+    (root / "_toc.yml").write_text(json.dumps(toc))
+    process = subprocess.Popen([sys.executable, "-c", PARALLEL_RUN, _config(tmp_path).data, str(tmp_path / "out"),
+                                str(root), str(Path(__file__).parent)], stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stderr], daemon=True).start()
+    announced: list[str] = []
+
+    def read(seconds: float, until=lambda: False) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not until():
+            try:
+                line = lines.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if "executing notebooks/" in line:
+                announced.append(line.split("executing notebooks/")[1].split(".ipynb")[0])
+
+    try:
+        read(120, until=lambda: {"01_first", "02_second"} <= set(announced))
+        assert {"01_first", "02_second"} <= set(announced), announced
+        read(1.5)  # whatever else is printed meanwhile
+        assert "03_third" not in announced, "the third notebook was announced before a worker could take it"
+    finally:
+        go.touch()
+    assert process.wait(timeout=300) == 0

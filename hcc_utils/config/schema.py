@@ -500,7 +500,7 @@ def load_config(path: str | Path | None = None, data: str | Path | None = None) 
     if not path.is_file():
         raise ConfigError(f"configuration file not found: {path}")
     try:
-        given = yaml.safe_load(path.read_text()) or {}
+        given = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     config = parse_config(given, str(path))

@@ -24,7 +24,6 @@ import json
 import math
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -32,7 +31,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from hcc_utils.config import REPO_ROOT
+from hcc_utils.config import REPO_ROOT, platforms
 
 DEFAULT_SIZES = (10**4, 10**5, 10**6)
 DEFAULT_OUT = REPO_ROOT / "_bench"
@@ -78,8 +77,12 @@ class Measurement:
 #: Runs the measured command as its own child and writes that child's peak RSS (RUSAGE_CHILDREN) to a file.
 #: Linux keeps a process's peak RSS across exec, and a child of this (large) process starts as its copy: measured
 #: directly, every step would show at least this process's size. The launcher is a bare interpreter (-I -S).
-LAUNCHER = ("import resource, subprocess, sys\n"
+LAUNCHER = ("import subprocess, sys\n"
             "status = subprocess.call(sys.argv[2:])\n"
+            "try:\n"
+            "    import resource\n"
+            "except ImportError:  # Windows: no getrusage, the peak is not measured (NaN)\n"
+            "    sys.exit(status)\n"
             "with open(sys.argv[1], 'w') as f: f.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
             "sys.exit(status)\n")
 
@@ -97,20 +100,21 @@ def measure(command: list[str], cwd: Path | None = None, env: dict | None = None
             # its own process group, so that a timeout or Ctrl-C stops the launcher's children too
             process = subprocess.Popen([sys.executable, "-I", "-S", "-c", LAUNCHER, str(peak_file), *command],
                                        stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd,
-                                       env={**os.environ, **(env or {})}, start_new_session=True)
+                                       env={**os.environ, **(env or {})}, **platforms.new_process_group())
             try:
                 status = process.wait(timeout)
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+                platforms.kill_process_group(process)
                 process.wait()
                 return Measurement(math.nan, math.nan, f"stopped after {timeout:.0f} s (--peer-timeout)")
             except BaseException:
-                os.killpg(process.pid, signal.SIGKILL)
+                platforms.kill_process_group(process)
                 process.wait()
                 raise
             wall = time.perf_counter() - began
-        stdout, stderr = (path.read_text(errors="replace") for path in (out_file, err_file))
-        peak = int(peak_file.read_text()) / 1024 if peak_file.is_file() else math.nan  # kilobytes on Linux
+        stdout, stderr = (path.read_text(encoding="utf-8", errors="replace") for path in (out_file, err_file))
+        peak = platforms.peak_memory_megabytes(int(peak_file.read_text(encoding="ascii"))) if peak_file.is_file() \
+            else math.nan
     if status != 0:
         last = [line for line in stderr.strip().splitlines() if line.strip()]
         return Measurement(math.nan, peak, f"exit {status}: {last[-1][:200] if last else 'no message'}")
@@ -137,7 +141,7 @@ def r_packages() -> set[str]:
         return set()
     probe = subprocess.run(["Rscript", "-e", 'for (p in c("survival", "MatchIt")) '
                                              'if (requireNamespace(p, quietly = TRUE)) cat(p, "\\n")'],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, encoding="utf-8", errors="replace")
     return set(probe.stdout.split()) if probe.returncode == 0 else set()
 
 
@@ -174,7 +178,7 @@ class Bench:
 
     def write_csv(self) -> None:
         self.csv_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.csv_path.open("w", newline="") as handle:
+        with self.csv_path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=COLUMNS)
             writer.writeheader()
             for row in self.rows:
@@ -201,7 +205,7 @@ class Bench:
         prepared = measure(step_command("prepare", request))
         if prepared.error:
             raise RuntimeError(f"the study of {size:,} patients could not be built ({prepared.error})")
-        info = json.loads((work / "kernel.json").read_text())
+        info = json.loads((work / "kernel.json").read_text(encoding="utf-8"))
         enrolled = info["enrolled"]
         for step in ("read", "validate", "derive"):
             self.add(step, size, size, measure(step_command(step, request)))
@@ -233,7 +237,7 @@ class Bench:
         from hcc_utils.pipeline.bench_steps import COX_COVARIATES, R_SCRIPT
 
         script = work / "bench.R"
-        script.write_text(R_SCRIPT)
+        script.write_text(R_SCRIPT, encoding="utf-8")
         covariates = info["matching_covariates"] if step == "match" else COX_COVARIATES
         return (f"R {package}", measure(["Rscript", str(script), str(work / "kernel.csv"), step,
                                          ",".join(covariates)], timeout=self.peer_timeout))
@@ -243,6 +247,7 @@ class Bench:
         """Cold, warm and markdown-edited rebuilds of ``hcc-study build``; Jupyter Book's own execution beside
         the cold one."""
         from hcc_utils.pipeline.bench_book import copy_project, edit_markdown, jupyter_book_project
+        from hcc_utils.pipeline.publish import published_run
 
         base = self.out / "work" / f"book-{label}"
         project, out = base / "project", base / "out"
@@ -258,7 +263,7 @@ class Bench:
             peer_source, peer_out = base / "jb_project", base / "jb_out"
             for folder in (peer_source, peer_out):
                 shutil.rmtree(folder, ignore_errors=True)
-            jupyter_book_project(REPO_ROOT, peer_source, cohort, out)
+            jupyter_book_project(REPO_ROOT, peer_source, cohort, published_run(out))
             theirs = measure([sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build",
                               str(peer_source), "--path-output", str(peer_out), "--builder", "html", "--quiet"],
                              timeout=self.peer_timeout)

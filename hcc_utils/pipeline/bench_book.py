@@ -27,11 +27,11 @@ def copy_project(root: Path, target: Path) -> Path:
 
 def edit_markdown(notebook: Path) -> None:
     """Append a sentence to the notebook's first markdown cell (prose only: no code, no result changes)."""
-    content = json.loads(notebook.read_text())
+    content = json.loads(notebook.read_text(encoding="utf-8"))
     cell = next(c for c in content["cells"] if c["cell_type"] == "markdown")
     source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
     cell["source"] = source + EDIT
-    notebook.write_text(json.dumps(content, indent=1, ensure_ascii=False) + "\n")
+    notebook.write_text(json.dumps(content, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def jupyter_book_project(root: Path, target: Path, cohort: Path, run: Path | None = None) -> Path:
@@ -42,19 +42,19 @@ def jupyter_book_project(root: Path, target: Path, cohort: Path, run: Path | Non
     every page executes in full."""
     copy_project(root, target)
     config_path = target / "_config.yml"
-    config = yaml.safe_load(config_path.read_text())
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
     config["execute"] = {"execute_notebooks": "force", "timeout": -1}
-    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     run_dir = target / "_manual"
     run_dir.mkdir()
     for name in ("results.csv", "manifest.json"):
         if run is not None and (run / name).is_file():
             shutil.copy2(run / name, run_dir / name)
     for notebook in sorted(target.rglob("*.ipynb")):
-        content = json.loads(notebook.read_text())
+        content = json.loads(notebook.read_text(encoding="utf-8"))
         for cell in content["cells"]:
             if "parameters" in cell.get("metadata", {}).get("tags", []):
                 cell["source"] = (f"data_path = {str(cohort)!r}\nconfig = None\n"
                                   f"output_dir = {str(run_dir / notebook.stem)!r}\nrun_dir = {str(run_dir)!r}\n")
-        notebook.write_text(json.dumps(content, indent=1, ensure_ascii=False) + "\n")
+        notebook.write_text(json.dumps(content, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return target

@@ -108,7 +108,8 @@ def prepare(request: dict) -> float:
     kernel.to_csv(work / "kernel.csv", index=False)
     (work / "kernel.json").write_text(json.dumps({"rows": len(kernel), "enrolled": len(study.data),
                                                   "pairs": int(study.match_summary["pairs"]),
-                                                  "matching_covariates": list(config.matching.covariates)}))
+                                                  "matching_covariates": list(config.matching.covariates)}),
+                                      encoding="utf-8")
     return took
 
 

@@ -39,8 +39,8 @@ def _book_config(run_dir: Path, root: Path) -> dict:
     """The book's _config.yml for this run (the project's, with a banner naming the data source)."""
     from hcc_utils.study.cohort import is_synthetic_file
 
-    config = yaml.safe_load((root / "_config.yml").read_text())
-    manifest = json.loads((run_dir / "manifest.json").read_text())
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     data_name = html.escape(Path(manifest["data"]).name)  # the banner is raw HTML on every page
 
     if is_synthetic_file(Path(manifest["data"])):
@@ -154,9 +154,11 @@ class BookProcess:
     is stopped by :meth:`close` (or at the end of a ``with`` block)."""
 
     def __init__(self):
+        # UTF-8 both ways on every platform (Windows would use its ANSI code page for the pipes)
         self.process = subprocess.Popen([sys.executable, "-c", _WAITING_BOOK], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                        env={**os.environ, "PYTHONHASHSEED": "0"})
+                                        encoding="utf-8", errors="replace",
+                                        env={**os.environ, "PYTHONHASHSEED": "0", "PYTHONUTF8": "1"})
 
     def run(self, arguments: list[str]) -> subprocess.CompletedProcess:
         stdout, stderr = self.process.communicate(json.dumps(arguments) + "\n")
@@ -219,7 +221,7 @@ def build_html(run_dir: Path, root: Path = REPO_ROOT, area: Path | None = None,
         drop_stale_search_terms(build_dir / "_build" / "html" / "searchindex.js")
     if incremental:
         shutil.copytree(build_dir / "_build" / "html", html_dir)
-        stamp.write_text(f"{run_dir.name}\n")
+        stamp.write_text(f"{run_dir.name}\n", encoding="utf-8")
     else:
         shutil.move(build_dir / "_build" / "html", html_dir)
         shutil.rmtree(area, ignore_errors=True)

@@ -132,8 +132,8 @@ def source_provenance(root: Path) -> str:
     """The git commit of the code, and ``+dirty`` when tracked files have uncommitted changes ("" outside git)."""
     def git(*args: str) -> str:
         try:
-            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
-                                  check=True).stdout.strip()
+            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, encoding="utf-8",
+                                  errors="replace", check=True).stdout.strip()
         except (OSError, subprocess.CalledProcessError):
             return ""
     return git("rev-parse", "HEAD") + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")

@@ -86,6 +86,7 @@ def _cmd_validate(args) -> int:
 
 
 def _cmd_run(args, build_book: bool) -> int:
+    from hcc_utils.pipeline.publish import PublishError, published_path
     from hcc_utils.pipeline.runner import StudyRunError, run_study
 
     config = load_config(args.config, data=args.data)
@@ -94,8 +95,8 @@ def _cmd_run(args, build_book: bool) -> int:
     start = time.perf_counter()
     try:
         summary = run_study(config, args.out, jobs=args.jobs, reuse=not args.force, build_book=build_book,
-                            root=Path(args.project))
-    except StudyRunError as exc:
+                            root=Path(args.project), config_path=args.config)
+    except (StudyRunError, PublishError) as exc:
         print(f"hcc-study: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -108,7 +109,7 @@ def _cmd_run(args, build_book: bool) -> int:
         return 0
     print(f"{len(summary.executed)} notebooks executed, {len(summary.reused)} reused, in {took:.1f} s; outputs in {summary.out_dir}")
     if build_book:
-        print(f"open {summary.out_dir / 'html' / 'index.html'}")
+        print(f"open {published_path(summary.out_dir, 'html') / 'index.html'}")
     return 0
 
 
@@ -123,9 +124,11 @@ def _cmd_synth(args) -> int:
 
 
 def _cmd_scorecard(args) -> int:
+    from hcc_utils.pipeline.publish import published_run
     from hcc_utils.reproduction.summary import scorecard_report
 
-    results = Path(args.out) / "results.csv"
+    run = published_run(Path(args.out))
+    results = (run if run is not None else Path(args.out)) / "results.csv"  # a folder of an older layout: its own
     if not results.is_file():
         print(f"hcc-study: no results.csv in {args.out}; run `hcc-study run` first", file=sys.stderr)
         return 2

@@ -104,7 +104,7 @@ def export_submission(out_dir: str | Path, destination: str | Path | None = None
     run = _run_folder(out_dir)
     destination = Path(destination).resolve() if destination else out_dir / "submission"
     _check_destination(destination)
-    manifest = json.loads((run / "manifest.json").read_text())
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
     try:
         found = read_tables(run / "sections")
     except ValueError as exc:

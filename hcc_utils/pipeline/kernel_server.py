@@ -7,7 +7,11 @@ them once, then forks a kernel for each notebook. A forked kernel is a new proce
 from the same interpreter state as a kernel that had just imported those modules, and then behaves like any
 other kernel (its own namespace, working folder, environment, standard streams and signals).
 
-The kernel manager (:func:`hcc_utils.pipeline.execute.private_socket_kernel_manager`) launches, instead of
+Linux only (:func:`hcc_utils.config.platforms.fork_server_allowed`): macOS does not fork a process that has
+imported numpy, scipy or pyarrow (it may crash), Windows cannot fork, and portable mode (``HCC_STUDY_PORTABLE=1``)
+takes their path; there, kernels start the usual way and this module's server and launcher are never reached.
+
+The kernel manager (:func:`hcc_utils.pipeline.kernels.kernel_manager_class`) launches, instead of
 ``python -m ipykernel_launcher -f CONNECTION_FILE``, the small stand-in ``kernel_launcher.py``: it connects to
 the server, hands it its environment, working folder and standard streams, passes on the signals the manager
 sends (interrupt, terminate) and exits when the kernel exits. A kernel whose stand-in is killed kills itself. Set
@@ -30,6 +34,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from hcc_utils.config import platforms
 
 #: The environment variable through which workers find the server's socket.
 SERVER_ENV = "HCC_STUDY_KERNEL_SERVER"
@@ -73,8 +79,8 @@ def notebook_imports(paths) -> list[str]:
 
 
 def enabled() -> bool:
-    """Whether kernels are forked (Linux and macOS; not with ``HCC_STUDY_FORK_KERNELS=0``)."""
-    return hasattr(os, "fork") and hasattr(socket, "send_fds") and os.environ.get(SWITCH_ENV, "1") != "0"
+    """Whether kernels are forked (Linux, not in portable mode, not with ``HCC_STUDY_FORK_KERNELS=0``)."""
+    return platforms.fork_server_allowed() and os.environ.get(SWITCH_ENV, "1") != "0"
 
 
 class KernelForkServer:
@@ -126,16 +132,6 @@ class KernelForkServer:
 
 
 # ------------------------------------------------------------------------------------------------ the server
-def _die_with(parent_pid: int) -> None:
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent_pid:
-        os._exit(1)
-
-
 def _receive_request(connection: socket.socket) -> tuple[dict, list[int]]:
     data, fds = b"", []
     while not data.endswith(b"\n"):
@@ -202,7 +198,7 @@ def _become_kernel(connection: socket.socket, request: dict, fds: list[int], sta
 def serve(path: str, parent_pid: int, modules: list[str]) -> None:
     """Listen on ``path``, import ``modules``, then fork a kernel for each launcher that connects, until standard
     input closes (the build is done) or the build dies."""
-    _die_with(parent_pid)
+    platforms.die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the build decides when the server stops
     startup_path = sys.path[0] if sys.path and sys.path[0] in ("", os.getcwd()) else None
     if startup_path is not None:

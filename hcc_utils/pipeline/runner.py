@@ -1,21 +1,23 @@
 """Execute the study's notebooks with papermill and assemble the Jupyter Book from the executed copies.
 
-Layout of an output folder ``OUT`` (default ``_build``)::
+Layout of the published run ``OUT/current`` (``OUT`` is ``_build`` by default)::
 
-    OUT/executed/<path>.ipynb     executed notebooks (what the book renders)
-    OUT/sections/<name>/          what each notebook wrote: results part, tables (CSV, JSON; DOCX and XLSX written
-                                  by the runner), figures (PNG, SVG, PDF)
-    OUT/results.csv               every computed number, one row per id (ids of data/targets.csv where reported)
-    OUT/analysis.csv              the derived analysis table, for checking numbers in R, SAS or Stata (never in the book)
-    OUT/current/tables.docx       the article's tables in article order (Word), and tables.xlsx (one sheet each)
-    OUT/manifest.json             data checksum, configuration, cache keys, versions, timings
-    OUT/logs/<notebook>.log       what each notebook's kernel wrote to stderr
-    OUT/html/                     the book (``build`` only)
+    executed/<path>.ipynb     executed notebooks (what the book renders)
+    sections/<name>/          what each notebook wrote: results part, tables (CSV, JSON; DOCX and XLSX written
+                              by the runner), figures (PNG, SVG, PDF)
+    results.csv               every computed number, one row per id (ids of data/targets.csv where reported)
+    analysis.csv              the derived analysis table, for checking numbers in R, SAS or Stata (never in the book)
+    tables.docx               the article's tables in article order (Word), and tables.xlsx (one sheet each)
+    manifest.json             data checksum, configuration, cache keys, versions, timings
+    logs/<notebook>.log       what each notebook's kernel wrote to stderr, and a failing cell's traceback
+    html/                     the book (``build`` only)
 
-These are links into ``OUT/current``, the published run (:mod:`hcc_utils.pipeline.publish`). A run happens in a
-folder of its own (``OUT/.runs/<id>``), is checked against its manifest, and is published by one atomic swap of
-``current`` only when every notebook (and, for ``build``, the book) succeeded: a failed or interrupted run never
-replaces the previous one or mixes with it. ``OUT/.lock`` keeps a second build out of the same folder.
+On Linux and macOS these names are also at the top of ``OUT`` (links into ``current``). A run happens in a folder
+of its own (``OUT/.runs/<id>``), is checked against its manifest, and is published (:mod:`hcc_utils.pipeline.publish`:
+an atomic swap of the link ``current``, or on Windows a journaled rename of the folder) only when every notebook (and,
+for ``build``, the book) succeeded: a failed or interrupted run never replaces the previous one or mixes with it.
+The previous run is read through :func:`hcc_utils.pipeline.publish.published_run`. ``OUT/.lock`` keeps a second build
+out of the same folder.
 
 Execution is planned as a small dependency graph: the section notebooks (``notebooks/``) depend only on the data,
 configuration and code, so they may run in parallel (``jobs``); the book's own notebook pages (``book/*.ipynb``)
@@ -40,15 +42,17 @@ from pathlib import Path
 
 import yaml
 
-from hcc_utils.config import REPO_ROOT, StudyConfig
+from hcc_utils.config import DEFAULT_CONFIG_PATH, REPO_ROOT, StudyConfig, platforms
 from hcc_utils.pipeline import cache as _cache
 from hcc_utils.pipeline.book import AREA, BookProcess, build_html, copy_downloads  # noqa: F401 (copy_downloads: public here)
 from hcc_utils.pipeline.cache import cache_key, notebook_code_sha  # noqa: F401 (cache_key: public here)
-from hcc_utils.pipeline.execute import (NotebookTask, StudyRunError, _log, execute_notebook, longest_first,
-                                        run_in_workers)
+from hcc_utils.pipeline.execute import NotebookTask, StudyRunError, _log, execute_notebook, longest_first
 from hcc_utils.pipeline.kernel_server import KernelForkServer, notebook_imports
+from hcc_utils.pipeline.kernels import PortReservations
 from hcc_utils.pipeline import publish as _publish_mod
 from hcc_utils.pipeline.publish import checkpoint, sha256_file as _sha256_file
+from hcc_utils.pipeline.reuse import copy_previous as _copy_previous, copy_run_files as _copy_run_files, \
+    read_manifest as _read_manifest
 
 # The analysis layers (pandas, scipy, statsmodels...) are imported only by a run that executes something, so that
 # a rebuild with nothing changed starts and ends in well under a second.
@@ -82,7 +86,7 @@ class RunSummary:
 
 def toc_files(toc_path: Path = REPO_ROOT / "_toc.yml") -> list[str]:
     """Every file named in the book's table of contents, in reading order (without extension)."""
-    toc = yaml.load(toc_path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # C: faster
+    toc = yaml.load(toc_path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # C: faster
     files: list[str] = [toc["root"]]
 
     def walk(node):
@@ -151,11 +155,27 @@ def check_inputs(config: StudyConfig) -> None:
         raise UserInputError(f"the data file {path} cannot be read (permission denied)")
 
 
-def _validate_data(config: StudyConfig) -> None:
+def validate_command(data_path: Path, config_path: str | Path | None) -> str:
+    """The ``hcc-study validate`` command that reports every row of this run's data with this run's configuration
+    (``--config`` only when it is not the default ``study.yml``)."""
+    command = f"hcc-study validate {_quoted(data_path)}"
+    if config_path is not None and Path(config_path).resolve() != DEFAULT_CONFIG_PATH.resolve():
+        command += f" --config {_quoted(config_path)}"
+    return command
+
+
+def _quoted(path: str | Path) -> str:
+    """A path as typed on a command line (in double quotes when it holds a space: both shells accept those)."""
+    text = str(path)
+    return f'"{text}"' if any(c.isspace() for c in text) else text
+
+
+def _validate_data(config: StudyConfig, config_path: str | Path | None = None) -> None:
     """Read and validate the cohort file; stops the run before any notebook if it has errors.
 
     Only counts by rule are printed here (runs are logged); the report naming rows and patients is for the data
-    owner, from ``hcc-study validate``.
+    owner, from ``hcc-study validate`` (the message gives the command, with ``config_path``, the run's
+    configuration file).
     """
     from hcc_utils.data import readers, text, validate
 
@@ -171,15 +191,16 @@ def _validate_data(config: StudyConfig) -> None:
 
     if report.warnings:
         _log(f"{path.name}: {text.plural(len(report.warnings), 'warning')} ({by_rule(report.warnings)}); "
-             f"details: hcc-study validate {path} --config <the configuration of this run>")
+             f"details: {validate_command(path, config_path)}")
     if not report.ok:
-        raise InvalidCohortError(f"{path.name} is not valid: {text.plural(len(report.errors), 'error')} ({by_rule(report.errors)}); "
-                                 f"nothing was run. See every row concerned with: hcc-study validate {path} "
-                                 "--config <the configuration of this run>")
+        raise InvalidCohortError(f"{path.name} is not valid: {text.plural(len(report.errors), 'error')} "
+                                 f"({by_rule(report.errors)}); nothing was run. See every row concerned with: "
+                                 f"{validate_command(path, config_path)}")
 
 
 def run_study(config: StudyConfig, out_dir: str | Path, jobs: int | str = "auto", reuse: bool = True,
-              build_book: bool = False, validate: bool = True, root: Path = REPO_ROOT) -> RunSummary:
+              build_book: bool = False, validate: bool = True, root: Path = REPO_ROOT,
+              config_path: str | Path | None = None) -> RunSummary:
     """Execute every notebook of the table of contents and publish the run into ``out_dir``.
 
     Parameters
@@ -194,6 +215,8 @@ def run_study(config: StudyConfig, out_dir: str | Path, jobs: int | str = "auto"
     build_book : also build the Jupyter Book HTML into ``out_dir/html``.
     validate : validate the data file first (the default; ``False`` only for tests of the runner).
     root : the project folder holding ``_toc.yml``, ``_config.yml`` and the notebooks.
+    config_path : the configuration file ``config`` was read from (``None``: the default ``study.yml``), named in
+        the messages that give a command to run with the same configuration.
 
     Raises
     ------
@@ -211,12 +234,14 @@ def run_study(config: StudyConfig, out_dir: str | Path, jobs: int | str = "auto"
     if not tasks:
         raise StudyRunError("the table of contents (_toc.yml) names no notebook")
     with _publish_mod.output_lock(out_dir, _log):
+        _publish_mod.recover(out_dir, _log)  # a swap an interruption cut short is finished first
         state = _RunState.of(config, out_dir, tasks, root)
         if reuse and (summary := _unchanged(state, build_book)) is not None:
             return summary
         if validate and not (reuse and state.validated_before()):
-            _validate_data(config)
+            _validate_data(config, config_path)
         with contextlib.ExitStack() as ahead:  # processes started ahead of their use, stopped if unused
+            ahead.enter_context(platforms.utf8_children())  # workers, kernels, the book build: UTF-8 mode
             return _run_locked(state, jobs, reuse, build_book, ahead)
 
 
@@ -229,6 +254,9 @@ class _RunState:
     tasks: list[NotebookTask]
     root: Path
     previous: dict
+    #: The published run's folder (either layout, :func:`hcc_utils.pipeline.publish.published_run`); its files are
+    #: what ``previous`` (its manifest) lists.
+    published: Path | None
     data_sha: str
     code_sha: str
     sources: dict[str, str]
@@ -238,7 +266,9 @@ class _RunState:
     @classmethod
     def of(cls, config: StudyConfig, out_dir: Path, tasks: list[NotebookTask], root: Path) -> "_RunState":
         data_path = Path(config.data)
-        return cls(config, out_dir, tasks, root, _read_manifest(out_dir), _sha256_file(data_path), code_fingerprint(),
+        published = _publish_mod.published_run(out_dir)
+        return cls(config, out_dir, tasks, root, _read_manifest(published), published, _sha256_file(data_path),
+                   code_fingerprint(),
                    {t.relpath: _sha256_file(root / t.relpath) for t in tasks}, _cache.book_key(root, data_path),
                    _cache.source_provenance(REPO_ROOT))
 
@@ -246,8 +276,7 @@ class _RunState:
         """The published run read and validated the same data file with the same configuration and code."""
         previous = self.previous
         same = (previous.get("data_sha256") == self.data_sha and previous.get("code_sha256") == self.code_sha
-                and previous.get("config") == self.config.to_dict()
-                and _publish_mod.published_run(self.out_dir) is not None)
+                and previous.get("config") == self.config.to_dict() and self.published is not None)
         if same:
             _log("data, configuration and code as in the published run, which validated them: not validated again")
         return same
@@ -278,7 +307,7 @@ def _unchanged(state: _RunState, build_book: bool) -> RunSummary | None:
             return None
         if keys[task.relpath] != state.key(task, stage_inputs.get(str(task.stage), "")):
             return None
-    run = _publish_mod.published_run(state.out_dir)
+    run = state.published
     if run is None:
         return None
     problems = [p for entries in previous.get("files", {}).values() for p in _publish_mod.verify_files(run, entries)]
@@ -306,8 +335,7 @@ def _execute_stage(to_run: list[NotebookTask], jobs: int | str, root: Path, stag
     calls = len(to_run) + (side is not None)
     workers = resolve_jobs(jobs, calls)
     if workers > 1 and calls > 1:
-        for task in to_run:
-            _log(f"executing {task.relpath} ...")
+        from hcc_utils.pipeline.workers import run_in_workers
 
         def done(call: tuple, result) -> None:
             if call[0] is execute_notebook:
@@ -319,7 +347,6 @@ def _execute_stage(to_run: list[NotebookTask], jobs: int | str, root: Path, stag
         if side:
             side[0](*side[1:])
         for task in to_run:
-            _log(f"executing {task.relpath} ...")
             finish(task, execute_notebook(task, root, staging, parameters))
 
 
@@ -340,7 +367,8 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
                 ahead: contextlib.ExitStack) -> RunSummary:
     config, out_dir, tasks, root, previous = state.config, state.out_dir, state.tasks, state.root, state.previous
     data_path = Path(config.data)
-    staging = _publish_mod.new_run_dir(out_dir)
+    staging = _publish_mod.new_run_dir(out_dir, _log)
+    published = state.published
     parameters = {"data_path": str(data_path), "config": config.to_dict(), "run_dir": str(staging)}
     summary = RunSummary(out_dir=out_dir)
     keys: dict[str, str] = {}
@@ -380,8 +408,9 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
             to_run = []
             for task in (t for t in tasks if t.stage == stage):
                 keys[task.relpath] = state.key(task, results_sha)
-                if reuse and previous.get("cache_keys", {}).get(task.relpath) == keys[task.relpath] \
-                        and _copy_previous(task, out_dir, staging, previous, state.sources[task.relpath], root):
+                if reuse and published is not None \
+                        and previous.get("cache_keys", {}).get(task.relpath) == keys[task.relpath] \
+                        and _copy_previous(task, published, staging, previous, state.sources[task.relpath], root):
                     finish(task, None)
                 else:
                     to_run.append(task)
@@ -393,13 +422,14 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
                 side, tables_written = (_convert_tables, staging), True  # alongside the book's pages
             if to_run and not forking:  # started while the study cache is prepared
                 forking = kernels.enter_context(KernelForkServer(notebook_imports(root / t.relpath for t in tasks)))
+                kernels.enter_context(PortReservations())  # TCP kernels of every worker reserve their ports here
             if to_run and stage == 1:  # the study (read, validate, derive, match) once; every notebook loads it
                 _prepare_study_cache(data_path, config, out_dir)
             if build_book and stage == last and book_process is None:  # its imports while the pages execute
                 book_process = ahead.enter_context(BookProcess())
             _execute_stage(to_run, jobs, root, staging, parameters, finish, side)
 
-    if summary.executed or not _copy_run_files(out_dir, staging, previous, ("results.csv",)):
+    if summary.executed or not _copy_run_files(published, staging, previous, ("results.csv",)):
         combine()
     for candidate in (staging / "sections").glob("*/analysis.csv"):  # written by the matching notebook
         shutil.move(candidate, staging / "analysis.csv")
@@ -408,17 +438,16 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
         from hcc_utils.report.spreadsheet import neutralise_csv_formulas
 
         neutralised = neutralise_csv_formulas(staging / "analysis.csv")
-        published = _publish_mod.published_run(out_dir)
         if not neutralised and published is not None and (published / "analysis.csv").is_file() \
                 and _sha256_file(published / "analysis.csv") == _sha256_file(staging / "analysis.csv"):
             neutralised = previous.get("analysis_neutralised", {})  # the same file, neutralised by that run
     elif summary.reused:  # its notebook was reused (its file had left its section folder): the published one
-        if _copy_run_files(out_dir, staging, previous, ("analysis.csv",)):
+        if _copy_run_files(published, staging, previous, ("analysis.csv",)):
             neutralised = previous.get("analysis_neutralised", {})  # neutralised by that run: said again
     _warn_neutralised(neutralised)
 
     if not tables_written:
-        _write_submission_formats(staging, out_dir, previous, executed_any=bool(summary.executed))
+        _write_submission_formats(staging, published, previous, executed_any=bool(summary.executed))
 
     manifest = {
         "data": str(data_path), "data_sha256": state.data_sha, "config": config.to_dict(),
@@ -431,7 +460,7 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
     }
     manifest["files"]["_run"].update({name: _sha256_file(staging / name) for name in COLLECTIONS
                                       if (staging / name).is_file()})
-    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
     checkpoint("staged", _log)
     if build_book:
         area = out_dir / AREA
@@ -439,16 +468,16 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
             shutil.rmtree(area, ignore_errors=True)  # --force: the book too is built from nothing
         html_dir = build_html(staging, root, area=area, process=book_process)
         manifest["book_key"] = state.book_key
-        manifest["files"]["_html"] = {str(p.relative_to(staging)): _sha256_file(p)
+        manifest["files"]["_html"] = {p.relative_to(staging).as_posix(): _sha256_file(p)
                                       for p in sorted(html_dir.rglob("*")) if p.is_file()}
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
         checkpoint("book-built", _log)
     _publish_mod.check_complete(staging, tasks)
     _publish_mod.publish(staging, out_dir, _log)
     return summary
 
 
-def _write_submission_formats(run_dir: Path, out_dir: Path, previous: dict, executed_any: bool) -> None:
+def _write_submission_formats(run_dir: Path, published: Path | None, previous: dict, executed_any: bool) -> None:
     """Each saved table (``sections/*/tables/<name>.json``) as ``<name>.docx`` and ``<name>.xlsx`` beside it, and
     the article's tables as ``tables.docx`` / ``tables.xlsx`` in the run folder: outputs of the run, checksummed
     in its manifest like the rest.
@@ -456,7 +485,7 @@ def _write_submission_formats(run_dir: Path, out_dir: Path, previous: dict, exec
     When no notebook was executed, every table is the previous run's (its DOCX and XLSX came with its section), and
     the previous collections are copied once checked against their checksums instead of being written again.
     """
-    if not executed_any and _copy_run_files(out_dir, run_dir, previous, COLLECTIONS):
+    if not executed_any and _copy_run_files(published, run_dir, previous, COLLECTIONS):
         return
     _convert_tables(run_dir)
 
@@ -472,48 +501,3 @@ def _convert_tables(run_dir: Path) -> None:
         raise StudyRunError(f"the tables could not be written as DOCX and XLSX: {exc}") from None
     if written:
         _log(f"submission formats: {len(written)} files (DOCX, XLSX) in {time.perf_counter() - start:.1f} s")
-
-
-def _copy_run_files(out_dir: Path, run_dir: Path, previous: dict, names) -> bool:
-    """Copy the published run's files ``names`` (those its manifest lists) into ``run_dir`` if all match their
-    checksums; return whether any was copied."""
-    entries = {name: sha for name, sha in previous.get("files", {}).get("_run", {}).items() if name in names}
-    if not entries or _publish_mod.verify_files(out_dir, entries):
-        return False
-    for name in entries:
-        shutil.copy2(out_dir / name, run_dir / name)
-    return True
-
-
-def _read_manifest(out_dir: Path) -> dict:
-    try:
-        return json.loads((out_dir / "manifest.json").read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def _copy_previous(task: NotebookTask, out_dir: Path, staging: Path, previous: dict, source_sha: str,
-                   root: Path) -> bool:
-    """Copy a notebook's previous outputs into the new run, only if they match the previous manifest's checksums;
-    a notebook whose markdown alone changed gets its new markdown patched into the executed copy."""
-    entries = previous.get("files", {}).get(task.name)
-    executed = f"executed/{task.relpath}"
-    if not entries or executed not in entries:
-        return False  # a run of an older version of the runner: nothing to verify against
-    problems = _publish_mod.verify_files(out_dir, entries)
-    section = out_dir / "sections" / task.name
-    on_disk = {str(p.relative_to(section.parent.parent)) for p in section.rglob("*") if p.is_file()} if section.is_dir() else set()
-    problems += [f"{name} is not in the manifest" for name in sorted(on_disk - set(entries))]
-    if problems or not section.is_dir():
-        _log(f"{task.relpath}: previous outputs damaged ({'; '.join(problems[:3]) or 'no section folder'}); re-executing")
-        return False
-    (staging / executed).parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(out_dir / executed, staging / executed)
-    shutil.copytree(section, staging / "sections" / task.name)
-    if (out_dir / "logs" / f"{task.name}.log").is_file():  # what its kernel printed when it ran
-        (staging / "logs").mkdir(exist_ok=True)
-        shutil.copy2(out_dir / "logs" / f"{task.name}.log", staging / "logs" / f"{task.name}.log")
-    if previous.get("sources", {}).get(task.relpath) != source_sha \
-            and _cache.patch_markdown(root / task.relpath, staging / executed):
-        _log(f"{task.relpath}: only its markdown changed; the new text was put into the executed copy")
-    return True

@@ -7,7 +7,9 @@ copy-on-write, never pickled; the parent's objects are frozen out of the worker'
 pages stay shared); only each call's result travels back. The numbers are those of the same call made in the
 parent: the same code runs on the same data, and results come back in the order of the calls.
 
-Fork is used only where it pays and is safe: on a platform with ``fork``, with two or more usable cores, outside
+Fork is used only where it pays and is safe: on Linux (not macOS, where forking a process that has loaded numpy,
+scipy or pyarrow may crash it; not Windows, which cannot fork; not in portable mode, ``HCC_STUDY_PORTABLE=1``:
+:func:`hcc_utils.config.platforms.fork_workers_allowed`), with two or more usable cores, outside
 a daemon process (a pool's worker, which may not start processes), and for :data:`PARALLEL_MIN_ROWS` to
 :data:`PARALLEL_MAX_ROWS` enrolled patients (below, starting processes costs more than it saves; above, the
 memory of two processes is unmeasured). A call whose worker died (e.g. killed for lack of memory) is made again
@@ -22,6 +24,8 @@ import warnings
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable
+
+from hcc_utils.config import platforms
 
 #: Fewest enrolled patients for which the analysis uses worker processes (at 10^4 a process costs more than the
 #: work it takes over).
@@ -42,9 +46,9 @@ def usable_cores() -> int:
 
 
 def can_fork() -> bool:
-    """Whether this process can fork workers that pay: two or more usable cores, ``fork`` on the platform, and not
+    """Whether this process can fork workers that pay: Linux (see the module), two or more usable cores, and not
     a daemon process (a pool's worker, which may not start processes)."""
-    return (usable_cores() >= 2 and "fork" in multiprocessing.get_all_start_methods()
+    return (platforms.fork_workers_allowed() and usable_cores() >= 2
             and not multiprocessing.current_process().daemon)
 
 
@@ -68,7 +72,8 @@ def _call(func: Callable, item: Any):
 
 class ForkedCalls:
     """``func(shared, item)`` for each item, started at once in forked workers (or run in the parent when asked
-    for, where forking is not wanted); :meth:`results` gives them in the order of ``items``, :meth:`result` one.
+    for, where forking is not wanted or not allowed: ``fork=False``, or not Linux, see the module); :meth:`results`
+    gives them in the order of ``items``, :meth:`result` one.
 
     ``func`` must be a module-level function (the workers find it by name); ``shared`` is inherited, not pickled.
     ``workers``: at most this many processes (the usable cores by default).
@@ -78,8 +83,8 @@ class ForkedCalls:
         self._func, self._items, self._shared = func, list(items), shared
         self._pool = self._futures = None
         self._done: dict[int, Any] = {}
-        if fork and self._items:
-            context = multiprocessing.get_context("fork")
+        if fork and self._items and platforms.fork_workers_allowed():  # elsewhere ``shared`` would be pickled
+            context = multiprocessing.get_context(platforms.worker_start_method())  # "fork" here
             gc.freeze()  # the parent's objects out of the workers' collections: no copy-on-write of their pages
             try:
                 self._pool = ProcessPoolExecutor(max_workers=max(1, min(len(self._items), workers or usable_cores())),
