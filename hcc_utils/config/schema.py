@@ -8,7 +8,9 @@ is reported at once, and the book's *Configuration* page documents every key fro
 from __future__ import annotations
 
 import codecs
+import datetime as _dt
 import difflib
+import re
 from pathlib import Path
 from types import UnionType
 from typing import Any, Literal, Optional, Union, get_args, get_origin
@@ -30,6 +32,10 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: The parts the two compared regimens play; result ids name a group by its role (``survival.os_median_treatment``).
+ROLES = ("treatment", "control")
+
+
 class Groups(_Section):
     """The two second-line regimens compared."""
 
@@ -46,6 +52,21 @@ class Groups(_Section):
         if names["treatment"] == names["control"]:
             raise ValueError("groups.treatment and groups.control must differ")
         return self
+
+    def role(self, regimen: str) -> str:
+        """The role of a compared regimen, as result ids name its group: 'treatment' or 'control' (the one place
+        a group becomes a part of an id, so that ids do not depend on which regimens a study compares).
+
+        Raises
+        ------
+        ValueError
+            ``regimen`` is neither of the compared regimens.
+        """
+        name = str(regimen).strip().lower()
+        for role in ROLES:
+            if getattr(self, role).strip().lower() == name:
+                return role
+        raise ValueError(f"{regimen!r} is not a compared group ({self.treatment!r} or {self.control!r})")
 
 
 class Matching(_Section):
@@ -345,6 +366,92 @@ def _distinct(names: list[str], key: str) -> list[str]:
     return names
 
 
+ORCID_PATTERN = re.compile(r"^(https://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])$")
+
+
+class Author(_Section):
+    """An author of the study's book: a person written 'Family, Given' or an organisation by its name."""
+
+    name: str = Field(description="A person as 'Family, Given' (e.g. 'Chon, Young Eun'); an organisation (no "
+                                  "comma) as its name.")
+    affiliation: Optional[str] = Field(None, description="The person's institution (a person only).")
+    orcid: Optional[str] = Field(None, description="ORCID iD, 0000-0002-1825-0097 or https://orcid.org/0000-0002-"
+                                                   "1825-0097.")
+
+    @field_validator("name")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("an author's name may not be empty")
+        return value
+
+    @field_validator("orcid")
+    @classmethod
+    def _orcid(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not ORCID_PATTERN.match(value.strip()):
+            raise ValueError("not an ORCID iD such as 0000-0002-1825-0097")
+        return value
+
+    @model_validator(mode="after")
+    def _person_affiliated(self):
+        if self.affiliation is not None and not self.is_person:
+            raise ValueError(f"{self.name!r} has an affiliation but is written as an organisation: write a person "
+                             "as 'Family, Given'")
+        return self
+
+    @property
+    def is_person(self) -> bool:
+        """A person ('Family, Given'), not an organisation."""
+        return "," in self.name
+
+    @property
+    def display_name(self) -> str:
+        """The name as a byline prints it: 'Young Eun Chon' for 'Chon, Young Eun', an organisation as written."""
+        if not self.is_person:
+            return self.name.strip()
+        family, given = (part.strip() for part in self.name.split(",", 1))
+        return f"{given} {family}".strip()
+
+    @property
+    def orcid_url(self) -> Optional[str]:
+        """The ORCID iD as a URL (the Citation File Format's form), or None."""
+        return None if self.orcid is None else "https://orcid.org/" + ORCID_PATTERN.match(self.orcid.strip()).group(2)
+
+
+class StudyIdentity(_Section):
+    """The study's identity: its title and authors on every page, in the exports and in the book's CITATION.cff
+    (defaults: this project's reproduction of the article)."""
+
+    title: str = Field("Sorafenib vs lenvatinib after atezolizumab/bevacizumab failure — a re-runnable study",
+                       description="Title of the book: every page's header and browser title, the submission files.")
+    short_title: str = Field("Sorafenib vs lenvatinib after atezolizumab/bevacizumab failure",
+                             description="A shorter title: the introduction's heading, hence the name of the first "
+                                         "page in the navigation.")
+    authors: list[Author] = Field([Author(name="The hcc-study contributors")], min_length=1,
+                                  description="Authors in byline order, each with name, and optionally affiliation "
+                                              "and orcid.")
+    description: Optional[str] = Field(
+        "A re-runnable reproduction of Chon et al., Clin Mol Hepatol 2024: second-line sorafenib or lenvatinib in "
+        "advanced hepatocellular carcinoma after atezolizumab/bevacizumab failure.",
+        description="One or two sentences on the study (the citation file's abstract); the default "
+                    "describes this project's reproduction, so change it with the title.")
+    keywords: list[str] = Field(["hepatocellular carcinoma", "sorafenib", "lenvatinib", "reproducible research",
+                                 "Jupyter Book"], description="Keywords of the citation file and of the DOCX/XLSX files (the "
+                                                        "default: this project's).")
+    license: Optional[str] = Field("MIT", description="Licence of the book as an SPDX identifier (MIT, CC-BY-4.0 "
+                                                      "...); null for none stated.")
+    version: Optional[str] = Field(None, description="Version of the study's book, if it has one.")
+    date: Optional[_dt.date] = Field(None, description="Date of release, YYYY-MM-DD (never the build's date, "
+                                                       "so that rebuilds are identical).")
+
+    @field_validator("title", "short_title")
+    @classmethod
+    def _titled(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a title may not be empty")
+        return value
+
+
 class StudyConfig(_Section):
     """The whole study configuration (what ``study.yml`` holds)."""
 
@@ -364,6 +471,7 @@ class StudyConfig(_Section):
                         "They are read (extract.columns may map to them), validated like the dictionary's columns, "
                         "carried into the analysis table (yes/no as 0/1, categories as text) and may be named in "
                         "baseline.rows, matching.covariates, cox.candidates, cox.forced and diagnostics.univariable.")
+    study: StudyIdentity = Field(default_factory=StudyIdentity)
     groups: Groups = Field(default_factory=Groups)
     matching: Matching = Field(default_factory=Matching)
     baseline: Baseline = Field(default_factory=Baseline)
@@ -555,4 +663,5 @@ def _type_name(annotation: Any) -> str:
         return f"list of {_type_name(args[0])}" if args else "list"
     if origin is dict:
         return f"mapping of {_type_name(args[0])} to {_type_name(args[1])}" if args else "mapping"
-    return {str: "text", int: "whole number", float: "number", bool: "true/false"}.get(annotation, str(annotation))
+    return {str: "text", int: "whole number", float: "number", bool: "true/false",
+            _dt.date: "date (YYYY-MM-DD)"}.get(annotation, str(annotation))
