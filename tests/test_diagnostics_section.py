@@ -83,8 +83,8 @@ def test_rmst_values_are_those_of_the_statistics_module(bundled):
     values = section.values
     part = study.matched[study.matched["group"] == study.treatment]
     direct = rmst(part["os_months"], part["os_event"], 12)
-    assert values["sensitivity.rmst_os_12_len_matched"] == pytest.approx(direct.rmst, abs=1e-12)
-    assert values["sensitivity.rmst_os_12_len_matched"] == pytest.approx(8.987, abs=1e-3)
+    assert values["sensitivity.rmst_os_12_treatment_matched"] == pytest.approx(direct.rmst, abs=1e-12)
+    assert values["sensitivity.rmst_os_12_treatment_matched"] == pytest.approx(8.987, abs=1e-3)
     assert values["sensitivity.rmst_os_12_diff_matched"] == pytest.approx(0.819, abs=2e-3)
     lo, hi = values["sensitivity.rmst_os_12_diff_lo_matched"], values["sensitivity.rmst_os_12_diff_hi_matched"]
     assert lo < values["sensitivity.rmst_os_12_diff_matched"] < hi

@@ -143,6 +143,28 @@ def display_value(kind: Kind | str, value: Any, item_labels: dict | None = None)
     return f"{float(value):.1f}"
 
 
+#: Units a value carries in prose, written after the number ('10.3 months', '64.0 years', '6.0 cycles'): times,
+#: ages and treatment cycles. Other units (SMD, pairs, weight) are named by the sentence around the number.
+PROSE_UNITS = ("months", "years", "cycles")
+
+
+def prose_value(kind: Kind | str, value: Any, item_labels: dict | None = None, unit: str = "") -> str:
+    """How a number of ``kind`` is written in a sentence: as :func:`display_value` writes it, but a survival time
+    (MONTHS) or a quantity in one of :data:`PROSE_UNITS` carries its unit ('10.3 months', '64.0 years'), a survival
+    time never reached reads "not reached" (never "NR months") and a quantity that could not be estimated "not
+    estimable" (without a unit).
+
+    ``unit``: the registered unit of a QUANTITY (a MONTHS value is in months).
+    """
+    kind = Kind(kind)
+    word = UNITS[Kind.MONTHS] if kind is Kind.MONTHS else str(unit or "").strip()
+    if kind not in (Kind.MONTHS, Kind.QUANTITY) or word not in PROSE_UNITS or isinstance(value, str):
+        return display_value(kind, value, item_labels)
+    if is_missing(value):
+        return "not reached" if kind is Kind.MONTHS else "not estimable"
+    return f"{display_value(kind, value, item_labels)} {word}"
+
+
 def parse_value(kind: Kind | str, text: str) -> Any:
     """A value of ``results.csv`` (text) back as a number of ``kind`` (NaN for NA, a list for LIST)."""
     kind = Kind(kind)
