@@ -23,7 +23,7 @@ def _run_dir(tmp_path, study: dict | None):
     """A run folder with the manifest the book's configuration is read from."""
     config = parse_config({"study": study} if study else {}, "test")
     run = tmp_path / "run"
-    run.mkdir()
+    run.mkdir(parents=True)
     (run / "manifest.json").write_text(json.dumps({"data": str(REPO_ROOT / "data" / "synthetic_cohort.csv"),
                                                    "config": config.to_dict()}))
     return run
@@ -38,6 +38,11 @@ def test_the_book_carries_the_configured_title_and_authors_on_every_page(tmp_pat
     assert book["sphinx"]["config"]["html_short_title"] == "Cabozantinib vs regorafenib"
     assert EXTRA_DIR in book["sphinx"]["config"]["html_extra_path"]
     assert book["html"]["announcement"].startswith("Every result in this book")  # the banner is kept
+    # the theme writes the navbar's title and the authors as HTML: escaped there (Sphinx escapes the <title>)
+    marked = _book_config(_run_dir(tmp_path / "marked", {"title": "Lenvatinib & sorafenib",
+                                                         "authors": [{"name": "Smith & Co"}]}), REPO_ROOT)
+    assert marked["title"] == "Lenvatinib & sorafenib" and marked["author"] == "Smith &amp; Co"
+    assert marked["sphinx"]["config"]["html_theme_options"]["logo"]["text"] == "Lenvatinib &amp; sorafenib"
     (tmp_path / "default").mkdir()
     default = _book_config(_run_dir(tmp_path / "default", None), REPO_ROOT)
     assert default["title"] == yaml.safe_load((REPO_ROOT / "_config.yml").read_text())["title"]  # the project's
@@ -79,13 +84,14 @@ def test_identity_texts_for_the_pages():
 
 
 def test_a_badly_written_study_section_is_refused_with_every_problem_at_once():
-    given = {"study": {"title": " ", "authors": [{"nmae": "Doe, Jane"}, {"name": "Roe, John", "orcid": "12"}],
-                       "date": "May 2025"}}
+    given = {"study": {"title": " ", "short_title": "<script>", "date": "May 2025",
+                       "authors": [{"nmae": "Doe, Jane"}, {"name": "Roe, John", "orcid": "12"}]}}
     with pytest.raises(ConfigError) as error:
         parse_config(given, "my_study.yml")
     message = str(error.value)
     for expected in ("unknown key 'study.authors.0.nmae' (did you mean 'study.authors.0.name'?)",
                      "key 'study.title': a title may not be empty", "key 'study.authors.1.orcid': not an ORCID iD",
+                     "key 'study.short_title': may not contain < or >",
                      "key 'study.date'"):
         assert expected in message, message
     assert all(line.startswith("my_study.yml: ") for line in message.splitlines())

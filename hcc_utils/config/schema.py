@@ -366,6 +366,14 @@ def _distinct(names: list[str], key: str) -> list[str]:
     return names
 
 
+def _no_markup(text: str) -> str:
+    """``text`` if it holds no ``<`` or ``>``: the book's theme writes titles and author names into pages as HTML
+    in places no setting reaches (the search page's title), so they may not carry markup."""
+    if "<" in text or ">" in text:
+        raise ValueError("may not contain < or > (the book writes it into every page)")
+    return text
+
+
 ORCID_PATTERN = re.compile(r"^(https://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])$")
 
 
@@ -383,7 +391,7 @@ class Author(_Section):
     def _named(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("an author's name may not be empty")
-        return value
+        return _no_markup(value)
 
     @field_validator("orcid")
     @classmethod
@@ -449,7 +457,7 @@ class StudyIdentity(_Section):
     def _titled(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("a title may not be empty")
-        return value
+        return _no_markup(value)
 
 
 class StudyConfig(_Section):

@@ -56,11 +56,14 @@ def _book_config(run_dir: Path, root: Path) -> dict:
     config = yaml.safe_load((root / "_config.yml").read_text())
     manifest = json.loads((run_dir / "manifest.json").read_text())
     study = _study_config(run_dir).study
-    config["title"], config["author"] = study.title, byline(study)
+    # Sphinx escapes the title where it writes it (every page's <title>); the theme writes the navbar's title and
+    # the footer's authors as HTML, so those get escaped text (the schema refuses < and > in them besides)
+    config["title"], config["author"] = study.title, html.escape(byline(study))
     if study.date is not None:
         config["copyright"] = str(study.date.year)
     sphinx = config.setdefault("sphinx", {}).setdefault("config", {})
     sphinx["html_short_title"] = study.short_title
+    sphinx.setdefault("html_theme_options", {}).setdefault("logo", {})["text"] = html.escape(study.title)
     sphinx["html_extra_path"] = [*sphinx.get("html_extra_path", []), EXTRA_DIR]
     data_name = html.escape(Path(manifest["data"]).name)  # the banner is raw HTML on every page
 

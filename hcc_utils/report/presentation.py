@@ -91,9 +91,9 @@ def glue_results(values: ResultSet, study: Study) -> None:
         glue(key.replace(".", "_"), shown, display=False)
 
 
-#: Limits of an interval in result ids (the token that ends or precedes the group and cohort) and the word that
-#: replaces the pair in the name of the interval's glue: ``*_hr_lo``/``*_hr_hi`` -> ``*_hr_ci``, ``*_q1``/``*_q3``
-#: -> ``*_iqr``.
+#: The words of two result ids that differ only in them and are an interval's limits, and the word that takes their
+#: place in the name of the interval's glue: ``*_hr_lo``/``*_hr_hi`` -> ``*_hr_ci``, ``*_q1_control``/``*_q3_control``
+#: -> ``*_iqr_control``.
 INTERVAL_LIMITS = (("lo", "hi", "ci"), ("q1", "q3", "iqr"))
 
 
@@ -229,7 +229,7 @@ def result_text(results: pd.DataFrame, key: str, prose: bool = False) -> str:
     return display_value(row["kind"], value)
 
 
-def headline_ids(config: StudyConfig | None = None) -> list[dict[str, Any]]:
+def headline_ids() -> list[dict[str, Any]]:
     """The headline rows: cohort, outcome and the three result ids (treatment, control, p) of each (ids name the
     groups by role, so the rows do not depend on the configured regimens)."""
     return [{"cohort": cohort, "outcome": name,
@@ -258,7 +258,7 @@ def headline_table(results: pd.DataFrame, config: StudyConfig, article: list[tup
     if article is not None:
         columns += [Column(heading, "Article") for heading in (*(group_label(g) for g in article_groups), "P")]
     rows = []
-    for index, item in enumerate(headline_ids(config)):
+    for index, item in enumerate(headline_ids()):
         cells = [result_text(results, key) for key in item["ids"]]
         if article is not None:
             cells += list(article[index])
@@ -288,7 +288,7 @@ def headline_table(results: pd.DataFrame, config: StudyConfig, article: list[tup
 def glue_headlines(results: pd.DataFrame, config: StudyConfig) -> None:
     """Glue the introduction's headline numbers for prose under their ids (``survival_os_median_treatment_matched``:
     "10.3 months" or "not reached"), the number of matched pairs and the group names, from ``results.csv``."""
-    for item in headline_ids(config):
+    for item in headline_ids():
         for key in item["ids"]:
             glue(key.replace(".", "_"), result_text(results, key, prose=True), display=False)
         p_text = result_text(results, item["ids"][2])
