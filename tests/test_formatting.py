@@ -80,6 +80,7 @@ def test_prose_prints_negative_numbers_with_a_minus_sign(monkeypatch):
     ("\u22121.2 months", "0.8 months", "\u22121.2 to 0.8 months"), ("not estimable", "not estimable", "not estimable"),
     ("NA", "NA", "NA"), ("6.8 months", "not reached", "6.8 months to not reached"),
     ("0.512", "not estimable", "0.512 to not estimable"), ("4.0 cycles", "10.0 years", "4.0 cycles to 10.0 years"),
+    ("1.2%", "3.4%", "1.2–3.4%"),
 ])
 def test_an_interval_is_written_once_and_never_as_two_missing_limits(low, high, text):
     from hcc_utils.tables.formatting import fmt_interval

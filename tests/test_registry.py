@@ -55,11 +55,21 @@ def test_display_by_kind(kind, value, text):
     (Kind.MONTHS, 10.26, "", "10.3 months"), (Kind.MONTHS, math.nan, "", "not reached"),
     (Kind.QUANTITY, 64.0, "years", "64.0 years"), (Kind.QUANTITY, math.nan, "cycles", "not estimable"),
     (Kind.QUANTITY, 0.123, "SMD", "0.1"), (Kind.QUANTITY, 36.0, "pairs", "36.0"), (Kind.P, 0.0191, "", "0.019"),
+    (Kind.PERCENT, 7.5, "", "7.5%"), (Kind.PERCENT, math.nan, "", "not estimable"),
 ])
 def test_prose_writes_times_with_their_unit_and_a_median_not_reached_in_words(kind, value, unit, text):
     """In a sentence a survival time reads '10.3 months' or 'not reached' (a table's 'NR' followed by the typed
-    word 'months' read "NR months"); units the sentence names itself (SMD, pairs) are not repeated."""
+    word 'months' read "NR months"), a percentage '7.5%' or 'not estimable' (never "not estimable%"); units the
+    sentence names itself (SMD, pairs) are not repeated."""
     assert prose_value(kind, value, unit=unit) == text
+
+
+def test_prose_of_a_value_not_estimable_by_status_is_never_not_reached():
+    """A median of a cohort that cannot be analysed is NaN like a median never reached: its status tells them
+    apart (the prose said "not reached" for the matched medians when matching formed no pair)."""
+    assert prose_value(Kind.MONTHS, math.nan, status="not estimable") == "not estimable"
+    assert prose_value(Kind.MONTHS, math.nan, status="not reached") == "not reached"
+    assert prose_value(Kind.PERCENT, 12.0, status="ok") == "12.0%"
 
 
 def test_list_items_are_written_by_their_labels(results):

@@ -177,3 +177,24 @@ def test_headline_footnotes_explain_only_the_symbols_that_occur():
     assert any("(NR: not reached)" in note for note in marked.footnotes)
     assert "† derived" in marked.footnotes  # the article's ORR is derived from its counts
     assert isinstance(marked, JournalTable)
+
+
+def test_a_median_not_estimable_is_not_written_as_not_reached(monkeypatch):
+    """A matched cohort that cannot be analysed records its medians as NaN with the status "not estimable": the
+    headline table and the introduction's prose say so, and a median never reached stays "NR" / "not reached"."""
+    from hcc_utils.report import presentation
+
+    results = _headline_results(os_control="NA")
+    results["status"] = "ok"
+    blank = results["id"].str.endswith("_matched")
+    results.loc[blank, ["value", "status"]] = ["NA", "not estimable"]
+    table = headline_table(results, load_config())
+    assert table.row("Median OS, months", "All enrolled").cells[:2] == ("10.3", "NR")
+    assert table.row("Median OS, months", "PS-matched").cells[:2] == ("not estimable", "not estimable")
+    glued = {}
+    monkeypatch.setattr(presentation, "glue", lambda name, value, display=False: glued.__setitem__(name, value))
+    presentation.glue_headlines(results, load_config())
+    assert (glued["survival_os_median_treatment"], glued["survival_os_median_control"]) == ("10.3 months",
+                                                                                             "not reached")
+    assert glued["survival_os_median_control_matched"] == "not estimable"
+    assert glued["response_orr_treatment"] == "7.5%" and glued["response_orr_treatment_matched"] == "not estimable"

@@ -76,9 +76,7 @@ def glue_results(values: ResultSet, study: Study) -> None:
     """
     glue("treatment", study.treatment, display=False)
     glue("control", study.control, display=False)
-    shown_values = {key: _typeset_minus(prose_value(values.spec(key).kind, value, values.spec(key).item_labels,
-                                                    values.spec(key).unit))
-                    for key, value in values.items()}
+    shown_values = {key: _prose(values, key) for key in values}
     # a cohort that cannot be analysed: its numbers read "not estimable" wherever the prose quotes them
     for suffix in study.cohort_problems():
         for key in [k for k in values if not k.endswith("_matched")]:
@@ -123,6 +121,12 @@ def interval_glue_names(ids) -> dict[str, tuple[str, str]]:
                         raise ValueError(f"the interval {key}–{upper} would be glued as {name}, already a result id")
                     out[name] = (key, upper)
     return out
+
+
+def _prose(values: ResultSet, key: str) -> str:
+    """A value as a sentence writes it, by its registered kind, unit and status."""
+    spec = values.spec(key)
+    return _typeset_minus(prose_value(spec.kind, values[key], spec.item_labels, spec.unit, spec.status))
 
 
 def _typeset_minus(shown):
@@ -218,14 +222,15 @@ HEADLINES = [
 
 def result_text(results: pd.DataFrame, key: str, prose: bool = False) -> str:
     """A value of ``results.csv`` written as a table writes it (by its recorded kind), or with ``prose`` as a
-    sentence writes it (:func:`hcc_utils.study.registry.prose_value`); '—' when not recorded."""
+    sentence writes it (:func:`hcc_utils.study.registry.prose_value`); '—' when not recorded, "not estimable" when
+    its recorded status says so (a median of a cohort that cannot be analysed is not "NR")."""
     rows = results[results["id"] == key]
     if rows.empty:
         return "—"
     row = rows.iloc[0]
-    value = parse_value(row["kind"], row["value"])
-    if prose:
-        return prose_value(row["kind"], value, unit=str(row.get("unit", "")))
+    value, status = parse_value(row["kind"], row["value"]), str(row.get("status", ""))
+    if prose or status == "not estimable":
+        return prose_value(row["kind"], value, unit=str(row.get("unit", "")), status=status)
     return display_value(row["kind"], value)
 
 

@@ -148,15 +148,21 @@ def display_value(kind: Kind | str, value: Any, item_labels: dict | None = None)
 PROSE_UNITS = ("months", "years", "cycles")
 
 
-def prose_value(kind: Kind | str, value: Any, item_labels: dict | None = None, unit: str = "") -> str:
-    """How a number of ``kind`` is written in a sentence: as :func:`display_value` writes it, but a survival time
-    (MONTHS) or a quantity in one of :data:`PROSE_UNITS` carries its unit ('10.3 months', '64.0 years'), a survival
-    time never reached reads "not reached" (never "NR months") and a quantity that could not be estimated "not
-    estimable" (without a unit).
+def prose_value(kind: Kind | str, value: Any, item_labels: dict | None = None, unit: str = "",
+                status: str | None = None) -> str:
+    """How a number of ``kind`` is written in a sentence: as :func:`display_value` writes it, but a percentage
+    carries its sign ('7.5%'), a survival time (MONTHS) or a quantity in one of :data:`PROSE_UNITS` its unit
+    ('10.3 months', '64.0 years'); a survival time never reached reads "not reached" (never "NR months"), and a
+    value that could not be estimated "not estimable" (without a unit: never "not estimable%"), as does any value
+    whose ``status`` (the registry's, e.g. of a cohort that cannot be analysed) is "not estimable".
 
     ``unit``: the registered unit of a QUANTITY (a MONTHS value is in months).
     """
     kind = Kind(kind)
+    if status == "not estimable":
+        return "not estimable"
+    if kind is Kind.PERCENT and not isinstance(value, str):
+        return "not estimable" if is_missing(value) else display_value(kind, value) + "%"
     word = UNITS[Kind.MONTHS] if kind is Kind.MONTHS else str(unit or "").strip()
     if kind not in (Kind.MONTHS, Kind.QUANTITY) or word not in PROSE_UNITS or isinstance(value, str):
         return display_value(kind, value, item_labels)

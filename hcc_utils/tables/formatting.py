@@ -51,8 +51,9 @@ def fmt_median_iqr(median: float, q1: float, q3: float, digits: int = 1) -> str:
     return f"{fmt_months(median, digits)} ({fmt_months(q1, digits)}–{fmt_months(q3, digits)})"
 
 
-#: A limit written as a number, optionally signed (hyphen or true minus) and followed by its unit: '−1.2 months'.
-_NUMBER_WITH_UNIT = re.compile(r"^(?P<number>[<>]?[−-]?\d[\d,.]*)(?: (?P<unit>[^\d\s].*))?$")
+#: A limit written as a number, optionally signed (hyphen or true minus) and followed by its unit: '−1.2 months',
+#: '7.5%'.
+_NUMBER_WITH_UNIT = re.compile(r"^(?P<number>[<>]?[−-]?\d[\d,.]*)(?P<unit>%| [^\d\s].*)?$")
 
 
 def fmt_interval(low: str, high: str) -> str:
@@ -73,5 +74,5 @@ def fmt_interval(low: str, high: str) -> str:
     negative = any(text.startswith(("−", "-")) for text in (a, b))
     if unit_a == unit_b:
         joined = f"{a} to {b}" if negative else f"{a}–{b}"
-        return f"{joined} {unit_a}".rstrip()
+        return joined + unit_a
     return f"{low} to {high}"
