@@ -66,8 +66,8 @@ def test_the_configuration_chooses_the_models_tested_and_left_out_ones_keep_thei
                                      "diagnostics.univariable": ["ecog_2", "control_group"]})
     fewer = diagnostics.compute(dataclasses.replace(study, config=config))
     models = fewer.inputs["zph_models"]
-    assert [m.key + m.suffix for m in models if m.zph is not None] == ["os_uni_ecog2", "os_uni_sor", "pfs_uni_ecog2",
-                                                                         "pfs_uni_sor"]
+    assert [m.key + m.suffix for m in models if m.zph is not None] == ["os_uni_ecog2", "os_uni_control", "pfs_uni_ecog2",
+                                                                         "pfs_uni_control"]
     values = fewer.values
     for key in ("sensitivity.zph_os_group_p", "sensitivity.zph_pfs_group_p_matched", "sensitivity.zph_os_global_p"):
         assert math.isnan(values[key]) and values.spec(key).status == "not estimable", key

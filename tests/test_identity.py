@@ -89,7 +89,7 @@ def test_a_badly_written_study_section_is_refused_with_every_problem_at_once():
     with pytest.raises(ConfigError) as error:
         parse_config(given, "my_study.yml")
     message = str(error.value)
-    for expected in ("unknown key 'study.authors.0.nmae' (did you mean 'study.authors.0.name'?)",
+    for expected in ("unknown key 'study.authors[0].nmae' (did you mean 'study.authors[0].name'?)",
                      "key 'study.title': a title may not be empty", "key 'study.authors.1.orcid': not an ORCID iD",
                      "key 'study.short_title': may not contain < or >",
                      "key 'study.date'"):

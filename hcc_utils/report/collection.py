@@ -10,7 +10,7 @@ from pathlib import Path
 from docx.shared import Pt
 from openpyxl.styles import Font
 
-from hcc_utils.config.schema import StudyIdentity
+from hcc_utils.config.identity import StudyIdentity
 from hcc_utils.report.identity import byline
 from hcc_utils.report.submission import (TITLE_PT, add_table_to_document, article_tables, fill_sheet, new_document,
                                          new_workbook, put_text, read_tables, save_document, save_workbook,

@@ -13,7 +13,7 @@ import yaml
 
 from hcc_utils import __version__
 from hcc_utils.config import REPO_ROOT, StudyConfig, as_config
-from hcc_utils.config.schema import Author, StudyIdentity
+from hcc_utils.config.identity import Author, StudyIdentity
 
 #: Name of the book's citation file, at the root of the HTML (beside ``index.html``).
 CITATION_FILE = "CITATION.cff"

@@ -30,7 +30,7 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
-from hcc_utils.config.schema import StudyIdentity
+from hcc_utils.config.identity import StudyIdentity
 from hcc_utils.report.identity import byline
 from hcc_utils.report.journal_table import JournalTable
 from hcc_utils.report.spreadsheet import FORMULA_STARTS
