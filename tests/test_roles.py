@@ -198,3 +198,17 @@ def test_a_median_not_estimable_is_not_written_as_not_reached(monkeypatch):
                                                                                              "not reached")
     assert glued["survival_os_median_control_matched"] == "not estimable"
     assert glued["response_orr_treatment"] == "7.5%" and glued["response_orr_treatment_matched"] == "not estimable"
+
+
+def test_a_variable_whose_ids_would_be_the_regimen_indicator_s_is_refused():
+    """Table 4's regimen indicator (control_group) is named by role in ids (cox.os_uni_control_hr): an author's
+    variable named 'control' among the same candidates would share its ids, and validation says so."""
+    from hcc_utils.data.variables import CONTROL_GROUP, list_problems
+
+    variable = {"variables": [{"name": "control", "type": "boolean"}]}
+    with_indicator = parse_config({**variable, "cox": {"candidates": ["age_older", "control", CONTROL_GROUP]}}, "t")
+    problems = [p for p in list_problems(with_indicator) if p.name == "control"]
+    assert [(p.key, p.rule) for p in problems] == [("cox.candidates", "variable_name")]
+    assert "would share its result ids with 'control_group'" in problems[0].message
+    without = parse_config({**variable, "cox": {"candidates": ["age_older", "control"]}}, "t")
+    assert not [p for p in list_problems(without) if p.key == "cox.candidates"]
