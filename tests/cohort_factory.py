@@ -44,8 +44,8 @@ FLOW = {
     "flow.second_line_regorafenib": 2,
     "flow.second_line_5fu": 1,
     "flow.enrolled": 30,
-    "flow.enrolled_lenvatinib": 15,
-    "flow.enrolled_sorafenib": 15,
+    "flow.enrolled_treatment": 15,
+    "flow.enrolled_control": 15,
 }
 _ETIOLOGIES = ["hbv", "hcv", "alcohol", "nash", "hbv_hcv", "other"]
 _RESPONSES = ["pr", "sd", "pd", "sd", "ne", "cr"]

@@ -140,7 +140,7 @@ def test_scorecard_shows_the_proof_and_the_basis_of_each_number():
     from hcc_utils.reproduction.scorecard import score
     table, excluded = audit_article()
     targets = load_targets(TARGETS_PATH)
-    scored = score({"response.orr_p": 0.7179, "thirdline.os_type_len_p": 0.5}, targets, excluded,
+    scored = score({"response.orr_p": 0.7179, "thirdline.os_type_treatment_p": 0.5}, targets, excluded,
                    identical_infeasible(table)).set_index("id")
     assert scored.loc["response.orr_p", "tier"] == "close"
     assert scored.loc["response.orr_p", "reason"].startswith("identical impossible: ")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from hcc_utils.pipeline.cli import main
 from hcc_utils.config import REPO_ROOT
@@ -102,9 +103,12 @@ def test_bundled_build_shows_every_table_and_figure(bundled_book):
 
 @pytest.mark.portable  # the end-to-end build in portable mode too (CI)
 def test_bundled_build_records_every_published_number(bundled_book):
+    from hcc_utils.reproduction.roles import align_targets
+    from hcc_utils.reproduction.targets import load_targets
+
     results = pd.read_csv(published(bundled_book) / "results.csv", dtype=str, keep_default_na=False)
-    targets = pd.read_csv(REPO_ROOT / "data" / "targets.csv", dtype=str)
-    missing = sorted(set(targets["id"]) - set(results["id"]))
+    run_ids = {key: a.run_id for key, a in align_targets(load_targets()).items()}  # the article's ids, by role
+    missing = sorted(key for key, run_id in run_ids.items() if run_id not in set(results["id"]))
     assert not missing, f"published numbers without a computed value: {missing}"
 
 
@@ -157,12 +161,37 @@ def test_rebuild_reuses_unchanged_notebooks_and_keeps_results(bundled_book, tmp_
     assert ((published(copy) / "results.csv").read_text(), (published(copy) / "analysis.csv").read_text()) == before
 
 
+#: The title and authors the no-pair build configures (its ``study`` section).
+NO_PAIRS_TITLE = "A study whose matching forms no pair & other odd things"
+
+
+def _no_pairs_build() -> Path:
+    config = BUILD_CACHE / "no-pairs-config" / "no_pairs.yml"
+    text = (f"data: {REPO_ROOT / 'data' / 'synthetic_cohort.csv'}\nmatching:\n  caliper: 0.0000001\n"
+            f"study:\n  title: \"{NO_PAIRS_TITLE}\"\n  short_title: No pairs\n  authors:\n    - name: Doe, Jane\n")
+    return session_build("no-pairs", ["--config", str(config)], prepare=lambda: write_if_changed(config, text.encode()))
+
+
+def test_a_configured_study_names_every_page_and_the_book_s_citation_file():
+    """The configuration's ``study`` section, not the article, titles the book: every page's header and browser
+    title, the introduction's heading and byline, and the CITATION.cff beside the pages (the title is escaped)."""
+    out = _no_pairs_build()
+    shown = NO_PAIRS_TITLE.replace("&", "&amp;")
+    for page in toc_files():
+        html = _html(out, page)
+        assert re.search(rf"<title>[^<]*&#8212; {re.escape(shown)}</title>", html), page
+        assert f'<p class="title logo__title">{shown}</p>' in html, page  # the navbar's title, escaped
+    intro = re.sub(r"<[^>]+>", "", _html(out, "book/intro"))
+    assert "No pairs#" in intro and "Jane Doe" in intro
+    cff = yaml.safe_load((published(out) / "html" / "CITATION.cff").read_text())
+    assert cff["title"] == NO_PAIRS_TITLE and cff["authors"] == [{"family-names": "Doe", "given-names": "Jane"}]
+    assert 'href="../CITATION.cff"' in _html(out, "book/cite")
+
+
 def test_a_run_whose_matching_forms_no_pair_builds_and_says_not_estimable():
     """Odd but legal settings (a caliper no pair meets): the book builds strictly, matched-cohort numbers are
     'not estimable' in results.csv and on the pages, all-enrolled numbers are unchanged."""
-    config = BUILD_CACHE / "no-pairs-config" / "no_pairs.yml"
-    text = f"data: {REPO_ROOT / 'data' / 'synthetic_cohort.csv'}\nmatching:\n  caliper: 0.0000001\n"
-    out = session_build("no-pairs", ["--config", str(config)], prepare=lambda: write_if_changed(config, text.encode()))
+    out = _no_pairs_build()
     results = pd.read_csv(published(out) / "results.csv", dtype=str, keep_default_na=False).set_index("id")
     matched = results[results.index.str.endswith("_matched")]
     assert len(matched) > 100 and (matched["status"] == "not estimable").all()

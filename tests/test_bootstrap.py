@@ -63,9 +63,9 @@ def test_rematching_the_study_data_itself_gives_the_matched_estimates_of_table_3
     assert row["pfs_hr"] == pytest.approx(values["survival.pfs_hr_matched"], rel=1e-12)
     assert row["os_hr"] == pytest.approx(values["survival.os_hr_matched"], rel=1e-12)
     assert row["pfs_median_diff"] == pytest.approx(
-        values["survival.pfs_median_len_matched"] - values["survival.pfs_median_sor_matched"], abs=1e-12)
+        values["survival.pfs_median_treatment_matched"] - values["survival.pfs_median_control_matched"], abs=1e-12)
     assert row["os_median_diff"] == pytest.approx(
-        values["survival.os_median_len_matched"] - values["survival.os_median_sor_matched"], abs=1e-12)
+        values["survival.os_median_treatment_matched"] - values["survival.os_median_control_matched"], abs=1e-12)
 
 
 def test_replicates_are_seeded_per_replicate_whatever_the_chunking(study, serial):

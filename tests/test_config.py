@@ -79,7 +79,7 @@ def test_configuration_page_lists_every_key_of_the_schema():
 
     items = {key for key in keys if "[]." in key}   # the keys of a list's items: variables[].name ...
     assert keys - items == flat(DEFAULTS)
-    assert {key.split("[].")[0] for key in items} == {"variables", "baseline.rows"}
+    assert {key.split("[].")[0] for key in items} == {"variables", "baseline.rows", "study.authors"}
     assert all(row["description"] for row in schema_rows())
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
@@ -62,10 +60,16 @@ def test_flow_counts_of_the_factory_cohort(tmp_path):
     assert cohort_flow(frame, {}) == FLOW
 
 
-def test_flow_keys_are_target_ids():
-    targets = pd.read_csv(Path(__file__).resolve().parents[1] / "data" / "targets.csv")
-    target_ids = {target for target in targets["id"] if target.startswith("flow.")}
-    assert target_ids == set(cohort_flow(make_cohort())) - {"flow.no_second_line"}
+def test_flow_keys_are_the_run_ids_of_the_article_flow_counts():
+    """Every count of the article's flow diagram has its key (the article's ids read by role: its
+    ``flow.enrolled_lenvatinib`` is ``flow.enrolled_treatment``; regimen counts keep the regimen)."""
+    from hcc_utils.reproduction.roles import align_targets
+    from hcc_utils.reproduction.targets import load_targets
+
+    targets = load_targets()
+    run_ids = {a.run_id for a in align_targets(targets[targets["section"] == "flow"]).values()}
+    assert "flow.enrolled_treatment" in run_ids and "flow.second_line_lenvatinib" in run_ids
+    assert run_ids == set(cohort_flow(make_cohort())) - {"flow.no_second_line"}
 
 
 def test_flow_counts_of_a_hand_built_cohort():
@@ -98,16 +102,17 @@ def test_flow_counts_of_a_hand_built_cohort():
         "flow.second_line_regorafenib": 0,
         "flow.second_line_5fu": 1,
         "flow.enrolled": 3,
-        "flow.enrolled_lenvatinib": 1,
-        "flow.enrolled_sorafenib": 2,
+        "flow.enrolled_treatment": 1,
+        "flow.enrolled_control": 2,
     }
 
 
 def test_flow_with_configured_groups():
     flow = cohort_flow(make_cohort(), {"groups": {"treatment": "regorafenib", "control": "sorafenib"}})
     assert flow["flow.enrolled"] == 17
-    assert flow["flow.enrolled_regorafenib"] == 2 and flow["flow.enrolled_sorafenib"] == 15
-    assert "flow.enrolled_lenvatinib" not in flow
+    assert flow["flow.enrolled_treatment"] == 2 and flow["flow.enrolled_control"] == 15
+    assert {key for key in flow if key.startswith("flow.enrolled_")} == {"flow.enrolled_treatment",
+                                                                         "flow.enrolled_control"}  # groups by role
 
 
 # ----------------------------------------------------------------------------- analysis table: shape

@@ -66,8 +66,8 @@ def test_the_configuration_chooses_the_models_tested_and_left_out_ones_keep_thei
                                      "diagnostics.univariable": ["ecog_2", "control_group"]})
     fewer = diagnostics.compute(dataclasses.replace(study, config=config))
     models = fewer.inputs["zph_models"]
-    assert [m.key + m.suffix for m in models if m.zph is not None] == ["os_uni_ecog2", "os_uni_sor", "pfs_uni_ecog2",
-                                                                         "pfs_uni_sor"]
+    assert [m.key + m.suffix for m in models if m.zph is not None] == ["os_uni_ecog2", "os_uni_control", "pfs_uni_ecog2",
+                                                                         "pfs_uni_control"]
     values = fewer.values
     for key in ("sensitivity.zph_os_group_p", "sensitivity.zph_pfs_group_p_matched", "sensitivity.zph_os_global_p"):
         assert math.isnan(values[key]) and values.spec(key).status == "not estimable", key
@@ -83,8 +83,8 @@ def test_rmst_values_are_those_of_the_statistics_module(bundled):
     values = section.values
     part = study.matched[study.matched["group"] == study.treatment]
     direct = rmst(part["os_months"], part["os_event"], 12)
-    assert values["sensitivity.rmst_os_12_len_matched"] == pytest.approx(direct.rmst, abs=1e-12)
-    assert values["sensitivity.rmst_os_12_len_matched"] == pytest.approx(8.987, abs=1e-3)
+    assert values["sensitivity.rmst_os_12_treatment_matched"] == pytest.approx(direct.rmst, abs=1e-12)
+    assert values["sensitivity.rmst_os_12_treatment_matched"] == pytest.approx(8.987, abs=1e-3)
     assert values["sensitivity.rmst_os_12_diff_matched"] == pytest.approx(0.819, abs=2e-3)
     lo, hi = values["sensitivity.rmst_os_12_diff_lo_matched"], values["sensitivity.rmst_os_12_diff_hi_matched"]
     assert lo < values["sensitivity.rmst_os_12_diff_matched"] < hi

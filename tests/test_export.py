@@ -22,8 +22,9 @@ from test_submission import baseline_table, small_table
 pytestmark = pytest.mark.portable  # the published run read in either layout
 
 
-def fake_run(out: Path, data: Path, with_tables: bool = True) -> Path:
-    """An output folder whose published run has two sections' tables and figures, laid out as the runner does."""
+def fake_run(out: Path, data: Path, with_tables: bool = True, config: dict | None = None) -> Path:
+    """An output folder whose published run has two sections' tables and figures, laid out as the runner does
+    (``config``: the run's configuration in its manifest; none, as a run of an older version wrote it, by default)."""
     run = out / ".runs" / "20240101T000000-test"
     if with_tables:
         baseline_table().save(run / "sections" / "02_baseline")
@@ -35,7 +36,8 @@ def fake_run(out: Path, data: Path, with_tables: bool = True) -> Path:
         (figures / f"figure3a_os{suffix}").write_bytes(b"figure " + suffix.encode())
     (figures / "notes.txt").write_text("not a figure")
     (run / "results.csv").write_text("id,value\n")
-    manifest = {"data": str(data), "data_sha256": "ab" * 32, "finished": "2024-01-01T00:00:00+00:00", "files": {}}
+    manifest = {"data": str(data), "data_sha256": "ab" * 32, "finished": "2024-01-01T00:00:00+00:00", "files": {},
+                **({"config": config} if config is not None else {})}
     (run / "manifest.json").write_text(json.dumps(manifest))
     publish(run, out, lambda message: None)  # as the runner publishes it, in this platform's layout
     return published(out)
@@ -52,17 +54,35 @@ def test_export_writes_every_table_figure_and_the_collection(tmp_path, capsys):
                      *[f"tables/{name}.{ext}" for name in ("scorecard_table", "table1_baseline", "table2_responses")
                        for ext in ("csv", "docx", "xlsx")]]
     document = docx.Document(folder / "tables.docx")
-    assert [p.text for p in document.paragraphs if p.text.startswith("Table")] == \
-        ["Table 1. Baseline characteristics", "Table 2. Responses"]
+    assert [p.text for p in document.paragraphs if p.text.startswith("Table ")] == \
+        ["Table 1. Baseline characteristics", "Table 2. Responses"] * 2  # on the title page, then above each table
     assert "Responses note" in [p.text for p in document.paragraphs]
-    assert openpyxl.load_workbook(folder / "tables.xlsx").sheetnames == ["Table 1", "Table 2"]
+    assert openpyxl.load_workbook(folder / "tables.xlsx").sheetnames == ["Contents", "Table 1", "Table 2"]
     assert (folder / "figures" / "figure3a_os.pdf").read_bytes() == b"figure .pdf"
     readme = (folder / README).read_text()
     assert "synthetic_cohort.csv" in readme and "THE DATA WERE SYNTHETIC" in readme
+    from hcc_utils.config import StudyConfig
+    assert f"Study: {StudyConfig().study.title}\nAuthors: The hcc-study contributors\n" in readme  # no config: defaults
     assert "table1_baseline  Table 1. Baseline characteristics" in readme
     printed = capsys.readouterr().out
     assert "exporting 3 tables and 3 figure files" in printed and f"wrote {folder}" in printed
     assert not [p for p in out.iterdir() if p.name.startswith(".submission")]  # no temporary folder left
+
+
+def test_the_export_names_the_configured_study(tmp_path):
+    """README.txt and tables.docx carry the title and authors of the run's configuration (from its manifest)."""
+    from hcc_utils.config import parse_config
+
+    config = parse_config({"study": {"title": "Cabozantinib vs regorafenib", "authors": [{"name": "Doe, Jane"}]}},
+                          "test").to_dict()
+    out = tmp_path / "out"
+    fake_run(out, REPO_ROOT / "data" / "synthetic_cohort.csv", config=config)
+    assert main(["export", "--out", str(out)]) == 0
+    readme = (out / "submission" / README).read_text()
+    assert "Study: Cabozantinib vs regorafenib\nAuthors: Jane Doe\n" in readme
+    document = docx.Document(out / "submission" / "tables.docx")
+    assert document.paragraphs[0].text == "Tables: Cabozantinib vs regorafenib"
+    assert document.core_properties.author == "Jane Doe"
 
 
 def test_export_of_real_data_does_not_say_synthetic_and_is_repeatable(tmp_path):
@@ -147,7 +167,7 @@ def test_runner_writes_docx_and_xlsx_beside_each_table_checksummed_and_reused(tm
     tables = published(out) / "sections" / "04_responses" / "tables"
     assert sorted(p.name for p in tables.iterdir()) == [f"table2_responses.{ext}" for ext in ("csv", "docx", "json",
                                                                                                 "xlsx")]
-    assert docx.Document(published(out) / "tables.docx").paragraphs[0].text == "Table 2. Responses"
+    assert "Table 2. Responses" in [p.text for p in docx.Document(published(out) / "tables.docx").paragraphs]
     manifest = json.loads((published(out) / "manifest.json").read_text())
     assert {"sections/04_responses/tables/table2_responses.docx", "sections/04_responses/tables/table2_responses.xlsx"} \
         <= set(manifest["files"]["04_responses"])
@@ -175,6 +195,6 @@ def test_bundled_build_exports_every_article_table_in_order(bundled_book, tmp_pa
     document = docx.Document(tmp_path / "submission" / "tables.docx")
     numbers = [p.text.split(".")[0] for p in document.paragraphs
                if p.text.startswith(("Table ", "Supplementary Table "))]
-    assert numbers == ["Table 1", "Table 2", "Table 3", "Table 4", "Table 5",
-                       "Supplementary Table 1", "Supplementary Table 2"]
+    order = ["Table 1", "Table 2", "Table 3", "Table 4", "Table 5", "Supplementary Table 1", "Supplementary Table 2"]
+    assert numbers == order + order  # listed on the title page, then above each table
     assert len(document.tables) == 7

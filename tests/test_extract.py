@@ -71,7 +71,7 @@ def test_any_two_regimens_are_the_groups_and_other_regimens_are_counted(tmp_path
     assert report.ok, report.format()
     assert {v.rule for v in report.warnings} == {"other_regimen"}
     flow = cohort_flow(read_cohort(path, config=config), config)
-    assert flow["flow.enrolled_cabozantinib"] == 15 and flow["flow.enrolled_ramucirumab"] == 15
+    assert flow["flow.enrolled_treatment"] == 15 and flow["flow.enrolled_control"] == 15  # groups by role
     assert flow["flow.second_line_folfox_4"] == 1 and flow["flow.second_line_regorafenib"] == 2
     assert flow["flow.second_line_lenvatinib"] == 0  # the article's regimens keep their boxes
 

@@ -71,8 +71,8 @@ def test_flow_boxes_carry_every_count(study):
                 "flow.deteriorated_on_first_line", "flow.deteriorated_after_first_line"):
         assert f"n = {flow[key]}" in text, key
     assert f"n = {flow['flow.second_line'] - flow['flow.enrolled']}" in exclusions[2]
-    assert branches == [f"{study.treatment.capitalize()}\nn = {flow['flow.enrolled_' + study.treatment]}",
-                        f"{study.control.capitalize()}\nn = {flow['flow.enrolled_' + study.control]}"]
+    assert branches == [f"{study.treatment.capitalize()}\nn = {flow['flow.enrolled_treatment']}",
+                        f"{study.control.capitalize()}\nn = {flow['flow.enrolled_control']}"]
     others = {k.removeprefix("flow.second_line_"): v for k, v in flow.items()
               if k.startswith("flow.second_line_") and v and k.removeprefix("flow.second_line_") not in study.groups}
     assert others, "the bundled cohort has other second-line regimens"
@@ -87,7 +87,7 @@ def test_flow_boxes_of_a_cohort_without_other_regimens():
     flow = {"flow.eligible": 20, "flow.died_on_first_line": 1, "flow.deteriorated_on_first_line": 2,
             "flow.progressed": 17, "flow.deteriorated_after_first_line": 3, "flow.no_second_line": 4,
             "flow.second_line": 10, "flow.second_line_lenvatinib": 4, "flow.second_line_sorafenib": 6,
-            "flow.second_line_5fu": 0, "flow.enrolled": 10, "flow.enrolled_lenvatinib": 4, "flow.enrolled_sorafenib": 6}
+            "flow.second_line_5fu": 0, "flow.enrolled": 10, "flow.enrolled_treatment": 4, "flow.enrolled_control": 6}
     boxes, exclusions, branches = cohort_flow_boxes(flow, "lenvatinib", "sorafenib")
     assert exclusions[2] == "Excluded: other second-line regimens\n(n = 0)"
     assert exclusions[1].endswith(", no second-line therapy (n = 4)")
@@ -202,7 +202,7 @@ def test_survival_figures_are_two_composites_with_a_and_b(study):
             assert panel.legend == [f"{g.capitalize()}, n = {n[g]}" for g in study.groups]
             medians = sorted(line.get_xdata()[0] for line in panel.plot.get_lines()
                              if line.get_linestyle() == "--" and line.get_xdata()[0] == line.get_xdata()[1])
-            expected = sorted(values[f"survival.{endpoint}_median_{g[:3]}{suffix}"] for g in study.groups)
+            expected = sorted(values[f"survival.{endpoint}_median_{role}{suffix}"] for role in ("treatment", "control"))
             assert np.allclose(medians, expected)  # dashed median lines at the table's medians
 
 
@@ -219,8 +219,9 @@ def test_survival_alt_texts_give_medians_and_p(study):
     assert set(texts) == {"figure2", "figure3"}
     for endpoint in ENDPOINTS:
         for g in study.groups:
-            assert f"{values[f'survival.{endpoint}_median_{g[:3]}']:.1f} months" in texts["figure2"]
-            assert f"{values[f'survival.{endpoint}_median_{g[:3]}_matched']:.1f} months" in texts["figure3"]
+            assert f"{values[f'survival.{endpoint}_median_{study.config.groups.role(g)}']:.1f} months" in texts["figure2"]
+            assert f"{values[f'survival.{endpoint}_median_{study.config.groups.role(g)}_matched']:.1f} months" \
+                in texts["figure3"]
         assert fmt_p_label(values[f"survival.{endpoint}_logrank_p"]) in texts["figure2"]
 
 
@@ -242,7 +243,7 @@ def test_supplementary_figures_have_four_panels_a_to_d(study):
 
 def test_a_one_patient_level_is_not_drawn_but_tested_as_the_article_does(study):
     values = sections.third_line_results(study)
-    p = values["thirdline.os_type_len_p"]  # sorafenib (15) vs three one-patient regimens, every level tested
+    p = values["thirdline.os_type_treatment_p"]  # sorafenib (15) vs three one-patient regimens, every level tested
     assert 0 <= p < 1
     panel = _panels(third_line_figures(study, values)["supp_figure2"])[0]
     assert panel.legend == ["Sorafenib, n = 15", "Ipilimumab + nivolumab, n = 1: not drawn",
@@ -252,14 +253,14 @@ def test_a_one_patient_level_is_not_drawn_but_tested_as_the_article_does(study):
     assert list(_risk_numbers(panel.risk)) == ["Sorafenib"]
     assert fmt_p_label(p) in panel.stat and "(test includes levels not drawn)" in panel.stat
     received = _panels(third_line_figures(study, values)["supp_figure1"])[2]
-    assert received.stat == fmt_p_label(values[f"thirdline.os_received_{study.control[:3]}_p"])
+    assert received.stat == fmt_p_label(values["thirdline.os_received_control_p"])
 
 
 def test_with_a_minimum_of_two_a_one_patient_level_is_neither_drawn_nor_tested(study):
     strict = load_study(REPO_ROOT / "data" / "synthetic_cohort.csv",
                         load_config().replace(**{"survival.min_subgroup_size": 2}))
     values = sections.third_line_results(strict)
-    assert np.isnan(values["thirdline.os_type_len_p"])  # one regimen left: nothing to compare
+    assert np.isnan(values["thirdline.os_type_treatment_p"])  # one regimen left: nothing to compare
     panel = _panels(third_line_figures(strict, values)["supp_figure2"])[0]
     assert "Log-rank P not estimable" in panel.stat
 
@@ -271,7 +272,7 @@ def test_a_one_patient_arm_is_not_drawn_but_tested(study):
     keep_one = data.index[(data["group"] == study.control) & low][:1]
     small = dataclasses.replace(study, data=data[~((data["group"] == study.control) & low) | data.index.isin(keep_one)].copy())
     values = sections.cycles_subgroup_results(small)
-    assert values[f"cycles.le{cut}_os_n_{study.control[:3]}"] == 1
+    assert values[f"cycles.le{cut}_os_n_control"] == 1
     p = values[f"cycles.le{cut}_os_logrank_p"]
     assert 0 <= p <= 1
     panel = _panels(cycles_subgroup_figures(small, values)["supp_figure3"])[0]
@@ -377,7 +378,7 @@ def test_published_figure_carries_alt_text_and_download_links(study, tmp_path):
     html_text = image._repr_mimebundle_()["text/html"]
     assert html_text.startswith('<img class="hcc-figure" src="data:image/svg+xml;base64,')
     assert f'alt="{html.escape(alt)}"' in html_text
-    assert f"{values['survival.os_median_len']:.1f} months" in alt
+    assert f"{values['survival.os_median_treatment']:.1f} months" in alt
     for fmt in ("PDF", "SVG", "PNG"):
         assert f'href="../downloads/05_survival/figures/figure2.{fmt.lower()}" download>{fmt}</a>' in html_text
 
@@ -429,7 +430,7 @@ def test_predictor_and_safety_texts(study):
                      "selection_p": f"{study.config.cox.selection_p:g}"}
     for listed, text in ((["hand_foot_syndrome", "rash"], "hand foot syndrome, rash"), ([], "none")):
         values = ResultSet()
-        values.add(f"safety.higher_in_{study.treatment}", listed, Kind.LIST)
+        values.add("safety.higher_in_treatment", listed, Kind.LIST)
         assert safety_texts(study, values) == {"safety_higher_in_treatment_name": text}
 
 

@@ -57,9 +57,42 @@ def test_prose_prints_negative_numbers_with_a_minus_sign(monkeypatch):
     monkeypatch.setattr(presentation, "glue", lambda name, value, display=False: glued.__setitem__(name, value))
     values = ResultSet()
     values.add("sensitivity.median_difference", -0.43, Kind.MONTHS)
+    values.add("sensitivity.median_difference_lo", -1.5, Kind.MONTHS)
     values.add("sensitivity.median_difference_hi", 1.2, Kind.MONTHS)
     values.add("sensitivity.some_p", 0.0004, Kind.P)
+    values.add("sensitivity.x_hr_lo", math.nan, Kind.RATIO)
+    values.add("sensitivity.x_hr_hi", math.nan, Kind.RATIO)
+    values.add("survival.os_q1_control", 4.7, Kind.MONTHS)
+    values.add("survival.os_q3_control", math.nan, Kind.MONTHS)
     presentation.glue_results(values, load_study(REPO_ROOT / "data" / "synthetic_cohort.csv"))
-    assert glued["sensitivity_median_difference"] == "\u22120.4"
-    assert glued["sensitivity_median_difference_hi"] == "1.2"
+    assert glued["sensitivity_median_difference"] == "\u22120.4 months"
+    assert glued["sensitivity_median_difference_hi"] == "1.2 months"
     assert glued["sensitivity_some_p_stated"] == "P < 0.001"
+    # intervals of two glued limits, glued once more as one text: the unit once, "to" beside a negative limit,
+    # limits that are both not estimable read "not estimable" once
+    assert glued["sensitivity_median_difference_ci"] == "\u22121.5 to 1.2 months"
+    assert glued["sensitivity_x_hr_ci"] == "not estimable"
+    assert glued["survival_os_iqr_control"] == "4.7 months to not reached"
+
+
+@pytest.mark.parametrize("low, high, text", [
+    ("1.234", "3.456", "1.234–3.456"), ("3.5 months", "9.3 months", "3.5–9.3 months"),
+    ("\u22121.2 months", "0.8 months", "\u22121.2 to 0.8 months"), ("not estimable", "not estimable", "not estimable"),
+    ("NA", "NA", "NA"), ("6.8 months", "not reached", "6.8 months to not reached"),
+    ("0.512", "not estimable", "0.512 to not estimable"), ("4.0 cycles", "10.0 years", "4.0 cycles to 10.0 years"),
+    ("1.2%", "3.4%", "1.2–3.4%"),
+])
+def test_an_interval_is_written_once_and_never_as_two_missing_limits(low, high, text):
+    from hcc_utils.tables.formatting import fmt_interval
+
+    assert fmt_interval(low, high) == text
+
+
+def test_interval_glue_names_pair_the_limits_and_refuse_to_hide_a_result():
+    from hcc_utils.report.presentation import interval_glue_names
+
+    names = interval_glue_names(["a.hr", "a.hr_lo", "a.hr_hi", "b.cycles_q1_control", "b.cycles_q3_control", "c.lo"])
+    assert names == {"a.hr_ci": ("a.hr_lo", "a.hr_hi"), "b.cycles_iqr_control": ("b.cycles_q1_control",
+                                                                                 "b.cycles_q3_control")}
+    with pytest.raises(ValueError, match="already a result id"):
+        interval_glue_names(["a.hr_lo", "a.hr_hi", "a.hr_ci"])

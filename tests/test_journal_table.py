@@ -170,7 +170,8 @@ def test_scorecard_shows_no_value_with_more_decimals_than_its_kind():
         {"id": "survival.os_logrank_p", "section": "survival", "statistic": "p", "published": "0.002",
          "reproduced": "0.0016467654541227025", "kind": "p", "unit": "p", "tolerance": "±0.002", "status": "met",
          "reason": ""},
-        {"id": "survival.os_median_len", "section": "survival", "statistic": "median", "published": "10.3",
+        {"id": "survival.os_median_len", "result_id": "survival.os_median_treatment", "section": "survival",
+         "statistic": "median", "published": "10.3",
          "reproduced": "10.258145", "kind": "months", "unit": "months", "tolerance": "±0.1", "status": "met",
          "reason": ""},
         {"id": "flow.enrolled", "section": "flow", "statistic": "n", "published": "126", "reproduced": "126",
@@ -178,6 +179,8 @@ def test_scorecard_shows_no_value_with_more_decimals_than_its_kind():
     ])
     table = scorecard_table(card, "card", "Scorecard")
     assert table.column("Reproduced") == ["0.002", "10.3", "126"]
+    # a row is shown under the run's id compared with the published number (groups by role), else the article's
+    assert [row.label for row in table.rows] == ["survival.os_logrank_p", "survival.os_median_treatment", "flow.enrolled"]
     assert [group for group, _ in table.groups()] == ["Survival", "Cohort flow"]
     assert reproduced_text(Kind.RATIO.value, "0.51234567") == "0.512"
     assert reproduced_text("", "raw") == "raw"
@@ -196,8 +199,8 @@ def test_the_articles_all_patients_orr_is_derived_from_its_cr_and_pr_counts():
     assert "response.orr_len" not in set(targets["id"])
     derived = derived_targets(targets)
     assert derived == {"response.orr_len": "7.5", "response.orr_sor": "5.8"}  # (0 + 3)/40, (0 + 5)/86
-    rows = [{"ids": ["response.orr_len", "response.orr_sor", "response.orr_p"]},
-            {"ids": ["survival.os_median_len", "survival.os_median_sor", "no.such_id"]}]
+    rows = [{"ids": ["response.orr_treatment", "response.orr_control", "response.orr_p"]},  # the run's ids, by role
+            {"ids": ["survival.os_median_treatment", "survival.os_median_control", "no.such_id"]}]
     assert published_headline_values(rows, targets) == [("7.5" + DERIVED_MARK, "5.8" + DERIVED_MARK, "0.719"),
                                                           ("10.3", "5.6", "—")]
 

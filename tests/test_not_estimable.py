@@ -49,7 +49,7 @@ def test_every_section_computes_and_the_ids_do_not_depend_on_the_data(study):
         value = odd[key]
         assert value is None or (isinstance(value, float) and math.isnan(value)), key
     # the all-enrolled numbers are those of the bundled run
-    assert odd["survival.os_median_len"] == bundled["survival.os_median_len"]
+    assert odd["survival.os_median_treatment"] == bundled["survival.os_median_treatment"]
 
 
 def test_tables_show_the_analysable_cohort_only(study):
@@ -143,17 +143,17 @@ def test_levels_below_the_minimum_subgroup_size_are_left_out_of_tests_and_figure
     article = build_study(cohort, StudyConfig())
     strict = build_study(cohort, StudyConfig().replace(**{"survival.min_subgroup_size": 2}))
     kept, dropped = third_line.compute(article).values, third_line.compute(strict).values
-    assert kept["thirdline.len_nivolumab"] == 1  # a one-patient regimen in the bundled cohort
-    assert 0 <= kept["thirdline.os_type_len_p"] < 1  # sorafenib (15) against three one-patient regimens
-    assert "not estimable" in third_line.compute(strict).values.spec("thirdline.os_type_len_p").label
-    assert 0 < kept["thirdline.os_type_sor_p"] < 1  # every sorafenib-group regimen has at least 3 patients
+    assert kept["thirdline.treatment_nivolumab"] == 1  # a one-patient regimen in the bundled cohort
+    assert 0 <= kept["thirdline.os_type_treatment_p"] < 1  # sorafenib (15) against three one-patient regimens
+    assert "not estimable" in third_line.compute(strict).values.spec("thirdline.os_type_treatment_p").label
+    assert 0 < kept["thirdline.os_type_control_p"] < 1  # every sorafenib-group regimen has at least 3 patients
     recipients = article.data[(article.data["group"] == article.treatment) & (article.data["received_third_line"] == 1)]
     assert set(third_line.comparable_levels(recipients, "third_line_regimen", 2)["third_line_regimen"]) == {"sorafenib"}
-    assert math.isnan(dropped["thirdline.os_type_len_p"])  # one regimen left: nothing to compare
+    assert math.isnan(dropped["thirdline.os_type_treatment_p"])  # one regimen left: nothing to compare
     huge = build_study(cohort, StudyConfig().replace(**{"survival.min_subgroup_size": 500}))
     values = cycles.compute(huge).values
-    assert math.isnan(values["cycles.le3_os_logrank_p"]) and math.isnan(values["cycles.le3_os_median_len"])
-    assert values["cycles.le3_os_n_len"] == cycles.compute(article).values["cycles.le3_os_n_len"]
+    assert math.isnan(values["cycles.le3_os_logrank_p"]) and math.isnan(values["cycles.le3_os_median_treatment"])
+    assert values["cycles.le3_os_n_treatment"] == cycles.compute(article).values["cycles.le3_os_n_treatment"]
     figures = cycles_subgroup_figures(huge, values)
     panel_a = figures["supp_figure3"].subfigs[0]
     assert not any(line.get_xydata().size for ax in panel_a.axes for line in ax.get_lines()

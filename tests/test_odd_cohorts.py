@@ -140,7 +140,7 @@ def test_quoted_numbers_of_rows_left_out_of_table1_are_not_estimable(tmp_path):
     assert report.ok
     study = build_study(read_cohort(path, config=config), config)
     section = baseline.compute(study)
-    for key in ("baseline.male", "baseline.age_median", "baseline.child_pugh_a_p", "baseline.child_pugh_a_len_matched"):
+    for key in ("baseline.male", "baseline.age_median", "baseline.child_pugh_a_p", "baseline.child_pugh_a_treatment_matched"):
         spec = section.values.spec(key)
         assert math.isnan(section.values[key]) and spec.status == "not estimable", key
         assert "not a row of Table 1 (baseline.rows)" in spec.label

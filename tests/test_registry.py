@@ -6,7 +6,7 @@ import math
 import pytest
 
 from hcc_utils.study import compute_results
-from hcc_utils.study.registry import Kind, ResultSet, display_value, parse_value, status_of
+from hcc_utils.study.registry import Kind, ResultSet, display_value, parse_value, prose_value, status_of
 from hcc_utils.data.readers import read_cohort
 from hcc_utils.config import REPO_ROOT, load_config
 
@@ -25,10 +25,11 @@ def test_every_result_of_the_book_is_registered_with_a_kind_and_a_label(results)
 
 
 @pytest.mark.parametrize("result_id, kind", [
-    ("survival.os_median_len", Kind.MONTHS), ("survival.os_logrank_p", Kind.P), ("cox.os_cp_b_hr", Kind.RATIO),
-    ("cox.os_cp_b_lo", Kind.RATIO), ("response.cr_len", Kind.COUNT), ("response.sd_len", Kind.PERCENT),
+    ("survival.os_median_treatment", Kind.MONTHS), ("survival.os_logrank_p", Kind.P), ("cox.os_cp_b_hr", Kind.RATIO),
+    ("cox.os_cp_b_lo", Kind.RATIO), ("response.cr_treatment", Kind.COUNT), ("response.sd_control", Kind.PERCENT),
     ("baseline.age_median", Kind.QUANTITY), ("flow.eligible", Kind.COUNT), ("matching.caliper_width", Kind.WIDTH),
-    ("cox.os_univariable_significant", Kind.LIST), ("safety.g34_len", Kind.PERCENT), ("safety.g34_n_len", Kind.COUNT),
+    ("cox.os_univariable_significant", Kind.LIST), ("safety.g34_treatment", Kind.PERCENT),
+    ("safety.g34_n_control", Kind.COUNT), ("cox.os_uni_control_hr", Kind.RATIO), ("flow.enrolled_treatment", Kind.COUNT),
 ])
 def test_kinds_follow_the_meaning_not_the_name(results, result_id, kind):
     assert results.spec(result_id).kind is kind
@@ -37,7 +38,7 @@ def test_kinds_follow_the_meaning_not_the_name(results, result_id, kind):
 def test_units(results):
     assert results.spec("baseline.age_median").unit_text == "years"
     assert results.spec("baseline.cycles_median").unit_text == "cycles"
-    assert results.spec("survival.os_median_len").unit_text == "months"
+    assert results.spec("survival.os_median_treatment").unit_text == "months"
 
 
 @pytest.mark.parametrize("kind, value, text", [
@@ -48,6 +49,27 @@ def test_units(results):
 ])
 def test_display_by_kind(kind, value, text):
     assert display_value(kind, value) == text
+
+
+@pytest.mark.parametrize("kind, value, unit, text", [
+    (Kind.MONTHS, 10.26, "", "10.3 months"), (Kind.MONTHS, math.nan, "", "not reached"),
+    (Kind.QUANTITY, 64.0, "years", "64.0 years"), (Kind.QUANTITY, math.nan, "cycles", "not estimable"),
+    (Kind.QUANTITY, 0.123, "SMD", "0.1"), (Kind.QUANTITY, 36.0, "pairs", "36.0"), (Kind.P, 0.0191, "", "0.019"),
+    (Kind.PERCENT, 7.5, "", "7.5%"), (Kind.PERCENT, math.nan, "", "not estimable"),
+])
+def test_prose_writes_times_with_their_unit_and_a_median_not_reached_in_words(kind, value, unit, text):
+    """In a sentence a survival time reads '10.3 months' or 'not reached' (a table's 'NR' followed by the typed
+    word 'months' read "NR months"), a percentage '7.5%' or 'not estimable' (never "not estimable%"); units the
+    sentence names itself (SMD, pairs) are not repeated."""
+    assert prose_value(kind, value, unit=unit) == text
+
+
+def test_prose_of_a_value_not_estimable_by_status_is_never_not_reached():
+    """A median of a cohort that cannot be analysed is NaN like a median never reached: its status tells them
+    apart (the prose said "not reached" for the matched medians when matching formed no pair)."""
+    assert prose_value(Kind.MONTHS, math.nan, status="not estimable") == "not estimable"
+    assert prose_value(Kind.MONTHS, math.nan, status="not reached") == "not reached"
+    assert prose_value(Kind.PERCENT, 12.0, status="ok") == "12.0%"
 
 
 def test_list_items_are_written_by_their_labels(results):

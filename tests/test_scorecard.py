@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from hcc_utils.reproduction.roles import align_targets
 from hcc_utils.reproduction.scorecard import (distance, is_identical, is_met, load_targets, printed_decimals, rule_of,
                                               score, summary_line, close_note)
 from hcc_utils.reproduction.summary import scorecard_report
@@ -164,6 +165,7 @@ def test_report_on_targets_themselves(tmp_path):
     """Feeding the published values back gives every non-excluded number met."""
     targets = load_targets(TARGETS)
     results = targets[["id", "value"]].copy()
+    results["id"] = [alignment.run_id for alignment in align_targets(targets).values()]  # the run's ids, by role
     lists = targets["statistic"] == "significant"  # published lists name the article's terms; results name columns
     results.loc[lists, "value"] = [";".join(sorted(article_terms(v))) for v in results.loc[lists, "value"]]
     path = tmp_path / "results.csv"
@@ -192,7 +194,7 @@ def test_scorecard_joins_on_id_and_checks_the_recorded_kind():
         {"id": "flow.eligible", "section": "flow", "statistic": "n", "value": "194"},
     ])
     results = pd.DataFrame([
-        {"id": "response.sd_len", "value": "40.0", "kind": "count", "unit": "patients"},
+        {"id": "response.sd_treatment", "value": "40.0", "kind": "count", "unit": "patients"},
         {"id": "flow.eligible", "value": "194", "kind": "count", "unit": "patients"},
     ])
     scored = score(results, targets).set_index("id")

@@ -11,8 +11,9 @@ import pytest
 from docx.oxml.ns import qn
 
 from hcc_utils.report.journal_table import Column, JournalTable, Row
-from hcc_utils.report.submission import (article_tables, convert_run_tables, needs_landscape, write_docx,
-                                         write_tables_docx, write_tables_xlsx, write_xlsx)
+from hcc_utils.config import parse_config
+from hcc_utils.report.collection import CONTENTS_SHEET, convert_run_tables, write_tables_docx, write_tables_xlsx
+from hcc_utils.report.submission import article_tables, needs_landscape, write_docx, write_xlsx
 
 
 def baseline_table() -> JournalTable:
@@ -123,17 +124,19 @@ def test_collection_holds_article_tables_in_article_order_with_titles_and_footno
               small_table("supp1", "Supplementary Table 1", 6, "Third-line regimens")]
     assert [t.name for t in article_tables(tables)] == ["table1_baseline", "table2_responses", "supp1", "supp2"]
     document = docx.Document(write_tables_docx(tables, tmp_path / "tables.docx"))
-    captions = [p.text for p in document.paragraphs if p.text.startswith(("Table", "Supplementary"))]
-    assert captions == ["Table 1. Baseline characteristics", "Table 2. Responses",
-                        "Supplementary Table 1. Third-line regimens", "Supplementary Table 2. Third-line survival"]
+    captions = [p.text for p in document.paragraphs if p.text.startswith(("Table ", "Supplementary"))]
+    expected = ["Table 1. Baseline characteristics", "Table 2. Responses",
+                "Supplementary Table 1. Third-line regimens", "Supplementary Table 2. Third-line survival"]
+    assert captions == expected + expected  # listed on the title page, then above each table
     texts = [p.text for p in document.paragraphs]
     for note in ["Responses note", "Third-line regimens note", "Third-line survival note", *baseline_table().footnotes]:
         assert note in texts
     assert len(document.tables) == 4 and "Scorecard row" not in [c.text for t in document.tables for c in t.column_cells(0)]
-    assert [s.orientation for s in document.sections] == [1, 0, 0, 0]  # Table 1 landscape; a page each
-    assert [s.start_type for s in document.sections[1:]] == [2, 2, 2]  # WD_SECTION.NEW_PAGE
+    # a title page, then Table 1 landscape and a page each
+    assert [s.orientation for s in document.sections] == [0, 1, 0, 0, 0]
+    assert [s.start_type for s in document.sections[1:]] == [2, 2, 2, 2]  # WD_SECTION.NEW_PAGE
     workbook = openpyxl.load_workbook(write_tables_xlsx(tables, tmp_path / "tables.xlsx"))
-    assert workbook.sheetnames == ["Table 1", "Table 2", "Suppl. Table 1", "Suppl. Table 2"]
+    assert workbook.sheetnames == [CONTENTS_SHEET, "Table 1", "Table 2", "Suppl. Table 1", "Suppl. Table 2"]
 
 
 def test_collection_without_article_table_is_refused(tmp_path):
@@ -169,7 +172,37 @@ def test_run_tables_are_converted_beside_their_json(tmp_path):
                      "sections/02_baseline/tables/table1_baseline.xlsx",
                      "sections/scorecard/tables/scorecard.docx", "sections/scorecard/tables/scorecard.xlsx",
                      "tables.docx", "tables.xlsx"]
-    assert docx.Document(tmp_path / "tables.docx").paragraphs[0].text == "Table 1. Baseline characteristics"
+    assert "Table 1. Baseline characteristics" in [p.text for p in docx.Document(tmp_path / "tables.docx").paragraphs]
+
+
+def test_the_collection_and_every_file_carry_the_configured_title_and_authors(tmp_path):
+    """tables.docx opens with the study's title, its authors and the list of tables, tables.xlsx with a Contents
+    sheet; the document properties of every file name the study's authors (not the program)."""
+    study = parse_config({"study": {"title": "Cabozantinib vs regorafenib after ATE+BEV", "authors": [
+        {"name": "Doe, Jane", "affiliation": "Uni", "orcid": "0000-0002-1825-0097"}, {"name": "Roe, John"}],
+        "keywords": ["cabozantinib"]}}, "test").study
+    tables = [baseline_table(), small_table("table2_responses", "Table 2", 2, "Responses")]
+    document = docx.Document(write_tables_docx(tables, tmp_path / "tables.docx", study))
+    texts = [p.text for p in document.paragraphs]
+    assert texts[:4] == ["Tables: Cabozantinib vs regorafenib after ATE+BEV", "Jane Doe and John Roe",
+                         "Table 1. Baseline characteristics", "Table 2. Responses"]
+    assert document.paragraphs[0].runs[0].bold
+    properties = document.core_properties
+    assert (properties.title, properties.author, properties.keywords) == (
+        "Tables: Cabozantinib vs regorafenib after ATE+BEV", "Jane Doe and John Roe", "cabozantinib")
+    workbook = openpyxl.load_workbook(write_tables_xlsx(tables, tmp_path / "tables.xlsx", study))
+    contents = workbook[CONTENTS_SHEET]
+    assert [contents.cell(row, 1).value for row in (1, 2, 5, 6)] == [
+        "Tables: Cabozantinib vs regorafenib after ATE+BEV", "Jane Doe and John Roe", "Table 1", "Table 2"]
+    assert contents.cell(6, 2).value == "Table 2. Responses"
+    assert (workbook.properties.title, workbook.properties.creator) == (
+        "Tables: Cabozantinib vs regorafenib after ATE+BEV", "Jane Doe and John Roe")
+    one = docx.Document(write_docx(tables[1], tmp_path / "one.docx", study)).core_properties
+    assert (one.title, one.author) == ("Table 2. Responses", "Jane Doe and John Roe")
+    assert openpyxl.load_workbook(write_xlsx(tables[1], tmp_path / "one.xlsx", study)).properties.creator == \
+        "Jane Doe and John Roe"
+    default = docx.Document(write_tables_docx(tables, tmp_path / "default.docx")).paragraphs[0].text
+    assert default == "Tables: " + parse_config({}, "test").study.title  # the defaults: this project's study
 
 
 def test_columns_fill_the_page_without_wrapping_p_values(tmp_path):

@@ -7,16 +7,16 @@ is reported at once, and the book's *Configuration* page documents every key fro
 """
 from __future__ import annotations
 
-import codecs
 import difflib
 from pathlib import Path
-from types import UnionType
 from typing import Any, Literal, Optional, Union, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from hcc_utils.config.dates import check_date_format, two_digit_year
+from hcc_utils.config.extract import Extract
+from hcc_utils.config.identity import StudyIdentity
+from hcc_utils.config.section import Section
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG_PATH = REPO_ROOT / "study.yml"
@@ -26,8 +26,11 @@ class ConfigError(ValueError):
     """A configuration file that cannot be used; the message names the file and every offending key."""
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Section = Section  # every section refuses unknown keys and is frozen (hcc_utils.config.section)
+
+
+#: The parts the two compared regimens play; result ids name a group by its role (``survival.os_median_treatment``).
+ROLES = ("treatment", "control")
 
 
 class Groups(_Section):
@@ -46,6 +49,21 @@ class Groups(_Section):
         if names["treatment"] == names["control"]:
             raise ValueError("groups.treatment and groups.control must differ")
         return self
+
+    def role(self, regimen: str) -> str:
+        """The role of a compared regimen, as result ids name its group: 'treatment' or 'control' (the one place
+        a group becomes a part of an id, so that ids do not depend on which regimens a study compares).
+
+        Raises
+        ------
+        ValueError
+            ``regimen`` is neither of the compared regimens.
+        """
+        name = str(regimen).strip().lower()
+        for role in ROLES:
+            if getattr(self, role).strip().lower() == name:
+                return role
+        raise ValueError(f"{regimen!r} is not a compared group ({self.treatment!r} or {self.control!r})")
 
 
 class Matching(_Section):
@@ -233,71 +251,6 @@ class Bootstrap(_Section):
         return self
 
 
-class Extract(_Section):
-    """How to read the author's extract as it comes: its column names, sheet, encoding, date and number formats."""
-
-    columns: dict[str, str] = Field(
-        {}, description="The extract's column names mapped to the data dictionary's, e.g. {Patient ID: patient_id}; "
-                        "applied on reading, before validation. A name that is not a dictionary column is refused "
-                        "with the closest one as a suggestion.")
-    sheet: Optional[str] = Field(None, description="Excel worksheet holding the cohort; null for the first sheet.")
-    encoding: str = Field(
-        "auto", description="Character encoding of a CSV file: auto detects UTF-8 (with or without BOM), UTF-16 "
-                            "with a BOM (Excel's 'Unicode text', tab-separated), CP949/EUC-KR (Korean hospital "
-                            "systems) and cp1252/Latin-1, and warns naming the encoding it chose when the guess is "
-                            "uncertain; or name one (utf-8, utf-16, cp949, euc-kr, cp1252, latin-1 ...). A cell that "
-                            "does not decode is an error, never silently garbled text.")
-    date_format: Optional[str] = Field(
-        None, description="Format of every date column written as text: YYYY-MM-DD, DD/MM/YYYY, MM/DD/YYYY, "
-                          "DD.MM.YYYY, YYYY.MM.DD, DD-MM-YYYY, YYYY/MM/DD ..., or with a two-digit year such as "
-                          "DD/MM/YY (which needs two_digit_year_pivot); null detects it per column (and says so "
-                          "when day-first and month-first both fit). Excel date cells and Excel serial numbers are "
-                          "read whatever the format, in the workbook's date system (1900 or 1904).")
-    date_formats: dict[str, str] = Field(
-        {}, description="Per-column date formats (dictionary column names), overriding date_format.")
-    two_digit_year_pivot: Optional[int] = Field(
-        None, ge=1000, le=9900,
-        description="First year of the hundred years in which two-digit years (YY) are read, as SAS's YEARCUTOFF: "
-                    "1950 reads 50-99 as 1950-1999 and 00-49 as 2000-2049. null: dates with a two-digit year "
-                    "are refused with a hint.")
-    decimal: Literal["auto", ".", ","] = Field(
-        "auto", description="Decimal mark of numbers written as text. auto: ',' in a semicolon-separated CSV, '.' "
-                            "otherwise, and a cell written with the other mark is read when it can mean only one "
-                            "number (2,5 or 1.401,5) and refused with a hint when it could mean two (1,401). "
-                            "'.' or ',' declare it: the other mark is then never a decimal mark (with '.', 2,5 is "
-                            "refused).")
-    thousands: Optional[Literal[",", ".", " ", "'"]] = Field(
-        None, description="Thousands separator of numbers written as text (1,401.5 with ','; 1.401,5 with '.'). "
-                          "null: groups are read where they are unambiguous (1,401.5, 1.401,5, 1 401,5, "
-                          "1,401,000) and a number such as 1,401 in a '.'-decimal file is refused with a hint "
-                          "(1401 or 1.401?).")
-
-    @field_validator("encoding")
-    @classmethod
-    def _known_encoding(cls, value: str) -> str:
-        if value != "auto":
-            try:
-                codecs.lookup(value)
-            except LookupError:
-                raise ValueError(f"unknown encoding {value!r}; use auto, utf-8, utf-16, cp949, euc-kr, cp1252 or "
-                                 "latin-1") from None
-        return value
-
-    @model_validator(mode="after")
-    def _formats_known(self):
-        for where, value in [("date_format", self.date_format), *((f"date_formats.{k}", v)
-                                                                   for k, v in self.date_formats.items())]:
-            if value is not None:
-                check_date_format(value, where)
-                if two_digit_year(value) and self.two_digit_year_pivot is None:
-                    raise ValueError(f"{where} {value!r} has a two-digit year: state its century with "
-                                     "extract.two_digit_year_pivot (e.g. 1950 reads 50-99 as 1950-1999 and 00-49 "
-                                     "as 2000-2049)")
-        if self.thousands is not None and self.thousands == self.decimal:
-            raise ValueError(f"extract.thousands and extract.decimal are both {self.decimal!r}; they must differ")
-        return self
-
-
 class Variable(_Section):
     """A variable of the author's extract that the data dictionary does not have (e.g. ALBI grade)."""
 
@@ -364,6 +317,7 @@ class StudyConfig(_Section):
                         "They are read (extract.columns may map to them), validated like the dictionary's columns, "
                         "carried into the analysis table (yes/no as 0/1, categories as text) and may be named in "
                         "baseline.rows, matching.covariates, cox.candidates, cox.forced and diagnostics.univariable.")
+    study: StudyIdentity = Field(default_factory=StudyIdentity)
     groups: Groups = Field(default_factory=Groups)
     matching: Matching = Field(default_factory=Matching)
     baseline: Baseline = Field(default_factory=Baseline)
@@ -506,53 +460,3 @@ def load_config(path: str | Path | None = None, data: str | Path | None = None) 
     config = parse_config(given, str(path))
     resolved = Path(data).resolve() if data is not None else (path.parent / config.data).resolve()
     return config.model_copy(update={"data": str(resolved)})
-
-
-def schema_rows() -> list[dict[str, str]]:
-    """Every key of the schema with its type, default and description (for the book's Configuration page)."""
-    rows = []
-
-    def walk(model: type[BaseModel], prefix: str, item: bool = False) -> None:
-        for name, field in model.model_fields.items():
-            annotation = field.annotation
-            if _is_model(annotation):
-                rows.append({"key": f"{prefix}{name}", "type": "section", "default": "",
-                             "description": (annotation.__doc__ or "").strip()})
-                walk(annotation, f"{prefix}{name}.")
-                continue
-            default = "" if field.is_required() else _dumped(field.get_default(call_default_factory=True))
-            rows.append({"key": f"{prefix}{name}", "type": _type_name(annotation) + (", required" if item and
-                                                                                     field.is_required() else ""),
-                         "default": default, "description": field.description or ""})
-            entry = _list_item_model(annotation)
-            if entry is not None:  # the keys of one list item, as key[].name
-                walk(entry, f"{prefix}{name}[].", item=True)
-
-    walk(StudyConfig, "")
-    return rows
-
-
-def _dumped(value: Any) -> str:
-    """A default as YAML writes it on one line (models as their mappings)."""
-    if isinstance(value, list):
-        value = [entry.model_dump(mode="json", exclude_none=True) if isinstance(entry, BaseModel) else entry
-                 for entry in value]
-    return yaml.safe_dump(value, default_flow_style=True, width=10_000, allow_unicode=True, sort_keys=False).strip() \
-        .removesuffix("...").strip()
-
-
-def _type_name(annotation: Any) -> str:
-    """A type as readers of the Configuration page write it: 'number', 'one of: a, b', 'list of text'..."""
-    origin, args = get_origin(annotation), get_args(annotation)
-    if origin is Literal:  # punctuation quoted, so that ',' and '.' read as values, not as the list's commas
-        return "one of: " + ", ".join(str(a) if any(c.isalnum() for c in str(a)) else repr(str(a)) for a in args)
-    if origin in (Union, UnionType):
-        names = [_type_name(a) for a in args if a is not type(None)]
-        return " or ".join(names) + (" or null" if type(None) in args else "")
-    if origin is list:
-        if args and _is_model(args[0]):
-            return f"list of mappings (keys below)"
-        return f"list of {_type_name(args[0])}" if args else "list"
-    if origin is dict:
-        return f"mapping of {_type_name(args[0])} to {_type_name(args[1])}" if args else "mapping"
-    return {str: "text", int: "whole number", float: "number", bool: "true/false"}.get(annotation, str(annotation))

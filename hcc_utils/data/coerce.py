@@ -80,7 +80,7 @@ def cell_format(extract: Any, name: str, file_info: Mapping[str, Any] | None = N
 
     Parameters
     ----------
-    extract : hcc_utils.config.schema.Extract or None
+    extract : hcc_utils.config.extract.Extract or None
         Declared date formats (``date_formats`` over ``date_format``; detected when neither), year pivot, decimal
         mark and thousands separator; None: the schema's defaults (dates detected).
     name : str

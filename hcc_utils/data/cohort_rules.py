@@ -377,7 +377,7 @@ def check_cohort(
         Minimum enrolled patients per study group.
     max_missing_share : float
         Share of enrolled patients above which a missing optional variable is warned about.
-    extract : hcc_utils.config.schema.Extract, optional
+    extract : hcc_utils.config.extract.Extract, optional
         Date formats of the configuration (detected per column when undeclared).
     keep_all : bool
         Return every dictionary column typed (for the analysis checks); False keeps only the columns the rules

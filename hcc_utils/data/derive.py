@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from hcc_utils.config import StudyConfig, as_config
+from hcc_utils.config.schema import ROLES
 from hcc_utils.data.coerce import coerce_column
 from hcc_utils.data.dictionary import DataDictionary, load_dictionary
 from hcc_utils.data.text import normalise_column_name
@@ -243,7 +244,8 @@ def cohort_flow(df: pd.DataFrame, config: StudyConfig | Mapping[str, Any] | None
         (progressed, not deteriorated, no second-line therapy; not in the article),
         ``flow.second_line``, ``flow.second_line_<regimen>`` for every second-line regimen of the
         dictionary (fluorouracil as ``5fu``) and then every other regimen of the data (:func:`regimen_key`),
-        ``flow.enrolled`` and ``flow.enrolled_<group>`` for the treatment then the control group.
+        ``flow.enrolled``, ``flow.enrolled_treatment`` and ``flow.enrolled_control`` (groups named by role; the
+        regimen counts ``flow.second_line_<regimen>`` keep the regimen's name, because they count that regimen).
     """
     groups = study_groups(config)
     typed = typed_cohort(df, strict=False, columns=_ENROLMENT_COLUMNS)
@@ -258,8 +260,8 @@ def cohort_flow(df: pd.DataFrame, config: StudyConfig | Mapping[str, Any] | None
     for name in (*_SECOND_LINE_REGIMENS, *others):
         flow[f"flow.second_line_{regimen_key(name)}"] = int((masks["second_line"] & (regimen == name)).sum())
     flow["flow.enrolled"] = int(masks["enrolled"].sum())
-    for name in groups:
-        flow[f"flow.enrolled_{name}"] = int((masks["enrolled"] & (regimen == name)).sum())
+    for role, name in zip(ROLES, groups):  # by role, as result ids name the groups (Groups.role)
+        flow[f"flow.enrolled_{role}"] = int((masks["enrolled"] & (regimen == name)).sum())
     return flow
 
 

@@ -42,7 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hcc_utils.config import ConfigError, StudyConfig
-from hcc_utils.config.schema import Extract
+from hcc_utils.config.extract import Extract
 from hcc_utils.data.coerce import CoercedColumn, cell_format, coerce_column
 from hcc_utils.data.dictionary import DataDictionary, load_dictionary
 from hcc_utils.data.variables import study_dictionary
@@ -94,7 +94,7 @@ def normalise_frame(
         Defaults to :func:`hcc_utils.data.dictionary.load_dictionary`.
     source : str or os.PathLike
         Named in errors.
-    extract : hcc_utils.config.schema.Extract, optional
+    extract : hcc_utils.config.extract.Extract, optional
         The configuration's ``extract`` block: date formats (detected per column when undeclared), year pivot,
         decimal mark and thousands separator.
     file_info : dict, optional

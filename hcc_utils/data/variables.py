@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from hcc_utils.config import StudyConfig, as_config
-from hcc_utils.config.schema import Variable
+from hcc_utils.config.schema import ROLES, Variable
 from hcc_utils.data.dictionary import ColumnSpec, DataDictionary, load_dictionary
 
 __all__ = ["ARTICLE_COLUMNS", "ARTICLE_ID_NAMES", "CONTROL_GROUP", "MODEL_KINDS", "RESERVED", "AnalysisColumn",
@@ -203,7 +203,8 @@ def list_problems(config: StudyConfig | dict | None = None) -> list[ListProblem]
     for key in ("cox.candidates", "diagnostics.univariable"):
         if key == "diagnostics.univariable" and config.diagnostics.univariable is None:
             continue
-        ids: dict[str, str] = {}
+        # the regimen indicator's ids name the control group by its role (Groups.role): cox.os_uni_control_hr
+        ids: dict[str, str] = {ROLES[1]: CONTROL_GROUP} if CONTROL_GROUP in configured_lists(config)[key] else {}
         for name in configured_lists(config)[key]:
             if name in columns:
                 other = ids.setdefault(columns[name].id_name, name)

@@ -35,12 +35,36 @@ AREA = ".sphinx"
 STAMP = "complete"
 
 
+#: Folder of the build area's sources whose files Sphinx copies to the root of the HTML (``html_extra_path``).
+EXTRA_DIR = "_extra"
+
+
+def _study_config(run_dir: Path):
+    """The run's study configuration, from its manifest."""
+    from hcc_utils.config import as_config
+
+    return as_config(json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))["config"])
+
+
 def _book_config(run_dir: Path, root: Path) -> dict:
-    """The book's _config.yml for this run (the project's, with a banner naming the data source)."""
+    """The book's _config.yml for this run: the project's, with the configured study's title and authors (every
+    page's header and browser title, the footer), a banner naming the data source and the book's citation file
+    copied beside ``index.html``."""
+    from hcc_utils.report.identity import byline
     from hcc_utils.study.cohort import is_synthetic_file
 
     config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    study = _study_config(run_dir).study
+    # Sphinx escapes the title where it writes it (every page's <title>); the theme writes the navbar's title and
+    # the footer's authors as HTML, so those get escaped text (the schema refuses < and > in them besides)
+    config["title"], config["author"] = study.title, html.escape(byline(study))
+    if study.date is not None:
+        config["copyright"] = str(study.date.year)
+    sphinx = config.setdefault("sphinx", {}).setdefault("config", {})
+    sphinx["html_short_title"] = study.short_title
+    sphinx.setdefault("html_theme_options", {}).setdefault("logo", {})["text"] = html.escape(study.title)
+    sphinx["html_extra_path"] = [*sphinx.get("html_extra_path", []), EXTRA_DIR]
     data_name = html.escape(Path(manifest["data"]).name)  # the banner is raw HTML on every page
 
     if is_synthetic_file(Path(manifest["data"])):
@@ -71,8 +95,11 @@ def copy_downloads(run_dir: Path, html_dir: Path) -> None:
 
 def _wanted_sources(run_dir: Path, root: Path) -> dict[str, bytes | Path]:
     """Relative path in the source folder -> its content (bytes) or the file to copy."""
+    from hcc_utils.report.identity import CITATION_FILE, citation_cff
+
     wanted: dict[str, bytes | Path] = {
-        "_config.yml": yaml.safe_dump(_book_config(run_dir, root), sort_keys=False).encode()}
+        "_config.yml": yaml.safe_dump(_book_config(run_dir, root), sort_keys=False, allow_unicode=True).encode(),
+        f"{EXTRA_DIR}/{CITATION_FILE}": citation_cff(_study_config(run_dir)).encode()}
     for path in book_sources(root):
         relative = str(path.relative_to(root))
         if relative != "_config.yml":

@@ -7,6 +7,7 @@ output folder another build is writing into); 130 interrupted (Ctrl-C). Output c
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -132,8 +133,16 @@ def _cmd_scorecard(args) -> int:
     if not results.is_file():
         print(f"hcc-study: no results.csv in {args.out}; run `hcc-study run` first", file=sys.stderr)
         return 2
-    print(scorecard_report(results, REPO_ROOT / "data" / "targets.csv"))
+    print(scorecard_report(results, REPO_ROOT / "data" / "targets.csv", groups=_run_groups(results.parent)))
     return 0
+
+
+def _run_groups(run_dir: Path) -> dict | None:
+    """The regimens a run compared, from its manifest's configuration (None, the article's, when it has none)."""
+    manifest = run_dir / "manifest.json"
+    if not manifest.is_file():
+        return None
+    return json.loads(manifest.read_text(encoding="utf-8")).get("config", {}).get("groups")
 
 
 def _cmd_export(args) -> int:

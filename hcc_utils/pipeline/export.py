@@ -6,7 +6,8 @@ From the run published in ``OUT`` (``OUT/current``) it writes into ``DIR`` (defa
     figures/<name>.pdf .svg .png     every figure
     tables.docx                      the article's tables in the article's order, one per page
     tables.xlsx                      the same, one sheet per table
-    README.txt                       what is where, which data file the run used, whether it was synthetic
+    README.txt                       the study's title and authors, what is where, which data file the run used,
+                                     whether it was synthetic
 
 The folder is written under a temporary name beside ``DIR`` and renamed into place at the end, so a reader never
 finds a half-written export; an earlier export in ``DIR`` is replaced, any other existing folder is refused.
@@ -21,8 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hcc_utils.pipeline.publish import published_run
-from hcc_utils.report.submission import (article_tables, read_tables, write_docx, write_tables_docx,
-                                         write_tables_xlsx, write_xlsx)
+from hcc_utils.config import ConfigError, as_config
+from hcc_utils.report.collection import write_tables_docx, write_tables_xlsx
+from hcc_utils.report.identity import byline
+from hcc_utils.report.submission import article_tables, read_tables, write_docx, write_xlsx
 from hcc_utils.study.cohort import is_synthetic_file
 
 FIGURE_FORMATS = (".pdf", ".svg", ".png")
@@ -72,10 +75,21 @@ def _unique_names(paths: list[Path]) -> dict[Path, str]:
     return {p: p.name if counts[p.name] == 1 else f"{p.parents[1].name}_{p.name}" for p in paths}
 
 
+def _study(manifest: dict):
+    """The run's ``study`` section (title, authors), from its manifest's configuration; the defaults for a run
+    whose configuration this version cannot read."""
+    try:
+        return as_config(manifest.get("config") or {}).study
+    except ConfigError:
+        return as_config(None).study
+
+
 def _readme(run: Path, manifest: dict, tables, figures: list[str], chosen) -> str:
     data = Path(manifest.get("data", "unknown"))
     synthetic = data.is_file() and is_synthetic_file(data)
+    study = _study(manifest)
     lines = [README_TITLE, "=" * len(README_TITLE), "",
+             f"Study: {study.title}", f"Authors: {byline(study)}",
              f"Run: {run.name} (finished {manifest.get('finished', 'unknown')})",
              f"Data file: {data.name} (SHA-256 {manifest.get('data_sha256', 'unknown')})"]
     if synthetic:
@@ -105,6 +119,7 @@ def export_submission(out_dir: str | Path, destination: str | Path | None = None
     destination = Path(destination).resolve() if destination else out_dir / "submission"
     _check_destination(destination)
     manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    study = _study(manifest)
     try:
         found = read_tables(run / "sections")
     except ValueError as exc:
@@ -122,8 +137,8 @@ def export_submission(out_dir: str | Path, destination: str | Path | None = None
         listed = []
         for path, table in found:
             stem = Path(table_names[path]).stem
-            write_docx(table, staging / "tables" / f"{stem}.docx")
-            write_xlsx(table, staging / "tables" / f"{stem}.xlsx")
+            write_docx(table, staging / "tables" / f"{stem}.docx", study)
+            write_xlsx(table, staging / "tables" / f"{stem}.xlsx", study)
             csv = path.with_suffix(".csv")
             if csv.is_file():
                 shutil.copyfile(csv, staging / "tables" / f"{stem}.csv")
@@ -137,8 +152,8 @@ def export_submission(out_dir: str | Path, destination: str | Path | None = None
             progress(f"  figures/: {len(figures)} files")
         chosen = article_tables([t for _, t in found])
         if chosen:
-            write_tables_docx(chosen, staging / "tables.docx")
-            write_tables_xlsx(chosen, staging / "tables.xlsx")
+            write_tables_docx(chosen, staging / "tables.docx", study)
+            write_tables_xlsx(chosen, staging / "tables.xlsx", study)
             progress(f"  tables.docx, tables.xlsx: {len(chosen)} article tables in article order")
         else:
             progress("  no article table (every table is the book's own): tables.docx not written")

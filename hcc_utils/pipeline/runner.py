@@ -67,7 +67,7 @@ def __getattr__(name: str):
     raise AttributeError(name)
 
 
-#: The article's tables in one file each (:data:`hcc_utils.report.submission.COLLECTION_NAMES`, named here so that a
+#: The article's tables in one file each (:data:`hcc_utils.report.collection.COLLECTION_NAMES`, named here so that a
 #: run reusing every notebook need not load python-docx and openpyxl).
 COLLECTIONS = ("tables.docx", "tables.xlsx")
 SECTION_DIR = "notebooks"
@@ -419,7 +419,7 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
             to_run = longest_first(to_run, previous.get("durations", previous.get("seconds", {})), root)
             side = None
             if stage == last and stage > 1 and summary.executed:  # the sections' tables are final: convert them
-                side, tables_written = (_convert_tables, staging), True  # alongside the book's pages
+                side, tables_written = (_convert_tables, staging, config.study), True  # alongside the book's pages
             if to_run and not forking:  # started while the study cache is prepared
                 forking = kernels.enter_context(KernelForkServer(notebook_imports(root / t.relpath for t in tasks)))
                 kernels.enter_context(PortReservations())  # TCP kernels of every worker reserve their ports here
@@ -447,7 +447,7 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
     _warn_neutralised(neutralised)
 
     if not tables_written:
-        _write_submission_formats(staging, published, previous, executed_any=bool(summary.executed))
+        _write_submission_formats(staging, published, previous, bool(summary.executed), config.study)
 
     manifest = {
         "data": str(data_path), "data_sha256": state.data_sha, "config": config.to_dict(),
@@ -477,7 +477,8 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
     return summary
 
 
-def _write_submission_formats(run_dir: Path, published: Path | None, previous: dict, executed_any: bool) -> None:
+def _write_submission_formats(run_dir: Path, published: Path | None, previous: dict, executed_any: bool,
+                              study=None) -> None:
     """Each saved table (``sections/*/tables/<name>.json``) as ``<name>.docx`` and ``<name>.xlsx`` beside it, and
     the article's tables as ``tables.docx`` / ``tables.xlsx`` in the run folder: outputs of the run, checksummed
     in its manifest like the rest.
@@ -487,16 +488,17 @@ def _write_submission_formats(run_dir: Path, published: Path | None, previous: d
     """
     if not executed_any and _copy_run_files(published, run_dir, previous, COLLECTIONS):
         return
-    _convert_tables(run_dir)
+    _convert_tables(run_dir, study)
 
 
-def _convert_tables(run_dir: Path) -> None:
-    """Write every table of the run as DOCX and XLSX (in a worker process when run beside notebooks)."""
-    from hcc_utils.report.submission import convert_run_tables
+def _convert_tables(run_dir: Path, study=None) -> None:
+    """Write every table of the run as DOCX and XLSX, titled and signed by ``study`` (in a worker process when run
+    beside notebooks)."""
+    from hcc_utils.report.collection import convert_run_tables
 
     start = time.perf_counter()
     try:
-        written = convert_run_tables(run_dir)
+        written = convert_run_tables(run_dir, study)
     except ValueError as exc:
         raise StudyRunError(f"the tables could not be written as DOCX and XLSX: {exc}") from None
     if written:

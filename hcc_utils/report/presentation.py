@@ -15,9 +15,11 @@ from myst_nb import glue
 from hcc_utils.config import StudyConfig
 from hcc_utils.report.downloads import download_links
 from hcc_utils.report.journal_table import Column, JournalTable, Row
-from hcc_utils.study.cohort import Study, group_code
+from hcc_utils.config.schema import ROLES
+from hcc_utils.study.cohort import Study
 from hcc_utils.study.labels import COHORT_NAMES, categorical_test_text, group_label
-from hcc_utils.study.registry import Kind, ResultSet, display_value, parse_value
+from hcc_utils.study.registry import Kind, ResultSet, display_value, parse_value, prose_value
+from hcc_utils.tables.formatting import fmt_interval
 
 
 def save_table(table: pd.DataFrame, output_dir: str | Path, name: str) -> Path:
@@ -65,30 +67,66 @@ def show_table(table: JournalTable, output_dir: str | Path) -> ShownTable:
 
 
 def glue_results(values: ResultSet, study: Study) -> None:
-    """Glue every value for prose under its id (dots as underscores) and under a role alias, written as its
-    registered kind says (:func:`hcc_utils.study.registry.display_value`).
+    """Glue every value for prose under its id (dots as underscores), written as its registered kind says for prose
+    (:func:`hcc_utils.study.registry.prose_value`: a median not reached reads "not reached", a time carries its
+    unit), and every interval of two glued limits once more as one text (:func:`interval_glue_names`).
 
-    The alias replaces the group code by ``treatment`` or ``control`` (``survival_os_median_treatment``), so the
-    book's sentences keep working when a user compares other regimens.
+    Ids name the groups by role (``survival_os_median_treatment``), so the book's sentences read the same whatever
+    regimens a user compares; the regimens' names are glued as ``treatment`` and ``control``.
     """
-    roles = {group_code(study.treatment): "treatment", group_code(study.control): "control"}
     glue("treatment", study.treatment, display=False)
     glue("control", study.control, display=False)
-    shown_values = {key: _typeset_minus(display_value(values.spec(key).kind, value, values.spec(key).item_labels))
-                    for key, value in values.items()}
+    shown_values = {key: _prose(values, key) for key in values}
     # a cohort that cannot be analysed: its numbers read "not estimable" wherever the prose quotes them
     for suffix in study.cohort_problems():
         for key in [k for k in values if not k.endswith("_matched")]:
             shown_values.setdefault(key + suffix, "not estimable")
     statements = {f"{key}_stated": p_statement(shown) for key, shown in shown_values.items()
                   if _kind_of(values, key) == Kind.P}
-    for key, shown in {**shown_values, **statements}.items():
-        name = key.replace(".", "_")
-        glue(name, shown, display=False)
-        for code, role in roles.items():
-            alias = re.sub(rf"_{re.escape(code)}(?=_|$)", f"_{role}", name)
-            if alias != name:
-                glue(alias, shown, display=False)
+    intervals = {name: fmt_interval(shown_values[low], shown_values[high])
+                 for name, (low, high) in interval_glue_names(shown_values).items()}
+    for key, shown in {**shown_values, **statements, **intervals}.items():
+        glue(key.replace(".", "_"), shown, display=False)
+
+
+#: The words of two result ids that differ only in them and are an interval's limits, and the word that takes their
+#: place in the name of the interval's glue: ``*_hr_lo``/``*_hr_hi`` -> ``*_hr_ci``, ``*_q1_control``/``*_q3_control``
+#: -> ``*_iqr_control``.
+INTERVAL_LIMITS = (("lo", "hi", "ci"), ("q1", "q3", "iqr"))
+
+
+def interval_glue_names(ids) -> dict[str, tuple[str, str]]:
+    """``{interval id: (lower id, upper id)}`` for every pair of limits among ``ids`` (:data:`INTERVAL_LIMITS`):
+    ``sensitivity.iptw_os_hr_lo`` and ``_hi`` give ``sensitivity.iptw_os_hr_ci``, ``baseline.cycles_q1_control``
+    and ``baseline.cycles_q3_control`` give ``baseline.cycles_iqr_control``.
+
+    Raises
+    ------
+    ValueError
+        An interval's name is already the id of a value (it would hide it).
+    """
+    ids = set(ids)
+    out = {}
+    for key in sorted(ids):
+        section, _, rest = key.partition(".")
+        tokens = rest.split("_")
+        for low, high, word in INTERVAL_LIMITS:
+            for index, token in enumerate(tokens):
+                if token != low:
+                    continue
+                upper = f"{section}.{'_'.join(tokens[:index] + [high] + tokens[index + 1:])}"
+                if upper in ids:
+                    name = f"{section}.{'_'.join(tokens[:index] + [word] + tokens[index + 1:])}"
+                    if name in ids:
+                        raise ValueError(f"the interval {key}–{upper} would be glued as {name}, already a result id")
+                    out[name] = (key, upper)
+    return out
+
+
+def _prose(values: ResultSet, key: str) -> str:
+    """A value as a sentence writes it, by its registered kind, unit and status."""
+    spec = values.spec(key)
+    return _typeset_minus(prose_value(spec.kind, values[key], spec.item_labels, spec.unit, spec.status))
 
 
 def _typeset_minus(shown):
@@ -168,12 +206,12 @@ def predictor_texts(study: Study, models: dict[str, Any]) -> dict[str, Any]:
 
 def safety_texts(study: Study, values: ResultSet) -> dict[str, str]:
     """Prose pieces of the safety section: the events more frequent with the treatment regimen, as words."""
-    key = f"safety.higher_in_{study.treatment}"
+    key = "safety.higher_in_treatment"
     spec = values.spec(key)
     return {"safety_higher_in_treatment_name": display_value(spec.kind, values[key], spec.item_labels)}
 
 
-#: The headline numbers of the introduction: (label, id template with {g} for the group code, p-value id).
+#: The headline numbers of the introduction: (label, id template with {g} for the group's role, p-value id).
 HEADLINES = [
     ("Median PFS, months", "survival.pfs_median_{g}{s}", "survival.pfs_logrank_p{s}"),
     ("Median OS, months", "survival.os_median_{g}{s}", "survival.os_logrank_p{s}"),
@@ -182,58 +220,84 @@ HEADLINES = [
 ]
 
 
-def result_text(results: pd.DataFrame, key: str) -> str:
-    """A value of ``results.csv`` written as prose writes it (by its recorded kind); '—' when not recorded."""
+def result_text(results: pd.DataFrame, key: str, prose: bool = False) -> str:
+    """A value of ``results.csv`` written as a table writes it (by its recorded kind), or with ``prose`` as a
+    sentence writes it (:func:`hcc_utils.study.registry.prose_value`); '—' when not recorded, "not estimable" when
+    its recorded status says so (a median of a cohort that cannot be analysed is not "NR")."""
     rows = results[results["id"] == key]
     if rows.empty:
         return "—"
     row = rows.iloc[0]
-    return display_value(row["kind"], parse_value(row["kind"], row["value"]))
+    value, status = parse_value(row["kind"], row["value"]), str(row.get("status", ""))
+    if prose or status == "not estimable":
+        return prose_value(row["kind"], value, unit=str(row.get("unit", "")), status=status)
+    return display_value(row["kind"], value)
 
 
-def headline_ids(config: StudyConfig) -> list[dict[str, Any]]:
-    """The headline rows: cohort, outcome and the three result ids (treatment, control, p) of each."""
-    t, c = group_code(config.groups.treatment), group_code(config.groups.control)
+def headline_ids() -> list[dict[str, Any]]:
+    """The headline rows: cohort, outcome and the three result ids (treatment, control, p) of each (ids name the
+    groups by role, so the rows do not depend on the configured regimens)."""
     return [{"cohort": cohort, "outcome": name,
-             "ids": [template.format(g=t, s=suffix), template.format(g=c, s=suffix), p_id.format(s=suffix)]}
+             "ids": [template.format(g=ROLES[0], s=suffix), template.format(g=ROLES[1], s=suffix),
+                     p_id.format(s=suffix)]}
             for suffix, cohort in COHORT_NAMES.items() for name, template, p_id in HEADLINES]
 
 
-def headline_table(results: pd.DataFrame, config: StudyConfig, article: list[tuple[str, str, str]] | None = None
+def headline_table(results: pd.DataFrame, config: StudyConfig, article: list[tuple[str, str, str]] | None = None,
+                   article_groups: tuple[str, str] | None = None, symbols: dict[str, str] | None = None
                    ) -> JournalTable:
     """The introduction's summary: headline numbers by cohort (row groups) and group from ``results.csv``, under
     the spanner "This build"; with ``article`` (one (treatment, control, P) per row of :func:`headline_ids`, from
-    the reproduction layer) the article's values under the spanner "Article"."""
-    treatment, control = group_label(config.groups.treatment), group_label(config.groups.control)
-    spanners = ["This build"] + (["Article"] if article is not None else [])
-    columns = [Column(heading, spanner) for spanner in spanners for heading in (treatment, control, "P")]
+    the reproduction layer) the article's values under the spanner "Article".
+
+    The article's columns are headed by the article's regimens (``article_groups``: its treatment and control).
+    When they are not the configured regimens, the two sides measure different drugs: a footnote says that the
+    article's values stand beside this build's by role only. Footnotes explain only the symbols the cells use
+    (NR, '—', and each of ``symbols``: ``{mark: its explanation}``).
+    """
+    treatment, control = (group_label(name) for name in (config.groups.treatment, config.groups.control))
+    article_groups = tuple(article_groups or (config.groups.treatment, config.groups.control))
+    other_regimens = [name.strip().lower() for name in article_groups] != \
+        [name.strip().lower() for name in (config.groups.treatment, config.groups.control)]
+    columns = [Column(heading, "This build") for heading in (treatment, control, "P")]
+    if article is not None:
+        columns += [Column(heading, "Article") for heading in (*(group_label(g) for g in article_groups), "P")]
     rows = []
-    for index, item in enumerate(headline_ids(config)):
+    for index, item in enumerate(headline_ids()):
         cells = [result_text(results, key) for key in item["ids"]]
         if article is not None:
             cells += list(article[index])
         rows.append(Row(item["outcome"], tuple(cells), group=item["cohort"]))
-    footnotes = ["Medians are Kaplan–Meier estimates (NR: not reached); P from the log-rank test (survival) and "
-                 f"{categorical_test_text(config.baseline.categorical_test)} (rates).",
-                 "—: not reported by the article."]
-    return JournalTable("headline_outcomes", "", "Headline outcomes of this build and of the article", "Outcome",
-                        columns, rows, footnotes if article is not None else footnotes[:1])
+    built = [cell for row in rows for cell in row.cells[:3]]
+    published = [cell for row in rows for cell in row.cells[3:]]
+    footnotes = ["Medians are Kaplan–Meier estimates" + ("" if "NR" not in built + published else " (NR: not reached)")
+                 + "; P from the log-rank test (survival) and "
+                 f"{categorical_test_text(config.baseline.categorical_test)} (rates)."]
+    if article is not None and other_regimens:
+        footnotes.append(f"The article compared {article_groups[0]} with {article_groups[1]}; this build compares "
+                         f"{config.groups.treatment} with {config.groups.control}. The article's values stand beside "
+                         f"this build's by role ({config.groups.treatment} in the place of {article_groups[0]}, "
+                         f"{config.groups.control} in the place of {article_groups[1]}): they are not values of the "
+                         "same regimens.")
+    if "—" in built:
+        footnotes.append("—: not computed in this build.")
+    if "—" in published:
+        footnotes.append("—: not reported by the article.")
+    for mark, text in (symbols or {}).items():
+        if any(mark in cell for cell in built + published):
+            footnotes.append(f"{mark} {text}")
+    title = "Headline outcomes of this build" + (" and of the article" if article is not None else "")
+    return JournalTable("headline_outcomes", "", title, "Outcome", columns, rows, footnotes)
 
 
 def glue_headlines(results: pd.DataFrame, config: StudyConfig) -> None:
-    """Glue the introduction's headline numbers under role names (``survival_os_median_treatment_matched``),
-    the number of matched pairs and the group names, from ``results.csv``."""
-    codes = {"treatment": group_code(config.groups.treatment), "control": group_code(config.groups.control)}
-    for suffix in COHORT_NAMES:
-        for _, template, p_id in HEADLINES:
-            for role, code in codes.items():
-                glue((template.format(g=role, s=suffix)).replace(".", "_"),
-                     result_text(results, template.format(g=code, s=suffix)), display=False)
-            p_text = result_text(results, p_id.format(s=suffix))
-            glue(p_id.format(s=suffix).replace(".", "_"), p_text, display=False)
-            glue(p_id.format(s=suffix).replace(".", "_") + "_stated", p_statement(p_text), display=False)
+    """Glue the introduction's headline numbers for prose under their ids (``survival_os_median_treatment_matched``:
+    "10.3 months" or "not reached"), the number of matched pairs and the group names, from ``results.csv``."""
+    for item in headline_ids():
+        for key in item["ids"]:
+            glue(key.replace(".", "_"), result_text(results, key, prose=True), display=False)
+        p_text = result_text(results, item["ids"][2])
+        glue(item["ids"][2].replace(".", "_") + "_stated", p_statement(p_text), display=False)
     glue("matching_pairs", result_text(results, "matching.pairs"), display=False)
     glue("treatment", config.groups.treatment, display=False)
     glue("control", config.groups.control, display=False)
-
-

@@ -30,12 +30,16 @@ from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
+from hcc_utils.config.identity import StudyIdentity
+from hcc_utils.report.identity import byline
 from hcc_utils.report.journal_table import JournalTable
 from hcc_utils.report.spreadsheet import FORMULA_STARTS
 
-#: Document properties written into every file: fixed, so that two exports are byte-identical.
+#: Document properties written into every file: fixed, so that two exports are byte-identical. The author is the
+#: study's (``study.authors`` of the configuration); the program that wrote the file is named as its last editor.
 FIXED_TIME = _dt.datetime(2024, 1, 1, 0, 0, 0)
 AUTHOR = "hcc-study"
+TITLE_PT = 14
 #: Typeface and sizes (points) of the tables, captions and footnotes.
 FONT = "Times New Roman"
 BODY_PT, CAPTION_PT, FOOTNOTE_PT = 9, 10, 8
@@ -50,7 +54,7 @@ RULE_HEAVY, RULE_LIGHT = 8, 4  # border widths in eighths of a point (1 pt and 0
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # characters XML cannot hold
 
 
-def _text(value: str) -> str:
+def xml_text(value: str) -> str:
     """Cell text without characters that XML (hence DOCX and XLSX) cannot store."""
     return _CONTROL.sub("", str(value))
 
@@ -102,16 +106,19 @@ def _write_bytes(path: Path, data: bytes) -> Path:
 
 # ---------------------------------------------------------------- DOCX
 
-def new_document(title: str = "Tables") -> Document:
-    """An empty A4 document in the tables' typeface, with fixed properties."""
+def new_document(title: str = "Tables", study: StudyIdentity | None = None) -> Document:
+    """An empty A4 document in the tables' typeface, with fixed properties: ``title``, the study's authors and
+    keywords (``study``: the configuration's ``study`` section, the defaults when None)."""
+    study = study or StudyIdentity()
     document = Document()
     normal = document.styles["Normal"]
     normal.font.name, normal.font.size = FONT, Pt(BODY_PT)
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), FONT)
     normal.paragraph_format.space_before = normal.paragraph_format.space_after = Pt(0)
     properties = document.core_properties
-    properties.author = properties.last_modified_by = AUTHOR
-    properties.title = _text(title)
+    properties.author, properties.last_modified_by = xml_text(byline(study)), AUTHOR
+    properties.title = xml_text(title)
+    properties.keywords = xml_text("; ".join(study.keywords))
     properties.created = properties.modified = properties.last_printed = FIXED_TIME
     properties.revision = 1
     _set_page(document.sections[0], landscape=False)
@@ -255,7 +262,7 @@ def _write(cell, text: str, bold: bool = False, italic: bool = False, centre: bo
     if indent:
         paragraph.paragraph_format.left_indent = Pt(10 * indent)
     if text:
-        run = paragraph.add_run(_text(text))
+        run = paragraph.add_run(xml_text(text))
         run.bold, run.italic = bold or None, italic or None
     cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.TOP if top else WD_CELL_VERTICAL_ALIGNMENT.BOTTOM
 
@@ -265,11 +272,11 @@ def _caption(document, table: JournalTable) -> None:
     paragraph.paragraph_format.space_after = Pt(6)
     paragraph.paragraph_format.keep_with_next = True
     if table.number:
-        label = paragraph.add_run(_text(f"{table.number}."))
+        label = paragraph.add_run(xml_text(f"{table.number}."))
         label.bold = True
         label.font.size = Pt(CAPTION_PT)
         paragraph.add_run(" ")
-    title = paragraph.add_run(_text(table.title))
+    title = paragraph.add_run(xml_text(table.title))
     title.font.size = Pt(CAPTION_PT)
 
 
@@ -350,33 +357,22 @@ def add_table_to_document(document, table: JournalTable, new_page: bool = False)
     for note in table.footnotes:
         paragraph = document.add_paragraph()
         paragraph.paragraph_format.space_before = Pt(2)
-        run = paragraph.add_run(_text(note))
+        run = paragraph.add_run(xml_text(note))
         run.font.size = Pt(FOOTNOTE_PT)
     return docx_table
 
 
-def _save_document(document, path: str | Path) -> Path:
+def save_document(document, path: str | Path) -> Path:
     buffer = io.BytesIO()
     document.save(buffer)
     return _write_bytes(Path(path), buffer.getvalue())
 
 
-def write_docx(table: JournalTable, path: str | Path) -> Path:
-    """One table as a Word document (its own page, landscape if it needs it)."""
-    document = new_document(table.caption)
+def write_docx(table: JournalTable, path: str | Path, study: StudyIdentity | None = None) -> Path:
+    """One table as a Word document (its own page, landscape if it needs it); ``study``: its authors."""
+    document = new_document(table.caption, study)
     add_table_to_document(document, table)
-    return _save_document(document, path)
-
-
-def write_tables_docx(tables, path: str | Path, title: str = "Tables") -> Path:
-    """The article's tables (those with a number) in article order, one per page, as one Word document."""
-    chosen = article_tables(tables)
-    if not chosen:
-        raise ValueError("no article table (every table has an empty number)")
-    document = new_document(title)
-    for index, table in enumerate(chosen):
-        add_table_to_document(document, table, new_page=index > 0)
-    return _save_document(document, path)
+    return save_document(document, path)
 
 
 # ---------------------------------------------------------------- XLSX
@@ -384,7 +380,7 @@ def write_tables_docx(tables, path: str | Path, title: str = "Tables") -> Path:
 _THIN = Side(style="thin", color="000000")
 
 
-def _sheet_title(table: JournalTable, taken: set[str]) -> str:
+def sheet_title(table: JournalTable, taken: set[str]) -> str:
     """A sheet name Excel accepts (at most 31 characters, none of []:*?/\\), unique in the workbook."""
     base = table.number.replace("Supplementary", "Suppl.") if table.number else table.name
     base = re.sub(r"[\[\]:*?/\\]", " ", base).strip()[:31] or "Table"
@@ -396,10 +392,10 @@ def _sheet_title(table: JournalTable, taken: set[str]) -> str:
     return title
 
 
-def _put(sheet, row: int, column: int, text: str, **style):
+def put_text(sheet, row: int, column: int, text: str, **style):
     """Write ``text`` as a text cell: never a formula, whatever its first character."""
     cell = sheet.cell(row=row, column=column)
-    cell.value = _text(text)
+    cell.value = xml_text(text)
     cell.data_type = "s"
     if cell.value.startswith(FORMULA_STARTS):
         cell.quotePrefix = True  # Excel keeps the cell as text when it is edited
@@ -412,12 +408,12 @@ def fill_sheet(sheet, table: JournalTable) -> None:
     """Write ``table`` on ``sheet``: caption, spanners (merged), bold headings, group rows, indents, footnotes."""
     width = len(table.columns) + 1
     bold, centre = Font(bold=True), Alignment(horizontal="center", vertical="bottom", wrap_text=True)
-    _put(sheet, 1, 1, table.caption, font=Font(bold=True, size=12))
+    put_text(sheet, 1, 1, table.caption, font=Font(bold=True, size=12))
     line = 3
     if table.has_spanners:
         start = 2
         for spanner, span in table.spanners():
-            _put(sheet, line, start, spanner, font=bold, alignment=centre)
+            put_text(sheet, line, start, spanner, font=bold, alignment=centre)
             if span > 1 and spanner:
                 sheet.merge_cells(start_row=line, start_column=start, end_row=line, end_column=start + span - 1)
             if spanner:
@@ -425,44 +421,46 @@ def fill_sheet(sheet, table: JournalTable) -> None:
                     sheet.cell(row=line, column=column).border = Border(bottom=_THIN)
             start += span
         line += 1
-    _put(sheet, line, 1, table.stub, font=bold, alignment=Alignment(vertical="bottom"))
+    put_text(sheet, line, 1, table.stub, font=bold, alignment=Alignment(vertical="bottom"))
     for index, column in enumerate(table.columns, start=2):
-        _put(sheet, line, index, column.label, font=bold, alignment=centre)
+        put_text(sheet, line, index, column.label, font=bold, alignment=centre)
     for column in range(1, width + 1):
         sheet.cell(row=line, column=column).border = Border(bottom=_THIN)
     sheet.freeze_panes = sheet.cell(row=line + 1, column=2)
     for group, rows in table.groups():
         if group:
             line += 1
-            _put(sheet, line, 1, group, font=bold)
+            put_text(sheet, line, 1, group, font=bold)
             if width > 1:
                 sheet.merge_cells(start_row=line, start_column=1, end_row=line, end_column=width)
         for row in rows:
             line += 1
-            _put(sheet, line, 1, row.label, alignment=Alignment(indent=2 * row.indent))
+            put_text(sheet, line, 1, row.label, alignment=Alignment(indent=2 * row.indent))
             for index, value in enumerate(row.cells, start=2):
-                _put(sheet, line, index, value, alignment=Alignment(horizontal="center"))
+                put_text(sheet, line, index, value, alignment=Alignment(horizontal="center"))
     for column in range(1, width + 1):
         cell = sheet.cell(row=line, column=column)
         cell.border = Border(bottom=_THIN)
     line += 1
     for note in table.footnotes:
         line += 1
-        _put(sheet, line, 1, note, font=Font(italic=True, size=9))
+        put_text(sheet, line, 1, note, font=Font(italic=True, size=9))
     for index, characters in enumerate(_natural_widths(table), start=1):
         sheet.column_dimensions[get_column_letter(index)].width = characters + 2
 
 
-def _new_workbook() -> Workbook:
+def new_workbook(title: str, study: StudyIdentity | None = None) -> Workbook:
+    study = study or StudyIdentity()
     workbook = Workbook()
     workbook.remove(workbook.active)
     properties = workbook.properties
-    properties.creator = properties.lastModifiedBy = AUTHOR
+    properties.creator, properties.lastModifiedBy = xml_text(byline(study)), AUTHOR
+    properties.title, properties.keywords = xml_text(title), xml_text("; ".join(study.keywords))
     properties.created = properties.modified = FIXED_TIME
     return workbook
 
 
-def _save_workbook(workbook: Workbook, path: str | Path) -> Path:
+def save_workbook(workbook: Workbook, path: str | Path) -> Path:
     # openpyxl's save() stamps the clock time as "modified"; its writer, called directly, keeps the fixed one
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -470,38 +468,8 @@ def _save_workbook(workbook: Workbook, path: str | Path) -> Path:
     return _write_bytes(Path(path), buffer.getvalue())
 
 
-def write_xlsx(table: JournalTable, path: str | Path) -> Path:
-    """One table as a one-sheet workbook; every cell is text."""
-    workbook = _new_workbook()
-    fill_sheet(workbook.create_sheet(_sheet_title(table, set())), table)
-    return _save_workbook(workbook, path)
-
-
-def write_tables_xlsx(tables, path: str | Path) -> Path:
-    """The article's tables in article order, one sheet each."""
-    chosen = article_tables(tables)
-    if not chosen:
-        raise ValueError("no article table (every table has an empty number)")
-    workbook, taken = _new_workbook(), set()
-    for table in chosen:
-        fill_sheet(workbook.create_sheet(_sheet_title(table, taken)), table)
-    return _save_workbook(workbook, path)
-
-
-# ---------------------------------------------------------------- a run's files
-
-COLLECTION_NAMES = ("tables.docx", "tables.xlsx")
-
-
-def convert_run_tables(run_dir: str | Path) -> list[Path]:
-    """Write ``<name>.docx`` and ``<name>.xlsx`` beside every ``sections/*/tables/<name>.json`` of a run, and
-    ``tables.docx`` / ``tables.xlsx`` (the article's tables) in the run folder; return the files written."""
-    run_dir = Path(run_dir)
-    written, tables = [], []
-    for path, table in read_tables(run_dir / "sections"):
-        written += [write_docx(table, path.with_suffix(".docx")), write_xlsx(table, path.with_suffix(".xlsx"))]
-        tables.append(table)
-    if article_tables(tables):
-        written += [write_tables_docx(tables, run_dir / COLLECTION_NAMES[0]),
-                    write_tables_xlsx(tables, run_dir / COLLECTION_NAMES[1])]
-    return written
+def write_xlsx(table: JournalTable, path: str | Path, study: StudyIdentity | None = None) -> Path:
+    """One table as a one-sheet workbook; every cell is text; ``study``: its authors."""
+    workbook = new_workbook(table.caption, study)
+    fill_sheet(workbook.create_sheet(sheet_title(table, set())), table)
+    return save_workbook(workbook, path)

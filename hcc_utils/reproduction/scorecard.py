@@ -30,6 +30,13 @@ Rounding is half up on the decimal digits of the reproduced value, as tables are
 
 Published numbers that the article itself cannot satisfy (found by :mod:`hcc_utils.reproduction.audit`) are marked
 ``excluded`` and left out of the denominator: the final line reads ``reproduced N of M published numbers``.
+
+By role
+-------
+The article's ids name its groups by regimen, a run's by role; each published number is compared with the run's
+number of the same meaning (:mod:`hcc_utils.reproduction.roles`). A run of other regimens is compared by role
+(its treatment group beside the article's lenvatinib group); a published number without a counterpart in such a
+run (the article's count of a regimen it excluded, which the run compares) is ``not comparable`` and left out of M.
 """
 from __future__ import annotations
 
@@ -40,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from hcc_utils.reproduction.readings import basis_of
+from hcc_utils.reproduction.roles import align_targets, regimen_names
 from hcc_utils.reproduction.targets import article_terms, load_targets
 
 __all__ = [
@@ -254,68 +262,91 @@ def _results_frame(results) -> pd.DataFrame:
 
 
 def score(results, targets: pd.DataFrame, excluded: dict | set | None = None,
-          not_identical: dict | None = None) -> pd.DataFrame:
+          not_identical: dict | None = None, groups=None) -> pd.DataFrame:
     """Compare reproduced numbers with the published ones.
 
-    The join is on the result id; where the run recorded a kind (``results.csv`` from the registry of result
-    ids), it must be one that the target's rule compares, else the number is ``missed`` with the reason.
+    Each published number is looked up under the run's id of the same meaning
+    (:func:`hcc_utils.reproduction.roles.align_targets`: the run names groups by role); where the run recorded a
+    kind (``results.csv`` from the registry of result ids), it must be one that the target's rule compares, else
+    the number is ``missed`` with the reason. When the run compares other regimens than the article (``groups``),
+    the comparison is by role, the regimens the article names in a published list are read as the run's regimens
+    of the same role, and a number that has no counterpart in the run (a count of a regimen the article excluded
+    but the run compares) is ``not comparable`` with the reason.
 
     Parameters
     ----------
-    results : DataFrame with ``id, value`` (and ``kind, unit``) or a ``{id: value}`` dict.
+    results : DataFrame with ``id, value`` (and ``kind, unit``) or a ``{id: value}`` dict, under the run's ids.
     targets : :func:`load_targets` output.
     excluded : ids (or ``{id: reason}``) the audit shows the article cannot satisfy; status ``excluded``.
     not_identical : ``{id: proof}`` of numbers the audit shows cannot be printed identically together with the
         article's other numbers (:func:`hcc_utils.reproduction.audit.identical_infeasible`); when met they are
         ``close`` with the proof as ``reason``.
+    groups : the run's (treatment, control) regimens (a pair, a ``{role: regimen}`` mapping or the configuration's
+        ``groups``); the article's when None.
 
     Returns
     -------
     pandas.DataFrame
-        ``id, section, statistic, published, reproduced, kind, unit, tolerance, status`` (met / missed /
-        missing / excluded), ``tier`` (identical / close for met numbers, "" otherwise), ``reason`` and ``basis``
-        (the article's method, or the reading of the article its numbers require), in the order of ``targets``.
+        ``id`` (the article's), ``result_id`` (the run's id compared with it, '' when none), ``section, statistic,
+        published, reproduced, kind, unit, tolerance, status`` (met / missed / missing / excluded / not
+        comparable), ``tier`` (identical / close for met numbers, "" otherwise), ``reason`` and ``basis`` (the
+        article's method, or the reading of the article its numbers require), in the order of ``targets``.
     """
     frame = _results_frame(results)
     excluded = excluded or {}
     reasons = excluded if isinstance(excluded, dict) else {k: "" for k in excluded}
+    alignments = align_targets(targets, groups)
+    names = regimen_names(groups)
     rows = []
     for t in targets.itertuples(index=False):
         rule = rule_of(t.statistic)
         published = str(t.value)
-        present = t.id in frame.index
-        reproduced = frame.at[t.id, "value"] if present else None
-        kind = str(frame.at[t.id, "kind"]) if present else ""
+        run_id = alignments[t.id].run_id
+        present = run_id is not None and run_id in frame.index
+        reproduced = frame.at[run_id, "value"] if present else None
+        kind = str(frame.at[run_id, "kind"]) if present else ""
         reason = reasons.get(t.id, "")
+        compared = _in_run_terms(published, names) if rule == "list" else published
         if t.id in reasons:
             status = "excluded"
+        elif run_id is None:
+            status, reason = "not comparable", alignments[t.id].reason
         elif not present:
             status = "missing"
         elif kind and kind not in RULE_KINDS[rule]:
             status = "missed"
             reason = f"the run records a {kind}, the article a {t.statistic}"
         else:
-            status = "met" if is_met(rule, published, reproduced) else "missed"
+            status = "met" if is_met(rule, compared, reproduced) else "missed"
         tier = ""
         if status == "met":
-            tier = "identical" if is_identical(rule, published, reproduced) else "close"
+            tier = "identical" if is_identical(rule, compared, reproduced) else "close"
             if tier == "close" and t.id in (not_identical or {}):
                 reason = f"identical impossible: {not_identical[t.id]}"
         rows.append({
-            "id": t.id, "section": t.section, "statistic": t.statistic, "published": published,
-            "reproduced": "" if reproduced is None else str(reproduced), "kind": kind,
-            "unit": str(frame.at[t.id, "unit"]) if present else "", "tolerance": tolerance_text(rule, published),
+            "id": t.id, "result_id": run_id or "", "section": t.section, "statistic": t.statistic,
+            "published": published, "reproduced": "" if reproduced is None else str(reproduced), "kind": kind,
+            "unit": str(frame.at[run_id, "unit"]) if present else "", "tolerance": tolerance_text(rule, published),
             "status": status, "tier": tier, "reason": reason, "basis": basis_of(t.id),
         })
     return pd.DataFrame(rows)
 
 
+def _in_run_terms(published: str, names: dict[str, str]) -> str:
+    """A published list with the article's regimens replaced by the run's regimens of the same role."""
+    return ";".join(names.get(item.strip(), item.strip()) for item in str(published).split(";"))
+
+
 def summary_line(scored: pd.DataFrame) -> str:
-    """``reproduced N of M published numbers (K identical at printed precision)`` (M excludes the excluded ids)."""
-    counted = scored[scored["status"] != "excluded"]
+    """``reproduced N of M published numbers (K identical at printed precision)``: M leaves out the numbers the
+    audit excludes and those without a counterpart in the run (``not comparable``, then counted after a
+    semicolon)."""
+    counted = scored[~scored["status"].isin(["excluded", "not comparable"])]
     identical = int((counted.get("tier", pd.Series(dtype=str)) == "identical").sum())
-    return (f"reproduced {int((counted['status'] == 'met').sum())} of {len(counted)} published numbers "
+    line = (f"reproduced {int((counted['status'] == 'met').sum())} of {len(counted)} published numbers "
             f"({identical} identical at printed precision)")
+    apart = int((scored["status"] == "not comparable").sum())
+    return line + (f"; {apart} not comparable (other regimens)" if apart else "")
 
 
 def close_note(scored: pd.DataFrame, synthetic: bool) -> str:

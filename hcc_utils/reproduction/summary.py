@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from hcc_utils.reproduction.audit import audit_article, identical_infeasible
+from hcc_utils.reproduction.roles import role_note
 from hcc_utils.reproduction.scorecard import score, summary_line
 from hcc_utils.config import StudyConfig
 from hcc_utils.reproduction.targets import ARTICLE_TERMS, load_targets
@@ -24,40 +25,56 @@ def _short(value: str, width: int = 14) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def scorecard_report(results_csv: str | Path, targets_csv: str | Path) -> str:
+def shown_id(row) -> str:
+    """The id a scorecard row is shown under: the run's id compared with the published number (``result_id``,
+    groups by role, as ``results.csv`` names it), or the article's id when the run has no counterpart."""
+    run_id = getattr(row, "result_id", "")
+    return run_id if isinstance(run_id, str) and run_id else str(row.id)
+
+
+def scorecard_report(results_csv: str | Path, targets_csv: str | Path, groups=None) -> str:
     """Plain-text scorecard of a run: missed/missing numbers, exclusions with reasons, and the final line.
 
     Parameters
     ----------
     results_csv : the run's ``results.csv`` (``id, value, ...``).
     targets_csv : ``data/targets.csv``.
+    groups : the run's (treatment, control) regimens (its configuration's ``groups``); the article's when None.
+        Other regimens are compared by role, and the report says so first.
     """
     targets = load_targets(targets_csv)
     results = pd.read_csv(results_csv, dtype=str, keep_default_na=False)
     audit, excluded = audit_article(targets)
-    scored = score(results, targets, excluded, identical_infeasible(audit))
+    scored = score(results, targets, excluded, identical_infeasible(audit), groups=groups)
     met = scored[scored.status == "met"]
-    lines = [f"Scorecard: {len(targets)} published numbers, {len(met)} met "
-             f"({int((met.tier == 'identical').sum())} identical at printed precision, "
-             f"{int((met.tier == 'close').sum())} close), "
-             f"{int((scored.status == 'missed').sum())} missed, {int((scored.status == 'missing').sum())} missing, "
-             f"{int((scored.status == 'excluded').sum())} excluded"]
+    apart = int((scored.status == "not comparable").sum())
+    lines = [note[:1].upper() + note[1:] + "." for note in (role_note(groups),) if note]
+    lines += [f"Scorecard: {len(targets)} published numbers, {len(met)} met "
+              f"({int((met.tier == 'identical').sum())} identical at printed precision, "
+              f"{int((met.tier == 'close').sum())} close), "
+              f"{int((scored.status == 'missed').sum())} missed, {int((scored.status == 'missing').sum())} missing, "
+              f"{int((scored.status == 'excluded').sum())} excluded" + (f", {apart} not comparable" if apart else "")]
     for status in ("missed", "missing"):
         part = scored[scored.status == status]
         if len(part):
             lines.append(f"{status}:")
             for r in part.itertuples(index=False):
-                lines.append(f"  {r.id:<42} published {r.published:>14}  reproduced {_short(r.reproduced):>14}"
-                             f"  ({r.tolerance})")
+                lines.append(f"  {shown_id(r):<42} published {r.published:>14}  reproduced "
+                             f"{_short(r.reproduced):>14}  ({r.tolerance})")
     part = met[met.tier == "close"]
     if len(part):
         lines.append("close (within tolerance, not identical at the article's printed precision):")
         for r in part.itertuples(index=False):
             proof = f"\n      {r.reason}" if r.reason else ""
-            lines.append(f"  {r.id:<42} published {r.published:>14}  reproduced {_short(r.reproduced):>14}{proof}")
+            lines.append(f"  {shown_id(r):<42} published {r.published:>14}  reproduced {_short(r.reproduced):>14}{proof}")
     part = scored[scored.status == "excluded"]
     if len(part):
         lines.append("excluded (the article cannot satisfy them, see the audit):")
+        for r in part.itertuples(index=False):
+            lines.append(f"  {shown_id(r)}: {r.reason}")
+    part = scored[scored.status == "not comparable"]
+    if len(part):
+        lines.append("not comparable (no number of this run measures the same thing):")
         for r in part.itertuples(index=False):
             lines.append(f"  {r.id}: {r.reason}")
     lines.append(summary_line(scored))
@@ -106,8 +123,8 @@ def status_text(status: str, tier: str) -> str:
 
 def scorecard_table(card: pd.DataFrame, name: str, title: str) -> JournalTable:
     """The scorecard (``scorecard.score`` output) as a book table: a row group per section, a row per published
-    number (its id as the stub), the reproduced value written by its kind, the tolerance, the verdict (identical
-    at printed precision, close, missed, missing, excluded), its basis (the article's method or a reading the
+    number (the run's id compared with it as the stub, :func:`shown_id`), the reproduced value written by its kind, the tolerance, the verdict (identical
+    at printed precision, close, missed, missing, excluded, not comparable), its basis (the article's method or a reading the
     article's numbers require) and the note (the audit's proof or the reading)."""
     columns = [Column("Statistic"), Column("Published"), Column("Reproduced"), Column("Unit"),
                Column("Tolerance", wrap=True), Column("Verdict"), Column("Basis"), Column("Note", wrap=True)]
@@ -116,7 +133,7 @@ def scorecard_table(card: pd.DataFrame, name: str, title: str) -> JournalTable:
         basis = str(getattr(r, "basis", ""))
         reading = basis.removeprefix("reading: ") if basis.startswith("reading: ") else ""
         note = "; ".join(part for part in (str(r.reason), reading) if part)
-        rows.append(Row(str(r.id), (str(r.statistic), list_text(r.published) if r.kind == "list" else str(r.published),
+        rows.append(Row(shown_id(r), (str(r.statistic), list_text(r.published) if r.kind == "list" else str(r.published),
                                     reproduced_text(str(r.kind), r.reproduced), str(r.unit), str(r.tolerance),
                                     status_text(str(r.status), str(getattr(r, "tier", ""))),
                                     "reading" if reading else ("article" if basis else ""), note),
@@ -126,7 +143,9 @@ def scorecard_table(card: pd.DataFrame, name: str, title: str) -> JournalTable:
                  "Verdict: identical = equal at the article's printed precision; close = within the tolerance but "
                  "not identical (the note gives the audit's proof where identical is impossible).",
                  "Basis: article = the article's stated method; reading = a choice the article leaves open, made "
-                 "because only it reproduces the printed numbers (the note says which)."]
+                 "because only it reproduces the printed numbers (the note says which).",
+                 "Result id: this build's id (results.csv), which names the groups by role (treatment, control); "
+                 "data/targets.csv keeps the article's ids, which name them by regimen (len, sor)."]
     return JournalTable(name, "", title, "Result id", columns, rows, footnotes)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from hcc_utils.config import REPO_ROOT
+from hcc_utils.reproduction.roles import ARTICLE_GROUPS, align_targets
 
 TARGETS_PATH = REPO_ROOT / "data" / "targets.csv"
 
@@ -18,6 +19,10 @@ TARGETS_PATH = REPO_ROOT / "data" / "targets.csv"
 #: table, which are named by meaning, not by the article's cut-points.
 ARTICLE_TERMS = {"tumor_size_ge_10": "tumor_size_large", "afp_ge_400": "afp_high", "pivka_ge_1000": "pivka_high",
                  "atebev_cycles_lt_3": "atebev_cycles_few", "age_ge_65": "age_older"}
+
+
+__all__ = ["ARTICLE_GROUPS", "ARTICLE_TERMS", "DERIVED_MARK", "TARGETS_PATH", "article_terms", "derived_targets",
+           "load_targets", "published_headline_values", "published_headlines"]
 
 
 def load_targets(path: str | Path = TARGETS_PATH) -> pd.DataFrame:
@@ -46,12 +51,18 @@ def derived_targets(targets: pd.DataFrame) -> dict[str, str]:
     Returns
     -------
     dict
-        ``{id: value as text}`` for ids absent from ``targets``.
+        ``{id: value as text}`` for ids absent from ``targets`` (the article's ids).
     """
+    rows = _derived_rows(targets)
+    return dict(zip(rows["id"], rows["value"]))
+
+
+def _derived_rows(targets: pd.DataFrame) -> pd.DataFrame:
+    """:func:`derived_targets` as rows of ``targets.csv`` (``id, group, endpoint, value``)."""
     published = targets.set_index("id")
     sizes = {row.group: row.value for row in targets.itertuples()
              if row.section == "flow" and row.endpoint == "enrolled" and row.cohort == "all" and row.group != "overall"}
-    out = {}
+    out = []
     for row in targets.itertuples():
         if not (row.id.startswith("response.cr_") and row.cohort == "all"):
             continue
@@ -64,22 +75,29 @@ def derived_targets(targets: pd.DataFrame) -> dict[str, str]:
             responders, patients = int(row.value) + int(published.at[pr_id, "value"]), int(size)
         except ValueError:
             continue
-        out[orr_id] = (str((Decimal(100 * responders) / Decimal(patients)).quantize(Decimal("0.1"), ROUND_HALF_UP))
-                       if patients else "NA")
-    return out
+        value = (str((Decimal(100 * responders) / Decimal(patients)).quantize(Decimal("0.1"), ROUND_HALF_UP))
+                 if patients else "NA")
+        out.append({"id": orr_id, "group": row.group, "endpoint": "orr", "value": value})
+    return pd.DataFrame(out, columns=["id", "group", "endpoint", "value"])
 
 
 def published_headline_values(rows: list[dict], targets: pd.DataFrame) -> list[tuple[str, str, str]]:
     """The article's (treatment, control, P) beside each of the introduction's headline rows
-    (``report.presentation.headline_ids``): the published value, a value derived from the article's own numbers
-    marked with :data:`DERIVED_MARK` (:func:`derived_targets`), or '—' where the article gives neither."""
+    (``report.presentation.headline_ids``, the run's ids: groups by role): the published value of the same role,
+    a value derived from the article's own numbers marked with :data:`DERIVED_MARK` (:func:`derived_targets`), or
+    '—' where the article gives neither. The values are the article's regimens' (:data:`ARTICLE_GROUPS`), whatever
+    the run compares."""
+    derived = _derived_rows(targets)
+    article_of = {a.run_id: a.article_id for a in align_targets(targets).values() if a.run_id}
+    article_of.update({a.run_id: a.article_id for a in align_targets(derived).values() if a.run_id})
     published = targets.set_index("id")["value"].to_dict()
-    derived = derived_targets(targets)
+    derived_values = dict(zip(derived["id"], derived["value"]))
 
     def shown(key: str) -> str:
-        if key in published:
-            return published[key]
-        return derived[key] + DERIVED_MARK if key in derived else "—"
+        article_id = article_of.get(key, key)
+        if article_id in published:
+            return published[article_id]
+        return derived_values[article_id] + DERIVED_MARK if article_id in derived_values else "—"
 
     return [tuple(shown(key) for key in row["ids"]) for row in rows]
 

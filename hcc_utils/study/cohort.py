@@ -22,9 +22,10 @@ from hcc_utils.study.matching import match_cohort
 SYNTHETIC_CENTRE_PREFIX = "synthetic"
 
 
-def group_code(regimen: str) -> str:
-    """Short name of a group in result ids: the regimen's first three letters (lenvatinib -> len)."""
-    return str(regimen)[:3]
+def group_code(study: "Study", regimen: str) -> str:
+    """A group as result ids name it: its role, ``treatment`` or ``control`` (``survival.os_median_treatment``),
+    whatever the regimens compared (:meth:`hcc_utils.config.schema.Groups.role`)."""
+    return study.config.groups.role(regimen)
 
 
 @dataclass

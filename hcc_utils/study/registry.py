@@ -143,6 +143,34 @@ def display_value(kind: Kind | str, value: Any, item_labels: dict | None = None)
     return f"{float(value):.1f}"
 
 
+#: Units a value carries in prose, written after the number ('10.3 months', '64.0 years', '6.0 cycles'): times,
+#: ages and treatment cycles. Other units (SMD, pairs, weight) are named by the sentence around the number.
+PROSE_UNITS = ("months", "years", "cycles")
+
+
+def prose_value(kind: Kind | str, value: Any, item_labels: dict | None = None, unit: str = "",
+                status: str | None = None) -> str:
+    """How a number of ``kind`` is written in a sentence: as :func:`display_value` writes it, but a percentage
+    carries its sign ('7.5%'), a survival time (MONTHS) or a quantity in one of :data:`PROSE_UNITS` its unit
+    ('10.3 months', '64.0 years'); a survival time never reached reads "not reached" (never "NR months"), and a
+    value that could not be estimated "not estimable" (without a unit: never "not estimable%"), as does any value
+    whose ``status`` (the registry's, e.g. of a cohort that cannot be analysed) is "not estimable".
+
+    ``unit``: the registered unit of a QUANTITY (a MONTHS value is in months).
+    """
+    kind = Kind(kind)
+    if status == "not estimable":
+        return "not estimable"
+    if kind is Kind.PERCENT and not isinstance(value, str):
+        return "not estimable" if is_missing(value) else display_value(kind, value) + "%"
+    word = UNITS[Kind.MONTHS] if kind is Kind.MONTHS else str(unit or "").strip()
+    if kind not in (Kind.MONTHS, Kind.QUANTITY) or word not in PROSE_UNITS or isinstance(value, str):
+        return display_value(kind, value, item_labels)
+    if is_missing(value):
+        return "not reached" if kind is Kind.MONTHS else "not estimable"
+    return f"{display_value(kind, value, item_labels)} {word}"
+
+
 def parse_value(kind: Kind | str, text: str) -> Any:
     """A value of ``results.csv`` (text) back as a number of ``kind`` (NaN for NA, a list for LIST)."""
     kind = Kind(kind)

@@ -74,8 +74,10 @@ The stages score each proposal with :class:`FastEvaluator`, which calls the arra
 statistics engine (:func:`hcc_utils.stats.survival.km_steps`, :func:`hcc_utils.stats.logrank.logrank_arrays`,
 :func:`hcc_utils.stats.cox.univariable_cox_arrays`, :func:`~hcc_utils.stats.cox.cox_arrays`,
 :func:`hcc_utils.stats.descriptive.descriptive_quantile`) on the search state's arrays, skipping the data frames and
-input checks. The final cohort is scored with an injectable ``evaluate(raw_df, config) -> {id: value}``; by default
-:func:`hcc_utils.study.cohort.compute_results`, the functions the notebooks use.
+input checks; the stages and the evaluator name each number by the article's id (``data/targets.csv``). The final
+cohort is scored with an injectable ``evaluate(raw_df, config) -> {id: value}``; by default
+:func:`hcc_utils.study.cohort.compute_results`, the functions the notebooks use, whose ids name the groups by role:
+the scorecard compares them through :func:`hcc_utils.reproduction.roles.align_targets`.
 """
 from __future__ import annotations
 
@@ -239,7 +241,7 @@ def calibrate_cohort(raw: pd.DataFrame, seed: int = 20240701, config: StudyConfi
     if final_check:
         values = (evaluate or compute_results)(cohort, cfg)
         _, excluded = audit_article(targets)
-        scored = score(values, targets, excluded)
+        scored = score(values, targets, excluded, groups=cfg.groups)  # the run's ids, by role
         missed = scored[scored.status.isin(["missed", "missing"])]
         counted = scored[scored.status != "excluded"]
         log(f"final: {int((counted.status == 'met').sum())} of {len(counted)} met, "

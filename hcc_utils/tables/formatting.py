@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 
 
@@ -48,3 +49,30 @@ def fmt_ratio(value: float, digits: int = 3) -> str:
 def fmt_median_iqr(median: float, q1: float, q3: float, digits: int = 1) -> str:
     """'10.3 (6.8-NR)' for survival times."""
     return f"{fmt_months(median, digits)} ({fmt_months(q1, digits)}–{fmt_months(q3, digits)})"
+
+
+#: A limit written as a number, optionally signed (hyphen or true minus) and followed by its unit: '−1.2 months',
+#: '7.5%'.
+_NUMBER_WITH_UNIT = re.compile(r"^(?P<number>[<>]?[−-]?\d[\d,.]*)(?P<unit>%| [^\d\s].*)?$")
+
+
+def fmt_interval(low: str, high: str) -> str:
+    """Two limits already written as text, as one interval.
+
+    '1.2'–'3.4' -> '1.2–3.4'; with a negative limit the dash would read as a minus: '−1.2 to 0.8'; a unit both
+    limits carry is written once, at the end ('3.5 months', '9.3 months' -> '3.5–9.3 months'); limits that are
+    the same word (neither is a number) are written once: 'not estimable', never 'not estimable–not estimable';
+    a number and a word are joined by 'to' ('6.8 months to not reached').
+    """
+    low, high = str(low).strip(), str(high).strip()
+    parts = [_NUMBER_WITH_UNIT.match(text) for text in (low, high)]
+    if not all(parts):
+        if low == high:
+            return low
+        return f"{low} to {high}"
+    (a, unit_a), (b, unit_b) = ((m.group("number"), m.group("unit") or "") for m in parts)
+    negative = any(text.startswith(("−", "-")) for text in (a, b))
+    if unit_a == unit_b:
+        joined = f"{a} to {b}" if negative else f"{a}–{b}"
+        return joined + unit_a
+    return f"{low} to {high}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from hcc_utils.config.schema import ROLES
 from hcc_utils.report.figures.km_draw import display_name
 from hcc_utils.report.figures.style import CONTROL_COLOUR, OKABE_ITO, TREATMENT_COLOUR
 from hcc_utils.study.labels import regimen_label
@@ -73,7 +74,8 @@ def cohort_flow_boxes(flow: dict[str, int], treatment: str, control: str) -> tup
         2: f"Excluded: other second-line regimens\n(n = {flow['flow.second_line'] - flow['flow.enrolled']})"
            + (f"\n{others}" if others else ""),
     }
-    branches = [f"{display_name(group)}\nn = {flow['flow.enrolled_' + group]}" for group in (treatment, control)]
+    branches = [f"{display_name(group)}\nn = {flow['flow.enrolled_' + role]}"
+                for role, group in zip(ROLES, (treatment, control))]  # the groups' counts are named by role
     return boxes, exclusions, branches
 
 

@@ -130,7 +130,7 @@ def survival_alt_texts(study: Study, values: dict[str, Any]) -> dict[str, str]:
                 parts.append(f"Panel {letter}, {name.lower()}: not estimable ({problem}).")
                 continue
             medians = ", ".join(
-                f"{display_name(g)} {_median_text(values, f'survival.{endpoint}_median_{group_code(g)}{suffix}')}"
+                f"{display_name(g)} {_median_text(values, f'survival.{endpoint}_median_{group_code(study, g)}{suffix}')}"
                 for g in study.groups)
             p = fmt_p_label(values[f"survival.{endpoint}_logrank_p{suffix}"])
             parts.append(f"Panel {letter}, {name.lower()}: median {medians}; {p}.")
@@ -179,7 +179,7 @@ def third_line_panels(study: Study, values: dict[str, Any]) -> dict[str, list[KM
                     continue
                 part = third_line_levels(cohort[cohort["group"] == group], kind)
                 levels = sorted(part["level"].dropna().unique())
-                p = values[f"thirdline.os_{kind}_{group_code(group)}_p{suffix}"]
+                p = values[f"thirdline.os_{kind}_{group_code(study, group)}_p{suffix}"]
                 panel = km_panel(part, "os", times, colours, heading, [fmt_p_label(p)],
                                  by="level", order=levels, min_patients=minimum)
                 panels.append(_note_untested_levels(panel, p, study))

@@ -2,10 +2,11 @@
 
 Each module has ``compute(study) -> SectionResult``: ``values`` is a :class:`~hcc_utils.study.registry.ResultSet`
 (every id with its kind, unit and label), ``tables`` the section's tables as the article lays them out, and
-``inputs`` whatever the section's figures are drawn from (fitted models, curves). Ids of numbers the article reports
-are those of ``data/targets.csv`` (no analysis module reads that file). Id conventions: a group is named by the
-first three letters of its regimen (``len``, ``sor``); the suffix ``_matched`` marks the propensity-score-matched
-cohort.
+``inputs`` whatever the section's figures are drawn from (fitted models, curves). Id conventions: a group is named
+by its role, ``treatment`` or ``control`` (:func:`hcc_utils.study.cohort.group_code`), whatever the regimens; a
+count of a named regimen keeps the regimen (``flow.second_line_<regimen>``); the suffix ``_matched`` marks the
+propensity-score-matched cohort. The article's numbers (``data/targets.csv``, which no analysis module reads) keep
+the article's ids; :mod:`hcc_utils.reproduction.roles` reads each as one of these.
 """
 from __future__ import annotations
 

@@ -109,7 +109,7 @@ def baseline_results(study: Study, tables: dict[str, Any] | None = None) -> Resu
                        not_estimable=absent.get(variable, ""))
 
         for group in ["Overall", *study.groups]:
-            code = "" if group == "Overall" else f"_{group_code(group)}"
+            code = "" if group == "Overall" else f"_{group_code(study, group)}"
             for stat, stat_name in (("median", "median"), ("q1", "first quartile"), ("q3", "third quartile")):
                 add(f"baseline.age_{stat}{code}{suffix}", "age", lambda: float(pick("age", group, column=stat)),
                     Kind.QUANTITY, f"Age, {stat_name}, {group} ({cohort})", unit="years")
@@ -131,7 +131,7 @@ def baseline_results(study: Study, tables: dict[str, Any] | None = None) -> Resu
             add("matching.cycles_p_matched", "atebev_cycles", cycles_p, Kind.P,
                 "Prior ATE+BEV cycles by group after matching, P")
         for group in study.groups:
-            add(f"baseline.child_pugh_a_{group_code(group)}{suffix}", "child_pugh_class",
+            add(f"baseline.child_pugh_a_{group_code(study, group)}{suffix}", "child_pugh_class",
                 lambda: float(pick("child_pugh_class", group, "A", "percent")), Kind.PERCENT,
                 f"Child-Pugh A, {group} ({cohort})")
 

@@ -18,7 +18,7 @@ from hcc_utils.study.cohort import Study
 from hcc_utils.study.labels import ENDPOINTS, abbreviation_note, group_label
 from hcc_utils.study.registry import Kind, ResultSet
 from hcc_utils.study.sections import SectionResult
-from hcc_utils.tables.formatting import fmt_ratio
+from hcc_utils.tables.formatting import fmt_interval, fmt_ratio
 from hcc_utils.tables.journal import Column, JournalTable, Row
 
 PREFIX = "sensitivity.boot"
@@ -118,18 +118,15 @@ def bootstrap_table(study: Study, values: ResultSet, boot: BootstrapResult) -> J
         value = values[key]
         return "not estimable" if math.isnan(value) else f"{value:.1f}".replace("-", "−")
 
-    def interval(low: str, high: str) -> str:
-        return f"{low} to {high}" if "−" in low + high else f"{low}–{high}"
-
     rows = []
     for endpoint in ENDPOINT_ORDER:
         name = ENDPOINTS[endpoint][2]
         stem = f"{PREFIX}_{endpoint}"
-        rows.append(Row("HR", (ratio(f"{stem}_hr"), f"{ratio(f'{stem}_hr_lo')}–{ratio(f'{stem}_hr_hi')}",
-                               f"{ratio(f'{stem}_hr_wald_lo')}–{ratio(f'{stem}_hr_wald_hi')}",
+        rows.append(Row("HR", (ratio(f"{stem}_hr"), fmt_interval(ratio(f"{stem}_hr_lo"), ratio(f"{stem}_hr_hi")),
+                               fmt_interval(ratio(f"{stem}_hr_wald_lo"), ratio(f"{stem}_hr_wald_hi")),
                                str(values[f"{PREFIX}_used"])), group=name))
         rows.append(Row("Median difference, months", (
-            months(f"{stem}_median_diff"), interval(months(f"{stem}_median_diff_lo"), months(f"{stem}_median_diff_hi")),
+            months(f"{stem}_median_diff"), fmt_interval(months(f"{stem}_median_diff_lo"), months(f"{stem}_median_diff_hi")),
             "—", str(values[f"{stem}_median_diff_estimable"])), group=name))
     rows.append(Row("Drawn", ("", "", "", str(values[f"{PREFIX}_replicates"])), group="Bootstrap replicates"))
     for reason, count in boot.failures().items() or {"none": 0}.items():

@@ -40,7 +40,7 @@ def cycles_subgroup_results(study: Study) -> ResultSet:
                 key = f"cycles.{name}_{endpoint}"
                 where = f"{endpoint_name}, {text} ({COHORT_NAMES[suffix]})"
                 for group in study.groups:
-                    code = group_code(group)
+                    code = group_code(study, group)
                     arm = part[part["group"] == group]
                     values.add(f"{key}_n_{code}{suffix}", int(sizes.get(group, 0)), Kind.COUNT,
                                f"Patients, {group}, {where}")
@@ -67,7 +67,7 @@ def cycles_subgroup_table(study: Study, values: dict) -> JournalTable:
                 key = f"cycles.{name}_{endpoint}"
                 cells = []
                 for group in study.groups:
-                    code = group_code(group)
+                    code = group_code(study, group)
                     cells += [str(values.get(f"{key}_n_{code}{suffix}", 0)),
                               fmt_months(values.get(f"{key}_median_{code}{suffix}", float("nan")))]
                 cells.append(fmt_p(values[f"{key}_logrank_p{suffix}"], missing="not estimable"))

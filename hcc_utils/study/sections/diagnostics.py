@@ -223,7 +223,7 @@ def rmst_results(study: Study) -> ResultSet:
                 ok = not (diff.group1.beyond_followup or diff.group0.beyond_followup)
                 reason = "" if ok else "the horizon lies beyond the follow-up of a group"
                 for regimen, one in ((treatment, diff.group1), (control, diff.group0)):
-                    key = f"sensitivity.rmst_{endpoint}_{tau}_{group_code(regimen)}"
+                    key = f"sensitivity.rmst_{endpoint}_{tau}_{group_code(study, regimen)}"
                     for stat, value, text in (("", one.rmst, "RMST"), ("_se", one.se, "RMST standard error"),
                                               ("_lo", one.ci_low, "RMST 95% CI lower limit"),
                                               ("_hi", one.ci_high, "RMST 95% CI upper limit")):
@@ -247,7 +247,7 @@ def rmst_table(study: Study, values: ResultSet) -> JournalTable:
         for suffix in study.cohorts():
             for tau in RMST_TAUS:
                 stem = f"sensitivity.rmst_{endpoint}_{tau}"
-                cells = tuple(_ci_suffix(values, f"{stem}_{group_code(g)}", suffix) for g in study.groups)
+                cells = tuple(_ci_suffix(values, f"{stem}_{group_code(study, g)}", suffix) for g in study.groups)
                 rows.append(Row(f"Up to {tau} months", cells + (_ci_suffix(values, f"{stem}_diff", suffix),
                                                                  fmt_p(values[f"{stem}_diff_p{suffix}"], missing="not estimable")),
                                 group=f"{name}, {COHORT_NAMES[suffix]}"))
@@ -400,7 +400,7 @@ def rmst_texts(study: Study, values: ResultSet) -> dict[str, str]:
                 if not math.isfinite(diff):
                     texts[name] = "is not estimable (the horizon lies beyond the follow-up of a group)"
                     continue
-                t, c = (values[f"{stem}_{group_code(g)}{suffix}"] for g in (study.treatment, study.control))
+                t, c = (values[f"{stem}_{group_code(study, g)}{suffix}"] for g in (study.treatment, study.control))
                 p = values[f"{stem}_diff_p{suffix}"]
                 shown = "P < 0.001" if p < 0.001 else f"P = {p:.3f}"
                 texts[name] = (f"averaged {_num(t, 1)} months with {study.treatment} and {_num(c, 1)} with "

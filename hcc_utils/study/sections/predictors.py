@@ -26,10 +26,10 @@ def cox_candidates(study: Study) -> list[str]:
 
 def id_name(study: Study, covariate: str) -> str:
     """A covariate's name in result ids: the article's short name (``ecog2``;
-    :data:`hcc_utils.data.variables.ARTICLE_ID_NAMES`), the control group's code for ``control_group``, else the
-    column's name."""
+    :data:`hcc_utils.data.variables.ARTICLE_ID_NAMES`), the control group's role (``control``) for ``control_group``,
+    else the column's name."""
     if covariate == CONTROL_GROUP:
-        return group_code(study.control)
+        return group_code(study, study.control)
     column = analysis_columns(study.config).get(covariate)
     return column.id_name if column is not None else covariate
 

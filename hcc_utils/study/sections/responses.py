@@ -30,7 +30,7 @@ def response_results(study: Study) -> ResultSet:
             where = f"{_CRITERION_NAMES[prefix]}, {COHORT_NAMES[suffix]}"
             table = response_table(cohort, "group", column, groups=study.groups, rule=rule)
             for row in table.itertuples():
-                code = group_code(row.group)
+                code = group_code(study, row.group)
                 measure = row.measure
                 name = f"{measure.upper()}, {row.group} ({where})"
                 count_key, pct_key = (measure, f"{measure}_pct") if measure in RESPONSE_COUNT_IDS else (f"{measure}_n", measure)

@@ -25,9 +25,9 @@ def _long_table(study: Study) -> pd.DataFrame:
 def safety_results(study: Study, long: pd.DataFrame | None = None) -> ResultSet:
     """Adverse events by group.
 
-    Ids: ``safety.any_<g>`` and ``safety.disc_<g>`` hold counts (``_pct_`` percentages); ``safety.g34_<g>``,
+    Ids (``<g>``: the group's role, treatment or control): ``safety.any_<g>`` and ``safety.disc_<g>`` hold counts (``_pct_`` percentages); ``safety.g34_<g>``,
     ``safety.<term>_<g>`` (any grade) and ``safety.<term>_g34_<g>`` hold percentages (``_n`` counts); p-values
-    ``safety.<name>_p``. ``safety.higher_in_<treatment>`` lists terms whose any-grade rate is significantly
+    ``safety.<name>_p``. ``safety.higher_in_treatment`` lists terms whose any-grade rate is significantly
     (p below ``significance_level``) higher in the treatment group.
     """
     table = _long_table(study) if long is None else long
@@ -43,7 +43,7 @@ def safety_results(study: Study, long: pd.DataFrame | None = None) -> ResultSet:
             text = base.replace("_", " ").capitalize() + (", grade 3-4" if section == "grade_3_4" else ", any grade")
         counts_first = name in ("any", "disc")
         for row in rows.itertuples():
-            code = group_code(row.group)
+            code = group_code(study, row.group)
             values.add(f"safety.{name}{'' if counts_first else '_n'}_{code}", int(row.count), Kind.COUNT,
                        f"{text}, {row.group}")
             values.add(f"safety.{name}{'_pct' if counts_first else ''}_{code}", float(row.percent), Kind.PERCENT,
@@ -54,7 +54,7 @@ def safety_results(study: Study, long: pd.DataFrame | None = None) -> ResultSet:
             if rows["p"].iloc[0] < study.config.significance_level and by_group[study.treatment] > by_group[study.control]:
                 higher.append(term.removeprefix("ae_"))
     names = {term.removeprefix("ae_"): text.lower() for term, text in zip(table["term"], table["label"])}
-    values.add(f"safety.higher_in_{study.treatment}", sorted(higher), Kind.LIST,
+    values.add(f"safety.higher_in_{group_code(study, study.treatment)}", sorted(higher), Kind.LIST,
                f"Adverse events significantly more frequent with {study.treatment}", item_labels=names)
     return values
 

@@ -43,7 +43,7 @@ def survival_results(study: Study) -> ResultSet:
                            f"Follow-up, {text}, {where}")
             summary = km_summary(cohort[[time_col, event_col, "group"]], time_col, event_col, "group").set_index("group")
             for group in study.groups:
-                code = group_code(group)
+                code = group_code(study, group)
                 row = summary.loc[group]
                 for stat, text in (("median", "median"), ("q1", "first quartile"), ("q3", "third quartile"),
                                    ("median_ci_low", "median, 95% CI lower limit"),
@@ -141,7 +141,7 @@ def survival_table(study: Study, values: dict | None = None) -> JournalTable:
         for suffix, cohort in cohorts.items():
             sizes = cohort["group"].value_counts()
             for index, group in enumerate(study.groups):
-                key = f"survival.{endpoint}_{{}}_{group_code(group)}{suffix}"
+                key = f"survival.{endpoint}_{{}}_{group_code(study, group)}{suffix}"
                 median = (f"{fmt_months(values[key.format('median')])} ({fmt_months(values[key.format('median_ci_low')])}"
                           f"–{fmt_months(values[key.format('median_ci_high')])})")
                 iqr = f"{fmt_months(values[key.format('q1')])}–{fmt_months(values[key.format('q3')])}"

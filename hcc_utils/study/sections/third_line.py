@@ -41,7 +41,7 @@ def third_line_results(study: Study) -> ResultSet:
     counts = {}
     for group in study.groups:
         part = data.loc[study.group_mask(data, group), ["received_third_line", "third_line_regimen"]]
-        code = group_code(group)
+        code = group_code(study, group)
         received = int(part["received_third_line"].sum())
         counts[group] = (received, len(part))
         values.add(f"thirdline.{code}", received, Kind.COUNT, f"Third-line therapy, {group}")
@@ -57,7 +57,7 @@ def third_line_results(study: Study) -> ResultSet:
     def one_cohort(suffix: str, cohort: pd.DataFrame, survival: ResultSet) -> None:
         for group in study.groups:
             part = cohort.loc[study.group_mask(cohort, group), _OS_BY_THIRD_LINE]  # only the columns compared
-            code = group_code(group)
+            code = group_code(study, group)
             recipients = part[part["received_third_line"] == 1]
             for name, column, patients, text in (
                     ("received", "received_third_line", part, "receipt of third-line therapy"),
