@@ -406,16 +406,32 @@ def test_one_pass_reports_cell_errors_and_a_constant_matching_covariate(tmp_path
     assert still.rule == "constant_covariate" and "provisional" not in still.message
 
 
-@pytest.mark.xfail(strict=True, reason="hcc_utils/data/analysis_rules.py (restructured on another branch) quotes the "
-                   "value with !r, which numpy writes np.int64(1): quote counts.index[0].item() there, then drop this "
-                   "mark")
 def test_a_constant_covariate_is_quoted_as_written(tmp_path):
     text = as_text(make_cohort())
     text["sex"] = "male"
     path = tmp_path / "c.csv"
     text.to_csv(path, index=False)
     [constant] = check(path).errors
-    assert "takes one value (1) for every enrolled patient" in constant.message and "np." not in constant.message
+    assert "'sex_male' is constant (all 1) among the 30 enrolled patients" in constant.message
+    assert "np." not in constant.message
+
+
+def test_a_misspelt_group_does_not_hide_the_analysis_findings_of_the_same_pass(tmp_path, monkeypatch):
+    """With a group no patient received, the analysis checks run with the regimen its name most likely means
+    (said in the report), so a constant matching covariate is reported beside the misspelt group."""
+    import hcc_utils.data.validate as validate
+
+    text = as_text(make_cohort())
+    text["sex"] = "male"
+    path = tmp_path / "c.csv"
+    text.to_csv(path, index=False)
+    config = parse_config({"groups": {"treatment": "lenvatinib", "control": "sorafenb"}}, "test")
+    report = check(path, config)
+    assert sorted(v.rule for v in report.errors) == ["constant_covariate", "group_size"]
+    assert "and with groups.control as 'sorafenib' (the closest regimen of the data)" in report.format()
+    # Injected defect: the groups taken as written, the propensity model has no control group to find it with
+    monkeypatch.setattr(validate, "_groups_as_meant", lambda frame, config, groups: (config, groups, ""))
+    assert [v.rule for v in check(path, config).errors] == ["group_size"]
 
 
 def test_a_cell_error_is_not_reported_again_as_an_analysis_error(tmp_path, monkeypatch):

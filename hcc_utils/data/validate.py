@@ -90,7 +90,7 @@ from hcc_utils.data.column_rules import check_columns
 from hcc_utils.data.derive import study_groups
 from hcc_utils.data.dictionary import ColumnSpec, DataDictionary
 from hcc_utils.data.readers import release_freed_memory, rename_columns
-from hcc_utils.data.text import normalise_column_name, plural
+from hcc_utils.data.text import closest_name, normalise_column_name, plural
 from hcc_utils.data.validation_report import CohortValidationError, ValidationReport, Violation, ViolationCollector
 from hcc_utils.data.variables import study_dictionary
 
@@ -178,6 +178,28 @@ def _analysis_findings(frame: pd.DataFrame, config: StudyConfig, groups: tuple[s
     return found
 
 
+def _groups_as_meant(frame: pd.DataFrame, config: StudyConfig, groups: tuple[str, str]
+                     ) -> tuple[StudyConfig, tuple[str, str], str]:
+    """The configuration with a study group that no patient received replaced by the regimen of the data its name
+    most likely means (``ramucirumb`` -> ``ramucirumab``), so that a misspelt group does not hide the other analysis
+    findings of the same pass; returns the configuration, the groups and the clause saying what was assumed."""
+    if "second_line_regimen" not in frame:
+        return config, groups, ""
+    present = [str(name) for name in frame["second_line_regimen"].dropna().unique() if str(name) != "none"]
+    meant, said = list(groups), []
+    for index, (role, group) in enumerate(zip(("treatment", "control"), groups)):
+        if group in present:
+            continue
+        close = closest_name(group, [name for name in present if name not in meant], cutoff=0.6)
+        if close is not None:
+            meant[index] = close
+            said.append(f"groups.{role} as {close!r}")
+    if not said:
+        return config, groups, ""
+    changed = config.replace(**{"groups.treatment": meant[0], "groups.control": meant[1]})
+    return changed, (meant[0], meant[1]), f", and with {' and '.join(said)} (the closest regimen of the data)"
+
+
 def _provisional_analysis(typed: dict[str, pd.Series], config: StudyConfig, groups: tuple[str, str],
                           collect: ViolationCollector, dictionary: DataDictionary, present: Any) -> str:
     """The analysis rules on the cohort with the unusable cells read as missing (``collect`` has cell errors).
@@ -188,6 +210,7 @@ def _provisional_analysis(typed: dict[str, pd.Series], config: StudyConfig, grou
     error) repeats an error already reported. Returns the sentence the report opens with.
     """
     frame = pd.DataFrame(typed, copy=False)
+    config, groups, assumed = _groups_as_meant(frame, config, groups)
     unusable = _cells_in_error(collect, frame.columns, _UNUSABLE_CELL_RULES)
     n_unusable = sum(len(positions) for positions in unusable.values())
     analysed = _blanked(frame, unusable)
@@ -213,6 +236,7 @@ def _provisional_analysis(typed: dict[str, pd.Series], config: StudyConfig, grou
         reported += len(kept)
     cells = f"the {plural(n_unusable, 'cell')} in error (type, value, range, encoding) read as missing" if n_unusable \
         else "the cells as they are"
+    cells += assumed
     if not reported:
         return (f"The analysis checks (propensity model, covariates, events) found nothing more with {cells}; they "
                 "run again once the errors are fixed.")
