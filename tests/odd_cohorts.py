@@ -303,8 +303,15 @@ def no_metastasis_columns(frame, settings, rng):
 
 
 def quoted_rows_left_out(frame, settings, rng):
-    """Table 1 without age, sex and Child-Pugh class: the text's numbers from them are not estimable."""
+    """Table 1 without age, sex and Child-Pugh class: the text's numbers from them are computed for the text alone."""
     _remove_everywhere(settings, "age", "sex_male", "child_pugh_class")
+    settings["matching"]["covariates"] = settings["matching"]["covariates"] or ["tumor_size_cm"]
+
+
+def no_sex_column(frame, settings, rng):
+    """No sex column (and sex in no list): the text's count of men is not estimable."""
+    frame.drop(columns=["sex"], inplace=True)
+    _remove_everywhere(settings, "sex_male")
     settings["matching"]["covariates"] = settings["matching"]["covariates"] or ["tumor_size_cm"]
 
 
@@ -316,7 +323,7 @@ ODD: dict[str, Callable] = {f.__name__: f for f in (
     no_pairs, two_controls_each, mrecist_in_one_group, nobody_third_line, same_death_day, albi_everywhere,
     author_variables_of_each_type, constant_forced, constant_age, category_in_a_model, misspelled_candidate,
     levels_short_of_the_values, author_variable_with_gaps_matched, diagnostics_left_out, no_metastasis_columns,
-    quoted_rows_left_out)}
+    quoted_rows_left_out, no_sex_column)}
 
 
 def odd_cohort(*names: str, seed: int = 0) -> OddCohort:

@@ -135,18 +135,34 @@ def test_a_column_no_configured_analysis_uses_is_not_required(tmp_path):
     assert [(v.rule, v.column) for v in report.warnings] == [("missing_optional_column", "lymph_node_metastasis")]
 
 
-def test_quoted_numbers_of_rows_left_out_of_table1_are_not_estimable(tmp_path):
-    path, config, report = _validated(odd_cohort("quoted_rows_left_out"), tmp_path)
-    assert report.ok
-    study = build_study(read_cohort(path, config=config), config)
-    section = baseline.compute(study)
-    for key in ("baseline.male", "baseline.age_median", "baseline.child_pugh_a_p", "baseline.child_pugh_a_treatment_matched"):
+def test_quoted_numbers_do_not_depend_on_the_rows_table1_shows(tmp_path):
+    """The text quotes the number of men, the median age and the Child-Pugh test whether or not Table 1 shows their
+    rows: left out of ``baseline.rows``, they are computed for the text alone, with the same values."""
+    numbers = {}
+    for name, cohort in (("shown", odd_cohort()), ("left_out", odd_cohort("quoted_rows_left_out"))):
+        path, config, report = _validated(cohort, tmp_path / name)
+        assert report.ok, report.format()
+        study = build_study(read_cohort(path, config=config), config)
+        section = baseline.compute(study)
+        numbers[name] = {key: section.values[key] for key in ("baseline.male", "baseline.age_median",
+                                                               "baseline.age_q1", "baseline.child_pugh_a_p",
+                                                               "baseline.child_pugh_a_treatment")}
+        assert section.values.spec("baseline.male").status is None   # an ordinary value
+    assert numbers["left_out"] == numbers["shown"]
+    assert numbers["left_out"]["baseline.male"] == int(study.data["sex_male"].sum())   # by hand
+    assert "Male sex" not in [row.label for row in section.tables["table1"].rows]
+
+
+def test_quoted_numbers_of_a_column_the_cohort_lacks_are_not_estimable(tmp_path):
+    path, config, report = _validated(odd_cohort("quoted_rows_left_out", "no_sex_column"), tmp_path)
+    assert report.ok, report.format()
+    section = baseline.compute(build_study(read_cohort(path, config=config), config))
+    for key in ("baseline.male", "baseline.male_matched"):
         spec = section.values.spec(key)
         assert math.isnan(section.values[key]) and spec.status == "not estimable", key
-        assert "not a row of Table 1 (baseline.rows)" in spec.label
+        assert "no value in the cohort" in spec.label
         assert display_value(spec.kind, section.values[key]) == "not estimable"
-    assert section.values["baseline.viral"] == int(study.data["viral_etiology"].sum())   # a row still there
-    assert "Male sex" not in [row.label for row in section.tables["table1"].rows]
+    assert section.values.spec("baseline.age_median").status is None   # age is there, only not shown
 
 
 # --------------------------------------------------------------------------------------- the author's variables

@@ -178,6 +178,12 @@ def test_the_fixed_extract_validates_and_builds_in_one_pass_with_the_authors_stu
     assert "Cabozantinib" in table1 and "Ramucirumab" in table1 and "ALBI grade" in table1
     predictors = (run / "html" / "notebooks" / "06_predictors.html").read_text(encoding="utf-8")
     assert "ALBI grade" in predictors
+    # the introduction says whose data these are, and claims no agreement by construction
+    intro = re.sub(r"<[^>]+>", " ", (run / "html" / "book" / "intro.html").read_text(encoding="utf-8"))
+    assert "supplied by the author of this build" in intro and "by construction, not evidence" not in intro
+    # the text's numbers from Table 1 rows the author left out are computed, never 'not estimable'
+    baseline_text = re.sub(r"<[^>]+>", " ", table1)
+    assert "not estimable" not in baseline_text.split("What the table says")[1].split("For trainees")[0]
     # the citation file of the author's book
     cff = yaml.safe_load((run / "html" / "CITATION.cff").read_text(encoding="utf-8"))
     assert cff["title"] == TITLE

@@ -83,19 +83,46 @@ QUOTED_ROWS = {"age": ("median_iqr", "mean_sd"), "atebev_cycles": ("median_iqr",
                "child_pugh_class": ("categorical",)}
 
 
+def _quoted_specs(study: Study) -> tuple[list[VariableSpec], dict[str, str]]:
+    """The quoted variables Table 1 does not summarise as their numbers need (left out of ``baseline.rows``, or
+    summarised otherwise), as rows computed for the text but never shown; and the reason of each quoted variable
+    without any value in the cohort (its numbers are then not estimable)."""
+    kinds = {name: kind for name, _, kind, _ in table1_rows(study.config)}
+    columns, labels = analysis_columns(study.config), variable_labels(study.config)
+    specs, absent = [], {}
+    for name, fits in QUOTED_ROWS.items():
+        if kinds.get(name) in fits:
+            continue
+        if name not in study.data or study.data[name].isna().all():
+            absent[name] = "no value in the cohort: its source column is absent or empty"
+            continue
+        levels = None
+        if fits[0] == "categorical":
+            observed = set(study.data[name].dropna().unique())
+            levels = [level for level in (columns[name].levels or sorted(observed)) if level in observed]
+        specs.append(VariableSpec(name=name, kind=fits[0], label=labels.get(name, name), levels=levels))
+    return specs, absent
+
+
 def baseline_results(study: Study, tables: dict[str, Any] | None = None) -> ResultSet:
     """Numbers of Table 1 quoted in the text: age and prior-cycles quartiles, counts, Child-Pugh A by group, p.
 
-    A number whose row is not in ``baseline.rows`` (or is summarised otherwise than the number needs) keeps its id,
-    NaN with the status ``not estimable`` and the reason in its label."""
+    They are the same whatever rows ``baseline.rows`` shows: a quoted variable that Table 1 leaves out (or
+    summarises otherwise) is summarised for the text alone, with Table 1's tests. A number whose variable has no
+    value in the cohort keeps its id, NaN with the status ``not estimable`` and the reason in its label."""
     tables = tables or baseline_tables(study)
-    kinds = {name: kind for name, _, kind, _ in table1_rows(study.config)}
-    absent = {name: ("not a row of Table 1 (baseline.rows)" if name not in kinds else
-                     f"Table 1 summarises it as {kinds[name]} (baseline.rows)")
-              for name, fits in QUOTED_ROWS.items() if kinds.get(name) not in fits}
+    quoted, absent = _quoted_specs(study)
+    settings = study.config.baseline
 
     def one_cohort(suffix: str, frame: pd.DataFrame, values: ResultSet) -> None:
         numbers = (tables.get(suffix) or _table(study, frame)).numbers
+        if quoted:  # the quoted variables Table 1 does not show, summarised as the text needs them
+            extra = baseline_table(frame, "group", quoted, groups=tuple(study.groups),
+                                   categorical_test=settings.categorical_test,
+                                   continuous_test=settings.continuous_test,
+                                   quantile_method=settings.quantile_method).numbers
+            shown = numbers[~numbers["variable"].isin([spec.name for spec in quoted])]
+            numbers = pd.concat([shown, extra], ignore_index=True)
         cohort = COHORT_NAMES[suffix]
 
         def pick(variable, group="Overall", level=None, column="count"):
