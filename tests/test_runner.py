@@ -471,6 +471,32 @@ if __name__ == "__main__":
 """
 
 
+def test_a_workers_announcement_is_one_write_so_parallel_lines_never_run_together(monkeypatch):
+    """Workers share the build's stderr; a line written in two pieces (text, then newline, as ``print`` does on a
+    write-through stderr) can be split by another worker's line. Each announcement must be a single write."""
+    import sys
+
+    from hcc_utils.pipeline import execute
+
+    class Recording:
+        def __init__(self):
+            self.writes = []
+
+        def write(self, text):
+            self.writes.append(text)
+            return len(text)
+
+        def flush(self):
+            pass
+
+    recording = Recording()
+    monkeypatch.setattr(sys, "stderr", recording)
+    execute._log("executing notebooks/01_first.ipynb ...")
+    execute._log("executing notebooks/02_second.ipynb ...")
+    assert recording.writes == ["[hcc-study] executing notebooks/01_first.ipynb ...\n",
+                                "[hcc-study] executing notebooks/02_second.ipynb ...\n"]
+
+
 def test_a_parallel_run_says_executing_when_a_notebook_really_starts(tmp_path):
     """With two workers and three notebooks, the third is announced when a worker takes it, once one of the first
     two is done, not with the first two. The first two wait for the test's go (a file) after both were announced;

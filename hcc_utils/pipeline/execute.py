@@ -50,7 +50,11 @@ def longest_first(tasks: list[NotebookTask], took: dict[str, float], root: Path)
 
 
 def _log(message: str) -> None:
-    print(f"[hcc-study] {message}", file=sys.stderr, flush=True)
+    """One line on stderr, written with one ``write``: parallel workers share the build's stderr, and ``print``
+    writes the text and its newline separately (stderr writes through), so two workers' lines could run together
+    as ``…01_first.ipynb ...[hcc-study] executing …02_second.ipynb ...`` followed by an empty line."""
+    sys.stderr.write(f"[hcc-study] {message}\n")
+    sys.stderr.flush()
 
 
 def _hide_parameter_cells(executed: Path) -> None:
