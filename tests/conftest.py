@@ -132,8 +132,30 @@ def write_if_changed(path: Path, content: bytes) -> Path:
     return path
 
 
+#: The marker of the tests that regenerate the calibrated cohort (minutes), run only with ``--regenerate``.
+REGENERATE_MARKER = "regenerate"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--regenerate", action="store_true", default=False,
+                     help="also run the tests marked 'regenerate': the full calibration of the bundled cohort "
+                          "(minutes), checked against data/synthetic_cohort.csv.sha256")
+
+
+def pytest_collection_modifyitems(config, items):
+    # the calibrated cohort is data: regenerating it is an explicit act, never a side effect of a test run
+    if config.getoption("--regenerate"):
+        return
+    deselected = [item for item in items if item.get_closest_marker(REGENERATE_MARKER)]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker(REGENERATE_MARKER)]
+
+
 def pytest_configure(config):
-    # declared here, not in pyproject.toml: that file is an input of the cached builds and calibration checksum
+    # declared here, not in pyproject.toml: that file is an input of the cached builds
+    config.addinivalue_line("markers", f"{REGENERATE_MARKER}: regenerates the calibrated synthetic cohort (minutes); "
+                                       "deselected unless pytest is given --regenerate")
     config.addinivalue_line("markers", "real_kernel: executes its notebooks in real Jupyter kernels (the runner "
                                        "tests otherwise execute cells in-process, see in_process_notebooks)")
     config.addinivalue_line("markers", "portable: also run by CI with HCC_STUDY_PORTABLE=1 (the paths of macOS and "
