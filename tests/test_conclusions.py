@@ -21,9 +21,11 @@ OTHER = {"treatment": "cabozantinib", "control": "regorafenib"}
 KNOWN_NOT_HELD = {
     "cox.os_multivariable_significant": "ECOG 2 is also independent (its P in the multivariable OS model < 0.05)",
     "cox.pfs_multivariable_significant": "ECOG 2 is also independent (multivariable PFS model)",
-    "safety.most_common_g34_sor": "grade 3-4 bilirubin elevation on sorafenib (3.5%) outranks AST elevation (2.3%)",
     "conclusion.cycles_no_difference": "the >3-cycle stratum of the unmatched cohort differs in OS and PFS (P<0.05)",
 }
+#: Claims the article's own numbers make impossible (grade 3-4 bilirubin elevation on sorafenib, 3.5%, outranks
+#: AST elevation, 2.3%: see test_most_common_infeasibility_by_hand).
+INFEASIBLE = {"safety.most_common_g34_sor"}
 #: Claims results.csv records no number for.
 NOT_EVALUABLE = {"conclusion.baseline_no_other_difference", "conclusion.thirdline_received_sor_longer"}
 
@@ -38,7 +40,8 @@ def _claim(rule: str, subject: str, expected: str = "", **extra) -> pd.DataFrame
 
 
 def _status(results: dict, rule: str, subject: str, expected: str = "", groups=None) -> tuple[str, str]:
-    row = evaluate_conclusions(results, _claim(rule, subject, expected), groups=groups).iloc[0]
+    no_targets = pd.DataFrame({"id": [], "value": []})  # no published number: no proof of infeasibility
+    row = evaluate_conclusions(results, _claim(rule, subject, expected), groups=groups, targets=no_targets).iloc[0]
     return row["status"], row["reason"]
 
 
@@ -102,6 +105,23 @@ def test_most_common_by_hand_with_a_tie_at_the_last_place():
     assert reason == "safety.bilirubin_g34_control (3.5) more frequent than safety.ast_g34_control (2.3)"
 
 
+def test_most_common_infeasibility_by_hand():
+    """33 of 86 sorafenib patients had a grade 3-4 event; with rash 4, hand-foot syndrome 4 and AST elevation 2 the
+    three most common, the other 11 of 14 terms hold at most 2 each: 4 + 4 + 2 + 22 = 32 < 33 patients. With 32
+    patients it would be possible (no proof)."""
+    from hcc_utils.reproduction.conclusions import most_common_infeasible
+
+    row = load_conclusions().set_index("id").loc["safety.most_common_g34_sor"]
+    row = type("Row", (), {**row.to_dict(), "id": "safety.most_common_g34_sor"})
+    published = {"flow.enrolled_sorafenib": "86", "safety.g34_sor": "38.4", "safety.rash_g34_sor": "4.7",
+                 "safety.hfs_g34_sor": "4.7", "safety.ast_g34_sor": "2.3"}
+    proof = most_common_infeasible(row, published, 14)
+    assert proof.startswith("the article's 33 of 86 sorafenib patients with a grade 3-4 adverse event")
+    assert proof.endswith("4 + 4 + 2 + 11 x 2 = 32")
+    assert most_common_infeasible(row, {**published, "safety.g34_sor": "37.2"}, 14) == ""  # 32 patients fit
+    assert most_common_infeasible(row, published, 15) == ""                                 # a 15th term: 34 fit
+
+
 def test_claims_are_judged_by_role_for_other_regimens():
     """Ids of the article name its regimens; a run of cabozantinib vs regorafenib is judged by role, the regimen
     indicator of Table 4 included (sorafenib's term is the control group's)."""
@@ -153,6 +173,7 @@ def test_the_bundled_cohort_contradicts_no_other_conclusion(bundled):
     assert _contradictions(bundled) == {}
     assert set(evaluated.index[evaluated["status"] == "not held"]) == set(KNOWN_NOT_HELD)
     assert set(evaluated.index[evaluated["status"] == "not evaluable"]) == NOT_EVALUABLE
+    assert set(evaluated.index[evaluated["status"] == "infeasible"]) == INFEASIBLE
     assert "cox.os_ecog2_p" in evaluated.at["cox.os_multivariable_significant", "reason"]
     # injected defect
     from hcc_utils.study import compute_results
@@ -177,8 +198,9 @@ def test_three_tiers_are_counted_and_stated(bundled):
     counted = card[card["status"] != "excluded"]
     assert counts == {"numbers": len(counted), "close": int((counted["status"] == "met").sum()),
                       "identical": int((counted["tier"] == "identical").sum()), "conclusions": len(evaluated),
-                      "held": len(evaluated) - len(KNOWN_NOT_HELD) - len(NOT_EVALUABLE)}
-    assert tiers_line(card, evaluated) == (
-        f"{counts['close']} of {counts['numbers']} published numbers close, {counts['identical']} identical at "
-        f"printed precision; {counts['held']} of {counts['conclusions']} conclusions of the article held")
-    assert conclusions_line(evaluated) == f"{counts['held']} of {counts['conclusions']} conclusions of the article held"
+                      "held": len(evaluated) - len(KNOWN_NOT_HELD) - len(NOT_EVALUABLE) - len(INFEASIBLE)}
+    line = (f"{counts['held']} of {counts['conclusions']} conclusions of the article held ({len(INFEASIBLE)} "
+            f"infeasible, {len(NOT_EVALUABLE)} not evaluable)")
+    assert conclusions_line(evaluated) == line
+    assert tiers_line(card, evaluated) == (f"{counts['close']} of {counts['numbers']} published numbers close, "
+                                           f"{counts['identical']} identical at printed precision; {line}")

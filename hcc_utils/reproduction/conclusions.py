@@ -27,6 +27,11 @@ rule                        holds when
 ``not_evaluable``           never: results.csv records no number that decides the claim (the reason says so)
 ==========================  ================================================================================
 
+A claim that is not held is **infeasible** where the article's own numbers prove that no cohort can hold it
+together with them (:func:`most_common_infeasible`: the grade 3-4 adverse events of the sorafenib group cannot have
+AST elevation, 2 of 86 patients, third most common when 33 of 86 patients had one, over 14 terms); the reason
+gives the proof.
+
 Ids in ``subject`` and ``expected`` are the article's (groups by regimen, as ``data/targets.csv`` writes them);
 each is read as the run's id of the same role (:func:`hcc_utils.reproduction.roles.align_target`), so that a run
 of other regimens is judged by role, as its numbers are.
@@ -42,11 +47,12 @@ from types import SimpleNamespace
 import pandas as pd
 
 from hcc_utils.config import REPO_ROOT
-from hcc_utils.reproduction.roles import align_target
+from hcc_utils.reproduction.roles import ARTICLE_GROUPS, align_target
 from hcc_utils.reproduction.scorecard import _results_frame, _to_float
+from hcc_utils.reproduction.targets import load_targets
 
 __all__ = ["ALPHA", "CONCLUSIONS_PATH", "RULES", "Verdict", "conclusions_line", "evaluate_conclusion",
-           "evaluate_conclusions", "load_conclusions", "tier_counts", "tiers_line"]
+           "evaluate_conclusions", "load_conclusions", "most_common_infeasible", "tier_counts", "tiers_line"]
 
 CONCLUSIONS_PATH = REPO_ROOT / "data" / "conclusions.csv"
 #: The article's significance level ("P<0.05").
@@ -169,6 +175,35 @@ def _most_common(read: _Reader, grade: str, expected: str) -> Verdict:
     return Verdict(not above, observed, reason)
 
 
+def most_common_infeasible(row, published: dict[str, str], n_terms: int) -> str:
+    """The proof that a ``most_common`` claim cannot hold together with the article's own numbers ('' when none).
+
+    The claim says no other term is more frequent than the least frequent of its k terms (c_1..c_k patients of the
+    group's n). The article also gives how many patients of the group had such an event (any grade: a count;
+    grade 3-4: a percentage). Each of them has at least one event of one of the ``n_terms`` terms, and each term
+    at most one per patient, so they need at most c_1 + ... + c_k + (n_terms - k) min(c): more patients than that
+    cannot all be covered."""
+    wanted = [item.strip() for item in str(row.expected).split(";") if item.strip()]
+    code = wanted[0].rsplit("_", 1)[-1]
+    regimen = next((name for name in ARTICLE_GROUPS.values() if name.startswith(code)), None)
+    total_id = f"safety.g34_{code}" if row.subject == "g34" else f"safety.any_{code}"
+    size_id = f"flow.enrolled_{regimen}"
+    if regimen is None or not all(key in published for key in (*wanted, total_id, size_id)):
+        return ""
+    n = int(published[size_id])
+    counts = [round(float(published[key]) * n / 100) for key in wanted]
+    total = float(published[total_id])
+    patients = round(total * n / 100) if row.subject == "g34" else int(total)
+    capacity = sum(counts) + (n_terms - len(counts)) * min(counts)
+    if patients <= capacity:
+        return ""
+    grade = "a grade 3-4" if row.subject == "g34" else "an"
+    return (f"the article's {patients} of {n} {regimen} patients with {grade} adverse event need at least {patients} "
+            f"events of the {n_terms} terms, but with no other term above the least of {', '.join(wanted)} "
+            f"({min(counts)} patients) the terms hold at most {' + '.join(str(c) for c in counts)} + "
+            f"{n_terms - len(counts)} x {min(counts)} = {capacity}")
+
+
 def evaluate_conclusion(row, frame: pd.DataFrame, groups=None) -> Verdict:
     """One claim (a row of :func:`load_conclusions`) against a run's results (``_results_frame`` form)."""
     read = _Reader(frame, groups)
@@ -193,7 +228,8 @@ def evaluate_conclusion(row, frame: pd.DataFrame, groups=None) -> Verdict:
     return verdict
 
 
-def evaluate_conclusions(results, conclusions: pd.DataFrame | None = None, groups=None) -> pd.DataFrame:
+def evaluate_conclusions(results, conclusions: pd.DataFrame | None = None, groups=None,
+                         targets: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every claim of the article against a run's results.
 
     Parameters
@@ -201,27 +237,41 @@ def evaluate_conclusions(results, conclusions: pd.DataFrame | None = None, group
     results : the run's ``results.csv`` as a frame (``id, value, ...``) or a ``{id: value}`` dict (run ids).
     conclusions : :func:`load_conclusions` output (the bundled ``data/conclusions.csv`` by default).
     groups : the run's (treatment, control) regimens; the article's when None (other regimens: read by role).
+    targets : the article's numbers (``data/targets.csv`` by default), for the proofs of infeasibility.
 
     Returns
     -------
     pandas.DataFrame
-        The conclusions' columns with ``status`` (held, not held, not evaluable), ``observed`` (the run's values
-        that decide it) and ``reason`` (why not held, or why not evaluable), in the file's order.
+        The conclusions' columns with ``status`` (held, not held, not evaluable, infeasible: not held, and the
+        article's own numbers prove that no cohort can hold it together with them), ``observed`` (the run's values
+        that decide it) and ``reason`` (why not held, with the proof where there is one, or why not evaluable), in
+        the file's order.
     """
     conclusions = load_conclusions() if conclusions is None else conclusions
+    targets = load_targets() if targets is None else targets
+    published = dict(zip(targets["id"], targets["value"]))
     frame = _results_frame(results)
+    n_terms = len({m.group(1) for key in frame.index if (m := _AE_TERM.match(key))})
     rows = []
     for row in conclusions.itertuples(index=False):
         verdict = evaluate_conclusion(row, frame, groups)
         status = "not evaluable" if verdict.held is None else ("held" if verdict.held else "not held")
-        rows.append({**row._asdict(), "status": status, "observed": verdict.observed, "reason": verdict.reason})
+        reason = verdict.reason
+        if status == "not held" and row.rule == "most_common":
+            proof = most_common_infeasible(row, published, n_terms)
+            if proof:
+                status, reason = "infeasible", f"{reason}; infeasible: {proof}"
+        rows.append({**row._asdict(), "status": status, "observed": verdict.observed, "reason": reason})
     return pd.DataFrame(rows)
 
 
 def conclusions_line(evaluated: pd.DataFrame) -> str:
-    """``N of M conclusions of the article held`` (M: every claim, those that cannot be evaluated included)."""
+    """``N of M conclusions of the article held`` (M: every claim, those that cannot be evaluated or are proven
+    infeasible included; their counts follow)."""
     held = int((evaluated["status"] == "held").sum())
-    return f"{held} of {len(evaluated)} conclusions of the article held"
+    notes = [f"{int((evaluated['status'] == s).sum())} {s}" for s in ("infeasible", "not evaluable")
+             if (evaluated["status"] == s).any()]
+    return f"{held} of {len(evaluated)} conclusions of the article held" + (f" ({', '.join(notes)})" if notes else "")
 
 
 def tier_counts(scored: pd.DataFrame, evaluated: pd.DataFrame) -> dict[str, int]:
@@ -238,4 +288,4 @@ def tiers_line(scored: pd.DataFrame, evaluated: pd.DataFrame) -> str:
     """'149 of 149 published numbers close, 132 identical at printed precision; 27 of 33 conclusions held'."""
     t = tier_counts(scored, evaluated)
     return (f"{t['close']} of {t['numbers']} published numbers close, {t['identical']} identical at printed "
-            f"precision; {t['held']} of {t['conclusions']} conclusions of the article held")
+            f"precision; {conclusions_line(evaluated)}")
