@@ -132,8 +132,42 @@ def write_if_changed(path: Path, content: bytes) -> Path:
     return path
 
 
+#: Markers of tests the default run leaves out, each with the option that runs them: the regeneration of the
+#: calibrated cohort (minutes), and the end-to-end builds of the whole book beyond the bundled cohort's (another
+#: cohort, a configured study without pairs, hostile names, a second build for byte identity, the own-cohort guide,
+#: an odd cohort; each minutes on two cores). CI runs both kinds of build (.ci/run); the regeneration is on demand.
+OPTIONAL_MARKERS = {"regenerate": "--regenerate", "extra_build": "--extra-builds"}
+
+
+def pytest_addoption(parser):
+    parser.addoption("--regenerate", action="store_true", default=False,
+                     help="also run the tests marked 'regenerate': the full calibration of the bundled cohort "
+                          "(minutes), checked against data/synthetic_cohort.csv.sha256")
+    parser.addoption("--extra-builds", action="store_true", default=False,
+                     help="also run the tests marked 'extra_build': end-to-end builds of the whole book beyond the "
+                          "bundled cohort's one (CI runs them)")
+
+
+def _left_out(config, item) -> bool:
+    return any(item.get_closest_marker(marker) and not config.getoption(option)
+               for marker, option in OPTIONAL_MARKERS.items())
+
+
+def pytest_collection_modifyitems(config, items):
+    # the calibrated cohort is data: regenerating it is an explicit act, never a side effect of a test run; the
+    # default run keeps one end-to-end build (the bundled cohort's, with the browser tests) and leaves out the others
+    deselected = [item for item in items if _left_out(config, item)]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not _left_out(config, item)]
+
+
 def pytest_configure(config):
-    # declared here, not in pyproject.toml: that file is an input of the cached builds and calibration checksum
+    # declared here, not in pyproject.toml: that file is an input of the cached builds
+    config.addinivalue_line("markers", "regenerate: regenerates the calibrated synthetic cohort (minutes); "
+                                       "deselected unless pytest is given --regenerate")
+    config.addinivalue_line("markers", "extra_build: an end-to-end build of the whole book beyond the bundled one "
+                                       "(minutes); deselected unless pytest is given --extra-builds")
     config.addinivalue_line("markers", "real_kernel: executes its notebooks in real Jupyter kernels (the runner "
                                        "tests otherwise execute cells in-process, see in_process_notebooks)")
     config.addinivalue_line("markers", "portable: also run by CI with HCC_STUDY_PORTABLE=1 (the paths of macOS and "

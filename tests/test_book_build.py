@@ -123,6 +123,7 @@ def test_prose_reports_the_computed_numbers(bundled_book):
     assert re.search(rf"formed\s*(<[^>]+>\s*)*{int(results['matching.pairs'])}\b", html)
 
 
+@pytest.mark.extra_build
 def test_second_cohort_builds_unchanged_and_reports_its_own_numbers(marker_book, bundled_book):
     ours = pd.read_csv(published(marker_book) / "results.csv", dtype=str).set_index("id")["value"]
     assert int(ours["flow.eligible"]) != int(pd.read_csv(published(bundled_book) / "results.csv", dtype=str)
@@ -132,6 +133,7 @@ def test_second_cohort_builds_unchanged_and_reports_its_own_numbers(marker_book,
     assert "marker_cohort.csv" in _html(marker_book, "book/about")
 
 
+@pytest.mark.extra_build
 def test_no_patient_row_reaches_the_built_book(marker_book, marker_cohort):
     _, cohort = marker_cohort
     dates = set()
@@ -172,6 +174,7 @@ def _no_pairs_build() -> Path:
     return session_build("no-pairs", ["--config", str(config)], prepare=lambda: write_if_changed(config, text.encode()))
 
 
+@pytest.mark.extra_build
 def test_a_configured_study_names_every_page_and_the_book_s_citation_file():
     """The configuration's ``study`` section, not the article, titles the book: every page's header and browser
     title, the introduction's heading and byline, and the CITATION.cff beside the pages (the title is escaped)."""
@@ -188,6 +191,7 @@ def test_a_configured_study_names_every_page_and_the_book_s_citation_file():
     assert 'href="../CITATION.cff"' in _html(out, "book/cite")
 
 
+@pytest.mark.extra_build
 def test_a_run_whose_matching_forms_no_pair_builds_and_says_not_estimable():
     """Odd but legal settings (a caliper no pair meets): the book builds strictly, matched-cohort numbers are
     'not estimable' in results.csv and on the pages, all-enrolled numbers are unchanged."""

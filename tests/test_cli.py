@@ -2,6 +2,7 @@
 messages give commands that work as printed."""
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
@@ -143,3 +144,23 @@ def test_invalid_data_message_gives_the_validate_command_with_the_runs_own_confi
     err = capsys.readouterr().err
     assert f'See every row concerned with: hcc-study validate {bad} --config "{config}"\n' in err
     assert "<the configuration" not in err
+
+
+def test_synth_check_regenerates_and_compares_with_the_recorded_checksum(tmp_path, capsys):
+    """`hcc-study synth` records the written cohort's SHA-256 beside it; `synth --check` regenerates into a temporary
+    folder and compares (status 0), reports a record the bytes do not match (status 1; injected: a changed record),
+    refuses a file without a record (status 2), and never rewrites the checked file."""
+    out = tmp_path / "cohort.csv"
+    arguments = ["synth", "--seed", "7", "--scale", "0.5", "--no-calibrate", "--out", str(out)]
+    assert main(arguments) == 0
+    record = tmp_path / "cohort.csv.sha256"
+    written = out.read_bytes()
+    assert record.read_text(encoding="utf-8").split() == [hashlib.sha256(written).hexdigest(), "cohort.csv"]
+    assert main([*arguments, "--check"]) == 0
+    assert "the same bytes" in capsys.readouterr().out
+    record.write_text("0" * 64 + "  cohort.csv\n", encoding="utf-8")
+    assert main([*arguments, "--check"]) == 1
+    assert "differs" in capsys.readouterr().err and out.read_bytes() == written
+    record.unlink()
+    assert main([*arguments, "--check"]) == 2
+    assert "nothing to check against" in capsys.readouterr().err

@@ -58,6 +58,7 @@ def test_tree_comparison_names_a_changed_file(tmp_path):
         "only in the second build: extra.js", "differs: sub/page.html: -<p>same</p> | +<p>other</p>"]
 
 
+@pytest.mark.extra_build
 def test_two_builds_of_the_same_inputs_give_identical_html(bundled_book):
     from hcc_utils.config import REPO_ROOT
     from hcc_utils.pipeline.cache import source_provenance

@@ -202,6 +202,7 @@ def test_extract_columns_may_map_to_an_author_variable(tmp_path):
 
 # ---------------------------------------------------------------------------------------------- the real build
 @pytest.mark.slow
+@pytest.mark.extra_build
 def test_hcc_study_build_completes_on_an_odd_cohort_that_validates(tmp_path):
     import json
 

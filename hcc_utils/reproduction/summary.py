@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from hcc_utils.reproduction.audit import audit_article, identical_infeasible
+from hcc_utils.reproduction.conclusions import CONCLUSIONS_PATH, evaluate_conclusions, load_conclusions, tiers_line
 from hcc_utils.reproduction.roles import role_note
 from hcc_utils.reproduction.scorecard import score, summary_line
 from hcc_utils.config import StudyConfig
@@ -32,8 +33,10 @@ def shown_id(row) -> str:
     return run_id if isinstance(run_id, str) and run_id else str(row.id)
 
 
-def scorecard_report(results_csv: str | Path, targets_csv: str | Path, groups=None) -> str:
-    """Plain-text scorecard of a run: missed/missing numbers, exclusions with reasons, and the final line.
+def scorecard_report(results_csv: str | Path, targets_csv: str | Path, groups=None,
+                     conclusions_csv: str | Path = CONCLUSIONS_PATH) -> str:
+    """Plain-text scorecard of a run: missed/missing numbers, exclusions with reasons, the article's conclusions not
+    held, the three tiers (numbers close, identical, conclusions held) and the final line.
 
     Parameters
     ----------
@@ -41,6 +44,7 @@ def scorecard_report(results_csv: str | Path, targets_csv: str | Path, groups=No
     targets_csv : ``data/targets.csv``.
     groups : the run's (treatment, control) regimens (its configuration's ``groups``); the article's when None.
         Other regimens are compared by role, and the report says so first.
+    conclusions_csv : the article's conclusions (``data/conclusions.csv``), judged by role as the numbers are.
     """
     targets = load_targets(targets_csv)
     results = pd.read_csv(results_csv, dtype=str, keep_default_na=False)
@@ -77,6 +81,13 @@ def scorecard_report(results_csv: str | Path, targets_csv: str | Path, groups=No
         lines.append("not comparable (no number of this run measures the same thing):")
         for r in part.itertuples(index=False):
             lines.append(f"  {r.id}: {r.reason}")
+    evaluated = evaluate_conclusions(results, load_conclusions(conclusions_csv), groups=groups)
+    part = evaluated[evaluated.status != "held"]
+    if len(part):
+        lines.append("conclusions of the article not held (or not decidable from results.csv):")
+        for r in part.itertuples(index=False):
+            lines.append(f"  {r.id} ({r.status}; {r.source}): {r.claim}\n      {r.reason or r.observed}")
+    lines.append(f"Tiers: {tiers_line(scored, evaluated)}")
     lines.append(summary_line(scored))
     return "\n".join(lines)
 
@@ -147,6 +158,23 @@ def scorecard_table(card: pd.DataFrame, name: str, title: str) -> JournalTable:
                  "Result id: this build's id (results.csv), which names the groups by role (treatment, control); "
                  "data/targets.csv keeps the article's ids, which name them by regimen (len, sor)."]
     return JournalTable(name, "", title, "Result id", columns, rows, footnotes)
+
+
+def conclusions_table(evaluated: pd.DataFrame, name: str, title: str) -> JournalTable:
+    """The article's conclusions (:func:`hcc_utils.reproduction.conclusions.evaluate_conclusions` output) as a book
+    table: a row group per section, a row per claim with its place in the article, the verdict (held, not held,
+    not evaluable), the run's values that decide it and the reason."""
+    columns = [Column("Claim", wrap=True), Column("Where in the article", wrap=True), Column("Verdict"),
+               Column("This build", wrap=True), Column("Reason", wrap=True)]
+    rows = [Row(str(r.id), (str(r.claim), f"{r.source}: \u201c{r.quote}\u201d", str(r.status), str(r.observed),
+                            str(r.reason)),
+                group=SECTION_NAMES.get(str(r.section), str(r.section).capitalize()))
+            for r in evaluated.itertuples(index=False)]
+    footnotes = ["Each claim of the article's text is judged from this build's results.csv (data/conclusions.csv "
+                 "lists them with the rule that decides each); significance at P < 0.05. Not evaluable: results.csv "
+                 "records no number that decides the claim.",
+                 "Ids name the article's groups by regimen; a build of other regimens is judged by role."]
+    return JournalTable(name, "", title, "Conclusion id", columns, rows, footnotes)
 
 
 def audit_table(audit: pd.DataFrame, name: str, title: str, with_consistent: bool = True) -> JournalTable:

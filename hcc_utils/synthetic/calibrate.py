@@ -90,6 +90,7 @@ import pandas as pd
 
 from hcc_utils.config import StudyConfig
 from hcc_utils.reproduction.audit import audit_article
+from hcc_utils.reproduction.conclusions import conclusions_line, evaluate_conclusions
 from hcc_utils.reproduction.scorecard import score
 from hcc_utils.reproduction.targets import load_targets
 from hcc_utils.study import compute_results
@@ -246,6 +247,9 @@ def calibrate_cohort(raw: pd.DataFrame, seed: int = 20240701, config: StudyConfi
         counted = scored[scored.status != "excluded"]
         log(f"final: {int((counted.status == 'met').sum())} of {len(counted)} met, "
             f"{int((counted.tier == 'identical').sum())} identical; missed/missing: {list(missed.id)}", quiet)
+        concluded = evaluate_conclusions(values, groups=cfg.groups)  # reported, not (yet) part of the loss
+        log(f"final: {conclusions_line(concluded)}; not held: "
+            f"{list(concluded.id[concluded.status.isin(['not held', 'infeasible'])])}", quiet)
         for finding in check_plausibility(cohort, cfg):
             log(f"implausible: {finding}", quiet)
     secs = _time.perf_counter() - t0

@@ -62,7 +62,11 @@ __all__ = [
     "matching_frame",
     "plan_counts",
     "write_synthetic_cohort",
+    "checksum_path",
+    "checksum_problem",
     "file_sha256",
+    "record_checksum",
+    "recorded_checksum",
     "to_csv_bytes",
     "TARGETS_PATH",
     "DAYS_PER_MONTH",
@@ -201,6 +205,48 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
     return df.to_csv(index=False, lineterminator="\n", na_rep="").encode("utf-8")
 
 
+#: Suffix of the file beside a calibrated cohort that records its SHA-256 (``sha256sum``'s format), committed with it.
+CHECKSUM_SUFFIX = ".sha256"
+
+
+def checksum_path(path: str | Path) -> Path:
+    """The checksum file recorded beside a cohort file (``data/synthetic_cohort.csv.sha256``)."""
+    path = Path(path)
+    return path.with_name(path.name + CHECKSUM_SUFFIX)
+
+
+def record_checksum(path: str | Path) -> Path:
+    """Write the SHA-256 of ``path`` beside it, as ``sha256sum`` writes it (``<hex>  <name>``, one line)."""
+    path = Path(path)
+    target = checksum_path(path)
+    target.write_text(f"{file_sha256(path)}  {path.name}\n", encoding="utf-8", newline="\n")
+    return target
+
+
+def recorded_checksum(path: str | Path) -> str | None:
+    """The SHA-256 recorded beside ``path`` (its first field), or None without a checksum file."""
+    target = checksum_path(path)
+    if not target.is_file():
+        return None
+    fields = target.read_text(encoding="utf-8").split()
+    return fields[0] if fields else ""
+
+
+def checksum_problem(path: str | Path, expected: str | None = None) -> str | None:
+    """Why the bytes of ``path`` are not the recorded ones (None when they are).
+
+    ``expected`` defaults to the checksum recorded beside the file (:func:`recorded_checksum`); a regenerated cohort
+    is checked against the committed cohort's record this way."""
+    path = Path(path)
+    expected = recorded_checksum(path) if expected is None else expected
+    if expected is None:
+        return f"{checksum_path(path)}: no recorded checksum (write it with `hcc-study synth`)"
+    actual = file_sha256(path)
+    if actual != expected:
+        return f"{path}: SHA-256 {actual}, recorded {expected}"
+    return None
+
+
 def write_synthetic_cohort(path: str | Path, seed: int, scale: float = 1.0, calibrate: bool = True,
                            config: StudyConfig | dict | None = None) -> Path:
     """Generate (and, for the default size, calibrate) the synthetic cohort and write it as CSV (Parquet when
@@ -212,6 +258,7 @@ def write_synthetic_cohort(path: str | Path, seed: int, scale: float = 1.0, cali
     seed : generator seed (study.yml ``seed``).
     scale : ``n_scale`` of :func:`generate_cohort`.
     calibrate : run :func:`hcc_utils.synthetic.calibrate.calibrate_cohort` afterwards (default cohort only).
+        The file's SHA-256 is recorded beside it (:func:`record_checksum`).
     config : study configuration; the bundled one by default.
 
     Returns
@@ -230,4 +277,5 @@ def write_synthetic_cohort(path: str | Path, seed: int, scale: float = 1.0, cali
         df.to_parquet(path, index=False)
     else:
         path.write_bytes(to_csv_bytes(df))
+    record_checksum(path)  # a cohort is data: `hcc-study synth --check` and the test suite check its bytes
     return path
