@@ -71,7 +71,7 @@ def _book_config(run_dir: Path, root: Path) -> dict:
     sphinx["html_css_files"] = [PRINT_BANNER_CSS, *sphinx.get("html_css_files", [])]
     parse = config.setdefault("parse", {})
     parse["myst_enable_extensions"] = sorted({*parse.get("myst_enable_extensions", []), "substitution"})
-    parse.setdefault("myst_substitutions", {})["book_pdf"] = pdf_line(book_pdf.chromium_path() is not None)
+    parse.setdefault("myst_substitutions", {})["book_pdf"] = pdf_line(book_pdf.print_browser()[1])
     return config
 
 
@@ -87,15 +87,15 @@ def banner_html(run_dir: Path) -> str:
     return f"Results computed from the cohort file <b>{data_name}</b> (not the article's data)."
 
 
-def pdf_line(printed: bool) -> str:
+def pdf_line(not_printed_because: str = "") -> str:
     """The *Submission files* page's line on the book's PDFs (``{{ book_pdf }}``): links where a browser printed
     them (:mod:`hcc_utils.pipeline.book_pdf`), otherwise why there are none."""
-    if printed:
+    if not not_printed_because:
         return (f'<a href="../{book_pdf.BOOK_PDF}" download>book.pdf</a> (every page in reading order, one bookmark '
                 f"per page); each page alone in <code>{book_pdf.PAGES_DIR}/</code>, for example "
                 f'<a href="../{book_pdf.PAGES_DIR}/02_baseline.pdf" download>02_baseline.pdf</a> (Table 1)')
-    return ("not printed for this build: the computer that built it has no Chromium, Chrome or Edge (install one, "
-            f"or name it in <code>{book_pdf.CHROMIUM_VARIABLE}</code>, and build again)")
+    return (f"not printed for this build: {html.escape(not_printed_because)} (with Chromium, Chrome or Edge "
+            f"installed, or named in <code>{book_pdf.CHROMIUM_VARIABLE}</code>, the next build prints them)")
 
 
 def copy_downloads(run_dir: Path, html_dir: Path) -> None:
@@ -280,16 +280,19 @@ def build_html(run_dir: Path, root: Path = REPO_ROOT, area: Path | None = None,
     return html_dir
 
 
-def print_book(html_dir: Path, run_dir: Path, entries: list[str]) -> None:
+def print_book(html_dir: Path, run_dir: Path, entries: list[str], area: Path | None = None) -> None:
     """The book's PDFs (each page of ``entries``, and the whole book) printed by the computer's Chromium into
     ``html/downloads/`` (:mod:`hcc_utils.pipeline.book_pdf`); none where no such browser is installed, as the
-    *Submission files* page then says (:func:`pdf_line`)."""
-    if book_pdf.chromium_path() is None:
-        _log("no Chromium, Chrome or Edge found: the book is built without its PDFs")
+    *Submission files* page then says (:func:`pdf_line`). With the build ``area``, pages printed by the previous
+    build whose HTML and shared files did not change are reused (``area/pdf``)."""
+    browser, reason = book_pdf.print_browser()
+    if browser is None:
+        _log(f"the book is built without its PDFs: {reason}")
         return
     start = time.perf_counter()
     try:
-        written = book_pdf.write_book_pdfs(html_dir, entries, _study_config(run_dir).study.title, banner_html(run_dir))
+        written = book_pdf.write_book_pdfs(html_dir, entries, _study_config(run_dir).study.title, banner_html(run_dir),
+                                           browser, cache_dir=area / "pdf" if area is not None else None)
     except Exception as error:  # the browser could not print, and the Submission files page links the PDFs
         raise StudyRunError(f"printing the book's PDFs failed ({type(error).__name__}: {error}); name another "
                             f"Chromium, Chrome or Edge in {book_pdf.CHROMIUM_VARIABLE}") from error

@@ -467,7 +467,7 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
         if not reuse:
             shutil.rmtree(area, ignore_errors=True)  # --force: the book too is built from nothing
         html_dir = build_html(staging, root, area=area, process=book_process)
-        print_book(html_dir, staging, toc_files(root / "_toc.yml"))  # the PDFs, where a Chromium is installed
+        print_book(html_dir, staging, toc_files(root / "_toc.yml"), area)  # the PDFs, where a Chromium is installed
         manifest["book_key"] = state.book_key
         manifest["files"]["_html"] = {p.relative_to(staging).as_posix(): _sha256_file(p)
                                       for p in sorted(html_dir.rglob("*")) if p.is_file()}
