@@ -50,7 +50,8 @@
         fit.textContent = "Show at reading size";
       } else if (wide) {
         const shown = Math.round(100 * scroller.clientWidth / scroller.scrollWidth);
-        note.textContent = `Swipe sideways: the figure is wider than the screen (${shown}% shown; panels side by side).`;
+        const panels = /\bpanel [A-H]\b/i.test(image.alt) ? "; its panels stand side by side" : "";
+        note.textContent = `Swipe sideways: the figure is wider than the screen (${shown}% shown${panels}).`;
         fit.textContent = "Fit to screen";
       }
     }
