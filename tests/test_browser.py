@@ -449,7 +449,7 @@ def _site_with_pages(bundled_book, folder: Path, pages: dict[str, str]):
 
 
 #: The defects of issue 24, put back into copies of real pages: pydata's own header bar with its search field and
-#: its hidden duplicate toggles (which took the theme's click handlers); the print rule that hid a folded cell's
+#: its hidden duplicate toggles (which took the theme's click handlers), a sidebar title cut to one line; the print rule that hid a folded cell's
 #: output (the table) and printed its "Show code cell source" bar; no scroll hints (hcc.js left out).
 OLD_HEADER = ('<div class="bd-header__inner bd-page-width"><button class="pst-navbar-icon sidebar-toggle primary-toggle" '
               'aria-label="Site navigation"><span class="fa-solid fa-bars"></span></button>'
@@ -460,6 +460,8 @@ OLD_HEADER = ('<div class="bd-header__inner bd-page-width"><button class="pst-na
               'search-button__button pst-js-only" title="Search" aria-label="Search"><span>Search</span></button></div>'
               '<button class="pst-navbar-icon sidebar-toggle secondary-toggle" aria-label="On this page">'
               '<span class="fa-solid fa-outdent"></span></button></div>')
+CUT_TITLE = ("<style>.bd-sidebar-primary .logo__title { white-space: nowrap !important; overflow: hidden !important; "
+             "text-overflow: ellipsis !important; }</style>")
 OLD_PRINT_RULES = ("<style>@media print { details.hide.above-input:not([open]) + div { display: none !important; } "
                    ".cell details.hide { display: block !important; } }</style>")
 
@@ -473,7 +475,8 @@ def theme_regressions(bundled_book, tmp_path):
     script = re.search(r'<script src="\.\./_static/hcc\.js[^"]*"></script>', survival)
     assert header and script and "</head>" in baseline
     pages = {"baseline": baseline, "survival": survival,
-             "old-header": baseline.replace(header.group(0), header.group(0) + OLD_HEADER, 1),
+             "old-header": baseline.replace(header.group(0), header.group(0) + OLD_HEADER, 1)
+                                   .replace("</head>", CUT_TITLE + "</head>", 1),
              "old-print": baseline.replace("</head>", OLD_PRINT_RULES + "</head>", 1),
              "no-hints": survival.replace(script.group(0), "", 1)}
     with _site_with_pages(bundled_book, tmp_path, pages) as base_url:
@@ -492,7 +495,9 @@ def test_theme_checks_report_the_defects_of_issue_24(browser, theme_regressions)
         assert any("opens no list" in p for p in broken), (width, broken)
         assert any("contents button" in p for p in broken), (width, broken)
     assert evaluate("baseline", DESKTOP_WIDTH, HEADER_JS) == []
-    assert set(evaluate("old-header", DESKTOP_WIDTH, HEADER_JS)) >= {"2 header bars above the page"}
+    assert set(evaluate("old-header", DESKTOP_WIDTH, HEADER_JS)) >= {
+        "2 header bars above the page", "1 search fields in a header bar (the sidebar has one)",
+        "the title of the sidebar is cut"}
 
     def printed(name):
         with PageVisit(browser, f"{theme_regressions}{name}.html") as visit:
