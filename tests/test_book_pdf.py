@@ -95,3 +95,28 @@ def test_an_unchanged_page_is_not_printed_again(tmp_path, monkeypatch):
 @pytest.mark.parametrize("entry, name", [("notebooks/02_baseline", "02_baseline.pdf"), ("book/intro", "intro.pdf")])
 def test_each_page_has_its_own_pdf_name(entry, name):
     assert book_pdf.page_pdf_name(entry) == name
+
+
+def test_pages_print_where_an_asyncio_loop_runs(tmp_path, monkeypatch):
+    """A build called from a Jupyter kernel, or from a test process that drives a browser itself, runs inside an
+    asyncio loop, where Playwright's synchronous API refuses to start: the printing runs in a thread of its own."""
+    import asyncio
+
+    def like_playwright(html_dir, entries, browser_path):
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return {entry: (entry, b"%PDF") for entry in entries}
+        raise RuntimeError("It looks like you are using Playwright Sync API inside the asyncio loop.")
+
+    monkeypatch.setattr(book_pdf, "_print_now", like_playwright)
+
+    async def build():
+        return book_pdf._print(tmp_path, ["book/intro"], "chromium")
+
+    async def build_in_this_thread():  # what the build did before: issue 24's whole-book PDF failed in the tests
+        return like_playwright(tmp_path, ["book/intro"], "chromium")
+
+    assert asyncio.run(build()) == {"book/intro": ("book/intro", b"%PDF")}
+    with pytest.raises(RuntimeError, match="inside the asyncio loop"):
+        asyncio.run(build_in_this_thread())

@@ -112,6 +112,15 @@ def print_pages(html_dir: Path, entries: list[str], browser_path: str,
 
 
 def _print(html_dir: Path, entries: list[str], browser_path: str) -> dict[str, tuple[str, bytes]]:
+    """:func:`_print_now` in a thread of its own: Playwright's synchronous API refuses to start in a thread where an
+    asyncio loop runs (a Jupyter kernel, or a test process that drives a browser itself), and a new thread has none."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hcc-print") as pool:
+        return pool.submit(_print_now, html_dir, entries, browser_path).result()
+
+
+def _print_now(html_dir: Path, entries: list[str], browser_path: str) -> dict[str, tuple[str, bytes]]:
     from playwright.sync_api import sync_playwright
 
     printed = {}
