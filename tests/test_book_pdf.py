@@ -117,6 +117,12 @@ def test_pages_print_where_an_asyncio_loop_runs(tmp_path, monkeypatch):
     async def build_in_this_thread():  # what the build did before: issue 24's whole-book PDF failed in the tests
         return like_playwright(tmp_path, ["book/intro"], "chromium")
 
-    assert asyncio.run(build()) == {"book/intro": ("book/intro", b"%PDF")}
+    def in_a_loop(coroutine_function):  # a fresh thread: this test process may itself be driving a browser
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(lambda: asyncio.run(coroutine_function())).result()
+
+    assert in_a_loop(build) == {"book/intro": ("book/intro", b"%PDF")}
     with pytest.raises(RuntimeError, match="inside the asyncio loop"):
-        asyncio.run(build_in_this_thread())
+        in_a_loop(build_in_this_thread)
