@@ -51,11 +51,11 @@ PYTHON_ARTEFACTS = re.compile(r"^(True|False|nan|NaN|None|<NA>|NaT)$")
 
 
 def chromium_path() -> str | None:
-    """The system Chromium (Debian's package), or None where it is not installed; never a downloaded browser."""
-    for candidate in (shutil.which("chromium"), shutil.which("chromium-browser"), "/usr/bin/chromium"):
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    return None
+    """The system Chromium (Debian's package), or None where it is not installed; never a downloaded browser. The
+    build prints the book's PDFs with the same one (:func:`hcc_utils.pipeline.book_pdf.chromium_path`)."""
+    from hcc_utils.pipeline.book_pdf import chromium_path as system_chromium
+
+    return system_chromium()
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -294,8 +294,37 @@ function contrast(selector) {
 }
 """
 
+# Whether every part of each figure and wide table can be reached on this screen: a figure that does not fit the
+# window must sit in a box that scrolls to all of it, with a visible hint; a table wider than its box needs a
+# visible hint and a first column that stays in view (position: sticky).
+_REACH_JS = """
+function reach() {
+  const visible = e => !!e && e.offsetParent !== null && !e.hidden && getComputedStyle(e).visibility !== 'hidden'
+                       && e.getBoundingClientRect().height > 0;
+  const scroller = e => { for (let b = e.parentElement; b; b = b.parentElement)
+                            if (['auto', 'scroll'].includes(getComputedStyle(b).overflowX)) return b; return null; };
+  const hintOf = box => Array.from((box.closest('figure') || box.parentElement).querySelectorAll('.hcc-scroll-hint'))
+                          .some(visible);
+  const figures = Array.from(document.querySelectorAll('figure img, .cell_output img')).filter(visible).map(img => {
+    const figure = img.closest('figure'); const r = img.getBoundingClientRect(); const box = scroller(img);
+    const name = (figure && figure.querySelector('figcaption') ? figure.querySelector('figcaption').innerText : img.alt).slice(0, 50);
+    const fits = r.left >= -1 && r.right <= document.documentElement.clientWidth + 1;
+    const reachable = !!box && box.scrollWidth >= Math.round(r.width) - 1 && box.getBoundingClientRect().right <= document.documentElement.clientWidth + 1;
+    return {name: name, fits: fits, reachable: reachable, hint: box ? hintOf(box) : false, width: Math.round(r.width)};
+  });
+  const tables = Array.from(document.querySelectorAll('.hcc-table-wrap')).filter(visible).map(box => {
+    const table = box.querySelector('table');
+    const stub = table && table.querySelector('tbody tr:not(.hcc-group-row) > :first-child');
+    return {name: (box.parentElement.innerText || '').slice(0, 50), wide: box.scrollWidth > box.clientWidth + 1,
+            hint: Array.from(box.parentElement.querySelectorAll(':scope > .hcc-scroll-hint')).some(visible),
+            sticky: !!stub && getComputedStyle(stub).position === 'sticky'};
+  });
+  return {figures: figures, tables: tables};
+}
+"""
+
 # Everything a visit's checks read, in one round trip to the browser.
-_SNAPSHOT_JS = "(contrastSelector) => {\n" + _OVERFLOW_JS + _TABLES_JS + _CONTRAST_JS + """
+_SNAPSHOT_JS = "(contrastSelector) => {\n" + _OVERFLOW_JS + _TABLES_JS + _CONTRAST_JS + _REACH_JS + """
   const hrefs = selector => Array.from(document.querySelectorAll(selector)).map(e => e.href);
   const article = document.querySelector('article.bd-article');
   return {
@@ -315,6 +344,7 @@ _SNAPSHOT_JS = "(contrastSelector) => {\n" + _OVERFLOW_JS + _TABLES_JS + _CONTRA
     folded_cells: document.querySelectorAll('.cell.tag_hide-input').length,
     article_width: article ? article.getBoundingClientRect().width : 0,
     theme: document.documentElement.dataset.theme,
+    reach: reach(),
     contrast: contrast(contrastSelector),
   };
 }
@@ -332,3 +362,106 @@ def table_with_caption(tables: list[dict], prefix: str) -> dict | None:
 def page_name(toc_entry: str) -> str:
     """A file-name form of a table-of-contents entry ("notebooks/02_baseline" -> "02_baseline")."""
     return toc_entry.split("/")[-1]
+
+
+def unreachable_parts(reach: dict) -> list[str]:
+    """Figures and wide tables of a snapshot (``snapshot()["reach"]``) a reader cannot see whole without a hint:
+    a figure beyond the window's edge that no box scrolls to, or without a visible hint that it scrolls; a table
+    wider than its box without a hint or without a first column that stays in view."""
+    problems = []
+    for figure in reach["figures"]:
+        if figure["fits"]:
+            continue
+        if not figure["reachable"]:
+            problems.append(f"figure {figure['name']!r} ({figure['width']} px) is cut by the window's edge")
+        elif not figure["hint"]:
+            problems.append(f"figure {figure['name']!r} ({figure['width']} px) scrolls sideways without a hint")
+    for table in reach["tables"]:
+        if table["wide"] and not table["hint"]:
+            problems.append(f"table {table['name']!r} scrolls sideways without a hint")
+        if table["wide"] and not table["sticky"]:
+            problems.append(f"table {table['name']!r} scrolls its first column out of view")
+    return problems
+
+
+#: The article header's buttons and the panels they open: contents (the book's table of contents) and "on this
+#: page". At a phone's width both open a dialog; on a desktop the contents button folds the sidebar away and back.
+MENU_JS = """async (width) => {
+  const pause = () => new Promise(done => setTimeout(done, 350));
+  const shown = e => !!e && e.getBoundingClientRect().width > 0 && getComputedStyle(e).visibility !== 'hidden'
+                     && getComputedStyle(e).display !== 'none' && e.checkVisibility();
+  const buttons = sel => Array.from(document.querySelectorAll(sel)).filter(shown);
+  const problems = [];
+  const contents = buttons('.primary-toggle'), onPage = buttons('.secondary-toggle');
+  if (contents.length !== 1) problems.push(`${contents.length} visible contents buttons`);
+  if (onPage.length !== 1) problems.push(`${onPage.length} visible "on this page" buttons`);
+  if (contents.length) {
+    const sidebar = () => document.querySelector('#pst-primary-sidebar-modal[open] nav.bd-docs-nav, #pst-primary-sidebar nav.bd-docs-nav');
+    const before = shown(sidebar());
+    contents[0].click(); await pause();
+    const after = shown(sidebar());
+    if (width < 992 && !after) problems.push('the contents button opens no table of contents');
+    if (width >= 992 && before === after) problems.push('the contents button neither folds nor unfolds the sidebar');
+    const dialog = document.querySelector('#pst-primary-sidebar-modal');
+    if (dialog && dialog.open) { dialog.close(); await pause(); }
+    else if (width >= 992 && before !== after) { contents[0].click(); await pause(); }
+  }
+  if (onPage.length) {
+    onPage[0].click(); await pause();
+    const toc = document.querySelector('#pst-secondary-sidebar-modal[open] nav.page-toc');
+    if (!shown(toc)) problems.push('the "on this page" button opens no list of the sections of the page');
+    const dialog = document.querySelector('#pst-secondary-sidebar-modal');
+    if (dialog && dialog.open) dialog.close();
+  }
+  return problems;
+}"""
+
+#: The header bars above the article (pydata's navbar and the book theme's article header) and search fields in
+#: them; the sidebar's title, which must not be cut.
+HEADER_JS = """() => {
+  const shown = e => e.getBoundingClientRect().height > 0 && getComputedStyle(e).display !== 'none' && e.checkVisibility();
+  const bars = Array.from(document.querySelectorAll('header.bd-header, .bd-header-article')).filter(shown)
+    .filter(e => e.querySelector('button, a, input'));
+  const searches = Array.from(document.querySelectorAll('header.bd-header .search-button-field, .bd-header-article .search-button-field')).filter(shown);
+  const title = document.querySelector('.bd-sidebar-primary .logo__title');
+  if (title) title.closest('.bd-sidebar-primary').scrollTop = 0;  // the theme scrolls the sidebar to the page's link
+  const box = title && title.getBoundingClientRect();
+  const cut = title && shown(title) && (title.scrollWidth > title.clientWidth + 1 || title.scrollHeight > title.clientHeight + 1
+               || box.top < 0 || document.elementFromPoint(box.left + 2, box.top + 2) !== title && !title.contains(document.elementFromPoint(box.left + 2, box.top + 2)));
+  const problems = [];
+  if (bars.length !== 1) problems.push(`${bars.length} header bars above the page`);
+  if (searches.length) problems.push(`${searches.length} search fields in a header bar (the sidebar has one)`);
+  if (cut) problems.push('the title of the sidebar is cut');
+  return problems;
+}"""
+
+
+def pdf_text_by_page(data: bytes) -> list[str]:
+    """The text of each page of a PDF (pypdf), whitespace collapsed and ligatures ("ﬁ") spelt out (NFKC)."""
+    import io
+    import unicodedata
+
+    from pypdf import PdfReader
+
+    return [re.sub(r"\s+", " ", unicodedata.normalize("NFKC", page.extract_text() or ""))
+            for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def print_problems(pages: list[str], tables: list[dict], statement: str = "synthetic") -> list[str]:
+    """What a printed chapter (the text of its PDF's pages) lacks or should not have: a table cell or row label of
+    the page's ``tables`` (:meth:`PageVisit.table_cells`) not in the text, the bar "Show code cell source", a page
+    without the data statement (``statement``)."""
+    squeeze = lambda text: re.sub(r"\s+", "", text)  # noqa: E731 - cells wrap onto lines of their own on paper
+    whole = squeeze(" ".join(pages))
+    problems = []
+    for table in tables:
+        name = table["caption"][:40] or table["id"] or "table"
+        missing = [cell for cell in table["stub"] + table["cells"] if cell.strip() and squeeze(cell) not in whole]
+        if missing:
+            problems.append(f"{name}: {len(missing)} cells not printed, e.g. {missing[:3]}")
+    if "Show code cell source" in " ".join(pages):
+        problems.append("the bar 'Show code cell source' is printed")
+    without = [number for number, text in enumerate(pages, 1) if statement not in text]
+    if without:
+        problems.append(f"pages without the data statement ({statement!r}): {without}")
+    return problems

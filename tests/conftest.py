@@ -89,6 +89,23 @@ def real_kernels():
                 os.environ[name] = value
 
 
+#: Only the builds whose PDFs a test reads print them (the bundled book and the second build that must equal it):
+#: Chromium takes about 40 s to print every page of a book, and the other builds of the suite do not read them.
+from hcc_utils.pipeline.book_pdf import PRINT_VARIABLE  # noqa: E402
+
+os.environ[PRINT_VARIABLE] = "0"
+
+
+@contextlib.contextmanager
+def printing_pdfs():
+    """Builds inside the block print the book's PDFs (``hcc_utils.pipeline.book_pdf``)."""
+    os.environ[PRINT_VARIABLE] = "1"
+    try:
+        yield
+    finally:
+        os.environ[PRINT_VARIABLE] = "0"
+
+
 def published(out: Path) -> Path:
     """The folder of the run published in the output folder ``out``, in either layout (symbolic links, or the
     folder ``current`` of Windows and portable mode: hcc_utils.pipeline.publish)."""
@@ -99,13 +116,14 @@ def published(out: Path) -> Path:
     return run
 
 
-def session_build(name: str, arguments: list[str], prepare=None) -> Path:
+def session_build(name: str, arguments: list[str], prepare=None, print_pdfs: bool = False) -> Path:
     """The output folder ``.cache/test-builds/<name>`` (``<name>-portable`` in portable mode, so that a portable
     session builds for real), built once per test session with ``hcc-study build --out <folder> <arguments>``
     (re-using what the runner can verify; see the module docstring).
 
     ``prepare()``, called under the lock before the build, writes the build's inputs (data, configuration) at fixed
-    paths, so that their cache keys match from one session to the next."""
+    paths, so that their cache keys match from one session to the next. ``print_pdfs``: the build prints the book's
+    PDFs (:func:`printing_pdfs`)."""
     from hcc_utils.config.platforms import portable
     from hcc_utils.pipeline.publish import published_path
 
@@ -118,7 +136,8 @@ def session_build(name: str, arguments: list[str], prepare=None) -> Path:
         if prepare is not None:
             prepare()
         stamp.unlink(missing_ok=True)
-        with real_kernels():  # a shared build is the real thing, whatever the calling test's notebooks use
+        with real_kernels(), (printing_pdfs() if print_pdfs else contextlib.nullcontext()):
+            # a shared build is the real thing, whatever the calling test's notebooks use
             assert main(["build", "--out", str(out), "--jobs", "2", *arguments]) == 0
         stamp.write_text(SESSION_ID)
     return out
@@ -198,4 +217,4 @@ def bundled_book() -> Path:
         folder = Path(prebuilt)
         assert (folder / "html" / "index.html").is_file(), f"{PREBUILT_BOOK_VARIABLE}={prebuilt} holds no built book"
         return folder
-    return session_build("bundled", [])
+    return session_build("bundled", [], print_pdfs=True)

@@ -31,9 +31,11 @@ import pytest
 
 from hcc_utils.pipeline.runner import toc_files
 from conftest import published
-from browser_support import (DESKTOP_WIDTH, PHONE_WIDTH, SCREENSHOT_DIR, SCREENSHOT_QUALITY, SCREENSHOT_SUFFIX,
-                             PageVisit, all_screenshots, chromium_path, page_name, reader_tab, serve,
-                             table_with_caption)
+from browser_support import (DESKTOP_WIDTH, HEADER_JS, MENU_JS, PHONE_WIDTH, SCREENSHOT_DIR, SCREENSHOT_QUALITY,
+                             SCREENSHOT_SUFFIX, TEST_OUTPUT_DIR, PageVisit, all_screenshots, chromium_path, page_name,
+                             pdf_text_by_page, print_problems, reader_tab, serve, table_with_caption,
+                             unreachable_parts)
+from hcc_utils.pipeline.book_pdf import BOOK_PDF, PAGES_DIR, page_pdf_name
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 #: The two pytest-xdist groups: tests reading the desktop loads, and those reading the phone loads or loading pages
@@ -158,7 +160,7 @@ def test_article_column_is_wide_enough_for_the_tables(visits, browser, site):
     width = visits("notebooks/02_baseline")["article_width"]
     with PageVisit(browser, page_url(site, "notebooks/02_baseline"), width=DESKTOP_WIDTH) as visit:
         # The page's contents stay one click away (the list button of the top bar opens them).
-        visit.page.click(".bd-header button.secondary-toggle")
+        visit.page.click(".bd-header-article button.secondary-toggle")
         visit.page.wait_for_selector("#pst-secondary-sidebar-modal nav.page-toc", state="visible")
     assert width >= MIN_ARTICLE_WIDTH, f"article column {width:.0f} px at {DESKTOP_WIDTH} px"
 
@@ -299,29 +301,89 @@ def test_captions_and_muted_text_are_legible_in_either_theme(visits, browser, si
 
 @PHONE_GROUP
 @pytest.mark.parametrize("entry", ["book/intro", "notebooks/02_baseline", "book/scorecard"])
-def test_print_layout_keeps_the_notice_and_cuts_nothing(browser, site, entry):
+def test_print_layout_drops_the_menus_and_cuts_nothing(browser, site, entry):
     with PageVisit(browser, page_url(site, entry)) as visit:
         visit.page.emulate_media(media="print")
         state = visit.page.evaluate("""() => {
           const shown = s => Array.from(document.querySelectorAll(s)).some(e => e.offsetParent !== null || getComputedStyle(e).position === 'fixed' && getComputedStyle(e).display !== 'none');
-          const notice = document.querySelector('.bd-header-announcement');
           const article = document.querySelector('article.bd-article');
           const cut = Array.from(document.querySelectorAll('table, pre')).filter(e => e.offsetParent !== null)
             .filter(e => e.getBoundingClientRect().right > article.getBoundingClientRect().right + 1 || e.scrollWidth > e.clientWidth + 1)
             .map(e => e.tagName + ' ' + ((e.caption && e.caption.innerText) || e.innerText).slice(0, 40));
-          const noticeStyle = notice && getComputedStyle(notice);
           return {sidebars: shown('.bd-sidebar-primary') || shown('#pst-secondary-sidebar'),
-                  buttons: shown('.article-header-buttons'),
-                  notice: notice && notice.offsetParent !== null ? notice.innerText : '',
-                  noticeColour: noticeStyle ? noticeStyle.color : '', cut: cut};
+                  buttons: shown('.article-header-buttons') || shown('.bd-header-article'), cut: cut};
         }""")
-        if all_screenshots():
-            SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-            visit.page.pdf(path=str(SCREENSHOT_DIR / f"{page_name(entry)}-print.pdf"))
     assert not state["sidebars"] and not state["buttons"], state
-    assert "synthetic" in state["notice"], f"{entry}: the synthetic-data notice is not printed"
-    assert state["noticeColour"] in {"rgb(0, 0, 0)"}, f"notice printed in {state['noticeColour']}"
     assert not state["cut"], f"{entry}: cut in print: {state['cut']}"
+
+
+#: The printed PDFs kept for a reader to look at (test-output/print/): three chapters and the whole book.
+PRINT_DIR = TEST_OUTPUT_DIR / "print"
+KEPT_PRINTS = ["notebooks/02_baseline", "notebooks/05_survival", "notebooks/06_predictors"]
+
+
+@DESKTOP_GROUP
+@pytest.mark.parametrize("entry", PAGES)
+def test_printed_page_has_every_table_cell_and_no_code(visits, bundled_book, entry):
+    """The build's PDF of each page (Chromium, the book's print style sheet): every cell and row label of every
+    table of the page, no "Show code cell source", the data statement on every page."""
+    pdf = published(bundled_book) / "html" / PAGES_DIR / page_pdf_name(entry)
+    assert pdf.is_file(), f"{entry}: no printed PDF {pdf.name}"
+    pages = pdf_text_by_page(pdf.read_bytes())
+    problems = print_problems(pages, visits(entry)["tables"])
+    assert not problems, f"{entry} printed:\n" + "\n".join(problems)
+    assert all(re.search(rf"Page {number} of {len(pages)}", text) for number, text in enumerate(pages, 1)), \
+        f"{entry}: printed pages without their number"
+    if entry in KEPT_PRINTS:
+        PRINT_DIR.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(pdf, PRINT_DIR / pdf.name)
+
+
+@DESKTOP_GROUP
+def test_whole_book_pdf_holds_every_page_in_reading_order(bundled_book):
+    from pypdf import PdfReader
+
+    html_dir = published(bundled_book) / "html"
+    book = html_dir / BOOK_PDF
+    assert book.is_file(), "no book.pdf"
+    reader = PdfReader(book)
+    outline = [(item.title, reader.get_destination_page_number(item)) for item in reader.outline]
+    counts = [len(PdfReader(html_dir / PAGES_DIR / page_pdf_name(entry)).pages) for entry in PAGES]
+    assert len(reader.pages) == sum(counts), (len(reader.pages), counts)
+    starts = [sum(counts[:index]) for index in range(len(PAGES))]
+    assert [start for _, start in outline] == starts, outline          # one bookmark per page, in reading order
+    first = pdf_text_by_page(book.read_bytes())
+    assert all("synthetic" in text for text in first), "a page of the book without the data statement"
+    assert "synthetic" in reader.metadata.subject and reader.metadata.title
+    assert 'href="../downloads/book.pdf"' in (html_dir / "book" / "downloads.html").read_text(encoding="utf-8")
+    PRINT_DIR.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(book, PRINT_DIR / "book.pdf")
+
+
+# ---------------------------------------------------------------------------------------------- menus, phones
+
+@pytest.mark.parametrize("width", [pytest.param(PHONE_WIDTH, marks=PHONE_GROUP),
+                                   pytest.param(DESKTOP_WIDTH, marks=DESKTOP_GROUP)])
+@pytest.mark.parametrize("entry", ["book/intro", "notebooks/02_baseline"])
+def test_menu_buttons_open_their_panels(browser, site, entry, width):
+    with PageVisit(browser, page_url(site, entry), width=width) as visit:
+        problems = visit.page.evaluate(MENU_JS, width)
+    assert not problems, f"{entry} at {width} px: {problems}"
+
+
+@DESKTOP_GROUP
+@pytest.mark.parametrize("entry", ["book/intro", "notebooks/05_survival"])
+def test_one_header_bar_and_the_whole_sidebar_title_at_desktop_width(browser, site, entry):
+    with PageVisit(browser, page_url(site, entry), width=DESKTOP_WIDTH) as visit:
+        problems = visit.page.evaluate(HEADER_JS)
+    assert not problems, f"{entry}: {problems}"
+
+
+@PHONE_GROUP
+@pytest.mark.parametrize("entry", PAGES)
+def test_every_panel_and_column_is_reachable_on_a_phone(visits, entry):
+    problems = unreachable_parts(visits(entry, PHONE_WIDTH)["reach"])
+    assert not problems, f"{entry} at {PHONE_WIDTH} px:\n" + "\n".join(problems)
 
 
 # ---------------------------------------------------------------------------------------------- regressions
@@ -369,6 +431,91 @@ def test_checks_report_injected_regressions(browser, injected_site):
     assert any("injected failure" in item for item in load), load
     assert any("no-such-figure.png" in item and "404" in item for item in load), load
     assert any("0.0016467654541227025" in item for item in cells) and any("'True'" in item for item in cells), cells
+
+
+def _site_with_pages(bundled_book, folder: Path, pages: dict[str, str]):
+    """The real book's assets (links) with ``pages`` ({name: html}) in ``notebooks/``, served; its base URL."""
+    html_dir = published(bundled_book) / "html"
+    for item in html_dir.iterdir():
+        if item.name != "notebooks":
+            try:
+                (folder / item.name).symlink_to(item.resolve())
+            except OSError:  # Windows without the privilege to make links: copies
+                (shutil.copytree if item.is_dir() else shutil.copy2)(item, folder / item.name)
+    (folder / "notebooks").mkdir()
+    for name, text in pages.items():
+        (folder / "notebooks" / f"{name}.html").write_text(text, encoding="utf-8")
+    return serve(folder)
+
+
+#: The defects of issue 24, put back into copies of real pages: pydata's own header bar with its search field and
+#: its hidden duplicate toggles (which took the theme's click handlers), a sidebar title cut to one line; the print rule that hid a folded cell's
+#: output (the table) and printed its "Show code cell source" bar; no scroll hints (hcc.js left out).
+OLD_HEADER = ('<div class="bd-header__inner bd-page-width"><button class="pst-navbar-icon sidebar-toggle primary-toggle" '
+              'aria-label="Site navigation"><span class="fa-solid fa-bars"></span></button>'
+              '<div class="col-lg-9 navbar-header-items"><div class="navbar-header-items__end">'
+              '<div class="navbar-item navbar-persistent--container"><button class="btn search-button-field '
+              'search-button__button pst-js-only" title="Search" aria-label="Search"><span>Search</span></button></div>'
+              '</div></div><div class="navbar-persistent--mobile"><button class="btn search-button-field '
+              'search-button__button pst-js-only" title="Search" aria-label="Search"><span>Search</span></button></div>'
+              '<button class="pst-navbar-icon sidebar-toggle secondary-toggle" aria-label="On this page">'
+              '<span class="fa-solid fa-outdent"></span></button></div>')
+CUT_TITLE = ("<style>.bd-sidebar-primary .logo__title { white-space: nowrap !important; overflow: hidden !important; "
+             "text-overflow: ellipsis !important; }</style>")
+OLD_PRINT_RULES = ("<style>@media print { details.hide.above-input:not([open]) + div { display: none !important; } "
+                   ".cell details.hide { display: block !important; } }</style>")
+
+
+@pytest.fixture
+def theme_regressions(bundled_book, tmp_path):
+    html_dir = published(bundled_book) / "html" / "notebooks"
+    baseline = (html_dir / "02_baseline.html").read_text(encoding="utf-8")
+    survival = (html_dir / "05_survival.html").read_text(encoding="utf-8")
+    header = re.search(r'<header id="pst-header"[^>]*>', baseline)
+    script = re.search(r'<script src="\.\./_static/hcc\.js[^"]*"></script>', survival)
+    assert header and script and "</head>" in baseline
+    pages = {"baseline": baseline, "survival": survival,
+             "old-header": baseline.replace(header.group(0), header.group(0) + OLD_HEADER, 1)
+                                   .replace("</head>", CUT_TITLE + "</head>", 1),
+             "old-print": baseline.replace("</head>", OLD_PRINT_RULES + "</head>", 1),
+             "no-hints": survival.replace(script.group(0), "", 1)}
+    with _site_with_pages(bundled_book, tmp_path, pages) as base_url:
+        yield base_url + "notebooks/"
+
+
+@PHONE_GROUP
+def test_theme_checks_report_the_defects_of_issue_24(browser, theme_regressions):
+    def evaluate(name, width, script, *arguments):
+        with PageVisit(browser, f"{theme_regressions}{name}.html", width=width) as visit:
+            return visit.page.evaluate(script, *arguments)
+
+    for width in (PHONE_WIDTH, DESKTOP_WIDTH):
+        assert evaluate("baseline", width, MENU_JS, width) == [], width
+        broken = evaluate("old-header", width, MENU_JS, width)
+        assert any("opens no list" in p for p in broken), (width, broken)
+        assert any("contents button" in p for p in broken), (width, broken)
+    assert evaluate("baseline", DESKTOP_WIDTH, HEADER_JS) == []
+    assert set(evaluate("old-header", DESKTOP_WIDTH, HEADER_JS)) >= {
+        "2 header bars above the page", "1 search fields in a header bar (the sidebar has one)",
+        "the title of the sidebar is cut"}
+
+    def printed(name):
+        with PageVisit(browser, f"{theme_regressions}{name}.html") as visit:
+            tables = visit.table_cells()
+            return print_problems(pdf_text_by_page(visit.page.pdf(prefer_css_page_size=True)), tables)
+
+    assert printed("baseline") == []
+    broken = printed("old-print")
+    assert any(p.startswith("Table 1.") and "cells not printed" in p for p in broken), broken
+    assert "the bar 'Show code cell source' is printed" in broken, broken
+
+    def unreachable(name):
+        with PageVisit(browser, f"{theme_regressions}{name}.html", width=PHONE_WIDTH, height=844) as visit:
+            return unreachable_parts(visit.snapshot()["reach"])
+
+    assert unreachable("survival") == []
+    broken = unreachable("no-hints")
+    assert any("Figure 2." in p and "without a hint" in p for p in broken), broken
 
 
 def test_screenshot_folder_is_ignored_by_git():

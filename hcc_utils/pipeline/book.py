@@ -27,6 +27,7 @@ from pathlib import Path
 import yaml
 
 from hcc_utils.config import REPO_ROOT
+from hcc_utils.pipeline import book_pdf
 from hcc_utils.pipeline.cache import book_sources
 from hcc_utils.pipeline.execute import StudyRunError, _log
 
@@ -37,6 +38,8 @@ STAMP = "complete"
 
 #: Folder of the build area's sources whose files Sphinx copies to the root of the HTML (``html_extra_path``).
 EXTRA_DIR = "_extra"
+#: The print style sheet of the build's notice (book/_static in the build area; written, not a project file).
+PRINT_BANNER_CSS = "hcc-print-banner.css"
 
 
 def _study_config(run_dir: Path):
@@ -51,10 +54,8 @@ def _book_config(run_dir: Path, root: Path) -> dict:
     page's header and browser title, the footer), a banner naming the data source and the book's citation file
     copied beside ``index.html``."""
     from hcc_utils.report.identity import byline
-    from hcc_utils.study.cohort import is_synthetic_file
 
     config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
-    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     study = _study_config(run_dir).study
     # Sphinx escapes the title where it writes it (every page's <title>); the theme writes the navbar's title and
     # the footer's authors as HTML, so those get escaped text (the schema refuses < and > in them besides)
@@ -65,15 +66,36 @@ def _book_config(run_dir: Path, root: Path) -> dict:
     sphinx["html_short_title"] = study.short_title
     sphinx.setdefault("html_theme_options", {}).setdefault("logo", {})["text"] = html.escape(study.title)
     sphinx["html_extra_path"] = [*sphinx.get("html_extra_path", []), EXTRA_DIR]
-    data_name = html.escape(Path(manifest["data"]).name)  # the banner is raw HTML on every page
-
-    if is_synthetic_file(Path(manifest["data"])):
-        banner = (f"Every result in this book is computed from <b>{data_name}</b>, a <b>synthetic</b> cohort "
-                  "calibrated to the article's published aggregates: it contains no real patient.")
-    else:
-        banner = f"Results computed from the cohort file <b>{data_name}</b> (not the article's data)."
-    config.setdefault("html", {})["announcement"] = banner
+    config.setdefault("html", {})["announcement"] = banner_html(run_dir)
+    # the print style sheet's notice (every printed page), and the PDFs' line on the Submission files page
+    sphinx["html_css_files"] = [PRINT_BANNER_CSS, *sphinx.get("html_css_files", [])]
+    parse = config.setdefault("parse", {})
+    parse["myst_enable_extensions"] = sorted({*parse.get("myst_enable_extensions", []), "substitution"})
+    parse.setdefault("myst_substitutions", {})["book_pdf"] = pdf_line(book_pdf.print_browser()[1])
     return config
+
+
+def banner_html(run_dir: Path) -> str:
+    """The notice of every page naming the data source (raw HTML: the data file's name is escaped)."""
+    from hcc_utils.study.cohort import is_synthetic_file
+
+    data = Path(json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))["data"])
+    data_name = html.escape(data.name)
+    if is_synthetic_file(data):
+        return (f"Every result in this book is computed from <b>{data_name}</b>, a <b>synthetic</b> cohort "
+                "calibrated to the article's published aggregates: it contains no real patient.")
+    return f"Results computed from the cohort file <b>{data_name}</b> (not the article's data)."
+
+
+def pdf_line(not_printed_because: str = "") -> str:
+    """The *Submission files* page's line on the book's PDFs (``{{ book_pdf }}``): links where a browser printed
+    them (:mod:`hcc_utils.pipeline.book_pdf`), otherwise why there are none."""
+    if not not_printed_because:
+        return (f'<a href="../{book_pdf.BOOK_PDF}" download>book.pdf</a> (every page in reading order, one bookmark '
+                f"per page); each page alone in <code>{book_pdf.PAGES_DIR}/</code>, for example "
+                f'<a href="../{book_pdf.PAGES_DIR}/02_baseline.pdf" download>02_baseline.pdf</a> (Table 1)')
+    return (f"not printed for this build: {html.escape(not_printed_because)} (with Chromium, Chrome or Edge "
+            f"installed, or named in <code>{book_pdf.CHROMIUM_VARIABLE}</code>, the next build prints them)")
 
 
 def copy_downloads(run_dir: Path, html_dir: Path) -> None:
@@ -99,7 +121,8 @@ def _wanted_sources(run_dir: Path, root: Path) -> dict[str, bytes | Path]:
 
     wanted: dict[str, bytes | Path] = {
         "_config.yml": yaml.safe_dump(_book_config(run_dir, root), sort_keys=False, allow_unicode=True).encode(),
-        f"{EXTRA_DIR}/{CITATION_FILE}": citation_cff(_study_config(run_dir)).encode()}
+        f"{EXTRA_DIR}/{CITATION_FILE}": citation_cff(_study_config(run_dir)).encode(),
+        f"book/_static/{PRINT_BANNER_CSS}": book_pdf.print_banner_css(banner_html(run_dir)).encode()}
     for path in book_sources(root):
         relative = str(path.relative_to(root))
         if relative != "_config.yml":
@@ -255,3 +278,22 @@ def build_html(run_dir: Path, root: Path = REPO_ROOT, area: Path | None = None,
     copy_downloads(run_dir, html_dir)
     _log(f"book built in {time.perf_counter() - start:.1f} s")
     return html_dir
+
+
+def print_book(html_dir: Path, run_dir: Path, entries: list[str], area: Path | None = None) -> None:
+    """The book's PDFs (each page of ``entries``, and the whole book) printed by the computer's Chromium into
+    ``html/downloads/`` (:mod:`hcc_utils.pipeline.book_pdf`); none where no such browser is installed, as the
+    *Submission files* page then says (:func:`pdf_line`). With the build ``area``, pages printed by the previous
+    build whose HTML and shared files did not change are reused (``area/pdf``)."""
+    browser, reason = book_pdf.print_browser()
+    if browser is None:
+        _log(f"the book is built without its PDFs: {reason}")
+        return
+    start = time.perf_counter()
+    try:
+        written = book_pdf.write_book_pdfs(html_dir, entries, _study_config(run_dir).study.title, banner_html(run_dir),
+                                           browser, cache_dir=area / "pdf" if area is not None else None)
+    except Exception as error:  # the browser could not print, and the Submission files page links the PDFs
+        raise StudyRunError(f"printing the book's PDFs failed ({type(error).__name__}: {error}); name another "
+                            f"Chromium, Chrome or Edge in {book_pdf.CHROMIUM_VARIABLE}") from error
+    _log(f"book printed: {len(written)} PDFs in {time.perf_counter() - start:.1f} s")

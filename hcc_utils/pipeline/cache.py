@@ -6,7 +6,7 @@ the combined results of the sections. Markdown is left out: a notebook whose pro
 executed outputs, and the new markdown is patched into the executed copy (:func:`patch_markdown`).
 
 The book's key hashes the sources Sphinx reads besides the notebooks (``_config.yml``, ``_toc.yml``, the
-bibliography, the Markdown pages, images and style sheets) and the data file's name (the banner of every page).
+bibliography, the Markdown pages, images, style sheets and scripts) and the data file's name (the banner of every page).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from pathlib import Path
 from hcc_utils.config.checksums import code_fingerprint  # noqa: F401 (the notebooks' code key)
 
 #: Files of the book's folders that Sphinx reads as they are (the notebooks come from the run's executed copies).
-BOOK_SUFFIXES = {".md", ".png", ".svg", ".css"}
+BOOK_SUFFIXES = {".md", ".png", ".svg", ".css", ".js"}
 BOOK_FILES = ("_config.yml", "_toc.yml", "references.bib")
 BOOK_FOLDERS = ("book", "notebooks")
 

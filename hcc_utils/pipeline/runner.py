@@ -44,7 +44,7 @@ import yaml
 
 from hcc_utils.config import DEFAULT_CONFIG_PATH, REPO_ROOT, StudyConfig, platforms
 from hcc_utils.pipeline import cache as _cache
-from hcc_utils.pipeline.book import AREA, BookProcess, build_html, copy_downloads  # noqa: F401 (copy_downloads: public here)
+from hcc_utils.pipeline.book import AREA, BookProcess, build_html, copy_downloads, print_book  # noqa: F401 (copy_downloads: public here)
 from hcc_utils.pipeline.cache import cache_key, notebook_code_sha  # noqa: F401 (cache_key: public here)
 from hcc_utils.pipeline.execute import NotebookTask, StudyRunError, _log, execute_notebook, longest_first
 from hcc_utils.pipeline.kernel_server import KernelForkServer, notebook_imports
@@ -467,6 +467,7 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
         if not reuse:
             shutil.rmtree(area, ignore_errors=True)  # --force: the book too is built from nothing
         html_dir = build_html(staging, root, area=area, process=book_process)
+        print_book(html_dir, staging, toc_files(root / "_toc.yml"), area)  # the PDFs, where a Chromium is installed
         manifest["book_key"] = state.book_key
         manifest["files"]["_html"] = {p.relative_to(staging).as_posix(): _sha256_file(p)
                                       for p in sorted(html_dir.rglob("*")) if p.is_file()}
