@@ -48,8 +48,12 @@ def score_overlap(scores: pd.DataFrame, group_col: str, score_col: str, matched_
 
 def dot_chart(table: pd.DataFrame, label_col: str, value_cols: dict[str, str], colours: dict[str, str],
               xlabel: str = "Patients (%)"):
-    """Horizontal dot chart: one row per label, one dot per group (for adverse-event rates)."""
-    fig, ax = plt.subplots(figsize=(6.2, 0.34 * len(table) + 1.2))
+    """Horizontal dot chart: one row per label, one dot per group (for adverse-event rates).
+
+    The axis starts at 0 (a rate's length is read from zero) and the legend sits above the plot, where no dot
+    can be under it.
+    """
+    fig, ax = plt.subplots(figsize=(6.2, 0.34 * len(table) + 1.5))
     y = np.arange(len(table))[::-1]
     for group, column in value_cols.items():
         ax.scatter(table[column], y, color=colours[group], label=group, zorder=3)
@@ -59,7 +63,9 @@ def dot_chart(table: pd.DataFrame, label_col: str, value_cols: dict[str, str], c
     ax.set_yticks(y)
     ax.set_yticklabels(table[label_col])
     ax.set_xlabel(xlabel)
-    ax.legend(loc="lower right")
+    largest = float(np.nanmax(table[list(value_cols.values())].to_numpy(float))) if len(table) else 0.0
+    ax.set_xlim(0, max(5.0, largest * 1.08))
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=len(value_cols), borderaxespad=0.2)
     return fig
 
 

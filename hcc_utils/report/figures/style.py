@@ -21,6 +21,11 @@ import matplotlib.pyplot as plt
 #: Okabe & Ito (2008) colour-blind-safe palette.
 OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
 TREATMENT_COLOUR, CONTROL_COLOUR = OKABE_ITO[0], OKABE_ITO[1]
+#: Colours of other categories, in order: the palette's remaining colours, those that stand out least on white
+#: last (a curve in yellow, #F0E442, has a contrast of 1.2:1 and is only taken for a seventh category).
+SPARE_COLOURS = ["#009E73", "#CC79A7", "#000000", "#E69F00", "#56B4E9", "#F0E442"]
+#: Least contrast of text with its (white) background: WCAG 2's level AA for normal text.
+TEXT_CONTRAST = 4.5
 
 #: Display resolution of a figure (pixels per inch in the book) and the resolution of its PNG (2x, for sharp
 #: screens and print).
@@ -53,7 +58,7 @@ _METADATA = {"svg": {"Date": None, "Creator": None}, "png": {"Software": None},
 def group_colours(groups: Sequence[str], treatment: str | None = None, control: str | None = None) -> dict[str, str]:
     """Colour of each label: the treatment and control groups fixed, other labels in palette order."""
     colours = {}
-    spare = iter(OKABE_ITO[2:] + OKABE_ITO[:2])
+    spare = iter(SPARE_COLOURS + [TREATMENT_COLOUR, CONTROL_COLOUR])
     for label in groups:
         if label == treatment:
             colours[label] = TREATMENT_COLOUR
@@ -62,6 +67,30 @@ def group_colours(groups: Sequence[str], treatment: str | None = None, control: 
         else:
             colours[label] = next(spare)
     return colours
+
+
+def relative_luminance(colour: str) -> float:
+    """WCAG 2 relative luminance of a colour (any matplotlib colour: '#56B4E9', 'black')."""
+    channels = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+                for c in matplotlib.colors.to_rgb(colour)]
+    return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+
+
+def contrast_ratio(foreground: str, background: str = "#FFFFFF") -> float:
+    """WCAG 2 contrast ratio of two colours, from 1 (none) to 21 (black on white)."""
+    light, dark = sorted((relative_luminance(foreground), relative_luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def text_colour(colour: str, background: str = "#FFFFFF", minimum: float = TEXT_CONTRAST) -> str:
+    """``colour`` darkened just enough (same hue) for text on ``background`` to reach ``minimum`` contrast: the
+    numbers at risk of a pale curve (sky blue, yellow) stay the curve's colour yet readable."""
+    rgb = matplotlib.colors.to_rgb(colour)
+    for step in range(101):
+        shade = tuple(c * (1 - step / 100) for c in rgb)
+        if contrast_ratio(matplotlib.colors.to_hex(shade), background) >= minimum:
+            return matplotlib.colors.to_hex(shade)
+    return "#000000"
 
 
 def save_figure(fig, output_dir: str | Path, name: str) -> list[Path]:
@@ -118,20 +147,26 @@ def fit_column(fig, width_in: float = COLUMN_WIDTH_IN, attempts: int = 4) -> Non
         fig.set_size_inches(fig.get_figwidth() - excess - 0.02, fig.get_figheight())
 
 
-def publish_figure(fig, output_dir: str | Path, name: str, alt: str = "") -> FigureImage:
-    """Save a figure (SVG, PNG, PDF), glue it for the book under ``name`` with its alt text and download line, and
-    close it (so it is shown once, where the markdown places it). Returns what was glued."""
-    from myst_nb import glue
-
+def prepare_figure(fig, output_dir: str | Path, name: str, alt: str = "") -> FigureImage:
+    """Save a figure (SVG, PNG, PDF), close it and return its :class:`FigureImage` (the ``<img>`` with its alt text
+    and download line), without gluing or showing it."""
     from hcc_utils.report.downloads import download_links
 
     width = figure_width_in(fig)
     paths = save_figure(fig, output_dir, name)
     links = download_links(output_dir, paths, label="Download figure").data
     image = FigureImage(paths[0], alt or name.replace("_", " "), width, links)
-    glue(name, image, display=False)
     plt.close(fig)
     return image
+
+
+def publish_figure(fig, output_dir: str | Path, name: str, alt: str = "") -> None:
+    """Save a figure (SVG, PNG, PDF), glue it for the book under ``name`` with its alt text and download line, and
+    close it. Returns nothing: a notebook cell ending with this call must not display the figure a second time
+    (uncaptioned, above the captioned one the markdown places with ``glue:figure``)."""
+    from myst_nb import glue
+
+    glue(name, prepare_figure(fig, output_dir, name, alt), display=False)
 
 
 def publish_figures(figures: Mapping[str, Any], output_dir: str | Path, alts: Mapping[str, str] | None = None) -> None:
