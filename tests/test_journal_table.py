@@ -208,3 +208,30 @@ def test_the_articles_all_patients_orr_is_derived_from_its_cr_and_pr_counts():
 def test_scorecard_lists_read_as_labels_not_codes():
     assert reproduced_text("list", "atebev_cycles_few;child_pugh_b;ecog_2;sorafenib") == \
         "ATE+BEV cycles <3, Child-Pugh B, ECOG 2, Sorafenib"
+
+
+def breakable_number_text(soup: BeautifulSoup) -> list[str]:
+    """Text of the number cells that lies outside a ``span.hcc-nowrap``, other than the spaces where a cell may fold
+    (before "(" and after ";"): a number or an interval there could break across lines."""
+    loose = []
+    for cell in soup.select("td.hcc-num"):
+        for node in cell.find_all(string=True):
+            if node.parent.name != "span" or "hcc-nowrap" not in node.parent.get("class", []):
+                if node.strip():
+                    loose.append(str(node))
+    return loose
+
+
+def test_a_number_cell_folds_only_between_a_value_and_its_interval():
+    """'63.5 (52.5–70.0)' may fold as '63.5' over '(52.5–70.0)', never inside the interval (issue 24: Table 1 read
+    '63.0 (55.0–' over '70.0)'); the previous rendering, a break allowed after the dash, is the injected defect."""
+    soup = soup_of(small_table())
+    assert breakable_number_text(soup) == []
+    cell = soup.select("td.hcc-num")[0]
+    assert [s.get_text() for s in cell.select("span.hcc-nowrap")] == ["63.5", "(52.5–70.0)"]
+    response = BeautifulSoup(JournalTable("t", "", "t", "x", [Column("A")], [Row("ORR", ("24 (66.7; 49.0–81.4)",))],
+                                          []).to_html(), "html.parser")
+    assert [s.get_text() for s in response.select("span.hcc-nowrap")] == ["24", "(66.7;", "49.0–81.4)"]
+    defect = BeautifulSoup('<table><tr><td class="hcc-num">63.5&nbsp;(52.5–<wbr>70.0)</td></tr></table>',
+                           "html.parser")
+    assert breakable_number_text(defect) == ["63.5\xa0(52.5–", "70.0)"]

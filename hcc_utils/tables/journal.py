@@ -215,13 +215,13 @@ def html_id(name: str) -> str:
 
 
 def _number_html(value: str) -> str:
-    """A number cell: its spaces unbreakable except before "(" and after ";", and a break allowed after an
-    interval's dash, so that "1401.5 (219.0–5255.0)" may fold into two or three lines in a narrow column while
-    no number is ever split."""
+    """A number cell: a line may break only before "(" and after ";", each piece between those breaks kept in
+    a ``<span class="hcc-nowrap">`` (no break inside a number or an interval: "63 (55–70)" folds as "63" over
+    "(55–70)" in a narrow column, never as "(55–" over "70)")."""
     lines = []
     for line in str(value).split("\n"):
-        text = html.escape(line).replace(" ", "\u00a0").replace("\u00a0(", " (").replace(";\u00a0", "; ")
-        lines.append(text.replace("–", "–<wbr>"))
+        pieces = re.split(r" (?=\()|(?<=;) ", line)
+        lines.append(" ".join(f'<span class="hcc-nowrap">{html.escape(piece)}</span>' for piece in pieces))
     return "<br>".join(lines)
 
 
