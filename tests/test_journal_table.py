@@ -13,7 +13,7 @@ from hcc_utils.tables.formatting import fmt_p
 from hcc_utils.report.journal_table import Column, JournalTable, Row
 from hcc_utils.report.presentation import show_table
 from hcc_utils.reproduction.summary import audit_table, reproduced_text, scorecard_table
-from hcc_utils.reproduction.targets import DERIVED_MARK, derived_targets, load_targets, published_headline_values
+from hcc_utils.reproduction.targets import derived_targets, load_targets, published_headline_values
 from hcc_utils.study import load_study
 from hcc_utils.study.labels import group_label
 from hcc_utils.study.registry import Kind
@@ -201,8 +201,8 @@ def test_the_articles_all_patients_orr_is_derived_from_its_cr_and_pr_counts():
     assert derived == {"response.orr_len": "7.5", "response.orr_sor": "5.8"}  # (0 + 3)/40, (0 + 5)/86
     rows = [{"ids": ["response.orr_treatment", "response.orr_control", "response.orr_p"]},  # the run's ids, by role
             {"ids": ["survival.os_median_treatment", "survival.os_median_control", "no.such_id"]}]
-    assert published_headline_values(rows, targets) == [("7.5" + DERIVED_MARK, "5.8" + DERIVED_MARK, "0.719"),
-                                                          ("10.3", "5.6", "—")]
+    # the article states these rates (7.5% vs 5.8%): shown as its values, with no mark claiming otherwise
+    assert published_headline_values(rows, targets) == [("7.5", "5.8", "0.719"), ("10.3", "5.6", "—")]
 
 
 def test_scorecard_lists_read_as_labels_not_codes():
