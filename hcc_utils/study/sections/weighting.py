@@ -196,7 +196,7 @@ def _in_sentence(label: str) -> str:
     case unless it is a name ('Child-Pugh B', 'ECOG 2' stay)."""
     text = label.split(",")[0].strip()
     first = text.split(" ")[0]
-    return text[:1].lower() + text[1:] if re.fullmatch(r"[A-Z][a-z]+", first) else text
+    return text[:1].lower() + text[1:] if re.fullmatch(r"[A-Z][a-z]+(-[a-z]+)*", first) else text
 
 
 def balance_texts(study: Study, values: ResultSet) -> dict[str, str]:
