@@ -458,7 +458,7 @@ def test_common_adverse_events_chart_shows_the_top_ten(study):
     y = list(ax.get_yticks())
     by_height = [label for _, label in sorted(zip(y, labels), reverse=True)]
     assert by_height == list(common["label"][::-1])
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == study.groups
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [g.capitalize() for g in study.groups]
 
 
 def _legend_covers_a_point(fig) -> bool:

@@ -5,6 +5,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from hcc_utils.report.figures.km_draw import display_name
 from hcc_utils.report.figures.style import OKABE_ITO, group_colours
 from hcc_utils.study.cohort import Study
 from hcc_utils.tables.adverse_events import most_common_events
@@ -35,7 +36,7 @@ def score_overlap(scores: pd.DataFrame, group_col: str, score_col: str, matched_
     for ax, subset, title in ((axes[0], scores, "All enrolled patients"),
                               (axes[1], scores[scores[matched_col] == 1], "Matched patients")):
         for label, part in subset.groupby(group_col, sort=False, observed=True):
-            ax.hist(part[score_col], bins=bins, alpha=0.55, color=colours[label], label=f"{label} (n={len(part)})")
+            ax.hist(part[score_col], bins=bins, alpha=0.55, color=colours[label], label=f"{display_name(label)}, n = {len(part)}")
         ax.set_title(title, loc="left")
         ax.set_xlabel("Propensity score")
         if len(subset):
@@ -56,7 +57,7 @@ def dot_chart(table: pd.DataFrame, label_col: str, value_cols: dict[str, str], c
     fig, ax = plt.subplots(figsize=(6.2, 0.34 * len(table) + 1.5))
     y = np.arange(len(table))[::-1]
     for group, column in value_cols.items():
-        ax.scatter(table[column], y, color=colours[group], label=group, zorder=3)
+        ax.scatter(table[column], y, color=colours[group], label=display_name(group), zorder=3)
     for yy, (_, row) in zip(y, table.iterrows()):
         values = [row[c] for c in value_cols.values()]
         ax.plot([min(values), max(values)], [yy, yy], color="#CCCCCC", zorder=1)

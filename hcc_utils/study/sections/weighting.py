@@ -10,7 +10,6 @@ ratios with robust (sandwich) confidence intervals, beside the unadjusted and ma
 from __future__ import annotations
 
 import math
-import re
 import warnings
 
 import numpy as np
@@ -19,7 +18,7 @@ import pandas as pd
 from hcc_utils.stats.cox import CoxConvergenceWarning, fit_cox
 from hcc_utils.stats.weighting import effective_sample_size, ps_weights, weighted_balance_table, weighted_kaplan_meier
 from hcc_utils.study.cohort import Study
-from hcc_utils.study.labels import ENDPOINTS, abbreviation_note, variable_labels
+from hcc_utils.study.labels import ENDPOINTS, abbreviation_note, in_sentence, variable_labels
 from hcc_utils.study.registry import Kind, ResultSet
 from hcc_utils.study.sections import SectionResult
 from hcc_utils.tables.formatting import fmt_p, fmt_ratio
@@ -191,14 +190,6 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _in_sentence(label: str) -> str:
-    """A covariate's label inside a sentence: without its unit ('Age, years' -> 'age'), its first word in lower
-    case unless it is a name ('Child-Pugh B', 'ECOG 2' stay)."""
-    text = label.split(",")[0].strip()
-    first = text.split(" ")[0]
-    return text[:1].lower() + text[1:] if re.fullmatch(r"[A-Z][a-z]+(-[a-z]+)*", first) else text
-
-
 def balance_texts(study: Study, values: ResultSet) -> dict[str, str]:
     """A sentence (glued as ``weighting_balance_text``) on each weighting that worsens the balance of a covariate:
     its absolute SMD grows and reaches :data:`SMD_THRESHOLD` ("IPTW worsens the balance of extrahepatic metastasis
@@ -212,7 +203,7 @@ def balance_texts(study: Study, values: ResultSet) -> dict[str, str]:
         for cov in covariates:
             before, after = (values[f"sensitivity.{w}_smd_{cov}"] for w in ("unweighted", name))
             if np.isfinite(before) and np.isfinite(after) and after > before and after >= SMD_THRESHOLD:
-                worse.append(f"{_in_sentence(labels.get(cov, cov))} (SMD {_smd(before)} → {_smd(after)})")
+                worse.append(f"{in_sentence(labels.get(cov, cov))} (SMD {_smd(before)} → {_smd(after)})")
         if worse:
             ess = (f"{values[f'sensitivity.{name}_ess_treatment']:.1f} of {int(study.data['treatment'].eq(1).sum())} "
                    f"{study.treatment} patients")
