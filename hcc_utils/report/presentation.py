@@ -2,6 +2,8 @@
 values, the headline table."""
 from __future__ import annotations
 
+import dataclasses
+
 import html
 import re
 from pathlib import Path
@@ -56,10 +58,31 @@ class ShownTable:
         return self.table.caption
 
 
+#: Numbers given to the tables of the chapters beyond the article, by (chapter folder, table name).
+_CHAPTER_TABLE_NUMBERS: dict[tuple[str, str], str] = {}
+
+
+def chapter_table_number(table: JournalTable, output_dir: str | Path) -> str:
+    """The number of a table without the article's: "Table <chapter>.<k>", the chapter being the number its
+    notebook's folder starts with (``11_weighting`` -> 11) and k its order of showing in the chapter; "" for a
+    page without a chapter number. A table shown again keeps its number."""
+    folder = Path(output_dir).name
+    chapter = re.match(r"(\d+)_", folder)
+    if table.number or chapter is None:
+        return table.number
+    key = (str(Path(output_dir).resolve()), table.name)
+    if key not in _CHAPTER_TABLE_NUMBERS:
+        shown = sum(1 for other in _CHAPTER_TABLE_NUMBERS if other[0] == key[0])
+        _CHAPTER_TABLE_NUMBERS[key] = f"Table {int(chapter.group(1))}.{shown + 1}"
+    return _CHAPTER_TABLE_NUMBERS[key]
+
+
 def show_table(table: JournalTable, output_dir: str | Path) -> ShownTable:
     """Save a section's table (``tables/<name>.csv`` and ``.json`` under ``output_dir``) and return it for the page
     with its download links. The DOCX and XLSX files are written from the JSON by the runner after the notebooks
-    run, so they are linked before they exist."""
+    run, so they are linked before they exist. A table of a chapter beyond the article is numbered by its chapter
+    ("Table 11.1", :func:`chapter_table_number`), so the prose can name it."""
+    table = dataclasses.replace(table, number=chapter_table_number(table, output_dir))
     table.save(output_dir)
     folder = Path(output_dir) / "tables"
     links = download_links(output_dir, [folder / f"{table.name}{suffix}" for suffix in (".docx", ".xlsx", ".csv")])
