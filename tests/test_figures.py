@@ -484,7 +484,22 @@ def test_adverse_event_chart_axis_starts_at_zero_and_its_legend_covers_no_point(
 def test_publish_figure_shows_nothing_so_a_cell_ending_with_it_adds_no_uncaptioned_copy(study, tmp_path):
     from hcc_utils.report.figures import publish_figure
 
-    assert publish_figure(survival_figures(study)["figure2"], tmp_path, "figure2") is None
+    assert publish_figure(survival_figures(study)["figure2"], tmp_path, "figure2", "Kaplan-Meier curves") is None
+
+
+def test_a_figure_without_alt_text_is_refused_not_named_after_its_file(study, tmp_path):
+    """Alt text like "ps overlap" (the file name) described nothing (issue 24): publishing requires a description,
+    and the matching and adverse-event figures have theirs, with their numbers."""
+    from hcc_utils.report.figures import adverse_events_alt_text, matching_alt_texts, publish_figure
+
+    with pytest.raises(ValueError, match="no alt text"):
+        publish_figure(survival_figures(study)["figure2"], tmp_path, "ps_overlap", "")
+    alts = matching_alt_texts(study, sections.matching_tables(study)["balance"])
+    assert set(alts) == {"ps_overlap", "love_plot"}
+    assert "Histograms of the propensity score" in alts["ps_overlap"] and "n = 36" in alts["ps_overlap"]
+    assert "largest is" in alts["love_plot"]
+    text = adverse_events_alt_text(study, sections.safety_tables(study)["long"])
+    assert text.count("%") == 2 * 10 and "Proteinuria Lenvatinib" in text
 
 
 # ----------------------------------------------------------------------------------------------- matching, prose pieces
@@ -529,7 +544,7 @@ def test_publish_figures_saves_each_under_its_name_and_shows_nothing(study, tmp_
     from hcc_utils.report.figures import publish_figures
 
     figs = survival_figures(study)
-    assert publish_figures(figs, tmp_path) is None
+    assert publish_figures(figs, tmp_path, survival_alt_texts(study, sections.survival_results(study))) is None
     saved = sorted(p.name for p in (tmp_path / "figures").iterdir())
     assert saved == sorted(f"{name}.{ext}" for name in figs for ext in ("pdf", "png", "svg"))
 

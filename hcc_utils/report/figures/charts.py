@@ -89,3 +89,28 @@ def matching_figures(study: Study, balance: pd.DataFrame) -> dict[str, plt.Figur
     colours = group_colours(study.groups, study.treatment, study.control)
     return {"ps_overlap": score_overlap(study.data, "group", "ps", "matched", colours),
             "love_plot": love_plot(balance.set_index("Covariate"), before_col="SMD before", after_col="SMD after")}
+
+
+def matching_alt_texts(study: Study, balance: pd.DataFrame) -> dict[str, str]:
+    """Alt text of the matching figures: what each shows and its numbers (groups and sizes before and after
+    matching; the largest absolute SMD before and after, and the threshold line), never a file name."""
+    data = study.data
+    sizes = {g: int((data["group"] == g).sum()) for g in study.groups}
+    matched = {g: int(((data["group"] == g) & (data["matched"] == 1)).sum()) for g in study.groups}
+    before, after = balance["SMD before"].abs(), balance["SMD after"].abs()
+    return {
+        "ps_overlap": ("Histograms of the propensity score by second-line group, all enrolled patients ("
+                       + ", ".join(f"{display_name(g)} n = {n}" for g, n in sizes.items()) + ") and matched patients ("
+                       + ", ".join(f"{display_name(g)} n = {n}" for g, n in matched.items()) + ")."),
+        "love_plot": (f"Absolute standardized mean difference of each of the {len(balance)} matching covariates before "
+                      f"(open circles) and after matching (filled); the largest is {before.max():.3f} before and "
+                      f"{after.max():.3f} after matching; a dashed line marks 0.1."),
+    }
+
+
+def adverse_events_alt_text(study: Study, long: pd.DataFrame, n: int = 10) -> str:
+    """Alt text of the adverse-event dot chart: each of the commonest events with its percentage in each group."""
+    common = most_common_events(long, study.groups, n=n)
+    rows = "; ".join(f"{row['label']} " + ", ".join(f"{display_name(g)} {row[g]:.1f}%" for g in study.groups)
+                     for _, row in common.iterrows())
+    return f"Dot chart of the {len(common)} commonest adverse events of any grade, percentage of patients by group: {rows}."

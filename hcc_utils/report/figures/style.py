@@ -147,20 +147,22 @@ def fit_column(fig, width_in: float = COLUMN_WIDTH_IN, attempts: int = 4) -> Non
         fig.set_size_inches(fig.get_figwidth() - excess - 0.02, fig.get_figheight())
 
 
-def prepare_figure(fig, output_dir: str | Path, name: str, alt: str = "") -> FigureImage:
+def prepare_figure(fig, output_dir: str | Path, name: str, alt: str) -> FigureImage:
     """Save a figure (SVG, PNG, PDF), close it and return its :class:`FigureImage` (the ``<img>`` with its alt text
     and download line), without gluing or showing it."""
     from hcc_utils.report.downloads import download_links
 
+    if not str(alt).strip():
+        raise ValueError(f"figure {name!r} has no alt text: describe what it shows (a file name is not a description)")
     width = figure_width_in(fig)
     paths = save_figure(fig, output_dir, name)
     links = download_links(output_dir, paths, label="Download figure").data
-    image = FigureImage(paths[0], alt or name.replace("_", " "), width, links)
+    image = FigureImage(paths[0], alt, width, links)
     plt.close(fig)
     return image
 
 
-def publish_figure(fig, output_dir: str | Path, name: str, alt: str = "") -> None:
+def publish_figure(fig, output_dir: str | Path, name: str, alt: str) -> None:
     """Save a figure (SVG, PNG, PDF), glue it for the book under ``name`` with its alt text and download line, and
     close it. Returns nothing: a notebook cell ending with this call must not display the figure a second time
     (uncaptioned, above the captioned one the markdown places with ``glue:figure``)."""
@@ -169,8 +171,8 @@ def publish_figure(fig, output_dir: str | Path, name: str, alt: str = "") -> Non
     glue(name, prepare_figure(fig, output_dir, name, alt), display=False)
 
 
-def publish_figures(figures: Mapping[str, Any], output_dir: str | Path, alts: Mapping[str, str] | None = None) -> None:
+def publish_figures(figures: Mapping[str, Any], output_dir: str | Path, alts: Mapping[str, str]) -> None:
     """:func:`publish_figure` for each ``{name: Figure}``, in order, with ``alts[name]`` as alt text (returns
     nothing, so a notebook cell ending with it shows nothing)."""
     for name, fig in figures.items():
-        publish_figure(fig, output_dir, name, (alts or {}).get(name, ""))
+        publish_figure(fig, output_dir, name, alts.get(name, ""))

@@ -1,0 +1,62 @@
+"""The reference list's labels as the text cites: author-year ("Chon et al., 2024"), never pybtex's alpha keys.
+
+The text cites with sphinxcontrib-bibtex's ``author_year`` reference style ("[Chon et al., 2024]"), but the
+bibliography directive formats its list with a pybtex style whose labels are alpha keys ("[Aus09]",
+"[Lettertteditor25]" for an entry without personal authors). This Sphinx extension registers the label style
+``author_year`` and the formatting style ``author_year`` (pybtex's ``plain`` with those labels); ``_config.yml``
+selects it (``bibtex_default_style``), so each entry of the list carries the label its citations show.
+"""
+from __future__ import annotations
+
+import re
+
+from pybtex.plugin import register_plugin
+from pybtex.style.formatting.plain import Style as PlainStyle
+from pybtex.style.labels import BaseLabelStyle
+
+#: The name of the label and formatting styles (``bibtex_default_style: author_year``).
+STYLE_NAME = "author_year"
+
+
+def _plain(text: str) -> str:
+    """A BibTeX name or field without its braces and accents' markup ('{Letter to the editor}' -> 'Letter to the
+    editor', 'Hern{\\'a}n' -> 'Hernán' is left to pybtex; braces are only grouping)."""
+    return re.sub(r"[{}]", "", str(text)).strip()
+
+
+def author_year_label(entry) -> str:
+    """'Chon et al., 2024', 'Austin and Stuart, 2015', 'Austin, 2011': the surnames (prefixes included, 'von Elm')
+    of the authors, or editors, or the organisation when there is no person, and the year; as
+    sphinxcontrib-bibtex's ``author_year`` reference style writes a citation."""
+    persons = entry.persons.get("author") or entry.persons.get("editor") or []
+    names = [_plain(" ".join(person.prelast_names + person.last_names)) for person in persons]
+    names = [name for name in names if name.lower() != "others"] or \
+        [_plain(entry.fields.get("organization", entry.fields.get("title", "Anonymous")))]
+    if len(names) >= 3 or (len(persons) == 2 and "others" in str(persons[1]).lower()):
+        who = f"{names[0]} et al."
+    elif len(names) == 2:
+        who = f"{names[0]} and {names[1]}"
+    else:
+        who = names[0]
+    return f"{who}, {_plain(entry.fields.get('year', 'n.d.'))}"
+
+
+class AuthorYearLabelStyle(BaseLabelStyle):
+    """pybtex label style: :func:`author_year_label` for each entry."""
+
+    def format_labels(self, sorted_entries):
+        for entry in sorted_entries:
+            yield author_year_label(entry)
+
+
+class AuthorYearStyle(PlainStyle):
+    """pybtex's ``plain`` formatting with author-year labels."""
+
+    default_label_style = STYLE_NAME
+
+
+def setup(app) -> dict:
+    """Sphinx extension entry point: register the styles before sphinxcontrib-bibtex formats the list."""
+    register_plugin("pybtex.style.labels", STYLE_NAME, AuthorYearLabelStyle, force=True)
+    register_plugin("pybtex.style.formatting", STYLE_NAME, AuthorYearStyle, force=True)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
