@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from pybtex.plugin import register_plugin
+from pybtex.richtext import Text
 from pybtex.style.formatting.plain import Style as PlainStyle
 from pybtex.style.labels import BaseLabelStyle
 
@@ -19,9 +20,9 @@ STYLE_NAME = "author_year"
 
 
 def _plain(text: str) -> str:
-    """A BibTeX name or field without its braces and accents' markup ('{Letter to the editor}' -> 'Letter to the
-    editor', 'Hern{\\'a}n' -> 'Hernán' is left to pybtex; braces are only grouping)."""
-    return re.sub(r"[{}]", "", str(text)).strip()
+    """A BibTeX name or field as text: braces (grouping) dropped, LaTeX accents rendered ('Hern{\\'a}n' ->
+    'Hernán', 'G{\\o}tzsche' -> 'Gøtzsche'), as the citations in the text write them."""
+    return re.sub(r"[{}]", "", Text.from_latex(str(text)).render_as("text")).strip()
 
 
 def author_year_label(entry) -> str:

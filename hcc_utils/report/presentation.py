@@ -17,6 +17,7 @@ from myst_nb import glue
 from hcc_utils.config import StudyConfig
 from hcc_utils.report.downloads import download_links
 from hcc_utils.report.journal_table import Column, JournalTable, Row
+from hcc_utils.report.provenance import current_stamp, stamp_csv, study_stamp, use_stamp
 from hcc_utils.config.schema import ROLES
 from hcc_utils.study.cohort import Study
 from hcc_utils.study.labels import COHORT_NAMES, categorical_test_text, group_label
@@ -83,7 +84,7 @@ def show_table(table: JournalTable, output_dir: str | Path) -> ShownTable:
     run, so they are linked before they exist. A table of a chapter beyond the article is numbered by its chapter
     ("Table 11.1", :func:`chapter_table_number`), so the prose can name it."""
     table = dataclasses.replace(table, number=chapter_table_number(table, output_dir))
-    table.save(output_dir)
+    stamp_csv(table.save(output_dir)["csv"], current_stamp())
     folder = Path(output_dir) / "tables"
     links = download_links(output_dir, [folder / f"{table.name}{suffix}" for suffix in (".docx", ".xlsx", ".csv")])
     return ShownTable(table, links.data)
@@ -181,7 +182,9 @@ def _kind_of(values: ResultSet, key: str):
 
 
 def data_note(study: Study) -> Markdown:
-    """A short note naming the data source, shown at the top of every section (never any row of data)."""
+    """A short note naming the data source, shown at the top of every section (never any row of data). It also
+    makes the study's stamp the one the section's downloads carry (:func:`hcc_utils.report.provenance.use_stamp`)."""
+    use_stamp(study_stamp(study))
     name = html.escape(study.source_name)
     if study.synthetic:
         text = (f"```{{note}}\nThese results are computed from **{name}**, a *synthetic* cohort generated "

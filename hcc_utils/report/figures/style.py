@@ -36,6 +36,8 @@ COLUMN_WIDTH_IN = 768 / DISPLAY_DPI
 
 #: Smallest type size used inside a figure, in points at the figure's own size.
 MIN_FONT_PT = 9
+#: Type size of the stamp under a saved figure (where its data come from).
+STAMP_PT = 9
 
 STYLE = {
     "figure.dpi": DISPLAY_DPI, "savefig.dpi": PNG_DPI, "font.size": 11, "axes.titlesize": 12,
@@ -93,20 +95,49 @@ def text_colour(colour: str, background: str = "#FFFFFF", minimum: float = TEXT_
     return "#000000"
 
 
-def save_figure(fig, output_dir: str | Path, name: str) -> list[Path]:
+def _stamp_metadata(fmt: str, stamp) -> dict:
+    """Each format's metadata of a figure, with the stamp's statement and line where one is given."""
+    metadata = dict(_METADATA[fmt])
+    if stamp is None:
+        return metadata
+    if fmt == "svg":
+        metadata.update({"Description": stamp.line(), "Keywords": [stamp.statement]})
+    elif fmt == "png":
+        metadata.update({"Description": stamp.line(), "Comment": stamp.statement})
+    else:
+        metadata.update({"Subject": stamp.line(), "Keywords": stamp.statement})
+    return metadata
+
+
+def save_figure(fig, output_dir: str | Path, name: str, stamp=None) -> list[Path]:
     """Write ``name.svg``, ``name.png`` (2x) and ``name.pdf`` into ``output_dir/figures`` and return the paths.
 
-    Dates, software names and random ids are left out, so two runs of the same figure write identical bytes.
+    Every file carries the run's stamp (``stamp``, else :func:`hcc_utils.report.provenance.current_stamp`): whether
+    the data are synthetic, the data's and the configuration's checksums and the commit, as a few lines under the
+    figure and in the format's metadata. Dates, software names and random ids are left out, so two runs of the same
+    figure write identical bytes.
     """
+    from hcc_utils.report.provenance import current_stamp
+
+    stamp = stamp if stamp is not None else current_stamp()
     folder = Path(output_dir) / "figures"
     folder.mkdir(parents=True, exist_ok=True)
+    footer = None
+    if stamp is not None:  # under the figure's own content: the tight box takes it in
+        footer = fig.text(0.0, 0.0, "\n".join(stamp.lines()), fontsize=STAMP_PT, color="#333333", ha="left",
+                          va="top", transform=fig.transFigure, gid="hcc-stamp", linespacing=1.3)
+        footer.set_y(-0.01)
     paths = []
-    for fmt in FIGURE_FORMATS:
-        path = folder / f"{name}.{fmt}"
-        with matplotlib.rc_context({"svg.hashsalt": STYLE["svg.hashsalt"]}):
-            fig.savefig(path, format=fmt, dpi=PNG_DPI if fmt == "png" else DISPLAY_DPI, bbox_inches="tight",
-                        pad_inches=0.08, metadata=_METADATA[fmt])
-        paths.append(path)
+    try:
+        for fmt in FIGURE_FORMATS:
+            path = folder / f"{name}.{fmt}"
+            with matplotlib.rc_context({"svg.hashsalt": STYLE["svg.hashsalt"]}):
+                fig.savefig(path, format=fmt, dpi=PNG_DPI if fmt == "png" else DISPLAY_DPI, bbox_inches="tight",
+                            pad_inches=0.08, metadata=_stamp_metadata(fmt, stamp))
+            paths.append(path)
+    finally:
+        if footer is not None:
+            footer.remove()
     return paths
 
 
