@@ -150,10 +150,10 @@ def interval_glue_names(ids) -> dict[str, tuple[str, str]]:
 def _prose(values: ResultSet, key: str) -> str:
     """A value as a sentence writes it, by its registered kind, unit and status."""
     spec = values.spec(key)
-    return _typeset_minus(prose_value(spec.kind, values[key], spec.item_labels, spec.unit, spec.status))
+    return typeset_minus(prose_value(spec.kind, values[key], spec.item_labels, spec.unit, spec.status))
 
 
-def _typeset_minus(shown):
+def typeset_minus(shown):
     """A negative number in prose with the minus sign (U+2212), as journals print it, not a hyphen."""
     return re.sub(r"^-(?=[\d.])", "\u2212", shown) if isinstance(shown, str) else shown
 

@@ -126,7 +126,7 @@ def new_document(title: str = "Tables", study: StudyIdentity | None = None, stam
     properties.revision = 1
     _set_page(document.sections[0], landscape=False)
     if stamp is not None:
-        properties.subject, properties.comments = xml_text(stamp.statement), xml_text(stamp.line())
+        properties.subject, properties.comments = xml_text(stamp.statement), xml_text(stamp.compact())
         footer = document.sections[0].footer.paragraphs[0]  # later sections are linked to it: every page
         run = footer.add_run(xml_text(stamp.line()))
         run.font.size = Pt(7)
@@ -473,7 +473,7 @@ def new_workbook(title: str, study: StudyIdentity | None = None, stamp: Stamp | 
     properties.title, properties.keywords = xml_text(title), xml_text("; ".join(study.keywords))
     properties.created = properties.modified = FIXED_TIME
     if stamp is not None:
-        properties.subject, properties.description = xml_text(stamp.statement), xml_text(stamp.line())
+        properties.subject, properties.description = xml_text(stamp.statement), xml_text(stamp.compact())
     return workbook
 
 
