@@ -29,7 +29,7 @@ def _soup(bundled_book, page: str) -> BeautifulSoup:
 def _main(soup: BeautifulSoup):
     """The article part of a page (no navigation, no search index), scripts and styles dropped."""
     main = soup.select_one("article.bd-article") or soup
-    for element in main.select("script, style"):
+    for element in main.select("script, style, .hcc-compared-note"):  # the article's value, shown on focus
         element.decompose()
     return main
 
