@@ -52,7 +52,7 @@ from hcc_utils.pipeline.kernels import PortReservations
 from hcc_utils.pipeline import publish as _publish_mod
 from hcc_utils.pipeline.publish import checkpoint, sha256_file as _sha256_file
 from hcc_utils.config.checksums import settings_sha256
-from hcc_utils.report.provenance import Stamp
+from hcc_utils.report.provenance import Stamp, stamp_csv
 from hcc_utils.study.cohort import is_synthetic_file
 from hcc_utils.pipeline.reuse import copy_previous as _copy_previous, copy_run_files as _copy_run_files, \
     read_manifest as _read_manifest
@@ -454,6 +454,8 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
     if not tables_written:
         _write_submission_formats(staging, published, previous, bool(summary.executed), config.study, stamp)
 
+    for table_csv in sorted(staging.glob("sections/*/tables/*.csv")):  # the book pages' tables too
+        stamp_csv(table_csv, stamp)
     manifest = {
         "data": str(data_path), "data_sha256": state.data_sha, "config": config.to_dict(),
         "code_sha256": state.code_sha, "cache_keys": keys, "sources": state.sources, "stage_results": stage_results,

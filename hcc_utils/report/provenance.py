@@ -104,11 +104,13 @@ def current_stamp() -> Stamp | None:
 
 def stamp_csv(path: str | Path, stamp: Stamp | None) -> None:
     """Add the stamp as the last line of a CSV file (a comment line, ``#``: ``pandas.read_csv(comment="#")``
-    skips it), once."""
+    skips it), unless the file already ends with a stamp (a section's own, written when it was computed)."""
     if stamp is None:
         return
     path = Path(path)
     text = path.read_text(encoding="utf-8")
+    lines = text.rstrip("\n").splitlines()
+    if lines and lines[-1].startswith("# ") and "SHA-256" in lines[-1]:
+        return
     line = "# " + stamp.line().replace("\n", " ")
-    if line not in text:
-        path.write_text(text + ("" if text.endswith("\n") else "\n") + line + "\n", encoding="utf-8")
+    path.write_text(text + ("" if text.endswith("\n") or not text else "\n") + line + "\n", encoding="utf-8")
