@@ -21,3 +21,16 @@ def test_every_entry_is_labelled_by_its_authors_and_year():
     assert list(AuthorYearLabelStyle().format_labels(entries.values())) == list(labels.values())
     alpha = dict(zip(entries, AlphaLabels().format_labels(entries.values())))
     assert alpha["austin2009"] == "Aus09" and alpha["austin2009"] != labels["austin2009"]
+
+
+def test_the_letter_keeps_its_volume_and_issue_without_pages():
+    """pybtex's plain style drops volume and issue with missing pages; the letter has no known pages."""
+    from hcc_utils.pipeline import bibliography
+
+    bibliography.setup(type("App", (), {})())  # registers the label style, as Sphinx does
+    data = parse_file(str(REPO_ROOT / "references.bib"))
+    formatted = {e.key: e.text.render_as("text")
+                 for e in bibliography.AuthorYearStyle().format_bibliography(data, ["letter2025", "chon2024"]).entries}
+    assert "Clinical and Molecular Hepatology, 31(1), 2025" in formatted["letter2025"]
+    assert "Wu, Chang, Jhang, and Gau. Letter to the editor on “Sorafenib vs. Lenvatinib" in formatted["letter2025"]
+    assert "30(3):345–359, 2024" in formatted["chon2024"]

@@ -261,7 +261,7 @@ def test_reference_list_is_labelled_as_the_text_cites(bundled_book):
     assert reference_label_problems(references, cited) == []
     text = _text(_main(references))
     assert "Letter to the editor on “Sorafenib vs. Lenvatinib" in text  # the title's case kept
-    assert "Wu" in text and "31" in text
+    assert "Wu, Chang, Jhang, and Gau" in text and "Clinical and Molecular Hepatology, 31(1), 2025" in text
     label = references.select_one(".citation .label, dt.label")
     label.string = "[Aus09]"  # the injected defect: pybtex's alpha label
     assert any("Aus09" in p for p in reference_label_problems(references, cited))

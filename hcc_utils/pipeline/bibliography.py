@@ -12,7 +12,10 @@ import re
 
 from pybtex.plugin import register_plugin
 from pybtex.richtext import Text
+from pybtex.style.formatting import toplevel
 from pybtex.style.formatting.plain import Style as PlainStyle
+from pybtex.style.formatting.unsrt import date, pages
+from pybtex.style.template import field, first_of, join, optional, optional_field, sentence, tag, words
 from pybtex.style.labels import BaseLabelStyle
 
 #: The name of the label and formatting styles (``bibtex_default_style: author_year``).
@@ -51,9 +54,24 @@ class AuthorYearLabelStyle(BaseLabelStyle):
 
 
 class AuthorYearStyle(PlainStyle):
-    """pybtex's ``plain`` formatting with author-year labels."""
+    """pybtex's ``plain`` formatting with author-year labels; an article without pages (a letter known by its
+    volume and issue only) keeps its volume and issue, which ``plain`` drops with the missing pages."""
 
     default_label_style = STYLE_NAME
+
+    def get_article_template(self, e):
+        volume_and_pages = first_of[
+            optional[join[field("volume"), optional["(", field("number"), ")"], ":", pages]],
+            optional[join[field("volume"), optional["(", field("number"), ")"]]],
+            words["pages", pages],
+        ]
+        return toplevel[
+            self.format_names("author"),
+            self.format_title(e, "title"),
+            sentence[tag("em")[field("journal")], optional[volume_and_pages], date],
+            sentence[optional_field("note")],
+            self.format_web_refs(e),
+        ]
 
 
 def setup(app) -> dict:
