@@ -5,6 +5,7 @@ focus. Each check is shown failing on a regression injected into the loaded page
 """
 from __future__ import annotations
 
+import concurrent.futures
 import os
 
 import pytest
@@ -49,28 +50,75 @@ _TIP_JS = """
 """
 
 
+class Tab:
+    """A Chromium tab over the shared build, driven from a thread of its own: the Playwright sync API refuses to
+    start where another test module of the same pytest-xdist worker already runs it (its event loop), so every call
+    goes through one worker thread (``call``)."""
+
+    def __init__(self, folder):
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        self.call(self._start, folder)
+
+    def call(self, fn, *args):
+        return self.pool.submit(fn, *args).result()
+
+    def _start(self, folder) -> None:
+        from playwright.sync_api import sync_playwright
+
+        self.server = serve(folder)
+        self.base_url = self.server.__enter__()
+        self.playwright = sync_playwright().start()
+        self.browser = self.playwright.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
+        self.page = self.browser.new_context(viewport={"width": DESKTOP_WIDTH, "height": 1000}).new_page()
+
+    def _stop(self) -> None:
+        self.browser.close()
+        self.playwright.stop()
+        self.server.__exit__(None, None, None)
+
+    def close(self) -> None:
+        self.call(self._stop)
+        self.pool.shutdown()
+
+    def open(self, entry: str) -> None:
+        def go():
+            self.page.goto(f"{self.base_url}{entry}.html", wait_until="load")
+            self.page.evaluate("document.fonts.ready")
+        self.call(go)
+
+    def evaluate(self, script: str, *args):
+        return self.call(lambda: self.page.evaluate(script, *args))
+
+    def on_first(self, selector: str, script: str):
+        """``script`` (a function of one element) on the first element matching ``selector``."""
+        return self.call(lambda: self.page.locator(selector).first.evaluate(script))
+
+    def count(self, selector: str) -> int:
+        return self.call(lambda: self.page.locator(selector).count())
+
+    def text(self, selector: str) -> str:
+        return self.call(lambda: self.page.locator(selector).first.inner_text())
+
+
 @pytest.fixture(scope="module")
 def tab(bundled_book):
-    executable = chromium_path()
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError:  # pragma: no cover - the test extra installs it
-        sync_playwright = None
-    if executable is None or sync_playwright is None:
+        playwright = None
+    else:
+        playwright = True
+    if chromium_path() is None or playwright is None:
         if os.environ.get("CI"):
             pytest.fail("browser tests cannot run in CI without Chromium and Playwright")
         pytest.skip("Chromium or Playwright missing")
-    with serve(published(bundled_book) / "html") as base_url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        page = browser.new_context(viewport={"width": DESKTOP_WIDTH, "height": 1000}).new_page()
-        page.base_url = base_url
-        yield page
-        browser.close()
+    shared = Tab(published(bundled_book) / "html")
+    yield shared
+    shared.close()
 
 
 def _open(tab, entry: str):
-    tab.goto(f"{tab.base_url}{entry}.html", wait_until="load")
-    tab.evaluate("document.fonts.ready")
+    tab.open(entry)
     return tab
 
 
@@ -109,12 +157,10 @@ def test_no_number_or_interval_of_a_table_breaks_across_lines_at_desktop_width(t
 @pytest.mark.parametrize("entry", ["notebooks/04_responses", "notebooks/05_survival", "notebooks/07_third_line"])
 def test_a_number_the_article_reports_shows_its_value_on_keyboard_focus(tab, entry):
     page = _open(tab, entry)
-    assert page.locator(".hcc-departures .admonition-title").first.inner_text() == \
-        "Where this reproduction departs from the article"
-    marked = page.locator(".hcc-compared")
-    assert marked.count() > 3, entry
-    shown = marked.first.evaluate(_TIP_JS)
+    assert page.text(".hcc-departures .admonition-title") == "Where this reproduction departs from the article"
+    assert page.count(".hcc-compared") > 3, entry
+    shown = page.on_first(".hcc-compared", _TIP_JS)
     assert shown["focused"] and "Article:" in shown["tip"] and "status:" in shown["tip"], shown
     assert shown["note"].startswith("Article:")
-    marked.first.evaluate("el => el.removeAttribute('data-article')")  # injected regression: nothing to show
-    assert "Article:" not in marked.first.evaluate(_TIP_JS)["tip"]
+    page.on_first(".hcc-compared", "el => el.removeAttribute('data-article')")  # injected regression
+    assert "Article:" not in page.on_first(".hcc-compared", _TIP_JS)["tip"]

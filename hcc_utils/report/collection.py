@@ -30,7 +30,7 @@ def write_tables_docx(tables, path: str | Path, study: StudyIdentity | None = No
     footers, properties)."""
     chosen = article_tables(tables)
     if not chosen:
-        raise ValueError("no article table (every table has an empty number)")
+        raise ValueError("no article table (every table is numbered by a chapter of the book, or not at all)")
     study = study or StudyIdentity()
     document = new_document(collection_title(study), study, stamp)
     heading = document.add_paragraph()
@@ -56,7 +56,7 @@ def write_tables_xlsx(tables, path: str | Path, study: StudyIdentity | None = No
     study's title, its authors and each table's sheet and caption."""
     chosen = article_tables(tables)
     if not chosen:
-        raise ValueError("no article table (every table has an empty number)")
+        raise ValueError("no article table (every table is numbered by a chapter of the book, or not at all)")
     study = study or StudyIdentity()
     workbook, taken = new_workbook(collection_title(study), study, stamp), {CONTENTS_SHEET.lower()}
     contents = workbook.create_sheet(CONTENTS_SHEET)

@@ -68,9 +68,15 @@ def article_order_key(table: JournalTable) -> tuple:
     return (table.order, "supplementary" in table.number.lower(), int(digits.group()) if digits else 0, table.name)
 
 
+#: The number of one of the article's tables ("Table 3", "Supplementary Table 1"); the book's own tables are numbered
+#: by chapter ("Table 11.1", :func:`hcc_utils.report.presentation.chapter_table_number`) and are not the article's.
+ARTICLE_NUMBER = re.compile(r"(Supplementary )?Table \d+")
+
+
 def article_tables(tables) -> list[JournalTable]:
-    """The tables that belong to the submission (a non-empty ``number``), in the article's order."""
-    return sorted((t for t in tables if t.number), key=article_order_key)
+    """The tables that belong to the submission (numbered as the article's, not by a chapter of the book), in the
+    article's order."""
+    return sorted((t for t in tables if ARTICLE_NUMBER.fullmatch(t.number)), key=article_order_key)
 
 
 def read_tables(sections_dir: str | Path) -> list[tuple[Path, JournalTable]]:

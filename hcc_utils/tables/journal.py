@@ -71,7 +71,8 @@ class JournalTable:
     Parameters
     ----------
     name : file stem of every rendering (``table1_baseline``); also the HTML id, so two builds give the same page.
-    number : the article's numbering ("Table 1", "Supplementary Table 2"), "" for the book's own tables.
+    number : the article's numbering ("Table 1", "Supplementary Table 2"); "" for the book's own tables, which
+        ``report.presentation.show_table`` numbers by chapter when it shows them ("Table 11.1").
     title : the caption after the number.
     stub : heading of the row-label column ("Characteristic").
     columns, rows, footnotes : see the module docstring.
