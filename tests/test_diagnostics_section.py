@@ -168,3 +168,23 @@ def test_no_pairs_gives_not_estimable_never_a_crash():
     assert diagnostics.rmst_texts(study, values)["rmst_text_os_6_matched"].startswith("is not estimable")
     zph_figures(study, section.inputs["zph_models"])                  # draws "Not estimable" panels
     assert [r.label for r in section.tables["rmst"].rows if "PS-matched" in r.group] == []
+
+
+def test_the_flagged_models_are_summarised_by_endpoint_not_listed_one_by_one():
+    """The prose summarises the models failing the proportional-hazards test by endpoint and kind (issue 24: an
+    eight-item run-on list); every flagged model is named once, labels in sentence case."""
+    from hcc_utils.config import REPO_ROOT, load_config
+    from hcc_utils.study import load_study
+
+    study = load_study(REPO_ROOT / "data" / "synthetic_cohort.csv", load_config())
+    models = diagnostics.zph_models(study)
+    values = diagnostics.zph_results(study, models)
+    text = diagnostics.flagged_summary(models, values)["zph_flagged_summary"]
+    assert text == ("for overall survival, the univariable models of Child-Pugh B, macrovascular invasion and "
+                    "ATE+BEV cycles <3 and the multivariable model; for progression-free survival, the regimen-only "
+                    "models (all enrolled and PS-matched), the univariable model of sorafenib (vs lenvatinib) and the "
+                    "multivariable model")
+    assert len(values["sensitivity.zph_flagged"]) == 8
+    none = values.not_estimable("test")
+    none["sensitivity.zph_flagged"] = []
+    assert diagnostics.flagged_summary(models, none)["zph_flagged_summary"] == "none"

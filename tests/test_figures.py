@@ -182,7 +182,8 @@ def test_numbers_at_risk_under_the_axis_equal_the_risk_sets_at_the_ticks(study):
             expected = numbers_at_risk(part[time_col], part[event_col], times)
             assert drawn[group.capitalize()] == {float(t): int(n) for t, n in expected.items()}
         colours = {label.get_text(): label.get_color() for label in panel.risk.get_yticklabels()}
-        assert colours == {"Lenvatinib": figures.TREATMENT_COLOUR, "Sorafenib": figures.CONTROL_COLOUR}
+        assert colours == {"Lenvatinib": figures.style.text_colour(figures.TREATMENT_COLOUR),
+                           "Sorafenib": figures.style.text_colour(figures.CONTROL_COLOUR)}
 
 
 # ----------------------------------------------------------------------------------------------- Figures 2-3
@@ -241,7 +242,12 @@ def test_supplementary_figures_have_four_panels_a_to_d(study):
         f">{cut} cycles, PS-matched"]
 
 
-def test_a_one_patient_level_is_not_drawn_but_tested_as_the_article_does(study):
+def test_a_one_patient_level_is_not_drawn_and_a_panel_of_one_curve_prints_no_log_rank_p(study):
+    """Supplementary Figure 2 A: sorafenib (15) and three regimens of one patient each. The section tests every
+    level, as the article's P requires, but the panel draws one curve: a P there compared curves no reader sees
+    (issue 24), so the panel says that no comparison is drawn."""
+    from hcc_utils.report.figures.kaplan_meier import NO_COMPARISON_DRAWN
+
     values = sections.third_line_results(study)
     p = values["thirdline.os_type_treatment_p"]  # sorafenib (15) vs three one-patient regimens, every level tested
     assert 0 <= p < 1
@@ -251,21 +257,25 @@ def test_a_one_patient_level_is_not_drawn_but_tested_as_the_article_does(study):
     curves = [line for line in panel.plot.get_lines() if line.get_linestyle() == "-"]
     assert len(curves) == 1
     assert list(_risk_numbers(panel.risk)) == ["Sorafenib"]
-    assert fmt_p_label(p) in panel.stat and "(test includes levels not drawn)" in panel.stat
-    received = _panels(third_line_figures(study, values)["supp_figure1"])[2]
+    assert panel.stat == NO_COMPARISON_DRAWN and "Log-rank" not in panel.stat.replace("log-rank P shown", "")
+    received = _panels(third_line_figures(study, values)["supp_figure1"])[2]  # two curves: the P is printed
     assert received.stat == fmt_p_label(values["thirdline.os_received_control_p"])
 
 
 def test_with_a_minimum_of_two_a_one_patient_level_is_neither_drawn_nor_tested(study):
+    from hcc_utils.report.figures.kaplan_meier import NO_COMPARISON_DRAWN
+
     strict = load_study(REPO_ROOT / "data" / "synthetic_cohort.csv",
                         load_config().replace(**{"survival.min_subgroup_size": 2}))
     values = sections.third_line_results(strict)
     assert np.isnan(values["thirdline.os_type_treatment_p"])  # one regimen left: nothing to compare
     panel = _panels(third_line_figures(strict, values)["supp_figure2"])[0]
-    assert "Log-rank P not estimable" in panel.stat
+    assert panel.stat == NO_COMPARISON_DRAWN
 
 
 def test_a_one_patient_arm_is_not_drawn_but_tested(study):
+    from hcc_utils.report.figures.kaplan_meier import NO_COMPARISON_DRAWN
+
     cut = f"{study.config.cutpoints.atebev_cycles_subgroup:g}"
     data = study.data
     low = data["atebev_cycles"] <= study.config.cutpoints.atebev_cycles_subgroup
@@ -277,8 +287,49 @@ def test_a_one_patient_arm_is_not_drawn_but_tested(study):
     assert 0 <= p <= 1
     panel = _panels(cycles_subgroup_figures(small, values)["supp_figure3"])[0]
     assert panel.legend[-1] == f"{study.control.capitalize()}, n = 1: not drawn"
-    assert fmt_p_label(p) in panel.stat and "(test includes levels not drawn)" in panel.stat
+    assert panel.stat == NO_COMPARISON_DRAWN  # one curve drawn: no P printed beside it
     assert len([line for line in panel.plot.get_lines() if line.get_linestyle() == "-"]) == 1
+
+
+def test_a_panel_of_two_curves_with_a_level_not_drawn_says_its_test_includes_it(study):
+    cut = f"{study.config.cutpoints.atebev_cycles_subgroup:g}"
+    values = sections.third_line_results(study)
+    panels = _panels(third_line_figures(study, values)["supp_figure2"])
+    drawn = [p for p in panels if "not drawn" in " ".join(p.legend) and
+             len([line for line in p.plot.get_lines() if line.get_linestyle() == "-"]) >= 2]
+    for panel in drawn:
+        assert "(test includes levels not drawn)" in panel.stat and "Log-rank P" in panel.stat
+    assert cut  # the cycles figures draw both arms on the bundled cohort
+    for panel in _panels(cycles_subgroup_figures(study, sections.cycles_subgroup_results(study))["supp_figure3"]):
+        assert panel.stat.startswith("Log-rank P")
+
+
+def test_numbers_at_risk_are_readable_in_every_curve_colour(study):
+    """Text in a curve's colour is darkened to a contrast of at least 4.5:1 on white (a yellow curve's numbers
+    at risk were unreadable); the check fails on the raw yellow of the palette."""
+    from hcc_utils.report.figures.style import SPARE_COLOURS, TEXT_CONTRAST, contrast_ratio, text_colour
+
+    assert contrast_ratio("#000000") == pytest.approx(21.0) and contrast_ratio("#FFFFFF") == pytest.approx(1.0)
+    assert contrast_ratio("#767676") == pytest.approx(4.54, abs=0.01)  # WebAIM's reference grey
+    assert contrast_ratio("#F0E442") < 1.5  # the injected defect: raw yellow text
+    for colour in SPARE_COLOURS:
+        assert contrast_ratio(text_colour(colour)) >= TEXT_CONTRAST
+    assert SPARE_COLOURS[-1] == "#F0E442"  # yellow only for a seventh category
+    values = sections.third_line_results(study)
+    for fig in third_line_figures(study, values).values():
+        for panel in _panels(fig):
+            if panel.risk is None:
+                continue
+            colours = [t.get_color() for t in panel.risk.texts] + [t.get_color() for t in panel.risk.get_yticklabels()]
+            assert all(contrast_ratio(c) >= TEXT_CONTRAST for c in colours), panel.title
+
+
+def test_a_hazard_ratio_that_cannot_be_estimated_is_said_on_the_panel():
+    from hcc_utils.report.figures.kaplan_meier import HR_NOT_ESTIMABLE, _hr_line
+
+    values = {"survival.os_hr": 1.5, "survival.os_hr_lo": 1.1, "survival.os_hr_hi": 2.0, "survival.os_hr_matched": float("nan")}
+    assert _hr_line(values, "survival.os", "") == ["HR 1.500 (95% CI 1.100–2.000)"]
+    assert _hr_line(values, "survival.os", "_matched") == [HR_NOT_ESTIMABLE]
 
 
 def test_third_line_alt_texts_name_levels_not_drawn(study):
@@ -370,11 +421,11 @@ def test_saved_files_are_byte_identical_when_saved_twice(study, tmp_path):
 
 
 def test_published_figure_carries_alt_text_and_download_links(study, tmp_path):
-    from hcc_utils.report.figures import publish_figure
+    from hcc_utils.report.figures.style import prepare_figure
 
     values = sections.survival_results(study)
     alt = survival_alt_texts(study, values)["figure2"]
-    image = publish_figure(survival_figures(study, values)["figure2"], tmp_path / "05_survival", "figure2", alt)
+    image = prepare_figure(survival_figures(study, values)["figure2"], tmp_path / "05_survival", "figure2", alt)
     html_text = image._repr_mimebundle_()["text/html"]
     assert html_text.startswith('<img class="hcc-figure" src="data:image/svg+xml;base64,')
     assert f'alt="{html.escape(alt)}"' in html_text
@@ -407,7 +458,48 @@ def test_common_adverse_events_chart_shows_the_top_ten(study):
     y = list(ax.get_yticks())
     by_height = [label for _, label in sorted(zip(y, labels), reverse=True)]
     assert by_height == list(common["label"][::-1])
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == study.groups
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [g.capitalize() for g in study.groups]
+
+
+def _legend_covers_a_point(fig) -> bool:
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    box = ax.get_legend().get_window_extent()
+    points = np.vstack([c.get_offsets() for c in ax.collections])
+    shown = ax.transData.transform(points)
+    return bool(((shown[:, 0] >= box.x0) & (shown[:, 0] <= box.x1) & (shown[:, 1] >= box.y0)
+                 & (shown[:, 1] <= box.y1)).any())
+
+
+def test_adverse_event_chart_axis_starts_at_zero_and_its_legend_covers_no_point(study):
+    long = sections.safety_tables(study)["long"]
+    fig = common_adverse_events_chart(study, long)
+    ax = fig.axes[0]
+    assert ax.get_xlim()[0] == 0
+    assert not _legend_covers_a_point(fig)
+    ax.legend(loc="lower right")  # the injected defect: the legend inside the plot, where the dots are
+    assert _legend_covers_a_point(fig)
+
+
+def test_publish_figure_shows_nothing_so_a_cell_ending_with_it_adds_no_uncaptioned_copy(study, tmp_path):
+    from hcc_utils.report.figures import publish_figure
+
+    assert publish_figure(survival_figures(study)["figure2"], tmp_path, "figure2", "Kaplan-Meier curves") is None
+
+
+def test_a_figure_without_alt_text_is_refused_not_named_after_its_file(study, tmp_path):
+    """Alt text like "ps overlap" (the file name) described nothing (issue 24): publishing requires a description,
+    and the matching and adverse-event figures have theirs, with their numbers."""
+    from hcc_utils.report.figures import adverse_events_alt_text, matching_alt_texts, publish_figure
+
+    with pytest.raises(ValueError, match="no alt text"):
+        publish_figure(survival_figures(study)["figure2"], tmp_path, "ps_overlap", "")
+    alts = matching_alt_texts(study, sections.matching_tables(study)["balance"])
+    assert set(alts) == {"ps_overlap", "love_plot"}
+    assert "Histograms of the propensity score" in alts["ps_overlap"] and "n = 36" in alts["ps_overlap"]
+    assert "largest is" in alts["love_plot"]
+    text = adverse_events_alt_text(study, sections.safety_tables(study)["long"])
+    assert text.count("%") == 2 * 10 and "Proteinuria Lenvatinib" in text
 
 
 # ----------------------------------------------------------------------------------------------- matching, prose pieces
@@ -452,7 +544,7 @@ def test_publish_figures_saves_each_under_its_name_and_shows_nothing(study, tmp_
     from hcc_utils.report.figures import publish_figures
 
     figs = survival_figures(study)
-    assert publish_figures(figs, tmp_path) is None
+    assert publish_figures(figs, tmp_path, survival_alt_texts(study, sections.survival_results(study))) is None
     saved = sorted(p.name for p in (tmp_path / "figures").iterdir())
     assert saved == sorted(f"{name}.{ext}" for name in figs for ext in ("pdf", "png", "svg"))
 

@@ -96,3 +96,42 @@ def test_interval_glue_names_pair_the_limits_and_refuse_to_hide_a_result():
                                                                                  "b.cycles_q3_control")}
     with pytest.raises(ValueError, match="already a result id"):
         interval_glue_names(["a.hr_lo", "a.hr_hi", "a.hr_ci"])
+
+
+# ------------------------------------------------------------------------------------------ whole numbers (issue 24)
+@pytest.mark.parametrize("value, whole, text", [
+    (4.0, True, "4"), (63.0, True, "63"), (63.5, True, "63.5"), (34.0, True, "34"), (0.0, True, "0"),
+    (4.0, False, "4.0"), (6.54, False, "6.5"), (float("nan"), True, "NA")])
+def test_a_whole_summary_of_whole_data_is_written_without_decimals(value, whole, text):
+    from hcc_utils.tables.formatting import fmt_number
+
+    assert fmt_number(value, 1, whole) == text
+
+
+def test_whole_data_are_recognised_and_a_measured_variable_is_not():
+    from hcc_utils.tables.formatting import is_whole
+
+    assert is_whole([3, 4.0, 6, float("nan")]) and is_whole(np.array([55, 70], dtype=float))
+    assert not is_whole([6.5, 4.4]) and not is_whole([]) and not is_whole([float("nan")])
+
+
+def test_table_1_writes_cycles_and_ages_of_whole_data_without_decimals():
+    """Table 1 from a small cohort: the median (IQR) of whole cycles and years has no '.0', that of a measured
+    size keeps its decimal; the same builder with the rule removed (the injected defect) writes '4.0 (3.0–6.0)'."""
+    import pandas as pd
+
+    from hcc_utils.tables import baseline
+
+    frame = pd.DataFrame({"group": ["a"] * 4 + ["b"] * 4, "cycles": [3, 4, 4, 6, 2, 3, 5, 7],
+                          "size": [4.0, 5.0, 6.0, 7.0, 3.0, 5.0, 6.0, 8.0]})
+    specs = [("cycles", "Cycles", "median_iqr"), ("size", "Size, cm", "median_iqr")]
+    table = baseline.baseline_table(frame, "group", specs, groups=("a", "b")).table.set_index("variable")
+    assert ".0" not in table.loc["cycles", "a"] and ".0" not in table.loc["cycles", "Overall"]
+    assert table.loc["cycles", "a"].startswith("4 (") and table.loc["size", "a"].count(".") == 3
+    original = baseline.is_whole
+    try:
+        baseline.is_whole = lambda values: False  # the injected defect: whole data not recognised
+        defect = baseline.baseline_table(frame, "group", specs, groups=("a", "b")).table.set_index("variable")
+    finally:
+        baseline.is_whole = original
+    assert ".0" in defect.loc["cycles", "a"]

@@ -13,7 +13,7 @@ from hcc_utils.tables.formatting import fmt_p
 from hcc_utils.report.journal_table import Column, JournalTable, Row
 from hcc_utils.report.presentation import show_table
 from hcc_utils.reproduction.summary import audit_table, reproduced_text, scorecard_table
-from hcc_utils.reproduction.targets import DERIVED_MARK, derived_targets, load_targets, published_headline_values
+from hcc_utils.reproduction.targets import derived_targets, load_targets, published_headline_values
 from hcc_utils.study import load_study
 from hcc_utils.study.labels import group_label
 from hcc_utils.study.registry import Kind
@@ -201,10 +201,37 @@ def test_the_articles_all_patients_orr_is_derived_from_its_cr_and_pr_counts():
     assert derived == {"response.orr_len": "7.5", "response.orr_sor": "5.8"}  # (0 + 3)/40, (0 + 5)/86
     rows = [{"ids": ["response.orr_treatment", "response.orr_control", "response.orr_p"]},  # the run's ids, by role
             {"ids": ["survival.os_median_treatment", "survival.os_median_control", "no.such_id"]}]
-    assert published_headline_values(rows, targets) == [("7.5" + DERIVED_MARK, "5.8" + DERIVED_MARK, "0.719"),
-                                                          ("10.3", "5.6", "—")]
+    # the article states these rates (7.5% vs 5.8%): shown as its values, with no mark claiming otherwise
+    assert published_headline_values(rows, targets) == [("7.5", "5.8", "0.719"), ("10.3", "5.6", "—")]
 
 
 def test_scorecard_lists_read_as_labels_not_codes():
     assert reproduced_text("list", "atebev_cycles_few;child_pugh_b;ecog_2;sorafenib") == \
         "ATE+BEV cycles <3, Child-Pugh B, ECOG 2, Sorafenib"
+
+
+def breakable_number_text(soup: BeautifulSoup) -> list[str]:
+    """Text of the number cells that lies outside a ``span.hcc-nowrap``, other than the spaces where a cell may fold
+    (before "(" and after ";"): a number or an interval there could break across lines."""
+    loose = []
+    for cell in soup.select("td.hcc-num"):
+        for node in cell.find_all(string=True):
+            if node.parent.name != "span" or "hcc-nowrap" not in node.parent.get("class", []):
+                if node.strip():
+                    loose.append(str(node))
+    return loose
+
+
+def test_a_number_cell_folds_only_between_a_value_and_its_interval():
+    """'63.5 (52.5–70.0)' may fold as '63.5' over '(52.5–70.0)', never inside the interval (issue 24: Table 1 read
+    '63.0 (55.0–' over '70.0)'); the previous rendering, a break allowed after the dash, is the injected defect."""
+    soup = soup_of(small_table())
+    assert breakable_number_text(soup) == []
+    cell = soup.select("td.hcc-num")[0]
+    assert [s.get_text() for s in cell.select("span.hcc-nowrap")] == ["63.5", "(52.5–70.0)"]
+    response = BeautifulSoup(JournalTable("t", "", "t", "x", [Column("A")], [Row("ORR", ("24 (66.7; 49.0–81.4)",))],
+                                          []).to_html(), "html.parser")
+    assert [s.get_text() for s in response.select("span.hcc-nowrap")] == ["24", "(66.7;", "49.0–81.4)"]
+    defect = BeautifulSoup('<table><tr><td class="hcc-num">63.5&nbsp;(52.5–<wbr>70.0)</td></tr></table>',
+                           "html.parser")
+    assert breakable_number_text(defect) == ["63.5\xa0(52.5–", "70.0)"]

@@ -135,7 +135,10 @@ def test_letter_scenarios_balance_cycles_and_give_verdicts(study, section):
     assert 0 < values["sensitivity.letter_both_pairs"] <= study.match_summary["n_treated"]
     verdicts = section.inputs["verdicts"]
     assert set(verdicts) == {f"{t}_{e}_verdict" for t in ("letter_cycles", "letter_exact", "letter_both")
-                             for e in ("os", "pfs")}
+                             for e in ("os", "pfs")} | {f"{t}_verdict" for t in ("letter_cycles", "letter_exact",
+                                                                                "letter_both")}
+    sentences = {key: verdicts.pop(key) for key in [k for k in verdicts if k.count("_") == 2]}
+    assert set(sentences.values()) == {"Both conclusions of the configured matching hold."}
     for key, verdict in verdicts.items():  # each verdict is the rule applied to the glued numbers
         scenario, endpoint = key.removesuffix("_verdict").rsplit("_", 1)
         holds = mc.conclusion_holds(values, scenario, endpoint, "configured", study.config.significance_level)
@@ -176,3 +179,14 @@ def test_no_pairs_is_not_estimable_with_the_same_ids(section):
     fig = caliper_figure(odd, values)
     plt.close(fig)
     assert np.isfinite(values["sensitivity.caliper_0_2_os_hr"])
+
+
+def test_a_scenario_s_verdict_is_one_sentence_that_says_what_holds():
+    """One sentence per scenario, not 'where it holds' after every number (issue 24)."""
+    assert mc.verdict_sentence({"os": True, "pfs": True}) == "Both conclusions of the configured matching hold."
+    assert mc.verdict_sentence({"os": False, "pfs": False}) == "Neither conclusion of the configured matching holds."
+    assert mc.verdict_sentence({"os": False, "pfs": True}) == (
+        "The configured matching's conclusion holds for progression-free survival; it does not hold for overall "
+        "survival.")
+    assert mc.verdict_sentence({"os": None, "pfs": True}).endswith(
+        "cannot be judged for overall survival (a hazard ratio or P not estimable).")

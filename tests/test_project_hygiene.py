@@ -101,7 +101,7 @@ def test_lock_pins_every_dependency_exactly_and_satisfies_pyproject():
 # Digits that may stand in prose because they are names, not results: article tables and figures, instrument
 # versions, grades, standard thresholds explained in the text.
 ALLOWED_NUMBER_PHRASES = [
-    r"(Supplementary )?(Table|Figure|Figures|Tables|Fig\.) ?\d+[A-D]?(( and| or|,|–) ?\d+[A-D]?)*",
+    r"(Supplementary )?(Table|Figure|Figures|Tables|Fig\.) ?\d+(\.\d+)?[A-D]?(( and| or|,|–) ?\d+(\.\d+)?[A-D]?)*",
     r"RECIST 1\.1", r"version 5\.0", r"grade 3–4", r"grade 1", r"grade 3 and 4", r"2×2", r"0–100%", r"ten events",
     r"below 5", r"below 0\.1", r"marks 0\.1", r"P < 0\.05", r"at 0\.05", r"S\(t\)", r"0\.5", r"0\.75 and 0\.25",
     r"1 of", r"\b0\b and 1", r"5-FU", r"01_cohort_flow", r"08_safety", r"1:1", r"k:1", r"L2",

@@ -99,3 +99,20 @@ def test_an_id_is_declared_once():
         first.merge(second)
     with pytest.raises(KeyError, match="not registered"):
         first.spec("a.c")
+
+
+def test_a_whole_summary_of_whole_data_is_written_and_stored_without_decimals():
+    """'4 cycles', '34 pairs', never '4.0 cycles' (issue 24): the section stores such a summary as an int
+    (:func:`whole_summary`), which display_value writes whole and results.csv keeps whole; a float stays '4.0'."""
+    from hcc_utils.report.recorder import _as_text
+    from hcc_utils.study.registry import whole_summary
+
+    assert whole_summary(4.0, True) == 4 and isinstance(whole_summary(4.0, True), int)
+    assert whole_summary(4.5, True) == 4.5 and isinstance(whole_summary(4.0, False), float)
+    assert prose_value(Kind.QUANTITY, whole_summary(4.0, True), unit="cycles") == "4 cycles"
+    assert display_value(Kind.QUANTITY, whole_summary(34.0, True)) == "34"
+    assert prose_value(Kind.QUANTITY, 4.0, unit="cycles") == "4.0 cycles"  # not declared whole: the defect shows
+    stored = _as_text(whole_summary(63.0, True))
+    assert stored == "63" and parse_value(Kind.QUANTITY, stored) == 63
+    assert display_value(Kind.QUANTITY, parse_value(Kind.QUANTITY, stored)) == "63"
+    assert display_value(Kind.QUANTITY, parse_value(Kind.QUANTITY, _as_text(63.0))) == "63.0"

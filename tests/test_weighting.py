@@ -217,10 +217,22 @@ def test_section_on_the_bundled_cohort(section):
                     assert len(number) <= 3, (table.name, cell)
     texts = result.inputs["texts"]
     # this cohort: no clear OS difference and a higher PFS hazard with sorafenib, whichever the adjustment
-    assert texts["weighting_verdict_os"].endswith("weighting and matching agree.")
-    assert "no clear difference after matching, no clear difference with IPTW" in texts["weighting_verdict_os"]
-    assert texts["weighting_verdict_pfs"].endswith("weighting and matching agree.")
-    assert f"a higher hazard with {study.control} with IPTW" in texts["weighting_verdict_pfs"]
+    assert texts["weighting_verdict_os"] == ("For overall survival, matching, IPTW and overlap weights all show no "
+                                             "clear difference (95% confidence intervals): weighting and matching "
+                                             "agree.")
+    assert texts["weighting_verdict_pfs"] == (f"For progression-free survival, matching, IPTW and overlap weights all "
+                                              f"show a higher hazard with {study.control} (95% confidence intervals): "
+                                              "weighting and matching agree.")
+    # IPTW worsens the balance of extrahepatic metastasis (issue 24): the text says so, from the table's SMDs
+    balance = result.tables["balance_frame"]
+    worse = balance[(balance["smd_iptw"] > balance["smd_unweighted"]) & (balance["smd_iptw"] >= 0.1)].index
+    assert "extrahepatic_metastasis" in worse
+    text = texts["weighting_balance_text"]
+    assert text.startswith("IPTW worsens the balance of ")
+    assert (f"extrahepatic metastasis (SMD {balance.loc['extrahepatic_metastasis', 'smd_unweighted']:.3f} → "
+            f"{balance.loc['extrahepatic_metastasis', 'smd_iptw']:.3f})") in text
+    assert text.count("SMD ") == len(worse) and "19.7 of 40 lenvatinib patients" in text
+    assert "Overlap" not in text  # overlap weights balance every covariate exactly
     figures = weighting_figures(study, result)
     assert set(figures) == {"weighted_love_plot", "weighted_km_iptw", "weighted_km_overlap"}
     assert panel_letters(figures["weighted_km_iptw"]) == ["A", "B"]
@@ -252,12 +264,23 @@ def test_verdict_is_agreement_when_every_interval_reads_the_same(section):
             "IPTW (ATE)": (1.8, 1.05, 3.1, 0.03), "Overlap weights (ATO)": (1.7, 1.02, 2.8, 0.04)}
     lower = {label: (1 / hr, 1 / hi, 1 / lo, p) for label, (hr, lo, hi, p) in same.items()}
     texts = weighting.verdict_texts(study, {"os": same, "pfs": lower})
-    assert texts["weighting_verdict_os"].endswith(f"a higher hazard with {study.control} with overlap weights: "
-                                                  "weighting and matching agree.")
+    assert texts["weighting_verdict_os"].endswith(f"all show a higher hazard with {study.control} (95% confidence "
+                                                  "intervals): weighting and matching agree.")
     assert texts["weighting_verdict_pfs"].endswith("weighting and matching agree.")
-    assert f"a lower hazard with {study.control} after matching" in texts["weighting_verdict_pfs"]
+    assert f"all show a lower hazard with {study.control}" in texts["weighting_verdict_pfs"]
     # matching's interval crosses 1 while the weighted ones do not: they disagree, and the text says how
     apart = {**same, "PS-matched": (1.2, 0.7, 2.0, 0.4)}
     texts = weighting.verdict_texts(study, {"os": apart, "pfs": same})
     assert texts["weighting_verdict_os"].endswith("weighting and matching do not agree.")
     assert "no clear difference after matching" in texts["weighting_verdict_os"]
+
+
+def test_balance_text_says_no_weighting_worsens_balance_only_when_none_does(section):
+    study, result = section
+    values = result.values
+    balanced = type(values)()
+    for key in values:
+        balanced.add(key, 0.0 if "_smd_" in key and not key.startswith("sensitivity.unweighted") else values[key],
+                     values.spec(key).kind)
+    assert weighting.balance_texts(study, balanced)["weighting_balance_text"].startswith("No weighting leaves")
+    assert weighting.balance_texts(study, values)["weighting_balance_text"].startswith("IPTW worsens")

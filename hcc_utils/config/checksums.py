@@ -3,6 +3,8 @@ keys and the synthetic cohort."""
 from __future__ import annotations
 
 import hashlib
+import json
+import subprocess
 from pathlib import Path
 
 
@@ -27,3 +29,20 @@ def code_fingerprint(root: str | Path) -> str:
             digest.update(str(path.relative_to(root)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def source_provenance(root: str | Path) -> str:
+    """The git commit of the code, and ``+dirty`` when tracked files have uncommitted changes ("" outside git)."""
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, encoding="utf-8",
+                                  errors="replace", check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+    return git("rev-parse", "HEAD") + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+def settings_sha256(settings: dict) -> str:
+    """SHA-256 of a configuration's settings (a plain mapping), written as sorted JSON: the same settings give the
+    same checksum whatever their order in the file."""
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode("utf-8")).hexdigest()

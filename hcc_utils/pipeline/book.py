@@ -28,6 +28,7 @@ import yaml
 
 from hcc_utils.config import REPO_ROOT
 from hcc_utils.pipeline import book_pdf
+from hcc_utils.pipeline.comparison import annotate_chapters
 from hcc_utils.pipeline.cache import book_sources
 from hcc_utils.pipeline.execute import StudyRunError, _log
 
@@ -276,6 +277,7 @@ def build_html(run_dir: Path, root: Path = REPO_ROOT, area: Path | None = None,
         shutil.move(build_dir / "_build" / "html", html_dir)
         shutil.rmtree(area, ignore_errors=True)
     copy_downloads(run_dir, html_dir)
+    annotate_chapters(run_dir, html_dir)  # the article's values and the departures, from the scorecard page
     _log(f"book built in {time.perf_counter() - start:.1f} s")
     return html_dir
 

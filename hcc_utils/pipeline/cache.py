@@ -11,11 +11,11 @@ bibliography, the Markdown pages, images, style sheets and scripts) and the data
 from __future__ import annotations
 
 import hashlib
-import subprocess
 import json
 from pathlib import Path
 
 from hcc_utils.config.checksums import code_fingerprint  # noqa: F401 (the notebooks' code key)
+from hcc_utils.config.checksums import source_provenance  # noqa: F401 (the About page's commit; one implementation)
 
 #: Files of the book's folders that Sphinx reads as they are (the notebooks come from the run's executed copies).
 BOOK_SUFFIXES = {".md", ".png", ".svg", ".css", ".js"}
@@ -128,12 +128,3 @@ def patch_markdown(source: Path, executed: Path) -> bool:
     return True
 
 
-def source_provenance(root: Path) -> str:
-    """The git commit of the code, and ``+dirty`` when tracked files have uncommitted changes ("" outside git)."""
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, encoding="utf-8",
-                                  errors="replace", check=True).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            return ""
-    return git("rev-parse", "HEAD") + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")

@@ -24,6 +24,7 @@ from pathlib import Path
 from hcc_utils.pipeline.publish import published_run
 from hcc_utils.config import ConfigError, as_config
 from hcc_utils.report.collection import write_tables_docx, write_tables_xlsx
+from hcc_utils.report.provenance import Stamp
 from hcc_utils.report.identity import byline
 from hcc_utils.report.submission import article_tables, read_tables, write_docx, write_xlsx
 from hcc_utils.study.cohort import is_synthetic_file
@@ -92,6 +93,8 @@ def _readme(run: Path, manifest: dict, tables, figures: list[str], chosen) -> st
              f"Study: {study.title}", f"Authors: {byline(study)}",
              f"Run: {run.name} (finished {manifest.get('finished', 'unknown')})",
              f"Data file: {data.name} (SHA-256 {manifest.get('data_sha256', 'unknown')})"]
+    if "stamp" in manifest:
+        lines.append(f"Stamp of every file: {Stamp.from_dict(manifest['stamp']).line()}")
     if synthetic:
         lines += ["", "THE DATA WERE SYNTHETIC: every number below was computed from a synthetic cohort calibrated",
                   "to the article's published aggregates. It contains no real patient; do not report it as results."]
@@ -120,6 +123,7 @@ def export_submission(out_dir: str | Path, destination: str | Path | None = None
     _check_destination(destination)
     manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
     study = _study(manifest)
+    stamp = Stamp.from_dict(manifest["stamp"]) if "stamp" in manifest else None  # a run of an older version: none
     try:
         found = read_tables(run / "sections")
     except ValueError as exc:
@@ -137,8 +141,8 @@ def export_submission(out_dir: str | Path, destination: str | Path | None = None
         listed = []
         for path, table in found:
             stem = Path(table_names[path]).stem
-            write_docx(table, staging / "tables" / f"{stem}.docx", study)
-            write_xlsx(table, staging / "tables" / f"{stem}.xlsx", study)
+            write_docx(table, staging / "tables" / f"{stem}.docx", study, stamp)
+            write_xlsx(table, staging / "tables" / f"{stem}.xlsx", study, stamp)
             csv = path.with_suffix(".csv")
             if csv.is_file():
                 shutil.copyfile(csv, staging / "tables" / f"{stem}.csv")
@@ -152,8 +156,8 @@ def export_submission(out_dir: str | Path, destination: str | Path | None = None
             progress(f"  figures/: {len(figures)} files")
         chosen = article_tables([t for _, t in found])
         if chosen:
-            write_tables_docx(chosen, staging / "tables.docx", study)
-            write_tables_xlsx(chosen, staging / "tables.xlsx", study)
+            write_tables_docx(chosen, staging / "tables.docx", study, stamp)
+            write_tables_xlsx(chosen, staging / "tables.xlsx", study, stamp)
             progress(f"  tables.docx, tables.xlsx: {len(chosen)} article tables in article order")
         else:
             progress("  no article table (every table is the book's own): tables.docx not written")

@@ -51,6 +51,9 @@ from hcc_utils.pipeline.kernel_server import KernelForkServer, notebook_imports
 from hcc_utils.pipeline.kernels import PortReservations
 from hcc_utils.pipeline import publish as _publish_mod
 from hcc_utils.pipeline.publish import checkpoint, sha256_file as _sha256_file
+from hcc_utils.config.checksums import settings_sha256
+from hcc_utils.report.provenance import Stamp, stamp_csv
+from hcc_utils.study.cohort import is_synthetic_file
 from hcc_utils.pipeline.reuse import copy_previous as _copy_previous, copy_run_files as _copy_run_files, \
     read_manifest as _read_manifest
 
@@ -369,6 +372,8 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
     data_path = Path(config.data)
     staging = _publish_mod.new_run_dir(out_dir, _log)
     published = state.published
+    stamp = Stamp(bool(is_synthetic_file(data_path)), data_path.name, state.data_sha,
+                  settings_sha256(config.to_dict()), state.provenance)  # what the run's downloads say of it
     parameters = {"data_path": str(data_path), "config": config.to_dict(), "run_dir": str(staging)}
     summary = RunSummary(out_dir=out_dir)
     keys: dict[str, str] = {}
@@ -419,7 +424,7 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
             to_run = longest_first(to_run, previous.get("durations", previous.get("seconds", {})), root)
             side = None
             if stage == last and stage > 1 and summary.executed:  # the sections' tables are final: convert them
-                side, tables_written = (_convert_tables, staging, config.study), True  # alongside the book's pages
+                side, tables_written = (_convert_tables, staging, config.study, stamp), True  # beside the pages
             if to_run and not forking:  # started while the study cache is prepared
                 forking = kernels.enter_context(KernelForkServer(notebook_imports(root / t.relpath for t in tasks)))
                 kernels.enter_context(PortReservations())  # TCP kernels of every worker reserve their ports here
@@ -447,8 +452,10 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
     _warn_neutralised(neutralised)
 
     if not tables_written:
-        _write_submission_formats(staging, published, previous, bool(summary.executed), config.study)
+        _write_submission_formats(staging, published, previous, bool(summary.executed), config.study, stamp)
 
+    for table_csv in sorted(staging.glob("sections/*/tables/*.csv")):  # the book pages' tables too
+        stamp_csv(table_csv, stamp)
     manifest = {
         "data": str(data_path), "data_sha256": state.data_sha, "config": config.to_dict(),
         "code_sha256": state.code_sha, "cache_keys": keys, "sources": state.sources, "stage_results": stage_results,
@@ -456,6 +463,7 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
         "seconds": summary.seconds, "python": platform.python_version(),
         "durations": {**previous.get("durations", previous.get("seconds", {})), **summary.seconds},  # latest known
         "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "stamp": stamp.to_dict(),  # what the run's DOCX and XLSX say of their data (hcc-study export reads it)
         "files": _publish_mod.file_checksums(staging),
     }
     manifest["files"]["_run"].update({name: _sha256_file(staging / name) for name in COLLECTIONS
@@ -479,7 +487,7 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
 
 
 def _write_submission_formats(run_dir: Path, published: Path | None, previous: dict, executed_any: bool,
-                              study=None) -> None:
+                              study=None, stamp=None) -> None:
     """Each saved table (``sections/*/tables/<name>.json``) as ``<name>.docx`` and ``<name>.xlsx`` beside it, and
     the article's tables as ``tables.docx`` / ``tables.xlsx`` in the run folder: outputs of the run, checksummed
     in its manifest like the rest.
@@ -489,17 +497,17 @@ def _write_submission_formats(run_dir: Path, published: Path | None, previous: d
     """
     if not executed_any and _copy_run_files(published, run_dir, previous, COLLECTIONS):
         return
-    _convert_tables(run_dir, study)
+    _convert_tables(run_dir, study, stamp)
 
 
-def _convert_tables(run_dir: Path, study=None) -> None:
-    """Write every table of the run as DOCX and XLSX, titled and signed by ``study`` (in a worker process when run
-    beside notebooks)."""
+def _convert_tables(run_dir: Path, study=None, stamp=None) -> None:
+    """Write every table of the run as DOCX and XLSX, titled and signed by ``study`` and stamped with ``stamp``
+    (:class:`hcc_utils.report.provenance.Stamp`; in a worker process when run beside notebooks)."""
     from hcc_utils.report.collection import convert_run_tables
 
     start = time.perf_counter()
     try:
-        written = convert_run_tables(run_dir, study)
+        written = convert_run_tables(run_dir, study, stamp)
     except ValueError as exc:
         raise StudyRunError(f"the tables could not be written as DOCX and XLSX: {exc}") from None
     if written:

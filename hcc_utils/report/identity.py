@@ -51,7 +51,8 @@ def _project_references() -> list[dict[str, Any]]:
     """The project (hcc-study, at the version that built the book) and the article it reproduces, from the
     repository's ``CITATION.cff`` (the one place they are written)."""
     project = yaml.safe_load((REPO_ROOT / CITATION_FILE).read_text(encoding="utf-8"))
-    software = {key: project[key] for key in ("type", "title", "authors", "license") if key in project}
+    software = {key: project[key] for key in ("type", "title", "authors", "license", "repository-code", "url")
+                if key in project}  # the repository's address when CITATION.cff gives one
     software["version"] = __version__
     return [software, project["preferred-citation"]]
 

@@ -2,6 +2,8 @@
 values, the headline table."""
 from __future__ import annotations
 
+import dataclasses
+
 import html
 import re
 from pathlib import Path
@@ -15,6 +17,7 @@ from myst_nb import glue
 from hcc_utils.config import StudyConfig
 from hcc_utils.report.downloads import download_links
 from hcc_utils.report.journal_table import Column, JournalTable, Row
+from hcc_utils.report.provenance import current_stamp, stamp_csv, study_stamp, use_stamp
 from hcc_utils.config.schema import ROLES
 from hcc_utils.study.cohort import Study
 from hcc_utils.study.labels import COHORT_NAMES, categorical_test_text, group_label
@@ -56,11 +59,32 @@ class ShownTable:
         return self.table.caption
 
 
+#: Numbers given to the tables of the chapters beyond the article, by (chapter folder, table name).
+_CHAPTER_TABLE_NUMBERS: dict[tuple[str, str], str] = {}
+
+
+def chapter_table_number(table: JournalTable, output_dir: str | Path) -> str:
+    """The number of a table without the article's: "Table <chapter>.<k>", the chapter being the number its
+    notebook's folder starts with (``11_weighting`` -> 11) and k its order of showing in the chapter; "" for a
+    page without a chapter number. A table shown again keeps its number."""
+    folder = Path(output_dir).name
+    chapter = re.match(r"(\d+)_", folder)
+    if table.number or chapter is None:
+        return table.number
+    key = (str(Path(output_dir).resolve()), table.name)
+    if key not in _CHAPTER_TABLE_NUMBERS:
+        shown = sum(1 for other in _CHAPTER_TABLE_NUMBERS if other[0] == key[0])
+        _CHAPTER_TABLE_NUMBERS[key] = f"Table {int(chapter.group(1))}.{shown + 1}"
+    return _CHAPTER_TABLE_NUMBERS[key]
+
+
 def show_table(table: JournalTable, output_dir: str | Path) -> ShownTable:
     """Save a section's table (``tables/<name>.csv`` and ``.json`` under ``output_dir``) and return it for the page
     with its download links. The DOCX and XLSX files are written from the JSON by the runner after the notebooks
-    run, so they are linked before they exist."""
-    table.save(output_dir)
+    run, so they are linked before they exist. A table of a chapter beyond the article is numbered by its chapter
+    ("Table 11.1", :func:`chapter_table_number`), so the prose can name it."""
+    table = dataclasses.replace(table, number=chapter_table_number(table, output_dir))
+    stamp_csv(table.save(output_dir)["csv"], current_stamp())
     folder = Path(output_dir) / "tables"
     links = download_links(output_dir, [folder / f"{table.name}{suffix}" for suffix in (".docx", ".xlsx", ".csv")])
     return ShownTable(table, links.data)
@@ -126,10 +150,10 @@ def interval_glue_names(ids) -> dict[str, tuple[str, str]]:
 def _prose(values: ResultSet, key: str) -> str:
     """A value as a sentence writes it, by its registered kind, unit and status."""
     spec = values.spec(key)
-    return _typeset_minus(prose_value(spec.kind, values[key], spec.item_labels, spec.unit, spec.status))
+    return typeset_minus(prose_value(spec.kind, values[key], spec.item_labels, spec.unit, spec.status))
 
 
-def _typeset_minus(shown):
+def typeset_minus(shown):
     """A negative number in prose with the minus sign (U+2212), as journals print it, not a hyphen."""
     return re.sub(r"^-(?=[\d.])", "\u2212", shown) if isinstance(shown, str) else shown
 
@@ -158,7 +182,9 @@ def _kind_of(values: ResultSet, key: str):
 
 
 def data_note(study: Study) -> Markdown:
-    """A short note naming the data source, shown at the top of every section (never any row of data)."""
+    """A short note naming the data source, shown at the top of every section (never any row of data). It also
+    makes the study's stamp the one the section's downloads carry (:func:`hcc_utils.report.provenance.use_stamp`)."""
+    use_stamp(study_stamp(study))
     name = html.escape(study.source_name)
     if study.synthetic:
         text = (f"```{{note}}\nThese results are computed from **{name}**, a *synthetic* cohort generated "

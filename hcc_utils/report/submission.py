@@ -33,6 +33,7 @@ from openpyxl.writer.excel import ExcelWriter
 from hcc_utils.config.identity import StudyIdentity
 from hcc_utils.report.identity import byline
 from hcc_utils.report.journal_table import JournalTable
+from hcc_utils.report.provenance import Stamp
 from hcc_utils.report.spreadsheet import FORMULA_STARTS
 
 #: Document properties written into every file: fixed, so that two exports are byte-identical. The author is the
@@ -67,9 +68,15 @@ def article_order_key(table: JournalTable) -> tuple:
     return (table.order, "supplementary" in table.number.lower(), int(digits.group()) if digits else 0, table.name)
 
 
+#: The number of one of the article's tables ("Table 3", "Supplementary Table 1"); the book's own tables are numbered
+#: by chapter ("Table 11.1", :func:`hcc_utils.report.presentation.chapter_table_number`) and are not the article's.
+ARTICLE_NUMBER = re.compile(r"(Supplementary )?Table \d+")
+
+
 def article_tables(tables) -> list[JournalTable]:
-    """The tables that belong to the submission (a non-empty ``number``), in the article's order."""
-    return sorted((t for t in tables if t.number), key=article_order_key)
+    """The tables that belong to the submission (numbered as the article's, not by a chapter of the book), in the
+    article's order."""
+    return sorted((t for t in tables if ARTICLE_NUMBER.fullmatch(t.number)), key=article_order_key)
 
 
 def read_tables(sections_dir: str | Path) -> list[tuple[Path, JournalTable]]:
@@ -106,9 +113,11 @@ def _write_bytes(path: Path, data: bytes) -> Path:
 
 # ---------------------------------------------------------------- DOCX
 
-def new_document(title: str = "Tables", study: StudyIdentity | None = None) -> Document:
+def new_document(title: str = "Tables", study: StudyIdentity | None = None, stamp: Stamp | None = None) -> Document:
     """An empty A4 document in the tables' typeface, with fixed properties: ``title``, the study's authors and
-    keywords (``study``: the configuration's ``study`` section, the defaults when None)."""
+    keywords (``study``: the configuration's ``study`` section, the defaults when None). With a ``stamp`` the
+    document says where its data come from in its properties (subject, comments) and in the footer of every
+    page."""
     study = study or StudyIdentity()
     document = Document()
     normal = document.styles["Normal"]
@@ -122,6 +131,11 @@ def new_document(title: str = "Tables", study: StudyIdentity | None = None) -> D
     properties.created = properties.modified = properties.last_printed = FIXED_TIME
     properties.revision = 1
     _set_page(document.sections[0], landscape=False)
+    if stamp is not None:
+        properties.subject, properties.comments = xml_text(stamp.statement), xml_text(stamp.compact())
+        footer = document.sections[0].footer.paragraphs[0]  # later sections are linked to it: every page
+        run = footer.add_run(xml_text(stamp.line()))
+        run.font.size = Pt(7)
     return document
 
 
@@ -368,9 +382,11 @@ def save_document(document, path: str | Path) -> Path:
     return _write_bytes(Path(path), buffer.getvalue())
 
 
-def write_docx(table: JournalTable, path: str | Path, study: StudyIdentity | None = None) -> Path:
-    """One table as a Word document (its own page, landscape if it needs it); ``study``: its authors."""
-    document = new_document(table.caption, study)
+def write_docx(table: JournalTable, path: str | Path, study: StudyIdentity | None = None,
+               stamp: Stamp | None = None) -> Path:
+    """One table as a Word document (its own page, landscape if it needs it); ``study``: its authors; ``stamp``:
+    where its data come from (properties and footer)."""
+    document = new_document(table.caption, study, stamp)
     add_table_to_document(document, table)
     return save_document(document, path)
 
@@ -404,11 +420,14 @@ def put_text(sheet, row: int, column: int, text: str, **style):
     return cell
 
 
-def fill_sheet(sheet, table: JournalTable) -> None:
-    """Write ``table`` on ``sheet``: caption, spanners (merged), bold headings, group rows, indents, footnotes."""
+def fill_sheet(sheet, table: JournalTable, stamp: Stamp | None = None) -> None:
+    """Write ``table`` on ``sheet``: caption, the ``stamp`` (where the data come from) in the row under it,
+    spanners (merged), bold headings, group rows, indents, footnotes."""
     width = len(table.columns) + 1
     bold, centre = Font(bold=True), Alignment(horizontal="center", vertical="bottom", wrap_text=True)
     put_text(sheet, 1, 1, table.caption, font=Font(bold=True, size=12))
+    if stamp is not None:
+        put_text(sheet, 2, 1, stamp.line(), font=Font(italic=True, size=9))
     line = 3
     if table.has_spanners:
         start = 2
@@ -449,7 +468,9 @@ def fill_sheet(sheet, table: JournalTable) -> None:
         sheet.column_dimensions[get_column_letter(index)].width = characters + 2
 
 
-def new_workbook(title: str, study: StudyIdentity | None = None) -> Workbook:
+def new_workbook(title: str, study: StudyIdentity | None = None, stamp: Stamp | None = None) -> Workbook:
+    """An empty workbook with fixed properties (``title``, the study's authors and keywords; with a ``stamp``, where
+    the data come from as its subject and description)."""
     study = study or StudyIdentity()
     workbook = Workbook()
     workbook.remove(workbook.active)
@@ -457,6 +478,8 @@ def new_workbook(title: str, study: StudyIdentity | None = None) -> Workbook:
     properties.creator, properties.lastModifiedBy = xml_text(byline(study)), AUTHOR
     properties.title, properties.keywords = xml_text(title), xml_text("; ".join(study.keywords))
     properties.created = properties.modified = FIXED_TIME
+    if stamp is not None:
+        properties.subject, properties.description = xml_text(stamp.statement), xml_text(stamp.compact())
     return workbook
 
 
@@ -468,8 +491,10 @@ def save_workbook(workbook: Workbook, path: str | Path) -> Path:
     return _write_bytes(Path(path), buffer.getvalue())
 
 
-def write_xlsx(table: JournalTable, path: str | Path, study: StudyIdentity | None = None) -> Path:
-    """One table as a one-sheet workbook; every cell is text; ``study``: its authors."""
-    workbook = new_workbook(table.caption, study)
-    fill_sheet(workbook.create_sheet(sheet_title(table, set())), table)
+def write_xlsx(table: JournalTable, path: str | Path, study: StudyIdentity | None = None,
+               stamp: Stamp | None = None) -> Path:
+    """One table as a one-sheet workbook; every cell is text; ``study``: its authors; ``stamp``: where its data
+    come from (properties and the row under the caption)."""
+    workbook = new_workbook(table.caption, study, stamp)
+    fill_sheet(workbook.create_sheet(sheet_title(table, set())), table, stamp)
     return save_workbook(workbook, path)

@@ -21,7 +21,7 @@ ARTICLE_TERMS = {"tumor_size_ge_10": "tumor_size_large", "afp_ge_400": "afp_high
                  "atebev_cycles_lt_3": "atebev_cycles_few", "age_ge_65": "age_older"}
 
 
-__all__ = ["ARTICLE_GROUPS", "ARTICLE_TERMS", "DERIVED_MARK", "TARGETS_PATH", "article_terms", "derived_targets",
+__all__ = ["ARTICLE_GROUPS", "ARTICLE_TERMS", "TARGETS_PATH", "article_terms", "derived_targets",
            "load_targets", "published_headline_values", "published_headlines"]
 
 
@@ -36,17 +36,15 @@ def article_terms(text: str) -> set[str]:
             and item.strip().upper() != "NA"}
 
 
-#: Marks a value derived from the article's own numbers (:func:`derived_targets`) where the book shows it.
-DERIVED_MARK = "†"
-
-
 def derived_targets(targets: pd.DataFrame) -> dict[str, str]:
     """Published numbers that ``targets.csv`` has no id for but the article's own numbers determine.
 
     The objective response rate of a group (``response.orr_<g>``, all enrolled patients) is (CR + PR) / N: the
     article's complete and partial responses (``response.cr_<g>``, ``response.pr_<g>``) over its enrolled
-    patients of that group (``flow.enrolled_<regimen>``), as a percentage with one decimal (the article writes
-    7.5% and 5.8% beside the PR counts). Only the reproduction layer derives such values; no analysis reads them.
+    patients of that group (``flow.enrolled_<regimen>``), as a percentage with one decimal. The article states
+    these rates in its text (Results, "ORR was similar ... 7.5% vs. 5.8%") while ``targets.csv`` keeps its counts,
+    so the derived value is the article's own rate and is shown as such, unmarked. Only the reproduction layer
+    derives such values; no analysis reads them.
 
     Returns
     -------
@@ -84,8 +82,8 @@ def _derived_rows(targets: pd.DataFrame) -> pd.DataFrame:
 def published_headline_values(rows: list[dict], targets: pd.DataFrame) -> list[tuple[str, str, str]]:
     """The article's (treatment, control, P) beside each of the introduction's headline rows
     (``report.presentation.headline_ids``, the run's ids: groups by role): the published value of the same role,
-    a value derived from the article's own numbers marked with :data:`DERIVED_MARK` (:func:`derived_targets`), or
-    '—' where the article gives neither. The values are the article's regimens' (:data:`ARTICLE_GROUPS`), whatever
+    the article's rate derived from its own counts (:func:`derived_targets`, the rates its text states), or '—'
+    where the article gives neither. The values are the article's regimens' (:data:`ARTICLE_GROUPS`), whatever
     the run compares."""
     derived = _derived_rows(targets)
     article_of = {a.run_id: a.article_id for a in align_targets(targets).values() if a.run_id}
@@ -97,7 +95,7 @@ def published_headline_values(rows: list[dict], targets: pd.DataFrame) -> list[t
         article_id = article_of.get(key, key)
         if article_id in published:
             return published[article_id]
-        return derived_values[article_id] + DERIVED_MARK if article_id in derived_values else "—"
+        return derived_values.get(article_id, "—")
 
     return [tuple(shown(key) for key in row["ids"]) for row in rows]
 

@@ -2,6 +2,8 @@
 so a label never states a cut-point the run did not use."""
 from __future__ import annotations
 
+import re
+
 from hcc_utils.config import StudyConfig
 
 
@@ -58,6 +60,16 @@ def group_label(name: str) -> str:
     (only the first letter changes, so 'FOLFOX' and 'nab-Paclitaxel' keep their case)."""
     text = str(name)
     return text[:1].upper() + text[1:]
+
+
+def in_sentence(text: str) -> str:
+    """A label (a table's row, a variable's name) inside a sentence: without a unit after its comma ('Age, years' ->
+    'age'), its first word in lower case when it is an ordinary capitalised word ('Macrovascular invasion',
+    'Lymph-node metastasis', 'Sorafenib (vs lenvatinib)'), names and abbreviations kept ('Child-Pugh B',
+    'ECOG 2', 'ATE+BEV cycles <3')."""
+    text = str(text).split(",")[0].strip()
+    first = text.split(" ")[0]
+    return text[:1].lower() + text[1:] if re.fullmatch(r"[A-Z][a-z]+(-[a-z]+)*", first) else text
 
 
 def group_heading(name: str, n: int) -> str:

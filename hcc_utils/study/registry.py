@@ -14,11 +14,13 @@ model that the data cannot support) and ``missing`` (not computed).
 from __future__ import annotations
 
 import math
+import numbers
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Iterable
 
-from hcc_utils.tables.formatting import fmt_months, fmt_p, fmt_ratio, is_missing
+from hcc_utils.tables.formatting import fmt_months, fmt_number, fmt_p, fmt_ratio, is_missing
 
 
 class Kind(str, Enum):
@@ -27,7 +29,8 @@ class Kind(str, Enum):
     COUNT = "count"          # patients or events, an integer
     PERCENT = "percent"      # percentage of a group, one decimal
     MONTHS = "months"        # a survival time or follow-up, one decimal; NR when not reached
-    QUANTITY = "quantity"    # a descriptive statistic in the variable's own unit (years, cycles), one decimal
+    QUANTITY = "quantity"    # a descriptive statistic in the variable's own unit (years, cycles), one decimal;
+                             # stored as an int when it is a whole summary of whole data (written '4', not '4.0')
     RATIO = "ratio"          # a hazard ratio or one of its confidence limits, three decimals
     P = "p"                  # a p-value, three decimals or <0.001
     WIDTH = "width"          # a caliper width on the score scale, three decimals
@@ -140,12 +143,21 @@ def display_value(kind: Kind | str, value: Any, item_labels: dict | None = None)
         return fmt_ratio(value)
     if kind is Kind.COUNT:
         return str(int(value))
-    return f"{float(value):.1f}"
+    return fmt_number(value, 1, whole=isinstance(value, numbers.Integral))
 
 
 #: Units a value carries in prose, written after the number ('10.3 months', '64.0 years', '6.0 cycles'): times,
 #: ages and treatment cycles. Other units (SMD, pairs, weight) are named by the sentence around the number.
 PROSE_UNITS = ("months", "years", "cycles")
+
+
+def whole_summary(value: Any, whole_data: bool) -> Any:
+    """A summary (median, quartile) of data that are all whole numbers, as an int when it is whole, so that
+    :func:`display_value` writes '4 cycles', never '4.0 cycles' (and ``results.csv`` keeps it as '4'); any other
+    value unchanged."""
+    if whole_data and not is_missing(value) and float(value).is_integer():
+        return int(value)
+    return value
 
 
 def prose_value(kind: Kind | str, value: Any, item_labels: dict | None = None, unit: str = "",
@@ -178,7 +190,9 @@ def parse_value(kind: Kind | str, text: str) -> Any:
         return [v for v in str(text).split(";") if v]
     if text in ("NA", "", None):
         return math.nan
-    return int(text) if kind is Kind.COUNT else float(text)
+    if kind is Kind.COUNT or (kind is Kind.QUANTITY and re.fullmatch(r"-?\d+", str(text))):
+        return int(text)  # a QUANTITY stored as an int (a whole summary of whole data) stays whole
+    return float(text)
 
 
 def registry_rows(specs: Iterable[ResultSpec]) -> list[dict[str, str]]:

@@ -6,6 +6,20 @@ from __future__ import annotations
 
 import pandas as pd
 
+from hcc_utils.synthetic.plan import EVENT_PLAN
+
+
+def _event_plan_text() -> str:
+    """The construction's events by group, from :data:`~hcc_utils.synthetic.plan.EVENT_PLAN` (one source): the
+    plan of step 2, before the calibration search, which may move an event (so Table 3 may differ by one or two)."""
+    def count(group: str, index: int, matched_only: bool = False) -> int:
+        return sum(row[index] for (g, matched), row in EVENT_PLAN.items() if g == group and (matched or not matched_only))
+
+    groups = list(dict.fromkeys(g for g, _ in EVENT_PLAN))
+    os_text = ", ".join(f"{g} {count(g, 1)} (matched {count(g, 1, True)})" for g in groups)
+    pfs_text = ", ".join(f"{g} {count(g, 2)} (matched {count(g, 2, True)})" for g in groups)
+    return f"planned before calibration: OS deaths {os_text}; PFS events {pfs_text}"
+
 #: Documented assumptions for everything the article does not report. Rendered by the book's data page.
 #: Each row: variable, assumption, value used, why.
 ASSUMPTIONS: list[dict] = [
@@ -39,8 +53,10 @@ ASSUMPTIONS: list[dict] = [
      "rationale": "only medians and IQRs are published"},
     {"variable": "matching outliers", "assumption": "4 lenvatinib patients with a young, very-large-tumour profile",
      "value": "age 33-42, tumour 17-21 cm", "rationale": "article: 36 of 40 lenvatinib patients matched"},
-    {"variable": "events by group", "assumption": "OS deaths: lenvatinib 21 (matched 19), sorafenib 60 (matched 25); PFS events: lenvatinib 34 (matched 30), sorafenib 73 (matched 31)",
-     "value": "totals 81 / 44 / 107 / 61 as published", "rationale": "only totals are published"},
+    {"variable": "events by group", "assumption": _event_plan_text(),
+     "value": "totals 81 / 44 / 107 / 61 as published", "rationale": "only totals are published; the calibration "
+     "search may then move an event between the groups' unmatched patients, so the bundled cohort's own counts "
+     "are those of Table 3, not this plan"},
     {"variable": "censoring", "assumption": "matched patients censored administratively at 6.5-18 months; alive unmatched patients without progression lost to follow-up within 1.4 months",
      "value": "", "rationale": "the matched cohort's longer follow-up (8.0 vs 5.5 months) and the short PFS follow-up (2.1 months)"},
     {"variable": "unmatched lenvatinib patients", "assumption": "progress within 6 weeks", "value": "PFS 0.6-1.4 months",

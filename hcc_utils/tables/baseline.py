@@ -33,7 +33,7 @@ from hcc_utils.stats.balance import smd_binary, smd_categorical, smd_continuous
 from hcc_utils.stats.contingency import independence_test
 from hcc_utils.stats.descriptive import descriptive_quantile
 from hcc_utils.stats.two_sample import mann_whitney_test, student_t_test
-from hcc_utils.tables.formatting import fmt_p
+from hcc_utils.tables.formatting import fmt_number, fmt_p, is_whole
 
 KINDS = ("mean_sd", "median_iqr", "categorical", "binary")
 
@@ -79,7 +79,9 @@ class BaselineTable:
     table : formatted strings, one row per line of the table: ``variable, label, level, Overall, <group a>,
         <group b>, p, test, smd`` (the first row, variable ``n``, gives the group sizes).
     numbers : the numeric companion, one row per (variable, level, group) with ``group`` "Overall" or a group
-        name: ``n`` (non-missing), ``missing, count, percent, mean, sd, median, q1, q3`` and the variable's
+        name: ``n`` (non-missing), ``missing, count, percent, mean, sd, median, q1, q3``, ``whole`` (a continuous
+        variable whose values are all whole numbers: its median and quartiles are written without decimals when
+        whole, :func:`~hcc_utils.tables.formatting.fmt_number`) and the variable's
         ``statistic, p, test, smd``.
     groups : the two group names in column order.
     """
@@ -100,8 +102,8 @@ def _as_spec(v) -> VariableSpec:
     raise TypeError(f"a variable spec must be a VariableSpec, dict or (name, label, kind) tuple, got {v!r}")
 
 
-def _fmt_num(x: float, digits: int) -> str:
-    return "NA" if x is None or math.isnan(x) else f"{x:.{digits}f}"
+def _fmt_num(x: float, digits: int, whole: bool = False) -> str:
+    return fmt_number(x, digits, whole)
 
 
 def _fmt_count(count: int, n: int) -> str:
@@ -130,15 +132,17 @@ def _continuous_block(spec, x_all, xa, xb, groups, continuous_test, quantile_met
         raise ValueError(f"continuous_test must be 'auto', 'ttest' or 'mannwhitney', got {continuous_test!r}")
     smd = smd_continuous(xa, xb)
     numbers, cells = [], {}
+    whole = is_whole(x_all)  # medians and quartiles of whole numbers (cycles, whole years) are written as such
     for gname, x in (("Overall", x_all), (groups[0], xa), (groups[1], xb)):
         v = x.dropna().to_numpy(dtype=float)
         q1, med, q3 = (descriptive_quantile(v, [0.25, 0.5, 0.75], method=quantile_method) if v.size else [math.nan] * 3)
         row = {"group": gname, "n": int(v.size), "missing": int(x.isna().sum()), "count": math.nan, "percent": math.nan,
                "mean": v.mean() if v.size else math.nan, "sd": v.std(ddof=1) if v.size > 1 else math.nan,
-               "median": float(med), "q1": float(q1), "q3": float(q3)}
+               "median": float(med), "q1": float(q1), "q3": float(q3), "whole": whole}
         numbers.append(row)
         d = spec.digits
-        cells[gname] = (f"{_fmt_num(row['median'], d)} ({_fmt_num(row['q1'], d)}–{_fmt_num(row['q3'], d)})" if median_row
+        cells[gname] = (f"{_fmt_num(row['median'], d, whole)} ({_fmt_num(row['q1'], d, whole)}–"
+                        f"{_fmt_num(row['q3'], d, whole)})" if median_row
                         else f"{_fmt_num(row['mean'], d)} ± {_fmt_num(row['sd'], d)}")
     label = spec.label + (", median (IQR)" if median_row else ", mean ± SD")
     lines = [{"level": "", "label": label, **cells}]
@@ -271,7 +275,7 @@ def baseline_table(
             numbers.append({"variable": spec.name, **row, "statistic": statistic, "p": p, "test": test, "smd": smd})
     table = pd.DataFrame(lines, columns=["variable", "label", "level", "Overall", *names, "p", "test", "smd"])
     num_cols = ["variable", "level", "group", "n", "missing", "count", "percent", "mean", "sd", "median", "q1", "q3",
-                "statistic", "p", "test", "smd"]
+                "whole", "statistic", "p", "test", "smd"]
     return BaselineTable(table, pd.DataFrame(numbers, columns=num_cols), tuple(names))
 
 

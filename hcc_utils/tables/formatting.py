@@ -13,6 +13,29 @@ def is_missing(value) -> bool:
         return False
 
 
+def fmt_number(value, digits: int = 1, whole: bool = False, missing: str = "NA") -> str:
+    """A number with ``digits`` decimals; with ``whole`` (a count, or a summary of data that are whole numbers: a
+    median of treatment cycles, an age in whole years, matched pairs) an integer value is written as an integer
+    ('4', never '4.0'), while a half stays a half ('63.5'). ``missing`` when there is no value.
+
+    The one rule of the book's tables and prose for such numbers (Table 1's medians and quartiles,
+    :func:`hcc_utils.study.registry.display_value`).
+    """
+    if is_missing(value):
+        return missing
+    number = float(value)
+    if whole and number.is_integer():
+        return str(int(number))
+    return f"{number:.{digits}f}"
+
+
+def is_whole(values) -> bool:
+    """Whether every non-missing value of ``values`` is a whole number (the data of a count, cycles, whole
+    years), so that their summaries may be written as :func:`fmt_number` writes a ``whole`` number."""
+    numbers = [float(v) for v in values if not is_missing(v)]
+    return bool(numbers) and all(v.is_integer() for v in numbers)
+
+
 def fmt_p(p: float, missing: str = "NA") -> str:
     """P-value as journals print it: '<0.001' below 0.001, else three decimals; ``missing`` when not computed."""
     if is_missing(p):

@@ -71,7 +71,8 @@ class JournalTable:
     Parameters
     ----------
     name : file stem of every rendering (``table1_baseline``); also the HTML id, so two builds give the same page.
-    number : the article's numbering ("Table 1", "Supplementary Table 2"), "" for the book's own tables.
+    number : the article's numbering ("Table 1", "Supplementary Table 2"); "" for the book's own tables, which
+        ``report.presentation.show_table`` numbers by chapter when it shows them ("Table 11.1").
     title : the caption after the number.
     stub : heading of the row-label column ("Characteristic").
     columns, rows, footnotes : see the module docstring.
@@ -215,13 +216,13 @@ def html_id(name: str) -> str:
 
 
 def _number_html(value: str) -> str:
-    """A number cell: its spaces unbreakable except before "(" and after ";", and a break allowed after an
-    interval's dash, so that "1401.5 (219.0–5255.0)" may fold into two or three lines in a narrow column while
-    no number is ever split."""
+    """A number cell: a line may break only before "(" and after ";", each piece between those breaks kept in
+    a ``<span class="hcc-nowrap">`` (no break inside a number or an interval: "63 (55–70)" folds as "63" over
+    "(55–70)" in a narrow column, never as "(55–" over "70)")."""
     lines = []
     for line in str(value).split("\n"):
-        text = html.escape(line).replace(" ", "\u00a0").replace("\u00a0(", " (").replace(";\u00a0", "; ")
-        lines.append(text.replace("–", "–<wbr>"))
+        pieces = re.split(r" (?=\()|(?<=;) ", line)
+        lines.append(" ".join(f'<span class="hcc-nowrap">{html.escape(piece)}</span>' for piece in pieces))
     return "<br>".join(lines)
 
 

@@ -18,8 +18,8 @@ Every public name is importable from ``hcc_utils.report.figures``.
 from hcc_utils.report.figures.style import (CONTROL_COLOUR, OKABE_ITO, STYLE, TREATMENT_COLOUR, FigureImage,
                                             group_colours, publish_figure, publish_figures, save_figure)
 from hcc_utils.report.figures.bootstrap import bootstrap_alt_text, bootstrap_hr_figure
-from hcc_utils.report.figures.charts import (common_adverse_events_chart, dot_chart, love_plot, matching_figures,
-                                             score_overlap)
+from hcc_utils.report.figures.charts import (adverse_events_alt_text, common_adverse_events_chart, dot_chart,
+                                             love_plot, matching_alt_texts, matching_figures, score_overlap)
 from hcc_utils.report.figures.flow import cohort_flow_boxes, cohort_flow_figure, flow_alt_text, flow_diagram
 from hcc_utils.report.figures.forest import (forest_alt_text, forest_plot, multivariable_forest,
                                              multivariable_forest_table)
@@ -39,5 +39,6 @@ __all__ = [
     "cohort_flow_boxes", "cohort_flow_figure", "flow_alt_text", "matching_figures", "survival_figures",
     "survival_alt_texts", "multivariable_forest", "multivariable_forest_table", "forest_alt_text",
     "third_line_figures", "third_line_alt_texts", "cycles_subgroup_figures", "cycles_alt_texts",
-    "common_adverse_events_chart", "bootstrap_hr_figure", "bootstrap_alt_text",
+    "common_adverse_events_chart", "adverse_events_alt_text", "matching_alt_texts", "bootstrap_hr_figure",
+    "bootstrap_alt_text",
 ]

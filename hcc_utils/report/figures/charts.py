@@ -5,6 +5,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from hcc_utils.report.figures.km_draw import display_name
 from hcc_utils.report.figures.style import OKABE_ITO, group_colours
 from hcc_utils.study.cohort import Study
 from hcc_utils.tables.adverse_events import most_common_events
@@ -35,7 +36,7 @@ def score_overlap(scores: pd.DataFrame, group_col: str, score_col: str, matched_
     for ax, subset, title in ((axes[0], scores, "All enrolled patients"),
                               (axes[1], scores[scores[matched_col] == 1], "Matched patients")):
         for label, part in subset.groupby(group_col, sort=False, observed=True):
-            ax.hist(part[score_col], bins=bins, alpha=0.55, color=colours[label], label=f"{label} (n={len(part)})")
+            ax.hist(part[score_col], bins=bins, alpha=0.55, color=colours[label], label=f"{display_name(label)}, n = {len(part)}")
         ax.set_title(title, loc="left")
         ax.set_xlabel("Propensity score")
         if len(subset):
@@ -48,18 +49,24 @@ def score_overlap(scores: pd.DataFrame, group_col: str, score_col: str, matched_
 
 def dot_chart(table: pd.DataFrame, label_col: str, value_cols: dict[str, str], colours: dict[str, str],
               xlabel: str = "Patients (%)"):
-    """Horizontal dot chart: one row per label, one dot per group (for adverse-event rates)."""
-    fig, ax = plt.subplots(figsize=(6.2, 0.34 * len(table) + 1.2))
+    """Horizontal dot chart: one row per label, one dot per group (for adverse-event rates).
+
+    The axis starts at 0 (a rate's length is read from zero) and the legend sits above the plot, where no dot
+    can be under it.
+    """
+    fig, ax = plt.subplots(figsize=(6.2, 0.34 * len(table) + 1.5))
     y = np.arange(len(table))[::-1]
     for group, column in value_cols.items():
-        ax.scatter(table[column], y, color=colours[group], label=group, zorder=3)
+        ax.scatter(table[column], y, color=colours[group], label=display_name(group), zorder=3)
     for yy, (_, row) in zip(y, table.iterrows()):
         values = [row[c] for c in value_cols.values()]
         ax.plot([min(values), max(values)], [yy, yy], color="#CCCCCC", zorder=1)
     ax.set_yticks(y)
     ax.set_yticklabels(table[label_col])
     ax.set_xlabel(xlabel)
-    ax.legend(loc="lower right")
+    largest = float(np.nanmax(table[list(value_cols.values())].to_numpy(float))) if len(table) else 0.0
+    ax.set_xlim(0, max(5.0, largest * 1.08))
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=len(value_cols), borderaxespad=0.2)
     return fig
 
 
@@ -82,3 +89,28 @@ def matching_figures(study: Study, balance: pd.DataFrame) -> dict[str, plt.Figur
     colours = group_colours(study.groups, study.treatment, study.control)
     return {"ps_overlap": score_overlap(study.data, "group", "ps", "matched", colours),
             "love_plot": love_plot(balance.set_index("Covariate"), before_col="SMD before", after_col="SMD after")}
+
+
+def matching_alt_texts(study: Study, balance: pd.DataFrame) -> dict[str, str]:
+    """Alt text of the matching figures: what each shows and its numbers (groups and sizes before and after
+    matching; the largest absolute SMD before and after, and the threshold line), never a file name."""
+    data = study.data
+    sizes = {g: int((data["group"] == g).sum()) for g in study.groups}
+    matched = {g: int(((data["group"] == g) & (data["matched"] == 1)).sum()) for g in study.groups}
+    before, after = balance["SMD before"].abs(), balance["SMD after"].abs()
+    return {
+        "ps_overlap": ("Histograms of the propensity score by second-line group, all enrolled patients ("
+                       + ", ".join(f"{display_name(g)} n = {n}" for g, n in sizes.items()) + ") and matched patients ("
+                       + ", ".join(f"{display_name(g)} n = {n}" for g, n in matched.items()) + ")."),
+        "love_plot": (f"Absolute standardized mean difference of each of the {len(balance)} matching covariates before "
+                      f"(open circles) and after matching (filled); the largest is {before.max():.3f} before and "
+                      f"{after.max():.3f} after matching; a dashed line marks 0.1."),
+    }
+
+
+def adverse_events_alt_text(study: Study, long: pd.DataFrame, n: int = 10) -> str:
+    """Alt text of the adverse-event dot chart: each of the commonest events with its percentage in each group."""
+    common = most_common_events(long, study.groups, n=n)
+    rows = "; ".join(f"{row['label']} " + ", ".join(f"{display_name(g)} {row[g]:.1f}%" for g in study.groups)
+                     for _, row in common.iterrows())
+    return f"Dot chart of the {len(common)} commonest adverse events of any grade, percentage of patients by group: {rows}."

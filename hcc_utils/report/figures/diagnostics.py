@@ -27,7 +27,7 @@ def _panels(study: Study, models, endpoint: str):
     """(title, residuals, g(t), event times, coefficient, P) of every panel of one endpoint: the regimen-only
     models, then each term of the multivariable model."""
     labels = variable_labels(study.config)
-    labels["control_group"] = f"{group_label(study.control)} vs {group_label(study.treatment)}"
+    labels["control_group"] = f"{group_label(study.control)} vs {study.treatment}"
     out = []
     for model in models:
         if model.endpoint != endpoint or model.kind == "univariable":

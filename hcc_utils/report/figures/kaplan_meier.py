@@ -68,11 +68,16 @@ def _cohorts(study: Study):
     return [(suffix, analysable.get(suffix), problems.get(suffix)) for suffix in ("", "_matched")]
 
 
+#: What a panel prints when its hazard ratio cannot be estimated (the caption of Figures 2-3 says so).
+HR_NOT_ESTIMABLE = "HR not estimable"
+
+
 def _hr_line(values: dict[str, Any], key: str, suffix: str) -> list[str]:
-    """The hazard ratio line of a panel ('HR 1.523 (95% CI 0.981–2.364)'), none when it is not estimable."""
+    """The hazard ratio line of a panel ('HR 1.523 (95% CI 0.981–2.364)'), :data:`HR_NOT_ESTIMABLE` when the data
+    give no estimate (never left off silently: the caption promises a hazard ratio)."""
     hr = values.get(f"{key}_hr{suffix}")
     if hr is None or pd.isna(hr):
-        return []
+        return [HR_NOT_ESTIMABLE]
     ratio = [display_value(Kind.RATIO, values[f"{key}_{stat}{suffix}"]) for stat in ("hr", "hr_lo", "hr_hi")]
     return [f"HR {ratio[0]} (95% CI {ratio[1]}–{ratio[2]})"]
 
@@ -155,8 +160,18 @@ def third_line_levels(part: pd.DataFrame, kind: str) -> pd.DataFrame:
     return part
 
 
+#: What a panel of fewer than two curves prints instead of a log-rank P (a test of levels it does not draw).
+NO_COMPARISON_DRAWN = "Fewer than two curves drawn: no log-rank P shown"
+
+
 def _note_untested_levels(panel: KMPanel, p: float, study: Study) -> KMPanel:
-    """Say on the panel when its log-rank test includes levels too small to draw (the article's tests keep them)."""
+    """A log-rank P only on a panel that draws at least two curves: with one curve (the other levels too small to
+    draw, for example third-line regimens of one patient each) a P would compare curves the reader cannot see, so
+    the panel says :data:`NO_COMPARISON_DRAWN` instead (the P stays in the section's results and prose). Otherwise
+    say on the panel when its test includes levels too small to draw (the article's tests keep them)."""
+    if len(panel.curves) < 2 and not panel.message:
+        panel.stat_lines = [NO_COMPARISON_DRAWN] if panel.curves or panel.not_drawn else []
+        return panel
     if panel.not_drawn and p == p and study.config.survival.min_subgroup_size < MIN_PATIENTS_TO_DRAW:
         panel.stat_lines = [*panel.stat_lines, "(test includes levels not drawn)"]
     return panel

@@ -8,7 +8,8 @@ the test text, and the levels too small to draw. :func:`draw_km_panel` draws it 
   dashed lines at each reached median;
 * the test text (log-rank P, hazard ratio) in a corner of the plot that no curve, band or median line crosses
   (:func:`free_corner`), or in the header when no corner is free;
-* under the axis, the numbers at risk at the same ticks, one row per curve labelled in the curve's colour.
+* under the axis, the numbers at risk at the same ticks, one row per curve labelled in the curve's colour
+  (darkened where needed for a text contrast of 4.5:1 on white, :func:`~hcc_utils.report.figures.style.text_colour`).
 
 :func:`composite_figure` puts panels side by side or in a grid with bold A, B, C, D labels: one image per figure
 number, as the article prints it.
@@ -22,6 +23,8 @@ from typing import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+
+from hcc_utils.report.figures.style import text_colour
 
 #: Corners tried for the test text, in order of preference (axes coordinates of the box's anchor).
 CORNERS = ("upper right", "lower left", "lower right")
@@ -338,13 +341,13 @@ def _draw_risk_table(risk, panel: KMPanel) -> None:
     risk.set_ylim(-0.5, rows - 0.5)
     for row, (label, counts) in enumerate(table.iterrows()):
         y = rows - 1 - row
-        colour = panel.curves[label].colour if label in panel.curves else "black"
+        colour = text_colour(panel.curves[label].colour) if label in panel.curves else "black"
         for t, n in counts.items():
             risk.text(float(t), y, str(int(n)), ha="center", va="center", fontsize=TEXT_PT, color=colour)
     risk.set_yticks(range(rows))
     risk.set_yticklabels([display_name(label) for label in table.index][::-1], fontsize=TEXT_PT)
     for tick, label in zip(risk.get_yticklabels(), list(table.index)[::-1]):
-        tick.set_color(panel.curves[label].colour if label in panel.curves else "black")
+        tick.set_color(text_colour(panel.curves[label].colour) if label in panel.curves else "black")
     risk.tick_params(axis="both", length=0)
     risk.tick_params(axis="y", pad=TEXT_PT * 1.8)  # clear of the count centred on the first tick
     risk.set_title("Number at risk", loc="left", fontsize=TEXT_PT, fontweight="bold", pad=4)

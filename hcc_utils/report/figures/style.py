@@ -21,6 +21,11 @@ import matplotlib.pyplot as plt
 #: Okabe & Ito (2008) colour-blind-safe palette.
 OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
 TREATMENT_COLOUR, CONTROL_COLOUR = OKABE_ITO[0], OKABE_ITO[1]
+#: Colours of other categories, in order: the palette's remaining colours, those that stand out least on white
+#: last (a curve in yellow, #F0E442, has a contrast of 1.2:1 and is only taken for a seventh category).
+SPARE_COLOURS = ["#009E73", "#CC79A7", "#000000", "#E69F00", "#56B4E9", "#F0E442"]
+#: Least contrast of text with its (white) background: WCAG 2's level AA for normal text.
+TEXT_CONTRAST = 4.5
 
 #: Display resolution of a figure (pixels per inch in the book) and the resolution of its PNG (2x, for sharp
 #: screens and print).
@@ -31,6 +36,8 @@ COLUMN_WIDTH_IN = 768 / DISPLAY_DPI
 
 #: Smallest type size used inside a figure, in points at the figure's own size.
 MIN_FONT_PT = 9
+#: Type size of the stamp under a saved figure (where its data come from).
+STAMP_PT = 9
 
 STYLE = {
     "figure.dpi": DISPLAY_DPI, "savefig.dpi": PNG_DPI, "font.size": 11, "axes.titlesize": 12,
@@ -53,7 +60,7 @@ _METADATA = {"svg": {"Date": None, "Creator": None}, "png": {"Software": None},
 def group_colours(groups: Sequence[str], treatment: str | None = None, control: str | None = None) -> dict[str, str]:
     """Colour of each label: the treatment and control groups fixed, other labels in palette order."""
     colours = {}
-    spare = iter(OKABE_ITO[2:] + OKABE_ITO[:2])
+    spare = iter(SPARE_COLOURS + [TREATMENT_COLOUR, CONTROL_COLOUR])
     for label in groups:
         if label == treatment:
             colours[label] = TREATMENT_COLOUR
@@ -64,20 +71,73 @@ def group_colours(groups: Sequence[str], treatment: str | None = None, control: 
     return colours
 
 
-def save_figure(fig, output_dir: str | Path, name: str) -> list[Path]:
+def relative_luminance(colour: str) -> float:
+    """WCAG 2 relative luminance of a colour (any matplotlib colour: '#56B4E9', 'black')."""
+    channels = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+                for c in matplotlib.colors.to_rgb(colour)]
+    return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+
+
+def contrast_ratio(foreground: str, background: str = "#FFFFFF") -> float:
+    """WCAG 2 contrast ratio of two colours, from 1 (none) to 21 (black on white)."""
+    light, dark = sorted((relative_luminance(foreground), relative_luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def text_colour(colour: str, background: str = "#FFFFFF", minimum: float = TEXT_CONTRAST) -> str:
+    """``colour`` darkened just enough (same hue) for text on ``background`` to reach ``minimum`` contrast: the
+    numbers at risk of a pale curve (sky blue, yellow) stay the curve's colour yet readable."""
+    rgb = matplotlib.colors.to_rgb(colour)
+    for step in range(101):
+        shade = tuple(c * (1 - step / 100) for c in rgb)
+        if contrast_ratio(matplotlib.colors.to_hex(shade), background) >= minimum:
+            return matplotlib.colors.to_hex(shade)
+    return "#000000"
+
+
+def _stamp_metadata(fmt: str, stamp) -> dict:
+    """Each format's metadata of a figure, with the stamp's statement and line where one is given."""
+    metadata = dict(_METADATA[fmt])
+    if stamp is None:
+        return metadata
+    if fmt == "svg":
+        metadata.update({"Description": stamp.line(), "Keywords": [stamp.statement]})
+    elif fmt == "png":
+        metadata.update({"Description": stamp.line(), "Comment": stamp.statement})
+    else:
+        metadata.update({"Subject": stamp.line(), "Keywords": stamp.statement})
+    return metadata
+
+
+def save_figure(fig, output_dir: str | Path, name: str, stamp=None) -> list[Path]:
     """Write ``name.svg``, ``name.png`` (2x) and ``name.pdf`` into ``output_dir/figures`` and return the paths.
 
-    Dates, software names and random ids are left out, so two runs of the same figure write identical bytes.
+    Every file carries the run's stamp (``stamp``, else :func:`hcc_utils.report.provenance.current_stamp`): whether
+    the data are synthetic, the data's and the configuration's checksums and the commit, as a few lines under the
+    figure and in the format's metadata. Dates, software names and random ids are left out, so two runs of the same
+    figure write identical bytes.
     """
+    from hcc_utils.report.provenance import current_stamp
+
+    stamp = stamp if stamp is not None else current_stamp()
     folder = Path(output_dir) / "figures"
     folder.mkdir(parents=True, exist_ok=True)
+    footer = None
+    if stamp is not None:  # under the figure's own content: the tight box takes it in
+        footer = fig.text(0.0, 0.0, "\n".join(stamp.lines()), fontsize=STAMP_PT, color="#333333", ha="left",
+                          va="top", transform=fig.transFigure, gid="hcc-stamp", linespacing=1.3)
+        footer.set_y(-0.01)
     paths = []
-    for fmt in FIGURE_FORMATS:
-        path = folder / f"{name}.{fmt}"
-        with matplotlib.rc_context({"svg.hashsalt": STYLE["svg.hashsalt"]}):
-            fig.savefig(path, format=fmt, dpi=PNG_DPI if fmt == "png" else DISPLAY_DPI, bbox_inches="tight",
-                        pad_inches=0.08, metadata=_METADATA[fmt])
-        paths.append(path)
+    try:
+        for fmt in FIGURE_FORMATS:
+            path = folder / f"{name}.{fmt}"
+            with matplotlib.rc_context({"svg.hashsalt": STYLE["svg.hashsalt"]}):
+                fig.savefig(path, format=fmt, dpi=PNG_DPI if fmt == "png" else DISPLAY_DPI, bbox_inches="tight",
+                            pad_inches=0.08, metadata=_stamp_metadata(fmt, stamp))
+            paths.append(path)
+    finally:
+        if footer is not None:
+            footer.remove()
     return paths
 
 
@@ -118,24 +178,32 @@ def fit_column(fig, width_in: float = COLUMN_WIDTH_IN, attempts: int = 4) -> Non
         fig.set_size_inches(fig.get_figwidth() - excess - 0.02, fig.get_figheight())
 
 
-def publish_figure(fig, output_dir: str | Path, name: str, alt: str = "") -> FigureImage:
-    """Save a figure (SVG, PNG, PDF), glue it for the book under ``name`` with its alt text and download line, and
-    close it (so it is shown once, where the markdown places it). Returns what was glued."""
-    from myst_nb import glue
-
+def prepare_figure(fig, output_dir: str | Path, name: str, alt: str) -> FigureImage:
+    """Save a figure (SVG, PNG, PDF), close it and return its :class:`FigureImage` (the ``<img>`` with its alt text
+    and download line), without gluing or showing it."""
     from hcc_utils.report.downloads import download_links
 
+    if not str(alt).strip():
+        raise ValueError(f"figure {name!r} has no alt text: describe what it shows (a file name is not a description)")
     width = figure_width_in(fig)
     paths = save_figure(fig, output_dir, name)
     links = download_links(output_dir, paths, label="Download figure").data
-    image = FigureImage(paths[0], alt or name.replace("_", " "), width, links)
-    glue(name, image, display=False)
+    image = FigureImage(paths[0], alt, width, links)
     plt.close(fig)
     return image
 
 
-def publish_figures(figures: Mapping[str, Any], output_dir: str | Path, alts: Mapping[str, str] | None = None) -> None:
+def publish_figure(fig, output_dir: str | Path, name: str, alt: str) -> None:
+    """Save a figure (SVG, PNG, PDF), glue it for the book under ``name`` with its alt text and download line, and
+    close it. Returns nothing: a notebook cell ending with this call must not display the figure a second time
+    (uncaptioned, above the captioned one the markdown places with ``glue:figure``)."""
+    from myst_nb import glue
+
+    glue(name, prepare_figure(fig, output_dir, name, alt), display=False)
+
+
+def publish_figures(figures: Mapping[str, Any], output_dir: str | Path, alts: Mapping[str, str]) -> None:
     """:func:`publish_figure` for each ``{name: Figure}``, in order, with ``alts[name]`` as alt text (returns
     nothing, so a notebook cell ending with it shows nothing)."""
     for name, fig in figures.items():
-        publish_figure(fig, output_dir, name, (alts or {}).get(name, ""))
+        publish_figure(fig, output_dir, name, alts.get(name, ""))

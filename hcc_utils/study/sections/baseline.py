@@ -11,7 +11,7 @@ from hcc_utils.tables.journal import Column, JournalTable, Row
 from hcc_utils.study.cohort import Study, group_code
 from hcc_utils.study.labels import (COHORT_NAMES, abbreviation_note, categorical_test_text, continuous_test_text,
                                    group_label, variable_labels)
-from hcc_utils.study.registry import Kind, ResultSet
+from hcc_utils.study.registry import Kind, ResultSet, whole_summary
 from hcc_utils.study.sections import SectionResult, per_cohort
 
 #: Display text of category levels in Table 1.
@@ -131,6 +131,10 @@ def baseline_results(study: Study, tables: dict[str, Any] | None = None) -> Resu
                 rows = rows[rows["level"].astype(str) == str(level)]
             return rows[column].iloc[0] if len(rows) else float("nan")
 
+        def summary(variable, group, stat):
+            """A median or quartile as Table 1 writes it: whole (an int) for whole data (cycles, whole years)."""
+            return whole_summary(float(pick(variable, group, column=stat)), bool(pick(variable, group, column="whole")))
+
         def add(result_id, variable, value, kind, label, unit=""):
             values.add(result_id, value() if variable not in absent else float("nan"), kind, label, unit=unit,
                        not_estimable=absent.get(variable, ""))
@@ -138,10 +142,10 @@ def baseline_results(study: Study, tables: dict[str, Any] | None = None) -> Resu
         for group in ["Overall", *study.groups]:
             code = "" if group == "Overall" else f"_{group_code(study, group)}"
             for stat, stat_name in (("median", "median"), ("q1", "first quartile"), ("q3", "third quartile")):
-                add(f"baseline.age_{stat}{code}{suffix}", "age", lambda: float(pick("age", group, column=stat)),
+                add(f"baseline.age_{stat}{code}{suffix}", "age", lambda: summary("age", group, stat),
                     Kind.QUANTITY, f"Age, {stat_name}, {group} ({cohort})", unit="years")
                 add(f"baseline.cycles_{stat}{code}{suffix}", "atebev_cycles",
-                    lambda: float(pick("atebev_cycles", group, column=stat)), Kind.QUANTITY,
+                    lambda: summary("atebev_cycles", group, stat), Kind.QUANTITY,
                     f"Prior ATE+BEV cycles, {stat_name}, {group} ({cohort})", unit="cycles")
         for variable, key, text in (("sex_male", "male", "Men"), ("viral_etiology", "viral", "Viral aetiology"),
                                     ("bclc_c", "bclc_c", "BCLC stage C")):

@@ -16,7 +16,7 @@ from hcc_utils.stats.cox import CoxConvergenceWarning, fit_cox
 from hcc_utils.study.bootstrap import BootstrapResult, bootstrap_matched, matched_statistics
 from hcc_utils.study.cohort import Study
 from hcc_utils.study.labels import ENDPOINTS, abbreviation_note, group_label
-from hcc_utils.study.registry import Kind, ResultSet
+from hcc_utils.study.registry import Kind, ResultSet, whole_summary
 from hcc_utils.study.sections import SectionResult
 from hcc_utils.tables.formatting import fmt_interval, fmt_ratio
 from hcc_utils.tables.journal import Column, JournalTable, Row
@@ -58,7 +58,8 @@ def bootstrap_results(study: Study, boot: BootstrapResult) -> ResultSet:
                "(propensity model, matching or Cox model not estimable)", unit="replicates")
     values.add(f"{PREFIX}_used", boot.n - boot.failed, Kind.COUNT, "Bootstrap replicates analysed", unit="replicates")
     pairs = boot.ok["pairs"].to_numpy(float)
-    values.add(f"{PREFIX}_pairs_median", float(np.median(pairs)) if len(pairs) else math.nan, Kind.QUANTITY,
+    values.add(f"{PREFIX}_pairs_median", whole_summary(float(np.median(pairs)), True) if len(pairs) else math.nan,
+               Kind.QUANTITY,
                "Matched pairs per bootstrap replicate, median", unit="pairs")
     level = f"{100 * boot.level:g}%"
     estimates = point_estimates(study)

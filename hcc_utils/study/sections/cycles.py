@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from hcc_utils.stats.survival import km_summary, logrank_test
+from hcc_utils.data.text import plural
 from hcc_utils.tables.formatting import fmt_months, fmt_p
 from hcc_utils.tables.journal import Column, JournalTable, Row
 from hcc_utils.study.cohort import Study, group_code
@@ -76,9 +77,10 @@ def cycles_subgroup_table(study: Study, values: dict) -> JournalTable:
     for group in study.groups:
         columns += [Column("Patients, n", group_label(group)), Column("Median, months", group_label(group))]
     columns.append(Column("Log-rank P"))
+    minimum = max(1, study.config.survival.min_subgroup_size)
+    too_few = "no patient" if minimum == 1 else f"fewer than {plural(minimum, 'patient')}"
     footnotes = ["Kaplan–Meier medians; NR: not reached. P: log-rank test between the groups within the subgroup "
-                 f"(not estimable when a group has fewer than {max(1, study.config.survival.min_subgroup_size)} "
-                 "patients).",
+                 f"(not estimable when a group has {too_few}).",
                  abbreviation_note("ATE+BEV", "NR", "PS")]
     return JournalTable("supp_table2_cycles", "Supplementary Table 2",
                         "Survival by second-line regimen within subgroups of prior ATE+BEV cycles",

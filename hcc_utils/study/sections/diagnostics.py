@@ -29,7 +29,7 @@ from hcc_utils.stats.sample_size import schoenfeld_events, schoenfeld_patients
 from hcc_utils.tables.formatting import fmt_months, fmt_p, fmt_ratio
 from hcc_utils.tables.journal import Column, JournalTable, Row
 from hcc_utils.study.cohort import Study, group_code
-from hcc_utils.study.labels import COHORT_NAMES, ENDPOINTS, abbreviation_note, group_label, variable_labels
+from hcc_utils.study.labels import COHORT_NAMES, ENDPOINTS, abbreviation_note, group_label, in_sentence, variable_labels
 from hcc_utils.study.registry import Kind, ResultSet
 from hcc_utils.study.sections import SectionResult, per_cohort
 from hcc_utils.data.variables import CONTROL_GROUP, configured_lists
@@ -91,7 +91,7 @@ def zph_models(study: Study) -> list[ZphModel]:
     settings = study.config.diagnostics
     ties = study.config.cox.ties
     labels = variable_labels(study.config)
-    labels[CONTROL_GROUP] = f"{group_label(study.control)} (vs {group_label(study.treatment)})"
+    labels[CONTROL_GROUP] = f"{group_label(study.control)} (vs {study.treatment})"  # as variable_labels writes it
     frame = cox_frame(study)
     problems = study.cohort_problems()
     selections = predictor_models(study) if settings.multivariable else {}
@@ -168,6 +168,33 @@ def _model_name(model: ZphModel) -> str:
     return f"{model.label.replace('Regimen only', 'regimen only')} ({endpoint})"
 
 
+def flagged_summary(models: list[ZphModel], values: ResultSet) -> dict[str, str]:
+    """The models whose proportional-hazards test has P < :data:`ALPHA`, summarised by endpoint for the prose
+    (glued as ``zph_flagged_summary``): "for overall survival, the univariable models of Child-Pugh B and
+    macrovascular invasion and the multivariable model; for progression-free survival, ..." rather than one long
+    list of every model; "none" when no test is flagged. Read from ``sensitivity.zph_flagged``."""
+    flagged = set(values["sensitivity.zph_flagged"])
+    parts = []
+    for endpoint, (_, _, name) in ENDPOINTS.items():
+        mine = [m for m in models if m.endpoint == endpoint and m.key + m.suffix in flagged]
+        if not mine:
+            continue
+        pieces = []
+        regimen = [m for m in mine if m.kind == "group"]
+        if regimen:
+            cohorts = [("PS-matched" if m.suffix else "all enrolled") for m in regimen]
+            pieces.append(f"the regimen-only model{'s' if len(regimen) > 1 else ''} ({' and '.join(cohorts)})")
+        single = [in_sentence(m.label) for m in mine if m.kind == "univariable"]
+        if single:
+            names = single[0] if len(single) == 1 else ", ".join(single[:-1]) + " and " + single[-1]
+            pieces.append(f"the univariable model{'s' if len(single) > 1 else ''} of {names}")
+        if any(m.kind == "multivariable" for m in mine):
+            pieces.append("the multivariable model")
+        joined = pieces[0] if len(pieces) == 1 else ", ".join(pieces[:-1]) + " and " + pieces[-1]
+        parts.append(f"for {name.lower()}, {joined}")
+    return {"zph_flagged_summary": "; ".join(parts) if parts else "none"}
+
+
 def verdict(p: float) -> str:
     """A proportional-hazards test in plain words."""
     if not math.isfinite(p):
@@ -178,7 +205,7 @@ def verdict(p: float) -> str:
 def zph_table(study: Study, models: list[ZphModel]) -> JournalTable:
     """Every model's test: a row per model (per term and GLOBAL for the multivariable model), grouped by endpoint."""
     labels = variable_labels(study.config)
-    labels["control_group"] = f"{group_label(study.control)} (vs {group_label(study.treatment)})"
+    labels["control_group"] = f"{group_label(study.control)} (vs {study.treatment})"
     rows = []
     for model in models:
         group = f"{ENDPOINTS[model.endpoint][2]}, {model.kind} model" + ("s" if model.kind == "univariable" else "")

@@ -181,13 +181,42 @@ def conclusion_holds(values: dict, tag: str, endpoint: str, reference: str, leve
 
 def verdicts(study: Study, values: dict) -> dict[str, str]:
     """Plain-language verdicts of the letter's scenarios against the configured matching (for the prose):
-    'holds', 'does not hold' or 'cannot be judged'."""
+    ``<scenario>_<endpoint>_verdict`` is 'holds', 'does not hold' or 'cannot be judged'; ``<scenario>_verdict``
+    says it once per scenario, in a sentence that varies with what it reports (:func:`verdict_sentence`)."""
     out = {}
     for tag in ("letter_cycles", "letter_exact", "letter_both"):
+        by_endpoint = {}
         for endpoint in ENDPOINTS:
             holds = conclusion_holds(values, tag, endpoint, "configured", study.config.significance_level)
+            by_endpoint[endpoint] = holds
             out[f"{tag}_{endpoint}_verdict"] = {True: "holds", False: "does not hold", None: "cannot be judged"}[holds]
+        out[f"{tag}_verdict"] = verdict_sentence(by_endpoint)
     return out
+
+
+def verdict_sentence(holds: dict[str, bool | None]) -> str:
+    """One sentence on whether a scenario keeps the configured matching's conclusions, endpoint by endpoint
+    (``{endpoint: True, False or None}``, None when it cannot be judged): 'Both conclusions of the configured
+    matching hold.', 'Neither ...', or which holds and which does not."""
+    names = {endpoint: ENDPOINTS[endpoint][2].lower() for endpoint in holds}
+    kept = [names[e] for e, h in holds.items() if h is True]
+    lost = [names[e] for e, h in holds.items() if h is False]
+    unknown = [names[e] for e, h in holds.items() if h is None]
+    if len(kept) == len(holds):
+        return "Both conclusions of the configured matching hold."
+    if len(lost) == len(holds):
+        return "Neither conclusion of the configured matching holds."
+    parts = []
+    if kept:
+        parts.append(f"the configured matching's conclusion holds for {' and '.join(kept)}")
+    if lost:
+        parts.append(f"{'it does not' if kept else 'the configured matching’s conclusion does not'} hold for "
+                     f"{' and '.join(lost)}")
+    if unknown:
+        parts.append(f"{'it' if parts else 'the configured matching’s conclusion'} cannot be judged for "
+                     f"{' and '.join(unknown)} (a hazard ratio or P not estimable)")
+    sentence = "; ".join(parts) + "."
+    return sentence[:1].upper() + sentence[1:]
 
 
 def _hr_cell(values: dict, key: str) -> str:

@@ -18,7 +18,7 @@ import pandas as pd
 from hcc_utils.stats.cox import CoxConvergenceWarning, fit_cox
 from hcc_utils.stats.weighting import effective_sample_size, ps_weights, weighted_balance_table, weighted_kaplan_meier
 from hcc_utils.study.cohort import Study
-from hcc_utils.study.labels import ENDPOINTS, abbreviation_note, variable_labels
+from hcc_utils.study.labels import ENDPOINTS, abbreviation_note, in_sentence, variable_labels
 from hcc_utils.study.registry import Kind, ResultSet
 from hcc_utils.study.sections import SectionResult
 from hcc_utils.tables.formatting import fmt_p, fmt_ratio
@@ -162,7 +162,8 @@ def _reading(hr: tuple[float, ...], control: str) -> str:
 
 def verdict_texts(study: Study, hazard_ratios: dict) -> dict[str, str]:
     """Sentences (glued as ``weighting_verdict_<endpoint>``) saying whether the weighted analyses read the
-    comparison as the matched one does: each estimate's 95% CI above 1, below 1 or across 1."""
+    comparison as the matched one does: each estimate's 95% CI above 1, below 1 or across 1. A reading shared by
+    all three analyses is said once ("matching, IPTW and overlap weights all show ..."); otherwise each is named."""
     texts = {}
     for endpoint, (_, _, ep_name) in ENDPOINTS.items():
         readings = {label: _reading(hr, study.control) for label, hr in hazard_ratios[endpoint].items()}
@@ -174,10 +175,47 @@ def verdict_texts(study: Study, hazard_ratios: dict) -> dict[str, str]:
             verdict = "weighting and matching agree"
         else:
             verdict = "weighting and matching do not agree"
-        texts[f"weighting_verdict_{endpoint}"] = (
-            f"For {ep_name.lower()}, the 95% confidence intervals show {matched} after matching, {weighted[0]} with "
-            f"IPTW and {weighted[1]} with overlap weights: {verdict}.")
+        if matched != "no estimate" and all(r == matched for r in weighted):
+            texts[f"weighting_verdict_{endpoint}"] = (
+                f"For {ep_name.lower()}, matching, IPTW and overlap weights all show {matched} (95% confidence "
+                f"intervals): {verdict}.")
+        else:
+            texts[f"weighting_verdict_{endpoint}"] = (
+                f"For {ep_name.lower()}, the 95% confidence intervals show {matched} after matching, {weighted[0]} "
+                f"with IPTW and {weighted[1]} with overlap weights: {verdict}.")
     return texts
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def balance_texts(study: Study, values: ResultSet) -> dict[str, str]:
+    """A sentence (glued as ``weighting_balance_text``) on each weighting that worsens the balance of a covariate:
+    its absolute SMD grows and reaches :data:`SMD_THRESHOLD` ("IPTW worsens the balance of extrahepatic metastasis
+    (SMD 0.038 → 0.246) ..."), with the effective sample size it leaves; or that no weighting worsens any. Read
+    from the recorded SMDs, so the text is the table's."""
+    labels = variable_labels(study.config)
+    covariates = list(study.config.matching.covariates)
+    parts = []
+    for name, (title, _) in WEIGHTINGS.items():
+        worse = []
+        for cov in covariates:
+            before, after = (values[f"sensitivity.{w}_smd_{cov}"] for w in ("unweighted", name))
+            if np.isfinite(before) and np.isfinite(after) and after > before and after >= SMD_THRESHOLD:
+                worse.append(f"{in_sentence(labels.get(cov, cov))} (SMD {_smd(before)} → {_smd(after)})")
+        if worse:
+            ess = (f"{values[f'sensitivity.{name}_ess_treatment']:.1f} of {int(study.data['treatment'].eq(1).sum())} "
+                   f"{study.treatment} patients")
+            parts.append(f"{title} worsens the balance of {_join(worse)}, and its effective sample size is only "
+                         f"{ess}")
+    if not parts:
+        text = (f"No weighting leaves a covariate less balanced than without weights beyond an SMD of "
+                f"{SMD_THRESHOLD:g}.")
+    else:
+        text = ("; ".join(parts) + ". Agreement of a weighted estimate with the matched one is weaker evidence "
+                "where its weights leave the groups imbalanced.")
+    return {"weighting_balance_text": text}
 
 
 def hazard_ratio_table(study: Study, values: ResultSet, hazard_ratios: dict | None = None) -> JournalTable:
@@ -228,9 +266,9 @@ def compute(study: Study) -> SectionResult:
     tables = {"balance": weighted_balance_display(study, balance, values),
               "hazard_ratios": hazard_ratio_table(study, values, hazard_ratios), "balance_frame": balance}
     inputs = {"weights": weights, "curves": weighted_curves(study, weights), "hazard_ratios": hazard_ratios,
-              "texts": verdict_texts(study, hazard_ratios)}
+              "texts": {**verdict_texts(study, hazard_ratios), **balance_texts(study, values)}}
     return SectionResult(values, tables, inputs)
 
 
 __all__ = ["WEIGHTINGS", "compute", "study_weights", "weighted_curves", "weighted_hazard_ratio", "weighting_results",
-           "hazard_ratio_table", "weighted_balance_display", "analysis_hazard_ratios", "verdict_texts"]
+           "hazard_ratio_table", "weighted_balance_display", "analysis_hazard_ratios", "verdict_texts", "balance_texts"]

@@ -1,0 +1,143 @@
+"""The chapters beside the article: each number the article also reports shows, on hover or keyboard focus, the
+published value and the scorecard's verdict; each chapter opens with a box "Where this reproduction departs from
+the article", from the scorecard and the consistency audit (issue 24).
+
+Run by :func:`hcc_utils.pipeline.book.build_html` on the built pages, after every notebook ran. The chapters are
+analysis (section notebooks, which never read the article's numbers); like the book's scorecard page, this step
+reads the reproduction's outputs of the run: the scorecard page's table (``sections/scorecard/tables/
+scorecard.csv``) and the audit page's (``sections/audit/tables/audit.csv``), with each chapter's own
+``results.csv``. Scorecard rows are read generically: every column not listed in :data:`PLUMBING` is part of the
+verdict shown (``status``, ``tier``, ``reason`` and any column a later version adds, such as a tier of
+conclusions).
+"""
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from hcc_utils.report.presentation import p_statement, typeset_minus
+from hcc_utils.study.registry import parse_value, prose_value
+
+#: Scorecard columns that say how a row was compared, not what the verdict is: left out of the verdict text.
+PLUMBING = ("id", "result_id", "section", "statistic", "published", "reproduced", "kind", "unit", "basis",
+            "tolerance")
+#: Statuses of numbers the run reproduces; any other status is a departure.
+REPRODUCED = ("met",)
+BOX_TITLE = "Where this reproduction departs from the article"
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False, comment="#") if path.is_file() else pd.DataFrame()
+
+
+def verdict_text(row: dict) -> str:
+    """The verdict of one scorecard row, every non-plumbing column that has a value: 'status: met; tier:
+    identical'."""
+    return "; ".join(f"{key}: {value}" for key, value in row.items() if key not in PLUMBING and str(value).strip())
+
+
+def _chapter_rows(card: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
+    if card.empty or results.empty:
+        return card.iloc[0:0]
+    return card[card["result_id"].isin(set(results["id"]))]
+
+
+def _label(row: dict, labels: dict[str, str]) -> str:
+    """A compared number by its result's label ('Events, Progression-free survival (All enrolled)'), else its id."""
+    return labels.get(row.get("result_id", ""), "") or row["id"]
+
+
+def departures_html(rows: pd.DataFrame, audit: pd.DataFrame, labels: dict[str, str] | None = None) -> str:
+    """The box that opens a chapter: each of the article's numbers of the chapter that the run does not reproduce
+    (its published and reproduced values and the verdict), and each inconsistency the audit finds in those numbers;
+    or, when there is none, how many of the chapter's published numbers are reproduced."""
+    labels = labels or {}
+    items = []
+    for row in rows.to_dict("records"):
+        if row.get("status") not in REPRODUCED:
+            reproduced = row.get("reproduced") or "not computed"
+            items.append(f"{_label(row, labels)}: article {row['published']}, this run {reproduced} "
+                         f"({verdict_text(row)})")
+    if not audit.empty and "consistent" in audit.columns:
+        ids = set(rows["id"]) if len(rows) else set()
+        by_article = {r["id"]: r for r in rows.to_dict("records")}
+        for row in audit[audit["id"].isin(ids) & ~audit["consistent"].str.lower().isin(("true", "yes"))].to_dict(
+                "records"):
+            items.append(f"{_label(by_article.get(row['id'], row), labels)}: the article's own numbers disagree "
+                         f"({row.get('reason', '') or row.get('check', '')})")
+    if items:
+        body = "<ul>" + "".join(f"<li>{html.escape(item)}</li>" for item in items) + "</ul>"
+    elif len(rows):
+        met = int((rows["status"] == "met").sum())
+        body = (f"<p>None: the {len(rows)} numbers of the article this chapter reports are reproduced "
+                f"({met} met; hover over or focus on a number for the article's value).</p>")
+    else:
+        body = "<p>None: this chapter reports no number of the article (it goes beyond it).</p>"
+    return (f'<div class="admonition hcc-departures" role="note"><p class="admonition-title">{BOX_TITLE}</p>'
+            f"{body}</div>")
+
+
+def _prose_texts(rows: pd.DataFrame, results: pd.DataFrame) -> dict[str, list[dict]]:
+    """Each compared number as the prose writes it -> the scorecard rows it may stand for."""
+    by_id = results.set_index("id")
+    out: dict[str, list[dict]] = {}
+    for row in rows.to_dict("records"):
+        result = by_id.loc[row["result_id"]]
+        value = parse_value(result["kind"], result["value"])
+        text = typeset_minus(prose_value(result["kind"], value, unit=result.get("unit", ""),
+                                         status=result.get("status")))
+        forms = {text, p_statement(text)} if result["kind"] == "p" else {text}  # '0.017' and 'P = 0.017'
+        for form in forms:
+            out.setdefault(form, []).append(row)
+    return out
+
+
+_PASTED = re.compile(r'<span class="pasted-text">([^<]*)</span>')
+
+
+def annotate_page(page: str, rows: pd.DataFrame, results: pd.DataFrame, audit: pd.DataFrame) -> str:
+    """A chapter page with its departures box after the title and every glued number the article also reports
+    marked (``tabindex="0"``, a ``title`` and an ``aria-describedby`` note: "Article: 10.3; status: met; tier:
+    identical"); a number that could stand for two published values with different verdicts is left unmarked."""
+    texts = _prose_texts(rows, results) if len(rows) else {}
+    count = [0]
+
+    def mark(match: re.Match) -> str:
+        shown = html.unescape(match.group(1))
+        candidates = texts.get(shown, [])
+        tips = {f"Article: {r['published']}; {verdict_text(r)}" for r in candidates}
+        if len(tips) != 1:
+            return match.group(0)
+        count[0] += 1
+        tip = html.escape(tips.pop())
+        ident = f"hcc-cmp-{count[0]}"
+        return (f'<span class="pasted-text hcc-compared" tabindex="0" title="{tip}" data-article="{tip}" '
+                f'aria-describedby="{ident}">{match.group(1)}</span><span id="{ident}" class="hcc-compared-note" '
+                f'hidden>{tip}</span>')
+
+    page = _PASTED.sub(mark, page)
+    article = page.find('<article class="bd-article"')
+    heading = re.compile(r"</h1>").search(page, max(article, 0))
+    if article < 0 or heading is None:
+        return page
+    labels = dict(zip(results["id"], results["label"])) if "label" in results else {}
+    return page[:heading.end()] + "\n" + departures_html(rows, audit, labels) + page[heading.end():]
+
+
+def annotate_chapters(run_dir: Path, html_dir: Path) -> int:
+    """Annotate every chapter page (``html/notebooks/*.html``) of a built run; return the pages annotated (none
+    without the scorecard page's table)."""
+    card = _read(run_dir / "sections" / "scorecard" / "tables" / "scorecard.csv")
+    audit = _read(run_dir / "sections" / "audit" / "tables" / "audit.csv")
+    if card.empty:
+        return 0
+    done = 0
+    for page in sorted((html_dir / "notebooks").glob("*.html")):
+        results = _read(run_dir / "sections" / page.stem / "results.csv")
+        rows = _chapter_rows(card, results)
+        page.write_text(annotate_page(page.read_text(encoding="utf-8"), rows, results, audit), encoding="utf-8")
+        done += 1
+    return done

@@ -1,0 +1,78 @@
+"""The chapters beside the article (hcc_utils.pipeline.comparison): the departures box and the article's value on
+hover or focus, from the scorecard's rows read generically."""
+from __future__ import annotations
+
+import pandas as pd
+
+from hcc_utils.pipeline import comparison
+
+PAGE = ('<html><body><nav><h1>Site</h1></nav><article class="bd-article"><section><h1>Survival</h1>'
+        '<p>Median OS was <span class="pasted-text">10.3 months</span> (<span class="pasted-text">P = 0.017</span>)'
+        ' and <span class="pasted-text">81</span> died; <span class="pasted-text">44</span> in the matched '
+        'cohort.</p></section></article></body></html>')
+RESULTS = pd.DataFrame([
+    {"id": "survival.os_median_treatment", "value": "10.3", "status": "ok", "kind": "months", "unit": "months",
+     "label": "Median OS, lenvatinib"},
+    {"id": "survival.os_logrank_p", "value": "0.0171", "status": "ok", "kind": "p", "unit": "p", "label": "OS P"},
+    {"id": "survival.os_events", "value": "81", "status": "ok", "kind": "count", "unit": "patients",
+     "label": "Events, OS"},
+    {"id": "survival.os_events_matched", "value": "44", "status": "ok", "kind": "count", "unit": "patients",
+     "label": "Events, OS (matched)"}])
+
+
+def card(**changes) -> pd.DataFrame:
+    rows = [{"id": "survival.os_median_len", "result_id": "survival.os_median_treatment", "section": "survival",
+             "statistic": "median", "published": "10.3", "reproduced": "10.3", "kind": "months", "unit": "months",
+             "tolerance": "±0.1", "status": "met", "tier": "identical", "reason": "", "basis": "the article's method"},
+            {"id": "survival.os_p", "result_id": "survival.os_logrank_p", "section": "survival", "statistic": "p",
+             "published": "0.019", "reproduced": "0.0171", "kind": "p", "unit": "p", "tolerance": "±0.005",
+             "status": "met", "tier": "close", "reason": "", "basis": "the article's method"},
+            {"id": "survival.os_events", "result_id": "survival.os_events", "section": "survival",
+             "statistic": "n", "published": "81", "reproduced": "81", "kind": "count", "unit": "patients",
+             "tolerance": "exact", "status": "met", "tier": "identical", "reason": "", "basis": ""}]
+    frame = pd.DataFrame(rows)
+    for column, values in changes.items():
+        frame[column] = values
+    return frame
+
+
+def test_each_compared_number_shows_the_article_s_value_on_focus_and_the_box_opens_the_chapter():
+    out = comparison.annotate_page(PAGE, card(), RESULTS, pd.DataFrame())
+    assert out.count('tabindex="0"') == 3  # 10.3 months, P = 0.017, 81; not 44 (the article has no such number)
+    assert 'title="Article: 10.3; status: met; tier: identical"' in out
+    assert 'data-article="Article: 0.019; status: met; tier: close"' in out
+    assert out.count("aria-describedby=") == 3 and out.count('class="hcc-compared-note" hidden') == 3
+    assert '<span class="pasted-text">44</span>' in out
+    # the box follows the article's title, not the site's heading, and says nothing departs
+    box = out.index("hcc-departures")
+    assert out.index("Survival</h1>") < box < out.index("Median OS")
+    assert "None: the 3 numbers of the article this chapter reports are reproduced" in out
+
+
+def test_a_number_not_reproduced_and_an_inconsistent_article_number_are_listed_in_the_box():
+    missed = card(status=["met", "missed", "met"], tier=["identical", "", "identical"],
+                  reason=["", "P 0.017 vs 0.019 beyond the tolerance", ""])
+    audit = pd.DataFrame([{"id": "survival.os_events", "check": "percent", "consistent": "False",
+                           "reason": "81/126 is 64.3%, not 63.5%"}])
+    out = comparison.annotate_page(PAGE, missed, RESULTS, audit)
+    assert "OS P: article 0.019, this run 0.0171 (status: missed; reason: P 0.017 vs 0.019 beyond the tolerance)" in out
+    assert "Events, OS: the article&#x27;s own numbers disagree (81/126 is 64.3%, not 63.5%)" in out
+    assert "None:" not in out
+
+
+def test_a_future_column_of_the_scorecard_is_shown_without_a_change_here():
+    """Another branch adds a tier of conclusions to the scorecard: every column not known as plumbing is part of
+    the verdict, so it is shown as soon as the scorecard has it."""
+    out = comparison.annotate_page(PAGE, card(conclusions=["holds", "holds", ""]), RESULTS, pd.DataFrame())
+    assert 'title="Article: 10.3; status: met; tier: identical; conclusions: holds"' in out
+
+
+def test_a_glued_text_standing_for_two_verdicts_is_left_unmarked():
+    two = card(result_id=["survival.os_median_treatment", "survival.os_logrank_p", "survival.os_events"])
+    results = RESULTS.copy()
+    results.loc[results["id"] == "survival.os_events_matched", "value"] = "81"
+    extra = pd.concat([two, two.iloc[[2]].assign(id="survival.os_events_matched",
+                                                 result_id="survival.os_events_matched", published="80",
+                                                 status="missed", tier="")])
+    out = comparison.annotate_page(PAGE.replace(">44<", ">81<"), extra, results, pd.DataFrame())
+    assert out.count('<span class="pasted-text">81</span>') == 2  # ambiguous: which published number?
