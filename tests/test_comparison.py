@@ -76,3 +76,43 @@ def test_a_glued_text_standing_for_two_verdicts_is_left_unmarked():
                                                  status="missed", tier="")])
     out = comparison.annotate_page(PAGE.replace(">44<", ">81<"), extra, results, pd.DataFrame())
     assert out.count('<span class="pasted-text">81</span>') == 2  # ambiguous: which published number?
+
+
+def conclusions_table(status: str) -> pd.DataFrame:
+    return pd.DataFrame([
+        {"id": "cox.os_multivariable_significant", "section": "survival",
+         "claim": "The only independent predictors of death: Child-Pugh B and PIVKA-II >= 1000",
+         "source": "Results/Predictors (line 39)", "status": status,
+         "observed": "independent: cox.os_cp_b_p, cox.os_ecog2_p" if status != "held" else "", "reason": ""},
+        {"id": "safety.most_common", "section": "safety", "claim": "Hand-foot syndrome most common",
+         "source": "Results/Safety (line 47)", "status": "not held", "observed": "rash", "reason": ""}])
+
+
+def test_a_conclusion_of_the_article_that_does_not_hold_opens_its_chapter_s_box():
+    """The conclusions tier reaches the chapters: a conclusion of the chapter's section that does not hold is
+    listed with its place in the article and what the run found; one of another chapter is not; a held one turns
+    the box's 'None' into '... and the conclusion the article draws from them holds'."""
+    out = comparison.annotate_page(PAGE, card(), RESULTS, pd.DataFrame(), conclusions_table("not held"))
+    assert ("The article&#x27;s conclusion \u201cThe only independent predictors of death: Child-Pugh B and "
+            "PIVKA-II &gt;= 1000\u201d (Results/Predictors (line 39)) does not hold here: independent: cox.os_cp_b_p, "
+            "cox.os_ecog2_p") in out
+    assert "Hand-foot" not in out and "None:" not in out
+    held = comparison.annotate_page(PAGE, card(), RESULTS, pd.DataFrame(), conclusions_table("held"))
+    assert ("None: the 3 numbers of the article this chapter reports are reproduced (3 met; hover over or focus on "
+            "a number for the article's value) and the 1 conclusion the article draws from them holds.") in held
+    # without the conclusions' table (a run before the tier existed) the box is the numbers' alone
+    assert "conclusion" not in comparison.annotate_page(PAGE, card(), RESULTS, pd.DataFrame()).split("hcc-departures")[1].split("</div>")[0]
+
+
+def test_a_conclusion_judged_from_a_chapter_s_result_without_a_published_number_reaches_that_chapter():
+    """The subgroups by previous cycles have no published number of their own (section 'cycles' has no scorecard
+    row); their conclusion is listed in the chapter whose results it is judged from."""
+    table = pd.DataFrame([{"id": "conclusion.cycles_no_difference", "section": "cycles",
+                           "claim": "No difference within strata of previous cycles", "source": "Results (line 45)",
+                           "subject": "cycles.gt3_os_logrank_p|survival.os_events", "status": "not held",
+                           "observed": "cycles.gt3_os_logrank_p 0.031", "reason": ""}])
+    out = comparison.annotate_page(PAGE, card(), RESULTS, pd.DataFrame(), table)
+    assert "No difference within strata of previous cycles\u201d (Results (line 45)) does not hold here" in out
+    elsewhere = table.assign(subject="cycles.gt3_os_logrank_p")  # judged from another chapter's result only
+    assert "No difference within strata" not in comparison.annotate_page(PAGE, card(), RESULTS, pd.DataFrame(),
+                                                                         elsewhere)

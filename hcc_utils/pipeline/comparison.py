@@ -1,11 +1,13 @@
 """The chapters beside the article: each number the article also reports shows, on hover or keyboard focus, the
 published value and the scorecard's verdict; each chapter opens with a box "Where this reproduction departs from
-the article", from the scorecard and the consistency audit (issue 24).
+the article", from the scorecard, its tier of conclusions and the consistency audit (issue 24).
 
 Run by :func:`hcc_utils.pipeline.book.build_html` on the built pages, after every notebook ran. The chapters are
 analysis (section notebooks, which never read the article's numbers); like the book's scorecard page, this step
 reads the reproduction's outputs of the run: the scorecard page's table (``sections/scorecard/tables/
-scorecard.csv``) and the audit page's (``sections/audit/tables/audit.csv``), with each chapter's own
+scorecard.csv``) and the audit page's (``sections/audit/tables/audit.csv``), the conclusions' table of the scorecard page (``sections/scorecard/tables/
+conclusions.csv``: a conclusion belongs to the chapters whose compared numbers share its ``section``), with each
+chapter's own
 ``results.csv``. Scorecard rows are read generically: every column not listed in :data:`PLUMBING` is part of the
 verdict shown (``status``, ``tier``, ``reason`` and any column a later version adds, such as a tier of
 conclusions).
@@ -50,12 +52,42 @@ def _label(row: dict, labels: dict[str, str]) -> str:
     return labels.get(row.get("result_id", ""), "") or row["id"]
 
 
-def departures_html(rows: pd.DataFrame, audit: pd.DataFrame, labels: dict[str, str] | None = None) -> str:
-    """The box that opens a chapter: each of the article's numbers of the chapter that the run does not reproduce
-    (its published and reproduced values and the verdict), and each inconsistency the audit finds in those numbers;
-    or, when there is none, how many of the chapter's published numbers are reproduced."""
+#: How the box words each status of a conclusion other than "held".
+CONCLUSION_STATUS = {"not held": "does not hold here", "infeasible": "cannot hold together with the article's numbers",
+                     "not evaluable": "not checked"}
+
+
+def chapter_conclusions(rows: pd.DataFrame, conclusions: pd.DataFrame, results: pd.DataFrame | None = None
+                        ) -> pd.DataFrame:
+    """The article's conclusions about a chapter: those whose ``section`` is the section of one of the chapter's
+    compared numbers (``rows``), and those judged from one of the chapter's results (a ``subject`` id of
+    ``results``; the subgroups by previous cycles have no published number of their own)."""
+    if conclusions.empty or "section" not in conclusions:
+        return conclusions.iloc[0:0]
+    sections = set(rows["section"]) if len(rows) and "section" in rows else set()
+    ids = set(results["id"]) if results is not None and len(results) and "id" in results else set()
+    subjects = conclusions.get("subject", pd.Series("", index=conclusions.index)).fillna("").astype(str)
+    judged_here = subjects.map(lambda text: bool(ids & set(re.split(r"[;|]", text))))
+    return conclusions[conclusions["section"].isin(sections) | judged_here]
+
+
+def conclusion_item(row: dict) -> str:
+    """One conclusion that does not hold (or cannot be checked), with its place in the article and the reason."""
+    status = CONCLUSION_STATUS.get(row.get("status", ""), row.get("status", ""))
+    because = "; ".join(v for v in (row.get("observed", ""), row.get("reason", "")) if str(v).strip())
+    return (f"The article's conclusion \u201c{row['claim']}\u201d ({row.get('source', '')}) {status}"
+            + (f": {because}" if because else ""))
+
+
+def departures_html(rows: pd.DataFrame, audit: pd.DataFrame, labels: dict[str, str] | None = None,
+                    conclusions: pd.DataFrame | None = None, results: pd.DataFrame | None = None) -> str:
+    """The box that opens a chapter: each of the article's conclusions about the chapter that does not hold in the
+    run (or cannot be checked), each of the article's numbers of the chapter that the run does not reproduce (its
+    published and reproduced values and the verdict), and each inconsistency the audit finds in those numbers; or,
+    when there is none, how many of the chapter's published numbers are reproduced and conclusions hold."""
     labels = labels or {}
-    items = []
+    about = chapter_conclusions(rows, conclusions if conclusions is not None else pd.DataFrame(), results)
+    items = [conclusion_item(row) for row in about.to_dict("records") if row.get("status") != "held"]
     for row in rows.to_dict("records"):
         if row.get("status") not in REPRODUCED:
             reproduced = row.get("reproduced") or "not computed"
@@ -72,8 +104,10 @@ def departures_html(rows: pd.DataFrame, audit: pd.DataFrame, labels: dict[str, s
         body = "<ul>" + "".join(f"<li>{html.escape(item)}</li>" for item in items) + "</ul>"
     elif len(rows):
         met = int((rows["status"] == "met").sum())
+        held = (f" and the {len(about)} conclusion{'s' if len(about) != 1 else ''} the article draws from them "
+                f"hold{'s' if len(about) == 1 else ''}" if len(about) else "")
         body = (f"<p>None: the {len(rows)} numbers of the article this chapter reports are reproduced "
-                f"({met} met; hover over or focus on a number for the article's value).</p>")
+                f"({met} met; hover over or focus on a number for the article's value){held}.</p>")
     else:
         body = "<p>None: this chapter reports no number of the article (it goes beyond it).</p>"
     return (f'<div class="admonition hcc-departures" role="note"><p class="admonition-title">{BOX_TITLE}</p>'
@@ -98,7 +132,8 @@ def _prose_texts(rows: pd.DataFrame, results: pd.DataFrame) -> dict[str, list[di
 _PASTED = re.compile(r'<span class="pasted-text">([^<]*)</span>')
 
 
-def annotate_page(page: str, rows: pd.DataFrame, results: pd.DataFrame, audit: pd.DataFrame) -> str:
+def annotate_page(page: str, rows: pd.DataFrame, results: pd.DataFrame, audit: pd.DataFrame,
+                  conclusions: pd.DataFrame | None = None) -> str:
     """A chapter page with its departures box after the title and every glued number the article also reports
     marked (``tabindex="0"``, a ``title`` and an ``aria-describedby`` note: "Article: 10.3; status: met; tier:
     identical"); a number that could stand for two published values with different verdicts is left unmarked."""
@@ -124,7 +159,7 @@ def annotate_page(page: str, rows: pd.DataFrame, results: pd.DataFrame, audit: p
     if article < 0 or heading is None:
         return page
     labels = dict(zip(results["id"], results["label"])) if "label" in results else {}
-    return page[:heading.end()] + "\n" + departures_html(rows, audit, labels) + page[heading.end():]
+    return page[:heading.end()] + "\n" + departures_html(rows, audit, labels, conclusions, results) + page[heading.end():]
 
 
 def annotate_chapters(run_dir: Path, html_dir: Path) -> int:
@@ -132,12 +167,13 @@ def annotate_chapters(run_dir: Path, html_dir: Path) -> int:
     without the scorecard page's table)."""
     card = _read(run_dir / "sections" / "scorecard" / "tables" / "scorecard.csv")
     audit = _read(run_dir / "sections" / "audit" / "tables" / "audit.csv")
+    conclusions = _read(run_dir / "sections" / "scorecard" / "tables" / "conclusions.csv")
     if card.empty:
         return 0
     done = 0
     for page in sorted((html_dir / "notebooks").glob("*.html")):
         results = _read(run_dir / "sections" / page.stem / "results.csv")
         rows = _chapter_rows(card, results)
-        page.write_text(annotate_page(page.read_text(encoding="utf-8"), rows, results, audit), encoding="utf-8")
+        page.write_text(annotate_page(page.read_text(encoding="utf-8"), rows, results, audit, conclusions), encoding="utf-8")
         done += 1
     return done
