@@ -295,6 +295,9 @@ def print_book(html_dir: Path, run_dir: Path, entries: list[str], area: Path | N
     try:
         written = book_pdf.write_book_pdfs(html_dir, entries, _study_config(run_dir).study.title, banner_html(run_dir),
                                            browser, cache_dir=area / "pdf" if area is not None else None)
+    except ImportError as error:  # an environment installed before the PDFs' packages were pinned
+        raise StudyRunError(f"printing the book's PDFs needs {error.name}, which this environment lacks; update it "
+                            f"with `python3.11 -m hcc_utils setup` (Windows: `py -3.11 -m hcc_utils setup`)") from None
     except Exception as error:  # the browser could not print, and the Submission files page links the PDFs
         raise StudyRunError(f"printing the book's PDFs failed ({type(error).__name__}: {error}); name another "
                             f"Chromium, Chrome or Edge in {book_pdf.CHROMIUM_VARIABLE}") from error

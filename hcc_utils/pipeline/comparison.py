@@ -71,10 +71,16 @@ def chapter_conclusions(rows: pd.DataFrame, conclusions: pd.DataFrame, results: 
     return conclusions[conclusions["section"].isin(sections) | judged_here]
 
 
-def conclusion_item(row: dict) -> str:
-    """One conclusion that does not hold (or cannot be checked), with its place in the article and the reason."""
+_RESULT_ID = re.compile(r"\b[a-z][a-z0-9_]*\.[a-z0-9_]+\b")
+
+
+def conclusion_item(row: dict, labels: dict[str, str] | None = None) -> str:
+    """One conclusion that does not hold (or cannot be checked), with its place in the article and the reason; the
+    result ids of what the run found are named by their labels ('P: ECOG 2, Overall survival, multivariable')."""
+    labels = labels or {}
     status = CONCLUSION_STATUS.get(row.get("status", ""), row.get("status", ""))
-    because = "; ".join(v for v in (row.get("observed", ""), row.get("reason", "")) if str(v).strip())
+    because = "; ".join(_RESULT_ID.sub(lambda m: labels.get(m.group(0)) or m.group(0), str(v))
+                        for v in (row.get("observed", ""), row.get("reason", "")) if str(v).strip())
     return (f"The article's conclusion \u201c{row['claim']}\u201d ({row.get('source', '')}) {status}"
             + (f": {because}" if because else ""))
 
@@ -87,7 +93,7 @@ def departures_html(rows: pd.DataFrame, audit: pd.DataFrame, labels: dict[str, s
     when there is none, how many of the chapter's published numbers are reproduced and conclusions hold."""
     labels = labels or {}
     about = chapter_conclusions(rows, conclusions if conclusions is not None else pd.DataFrame(), results)
-    items = [conclusion_item(row) for row in about.to_dict("records") if row.get("status") != "held"]
+    items = [conclusion_item(row, labels) for row in about.to_dict("records") if row.get("status") != "held"]
     for row in rows.to_dict("records"):
         if row.get("status") not in REPRODUCED:
             reproduced = row.get("reproduced") or "not computed"
