@@ -28,6 +28,7 @@ import pandas as pd
 from hcc_utils.config import REPO_ROOT, as_config
 from hcc_utils.data.variables import CONTROL_GROUP, analysis_columns
 from hcc_utils.report.recorder import load_results
+from hcc_utils.study.sections.safety import AE_SHORT
 from hcc_utils.reproduction.verify_scope import uncovered_reason
 
 __all__ = ["TOLERANCES", "RNotFound", "compare", "r_settings", "run_r", "verify_run", "verification_for"]
@@ -100,6 +101,7 @@ def r_settings(config) -> dict[str, str]:
         "survival.min_subgroup_size": str(s.min_subgroup_size),
         "cutpoints.atebev_cycles_subgroup": f"{float(config.cutpoints.atebev_cycles_subgroup):g}",
         "significance_level": repr(float(config.significance_level)),
+        "safety.terms": ";".join(AE_SHORT), "safety.id_names": ";".join(AE_SHORT.values()),
     }
 
 
