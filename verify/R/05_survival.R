@@ -24,7 +24,7 @@ group_hr <- function(d, ep, matched) {
   d$control_group <- 1 - d$treatment
   f <- as.formula(sprintf("Surv(%s, %s) ~ control_group", ENDPOINTS[[ep]][1], ENDPOINTS[[ep]][2]))
   k1 <- matched && any(table(d$r_set[d$treatment == 0]) > 1)
-  if (k1) cox_first(f, d, weights = r_weight, cluster = r_set) else cox_first(f, d)
+  if (k1) cox_first(f, d, weights = "r_weight", cluster = "r_set") else cox_first(f, d)
 }
 
 section_survival <- function(a) {

@@ -97,10 +97,15 @@ logrank <- function(time, event, group) {
   c(p = pchisq(s$chisq, df, lower.tail = FALSE), chisq = s$chisq, df = df)
 }
 
-# Cox model (configured ties; Wald CI and P): hazard ratio, limits, P of the first term
-cox_first <- function(formula, data, ...) {
-  fit <- tryCatch(suppressWarnings(coxph(formula, data = data, ties = setting("cox.ties", "efron"), ...)),
-                  error = function(e) NULL)
+# Cox model (configured ties; Wald CI and P): hazard ratio, limits, P and SE of the first term. `weights` and
+# `cluster` name columns of `data` (case weights; a robust variance clustered on the column's values).
+cox_first <- function(formula, data, weights = NULL, cluster = NULL) {
+  if (!is.null(cluster)) formula <- update(formula, as.formula(sprintf(". ~ . + cluster(%s)", cluster)))
+  ties <- setting("cox.ties", "efron")
+  fit <- tryCatch(suppressWarnings(
+    if (is.null(weights)) coxph(formula, data = data, ties = ties)
+    else { data$.weight <- data[[weights]]; coxph(formula, data = data, weights = .weight, ties = ties) }),
+    error = function(e) NULL)
   if (is.null(fit) || !is.finite(coef(fit)[1]) || abs(coef(fit)[1]) > 20) return(rep(NA_real_, 5))
   b <- coef(fit)[1]; se <- sqrt(diag(vcov(fit)))[1]
   z <- qnorm(0.975)
