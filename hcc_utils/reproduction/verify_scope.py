@@ -3,7 +3,7 @@ from __future__ import annotations
 
 #: Result-id prefixes R does not recompute, with the reason.
 UNCOVERED = (
-    ("flow.", "the patient flow counts the screened cohort; analysis.csv holds the enrolled patients only"),
+    ("flow.", "the flow's earlier steps count screened patients; analysis.csv holds the enrolled patients only"),
     ("sensitivity.boot_", "the bootstrap's resamples come from numpy's random streams, which R cannot draw"),
     ("sensitivity.gbm_", "the boosted propensity model is scikit-learn's; R's gbm is another algorithm"),
 )

@@ -55,14 +55,15 @@ greedy_match <- function(d, treat, ratio, width, order_rule) {
   matches[treated, , drop = FALSE]
 }
 
-match_study <- function(a) {
-  covs <- setting_list("matching.covariates")
+# Matched sets of the configured matching, or of a scenario of the chapter on matching choices (other
+# covariates, ratio, caliper, exact strata): the engine is MatchIt where its build computes the configured
+# algorithm, else the base-R greedy matching above (the reason is noted).
+match_study <- function(a, covs = setting_list("matching.covariates"), ratio = as.integer(setting("matching.ratio", "1")),
+                        caliper = setting_num("matching.caliper"), exact = NULL) {
   fit <- glm(reformulate(covs, "treatment"), family = binomial, data = a)
   ps <- unname(fitted(fit))
   scale <- setting("matching.caliper_scale", "logit")
   d <- if (scale == "logit") log(ps / (1 - ps)) else ps
-  ratio <- as.integer(setting("matching.ratio", "1"))
-  caliper <- setting_num("matching.caliper")
   order_rule <- setting("matching.order", "largest")
   compat <- setting("matching.compat", "")
   width <- if (is.na(caliper)) NA_real_ else caliper * sd(d)
@@ -75,21 +76,29 @@ match_study <- function(a) {
                         "matchit-4.5.1" = !defect && version == "4.5.1",
                         "matchit-4.5.1-integer-abs" = defect && version == "4.5.1")
   note <- ""
+  treated <- which(a$treatment == 1)
   if (use_matchit) {
     m <- suppressWarnings(matchit(reformulate(covs, "treatment"), data = a, method = "nearest", distance = d,
                                   ratio = ratio, caliper = if (is.na(caliper)) NULL else caliper,
+                                  exact = if (is.null(exact)) NULL else reformulate(exact),
                                   std.caliper = TRUE, m.order = order_rule, replace = FALSE))
     mm <- matrix(as.integer(m$match.matrix), ncol = ncol(m$match.matrix))
     engine <- paste("MatchIt", version)
   } else {
     if (nzchar(compat)) stop("matching.compat '", compat, "' needs MatchIt 4.5.1 ",
                              if (compat == "matchit-4.5.1") "built with a floating-point abs()" else "with the integer abs()")
-    mm <- greedy_match(d, a$treatment, ratio, width, order_rule)
+    strata <- if (is.null(exact)) rep("", nrow(a)) else do.call(paste, c(unname(as.list(a[exact])), sep = "|"))
+    mm <- matrix(NA_integer_, nrow = length(treated), ncol = ratio)
+    for (key in sort(unique(strata))) {          # exact strata matched one by one, with the whole cohort's width
+      rows <- which(strata == key)
+      if (!any(a$treatment[rows] == 1) || !any(a$treatment[rows] == 0)) next
+      local <- greedy_match(d[rows], a$treatment[rows], ratio, width, order_rule)
+      mm[match(rows[a$treatment[rows] == 1], treated), ] <- matrix(rows[local], ncol = ratio)
+    }
     engine <- "greedy nearest-neighbour matching in base R (MatchIt's documented rules)"
     note <- if (defect) sprintf("MatchIt %s here computes abs() in integers (MatchIt issue #163, fixed in 4.5.4): its calipers below one distance unit do not bind, so the documented algorithm is run in base R", version)
             else sprintf("MatchIt %s's k:1 matching passes over a control after an earlier match (fixed in its 2024 rewrite): the documented algorithm is run in base R", version)
   }
-  treated <- which(a$treatment == 1)
   set <- rep(NA_integer_, nrow(a))
   kept <- which(!is.na(mm[, 1]))
   for (s in seq_along(kept)) {

@@ -11,7 +11,7 @@ SETTINGS <- read_settings(args[2])
 A <- read_analysis(args[1])
 
 A <- section_matching(A)          # first: every matched analysis uses the matched sets formed here
-SECTIONS <- c("baseline", "responses", "survival", "predictors", "subgroups", "safety", "matched_analyses",
+SECTIONS <- c("flow", "baseline", "responses", "survival", "predictors", "subgroups", "safety", "matched_analyses",
               "weighting", "diagnostics", "matching_choices")
 for (s in SECTIONS) {
   f <- get0(paste0("section_", s))
