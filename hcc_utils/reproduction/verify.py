@@ -178,3 +178,97 @@ def compare(results: pd.DataFrame, r_values: pd.DataFrame) -> Comparison:
     table = pd.DataFrame(rows, columns=["id", "kind", "python", "r", "abs_diff", "rel_diff", "tolerance", "verdict",
                                         "reason"])
     return Comparison(table)
+
+
+def family(result_id: str) -> str:
+    """The family of a result id in the summary: its section, and for the chapters beyond the article (all
+    ``sensitivity.``) the analysis (``sensitivity.zph``, ``sensitivity.rmst``, ``sensitivity.caliper`` ...)."""
+    section, _, rest = result_id.partition(".")
+    if section != "sensitivity":
+        return section
+    return f"{section}.{rest.split('_')[0]}"
+
+
+def summarise(comparison: Comparison, notes: dict[str, str], results_sha: str, seconds: float) -> dict:
+    """What ``verify.json`` keeps for the Validation page and the command's report."""
+    table = comparison.table
+    recomputed = comparison.recomputed
+    largest = []
+    for name, rows in recomputed.assign(family=recomputed["id"].map(family)).groupby("family", sort=True):
+        finite = rows[np.isfinite(rows["abs_diff"])]
+        # the value nearest its tolerance (a relative difference alone would pick an SMD of 1e-15 beside 0)
+        closeness = finite["abs_diff"] / finite["tolerance"].clip(lower=np.finfo(float).tiny)
+        top = finite.loc[closeness.sort_values(ascending=False, kind="stable").index].head(1)
+        largest.append({"family": name, "recomputed": int(len(rows)), "agree": int((rows["verdict"] == "agree").sum()),
+                        "id": str(top["id"].iloc[0]) if len(top) else "",
+                        "abs_diff": float(top["abs_diff"].iloc[0]) if len(top) else 0.0,
+                        "rel_diff": float(top["rel_diff"].iloc[0]) if len(top) else 0.0})
+    missing = table[table["verdict"] == "not recomputed"]
+    return {
+        "results_sha256": results_sha, "numeric_ids": int(len(table)), "recomputed": int(len(recomputed)),
+        "agree": int((recomputed["verdict"] == "agree").sum()), "disagree": int(len(comparison.disagreeing)),
+        "families": largest,
+        "not_recomputed": [{"reason": reason, "count": int(len(rows)), "ids": rows["id"].tolist()}
+                           for reason, rows in missing.groupby("reason", sort=True)],
+        "tolerances": {kind: {"abs": a, "rel": r} for kind, (a, r) in TOLERANCES.items()},
+        "notes": notes, "r_seconds": round(seconds, 2),
+    }
+
+
+def verify_run(run_dir: Path, verify_dir: Path) -> dict:
+    """Recompute a published run in R and compare it (``run_dir``: the run's folder with ``results.csv``,
+    ``analysis.csv`` and ``manifest.json``). Writes ``verify.csv`` and ``verify.json`` into ``verify_dir`` and
+    returns the summary.
+
+    Raises
+    ------
+    RNotFound
+        Rscript or one of its packages is missing.
+    FileNotFoundError
+        The run lacks one of its files.
+    """
+    run_dir, verify_dir = Path(run_dir), Path(verify_dir)
+    for name in ("results.csv", "analysis.csv", "manifest.json"):
+        if not (run_dir / name).is_file():
+            raise FileNotFoundError(f"{run_dir / name} is missing: build the run again")
+    config = as_config(json.loads((run_dir / "manifest.json").read_text(encoding="utf-8")).get("config"))
+    with tempfile.TemporaryDirectory(prefix="hcc-verify-") as work:
+        r_values, notes, seconds = run_r(run_dir / "analysis.csv", config, Path(work))
+    comparison = compare(load_results(run_dir / "results.csv"), r_values)
+    verify_dir.mkdir(parents=True, exist_ok=True)
+    table = comparison.table.rename(columns={"python": "python_value", "r": "r_value"})
+    table.to_csv(verify_dir / "verify.csv", index=False, float_format="%.17g")
+    summary = summarise(comparison, notes, _sha256(run_dir / "results.csv"), seconds)
+    (verify_dir / "verify.json").write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return summary
+
+
+def verification_for(run_dir: Path) -> dict | None:
+    """The summary of ``hcc-study verify`` for the results of ``run_dir`` (a run's folder, published or being
+    built, inside its output folder), or None when verify has not run on these very results."""
+    run_dir = Path(run_dir)
+    out_dir = run_dir.parent.parent if run_dir.parent.name == ".runs" else run_dir.parent
+    summary_path, results = out_dir / VERIFY_DIR / "verify.json", run_dir / "results.csv"
+    if not summary_path.is_file() or not results.is_file():
+        return None
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    return summary if summary.get("results_sha256") == _sha256(results) else None
+
+
+def report_text(summary: dict) -> str:
+    """The command's report: coverage, agreement, the largest difference per family, what R did not recompute."""
+    lines = [f"recomputed in R: {summary['recomputed']} of {summary['numeric_ids']} numeric results "
+             f"({100 * summary['recomputed'] / max(summary['numeric_ids'], 1):.1f}%); agree: {summary['agree']}; "
+             f"disagree: {summary['disagree']}",
+             f"R: {summary['notes'].get('r_version', '?')}, survival {summary['notes'].get('survival_version', '?')}, "
+             f"MatchIt {summary['notes'].get('matchit_version', '?')}; matching: "
+             f"{summary['notes'].get('matching_engine', '?')}",
+             f"matched sets differing from the build's: {summary['notes'].get('matched_sets_differing', '?')}"]
+    if summary["notes"].get("matching_note"):
+        lines.append(f"note: {summary['notes']['matching_note']}")
+    lines.append("largest difference per family (relative, absolute):")
+    lines += [f"  {f['family']:<28} {f['agree']}/{f['recomputed']} agree; {f['rel_diff']:.2e}, {f['abs_diff']:.2e}"
+              f"{'  ' + f['id'] if f['id'] else ''}" for f in summary["families"]]
+    for item in summary["not_recomputed"]:
+        lines.append(f"not recomputed ({item['count']}): {item['reason']}")
+    return "\n".join(lines)
