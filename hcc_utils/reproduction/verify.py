@@ -195,10 +195,11 @@ def summarise(comparison: Comparison, notes: dict[str, str], results_sha: str, s
     recomputed = comparison.recomputed
     largest = []
     for name, rows in recomputed.assign(family=recomputed["id"].map(family)).groupby("family", sort=True):
-        finite = rows[np.isfinite(rows["abs_diff"])]
-        # the value nearest its tolerance (a relative difference alone would pick an SMD of 1e-15 beside 0)
-        closeness = finite["abs_diff"] / finite["tolerance"].clip(lower=np.finfo(float).tiny)
-        top = finite.loc[closeness.sort_values(ascending=False, kind="stable").index].head(1)
+        # a disagreement first, else the value nearest its tolerance (a relative difference alone would pick an
+        # SMD of 1e-15 beside 0)
+        closeness = (rows["abs_diff"] / rows["tolerance"].clip(lower=np.finfo(float).tiny)).where(
+            rows["verdict"] == "agree", np.inf).fillna(np.inf)
+        top = rows.loc[closeness.sort_values(ascending=False, kind="stable").index].head(1)
         largest.append({"family": name, "recomputed": int(len(rows)), "agree": int((rows["verdict"] == "agree").sum()),
                         "id": str(top["id"].iloc[0]) if len(top) else "",
                         "abs_diff": float(top["abs_diff"].iloc[0]) if len(top) else 0.0,

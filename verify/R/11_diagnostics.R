@@ -69,11 +69,11 @@ section_diagnostics <- function(a) {
     for (ep in names(ENDPOINTS)) {
       time <- d[[ENDPOINTS[[ep]][1]]]; event <- d[[ENDPOINTS[[ep]][2]]]
       for (tau in c(6, 12)) {
-        est <- list()
+        est <- lapply(ROLES, function(role) rmst_one(time[d$treatment == role], event[d$treatment == role], tau))
+        # a horizon beyond the follow-up of either group is not estimable for both (their difference needs both)
+        if (anyNA(unlist(est))) est <- lapply(est, function(r) c(NA_real_, NA_real_))
         for (group in names(ROLES)) {
-          g <- d$treatment == ROLES[[group]]
-          r <- rmst_one(time[g], event[g], tau)
-          est[[group]] <- r
+          r <- est[[group]]
           key <- sprintf("sensitivity.rmst_%s_%d_%s", ep, tau, group)
           put(paste0(key, suffix), r[1]); put(paste0(key, "_se", suffix), r[2])
           put(paste0(key, "_lo", suffix), r[1] - z * r[2]); put(paste0(key, "_hi", suffix), r[1] + z * r[2])
