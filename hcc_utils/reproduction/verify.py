@@ -19,6 +19,7 @@ import math
 import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,9 +121,9 @@ def run_r(analysis_csv: Path, config, workdir: Path) -> tuple[pd.DataFrame, dict
     pd.DataFrame(sorted(r_settings(config).items()), columns=["key", "value"]).to_csv(settings, index=False)
     command = [rscript(), "--vanilla", str(R_PROGRAMS / "run_all.R"), str(analysis_csv), str(settings), str(values),
                str(notes)]
-    started = pd.Timestamp.now()
+    started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, encoding="utf-8", errors="replace", check=False)
-    seconds = (pd.Timestamp.now() - started).total_seconds()
+    seconds = time.perf_counter() - started
     if done.returncode != 0:
         tail = "\n".join(done.stderr.strip().splitlines()[-15:])
         if "there is no package called" in done.stderr:
