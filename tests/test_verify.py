@@ -132,3 +132,25 @@ write.csv(out, "{(tmp_path / 'pairs.csv').as_posix()}", row.names = FALSE)
     merged = mine.merge(fixed[fixed["slot"] == 1], on=["setting", "treated_id"], suffixes=("_r", "_matchit"))
     assert len(merged) == len(mine) > 0
     assert (merged["control_id_r"] == merged["control_id_matchit"]).all()
+
+
+def test_validation_page_says_plainly_when_verify_has_not_run(bundled_book):
+    html = (published(bundled_book) / "html" / "book" / "validation.html").read_text(encoding="utf-8")
+    assert "Verify has not run for this build" in html
+
+
+def test_validation_texts_state_the_agreement_versions_and_pairs():
+    from hcc_utils.reproduction.verify_page import family_table, status_text, uncovered_table, versions_text
+
+    summary = {"recomputed": 9, "numeric_ids": 10, "disagree": 0, "agree": 9,
+               "notes": {"r_version": "R version 4.2.2", "survival_version": "3.5.3", "matchit_version": "4.5.1",
+                         "matching_engine": "MatchIt 4.5.1", "matched_sets_differing": "0",
+                         "ps_max_abs_difference": "4e-16", "matching_note": ""},
+               "families": [{"family": "survival", "recomputed": 9, "agree": 9, "id": "survival.os_n", "abs_diff": 0.0,
+                             "rel_diff": 0.0}],
+               "not_recomputed": [{"reason": "the bootstrap", "count": 1, "ids": ["sensitivity.boot_used"]}]}
+    assert status_text(summary).startswith("R recomputed 9 of the 10 numbers") and "every one agrees" in status_text(summary)
+    assert "1 disagree" in status_text({**summary, "disagree": 1})
+    assert "survival 3.5.3" in versions_text(summary) and "0 matched sets differ" in versions_text(summary)
+    assert family_table(summary).rows[0].cells[:2] == ("9", "9")
+    assert uncovered_table(summary).rows[0].label == "the bootstrap"

@@ -265,7 +265,8 @@ def report_text(summary: dict) -> str:
              f"R: {summary['notes'].get('r_version', '?')}, survival {summary['notes'].get('survival_version', '?')}, "
              f"MatchIt {summary['notes'].get('matchit_version', '?')}; matching: "
              f"{summary['notes'].get('matching_engine', '?')}",
-             f"matched sets differing from the build's: {summary['notes'].get('matched_sets_differing', '?')}"]
+             f"matched sets differing from the build's: {summary['notes'].get('matched_sets_differing', '?')}; "
+             f"largest difference of a propensity score: {summary['notes'].get('ps_max_abs_difference', '?')}"]
     if summary["notes"].get("matching_note"):
         lines.append(f"note: {summary['notes']['matching_note']}")
     lines.append("largest difference per family (relative, absolute):")

@@ -26,7 +26,8 @@ def versions_text(summary: dict | None) -> str:
     notes = summary["notes"]
     text = (f"{notes.get('r_version', 'R')}, survival {notes.get('survival_version', '?')}, MatchIt "
             f"{notes.get('matchit_version', '?')}. Matched sets formed by {notes.get('matching_engine', '?')}; "
-            f"{notes.get('matched_sets_differing', '?')} matched sets differ from the build's.")
+            f"{notes.get('matched_sets_differing', '?')} matched sets differ from the build's, and the propensity "
+            f"scores differ by at most {notes.get('ps_max_abs_difference', '?')}.")
     if notes.get("matching_note"):
         text += f" {notes['matching_note']}."
     return text
