@@ -29,12 +29,16 @@ import pandas as pd
 from hcc_utils.config import REPO_ROOT, as_config
 from hcc_utils.data.variables import CONTROL_GROUP, analysis_columns
 from hcc_utils.report.recorder import load_results
+from hcc_utils.stats.resampling import replicate_seeds, stratified_resample
 from hcc_utils.study.sections.safety import AE_SHORT
 from hcc_utils.reproduction.verify_scope import uncovered_reason
 
 __all__ = ["TOLERANCES", "RNotFound", "compare", "r_settings", "run_r", "verify_run", "verification_for"]
 
 R_PROGRAMS = REPO_ROOT / "verify" / "R"
+#: Largest number of bootstrap draws (patients x replicates) shared with R; beyond it the bootstrap is not
+#: recomputed (its resamples would be a file of that many numbers).
+MAX_SHARED_DRAWS = 5_000_000
 #: Where ``hcc-study verify`` writes, inside the output folder (beside the published run, not inside it).
 VERIFY_DIR = "verify"
 #: (absolute, relative) tolerance of each kind of result: a value agrees when |Python - R| <= abs + rel * |R|.
@@ -106,6 +110,22 @@ def r_settings(config) -> dict[str, str]:
     }
 
 
+def write_resamples(analysis_csv: Path, config, path: Path) -> bool:
+    """Write the bootstrap's own resamples for R (one replicate a line: the 1-based rows of ``analysis.csv`` drawn
+    within group, :func:`hcc_utils.stats.resampling.stratified_resample` with the replicate's seed), so that R
+    recomputes everything after the draw. False (nothing written) when the draws would exceed
+    :data:`MAX_SHARED_DRAWS`."""
+    config = as_config(config)
+    treatment = pd.read_csv(analysis_csv, usecols=["treatment"])["treatment"].to_numpy()
+    replicates = config.bootstrap.replicates
+    if treatment.size * replicates > MAX_SHARED_DRAWS:
+        return False
+    with path.open("w", encoding="utf-8", newline="\n") as out:
+        for seed in replicate_seeds(config.bootstrap.seed, replicates):
+            out.write(" ".join(map(str, stratified_resample(treatment, seed) + 1)) + "\n")
+    return True
+
+
 def rscript() -> str:
     """The path of ``Rscript`` on PATH (``Rscript.exe`` on Windows), or raise :class:`RNotFound`."""
     found = shutil.which("Rscript")
@@ -118,7 +138,11 @@ def run_r(analysis_csv: Path, config, workdir: Path) -> tuple[pd.DataFrame, dict
     """Run ``verify/R/run_all.R`` on an analysis table; the values by id, the notes and R's wall time (s)."""
     workdir.mkdir(parents=True, exist_ok=True)
     settings, values, notes = workdir / "settings.csv", workdir / "r_values.csv", workdir / "r_notes.csv"
-    pd.DataFrame(sorted(r_settings(config).items()), columns=["key", "value"]).to_csv(settings, index=False)
+    settings_map = r_settings(config)
+    resamples = workdir / "bootstrap_resamples.txt"
+    if write_resamples(analysis_csv, config, resamples):
+        settings_map["bootstrap.resamples"] = str(resamples)
+    pd.DataFrame(sorted(settings_map.items()), columns=["key", "value"]).to_csv(settings, index=False)
     command = [rscript(), "--vanilla", str(R_PROGRAMS / "run_all.R"), str(analysis_csv), str(settings), str(values),
                str(notes)]
     started = time.perf_counter()

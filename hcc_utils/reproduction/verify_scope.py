@@ -4,7 +4,8 @@ from __future__ import annotations
 #: Result-id prefixes R does not recompute, with the reason.
 UNCOVERED = (
     ("flow.", "the flow's earlier steps count screened patients; analysis.csv holds the enrolled patients only"),
-    ("sensitivity.boot_", "the bootstrap's resamples come from numpy's random streams, which R cannot draw"),
+    ("sensitivity.boot_", "the bootstrap's resamples (numpy's random streams) are shared with R only up to "
+                          "5,000,000 draws (patients x replicates)"),
     ("sensitivity.gbm_", "the boosted propensity model is scikit-learn's; R's gbm is another algorithm"),
 )
 

@@ -15,9 +15,12 @@
 # a caliper narrower than one distance unit never binds. Detected on three units: with a caliper of 0.01 the
 # treated unit at 0.5 must stay unmatched (its controls are 0.2 and 0.1 away).
 matchit_has_integer_abs <- function() {
-  d <- data.frame(t = c(1, 0, 0), x = c(0.5, 0.3, 0.6))
-  m <- suppressWarnings(matchit(t ~ x, data = d, distance = d$x, caliper = 0.01, std.caliper = FALSE))
-  !is.na(m$match.matrix[1, 1])
+  if (is.null(NOTES$.integer_abs)) {             # once per run
+    d <- data.frame(t = c(1, 0, 0), x = c(0.5, 0.3, 0.6))
+    m <- suppressWarnings(matchit(t ~ x, data = d, distance = d$x, caliper = 0.01, std.caliper = FALSE))
+    NOTES$.integer_abs <- !is.na(m$match.matrix[1, 1])
+  }
+  NOTES$.integer_abs
 }
 
 # Greedy nearest-neighbour matching as MatchIt documents it, in base R: all units sorted by distance with ties in
@@ -60,14 +63,20 @@ greedy_match <- function(d, treat, ratio, width, order_rule) {
 # algorithm, else the base-R greedy matching above (the reason is noted).
 match_study <- function(a, covs = setting_list("matching.covariates"), ratio = as.integer(setting("matching.ratio", "1")),
                         caliper = setting_num("matching.caliper"), exact = NULL) {
-  fit <- glm(reformulate(covs, "treatment"), family = binomial, data = a)
-  ps <- unname(fitted(fit))
+  fit <- suppressWarnings(glm(reformulate(covs, "treatment"), family = binomial, data = a))
+  # the scores from the linear predictor summed term by term in a fixed order, so that patients with equal
+  # covariates (a bootstrap sample's duplicates among them) get equal scores and their ties keep data order
+  x <- model.matrix(fit); b <- coef(fit); b[is.na(b)] <- 0
+  eta <- numeric(nrow(x))
+  for (j in seq_along(b)) eta <- eta + x[, j] * b[[j]]
+  ps <- binomial()$linkinv(eta)
   scale <- setting("matching.caliper_scale", "logit")
   d <- if (scale == "logit") log(ps / (1 - ps)) else ps
   order_rule <- setting("matching.order", "largest")
   compat <- setting("matching.compat", "")
   width <- if (is.na(caliper)) NA_real_ else caliper * sd(d)
   defect <- matchit_has_integer_abs()
+  separated <- !fit$converged || any(ps < 1e-8 | ps > 1 - 1e-8)   # (quasi-)complete separation: no estimates
   version <- as.character(packageVersion("MatchIt"))
   rewritten <- package_version(version) >= "4.6.0"  # MatchIt's October 2024 rewrite of nearest matching
   # Which engine gives the configured algorithm: MatchIt itself when its build computes it, else the base-R greedy
@@ -106,7 +115,7 @@ match_study <- function(a, covs = setting_list("matching.covariates"), ratio = a
     set[c(t, mm[kept[s], ][!is.na(mm[kept[s], ])])] <- s
   }
   list(ps = ps, distance = d, width = width, set = set, engine = engine, note = note, defect = defect,
-       version = version, unmatched = length(treated) - length(kept))
+       version = version, unmatched = length(treated) - length(kept), separated = separated)
 }
 
 # MatchIt's weights of a matched set (match.data): treated 1; a control 1 / (controls in its set), rescaled so

@@ -106,8 +106,9 @@ cox_first <- function(formula, data, weights = NULL, cluster = NULL) {
     if (is.null(weights)) coxph(formula, data = data, ties = ties)
     else { data$.weight <- data[[weights]]; coxph(formula, data = data, weights = .weight, ties = ties) }),
     error = function(e) NULL)
-  if (is.null(fit) || !is.finite(coef(fit)[1]) || abs(coef(fit)[1]) > 20) return(rep(NA_real_, 5))
-  b <- coef(fit)[1]; se <- sqrt(diag(vcov(fit)))[1]
+  if (is.null(fit) || !is.finite(coef(fit)[1]) || abs(coef(fit)[1]) > 20)
+    return(c(hr = NA_real_, lo = NA_real_, hi = NA_real_, p = NA_real_, se = NA_real_))
+  b <- unname(coef(fit)[1]); se <- unname(sqrt(diag(vcov(fit)))[1])
   z <- qnorm(0.975)
   c(hr = exp(b), lo = exp(b - z * se), hi = exp(b + z * se), p = 2 * pnorm(-abs(b / se)), se = se)
 }

@@ -12,7 +12,7 @@ A <- read_analysis(args[1])
 
 A <- section_matching(A)          # first: every matched analysis uses the matched sets formed here
 SECTIONS <- c("flow", "baseline", "responses", "survival", "predictors", "subgroups", "safety", "matched_analyses",
-              "weighting", "diagnostics", "matching_choices")
+              "weighting", "diagnostics", "matching_choices", "bootstrap")
 for (s in SECTIONS) {
   f <- get0(paste0("section_", s))
   started <- proc.time()[["elapsed"]]
