@@ -134,9 +134,12 @@ write.csv(out, "{(tmp_path / 'pairs.csv').as_posix()}", row.names = FALSE)
     assert (merged["control_id_r"] == merged["control_id_matchit"]).all()
 
 
-def test_validation_page_says_plainly_when_verify_has_not_run(bundled_book):
+def test_validation_page_says_plainly_whether_verify_has_run_for_this_build(bundled_book):
+    # the session's build was never verified (a prebuilt book, HCC_STUDY_TEST_BOOK, may have been)
     html = (published(bundled_book) / "html" / "book" / "validation.html").read_text(encoding="utf-8")
-    assert "Verify has not run for this build" in html
+    verified = verification_for(published(bundled_book))
+    assert ("Verify has not run for this build" in html) == (verified is None)
+    assert ("R recomputed" in html) == (verified is not None)
 
 
 def test_validation_texts_state_the_agreement_versions_and_pairs():
