@@ -57,6 +57,25 @@ def states_provenance(path: Path) -> bool:
     return bool(_study_metadata(path, PROVENANCE_FLAG, False))
 
 
+#: Notebook metadata (``{"hcc_study": {"reads_verification": true}}``) of a page that shows what ``hcc-study verify``
+#: wrote into the output folder (the book's Validation page): its cache key includes that file, so that the page is
+#: executed again when verify has run.
+VERIFICATION_FLAG = ("hcc_study", "reads_verification")
+#: The file of the output folder such a page reads (``reproduction.verify`` writes it).
+VERIFICATION_FILE = ("verify", "verify.json")
+
+
+def reads_verification(path: Path) -> bool:
+    """Whether the notebook at ``path`` declares that it shows verify's summary (:data:`VERIFICATION_FLAG`)."""
+    return bool(_study_metadata(path, VERIFICATION_FLAG, False))
+
+
+def verification_key(out_dir: Path) -> str:
+    """The SHA-256 of verify's summary in ``out_dir`` ("" when verify has not run there)."""
+    path = Path(out_dir).joinpath(*VERIFICATION_FILE)
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+
+
 #: Notebook metadata (``{"hcc_study": {"expected_seconds": 14}}``): about how long the notebook takes on the bundled
 #: cohort. A run with no timings of its own (a first build) starts the longest notebooks first by it, so that a long
 #: one does not start last and run alone on one core.

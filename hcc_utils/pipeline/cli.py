@@ -60,6 +60,11 @@ def _build_parser() -> argparse.ArgumentParser:
                                                 "SVG, PNG) and tables.docx (the article's tables in order) into a folder")
     export.add_argument("--out", default=str(DEFAULT_OUT), help="output folder of a run (default: %(default)s)")
     export.add_argument("--to", help="folder to write (default: OUT/submission); an earlier export there is replaced")
+    verify = commands.add_parser("verify", help="recompute the published run's numbers with the R programs of verify/R "
+                                                "(Rscript, survival, MatchIt), compare them by id and show the "
+                                                "agreement on the book's Validation page; exit 1 on a disagreement")
+    verify.add_argument("--out", default=str(DEFAULT_OUT), help="output folder of a run (default: %(default)s)")
+    verify.add_argument("--no-book", action="store_true", help="write verify.csv only; leave the book as it is")
     from hcc_utils.pipeline.bench import add_bench_parser  # light: its work imports when it runs
 
     add_bench_parser(commands)
@@ -179,6 +184,41 @@ def _cmd_export(args) -> int:
     return 0
 
 
+def _cmd_verify(args) -> int:
+    """R recomputes the published run (``reproduction.verify``); then the book is built again from the same
+    configuration so that its Validation page shows the agreement (only that page is executed again)."""
+    from hcc_utils.config import as_config
+    from hcc_utils.pipeline.publish import PublishError, published_path, published_run
+    from hcc_utils.pipeline.runner import StudyRunError, run_study
+    from hcc_utils.reproduction.verify import VERIFY_DIR, RNotFound, report_text, verify_run
+
+    out = Path(args.out)
+    run = published_run(out)
+    if run is None or not (run / "results.csv").is_file():
+        print(f"hcc-study: no published run in {out}; run `hcc-study build --out {out}` first", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    try:
+        summary = verify_run(run, out / VERIFY_DIR)
+    except RNotFound as exc:
+        print(f"hcc-study: {exc}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, RuntimeError) as exc:
+        print(f"hcc-study: {exc}", file=sys.stderr)
+        return 2
+    print(report_text(summary))
+    print(f"wrote {out / VERIFY_DIR / 'verify.csv'} in {time.perf_counter() - start:.1f} s")
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    if not args.no_book and manifest.get("files", {}).get("_html"):
+        try:
+            run_study(as_config(manifest["config"]), out, build_book=True, root=REPO_ROOT)
+        except (StudyRunError, PublishError) as exc:
+            print(f"hcc-study: the book was not rebuilt: {exc}", file=sys.stderr)
+            return 1
+        print(f"the Validation page shows the agreement: {published_path(out, 'html') / 'book' / 'validation.html'}")
+    return 1 if summary["disagree"] else 0
+
+
 def _dispatch(args) -> int:
     if args.command == "validate":
         return _cmd_validate(args)
@@ -190,6 +230,8 @@ def _dispatch(args) -> int:
         return _cmd_scorecard(args)
     if args.command == "export":
         return _cmd_export(args)
+    if args.command == "verify":
+        return _cmd_verify(args)
     if args.command == "bench":
         from hcc_utils.pipeline.bench import bench_command
 

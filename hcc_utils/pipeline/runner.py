@@ -288,6 +288,9 @@ class _RunState:
         # a page that states the code's commit and uncommitted changes (About) would state another run's if it
         # were re-used from it: for such pages they are part of the key
         extra = self.provenance if task.stage > 1 and _cache.states_provenance(self.root / task.relpath) else ""
+        # a page showing `hcc-study verify`'s summary (Validation) is executed again when verify has run
+        if task.stage > 1 and _cache.reads_verification(self.root / task.relpath):
+            extra += _cache.verification_key(self.out_dir)
         return cache_key(task, self.root, self.data_sha, self.config, self.code_sha, results_sha + extra)
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-__all__ = ["LogisticFit", "logistic_regression"]
+__all__ = ["LogisticFit", "linear_predictor", "logistic_regression"]
 
 #: R's ``glm.control()`` defaults.
 EPSILON = 1e-8
@@ -59,6 +59,30 @@ class LogisticFit:
     iterations: int
     converged: bool
     aliased: tuple = ()  # columns that are linear combinations of earlier ones: NaN coefficients, as R's NA
+
+
+def linear_predictor(x: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    """``X beta`` summed column by column in a fixed order, so that equal rows of X get bit-identical values.
+
+    A matrix product (``x @ coef``) lets BLAS group the sums differently by row position (blocks, SIMD lanes,
+    remainders): two patients with identical covariates could get linear predictors one rounding apart, and a
+    matching that breaks ties by data order would then see no tie. Elementwise products and sums are correctly
+    rounded per element, so accumulating ``x[:, j] * coef[j]`` over j in order gives every equal row the same value;
+    it is also the order of the reference BLAS ``dgemv`` that R's ``x %*% beta`` calls.
+
+    Parameters
+    ----------
+    x : n x k design matrix.
+    coef : k coefficients (no NaN: drop aliased columns first).
+
+    Returns
+    -------
+    numpy.ndarray of n linear predictors.
+    """
+    eta = np.zeros(x.shape[0])
+    for j in range(x.shape[1]):
+        eta += x[:, j] * coef[j]
+    return eta
 
 
 def _linkinv(eta: np.ndarray) -> np.ndarray:
@@ -115,7 +139,7 @@ def logistic_regression(x: np.ndarray, y: np.ndarray, epsilon: float = EPSILON,
         w = np.sqrt(mu_eta * mu_eta / (mu * (1 - mu)))
         q, r_matrix = np.linalg.qr(x * w[:, None])
         coef = np.linalg.solve(r_matrix, q.T @ (z * w))
-        eta = x @ coef
+        eta = linear_predictor(x, coef)
         mu = _linkinv(eta)
         dev = _deviance(y, mu)
         if abs(dev - dev_old) / (abs(dev) + 0.1) < epsilon:
