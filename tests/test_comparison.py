@@ -83,7 +83,8 @@ def conclusions_table(status: str) -> pd.DataFrame:
         {"id": "cox.os_multivariable_significant", "section": "survival",
          "claim": "The only independent predictors of death: Child-Pugh B and PIVKA-II >= 1000",
          "source": "Results/Predictors (line 39)", "status": status,
-         "observed": "independent: survival.os_logrank_p, cox.os_ecog2_p" if status != "held" else "", "reason": ""},
+         "observed": "survival.os_logrank_p = 0.01, cox.os_ecog2_p = 0.001" if status != "held" else "",
+         "reason": "also independent: survival.os_logrank_p, cox.os_ecog2_p" if status != "held" else ""},
         {"id": "safety.most_common", "section": "safety", "claim": "Hand-foot syndrome most common",
          "source": "Results/Safety (line 47)", "status": "not held", "observed": "rash", "reason": ""}])
 
@@ -94,9 +95,9 @@ def test_a_conclusion_of_the_article_that_does_not_hold_opens_its_chapter_s_box(
     the box's 'None' into '... and the conclusion the article draws from them holds'."""
     out = comparison.annotate_page(PAGE, card(), RESULTS, pd.DataFrame(), conclusions_table("not held"))
     assert ("The article&#x27;s conclusion \u201cThe only independent predictors of death: Child-Pugh B and "
-            "PIVKA-II &gt;= 1000\u201d (Results/Predictors (line 39)) does not hold here: independent: OS P, "
+            "PIVKA-II &gt;= 1000\u201d (Results/Predictors (line 39)) does not hold here: also independent: OS P, "
             "cox.os_ecog2_p") in out  # a result of the chapter by its label, another id as it is
-    assert "Hand-foot" not in out and "None:" not in out
+    assert "Hand-foot" not in out and "None:" not in out and "0.001" not in out  # the reason, not every value
     held = comparison.annotate_page(PAGE, card(), RESULTS, pd.DataFrame(), conclusions_table("held"))
     assert ("None: the 3 numbers of the article this chapter reports are reproduced (3 met; hover over or focus on "
             "a number for the article's value) and the 1 conclusion the article draws from them holds.") in held

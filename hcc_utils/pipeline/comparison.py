@@ -79,8 +79,9 @@ def conclusion_item(row: dict, labels: dict[str, str] | None = None) -> str:
     result ids of what the run found are named by their labels ('P: ECOG 2, Overall survival, multivariable')."""
     labels = labels or {}
     status = CONCLUSION_STATUS.get(row.get("status", ""), row.get("status", ""))
-    because = "; ".join(_RESULT_ID.sub(lambda m: labels.get(m.group(0)) or m.group(0), str(v))
-                        for v in (row.get("observed", ""), row.get("reason", "")) if str(v).strip())
+    # the reason names what departs ('also independent: ...'); the observed values only when there is none
+    said = str(row.get("reason", "") or "").strip() or str(row.get("observed", "") or "").strip()
+    because = _RESULT_ID.sub(lambda m: labels.get(m.group(0)) or m.group(0), said)
     return (f"The article's conclusion \u201c{row['claim']}\u201d ({row.get('source', '')}) {status}"
             + (f": {because}" if because else ""))
 
