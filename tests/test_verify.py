@@ -148,12 +148,13 @@ def test_validation_texts_state_the_agreement_versions_and_pairs():
     summary = {"recomputed": 9, "numeric_ids": 10, "disagree": 0, "agree": 9,
                "notes": {"r_version": "R version 4.2.2", "survival_version": "3.5.3", "matchit_version": "4.5.1",
                          "matching_engine": "MatchIt 4.5.1", "matched_sets_differing": "0",
-                         "ps_max_abs_difference": "4e-16", "matching_note": ""},
+                         "ps_max_abs_difference": "4.44089209850063e-16", "matching_note": ""},
                "families": [{"family": "survival", "recomputed": 9, "agree": 9, "id": "survival.os_n", "abs_diff": 0.0,
                              "rel_diff": 0.0}],
                "not_recomputed": [{"reason": "the bootstrap", "count": 1, "ids": ["sensitivity.boot_used"]}]}
     assert status_text(summary).startswith("R recomputed 9 of the 10 numbers") and "every one agrees" in status_text(summary)
     assert "1 disagree" in status_text({**summary, "disagree": 1})
     assert "survival 3.5.3" in versions_text(summary) and "0 matched sets differ" in versions_text(summary)
+    assert "differ by at most 4.4e-16." in versions_text(summary)  # as a reader reads it, not R's 15 digits
     assert family_table(summary).rows[0].cells[:2] == ("9", "9")
     assert uncovered_table(summary).rows[0].label == "the bootstrap"

@@ -19,6 +19,14 @@ def status_text(summary: dict | None) -> str:
             f"results.csv ({share:.1f}%), independently of the book's Python code; {verdict}.")
 
 
+def _short(value) -> str:
+    """A difference as a reader reads it (4.4e-16, not R's 4.44089209850063e-16); anything else as it is."""
+    try:
+        return f"{float(value):.2g}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
 def versions_text(summary: dict | None) -> str:
     """R, its packages, the matching engine and the matched sets compared with the build's."""
     if summary is None:
@@ -27,7 +35,7 @@ def versions_text(summary: dict | None) -> str:
     text = (f"{notes.get('r_version', 'R')}, survival {notes.get('survival_version', '?')}, MatchIt "
             f"{notes.get('matchit_version', '?')}. Matched sets formed by {notes.get('matching_engine', '?')}; "
             f"{notes.get('matched_sets_differing', '?')} matched sets differ from the build's, and the propensity "
-            f"scores differ by at most {notes.get('ps_max_abs_difference', '?')}.")
+            f"scores differ by at most {_short(notes.get('ps_max_abs_difference', '?'))}.")
     if notes.get("matching_note"):
         text += f" {notes['matching_note']}."
     return text
