@@ -282,6 +282,15 @@ def build_html(run_dir: Path, root: Path = REPO_ROOT, area: Path | None = None,
     return html_dir
 
 
+def _run_stamp(run_dir: Path) -> str:
+    """The run's provenance stamp as its manifest records it (empty for a manifest without one)."""
+    from hcc_utils.report.provenance import Stamp
+
+    manifest = run_dir / "manifest.json"
+    values = json.loads(manifest.read_text(encoding="utf-8")).get("stamp") if manifest.is_file() else None
+    return Stamp.from_dict(values).compact() if values else ""
+
+
 def print_book(html_dir: Path, run_dir: Path, entries: list[str], area: Path | None = None) -> None:
     """The book's PDFs (each page of ``entries``, and the whole book) printed by the computer's Chromium into
     ``html/downloads/`` (:mod:`hcc_utils.pipeline.book_pdf`); none where no such browser is installed, as the
@@ -294,7 +303,8 @@ def print_book(html_dir: Path, run_dir: Path, entries: list[str], area: Path | N
     start = time.perf_counter()
     try:
         written = book_pdf.write_book_pdfs(html_dir, entries, _study_config(run_dir).study.title, banner_html(run_dir),
-                                           browser, cache_dir=area / "pdf" if area is not None else None)
+                                           browser, cache_dir=area / "pdf" if area is not None else None,
+                                           stamp=_run_stamp(run_dir))
     except ImportError as error:  # an environment installed before the PDFs' packages were pinned
         raise StudyRunError(f"printing the book's PDFs needs {error.name}, which this environment lacks; update it "
                             f"with `python3.11 -m hcc_utils setup` (Windows: `py -3.11 -m hcc_utils setup`)") from None

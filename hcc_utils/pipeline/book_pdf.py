@@ -163,7 +163,7 @@ def _document(pdfs: list[tuple[str, bytes]], title: str, subject: str):
 
 
 def write_book_pdfs(html_dir: Path, entries: list[str], title: str, banner_html: str,
-                    browser_path: str | None = None, cache_dir: Path | None = None) -> list[Path]:
+                    browser_path: str | None = None, cache_dir: Path | None = None, stamp: str = "") -> list[Path]:
     """Print every page of ``entries`` (table-of-contents order) into ``html_dir/downloads/pdf/<page>.pdf`` and the
     whole book into ``html_dir/downloads/book.pdf``; return the files written (none without a browser).
 
@@ -175,11 +175,14 @@ def write_book_pdfs(html_dir: Path, entries: list[str], title: str, banner_html:
     banner_html : the data statement of every page (the subject of every PDF).
     browser_path : the browser; by default :func:`print_browser`'s.
     cache_dir : the previous build's printed pages (:func:`print_pages`).
+    stamp : the run's provenance (synthetic or the author's cohort, the data's and the configuration's SHA-256, the
+        commit; :meth:`hcc_utils.report.provenance.Stamp.compact`), added to every PDF's subject, as every other
+        download of the book carries it.
     """
     browser_path = browser_path or print_browser()[0]
     if browser_path is None:
         return []
-    subject = _plain(banner_html)
+    subject = " ".join(part for part in (_plain(banner_html), stamp) if part)
     printed = print_pages(html_dir, entries, browser_path, cache_dir)
     written = []
     (html_dir / PAGES_DIR).mkdir(parents=True, exist_ok=True)
