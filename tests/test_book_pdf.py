@@ -49,7 +49,11 @@ def test_submission_page_links_the_pdfs_or_says_why_there_are_none():
 def test_every_printed_page_states_the_data_in_its_top_margin():
     css = book_pdf.print_banner_css('Computed from <b>my "odd" \\ file.csv</b>: a <b>synthetic</b> cohort.')
     assert '@top-center { content: "Computed from my \\"odd\\" \\\\ file.csv: a synthetic cohort."' in css
-    assert "<b>" not in css
+    assert "<b>" not in css and "@bottom-left" not in css  # no stamp given, none printed
+    stamped = book_pdf.print_banner_css("Synthetic.", ["SYNTHETIC DATA", 'data my "odd".csv SHA-256 0123456789abcdef',
+                                                       "configuration SHA-256 fedcba9876543210 · commit 1f9263a6d5856935"])
+    assert ('@bottom-left { content: "SYNTHETIC DATA · data my \\"odd\\".csv SHA-256 0123456789abcdef · configuration '
+            'SHA-256 fedcba9876543210 · commit 1f9263a6d5856935"') in stamped  # the provenance at the foot of each page
 
 
 def test_joined_book_has_one_bookmark_per_page_and_the_same_bytes_twice():

@@ -72,7 +72,11 @@ def stamp_problems(path: Path, expected: dict) -> list[str]:
         data = path.read_bytes()
         info = re.search(rb"/Subject \(((?:\\.|[^\\)])*)\)", data, re.S)
         subject = re.sub(r"\\(.)", r"\1", info.group(1).decode("latin-1")) if info else ""
-        return [f"pdf metadata: {p}" for p in _says(subject, expected, True)]
+        from pypdf import PdfReader
+
+        first = PdfReader(str(path)).pages[0].extract_text() if path.stat().st_size else ""
+        return ([f"pdf metadata: {p}" for p in _says(subject, expected, True)]
+                + [f"pdf visible: {p}" for p in _says(" ".join(first.split()), expected, False)])
     if suffix == "docx":
         from docx import Document
 

@@ -123,7 +123,8 @@ def _wanted_sources(run_dir: Path, root: Path) -> dict[str, bytes | Path]:
     wanted: dict[str, bytes | Path] = {
         "_config.yml": yaml.safe_dump(_book_config(run_dir, root), sort_keys=False, allow_unicode=True).encode(),
         f"{EXTRA_DIR}/{CITATION_FILE}": citation_cff(_study_config(run_dir)).encode(),
-        f"book/_static/{PRINT_BANNER_CSS}": book_pdf.print_banner_css(banner_html(run_dir)).encode()}
+        f"book/_static/{PRINT_BANNER_CSS}": book_pdf.print_banner_css(banner_html(run_dir),
+                                                                     _stamp_lines(run_dir)).encode()}
     for path in book_sources(root):
         relative = str(path.relative_to(root))
         if relative != "_config.yml":
@@ -282,13 +283,25 @@ def build_html(run_dir: Path, root: Path = REPO_ROOT, area: Path | None = None,
     return html_dir
 
 
-def _run_stamp(run_dir: Path) -> str:
-    """The run's provenance stamp as its manifest records it (empty for a manifest without one)."""
+def _manifest_stamp(run_dir: Path):
+    """The run's provenance stamp as its manifest records it (None for a manifest without one)."""
     from hcc_utils.report.provenance import Stamp
 
     manifest = run_dir / "manifest.json"
     values = json.loads(manifest.read_text(encoding="utf-8")).get("stamp") if manifest.is_file() else None
-    return Stamp.from_dict(values).compact() if values else ""
+    return Stamp.from_dict(values) if values else None
+
+
+def _run_stamp(run_dir: Path) -> str:
+    """The stamp in one line for a PDF's subject (empty without one)."""
+    stamp = _manifest_stamp(run_dir)
+    return stamp.compact() if stamp else ""
+
+
+def _stamp_lines(run_dir: Path) -> list[str]:
+    """The stamp's visible lines for the foot of every printed page (none without one)."""
+    stamp = _manifest_stamp(run_dir)
+    return stamp.lines() if stamp else []
 
 
 def print_book(html_dir: Path, run_dir: Path, entries: list[str], area: Path | None = None) -> None:

@@ -195,11 +195,19 @@ def write_book_pdfs(html_dir: Path, entries: list[str], title: str, banner_html:
     return [book, *written]
 
 
-def print_banner_css(banner_html: str) -> str:
-    """The print style sheet's notice: the banner's text in the top margin of every printed page (``@page``)."""
-    text = _plain(banner_html).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+def _css_string(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+
+
+def print_banner_css(banner_html: str, stamp_lines: list[str] | None = None) -> str:
+    """The print style sheet's notice: the banner's text in the top margin of every printed page (``@page``), and
+    the run's provenance stamp (``stamp_lines``: :meth:`hcc_utils.report.provenance.Stamp.lines`) in its bottom-left
+    margin, so that a printed or downloaded page says what data and code it comes from."""
+    text = _css_string(_plain(banner_html))
     return ("/* Written by hcc_utils.pipeline.book for this build: the data statement heads every printed page. */\n"
             "@page {\n"
             f'  @top-center {{ content: "{text}"; font: 7.5pt sans-serif; color: #000; '
             "border-bottom: 0.5pt solid #000; vertical-align: bottom; padding-bottom: 1.5mm; }\n"
-            "}\n")
+            + (f'  @bottom-left {{ content: "{_css_string(" · ".join(stamp_lines))}"; font: 6pt sans-serif; width: 80%; '
+               "color: #000; vertical-align: top; }\n" if stamp_lines else "")
+            + "}\n")
