@@ -319,7 +319,20 @@ function reach() {
             hint: Array.from(box.parentElement.querySelectorAll(':scope > .hcc-scroll-hint')).some(visible),
             sticky: !!stub && getComputedStyle(stub).position === 'sticky'};
   });
-  return {figures: figures, tables: tables};
+  // a composite figure (panels side by side: the publisher's class, or an alt text naming panels) on a phone
+  // (600 px or less): shown as its panels one under the other, each whole on the screen and at least 300 px wide
+  const composites = window.innerWidth > 600 ? [] : Array.from(document.querySelectorAll('figure')).map(figure => {
+    const wide = figure.querySelector('img.hcc-figure');
+    if (!wide || !(wide.classList.contains('hcc-figure--composite') || /\bpanels? [A-H]\b/i.test(wide.alt))) return null;
+    const caption = figure.querySelector('figcaption');
+    const shown = Array.from(figure.querySelectorAll('img')).filter(visible);
+    const panels = shown.filter(img => img !== wide && img.classList.contains('hcc-figure-panel--part'));
+    const boxes = panels.map(img => { const r = img.getBoundingClientRect();
+      return {left: Math.round(r.left), right: Math.round(r.right), width: Math.round(r.width)}; });
+    return {name: (caption ? caption.innerText : wide.alt).slice(0, 50), wide_shown: shown.includes(wide),
+            panels: boxes, window: document.documentElement.clientWidth};
+  }).filter(Boolean);
+  return {figures: figures, tables: tables, composites: composites};
 }
 """
 
@@ -364,10 +377,16 @@ def page_name(toc_entry: str) -> str:
     return toc_entry.split("/")[-1]
 
 
+#: Least width of a composite figure's panel on a phone, in CSS pixels: its 10 pt type stays readable.
+MIN_PANEL_WIDTH = 300
+
+
 def unreachable_parts(reach: dict) -> list[str]:
     """Figures and wide tables of a snapshot (``snapshot()["reach"]``) a reader cannot see whole without a hint:
-    a figure beyond the window's edge that no box scrolls to, or without a visible hint that it scrolls; a table
-    wider than its box without a hint or without a first column that stays in view."""
+    a figure beyond the window's edge that no box scrolls to, or without a visible hint that it scrolls; on a
+    phone (600 px or less), a composite figure not shown as its panels one under the other, each whole on the
+    screen and at least :data:`MIN_PANEL_WIDTH` wide; a table wider than its box without a hint or without a first
+    column that stays in view."""
     problems = []
     for figure in reach["figures"]:
         if figure["fits"]:
@@ -376,6 +395,16 @@ def unreachable_parts(reach: dict) -> list[str]:
             problems.append(f"figure {figure['name']!r} ({figure['width']} px) is cut by the window's edge")
         elif not figure["hint"]:
             problems.append(f"figure {figure['name']!r} ({figure['width']} px) scrolls sideways without a hint")
+    for figure in reach.get("composites", []):
+        name = figure["name"]
+        if figure["wide_shown"] or not figure["panels"]:
+            problems.append(f"composite figure {name!r} shows its panels side by side, not one under the other")
+        for index, panel in enumerate(figure["panels"], 1):
+            if panel["left"] < 0 or panel["right"] > figure["window"]:
+                problems.append(f"composite figure {name!r}: panel {index} is cut by the window's edge")
+            if panel["width"] < MIN_PANEL_WIDTH:
+                problems.append(f"composite figure {name!r}: panel {index} is {panel['width']} px wide "
+                                f"(< {MIN_PANEL_WIDTH})")
     for table in reach["tables"]:
         if table["wide"] and not table["hint"]:
             problems.append(f"table {table['name']!r} scrolls sideways without a hint")

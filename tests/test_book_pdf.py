@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
 
 import pytest
@@ -66,6 +67,48 @@ def test_joined_book_has_one_bookmark_per_page_and_the_same_bytes_twice():
         ("Introduction", 0), ("Baseline", 2), ("Survival", 5)]
     assert (reader.metadata.title, reader.metadata.subject) == ("The book", "Synthetic data")
     assert "/CreationDate" not in reader.metadata  # Chromium's date would change the bytes of every build
+
+
+def numbering_problems(data: bytes) -> list[str]:
+    """Pages of a PDF whose text does not carry their own number in the whole document ("Page k of K"), or carries
+    another page's number (a count restarted by a part)."""
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+    problems = []
+    for number, text in enumerate(pages, 1):
+        found = re.findall(r"Page (\d+) of (\d+)", text)
+        if found != [(str(number), str(len(pages)))]:
+            problems.append(f"page {number}: {found}")
+    return problems
+
+
+def test_pages_are_numbered_through_the_whole_book_portrait_and_landscape():
+    parts = [("Introduction", _blank_pdf(2)), ("Baseline", _blank_pdf(3, 842, 595)), ("Survival", _blank_pdf(1))]
+    book = book_pdf._document(parts, "The book", "Synthetic data", contents=_blank_pdf(1))
+    assert numbering_problems(book) == []
+    reader = PdfReader(io.BytesIO(book))
+    assert len(reader.pages) == 7 and reader.outline[0].title == "Contents"
+    # where the style sheet's number stood: 15 mm from the right edge, in the bottom margin (landscape too)
+    for page in (reader.pages[0], reader.pages[3]):
+        seen = []
+        page.extract_text(visitor_text=lambda text, cm, tm, font, size: seen.append((text, tm[4], tm[5])) if text.strip() else None)
+        (_, x, y), = seen
+        assert float(page.mediabox.width) - 15 * 72 / 25.4 - 60 < x < float(page.mediabox.width) - 15 * 72 / 25.4
+        assert 0 < y < 16 * 72 / 25.4
+    # the defect: each part numbered on its own, then joined (the count restarts at each part)
+    joined = PdfWriter()
+    for name, data in parts:
+        joined.append(PdfReader(io.BytesIO(book_pdf._document([(name, data)], name, ""))))
+    buffer = io.BytesIO()
+    joined.write(buffer)
+    assert numbering_problems(buffer.getvalue()) == [
+        "page 1: [('1', '2')]", "page 2: [('2', '2')]", "page 3: [('1', '3')]", "page 4: [('2', '3')]",
+        "page 5: [('3', '3')]", "page 6: [('1', '1')]"]
+
+
+def test_contents_page_names_each_page_with_its_first_page_number(tmp_path):
+    page = book_pdf.contents_html(tmp_path, "A <study>", [("Introduction", 2), ("Baseline & more", 4)])
+    assert "<h1>A &lt;study&gt;</h1>" in page
+    assert "<tr><td>Introduction</td><td class=n>2</td></tr><tr><td>Baseline &amp; more</td><td class=n>4</td></tr>" in page
 
 
 def test_an_unchanged_page_is_not_printed_again(tmp_path, monkeypatch):

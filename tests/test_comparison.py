@@ -117,3 +117,29 @@ def test_a_conclusion_judged_from_a_chapter_s_result_without_a_published_number_
     elsewhere = table.assign(subject="cycles.gt3_os_logrank_p")  # judged from another chapter's result only
     assert "No difference within strata" not in comparison.annotate_page(PAGE, card(), RESULTS, pd.DataFrame(),
                                                                          elsewhere)
+
+
+def test_a_table_cell_showing_a_compared_result_shows_the_article_s_value_on_focus():
+    from hcc_utils.tables.journal import Column, JournalTable, Row, table_html
+
+    table = JournalTable("table3_survival", "Table 3", "Survival", "Regimen",
+                         [Column("Events, n"), Column("Median, months\n(95% CI)"), Column("Patients, n")],
+                         [Row("Lenvatinib", ("81", "10.3 (7.2–13.1)", "40"),
+                              sources=("survival.os_events", "survival.os_median_treatment survival.os_ci_low", "")),
+                          Row("Sorafenib", ("44", "5.8", "86"), sources=("survival.os_events_matched", "", ""))])
+    page = PAGE.replace("</section>", table_html(table) + "</section>")
+    out = comparison.annotate_page(page, card(), RESULTS, pd.DataFrame())
+    cells = out[out.index("<table"):out.index("</table>")]
+    assert cells.count("hcc-compared-cell") == 2 and cells.count('tabindex="0"') == 2  # not 44: the article has none
+    assert 'data-results="survival.os_events" tabindex="0" data-article="Article: 81; status: met; tier: identical"' \
+        in cells
+    assert 'data-article="Article: 10.3; status: met; tier: identical"' in cells   # the CI's id is not compared
+    assert cells.count('class="hcc-compared-note" hidden>Article:') == 2
+    assert '<td class="hcc-num" data-results="survival.os_events_matched">' in cells
+    # several compared results in one cell: each with its verdict
+    assert comparison.cell_tip(["survival.os_median_treatment", "survival.os_events"], card()) == \
+        "Article: 10.3 (status: met; tier: identical); 81 (status: met; tier: identical)"
+    # without the sources (a table built without them) nothing is marked: the marking reads the cells' ids only
+    bare = JournalTable.from_json(table.to_json().replace('"survival.os_events"', '""'))
+    assert comparison.mark_table_cells(table_html(bare), card()).count("hcc-compared-cell") == 1
+    assert JournalTable.from_json(table.to_json()) == table                       # the sources survive the JSON
