@@ -143,3 +143,20 @@ def test_a_table_cell_showing_a_compared_result_shows_the_article_s_value_on_foc
     bare = JournalTable.from_json(table.to_json().replace('"survival.os_events"', '""'))
     assert comparison.mark_table_cells(table_html(bare), card()).count("hcc-compared-cell") == 1
     assert JournalTable.from_json(table.to_json()) == table                       # the sources survive the JSON
+
+
+def test_every_result_a_table3_or_table4_cell_names_is_a_result_of_its_section():
+    from hcc_utils.config import REPO_ROOT, load_config
+    from hcc_utils.study.cohort import load_study
+    from hcc_utils.study.sections import predictors, survival
+
+    study = load_study(REPO_ROOT / "data" / "synthetic_cohort.csv", load_config())
+    values = survival.survival_results(study)
+    models = predictors.predictor_models(study)
+    for table, results in ((survival.survival_table(study, values), values),
+                           (predictors.predictor_table(study, models), predictors.predictor_results(study, models))):
+        named = [i for row in table.rows for source in row.sources for i in source.split()]
+        assert len(named) > 20 and set(named) <= set(results), (table.name, set(named) - set(results))
+        # the median cell of Table 3 names the median and both limits of its interval
+    first = survival.survival_table(study, values).rows[0]
+    assert first.sources[2].split() == [f"survival.os_{k}_treatment" for k in ("median", "median_ci_low", "median_ci_high")]
