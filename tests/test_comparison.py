@@ -145,15 +145,16 @@ def test_a_table_cell_showing_a_compared_result_shows_the_article_s_value_on_foc
     assert JournalTable.from_json(table.to_json()) == table                       # the sources survive the JSON
 
 
-def test_every_result_a_table3_or_table4_cell_names_is_a_result_of_its_section():
+def test_every_result_a_cell_of_tables_2_to_4_names_is_a_result_of_its_section():
     from hcc_utils.config import REPO_ROOT, load_config
     from hcc_utils.study.cohort import load_study
-    from hcc_utils.study.sections import predictors, survival
+    from hcc_utils.study.sections import predictors, responses, survival
 
     study = load_study(REPO_ROOT / "data" / "synthetic_cohort.csv", load_config())
     values = survival.survival_results(study)
     models = predictors.predictor_models(study)
     for table, results in ((survival.survival_table(study, values), values),
+                           (responses.response_display_table(study), responses.response_results(study)),
                            (predictors.predictor_table(study, models), predictors.predictor_results(study, models))):
         named = [i for row in table.rows for source in row.sources for i in source.split()]
         assert len(named) > 20 and set(named) <= set(results), (table.name, set(named) - set(results))
