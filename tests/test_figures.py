@@ -467,15 +467,21 @@ def test_composite_figure_is_stacked_one_panel_per_image_in_reading_order(study,
 def test_axes_side_by_side_are_panels_and_a_single_panel_is_not_stacked(study):
     from hcc_utils.report.figures.panels import stacked_panels
 
-    fig, axes = plt.subplots(1, 2, figsize=(8, 3))
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3), sharey=True)   # the right panel's y axis is not numbered
     for ax, title in zip(axes, ("left", "right")):
         ax.set_title(title)
-    fig.legend(handles=[axes[0].plot([0, 1], [0, 1], label="curve")[0]], loc="upper center")
+    fig.legend(handles=[axes[0].plot([0, 1], [0, 35], label="curve")[0]], loc="upper center")
     fig.supxlabel("shared axis")
+    fig.supylabel("shared count")
     pieces = stacked_panels(fig)
     texts = [_svg_texts(p.svg) for p in pieces]
-    assert [p.is_panel for p in pieces] == [False, True, True, False], texts  # legend above, panels, label below
-    assert "left" in texts[1] and "right" not in texts[1] and "right" in texts[2] and "shared axis" in texts[3]
+    # legend and the shared y label above, the panels, the shared x label below
+    assert [p.is_panel for p in pieces] == [False, False, True, True, False], texts
+    assert "curve" in texts[0] + texts[1] and "shared count" in texts[0] + texts[1]
+    assert "left" in texts[2] and "right" not in texts[2] and "right" in texts[3] and "shared axis" in texts[4]
+    assert "30" in texts[3].split()                     # standing alone, the right panel numbers its y axis
+    assert not axes[1].yaxis.get_major_ticks()[0].label1.get_visible()   # ... and the figure is left as it was
+    assert fig.texts[-1].get_rotation() == 90
     one, _ = plt.subplots(figsize=(8, 3))
     assert stacked_panels(one) == []                                           # nothing to stack
     column = plt.figure(figsize=(4, 6))

@@ -19,6 +19,7 @@ risk), has no stacked rendering.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 from dataclasses import dataclass
 from typing import Sequence
@@ -126,6 +127,32 @@ def _render_crop(fig, shown: Sequence, every: Sequence, box: Bbox, metadata: dic
     return PanelImage(buffer.getvalue(), float(padded.width), is_panel)
 
 
+@contextlib.contextmanager
+def _standing_alone(pieces: Sequence):
+    """While a piece is drawn on its own: an axes whose tick labels a shared axis hides (``sharey``: only the
+    leftmost panel numbers the axis) shows them, and a rotated figure-level label (``supylabel``) reads across."""
+    undo = []
+    try:
+        for artist in pieces:
+            for ax in ([artist] if hasattr(artist, "get_shared_y_axes") else getattr(artist, "axes", []) or []):
+                if not hasattr(ax, "get_shared_y_axes"):
+                    continue
+                for axis, side, shared in ((ax.yaxis, "labelleft", ax.get_shared_y_axes()),
+                                           (ax.xaxis, "labelbottom", ax.get_shared_x_axes())):
+                    ticks = axis.get_major_ticks()
+                    if len(shared.get_siblings(ax)) > 1 and ticks and not ticks[0].label1.get_visible():
+                        axis.set_tick_params(**{side: True})
+                        undo.append(lambda axis=axis, side=side: axis.set_tick_params(**{side: False}))
+            if hasattr(artist, "get_rotation") and artist.get_rotation() not in (0, 360):
+                angle = artist.get_rotation()
+                artist.set_rotation(0)
+                undo.append(lambda artist=artist, angle=angle: artist.set_rotation(angle))
+        yield
+    finally:
+        for step in reversed(undo):
+            step()
+
+
 def stacked_panels(fig, footer=None, metadata: dict | None = None) -> list[PanelImage]:
     """The figure's panels one per image, in reading order, with its own legends and titles (those above every
     panel first, the others after the panels) and ``footer`` (a text artist of the figure, such as the stamp)
@@ -147,10 +174,14 @@ def stacked_panels(fig, footer=None, metadata: dict | None = None) -> list[Panel
         inside = [i for i, panel in enumerate(boxes) if panel.contains(*box.get_points().mean(axis=0))]
         if inside:                                   # a panel's letter written on the figure: part of that panel
             groups[inside[0]].append(artist)
-        else:
-            (above if box.y0 >= top - 0.05 else below).append(artist)
+        else:   # a shared y label (rotated) heads the panels, as it would stand beside them
+            rotated = hasattr(artist, "get_rotation") and artist.get_rotation() not in (0, 360)
+            (above if rotated or box.y0 >= top - 0.05 else below).append(artist)
     pieces = ([([a], False) for a in above] + [(groups[i], True) for i in reading_order(boxes)]
               + [([a], False) for a in below] + ([([footer], False)] if footer is not None else []))
     metadata = dict(metadata or {})
-    return [_render_crop(fig, piece, every, _bbox_inches(fig, piece, renderer), metadata, is_panel)
-            for piece, is_panel in pieces]
+    images = []
+    for piece, is_panel in pieces:
+        with _standing_alone(piece):
+            images.append(_render_crop(fig, piece, every, _bbox_inches(fig, piece, renderer), metadata, is_panel))
+    return images
