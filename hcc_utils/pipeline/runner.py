@@ -363,10 +363,23 @@ def _prepare_study_cache(data_path: Path, config: StudyConfig, out_dir: Path) ->
     from hcc_utils.study.cohort import STUDY_CACHE_DIR, STUDY_CACHE_ENV, prepare_study_cache
 
     os.environ.pop(STUDY_CACHE_ENV, None)
+    _relay_study_cache_notes(out_dir)  # a previous run's, left by an interruption: not this run's
     try:
         os.environ[STUDY_CACHE_ENV] = str(prepare_study_cache(data_path, config, out_dir / STUDY_CACHE_DIR))
     except Exception as error:  # noqa: BLE001 - any failure only means "no cache"
         _log(f"study cache not built ({type(error).__name__}); each notebook computes the study itself")
+
+
+def _relay_study_cache_notes(out_dir: Path) -> list[str]:
+    """Print in the runner's log the notes the notebooks left in the study cache folder (why one computed the study
+    itself); they never go to a page."""
+    from hcc_utils.study.cache import take_notes
+    from hcc_utils.study.cohort import STUDY_CACHE_DIR
+
+    notes = take_notes(out_dir / STUDY_CACHE_DIR)
+    for note in notes:
+        _log(note)
+    return notes
 
 
 def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool,
@@ -437,6 +450,7 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
                 book_process = ahead.enter_context(BookProcess())
             _execute_stage(to_run, jobs, root, staging, parameters, finish, side)
 
+    _relay_study_cache_notes(out_dir)
     if summary.executed or not _copy_run_files(published, staging, previous, ("results.csv",)):
         combine()
     for candidate in (staging / "sections").glob("*/analysis.csv"):  # written by the matching notebook
