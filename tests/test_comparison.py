@@ -145,19 +145,35 @@ def test_a_table_cell_showing_a_compared_result_shows_the_article_s_value_on_foc
     assert JournalTable.from_json(table.to_json()) == table                       # the sources survive the JSON
 
 
-def test_every_result_a_cell_of_tables_2_to_4_names_is_a_result_of_its_section():
+def test_every_result_a_cell_of_tables_1_to_5_names_is_a_result_of_its_section():
     from hcc_utils.config import REPO_ROOT, load_config
     from hcc_utils.study.cohort import load_study
-    from hcc_utils.study.sections import predictors, responses, survival
+    from hcc_utils.study.sections import baseline, predictors, responses, safety, survival
 
     study = load_study(REPO_ROOT / "data" / "synthetic_cohort.csv", load_config())
     values = survival.survival_results(study)
     models = predictors.predictor_models(study)
-    for table, results in ((survival.survival_table(study, values), values),
+    table1, table5 = baseline.compute(study), safety.compute(study)
+    for table, results in ((table1.tables["table1"], table1.values),
+                           (survival.survival_table(study, values), values),
                            (responses.response_display_table(study), responses.response_results(study)),
-                           (predictors.predictor_table(study, models), predictors.predictor_results(study, models))):
+                           (predictors.predictor_table(study, models), predictors.predictor_results(study, models)),
+                           (table5.tables["table5"], table5.values)):
         named = [i for row in table.rows for source in row.sources for i in source.split()]
         assert len(named) > 20 and set(named) <= set(results), (table.name, set(named) - set(results))
+        # a cell names only results it shows: its count or percentage, not another row's (checked on values)
+        for row in table.rows:
+            for cell, source in zip(row.cells, row.sources or ("",) * len(row.cells)):
+                assert cell or not source, (table.name, row.label, source)  # an empty cell names nothing
+    # Table 1's age cell of the treatment group names that group's median and quartiles
+    age = next(row for row in table1.tables["table1"].rows if row.label.startswith("Age"))
+    assert age.sources[1].split() == [f"baseline.age_{k}_treatment" for k in ("median", "q1", "q3")]
+    assert str(table1.values["baseline.age_median_treatment"]).rstrip("0").rstrip(".") in age.cells[1]
+    # Table 5's proteinuria grade 3-4 cell of the control group: its count and percentage, the cell's numbers
+    row = next(row for row in table5.tables["table5"].rows if row.label == "Proteinuria")
+    count_id, percent_id = row.sources[4].split()
+    assert (count_id, percent_id) == ("safety.proteinuria_g34_n_control", "safety.proteinuria_g34_control")
+    assert row.cells[4].startswith(f"{table5.values[count_id]} (")
         # the median cell of Table 3 names the median and both limits of its interval
     first = survival.survival_table(study, values).rows[0]
     assert first.sources[2].split() == [f"survival.os_{k}_treatment" for k in ("median", "median_ci_low", "median_ci_high")]

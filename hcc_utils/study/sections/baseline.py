@@ -169,6 +169,32 @@ def baseline_results(study: Study, tables: dict[str, Any] | None = None) -> Resu
     return per_cohort(study, one_cohort)
 
 
+#: Table 1's rows whose Overall cell holds a count quoted in the text, and that count's id stem.
+_QUOTED_COUNTS = {"sex_male": "male", "viral_etiology": "viral", "bclc_c": "bclc_c"}
+#: Table 1's continuous rows quoted as median and quartiles, and their id stems.
+_QUOTED_QUARTILES = {"age": "age", "atebev_cycles": "cycles"}
+
+
+def _table1_sources(study: Study, variable: str, level: str, column: str, suffix: str) -> str:
+    """The result ids (:func:`baseline_results`) a cell of Table 1 shows, "" for none: ``column`` is "Overall", a
+    group, "p" or "smd", ``suffix`` the cohort's. Used by the book to show the article's value of a cell
+    (:mod:`hcc_utils.pipeline.comparison`)."""
+    code = "" if column in ("Overall", "p", "smd") else f"_{group_code(study, column)}"
+    if variable in _QUOTED_QUARTILES and not level and column not in ("p", "smd"):
+        stem = _QUOTED_QUARTILES[variable]
+        return " ".join(f"baseline.{stem}_{stat}{code}{suffix}" for stat in ("median", "q1", "q3"))
+    if variable == "atebev_cycles" and column == "p":
+        return f"baseline.cycles_p{suffix}"
+    if variable in _QUOTED_COUNTS and not level and column == "Overall":
+        return f"baseline.{_QUOTED_COUNTS[variable]}{suffix}"
+    if variable == "child_pugh_class":
+        if not level and column == "p":
+            return "baseline.child_pugh_a_p" if suffix == "" else f"baseline.child_pugh_p{suffix}"
+        if level == "A" and column not in ("p", "smd"):
+            return f"baseline.child_pugh_a{code}{suffix}"
+    return ""
+
+
 def table1_display(study: Study, tables: dict[str, Any]) -> JournalTable:
     """Table 1 in the article's layout: one 'Characteristic' stub (categories indented under their variable), then
     all enrolled and PS-matched patients as column spanners, each with Overall, the two groups (N in the heading),
@@ -185,12 +211,16 @@ def table1_display(study: Study, tables: dict[str, Any]) -> JournalTable:
             keys.append((spanner, key))
         columns += [Column("P", spanner), Column("SMD", spanner)]
         keys += [(spanner, "p"), (spanner, "smd")]
+    suffix_of = {COHORT_NAMES[suffix]: suffix for suffix in halves}
     rows = []
     for _, line in wide.iloc[1:].iterrows():
         level = str(line[("", "level")])
         label = LEVEL_LABELS.get(level, level) if level else str(line[("", "label")])
         cells = tuple("" if pd.isna(line[key]) else str(line[key]) for key in keys)
-        rows.append(Row(label, cells, indent=1 if level else 0))
+        variable = str(line[("", "variable")])
+        sources = tuple(_table1_sources(study, variable, level, key, suffix_of[spanner]) if cell else ""
+                        for cell, (spanner, key) in zip(cells, keys))
+        rows.append(Row(label, cells, indent=1 if level else 0, sources=sources))
     settings = study.config.baseline
     footnotes = [
         "Values are n (%) of the patients with a recorded value, or median (IQR).",
