@@ -351,8 +351,10 @@ _SNAPSHOT_JS = "(contrastSelector) => {\n" + _OVERFLOW_JS + _TABLES_JS + _CONTRA
     sidebar: hrefs('nav.bd-docs-nav a.reference'),
     links: hrefs('a[href]'),
     // code shown at load (a closed <details> folds its content) and folded cells one click away
+    // (the lessons' code below a chapter's "For trainees" box is meant to be read: not counted)
     shown_code: Array.from(document.querySelectorAll('.cell_input pre, div.highlight-ipython3 pre'))
       .filter(e => !e.closest('details:not([open])'))
+      .filter(e => !e.closest('.tag_hcc-step-by-step, .tag_hcc-self-check'))
       .filter(e => e.offsetParent !== null && e.getBoundingClientRect().height > 0).length,
     folded_cells: document.querySelectorAll('.cell.tag_hide-input').length,
     article_width: article ? article.getBoundingClientRect().width : 0,
