@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from hcc_utils.config import StudyConfig
-from hcc_utils.pipeline.book_pdf import _document, print_browser, print_pages
+from hcc_utils.pipeline.book_pdf import _document, chromium_path, print_pages
 from hcc_utils.report.manuscript.content import build_manuscript
 from hcc_utils.report.manuscript.docx_writer import write_manuscript_docx
 from hcc_utils.report.manuscript.html_writer import manuscript_html
@@ -29,9 +29,9 @@ def write_manuscript(run: Path, config: StudyConfig, stamp: Stamp | None, folder
     progress(f"  {DOCX}: {manuscript.word_counts['abstract']}-word abstract, {manuscript.word_counts['main text']}-word "
              f"text, {len(manuscript.tables)} tables, {len(manuscript.figures)} figures, "
              f"{len(manuscript.references)} references")
-    browser, reason = print_browser()
+    browser = chromium_path()  # asked for explicitly: printed even where the book's PDFs are switched off
     if browser is None:
-        progress(f"  {PDF} not written: {reason}")
+        progress(f"  {PDF} not written: this computer has no Chromium, Chrome or Edge (or set HCC_STUDY_CHROMIUM)")
         return written
     with tempfile.TemporaryDirectory(prefix="hcc-manuscript-") as temporary:
         (Path(temporary) / "manuscript.html").write_text(manuscript_html(manuscript), encoding="utf-8")

@@ -19,6 +19,7 @@ h1.title { font-size: 17pt; line-height: 1.25; margin: 0 0 10pt; }
 h2 { font-size: 13pt; margin: 16pt 0 4pt; break-after: avoid; }
 h3 { font-size: 11pt; font-style: italic; margin: 10pt 0 2pt; break-after: avoid; }
 p { margin: 0 0 6pt; text-align: justify; }
+.titlepage p { text-align: left; overflow-wrap: anywhere; }
 .stamp { font-weight: bold; border: 1pt solid #000; padding: 4pt 6pt; }
 .page { break-before: page; }
 .references li { font-size: 10pt; margin-bottom: 2pt; text-align: left; }
@@ -87,8 +88,10 @@ def manuscript_html(manuscript: Manuscript) -> str:
              f'<h1 class="title">{html.escape(manuscript.title)}</h1>']
     if manuscript.stamp is not None:
         parts.append(f'<p class="stamp">{html.escape(manuscript.stamp.statement)}</p>')
+    parts.append('<div class="titlepage">')
     parts += [f"<p><strong>{html.escape(label)}:</strong> {html.escape(text)}</p>"
               for label, text in title_page_lines(manuscript)]
+    parts.append("</div>")
     parts.append('<section class="page"><h2>Abstract</h2>')
     parts += [f"<p><strong>{html.escape(label)}:</strong> {inline(text)}</p>" for label, text in manuscript.abstract]
     parts.append(f"<p><strong>Keywords:</strong> {html.escape('; '.join(manuscript.keywords))}</p></section>")
