@@ -204,10 +204,9 @@ def check_manuscript(document, pdf: Path, run: Path, config) -> None:
     numbers = [re.match(r"((?:Supplementary )?(?:Table|Figure) \d+)\.", t).group(1) for t in captions]
     assert {"Table 1", "Table 2", "Table 3", "Table 4", "Table 5", "Figure 1", "Figure 2", "Figure 3"} <= set(numbers)
     assert len(numbers) == len(set(numbers))
+    cited_items = named_items(text_part)
     for number in numbers:
-        word, _, digit = number.rpartition(" ")
-        named = rf"\b{number}\b|\b{word}s [\d, and–]*\b{digit}\b"  # "Figures 2 and 3" names Figure 3
-        assert re.search(named, text_part), f"{number} is not cited in the text"
+        assert number in cited_items, f"{number} is not cited in the text"
     figures = [n for n in numbers if "Figure" in n]
     assert len(document.inline_shapes) == len(figures)
 
@@ -238,6 +237,35 @@ def check_manuscript(document, pdf: Path, run: Path, config) -> None:
     assert reader.metadata["/Title"] == config.study.title and stamp["data_sha256"] in reader.metadata["/Subject"]
 
 
+def named_items(text: str) -> set[str]:
+    """Every table and figure a text names: "Table 3", "Figures 2 and 3", "Supplementary Figures 1–4"."""
+    named = set()
+    for kind, plural, numbers in re.findall(r"((?:Supplementary )?(?:Table|Figure))(s?) ((?:\d+(?:–\d+)?(?:, | and )?)+)",
+                                            text):
+        for piece in re.split(r", | and ", numbers.strip(", ")):
+            if not piece:
+                continue
+            low, _, high = piece.partition("–")
+            named.update(f"{kind} {n}" for n in range(int(low), int(high or low) + 1))
+    return named
+
+
+def test_named_items_reads_ranges_and_lists():
+    assert named_items("as shown (Table 3; Figures 2 and 3) and Supplementary Figures 1–4, Tables 1, 4 and 5") == {
+        "Table 3", "Figure 2", "Figure 3", "Supplementary Figure 1", "Supplementary Figure 2", "Supplementary Figure 3",
+        "Supplementary Figure 4", "Table 1", "Table 4", "Table 5"}
+
+
+def test_tables_and_figures_are_named_as_a_text_cites_them():
+    from hcc_utils.report.manuscript.content import name_items
+
+    assert name_items(["Table 3", "Figure 2", "Figure 3"]) == "Table 3; Figures 2 and 3"
+    assert name_items(["Supplementary Table 1", "Supplementary Table 2"] + [f"Supplementary Figure {n}" for n in
+                                                                            range(1, 5)]) == \
+        "Supplementary Tables 1 and 2; Supplementary Figures 1–4"
+    assert name_items(["Table 1", "Table 3", "Table 5"]) == "Tables 1, 3 and 5"
+
+
 def _book_text(run: Path, page: str) -> str:
     from bs4 import BeautifulSoup
 
@@ -261,7 +289,7 @@ def check_results_are_the_book_s(document, run: Path) -> None:
         if text in chapters:
             page = _book_text(run, chapters[text])
             continue
-        core = re.sub(r" \(((Supplementary )?(Table|Figure) \d+(; )?)+\)\.$", ".", text)
+        core = re.sub(r" \((?:Supplementary )?(?:Table|Figure)s? [^()]*\)\.$", ".", text)
         sentences = [s for s in re.split(r"(?<=\.) ", core) if len(s) > 20]
         for sentence in sentences:
             assert re.sub(r"\s+", " ", sentence).strip(" .") in page, sentence
@@ -315,6 +343,7 @@ def _other_regimens_build() -> Path:
         write_if_changed(config, (
             f"data: {data.name}\ngroups: {{treatment: cabozantinib, control: ramucirumab}}\n"
             "study:\n  title: Cabozantinib or ramucirumab after immunotherapy\n  short_title: Cabozantinib or ramucirumab\n"
+            "  description: Second-line cabozantinib or ramucirumab after atezolizumab plus bevacizumab.\n"
             "  authors:\n    - {name: 'Doe, Jane', affiliation: Hospital A}\n"
             "    - {name: 'Roe, John', affiliation: Hospital B}\n"
             "  corresponding_author: {name: 'Roe, John', email: john.roe@example.org}\n"

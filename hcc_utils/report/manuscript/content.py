@@ -14,7 +14,6 @@ from pathlib import Path
 import pandas as pd
 
 from hcc_utils.config import StudyConfig
-from hcc_utils.report.identity import byline
 from hcc_utils.report.journal_table import JournalTable
 from hcc_utils.report.manuscript.checklists import RECORD, STROBE
 from hcc_utils.report.manuscript.methods import abstract_methods, methods_sections
@@ -129,6 +128,24 @@ def _cites(text: str, numbers: list[str]) -> bool:
     return any(re.search(rf"\b{re.escape(n)}\b", text) for n in numbers)
 
 
+def name_items(numbers: list[str]) -> str:
+    """Tables and figures named as a text cites them: ["Table 3", "Figure 2", "Figure 3"] -> "Table 3; Figures 2
+    and 3"; three or more consecutive numbers as a range ("Supplementary Figures 1–4")."""
+    groups: dict[str, list[int]] = {}
+    for number in numbers:
+        kind, _, digits = number.rpartition(" ")
+        groups.setdefault(kind, []).append(int(digits))
+    parts = []
+    for kind, digits in groups.items():
+        if len(digits) == 1:
+            parts.append(f"{kind} {digits[0]}")
+        elif len(digits) > 2 and digits == list(range(digits[0], digits[-1] + 1)):
+            parts.append(f"{kind}s {digits[0]}–{digits[-1]}")
+        else:
+            parts.append(f"{kind}s " + ", ".join(map(str, digits[:-1])) + f" and {digits[-1]}")
+    return "; ".join(parts)
+
+
 def _results_section(chapter: Chapter, tables: list[str], figures: list[str]) -> Section:
     """A chapter's Results: its paragraphs, the first one citing every table and figure of the chapter that the
     text does not name yet."""
@@ -136,7 +153,7 @@ def _results_section(chapter: Chapter, tables: list[str], figures: list[str]) ->
     text = " ".join(section.paragraphs)
     missing = [number for number in (*tables, *figures) if not _cites(text, [number])]
     if missing:
-        cited = "; ".join(missing)
+        cited = name_items(missing)
         if section.paragraphs:
             first = section.paragraphs[0]
             section.paragraphs[0] = (first[:-1] + f" ({cited})." if first.endswith(".") else f"{first} ({cited})")
@@ -222,6 +239,3 @@ def author_line(manuscript: Manuscript) -> str:
     """The byline as plain text (affiliation numbers after each name)."""
     return ", ".join(name + ("" if not marks else " " + ",".join(map(str, marks)))
                      for name, marks in manuscript.authors)
-
-
-__all__ = ["Manuscript", "Section", "Figure", "build_manuscript", "author_line", "byline"]

@@ -8,12 +8,15 @@ import html
 
 from hcc_utils.report.manuscript.content import Manuscript, Section
 from hcc_utils.report.manuscript.docx_writer import INLINE, title_page_lines
+from hcc_utils.report.submission import needs_landscape
 from hcc_utils.tables.journal import table_html
 
 STYLE = """
 @page { size: A4; margin: 22mm 20mm 24mm 20mm;
   @bottom-right { content: counter(page); font: 9pt serif; }
   @bottom-left { content: "%(stamp)s"; font: 6.5pt sans-serif; width: 80%%; vertical-align: top; } }
+@page wide { size: A4 landscape; }
+.landscape { page: wide; }
 body { font: 11pt/1.5 "Times New Roman", "Liberation Serif", serif; color: #000; }
 h1.title { font-size: 17pt; line-height: 1.25; margin: 0 0 10pt; }
 h2 { font-size: 13pt; margin: 16pt 0 4pt; break-after: avoid; }
@@ -53,14 +56,18 @@ def inline(text: str) -> str:
     return "".join(out)
 
 
-def _float_html(manuscript: Manuscript, number: str) -> str:
+def _float_html(manuscript: Manuscript, number: str, heading: str = "") -> str:
+    """A table or figure (``heading``: the HTML of a heading printed on the same page, before it)."""
     if number in manuscript.tables:
-        return table_html(manuscript.tables[number])
+        table = manuscript.tables[number]
+        # a table the Word writer sets on a landscape page is printed on one too
+        return (f'<div class="landscape">{heading}{table_html(table)}</div>' if needs_landscape(table)
+                else heading + table_html(table))
     figure = manuscript.figures[number]
     image = ("<p><em>[The run saved no image of this figure.]</em></p>" if figure.image is None else
              f'<img alt="{html.escape(number)}" src="data:image/png;base64,'
              f'{base64.b64encode(figure.image.read_bytes()).decode()}">')
-    return (f"<figure>{image}<figcaption><strong>{html.escape(number)}.</strong> {inline(figure.legend)}"
+    return (f"{heading}<figure>{image}<figcaption><strong>{html.escape(number)}.</strong> {inline(figure.legend)}"
             "</figcaption></figure>")
 
 
@@ -106,8 +113,9 @@ def manuscript_html(manuscript: Manuscript) -> str:
     for heading, numbers in (("Tables", [n for n in remaining if n in manuscript.tables]),
                              ("Figures", [n for n in remaining if n in manuscript.figures])):
         if numbers:
-            parts.append(f'<section class="page"><h2>{heading}</h2>')
-            parts += [_float_html(manuscript, number) for number in numbers]
+            parts.append('<section class="page">')
+            parts += [_float_html(manuscript, number, f"<h2>{heading}</h2>" if index == 0 else "")
+                      for index, number in enumerate(numbers)]
             parts.append("</section>")
     parts.append('<section class="page"><h2>Appendix: reporting checklists</h2>')
     for name, rows in manuscript.checklists:
