@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
-from hcc_utils.config import ConfigError, as_config, parse_config
+from hcc_utils.config import REPO_ROOT, ConfigError, as_config, parse_config
 from hcc_utils.pipeline.cli import main
 from hcc_utils.report.manuscript.references import Citations, ReferenceError
 from hcc_utils.report.manuscript.source import SourceError, read_chapter
@@ -366,3 +366,13 @@ def test_other_regimens_manuscript_names_the_configured_study(tmp_path):
     assert "lenvatinib" not in body.split("\nReferences\n")[0].replace("Chon et al.", "")
     # in place: Table 1 comes before the Discussion
     assert body.index("Table 1. ") < body.index("\nDiscussion\n")
+
+
+def test_export_manuscript_of_a_run_without_executed_notebooks_exits_2_and_writes_nothing(tmp_path, capsys):
+    from test_export import fake_run
+
+    out = tmp_path / "out"
+    fake_run(out, REPO_ROOT / "data" / "synthetic_cohort.csv")  # a run of an older layout: no executed/ folder
+    assert main(["export", "--out", str(out), "--manuscript"]) == 2
+    assert "kept no executed notebooks" in capsys.readouterr().err
+    assert not (out / "submission").exists()
