@@ -21,6 +21,7 @@ from pypdf import PdfReader
 
 from hcc_utils.config import REPO_ROOT, ConfigError, as_config, parse_config
 from hcc_utils.pipeline.cli import main
+from hcc_utils.report.manuscript.checklists import AUTHORS
 from hcc_utils.report.manuscript.references import Citations, ReferenceError
 from hcc_utils.report.manuscript.source import SourceError, read_chapter
 from hcc_utils.report.statements import conclusion_sentence, significance_phrase
@@ -223,7 +224,7 @@ def check_manuscript(document, pdf: Path, run: Path, config) -> None:
 
     # the STROBE and RECORD appendix names sections that exist
     checklist = [row.cells[3].text for table in document.tables[-2:] for row in table.rows[1:]]
-    headings = {"Title page", "Abstract", "Tables", "Figures", *(t for t in texts if len(t) < 80)}
+    headings = {"Title page", "Abstract", "Tables", "Figures", AUTHORS, *(t for t in texts if len(t) < 80)}
     for sections in checklist:
         for section in sections.split("; "):
             assert section.split(" — ")[-1] in headings, section
@@ -376,3 +377,28 @@ def test_export_manuscript_of_a_run_without_executed_notebooks_exits_2_and_write
     assert main(["export", "--out", str(out), "--manuscript"]) == 2
     assert "kept no executed notebooks" in capsys.readouterr().err
     assert not (out / "submission").exists()
+
+
+def test_methods_are_written_from_the_configuration():
+    from hcc_utils.report.manuscript.methods import methods_sections
+
+    config = parse_config({"groups": {"treatment": "cabozantinib", "control": "ramucirumab"},
+                           "matching": {"caliper": None, "ratio": 2, "order": "random",
+                                        "covariates": ["age", "child_pugh_b"]},
+                           "baseline": {"categorical_test": "fisher_if_sparse"}, "seed": 99,
+                           "cox": {"selection_p": 0.1, "forced": ["ecog_2"]}, "significance_level": 0.01,
+                           "bootstrap": {"replicates": 250}}, "mine.yml")
+    sections = dict(methods_sections(config, ["05_survival", "13_bootstrap"], synthetic=False))
+    matching = sections["Propensity-score matching"][0]
+    assert "logistic regression on Age and Child-Pugh B" in matching
+    assert "matched to 2 ramucirumab patients (1:2)" in matching and "in random order (seed 99), without a caliper" in matching
+    statistics = " ".join(sections["Outcomes and statistical analysis"])
+    assert "or Fisher's exact test when an expected count is below 5 (Table 1)" in statistics
+    assert "those with P < 0.1 entered one multivariable model" in statistics and "ECOG 2 entered the multivariable" in statistics
+    assert "P < 0.01 was considered significant" in statistics
+    assert sections["Sensitivity analyses"] == ["Sensitivity analyses comprised a bootstrap of the matched estimates with 250 "
+                                                "replicates, each re-fitting the propensity model and re-matching "
+                                                "{cite}`austin2014bootstrap`."]
+    assert "the authors' own cohort" in sections["Study design and patients"][0]
+    # a run without the chapters beyond the article states no sensitivity analysis
+    assert "Sensitivity analyses" not in dict(methods_sections(config, ["05_survival"], synthetic=True))

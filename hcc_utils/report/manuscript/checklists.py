@@ -2,10 +2,14 @@
 (Benchimol 2015): each item with the manuscript's section that answers it (an appendix table of the manuscript).
 
 Sections are named as the manuscript titles them ("Methods — Propensity-score matching"); an item the draft leaves to
-the authors (the Introduction's background, the Discussion, funding) names the section they write. A test checks
+the authors names the section they write (Introduction, Discussion, the title page's funding line) or, where the
+draft has no such section (setting and dates, linkage, missing data by variable), :data:`AUTHORS`. A test checks
 that every named section exists in the manuscript.
 """
 from __future__ import annotations
+
+#: An item no section of the draft answers: the authors add it.
+AUTHORS = "To be completed by the authors"
 
 #: (item, topic, recommendation in short, sections of the manuscript answering it)
 STROBE = (
@@ -14,7 +18,7 @@ STROBE = (
     ("2", "Background/rationale", "Scientific background and rationale", ("Introduction",)),
     ("3", "Objectives", "Specific objectives and hypotheses", ("Introduction", "Abstract")),
     ("4", "Study design", "Key elements of study design early in the paper", ("Methods — Study design and patients",)),
-    ("5", "Setting", "Setting, locations, dates of recruitment, follow-up", ("Methods — Study design and patients",)),
+    ("5", "Setting", "Setting, locations, dates of recruitment, follow-up", (AUTHORS,)),
     ("6a", "Participants", "Eligibility criteria, sources and methods of selection, follow-up",
      ("Methods — Study design and patients",)),
     ("6b", "Participants", "Matching criteria and number exposed and unexposed",
@@ -39,7 +43,7 @@ STROBE = (
     ("13b", "Participants", "Reasons for non-participation at each stage", ("Results — Cohort flow", "Figures")),
     ("13c", "Participants", "Flow diagram", ("Figures",)),
     ("14a", "Descriptive data", "Characteristics of participants", ("Results — Baseline characteristics", "Tables")),
-    ("14b", "Descriptive data", "Participants with missing data for each variable", ("Tables",)),
+    ("14b", "Descriptive data", "Participants with missing data for each variable", (AUTHORS,)),
     ("14c", "Descriptive data", "Follow-up time", ("Results — Survival after second-line therapy",)),
     ("15", "Outcome data", "Numbers of outcome events or summary measures over time",
      ("Results — Survival after second-line therapy", "Tables")),
@@ -60,17 +64,17 @@ STROBE = (
 #: The RECORD statement's own items (added to STROBE's).
 RECORD = (
     ("1.1", "Title and abstract", "Type of data used and the databases named", ("Title page", "Abstract")),
-    ("1.2", "Title and abstract", "Geographic region and time frame", ("Abstract",)),
-    ("1.3", "Title and abstract", "Linkage between databases, if any", ("Methods — Study design and patients",)),
+    ("1.2", "Title and abstract", "Geographic region and time frame", (AUTHORS,)),
+    ("1.3", "Title and abstract", "Linkage between databases, if any", (AUTHORS,)),
     ("6.1", "Participants", "Methods of selection (codes, algorithms) of the population",
      ("Methods — Study design and patients",)),
-    ("6.2", "Participants", "Validation studies of the codes or algorithms", ("Methods — Study design and patients",)),
-    ("6.3", "Participants", "Data linkage flow diagram, if linkage was done", ("Figures",)),
+    ("6.2", "Participants", "Validation studies of the codes or algorithms", (AUTHORS,)),
+    ("6.3", "Participants", "Data linkage flow diagram, if linkage was done", (AUTHORS,)),
     ("7.1", "Variables", "Codes and algorithms classifying exposures, outcomes, confounders",
      ("Methods — Outcomes and statistical analysis",)),
-    ("12.1", "Statistical methods", "Extent of access to the database population", ("Methods — Study design and patients",)),
+    ("12.1", "Statistical methods", "Extent of access to the database population", (AUTHORS,)),
     ("12.2", "Statistical methods", "Data cleaning methods", ("Methods — Study design and patients",)),
-    ("12.3", "Statistical methods", "Whether linkage was done and its methods", ("Methods — Study design and patients",)),
+    ("12.3", "Statistical methods", "Whether linkage was done and its methods", (AUTHORS,)),
     ("13.1", "Participants", "Selection of included persons from the data, with a flow diagram",
      ("Results — Cohort flow", "Figures")),
     ("19.1", "Limitations", "Implications of data not created for this research question", ("Discussion",)),

@@ -71,7 +71,8 @@ def methods_sections(config: StudyConfig, chapters_run: list[str], synthetic: bo
               "following the design of Chon et al. {cite}`chon2024`. Patients who died or deteriorated during "
               "first-line therapy, or deteriorated after stopping it, were excluded, as were patients who received "
               f"no second-line regimen or one other than {treatment} or {control}; the flow of patients is shown "
-              f"in Figure 1. {data} The report follows the STROBE and RECORD statements "
+              f"in Figure 1. {data} The cohort file passed hcc-study's validation (column types, allowed values and "
+              "ranges, the order of dates, the analysis' requirements) before the analysis. The report follows the STROBE and RECORD statements "
               "{cite}`vonelm2007,benchimol2015` (Appendix).")
     baseline = config.baseline
     tests = (f"Continuous characteristics are given as median (interquartile range) and compared with the "
@@ -81,7 +82,9 @@ def methods_sections(config: StudyConfig, chapters_run: list[str], synthetic: bo
              "rate (complete or partial response) and disease control rate (objective response or stable disease) "
              "are given with exact (Clopper–Pearson) 95% confidence intervals and compared with "
              f"{categorical_test_text(baseline.categorical_test)} (Table 2), as are treatment-related adverse events "
-             "(CTCAE version 5.0, each patient counted once per event at the worst grade; Table 5).")
+             "(CTCAE version 5.0, each patient counted once per event at the worst grade; Table 5). Characteristics are "
+             "summarised over the patients with a recorded value; response rates are of every patient with a "
+             "recorded best response, those not evaluable included in the denominator.")
     followup = ("the observed follow-up times" if config.survival.followup_method == "observed"
                 else "the reverse Kaplan–Meier method")
     cox = config.cox
