@@ -97,6 +97,7 @@ def test_a_chapter_s_glued_paragraphs_are_read_with_their_values_and_teaching_se
         "```{glue:figure} figure2\n:name: fig-2\n\nFigure 2. Curves of {glue:text}`treatment`.\n```\n\n"
         "Median OS was {glue:text}`os` with {glue:text}`treatment` ({numref}`fig-2`).",
         "## For trainees: a box\n\nNot results: {glue:text}`os`.",
+        "## Exercises\n\n### Exercise 1\n\nRecompute {glue:text}`os` by hand.",
         "## Results again\n\nSecond {glue:text}`os` paragraph.",
     ], {"os": "10.3 months", "treatment": "cabozantinib"})))
     chapter = read_chapter(path)

@@ -18,8 +18,9 @@ from pathlib import Path
 
 #: The article's chapters: executed notebooks whose name starts with these numbers, in this order.
 ARTICLE_CHAPTERS = ("01", "02", "03", "04", "05", "06", "07", "08")
-#: Sections of a chapter written for trainees, not results: their paragraphs stay out of the manuscript.
-TEACHING_HEADINGS = ("for trainees", "step by step", "exercises")
+#: Sections of a chapter written for trainees, not results: their paragraphs (and their subsections') stay out of
+#: the manuscript.
+TEACHING_HEADINGS = ("for trainees", "step by step", "exercise")
 #: A figure's number as the article numbers it ("Figure 2", "Supplementary Figure 1"); the book's own figures are
 #: numbered by chapter ("Figure 3.1") and are not the article's.
 ARTICLE_FIGURE = re.compile(r"^((?:Supplementary )?Figure \d+)\.\s+", re.S)
@@ -151,17 +152,19 @@ def read_chapter(path: Path) -> Chapter:
     notebook = json.loads(path.read_text(encoding="utf-8"))
     values = glue_values(notebook)
     chapter = Chapter(path.stem, path.stem)
-    teaching = False
+    teaching_level = None  # the level of the teaching section the text is in (its subsections included), or None
     for cell in notebook["cells"]:
         if cell["cell_type"] != "markdown":
             continue
         source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         for kind, block in _blocks(source):
+            teaching = teaching_level is not None
             if kind == "heading":
                 level, title = block
                 if level == 1:
                     chapter.title = fill_glue(title, values, path.name)
-                teaching = title.lower().startswith(TEACHING_HEADINGS)
+                if teaching_level is None or level <= teaching_level:
+                    teaching_level = level if title.lower().startswith(TEACHING_HEADINGS) else None
             elif kind == "fence":
                 directive, argument, body = block
                 if directive == "glue:figure" and not teaching:
