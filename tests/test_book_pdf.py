@@ -59,8 +59,8 @@ def test_every_printed_page_states_the_data_in_its_top_margin():
 
 def test_joined_book_has_one_bookmark_per_page_and_the_same_bytes_twice():
     parts = [("Introduction", _blank_pdf(2)), ("Baseline", _blank_pdf(3)), ("Survival", _blank_pdf(1))]
-    first = book_pdf._document(parts, "The book", "Synthetic data")
-    assert first == book_pdf._document(parts, "The book", "Synthetic data")
+    first = book_pdf.combine_pdfs(parts, "The book", "Synthetic data")
+    assert first == book_pdf.combine_pdfs(parts, "The book", "Synthetic data")
     reader = PdfReader(io.BytesIO(first))
     assert len(reader.pages) == 6
     assert [(item.title, reader.get_destination_page_number(item)) for item in reader.outline] == [
@@ -83,7 +83,7 @@ def numbering_problems(data: bytes) -> list[str]:
 
 def test_pages_are_numbered_through_the_whole_book_portrait_and_landscape():
     parts = [("Introduction", _blank_pdf(2)), ("Baseline", _blank_pdf(3, 842, 595)), ("Survival", _blank_pdf(1))]
-    book = book_pdf._document(parts, "The book", "Synthetic data", contents=_blank_pdf(1))
+    book = book_pdf.combine_pdfs(parts, "The book", "Synthetic data", contents=_blank_pdf(1))
     assert numbering_problems(book) == []
     reader = PdfReader(io.BytesIO(book))
     assert len(reader.pages) == 7 and reader.outline[0].title == "Contents"
@@ -97,7 +97,7 @@ def test_pages_are_numbered_through_the_whole_book_portrait_and_landscape():
     # the defect: each part numbered on its own, then joined (the count restarts at each part)
     joined = PdfWriter()
     for name, data in parts:
-        joined.append(PdfReader(io.BytesIO(book_pdf._document([(name, data)], name, ""))))
+        joined.append(PdfReader(io.BytesIO(book_pdf.combine_pdfs([(name, data)], name, ""))))
     buffer = io.BytesIO()
     joined.write(buffer)
     assert numbering_problems(buffer.getvalue()) == [

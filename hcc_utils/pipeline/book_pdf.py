@@ -182,7 +182,7 @@ def number_pages(writer, first: int = 1) -> None:
         page.merge_page(overlay)
 
 
-def _document(pdfs: list[tuple[str, bytes]], title: str, subject: str, contents: bytes | None = None):
+def combine_pdfs(pdfs: list[tuple[str, bytes]], title: str, subject: str, contents: bytes | None = None):
     """One PDF of ``pdfs`` (title, bytes) in order, one bookmark per part, its pages numbered through
     (:func:`number_pages`), with fixed document information; ``contents`` (a printed contents page) first."""
     import io
@@ -287,13 +287,13 @@ def write_book_pdfs(html_dir: Path, entries: list[str], title: str, banner_html:
     (html_dir / PAGES_DIR).mkdir(parents=True, exist_ok=True)
     for entry, (heading, data) in printed.items():
         path = html_dir / PAGES_DIR / page_pdf_name(entry)
-        path.write_bytes(_document([(heading, data)], f"{heading} — {title}", subject))
+        path.write_bytes(combine_pdfs([(heading, data)], f"{heading} — {title}", subject))
         written.append(path)
     parts = [printed[entry] for entry in entries]
     contents = _print_contents(html_dir, title, [heading for heading, _ in parts],
                                [_page_count(data) for _, data in parts], browser_path)
     book = html_dir / BOOK_PDF
-    book.write_bytes(_document(parts, title, subject, contents))
+    book.write_bytes(combine_pdfs(parts, title, subject, contents))
     return [book, *written]
 
 
