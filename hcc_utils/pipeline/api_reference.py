@@ -19,8 +19,10 @@ The pages ``book/api/<layer>.md`` hold one ``automodule`` per module. The build 
 """
 from __future__ import annotations
 
+import hashlib
 import inspect
 import re
+from pathlib import Path
 
 from sphinx.application import Sphinx
 
@@ -108,4 +110,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("config-inited", _defaults)
     app.connect("autodoc-process-docstring", _process_docstring, priority=400)
     app.connect("autodoc-skip-member", _keep_public_definitions)  # before napoleon (500)
-    return {"parallel_read_safe": True, "parallel_write_safe": True}
+    # a new version of this file (its settings, its docstring rules) makes Sphinx read every page again: an
+    # incremental build would otherwise keep the pages of the API reference as the previous version wrote them
+    version = int(hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12], 16)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": version}
