@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import re
+import shutil
 from pathlib import Path
 
 from sphinx.application import Sphinx
@@ -104,10 +105,17 @@ def _defaults(app: Sphinx, config) -> None:
             setattr(config, key, value)
 
 
+def _fresh_source_pages(app: Sphinx) -> None:
+    """Drop viewcode's pages of the previous build: viewcode skips a module's page that is newer than the module,
+    although the blocks it marks (and the links to them) depend on what the API reference documents."""
+    shutil.rmtree(Path(app.outdir) / "_modules", ignore_errors=True)
+
+
 def setup(app: Sphinx) -> dict:
     for extension in ("sphinx.ext.autodoc", "sphinx.ext.napoleon", "sphinx.ext.viewcode"):
         app.setup_extension(extension)
     app.connect("config-inited", _defaults)
+    app.connect("builder-inited", _fresh_source_pages)
     app.connect("autodoc-process-docstring", _process_docstring, priority=400)
     app.connect("autodoc-skip-member", _keep_public_definitions)  # before napoleon (500)
     # a new version of this file (its settings, its docstring rules) makes Sphinx read every page again: an
