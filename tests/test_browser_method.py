@@ -237,7 +237,9 @@ def method_regressions(bundled_book, tmp_path):
         # MathJax named by a path the book does not ship (a failed request; the formulas stay TeX)
         "no-mathjax": _inject(page, MATH_SCRIPTS.replace("{path}", "mathjax-missing/tex-chtml.js"), MATH_HTML),
         # dollar math that MyST did not parse (dollarmath off): the reader sees the dollars
-        "raw-dollars": _inject(page, good_head, "<p>$$S(t) = \\prod (1 - d_j / n_j)$$</p>"),
+        # (in a section of MyST's, which MathJax is told to skip: only the .math elements are typeset)
+        "raw-dollars": _inject(page, good_head, '<section class="tex2jax_ignore mathjax_ignore">'
+                                                "<p>$$S(t) = \\prod (1 - d_j / n_j)$$</p></section>"),
         # the box's links into nothing, and a download that is no notebook
         "bad-box": page.replace("#compute", "#no_such_function", 1)
                        .replace(f"{NOTEBOOKS_DIR}/05_survival.ipynb", "_static/hcc.css", 1),
