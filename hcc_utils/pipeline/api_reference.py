@@ -38,6 +38,7 @@ _UNDERLINE = re.compile(r"^\s*(-{3,}|={3,}|~{3,})\s*$")
 #: Configuration of the extensions (set only where the book's _config.yml leaves them unset).
 SETTINGS = {
     "autodoc_typehints": "none",
+    "add_module_names": False,  # each module's heading names it; its entries read "compute(study)"
     "autodoc_preserve_defaults": True,
     "autodoc_member_order": "bysource",
     "autodoc_default_options": {"members": True, "ignore-module-all": True},
