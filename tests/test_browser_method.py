@@ -13,7 +13,7 @@ and notebook download, exercises whose answers unfold.
 
 The last tests inject regressions into copies of real pages (MathJax from a missing file, TeX left raw, a box whose
 links point nowhere, a download that is no notebook, answers without the toggle script) and check that the same
-checks report them. Fixtures ``browser`` and ``site`` are those of ``tests/test_browser.py``.
+checks report them. Fixtures ``browser`` and ``site`` are tests/conftest.py's, shared with ``tests/test_browser.py``.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from conftest import published
 from hcc_utils.pipeline.chapter_sources import BOX_CLASS, NOTEBOOKS_DIR
 from hcc_utils.pipeline.mathjax import MATHJAX_PATH
 from hcc_utils.pipeline.runner import toc_files
-from test_browser import _site_with_pages, browser, site  # noqa: F401 (fixtures)
+from test_browser import _site_with_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("browser-method")]
 

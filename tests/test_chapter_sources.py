@@ -20,7 +20,7 @@ CHAPTERS = [entry for entry in toc_files() if entry.startswith("notebooks/")]
 def _documented_modules() -> set[str]:
     return {module for layer in chapter_sources.DOCUMENTED_LAYERS
             for module in re.findall(r"automodule:: (\S+)",
-                                     (REPO_ROOT / "book" / "api" / f"{layer}.md").read_text(encoding="utf-8"))}
+                                     (REPO_ROOT / "book" / "api" / f"api_{layer}.md").read_text(encoding="utf-8"))}
 
 
 def test_api_reference_documents_every_module_of_the_analysis_layers():
@@ -28,7 +28,7 @@ def test_api_reference_documents_every_module_of_the_analysis_layers():
                 for layer in chapter_sources.DOCUMENTED_LAYERS
                 for path in (REPO_ROOT / "hcc_utils" / layer).rglob("*.py") if path.name != "__init__.py"}
     assert _documented_modules() == expected
-    assert {f"book/api/{layer}" for layer in chapter_sources.DOCUMENTED_LAYERS} <= set(toc_files())
+    assert {f"book/api/api_{layer}" for layer in chapter_sources.DOCUMENTED_LAYERS} <= set(toc_files())
 
 
 def test_calls_are_resolved_to_where_they_are_defined():

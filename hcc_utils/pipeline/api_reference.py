@@ -1,7 +1,7 @@
 """A Sphinx extension for the book's *API reference*: the analysis layers' docstrings (``sphinx.ext.autodoc``, read
 as numpydoc by ``sphinx.ext.napoleon``) with their highlighted source (``sphinx.ext.viewcode``).
 
-The pages ``book/api/<layer>.md`` hold one ``automodule`` per module. The build stays strict (warnings are errors):
+The pages ``book/api/api_<layer>.md`` (named apart from the book's other pages: each page prints to ``<name>.pdf``) hold one ``automodule`` per module. The build stays strict (warnings are errors):
 
 - signatures carry no type hints and default values are written as in the source (``autodoc_typehints``,
   ``autodoc_preserve_defaults``): no ``<object at 0x...>`` that would change from one build to the next;

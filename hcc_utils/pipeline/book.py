@@ -30,7 +30,7 @@ from hcc_utils.config import REPO_ROOT
 from hcc_utils.pipeline import book_pdf
 from hcc_utils.pipeline.comparison import annotate_chapters
 from hcc_utils.pipeline.cache import book_sources
-from hcc_utils.pipeline.chapter_sources import copy_notebooks, is_chapter, with_source_box
+from hcc_utils.pipeline.chapter_sources import copy_notebooks, has_api_reference, is_chapter, with_source_box
 from hcc_utils.pipeline.execute import StudyRunError, _log
 
 #: The build area of an output folder (beside ``.runs``; never published).
@@ -131,12 +131,13 @@ def _wanted_sources(run_dir: Path, root: Path) -> dict[str, bytes | Path]:
         if relative != "_config.yml":
             wanted[relative] = path
     executed = run_dir / "executed"
+    boxes = has_api_reference(root)
     for path in executed.rglob("*"):
         if path.is_file():
             relative = str(path.relative_to(executed))
             # a chapter ends with the box of the functions its code calls and its notebook's download
             wanted[relative] = (with_source_box(Path(relative).as_posix(), path.read_bytes())
-                                if is_chapter(Path(relative).as_posix()) else path)
+                                if boxes and is_chapter(Path(relative).as_posix()) else path)
     return wanted
 
 

@@ -2,7 +2,7 @@
 
 When the book is built, each chapter's executed notebook is read (its code cells, with :mod:`ast`): the names it
 imports from ``hcc_utils`` and the ones it calls are resolved to the functions and classes where they are defined,
-and the box lists them with a cross-reference into the *API reference* (``book/api/<layer>.md``, which Sphinx
+and the box lists them with a cross-reference into the *API reference* (``book/api/api_<layer>.md``, which Sphinx
 checks: a name the reference does not document would fail the strict build) and a link to the highlighted source
 of ``sphinx.ext.viewcode`` (``_modules/<module>.html#<name>``). For each chapter module of ``hcc_utils.study.
 sections`` the chapter calls, the statistics it uses (the names it imports from ``hcc_utils.stats``) are listed
@@ -21,7 +21,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-#: The layers documented by the API reference (one page each, ``book/api/<layer>.md``).
+#: The layers documented by the API reference (one page each, ``book/api/api_<layer>.md``).
 DOCUMENTED_LAYERS = ("config", "stats", "data", "tables", "study", "report")
 PACKAGE = "hcc_utils"
 #: Where the chapters' notebooks are offered for download in the HTML.
@@ -203,6 +203,13 @@ def with_source_box(relative: str, content: bytes) -> bytes:
     notebook["cells"].append({"cell_type": "markdown", "id": "hcc-source-of-this-chapter",
                               "metadata": {"tags": [BOX_CLASS]}, "source": source_box(entry, notebook)})
     return json.dumps(notebook, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
+
+
+def has_api_reference(root: Path) -> bool:
+    """Whether the book at ``root`` holds the API reference the boxes link (a book of one's own may leave it out)."""
+    toc = root / "_toc.yml"
+    return ((root / "book" / "api" / "index.md").is_file() and toc.is_file()
+            and "book/api/index" in toc.read_text(encoding="utf-8"))
 
 
 def copy_notebooks(root: Path, entries: list[str], html_dir: Path) -> None:
