@@ -126,7 +126,8 @@ def whole_number_problems(soup: BeautifulSoup) -> list[str]:
 
 
 def test_no_whole_number_is_printed_with_a_trailing_zero(bundled_book):
-    for page in PAGES:
+    # the API reference quotes the package's docstrings (which show, for instance, what is never printed)
+    for page in (page for page in PAGES if not page.startswith("book/api/")):
         assert whole_number_problems(_soup(bundled_book, page)) == [], page
     soup = _soup(bundled_book, "notebooks/02_baseline")
     cycles = next(row for row in soup.select("table.hcc-journal tr")

@@ -21,7 +21,6 @@ that change the page (the dark theme, print media, a click, a search) load a pag
 """
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import urllib.parse
@@ -32,7 +31,7 @@ import pytest
 from hcc_utils.pipeline.runner import toc_files
 from conftest import published
 from browser_support import (DESKTOP_WIDTH, HEADER_JS, MENU_JS, PHONE_WIDTH, SCREENSHOT_DIR, SCREENSHOT_QUALITY,
-                             SCREENSHOT_SUFFIX, TEST_OUTPUT_DIR, PageVisit, all_screenshots, chromium_path, page_name,
+                             SCREENSHOT_SUFFIX, TEST_OUTPUT_DIR, PageVisit, all_screenshots, page_name,
                              pdf_text_by_page, print_problems, reader_tab, serve, table_with_caption,
                              unreachable_parts)
 from hcc_utils.pipeline.book_pdf import BOOK_PDF, PAGES_DIR, page_pdf_name
@@ -57,31 +56,8 @@ MIN_CONTRAST = 4.5       # WCAG AA for body text
 
 # ---------------------------------------------------------------------------------------------- fixtures
 
-@pytest.fixture(scope="session")
-def browser():
-    """The system Chromium, headless. Skips (fails in CI) when it or Playwright is missing."""
-    executable = chromium_path()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - the test extra installs it
-        sync_playwright = None
-    if executable is None or sync_playwright is None:
-        reason = ("Chromium not found (apt-get install chromium; .ci/run installs it)" if executable is None
-                  else "playwright is not installed (pip install -r requirements.lock)")
-        if os.environ.get("CI"):
-            pytest.fail(f"browser tests cannot run in CI: {reason}")
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="session")
-def site(bundled_book):
-    """The shared build's html/ served over HTTP; its base URL."""
-    with serve(published(bundled_book) / "html") as base_url:
-        yield base_url
+# ``browser`` (the system Chromium) and ``site`` (the shared build served) are fixtures of tests/conftest.py, shared
+# with tests/test_browser_method.py (one Chromium per worker).
 
 
 def page_url(base_url: str, entry: str) -> str:
