@@ -44,8 +44,10 @@ EXACT_CONSTANTS = ("30.4375",)
 #: no request has been in flight for this long: what Playwright's "networkidle" waits for, without its fixed
 #: half-second of silence after every load. Requests still in flight after SETTLE_TIMEOUT are a load problem.
 QUIET_SECONDS, SETTLE_TIMEOUT = 0.15, 15.0
-_READY_JS = """() => document.fonts.ready
-  .then(() => (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) || null).then(() => true)"""
+#: (A page whose MathJax never settles, for instance loaded twice, must not hang the suite: false after 20 s.)
+_READY_JS = """() => Promise.race([document.fonts.ready
+  .then(() => (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) || null).then(() => true),
+  new Promise(resolve => setTimeout(() => resolve(false), 20000))])"""
 #: Python values that must never reach a reader's table cell.
 PYTHON_ARTEFACTS = re.compile(r"^(True|False|nan|NaN|None|<NA>|NaT)$")
 
@@ -126,7 +128,8 @@ class PageVisit:
         for event, handler in self._handlers.items():
             self.page.on(event, handler)
         self.page.goto(self.url, wait_until="load")
-        self.page.evaluate(_READY_JS)
+        if not self.page.evaluate(_READY_JS):
+            self.console_errors.append("fonts or MathJax still not ready 20 s after load")
         self._wait_for_quiet_network()
         return self
 

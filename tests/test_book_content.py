@@ -35,7 +35,10 @@ def _main(soup: BeautifulSoup):
 
 
 def _text(element) -> str:
-    return re.sub(r"\s+", " ", element.get_text(" ")).strip()
+    """The text a reader sees: without the hidden notes that screen readers get (a compared cell's article value)."""
+    shown = [text for text in element.find_all(string=True)
+             if not any(parent.has_attr("hidden") for parent in text.parents if parent is not None and parent.name)]
+    return re.sub(r"\s+", " ", " ".join(shown)).strip()
 
 
 # ------------------------------------------------------------------------------------------------ figure numbers
@@ -251,6 +254,8 @@ def cited_labels(bundled_book) -> set[str]:
     cited = set()
     for page in PAGES:
         for link in _main(_soup(bundled_book, page)).select('a[href*="references.html#"]'):
+            if "_modules/" in link["href"]:  # the API reference's source link of report/manuscript/references.py
+                continue
             cited.add(re.sub(r"\s+", " ", link.get_text()).strip())
     return cited
 
