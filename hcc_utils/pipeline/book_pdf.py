@@ -145,6 +145,7 @@ def _print_now(html_dir: Path, entries: list[str], browser_path: str) -> dict[st
                 page.add_style_tag(content=NO_PAGE_NUMBER_CSS)
                 heading = page.evaluate("""() => document.fonts.ready
                   .then(() => (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) || null)
+                  .then(() => document.fonts.ready)  // the web fonts MathJax's typesetting asked for
                   .then(() => {
                     document.querySelectorAll('a[href]').forEach(a => {
                       if (a.href.startsWith('file:')) a.removeAttribute('href'); });
