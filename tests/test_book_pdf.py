@@ -8,6 +8,7 @@ import io
 import os
 import re
 import stat
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader, PdfWriter
@@ -173,3 +174,34 @@ def test_pages_print_where_an_asyncio_loop_runs(tmp_path, monkeypatch):
     assert in_a_loop(build) == {"book/intro": ("book/intro", b"%PDF")}
     with pytest.raises(RuntimeError, match="inside the asyncio loop"):
         in_a_loop(build_in_this_thread)
+
+
+
+@pytest.mark.browser
+def test_folded_answers_print_as_if_they_had_never_been_folded(browser, tmp_path):
+    """sphinx-togglebutton (its own script and style sheet here) folds an answer once the page has loaded and
+    unfolds it when printing starts, its content fading out and in. A chapter printed during the fade painted its
+    answer's code box in another order, so two printings of one chapter gave different bytes (CI of 2026-12-07).
+    Here the fade lasts 10 s: the page must print exactly as the same page with no fade at all, the answer in it."""
+    import sphinx_togglebutton
+
+    static = Path(sphinx_togglebutton.__file__).parent / "_static"
+    (tmp_path / "book").mkdir()
+    for name, fade in (("fading", "10s"), ("still", "0s")):
+        (tmp_path / "book" / f"{name}.html").write_text(f"""<!DOCTYPE html><html><head><meta charset="utf-8">
+<style>{(static / "togglebutton.css").read_text(encoding="utf-8")}</style>
+<style>.admonition.toggle .admonition-title ~ * {{ transition: opacity {fade}, height {fade}; }}
+pre {{ background: #eee; border: 1px solid #888; border-radius: 4px; padding: 1em; }}</style>
+<script>var togglebuttonSelector = '.toggle, .admonition.dropdown'; var toggleHintShow = 'Click to show';
+var toggleHintHide = 'Click to hide'; var toggleOpenOnPrint = 'true';</script>
+<script>{(static / "togglebutton.js").read_text(encoding="utf-8")}</script></head>
+<body><article class="bd-article"><h1>Exercises</h1><p>Exercise: compute it.</p>
+<div class="dropdown admonition"><p class="admonition-title">Answer</p><p>Like this:</p>
+<pre>THE-ANSWER-ITSELF = fit(frame)</pre><p>In R, the same.</p></div>
+<p>Next exercise.</p></article>
+<script>document.body.getBoundingClientRect()  /* styled before the toggles fold: folding starts the fade */</script>
+</body></html>""", encoding="utf-8")
+    printed = book_pdf._print(tmp_path, ["book/fading", "book/still"], browser_path=book_pdf.chromium_path())
+    fading, still = (PdfReader(io.BytesIO(printed[f"book/{name}"][1])).pages[0] for name in ("fading", "still"))
+    assert "THE-ANSWER-ITSELF" in fading.extract_text()
+    assert fading.get_contents().get_data() == still.get_contents().get_data()

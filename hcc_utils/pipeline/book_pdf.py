@@ -44,6 +44,11 @@ PAPER = "A4"
 #: The print style sheet numbers the pages of what a reader prints from the browser; the build's own print turns it
 #: off and writes the numbers itself (:func:`number_pages`), counted through the whole book.
 NO_PAGE_NUMBER_CSS = "@page { @bottom-right { content: none; } } @page hcc-landscape { @bottom-right { content: none; } }"
+#: Added to every page printed here, whatever the medium: no transition or animation. sphinx-togglebutton folds the
+#: answers once a page has loaded and unfolds them when printing starts, their content fading over 0.3 s; a page
+#: printed during a fade painted the answers' code boxes in another order (a running fade makes its own layer), so
+#: two printings of one page gave different bytes.
+STILL_CSS = " *, *::before, *::after { transition: none !important; animation: none !important; }"
 #: Where and how the number is written: the bottom-right margin of the style sheet's pages (15 mm from the right
 #: edge, in the middle of the 16 mm bottom margin), 8 pt Helvetica (one of the PDF's standard fonts, not embedded).
 NUMBER_RIGHT_MM, NUMBER_BASELINE_MM, NUMBER_PT = 15.0, 7.0, 8.0
@@ -142,7 +147,7 @@ def _print_now(html_dir: Path, entries: list[str], browser_path: str) -> dict[st
             page = browser.new_page()
             for entry in entries:
                 page.goto((html_dir / f"{entry}.html").absolute().as_uri(), wait_until="load")
-                page.add_style_tag(content=NO_PAGE_NUMBER_CSS)
+                page.add_style_tag(content=NO_PAGE_NUMBER_CSS + STILL_CSS)
                 heading = page.evaluate("""() => document.fonts.ready
                   .then(() => (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) || null)
                   .then(() => document.fonts.ready)  // the web fonts MathJax's typesetting asked for
