@@ -105,7 +105,9 @@ def _quoted_specs(study: Study) -> tuple[list[VariableSpec], dict[str, str]]:
 
 
 def baseline_results(study: Study, tables: dict[str, Any] | None = None) -> ResultSet:
-    """Numbers of Table 1 quoted in the text: age and prior-cycles quartiles, counts, Child-Pugh A by group, p.
+    """Numbers of Table 1 quoted in the text: age and prior-cycles quartiles, counts, Child-Pugh A by group, p;
+    and the rows of Table 1 whose groups differ (``baseline.significant``: P below the configuration's
+    ``significance_level``), which say whether "no other characteristic differed".
 
     They are the same whatever rows ``baseline.rows`` shows: a quoted variable that Table 1 leaves out (or
     summarises otherwise) is summarised for the text alone, with Table 1's tests. A number whose variable has no
@@ -116,6 +118,12 @@ def baseline_results(study: Study, tables: dict[str, Any] | None = None) -> Resu
 
     def one_cohort(suffix: str, frame: pd.DataFrame, values: ResultSet) -> None:
         numbers = (tables.get(suffix) or _table(study, frame)).numbers
+        tested = numbers[(numbers["group"] == "Overall") & numbers["p"].notna()].drop_duplicates("variable")
+        alpha = study.config.significance_level
+        values.add(f"baseline.significant{suffix}",
+                   sorted(str(name) for name, p in zip(tested["variable"], tested["p"]) if float(p) < alpha),
+                   Kind.LIST, f"Table 1 rows whose groups differ, P < {alpha:g} ({COHORT_NAMES[suffix]})",
+                   item_labels={name: label for name, label, _, _ in table1_rows(study.config)})
         if quoted:  # the quoted variables Table 1 does not show, summarised as the text needs them
             extra = baseline_table(frame, "group", quoted, groups=tuple(study.groups),
                                    categorical_test=settings.categorical_test,
