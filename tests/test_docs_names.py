@@ -10,7 +10,6 @@ whose second part is a module of that layer, or that is called: ```study.yml``` 
 from __future__ import annotations
 
 import ast
-import importlib
 import json
 import re
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from hcc_utils.config import REPO_ROOT
+from hcc_utils.pipeline.chapter_sources import MissingAttribute, import_dotted
 
 PACKAGE = "hcc_utils"
 LAYERS = ("config", "stats", "data", "tables", "study", "report", "pipeline", "reproduction", "synthetic")
@@ -30,22 +30,17 @@ FILE_ENDINGS = {"yml", "yaml", "csv", "md", "py", "json", "ipynb", "txt", "cff",
 
 
 def resolves(dotted: str) -> bool:
-    """Whether ``dotted`` (``hcc_utils....``) names a module, or an attribute reached from one by ``getattr``."""
-    parts = dotted.split(".")
-    for split in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:split]))
-        except ModuleNotFoundError:
-            continue
-        try:
-            for attribute in parts[split:]:
-                obj = getattr(obj, attribute)
-        except AttributeError:
-            # a dataclass or pydantic field is an attribute of its instances only
-            fields = getattr(obj, "__dataclass_fields__", None) or getattr(obj, "model_fields", None) or {}
-            return attribute == parts[-1] and attribute in fields
-        return True
-    return False
+    """Whether ``dotted`` (``hcc_utils....``) names a module, or an attribute reached from one by ``getattr``
+    (:func:`hcc_utils.pipeline.chapter_sources.import_dotted`), a field of a dataclass or pydantic model included."""
+    try:
+        import_dotted(dotted)
+    except ImportError:
+        return False
+    except MissingAttribute as missing:  # a dataclass or pydantic field is an attribute of its instances only
+        owner = missing.owner
+        fields = getattr(owner, "__dataclass_fields__", None) or getattr(owner, "model_fields", None) or {}
+        return missing.attribute == dotted.rsplit(".", 1)[-1] and missing.attribute in fields
+    return True
 
 
 def _is_module(layer_module: str) -> bool:

@@ -101,23 +101,39 @@ def package_names(trees: list[ast.Module]) -> list[tuple[str, str]]:
     return called
 
 
-def resolve(dotted: str, used_as: str = "") -> SourceEntry | None:
-    """Where the object ``dotted`` (a path through imports; ``used_as``: as the code writes it, by default its last
-    name) is defined, if it is a public function or class of a documented layer; None otherwise (a variable, a
-    method of an instance, an undocumented layer)."""
+class MissingAttribute(LookupError):
+    """:func:`import_dotted` reached ``owner`` but it has no attribute ``attribute``."""
+
+    def __init__(self, owner, attribute: str):
+        super().__init__(f"{owner!r} has no attribute {attribute!r}")
+        self.owner, self.attribute = owner, attribute
+
+
+def import_dotted(dotted: str):
+    """The object the dotted path ``dotted`` names: its longest prefix that imports as a module, then the rest by
+    ``getattr``. Raises ImportError when no prefix imports, :class:`MissingAttribute` when an attribute is missing."""
     parts = dotted.split(".")
     for split in range(len(parts), 0, -1):
         try:
             obj = importlib.import_module(".".join(parts[:split]))
         except ImportError:
             continue
-        try:
-            for attribute in parts[split:]:
+        for attribute in parts[split:]:
+            try:
                 obj = getattr(obj, attribute)
-        except AttributeError:
-            return None
-        break
-    else:
+            except AttributeError:
+                raise MissingAttribute(obj, attribute) from None
+        return obj
+    raise ImportError(f"no module of {dotted!r} imports")
+
+
+def resolve(dotted: str, used_as: str = "") -> SourceEntry | None:
+    """Where the object ``dotted`` (a path through imports; ``used_as``: as the code writes it, by default its last
+    name) is defined, if it is a public function or class of a documented layer; None otherwise (a variable, a
+    method of an instance, an undocumented layer)."""
+    try:
+        obj = import_dotted(dotted)
+    except (ImportError, MissingAttribute):
         return None
     if not (inspect.isfunction(obj) or inspect.isclass(obj)) or (inspect.isclass(obj)
                                                                   and issubclass(obj, BaseException)):
@@ -127,7 +143,7 @@ def resolve(dotted: str, used_as: str = "") -> SourceEntry | None:
     if module.split(".")[0] != PACKAGE or layer not in DOCUMENTED_LAYERS or "<locals>" in qualname \
             or qualname.startswith("_"):
         return None
-    return SourceEntry(module, qualname, used_as or parts[-1])
+    return SourceEntry(module, qualname, used_as or dotted.rsplit(".", 1)[-1])
 
 
 def method_entries(module_name: str) -> list[SourceEntry]:

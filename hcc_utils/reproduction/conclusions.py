@@ -50,7 +50,7 @@ import pandas as pd
 
 from hcc_utils.config import REPO_ROOT
 from hcc_utils.reproduction.roles import ARTICLE_GROUPS, align_target
-from hcc_utils.reproduction.scorecard import _results_frame, _to_float
+from hcc_utils.reproduction.scorecard import results_frame, result_number
 from hcc_utils.reproduction.targets import load_targets
 
 __all__ = ["ALPHA", "CONCLUSIONS_PATH", "RULES", "Verdict", "conclusions_line", "evaluate_conclusion",
@@ -103,7 +103,7 @@ class _Reader:
         if run_id is None or run_id not in self.frame.index:
             self.missing.append(run_id or article_id)
             return math.nan
-        value = _to_float(self.frame.at[run_id, "value"])
+        value = result_number(self.frame.at[run_id, "value"])
         if math.isnan(value) and not_reached_is_long:
             return math.inf  # a median not reached is longer than any reached one
         return value
@@ -149,9 +149,9 @@ def _independent(read: _Reader, endpoint: str, expected: str) -> Verdict:
     if not entered:
         read.missing.append(f"cox.{endpoint}_<term>_p")
         return Verdict(None, "no multivariable model in the results")
-    significant = {key for key in entered if _to_float(read.frame.at[key, "value"]) < ALPHA}
+    significant = {key for key in entered if result_number(read.frame.at[key, "value"]) < ALPHA}
     wanted = {_run_id(item, read.groups) for group in _groups_of(expected) for item in group}
-    observed = ", ".join(f"{key} = {_fmt(_to_float(read.frame.at[key, 'value']))}" for key in entered)
+    observed = ", ".join(f"{key} = {_fmt(result_number(read.frame.at[key, 'value']))}" for key in entered)
     extra, lacking = sorted(significant - wanted), sorted(wanted - significant)
     reason = "; ".join(part for part in (f"also independent: {', '.join(extra)}" if extra else "",
                                          f"not independent: {', '.join(lacking)}" if lacking else "") if part)
@@ -179,7 +179,7 @@ def _most_common(read: _Reader, grade: str, expected: str) -> Verdict:
     terms = sorted({m.group(1) for key in read.frame.index if (m := _AE_TERM.match(key))})
     middle = "_g34" if grade == "g34" else ""
     family = {f"safety.{term}{middle}_{role}" for term in terms} | set(wanted)
-    values = {key: _to_float(read.frame.at[key, "value"]) if key in read.frame.index else math.nan for key in family}
+    values = {key: result_number(read.frame.at[key, "value"]) if key in read.frame.index else math.nan for key in family}
     if any(math.isnan(values[key]) for key in wanted):
         read.missing.extend(key for key in wanted if math.isnan(values[key]))
         return Verdict(None, "")
@@ -222,7 +222,7 @@ def most_common_infeasible(row, published: dict[str, str], n_terms: int) -> str:
 
 
 def evaluate_conclusion(row, frame: pd.DataFrame, groups=None) -> Verdict:
-    """One claim (a row of :func:`load_conclusions`) against a run's results (``_results_frame`` form)."""
+    """One claim (a row of :func:`load_conclusions`) against a run's results (``results_frame`` form)."""
     read = _Reader(frame, groups)
     rule = row.rule
     if rule == "not_evaluable":
@@ -269,7 +269,7 @@ def evaluate_conclusions(results, conclusions: pd.DataFrame | None = None, group
     conclusions = load_conclusions() if conclusions is None else conclusions
     targets = load_targets() if targets is None else targets
     published = dict(zip(targets["id"], targets["value"]))
-    frame = _results_frame(results)
+    frame = results_frame(results)
     n_terms = len({m.group(1) for key in frame.index if (m := _AE_TERM.match(key))})
     rows = []
     for row in conclusions.itertuples(index=False):

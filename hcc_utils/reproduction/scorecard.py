@@ -59,6 +59,8 @@ __all__ = [
     "is_identical",
     "printed_decimals",
     "score",
+    "results_frame",
+    "result_number",
     "close_note",
     "summary_line",
 ]
@@ -107,7 +109,7 @@ def tolerance_text(rule: str, published: str) -> str:
     return "same set"
 
 
-def _to_float(text) -> float:
+def result_number(text) -> float:
     """Number of a result cell; 'NA' and friends are NaN; a bound such as '<0.001' reads as just below it."""
     if text is None:
         return math.nan
@@ -142,7 +144,7 @@ def is_met(rule: str, published: str, reproduced) -> bool:
     if rule == "list":
         return article_terms(pub) == _as_set(reproduced)
     try:
-        rep = _to_float(reproduced)
+        rep = result_number(reproduced)
     except (TypeError, ValueError):
         return False
     if rule == "time" and pub.upper() == "NA":
@@ -188,7 +190,7 @@ def is_identical(rule: str, published: str, reproduced) -> bool:
     if rule == "list":
         return article_terms(pub) == _as_set(reproduced)
     try:
-        rep = _to_float(reproduced)
+        rep = result_number(reproduced)
     except (TypeError, ValueError):
         return False
     if pub.upper() == "NA":
@@ -216,7 +218,7 @@ def distance(rule: str, published: str, reproduced) -> float:
     if rule == "list":
         return float(len(article_terms(pub) ^ _as_set(reproduced)))
     try:
-        rep = _to_float(reproduced)
+        rep = result_number(reproduced)
     except (TypeError, ValueError):
         return 10.0
     if rule == "time" and pub.upper() == "NA":
@@ -249,7 +251,7 @@ RULE_KINDS = {"count": {"count"}, "percent": {"percent"}, "time": {"months", "qu
               "p": {"p"}, "list": {"list"}}
 
 
-def _results_frame(results) -> pd.DataFrame:
+def results_frame(results) -> pd.DataFrame:
     """``id, value, kind, unit`` of a run (a ``{id: value}`` dict has no kind or unit)."""
     if isinstance(results, dict):
         frame = pd.DataFrame({"id": list(results), "value": list(results.values())})
@@ -292,7 +294,7 @@ def score(results, targets: pd.DataFrame, excluded: dict | set | None = None,
         comparable), ``tier`` (identical / close for met numbers, "" otherwise), ``reason`` and ``basis`` (the
         article's method, or the reading of the article its numbers require), in the order of ``targets``.
     """
-    frame = _results_frame(results)
+    frame = results_frame(results)
     excluded = excluded or {}
     reasons = excluded if isinstance(excluded, dict) else {k: "" for k in excluded}
     alignments = align_targets(targets, groups)
