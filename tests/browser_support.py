@@ -13,6 +13,7 @@ import re
 import shutil
 import threading
 import time
+import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -487,10 +488,15 @@ def print_problems(pages: list[str], tables: list[dict], statement: str = "synth
     without the data statement (``statement``)."""
     squeeze = lambda text: re.sub(r"\s+", "", text)  # noqa: E731 - cells wrap onto lines of their own on paper
     whole = squeeze(" ".join(pages))
+
+    def printed(cell: str) -> bool:
+        """The cell's text, normalised as the PDF's text is (NFKC: an ellipsis "…" reads "...")."""
+        return squeeze(unicodedata.normalize("NFKC", cell)) in whole
+
     problems = []
     for table in tables:
         name = table["caption"][:40] or table["id"] or "table"
-        missing = [cell for cell in table["stub"] + table["cells"] if cell.strip() and squeeze(cell) not in whole]
+        missing = [cell for cell in table["stub"] + table["cells"] if cell.strip() and not printed(cell)]
         if missing:
             problems.append(f"{name}: {len(missing)} cells not printed, e.g. {missing[:3]}")
     if "Show code cell source" in " ".join(pages):
