@@ -87,6 +87,8 @@ no longer independent, no difference within the subgroups of prior cycles) but m
 ``survival.pfs_followup_q1_matched``, ``cox.os_pivka_hi`` and ``thirdline.os_received_len_p_matched`` missed, which
 stage 3 and the precision stage did not win back). The committed cohort is still the one calibrated without them
 (149 of 149, 132 identical, 27 of 33 conclusions); regenerating it with this version does not give its bytes.
+That calibration gave the same bytes (SHA-256 0dfb9775...) with OpenBLAS's SkylakeX kernel and with
+``OPENBLAS_CORETYPE=Haswell``, whose Cox results differ from it in the last bits.
 
 **The same bytes on any machine.** Floating-point results differ in their last bits between processors, BLAS kernels
 (``OPENBLAS_CORETYPE``) and thread counts: the Cox fits' sums are accumulated in another order. Every decision of the
