@@ -6,7 +6,7 @@ Usage::
     .venv/bin/python benchmarks/bench_synth.py --no-calibration --sizes 1e4 1e5
 
 Prints one line per measurement (rows, seconds, rows per second). Generation time includes the propensity-score
-matching of the enrolled patients (statsmodels GLM + greedy matching), which the generator runs to build the
+matching of the enrolled patients (the logistic propensity model of stats.logistic + greedy matching), which the generator runs to build the
 matched-cohort outcomes.
 """
 from __future__ import annotations

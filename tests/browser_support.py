@@ -44,8 +44,10 @@ EXACT_CONSTANTS = ("30.4375",)
 #: no request has been in flight for this long: what Playwright's "networkidle" waits for, without its fixed
 #: half-second of silence after every load. Requests still in flight after SETTLE_TIMEOUT are a load problem.
 QUIET_SECONDS, SETTLE_TIMEOUT = 0.15, 15.0
-_READY_JS = """() => document.fonts.ready
-  .then(() => (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) || null).then(() => true)"""
+#: (A page whose MathJax never settles, for instance loaded twice, must not hang the suite: false after 20 s.)
+_READY_JS = """() => Promise.race([document.fonts.ready
+  .then(() => (window.MathJax && window.MathJax.startup && window.MathJax.startup.promise) || null).then(() => true),
+  new Promise(resolve => setTimeout(() => resolve(false), 20000))])"""
 #: Python values that must never reach a reader's table cell.
 PYTHON_ARTEFACTS = re.compile(r"^(True|False|nan|NaN|None|<NA>|NaT)$")
 
@@ -126,7 +128,8 @@ class PageVisit:
         for event, handler in self._handlers.items():
             self.page.on(event, handler)
         self.page.goto(self.url, wait_until="load")
-        self.page.evaluate(_READY_JS)
+        if not self.page.evaluate(_READY_JS):
+            self.console_errors.append("fonts or MathJax still not ready 20 s after load")
         self._wait_for_quiet_network()
         return self
 
@@ -319,7 +322,20 @@ function reach() {
             hint: Array.from(box.parentElement.querySelectorAll(':scope > .hcc-scroll-hint')).some(visible),
             sticky: !!stub && getComputedStyle(stub).position === 'sticky'};
   });
-  return {figures: figures, tables: tables};
+  // a composite figure (panels side by side: the publisher's class, or an alt text naming panels) on a phone
+  // (600 px or less): shown as its panels one under the other, each whole on the screen and at least 300 px wide
+  const composites = window.innerWidth > 600 ? [] : Array.from(document.querySelectorAll('figure')).map(figure => {
+    const wide = figure.querySelector('img.hcc-figure');
+    if (!wide || !(wide.classList.contains('hcc-figure--composite') || /\bpanels? [A-H]\b/i.test(wide.alt))) return null;
+    const caption = figure.querySelector('figcaption');
+    const shown = Array.from(figure.querySelectorAll('img')).filter(visible);
+    const panels = shown.filter(img => img !== wide && img.classList.contains('hcc-figure-panel--part'));
+    const boxes = panels.map(img => { const r = img.getBoundingClientRect();
+      return {left: Math.round(r.left), right: Math.round(r.right), width: Math.round(r.width)}; });
+    return {name: (caption ? caption.innerText : wide.alt).slice(0, 50), wide_shown: shown.includes(wide),
+            panels: boxes, window: document.documentElement.clientWidth};
+  }).filter(Boolean);
+  return {figures: figures, tables: tables, composites: composites};
 }
 """
 
@@ -338,8 +354,10 @@ _SNAPSHOT_JS = "(contrastSelector) => {\n" + _OVERFLOW_JS + _TABLES_JS + _CONTRA
     sidebar: hrefs('nav.bd-docs-nav a.reference'),
     links: hrefs('a[href]'),
     // code shown at load (a closed <details> folds its content) and folded cells one click away
+    // (the lessons' code below a chapter's "For trainees" box is meant to be read: not counted)
     shown_code: Array.from(document.querySelectorAll('.cell_input pre, div.highlight-ipython3 pre'))
       .filter(e => !e.closest('details:not([open])'))
+      .filter(e => !e.closest('.tag_hcc-step-by-step, .tag_hcc-self-check'))
       .filter(e => e.offsetParent !== null && e.getBoundingClientRect().height > 0).length,
     folded_cells: document.querySelectorAll('.cell.tag_hide-input').length,
     article_width: article ? article.getBoundingClientRect().width : 0,
@@ -364,10 +382,16 @@ def page_name(toc_entry: str) -> str:
     return toc_entry.split("/")[-1]
 
 
+#: Least width of a composite figure's panel on a phone, in CSS pixels: its 10 pt type stays readable.
+MIN_PANEL_WIDTH = 300
+
+
 def unreachable_parts(reach: dict) -> list[str]:
     """Figures and wide tables of a snapshot (``snapshot()["reach"]``) a reader cannot see whole without a hint:
-    a figure beyond the window's edge that no box scrolls to, or without a visible hint that it scrolls; a table
-    wider than its box without a hint or without a first column that stays in view."""
+    a figure beyond the window's edge that no box scrolls to, or without a visible hint that it scrolls; on a
+    phone (600 px or less), a composite figure not shown as its panels one under the other, each whole on the
+    screen and at least :data:`MIN_PANEL_WIDTH` wide; a table wider than its box without a hint or without a first
+    column that stays in view."""
     problems = []
     for figure in reach["figures"]:
         if figure["fits"]:
@@ -376,6 +400,16 @@ def unreachable_parts(reach: dict) -> list[str]:
             problems.append(f"figure {figure['name']!r} ({figure['width']} px) is cut by the window's edge")
         elif not figure["hint"]:
             problems.append(f"figure {figure['name']!r} ({figure['width']} px) scrolls sideways without a hint")
+    for figure in reach.get("composites", []):
+        name = figure["name"]
+        if figure["wide_shown"] or not figure["panels"]:
+            problems.append(f"composite figure {name!r} shows its panels side by side, not one under the other")
+        for index, panel in enumerate(figure["panels"], 1):
+            if panel["left"] < 0 or panel["right"] > figure["window"]:
+                problems.append(f"composite figure {name!r}: panel {index} is cut by the window's edge")
+            if panel["width"] < MIN_PANEL_WIDTH:
+                problems.append(f"composite figure {name!r}: panel {index} is {panel['width']} px wide "
+                                f"(< {MIN_PANEL_WIDTH})")
     for table in reach["tables"]:
         if table["wide"] and not table["hint"]:
             problems.append(f"table {table['name']!r} scrolls sideways without a hint")

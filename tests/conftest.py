@@ -218,3 +218,37 @@ def bundled_book() -> Path:
         assert (folder / "html" / "index.html").is_file(), f"{PREBUILT_BOOK_VARIABLE}={prebuilt} holds no built book"
         return folder
     return session_build("bundled", [], print_pdfs=True)
+
+
+# ---------------------------------------------------------------------------------------------- browser tests
+# (tests/test_browser.py, tests/test_browser_method.py: one Chromium and one served book per worker)
+
+@pytest.fixture(scope="session")
+def browser():
+    """The system Chromium, headless. Skips (fails in CI) when it or Playwright is missing."""
+    from browser_support import chromium_path
+
+    executable = chromium_path()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - the test extra installs it
+        sync_playwright = None
+    if executable is None or sync_playwright is None:
+        reason = ("Chromium not found (apt-get install chromium; .ci/run installs it)" if executable is None
+                  else "playwright is not installed (pip install -r requirements.lock)")
+        if os.environ.get("CI"):
+            pytest.fail(f"browser tests cannot run in CI: {reason}")
+        pytest.skip(reason)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def site(bundled_book):
+    """The shared build's html/ served over HTTP; its base URL."""
+    from browser_support import serve
+
+    with serve(published(bundled_book) / "html") as base_url:
+        yield base_url

@@ -364,12 +364,13 @@ def _draw_only(fig, output_dir, name):
 def figures_drawn_not_written():
     from hcc_utils.report.figures import style
 
-    saved = style.save_figure
+    saved, stacked = style.save_figure, style.stacked_rendering
     style.save_figure = _draw_only
+    style.stacked_rendering = lambda fig, stamp=None: []   # the phones' panels are rendered SVG too
     try:
         yield
     finally:
-        style.save_figure = saved
+        style.save_figure, style.stacked_rendering = saved, stacked
         plt.close("all")
 
 

@@ -35,7 +35,10 @@ def _main(soup: BeautifulSoup):
 
 
 def _text(element) -> str:
-    return re.sub(r"\s+", " ", element.get_text(" ")).strip()
+    """The text a reader sees: without the hidden notes that screen readers get (a compared cell's article value)."""
+    shown = [text for text in element.find_all(string=True)
+             if not any(parent.has_attr("hidden") for parent in text.parents if parent is not None and parent.name)]
+    return re.sub(r"\s+", " ", " ".join(shown)).strip()
 
 
 # ------------------------------------------------------------------------------------------------ figure numbers
@@ -126,7 +129,8 @@ def whole_number_problems(soup: BeautifulSoup) -> list[str]:
 
 
 def test_no_whole_number_is_printed_with_a_trailing_zero(bundled_book):
-    for page in PAGES:
+    # the API reference quotes the package's docstrings (which show, for instance, what is never printed)
+    for page in (page for page in PAGES if not page.startswith("book/api/")):
         assert whole_number_problems(_soup(bundled_book, page)) == [], page
     soup = _soup(bundled_book, "notebooks/02_baseline")
     cycles = next(row for row in soup.select("table.hcc-journal tr")
@@ -250,6 +254,8 @@ def cited_labels(bundled_book) -> set[str]:
     cited = set()
     for page in PAGES:
         for link in _main(_soup(bundled_book, page)).select('a[href*="references.html#"]'):
+            if "_modules/" in link["href"]:  # the API reference's source link of report/manuscript/references.py
+                continue
             cited.add(re.sub(r"\s+", " ", link.get_text()).strip())
     return cited
 

@@ -21,7 +21,6 @@ that change the page (the dark theme, print media, a click, a search) load a pag
 """
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import urllib.parse
@@ -32,10 +31,11 @@ import pytest
 from hcc_utils.pipeline.runner import toc_files
 from conftest import published
 from browser_support import (DESKTOP_WIDTH, HEADER_JS, MENU_JS, PHONE_WIDTH, SCREENSHOT_DIR, SCREENSHOT_QUALITY,
-                             SCREENSHOT_SUFFIX, TEST_OUTPUT_DIR, PageVisit, all_screenshots, chromium_path, page_name,
+                             SCREENSHOT_SUFFIX, TEST_OUTPUT_DIR, PageVisit, all_screenshots, page_name,
                              pdf_text_by_page, print_problems, reader_tab, serve, table_with_caption,
                              unreachable_parts)
 from hcc_utils.pipeline.book_pdf import BOOK_PDF, PAGES_DIR, page_pdf_name
+from test_book_pdf import numbering_problems
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 #: The two pytest-xdist groups: tests reading the desktop loads, and those reading the phone loads or loading pages
@@ -56,31 +56,8 @@ MIN_CONTRAST = 4.5       # WCAG AA for body text
 
 # ---------------------------------------------------------------------------------------------- fixtures
 
-@pytest.fixture(scope="session")
-def browser():
-    """The system Chromium, headless. Skips (fails in CI) when it or Playwright is missing."""
-    executable = chromium_path()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:  # pragma: no cover - the test extra installs it
-        sync_playwright = None
-    if executable is None or sync_playwright is None:
-        reason = ("Chromium not found (apt-get install chromium; .ci/run installs it)" if executable is None
-                  else "playwright is not installed (pip install -r requirements.lock)")
-        if os.environ.get("CI"):
-            pytest.fail(f"browser tests cannot run in CI: {reason}")
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="session")
-def site(bundled_book):
-    """The shared build's html/ served over HTTP; its base URL."""
-    with serve(published(bundled_book) / "html") as base_url:
-        yield base_url
+# ``browser`` (the system Chromium) and ``site`` (the shared build served) are fixtures of tests/conftest.py, shared
+# with tests/test_browser_method.py (one Chromium per worker).
 
 
 def page_url(base_url: str, entry: str) -> str:
@@ -349,11 +326,17 @@ def test_whole_book_pdf_holds_every_page_in_reading_order(bundled_book):
     reader = PdfReader(book)
     outline = [(item.title, reader.get_destination_page_number(item)) for item in reader.outline]
     counts = [len(PdfReader(html_dir / PAGES_DIR / page_pdf_name(entry)).pages) for entry in PAGES]
-    assert len(reader.pages) == sum(counts), (len(reader.pages), counts)
-    starts = [sum(counts[:index]) for index in range(len(PAGES))]
-    assert [start for _, start in outline] == starts, outline          # one bookmark per page, in reading order
+    assert outline[0] == ("Contents", 0)
+    contents = outline[1][1]                                           # the contents page(s) first
+    assert len(reader.pages) == contents + sum(counts), (len(reader.pages), counts)
+    starts = [contents + sum(counts[:index]) for index in range(len(PAGES))]
+    assert [start for _, start in outline[1:]] == starts, outline      # one bookmark per page, in reading order
     first = pdf_text_by_page(book.read_bytes())
     assert all("synthetic" in text for text in first), "a page of the book without the data statement"
+    assert numbering_problems(book.read_bytes()) == [], "the book's pages are not numbered through"
+    listed = " ".join(first[:contents])
+    for (title, start) in outline[1:]:                                 # the contents page gives each first page
+        assert re.search(re.escape(title.split()[0]) + r".*?\b" + str(start + 1) + r"\b", listed, re.S), title
     assert "synthetic" in reader.metadata.subject and reader.metadata.title
     assert 'href="../downloads/book.pdf"' in (html_dir / "book" / "downloads.html").read_text(encoding="utf-8")
     PRINT_DIR.mkdir(parents=True, exist_ok=True)
@@ -462,14 +445,18 @@ def theme_regressions(bundled_book, tmp_path):
     html_dir = published(bundled_book) / "html" / "notebooks"
     baseline = (html_dir / "02_baseline.html").read_text(encoding="utf-8")
     survival = (html_dir / "05_survival.html").read_text(encoding="utf-8")
+    predictors = (html_dir / "06_predictors.html").read_text(encoding="utf-8")
     header = re.search(r'<header id="pst-header"[^>]*>', baseline)
-    script = re.search(r'<script src="\.\./_static/hcc\.js[^"]*"></script>', survival)
-    assert header and script and "</head>" in baseline
-    pages = {"baseline": baseline, "survival": survival,
+    script = re.search(r'<script src="\.\./_static/hcc\.js[^"]*"></script>', predictors)
+    stacked = re.compile(r'<div class="hcc-figure-panels".*?</div>', re.S)
+    assert header and script and "</head>" in baseline and len(stacked.findall(survival)) == 2
+    pages = {"baseline": baseline, "survival": survival, "predictors": predictors,
              "old-header": baseline.replace(header.group(0), header.group(0) + OLD_HEADER, 1)
                                    .replace("</head>", CUT_TITLE + "</head>", 1),
              "old-print": baseline.replace("</head>", OLD_PRINT_RULES + "</head>", 1),
-             "no-hints": survival.replace(script.group(0), "", 1)}
+             "no-hints": predictors.replace(script.group(0), "", 1),
+             # the stacked rendering of Figures 2 and 3 removed: the wide image (panels side by side) is all there is
+             "no-stacked": stacked.sub("", survival)}
     with _site_with_pages(bundled_book, tmp_path, pages) as base_url:
         yield base_url + "notebooks/"
 
@@ -504,9 +491,12 @@ def test_theme_checks_report_the_defects_of_issue_24(browser, theme_regressions)
         with PageVisit(browser, f"{theme_regressions}{name}.html", width=PHONE_WIDTH, height=844) as visit:
             return unreachable_parts(visit.snapshot()["reach"])
 
-    assert unreachable("survival") == []
-    broken = unreachable("no-hints")
-    assert any("Figure 2." in p and "without a hint" in p for p in broken), broken
+    assert unreachable("survival") == [] and unreachable("predictors") == []
+    broken = unreachable("no-hints")       # the forest plot is wider than a phone: it scrolls, and must say so
+    assert any("Figure 6.1." in p and "without a hint" in p for p in broken), broken
+    broken = unreachable("no-stacked")
+    for figure in ("Figure 2.", "Figure 3."):
+        assert any(figure in p and "side by side, not one under the other" in p for p in broken), broken
 
 
 def test_screenshot_folder_is_ignored_by_git():

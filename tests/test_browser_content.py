@@ -164,3 +164,31 @@ def test_a_number_the_article_reports_shows_its_value_on_keyboard_focus(tab, ent
     assert shown["note"].startswith("Article:")
     page.on_first(".hcc-compared", "el => el.removeAttribute('data-article')")  # injected regression
     assert "Article:" not in page.on_first(".hcc-compared", _TIP_JS)["tip"]
+
+
+_CELL_TIP_JS = """
+(el) => { el.scrollIntoView({block: 'center'}); el.focus();
+  const tip = document.getElementById('hcc-cell-tip'); const r = tip ? tip.getBoundingClientRect() : null;
+  const table = el.closest('.hcc-journal-table');
+  return {focused: document.activeElement === el, tabindex: el.tabIndex,
+          table: table ? table.querySelector('.hcc-table-caption').innerText : '',
+          cell: el.innerText, shown: !!tip && !tip.hidden && r.width > 0 && r.height > 0 && r.top >= 0
+                                     && r.bottom <= window.innerHeight && r.left >= 0 && r.right <= window.innerWidth,
+          tip: tip ? tip.innerText : '', note: (document.getElementById(el.getAttribute('aria-describedby')) || {}).textContent}; }
+"""
+
+
+def test_a_table3_cell_the_article_reports_shows_its_value_on_keyboard_focus(tab):
+    page = _open(tab, "notebooks/05_survival")
+    table3 = "#hcc-table-table3_survival td.hcc-compared-cell"
+    assert page.count(table3) >= 4
+    shown = page.on_first(table3, _CELL_TIP_JS)
+    assert shown["table"].startswith("Table 3.") and shown["focused"] and shown["tabindex"] == 0, shown
+    assert shown["shown"] and shown["tip"].startswith("Article:") and "status:" in shown["tip"], shown
+    assert shown["note"] == shown["tip"]                     # what a screen reader reads (aria-describedby)
+    page.evaluate("() => document.activeElement.blur()")
+    assert page.evaluate("() => document.getElementById('hcc-cell-tip').hidden")
+    # injected regression: the cell no longer carries the article's value (as before issue 24's table cells)
+    page.on_first(table3, "el => { el.id = 'hcc-regressed'; el.removeAttribute('data-article'); }")
+    broken = page.on_first("#hcc-regressed", _CELL_TIP_JS)
+    assert not (broken["shown"] and broken["tip"].startswith("Article:")), broken

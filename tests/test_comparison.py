@@ -117,3 +117,63 @@ def test_a_conclusion_judged_from_a_chapter_s_result_without_a_published_number_
     elsewhere = table.assign(subject="cycles.gt3_os_logrank_p")  # judged from another chapter's result only
     assert "No difference within strata" not in comparison.annotate_page(PAGE, card(), RESULTS, pd.DataFrame(),
                                                                          elsewhere)
+
+
+def test_a_table_cell_showing_a_compared_result_shows_the_article_s_value_on_focus():
+    from hcc_utils.tables.journal import Column, JournalTable, Row, table_html
+
+    table = JournalTable("table3_survival", "Table 3", "Survival", "Regimen",
+                         [Column("Events, n"), Column("Median, months\n(95% CI)"), Column("Patients, n")],
+                         [Row("Lenvatinib", ("81", "10.3 (7.2–13.1)", "40"),
+                              sources=("survival.os_events", "survival.os_median_treatment survival.os_ci_low", "")),
+                          Row("Sorafenib", ("44", "5.8", "86"), sources=("survival.os_events_matched", "", ""))])
+    page = PAGE.replace("</section>", table_html(table) + "</section>")
+    out = comparison.annotate_page(page, card(), RESULTS, pd.DataFrame())
+    cells = out[out.index("<table"):out.index("</table>")]
+    assert cells.count("hcc-compared-cell") == 2 and cells.count('tabindex="0"') == 2  # not 44: the article has none
+    assert 'data-results="survival.os_events" tabindex="0" data-article="Article: 81; status: met; tier: identical"' \
+        in cells
+    assert 'data-article="Article: 10.3; status: met; tier: identical"' in cells   # the CI's id is not compared
+    assert cells.count('class="hcc-compared-note" hidden>Article:') == 2
+    assert '<td class="hcc-num" data-results="survival.os_events_matched">' in cells
+    # several compared results in one cell: each with its verdict
+    assert comparison.cell_tip(["survival.os_median_treatment", "survival.os_events"], card()) == \
+        "Article: 10.3 (status: met; tier: identical); 81 (status: met; tier: identical)"
+    # without the sources (a table built without them) nothing is marked: the marking reads the cells' ids only
+    bare = JournalTable.from_json(table.to_json().replace('"survival.os_events"', '""'))
+    assert comparison.mark_table_cells(table_html(bare), card()).count("hcc-compared-cell") == 1
+    assert JournalTable.from_json(table.to_json()) == table                       # the sources survive the JSON
+
+
+def test_every_result_a_cell_of_tables_1_to_5_names_is_a_result_of_its_section():
+    from hcc_utils.config import REPO_ROOT, load_config
+    from hcc_utils.study.cohort import load_study
+    from hcc_utils.study.sections import baseline, predictors, responses, safety, survival
+
+    study = load_study(REPO_ROOT / "data" / "synthetic_cohort.csv", load_config())
+    values = survival.survival_results(study)
+    models = predictors.predictor_models(study)
+    table1, table5 = baseline.compute(study), safety.compute(study)
+    for table, results in ((table1.tables["table1"], table1.values),
+                           (survival.survival_table(study, values), values),
+                           (responses.response_display_table(study), responses.response_results(study)),
+                           (predictors.predictor_table(study, models), predictors.predictor_results(study, models)),
+                           (table5.tables["table5"], table5.values)):
+        named = [i for row in table.rows for source in row.sources for i in source.split()]
+        assert len(named) > 20 and set(named) <= set(results), (table.name, set(named) - set(results))
+        # a cell names only results it shows: its count or percentage, not another row's (checked on values)
+        for row in table.rows:
+            for cell, source in zip(row.cells, row.sources or ("",) * len(row.cells)):
+                assert cell or not source, (table.name, row.label, source)  # an empty cell names nothing
+    # Table 1's age cell of the treatment group names that group's median and quartiles
+    age = next(row for row in table1.tables["table1"].rows if row.label.startswith("Age"))
+    assert age.sources[1].split() == [f"baseline.age_{k}_treatment" for k in ("median", "q1", "q3")]
+    assert str(table1.values["baseline.age_median_treatment"]).rstrip("0").rstrip(".") in age.cells[1]
+    # Table 5's proteinuria grade 3-4 cell of the control group: its count and percentage, the cell's numbers
+    row = next(row for row in table5.tables["table5"].rows if row.label == "Proteinuria")
+    count_id, percent_id = row.sources[4].split()
+    assert (count_id, percent_id) == ("safety.proteinuria_g34_n_control", "safety.proteinuria_g34_control")
+    assert row.cells[4].startswith(f"{table5.values[count_id]} (")
+        # the median cell of Table 3 names the median and both limits of its interval
+    first = survival.survival_table(study, values).rows[0]
+    assert first.sources[2].split() == [f"survival.os_{k}_treatment" for k in ("median", "median_ci_low", "median_ci_high")]

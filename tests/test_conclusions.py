@@ -26,8 +26,9 @@ KNOWN_NOT_HELD = {
 #: Claims the article's own numbers make impossible (grade 3-4 bilirubin elevation on sorafenib, 3.5%, outranks
 #: AST elevation, 2.3%: see test_most_common_infeasibility_by_hand).
 INFEASIBLE = {"safety.most_common_g34_sor"}
-#: Claims results.csv records no number for.
-NOT_EVALUABLE = {"conclusion.baseline_no_other_difference", "conclusion.thirdline_received_sor_longer"}
+#: Claims results.csv records no number for (none since the run lists the Table 1 rows that differ and the median OS
+#: by receipt of third-line therapy).
+NOT_EVALUABLE: set[str] = set()
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
@@ -84,6 +85,20 @@ def test_above_one_and_independent_predictors_by_hand():
                              "cox.os_cp_b_p;cox.os_pivka_p")
     assert status == "not held" and reason == "not independent: cox.os_pivka_p"
     assert _status(results, "independent_predictors", "pfs", "cox.pfs_ehm_p")[0] == "not evaluable"
+
+
+def test_exactly_rule_by_hand_from_a_run_and_from_its_results_csv():
+    """"No other characteristic differed": the listed names must be exactly the expected ones, whether the run's
+    values hold the list itself or results.csv's ";"-separated names."""
+    for listed in (["atebev_cycles", "child_pugh_class"], "atebev_cycles;child_pugh_class"):
+        assert _status({"baseline.significant": listed}, "exactly", "baseline.significant",
+                       "child_pugh_class;atebev_cycles")[0] == "held"
+    status, reason = _status({"baseline.significant": ["atebev_cycles", "ecog"]}, "exactly", "baseline.significant",
+                             "child_pugh_class;atebev_cycles")
+    assert status == "not held" and reason == "also listed: ecog; not listed: child_pugh_class"
+    assert _status({"baseline.significant": ""}, "exactly", "baseline.significant", "atebev_cycles") == \
+        ("not held", "not listed: atebev_cycles")
+    assert _status({}, "exactly", "baseline.significant_matched", "atebev_cycles")[0] == "not evaluable"
 
 
 def _adverse_events(values: dict[str, float], role: str = "control") -> dict:
@@ -183,6 +198,16 @@ def test_the_bundled_cohort_contradicts_no_other_conclusion(bundled):
     found = _contradictions(compute_results(raw, load_config()))
     assert set(found) == {"conclusion.safety_hfs_higher_sor", "safety.most_common_any_len"}, found
     assert found["safety.most_common_any_len"].startswith("safety.hfs_treatment (100) more frequent than")
+    # injected defects: the performance status set by group (a new baseline
+    # difference), and its third-line recipients made to die early
+    raw = read_cohort(COHORT)
+    sorafenib = raw["second_line_regimen"] == "sorafenib"
+    raw["ecog"] = sorafenib.astype(int)  # ECOG 1 in every sorafenib patient, 0 in every lenvatinib one
+    recipients = sorafenib & (raw["third_line_regimen"].fillna("none") != "none")
+    raw.loc[recipients, "death_date"] = raw.loc[recipients, "second_line_start_date"] + pd.Timedelta(days=20)
+    found = _contradictions(compute_results(raw, load_config()))
+    assert re.fullmatch(r"also listed: ecog\w*", found["conclusion.baseline_no_other_difference"])
+    assert found["conclusion.thirdline_received_sor_longer"].startswith("fails: thirdline.os_received_control_median_yes")
 
 
 def test_three_tiers_are_counted_and_stated(bundled):
@@ -199,8 +224,9 @@ def test_three_tiers_are_counted_and_stated(bundled):
     assert counts == {"numbers": len(counted), "close": int((counted["status"] == "met").sum()),
                       "identical": int((counted["tier"] == "identical").sum()), "conclusions": len(evaluated),
                       "held": len(evaluated) - len(KNOWN_NOT_HELD) - len(NOT_EVALUABLE) - len(INFEASIBLE)}
-    line = (f"{counts['held']} of {counts['conclusions']} conclusions of the article held ({len(INFEASIBLE)} "
-            f"infeasible, {len(NOT_EVALUABLE)} not evaluable)")
+    notes = ", ".join(f"{n} {word}" for n, word in ((len(INFEASIBLE), "infeasible"),
+                                                      (len(NOT_EVALUABLE), "not evaluable")) if n)
+    line = f"{counts['held']} of {counts['conclusions']} conclusions of the article held ({notes})"
     assert conclusions_line(evaluated) == line
     assert tiers_line(card, evaluated) == (f"{counts['close']} of {counts['numbers']} published numbers close, "
                                            f"{counts['identical']} identical at printed precision; {line}")

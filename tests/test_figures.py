@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import html
+import re
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -427,11 +428,75 @@ def test_published_figure_carries_alt_text_and_download_links(study, tmp_path):
     alt = survival_alt_texts(study, values)["figure2"]
     image = prepare_figure(survival_figures(study, values)["figure2"], tmp_path / "05_survival", "figure2", alt)
     html_text = image._repr_mimebundle_()["text/html"]
-    assert html_text.startswith('<img class="hcc-figure" src="data:image/svg+xml;base64,')
+    assert html_text.startswith('<img class="hcc-figure hcc-figure--composite" src="data:image/svg+xml;base64,')
     assert f'alt="{html.escape(alt)}"' in html_text
     assert f"{values['survival.os_median_treatment']:.1f} months" in alt
     for fmt in ("PDF", "SVG", "PNG"):
         assert f'href="../downloads/05_survival/figures/figure2.{fmt.lower()}" download>{fmt}</a>' in html_text
+
+
+# ------------------------------------------------------------------------------------------- stacked panels
+def _svg_texts(svg: bytes) -> str:
+    """The text of an SVG (matplotlib writes text as text: svg.fonttype none)."""
+    return " ".join(re.findall(r">([^<>]+)</text>", svg.decode("utf-8")))
+
+
+def test_composite_figure_is_stacked_one_panel_per_image_in_reading_order(study, tmp_path):
+    from hcc_utils.report.figures.panels import stacked_panels
+    from hcc_utils.report.figures.style import prepare_figure
+
+    values = sections.third_line_results(study)
+    fig = figures.third_line_figures(study, values)["supp_figure1"]      # 2 x 2 panels, A-D
+    letters = panel_letters(fig)
+    pieces = stacked_panels(fig)
+    assert [p.is_panel for p in pieces] == [True] * len(letters) == [True] * 4
+    for letter, piece in zip(letters, pieces):   # each piece holds its own letter and no other panel's
+        words = _svg_texts(piece.svg).split()
+        assert letter in words and not set(letters) - {letter} & set(words), (letter, words)
+        assert piece.width_in < 0.7 * figures.style.figure_width_in(fig)     # one panel, not the whole width
+    # published: the wide image kept (with its alt text), the panels after it in a group carrying the same alt text
+    alt = third_line_alt_texts(study, values)["supp_figure1"]
+    image = prepare_figure(figures.third_line_figures(study, values)["supp_figure1"], tmp_path, "supp_figure1", alt)
+    page = image.html()
+    assert page.count('class="hcc-figure-panel hcc-figure-panel--part"') == 4
+    assert f'<div class="hcc-figure-panels" role="img" aria-label="{html.escape(alt)}"' in page
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == [
+        "supp_figure1.pdf", "supp_figure1.png", "supp_figure1.svg"]   # the downloads only
+
+
+def test_axes_side_by_side_are_panels_and_a_single_panel_is_not_stacked(study):
+    from hcc_utils.report.figures.panels import stacked_panels
+
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3), sharey=True)   # the right panel's y axis is not numbered
+    for ax, title in zip(axes, ("left", "right")):
+        ax.set_title(title)
+    fig.legend(handles=[axes[0].plot([0, 1], [0, 35], label="curve")[0]], loc="upper center")
+    fig.supxlabel("shared axis")
+    fig.supylabel("shared count")
+    pieces = stacked_panels(fig)
+    texts = [_svg_texts(p.svg) for p in pieces]
+    # legend and the shared y label above, the panels, the shared x label below
+    assert [p.is_panel for p in pieces] == [False, False, True, True, False], texts
+    assert "curve" in texts[0] + texts[1] and "shared count" in texts[0] + texts[1]
+    assert "left" in texts[2] and "right" not in texts[2] and "right" in texts[3] and "shared axis" in texts[4]
+    assert "30" in texts[3].split()                     # standing alone, the right panel numbers its y axis
+    assert not axes[1].yaxis.get_major_ticks()[0].label1.get_visible()   # ... and the figure is left as it was
+    assert fig.texts[-1].get_rotation() == 90
+    one, _ = plt.subplots(figsize=(8, 3))
+    assert stacked_panels(one) == []                                           # nothing to stack
+    column = plt.figure(figsize=(4, 6))
+    column.subplots(2, 1)
+    assert stacked_panels(column) == []                                        # already one under the other
+
+
+def test_reading_order_is_rows_from_the_top_then_left_to_right():
+    from matplotlib.transforms import Bbox
+
+    from hcc_utils.report.figures.panels import reading_order, side_by_side
+
+    grid = [Bbox.from_bounds(x, y, 4, 3) for y in (0, 3.2) for x in (4.2, 0)]  # bottom right, bottom left, top ...
+    assert reading_order(grid) == [3, 2, 1, 0]
+    assert side_by_side(grid) and not side_by_side([grid[0], Bbox.from_bounds(4.2, 3.2, 4, 3)])
 
 
 # ----------------------------------------------------------------------------------------------- adverse events
@@ -527,12 +592,14 @@ def test_predictor_and_safety_texts(study):
 
 
 def test_notebook_figure_cells_are_calls():
-    """The notebooks' figure cells are one or two calls: no loops, no definitions."""
+    """The notebooks' figure cells are one or two calls: no loops, no definitions. The lessons' cells (a chapter's
+    "Step by step", its exercises' worked answers and self-checks) are written out for trainees to read, and may."""
     import json
 
+    lessons = {"parameters", "hcc-step-by-step", "hcc-answer", "hcc-self-check"}
     for path in sorted((REPO_ROOT / "notebooks").glob("*.ipynb")):
         for cell in json.loads(Path(path).read_text())["cells"]:
-            if cell["cell_type"] != "code" or "parameters" in cell["metadata"].get("tags", []):
+            if cell["cell_type"] != "code" or lessons & set(cell["metadata"].get("tags", [])):
                 continue
             tree = ast.parse("".join(cell["source"]))
             loops = [n for n in ast.walk(tree) if isinstance(n, (ast.For, ast.While, ast.FunctionDef, ast.ListComp,

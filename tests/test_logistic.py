@@ -2,7 +2,7 @@
 
 Tolerance 1e-10 relative: the same IRLS, stopping rule and covariance as R, so the two differ only by rounding
 (LINPACK vs LAPACK QR). statsmodels' GLM, with its own stopping rule, differs from R by up to ~1e-6 in the
-standard errors on the same data (shown below), which is why the propensity model does not use it.
+standard errors on the same data (tests/test_field_libraries.py shows it), which is why the propensity model does not use it.
 """
 from __future__ import annotations
 

@@ -25,20 +25,30 @@ def test_notebook_is_committed_without_outputs(path):
 
 #: Tags that keep code off a reader's first screen: folded behind a "show" button, or not shown at all.
 FOLDING_TAGS = {"hide-input", "remove-input", "remove-cell"}
+#: Code meant to be read, shown unfolded: a chapter's "Step by step" computation and its exercises' self-checks,
+#: only below the chapter's "For trainees" box (the trainees' part of the page).
+LESSON_TAGS = {"hcc-step-by-step", "hcc-self-check"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_code_is_folded_and_bookkeeping_cells_are_not_shown(path):
     """A clinician's first screen of a page is the article's section, not Python: every code cell is folded
-    (``hide-input``: one click shows it, for trainees) or removed; saving results is bookkeeping, never shown."""
+    (``hide-input``: one click shows it, for trainees) or removed; saving results is bookkeeping, never shown. The
+    lessons' code (``LESSON_TAGS``) is shown, but only after the page's "For trainees" box."""
     nb = json.loads(path.read_text())
+    trainees_part = False
     for index, cell in enumerate(nb["cells"], start=1):
+        trainees_part = trainees_part or (cell["cell_type"] == "markdown"
+                                          and "".join(cell["source"]).startswith("## For trainees"))
         if cell["cell_type"] != "code":
             continue
         tags = set(cell.get("metadata", {}).get("tags", []))
         source = "".join(cell["source"]).strip()
         if "parameters" in tags:
             continue  # the runner removes it (and papermill's injected cell) from the book
+        if tags & LESSON_TAGS:
+            assert trainees_part, f"{path.name} cell {index}: a lesson's code shown before the 'For trainees' box"
+            continue
         assert tags & FOLDING_TAGS, f"{path.name} cell {index}: code shown unfolded (tag it hide-input)"
         if source.startswith("results.save("):
             assert "remove-cell" in tags, f"{path.name} cell {index}: bookkeeping cell shown (tag it remove-cell)"
@@ -105,7 +115,7 @@ ALLOWED_NUMBER_PHRASES = [
     r"RECIST 1\.1", r"version 5\.0", r"grade 3–4", r"grade 1", r"grade 3 and 4", r"2×2", r"0–100%", r"ten events",
     r"below 5", r"below 0\.1", r"marks 0\.1", r"P < 0\.05", r"at 0\.05", r"S\(t\)", r"0\.5", r"0\.75 and 0\.25",
     r"1 of", r"\b0\b and 1", r"5-FU", r"01_cohort_flow", r"08_safety", r"1:1", r"k:1", r"L2",
-    r"30\.4375", r"^\d+\. ", r"UTF-8", r"\b(19|20)\d\d\b",  # years last, after longer numbers
+    r"30\.4375", r"^\d+\. ", r"chapters? \d+", r"UTF-8", r"\b(19|20)\d\d\b",  # years last, after longer numbers
 ]
 
 
@@ -122,6 +132,8 @@ def _prose_sources():
 def _strip_non_prose(text: str) -> str:
     text = re.sub(r"```.*?```", " ", text, flags=re.S)           # code blocks and directives' bodies
     text = re.sub(r"`[^`]*`", " ", text)                          # inline code and roles' targets
+    text = re.sub(r"\$\$.*?\$\$", " ", text, flags=re.S)          # display math: notation, not results
+    text = re.sub(r"\$[^$]+?\$", " ", text)                         # inline math (may wrap a line)
     text = re.sub(r"^\s*:+\{?[\w-]+\}?.*$", " ", text, flags=re.M)  # colon fences
     text = re.sub(r"\[[^\]]*\]\([^)]*\)", " ", text)              # links
     text = re.sub(r"^\s*\|.*\|\s*$", " ", text, flags=re.M)       # tables of settings (own_cohort page)
@@ -144,6 +156,9 @@ def test_no_number_in_prose_is_typed_by_hand():
 def test_prose_check_catches_a_typed_result():
     assert re.search(r"\d", _strip_non_prose("Median OS was 10.3 months with {glue:text}`x`."))
     assert not re.search(r"\d", _strip_non_prose("Median OS was {glue:text}`survival_os_median_treatment` months (Table 3)."))
+    # formulas are notation; a number typed beside one is still caught
+    assert not re.search(r"\d", _strip_non_prose("The median is $\\hat t_{0.5}$ and\n$$\nX^2 = \\sum_j (d_{1j} - e_{1j})^2\n$$"))
+    assert re.search(r"\d", _strip_non_prose("The median $\\hat t_{0.5}$ was 10.3 months."))
 
 
 def test_study_yml_restates_every_default_of_the_schema():

@@ -542,3 +542,31 @@ def test_a_parallel_run_says_executing_when_a_notebook_really_starts(tmp_path):
     finally:
         go.touch()
     assert process.wait(timeout=300) == 0
+
+
+def test_a_reused_notebook_gets_the_new_markdown_and_code_cell_display_metadata_but_keeps_its_outputs(tmp_path):
+    """An edit of a fold's label (a code cell's metadata) reached the page only on a forced build: the reused executed
+    copy kept its old metadata. Outputs and run records stay those of the execution."""
+    from hcc_utils.pipeline.cache import notebook_code_sha, patch_markdown
+
+    source = nbformat.v4.new_notebook()
+    code = nbformat.v4.new_code_cell("print(1)", metadata={"tags": ["hide-input"],
+                                                          "mystnb": {"code_prompt_show": "Show the answer"}})
+    source.cells = [nbformat.v4.new_markdown_cell("New text."), code]
+    executed = nbformat.v4.new_notebook()
+    ran = nbformat.v4.new_code_cell("print(1)", metadata={"tags": ["hide-input"], "execution": {"when": "then"},
+                                                         "papermill": {"duration": 0.1}})
+    ran.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+    executed.cells = [nbformat.v4.new_markdown_cell("Old text."), ran]
+    nbformat.write(source, tmp_path / "source.ipynb")
+    nbformat.write(executed, tmp_path / "executed.ipynb")
+    assert notebook_code_sha(tmp_path / "source.ipynb") == notebook_code_sha(tmp_path / "executed.ipynb")
+
+    assert patch_markdown(tmp_path / "source.ipynb", tmp_path / "executed.ipynb")
+    patched = nbformat.read(tmp_path / "executed.ipynb", as_version=4)
+    assert patched.cells[0].source == "New text."
+    cell = patched.cells[1]
+    assert cell.metadata["mystnb"] == {"code_prompt_show": "Show the answer"}          # the new display metadata
+    assert cell.metadata["execution"] == {"when": "then"} and cell.metadata["papermill"] == {"duration": 0.1}
+    assert cell.outputs[0]["text"] == "1\n"                                            # the execution's output
+    assert not patch_markdown(tmp_path / "source.ipynb", tmp_path / "executed.ipynb")  # patched once

@@ -1,8 +1,10 @@
 /* The book's reader features that need a script (hcc.css and figures.css hold the rest). Without JavaScript the
    figures and tables still scroll sideways inside their own boxes; with it, a reader is told so and can act on it.
 
-   - Figures wider than the screen (the composite figures, panels A-D side by side, on a phone): the image scrolls
-     inside its own box, with a visible hint naming how much of it is shown and a button fitting it to the screen.
+   - Figures wider than the screen (a wide single figure such as the forest plot; composite figures show their
+     panels one under the other below 600 px instead, figures.css): the image scrolls inside its own box, with a
+     visible hint naming how much of it is shown and a button fitting it to the screen.
+   - Table cells the article also reports: the article's value and the verdict on hover and keyboard focus.
    - Tables wider than the screen (Table 1, the scorecard): a hint that the table scrolls sideways; on a phone the
      table's box also scrolls vertically (at most 80% of the screen's height), so its header rows and first column
      stay in view (sticky) while a reader moves through it.
@@ -80,7 +82,40 @@
     window.addEventListener("resize", update);
   }
 
+  /* Table cells the article also reports (hcc_utils.pipeline.comparison): the article's value and the verdict in a
+     tip over the page on hover and keyboard focus. The tip is one element fixed to the window, so the table's
+     scrolling box does not cut it; Escape hides it. */
+  function setUpCellTips() {
+    const cells = document.querySelectorAll("td.hcc-compared-cell[data-article]");
+    if (!cells.length) return;
+    const tip = document.createElement("div");
+    tip.id = "hcc-cell-tip";
+    tip.className = "hcc-cell-tip";
+    tip.setAttribute("aria-hidden", "true");  // screen readers read the cell's own note (aria-describedby)
+    tip.hidden = true;
+    document.body.appendChild(tip);
+    const show = cell => {
+      tip.textContent = cell.dataset.article;
+      tip.hidden = false;
+      const r = cell.getBoundingClientRect(), width = Math.min(352, window.innerWidth - 16);
+      tip.style.maxWidth = width + "px";
+      tip.style.left = Math.max(8, Math.min(r.left, window.innerWidth - width - 8)) + "px";
+      const below = r.bottom + 4, height = tip.getBoundingClientRect().height;
+      tip.style.top = (below + height > window.innerHeight ? Math.max(4, r.top - height - 4) : below) + "px";
+    };
+    const hide = () => { tip.hidden = true; };
+    cells.forEach(cell => {
+      cell.addEventListener("mouseenter", () => show(cell));
+      cell.addEventListener("mouseleave", () => { if (document.activeElement !== cell) hide(); });
+      cell.addEventListener("focus", () => show(cell));
+      cell.addEventListener("blur", hide);
+      cell.addEventListener("keydown", event => { if (event.key === "Escape") hide(); });
+    });
+    window.addEventListener("scroll", hide, {passive: true});
+  }
+
   function setUp() {
+    setUpCellTips();
     document.querySelectorAll("img.hcc-figure").forEach(setUpFigure);
     document.querySelectorAll(".hcc-table-wrap, .pst-scrollable-table-container").forEach(setUpTable);
   }

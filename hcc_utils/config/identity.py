@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from typing import Optional
+from typing import Literal, Optional
 
 from pydantic import Field, field_validator, model_validator
 
@@ -71,6 +71,29 @@ class Author(Section):
         return None if self.orcid is None else "https://orcid.org/" + ORCID_PATTERN.match(self.orcid.strip()).group(2)
 
 
+EMAIL_PATTERN = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+class CorrespondingAuthor(Section):
+    """The author to whom a manuscript's correspondence goes (its title page)."""
+
+    name: str = Field(description="One of study.authors' names, written as there ('Family, Given').")
+    email: Optional[str] = Field(None, description="E-mail address printed on the manuscript's title page.")
+    address: Optional[str] = Field(None, description="Postal address printed on the manuscript's title page.")
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not EMAIL_PATTERN.match(value.strip()):
+            raise ValueError("not an e-mail address such as jane.doe@example.org")
+        return value
+
+    @field_validator("name", "address")
+    @classmethod
+    def _plain(cls, value: Optional[str]) -> Optional[str]:
+        return None if value is None else _no_markup(value)
+
+
 class StudyIdentity(Section):
     """The study's identity: its title and authors on every page, in the exports and in the book's CITATION.cff
     (defaults: this project's reproduction of the article)."""
@@ -96,6 +119,29 @@ class StudyIdentity(Section):
     version: Optional[str] = Field(None, description="Version of the study's book, if it has one.")
     date: Optional[_dt.date] = Field(None, description="Date of release, YYYY-MM-DD (never the build's date, "
                                                        "so that rebuilds are identical).")
+    corresponding_author: Optional[CorrespondingAuthor] = Field(
+        None, description="The manuscript's corresponding author ({name, email, address}; name: one of authors); "
+                          "null: the first author, without address.")
+    manuscript_floats: Literal["end", "in_place"] = Field(
+        "end", description="Where `hcc-study export --manuscript` puts tables and figures: end (after the "
+                           "references, each on its own page, as journals ask) or in_place (after the paragraph "
+                           "of Results that first cites them).")
+
+    @model_validator(mode="after")
+    def _corresponding_is_an_author(self):
+        if self.corresponding_author is not None:
+            names = [author.name.strip() for author in self.authors]
+            if self.corresponding_author.name.strip() not in names:
+                raise ValueError(f"corresponding_author.name {self.corresponding_author.name!r} is not one of the "
+                                 f"authors ({'; '.join(names)})")
+        return self
+
+    @property
+    def corresponding(self) -> Author:
+        """The corresponding author: the one named by ``corresponding_author``, else the first author."""
+        if self.corresponding_author is None:
+            return self.authors[0]
+        return next(a for a in self.authors if a.name.strip() == self.corresponding_author.name.strip())
 
     @field_validator("title", "short_title")
     @classmethod

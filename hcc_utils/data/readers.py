@@ -238,7 +238,7 @@ def read_cohort(
         The configuration's (:func:`hcc_utils.data.variables.study_dictionary`): the data dictionary with its
         ``variables``.
     sheet : int or str, optional
-        Excel worksheet (index or name); ``config.extract.sheet``, else the first worksheet, by default.
+        Excel worksheet (index or name); the configuration's ``extract.sheet``, else the first worksheet, by default.
     config : StudyConfig, optional
         Its ``extract`` block says how to read the author's file as it comes: column names mapped to the
         dictionary's, the sheet, the encoding, date formats, the decimal mark and thousands separator (the schema's

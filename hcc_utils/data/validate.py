@@ -43,8 +43,7 @@ Warnings
     ``config.max_missing_share`` of enrolled patients;
     ``group_all_censored`` no OS/PFS event in one group; ``several_cutoffs``; ``other_regimen`` a regimen
     outside the dictionary's list (read as such: the list is not a closed set).
-Analysis rules (:mod:`~hcc_utils.data.analysis_rules`, with the run's configuration, so that validation predicts
-the build)
+Analysis rules (:mod:`~hcc_utils.data.analysis_rules`, run with the run's configuration: validation predicts the build)
     errors ``unknown_variable``, ``variable_kind``, ``variable_name`` (the lists and variables of the configuration),
     ``group_size`` (a group of one patient), ``model_column_empty``, ``covariate_absent``, ``covariate_missing``,
     ``constant_covariate`` (matching), ``separation``, ``propensity_model``, ``baseline_levels``; warnings

@@ -30,6 +30,7 @@ from hcc_utils.config import REPO_ROOT
 from hcc_utils.pipeline import book_pdf
 from hcc_utils.pipeline.comparison import annotate_chapters
 from hcc_utils.pipeline.cache import book_sources
+from hcc_utils.pipeline.chapter_sources import copy_notebooks, has_api_reference, is_chapter, with_source_box
 from hcc_utils.pipeline.execute import StudyRunError, _log
 
 #: The build area of an output folder (beside ``.runs``; never published).
@@ -130,9 +131,13 @@ def _wanted_sources(run_dir: Path, root: Path) -> dict[str, bytes | Path]:
         if relative != "_config.yml":
             wanted[relative] = path
     executed = run_dir / "executed"
+    boxes = has_api_reference(root)
     for path in executed.rglob("*"):
         if path.is_file():
-            wanted[str(path.relative_to(executed))] = path
+            relative = str(path.relative_to(executed))
+            # a chapter ends with the box of the functions its code calls and its notebook's download
+            wanted[relative] = (with_source_box(Path(relative).as_posix(), path.read_bytes())
+                                if boxes and is_chapter(Path(relative).as_posix()) else path)
     return wanted
 
 
@@ -278,6 +283,8 @@ def build_html(run_dir: Path, root: Path = REPO_ROOT, area: Path | None = None,
         shutil.move(build_dir / "_build" / "html", html_dir)
         shutil.rmtree(area, ignore_errors=True)
     copy_downloads(run_dir, html_dir)
+    copy_notebooks(root, [path.relative_to(run_dir / "executed").with_suffix("").as_posix()
+                          for path in sorted((run_dir / "executed").rglob("*.ipynb"))], html_dir)
     annotate_chapters(run_dir, html_dir)  # the article's values and the departures, from the scorecard page
     _log(f"book built in {time.perf_counter() - start:.1f} s")
     return html_dir

@@ -119,9 +119,14 @@ def _tags(cell: dict) -> list:
     return cell.get("metadata", {}).get("tags", [])
 
 
+#: A code cell's metadata written by its execution (kept from the executed copy by :func:`patch_markdown`).
+_RUN_METADATA = ("execution", "papermill")
+
+
 def patch_markdown(source: Path, executed: Path) -> bool:
-    """Give the executed copy ``executed`` the markdown (and raw) cells of ``source``, keeping its executed code
-    cells and papermill's injected-parameters cell; return whether the file changed.
+    """Give the executed copy ``executed`` the markdown (and raw) cells of ``source`` and its code cells' display
+    metadata (for example a fold's label), keeping the executed code cells' outputs and run records and papermill's
+    injected-parameters cell; return whether the file changed.
 
     Only valid when the code cells are unchanged (equal :func:`notebook_code_sha`), which the cache key ensures.
     Plain JSON (no schema validation): this runs on the path of a quick rebuild.
@@ -136,7 +141,10 @@ def patch_markdown(source: Path, executed: Path) -> bool:
         if cell.get("cell_type") != "code":
             cells.append(cell)
             continue
-        cells.append(next(code))
+        ran = next(code)
+        kept = {key: value for key, value in ran.get("metadata", {}).items() if key in _RUN_METADATA}
+        ran["metadata"] = {**cell.get("metadata", {}), **kept}  # tags equal (the cache key): display metadata new
+        cells.append(ran)
         if "parameters" in _tags(cell) and injected:
             cells.append(injected.pop())  # papermill puts it right after the parameters cell
     old["cells"] = injected + cells  # without a parameters cell, papermill puts it first

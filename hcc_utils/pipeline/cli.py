@@ -60,6 +60,8 @@ def _build_parser() -> argparse.ArgumentParser:
                                                 "SVG, PNG) and tables.docx (the article's tables in order) into a folder")
     export.add_argument("--out", default=str(DEFAULT_OUT), help="output folder of a run (default: %(default)s)")
     export.add_argument("--to", help="folder to write (default: OUT/submission); an earlier export there is replaced")
+    export.add_argument("--manuscript", action="store_true", help="also write the study's manuscript draft "
+                        "(manuscript.docx, and manuscript.pdf printed by the computer's Chromium)")
     verify = commands.add_parser("verify", help="recompute the published run's numbers with the R programs of verify/R "
                                                 "(Rscript, survival, MatchIt), compare them by id and show the "
                                                 "agreement on the book's Validation page; exit 1 on a disagreement")
@@ -177,7 +179,7 @@ def _cmd_export(args) -> int:
     from hcc_utils.pipeline.export import ExportError, export_submission
 
     try:
-        export_submission(args.out, args.to)
+        export_submission(args.out, args.to, manuscript=args.manuscript)
     except ExportError as exc:
         print(f"hcc-study: {exc}", file=sys.stderr)
         return 2

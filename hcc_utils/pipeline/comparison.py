@@ -137,13 +137,47 @@ def _prose_texts(rows: pd.DataFrame, results: pd.DataFrame) -> dict[str, list[di
 
 
 _PASTED = re.compile(r'<span class="pasted-text">([^<]*)</span>')
+#: A journal table's cell that names the results it shows (``tables.journal.Row.sources``).
+_SOURCED_CELL = re.compile(r'<td class="([^"]*)" data-results="([^"]*)">')
+
+
+def cell_tip(ids: list[str], rows: pd.DataFrame) -> str:
+    """The article's values of a table cell's results that the scorecard compares, with their verdicts ("Article:
+    10.3; status: met" for one; "Article: 10.3 (status: met); 7.2 (status: met)" for several); "" for none."""
+    if rows.empty:
+        return ""
+    by_result = {row["result_id"]: row for row in rows.to_dict("records")}
+    compared = [by_result[i] for i in ids if i in by_result]
+    if len(compared) == 1:
+        return f"Article: {compared[0]['published']}; {verdict_text(compared[0])}"
+    return ("Article: " + "; ".join(f"{row['published']} ({verdict_text(row)})" for row in compared)) if compared else ""
+
+
+def mark_table_cells(page: str, rows: pd.DataFrame) -> str:
+    """Every journal-table cell of ``page`` showing a result the article also reports, marked as a glued number is
+    (focusable, ``data-article``, an ``aria-describedby`` note; ``hcc.js`` shows the tip on hover and focus, above
+    the table's scrolling box)."""
+    count = [0]
+
+    def mark(match: re.Match) -> str:
+        tip = cell_tip(html.unescape(match.group(2)).split(), rows)
+        if not tip:
+            return match.group(0)
+        count[0] += 1
+        ident, text = f"hcc-cell-{count[0]}", html.escape(tip)
+        return (f'<td class="{match.group(1)} hcc-compared-cell" data-results="{match.group(2)}" tabindex="0" '
+                f'data-article="{text}" aria-describedby="{ident}"><span id="{ident}" class="hcc-compared-note" '
+                f'hidden>{text}</span>')
+
+    return _SOURCED_CELL.sub(mark, page)
 
 
 def annotate_page(page: str, rows: pd.DataFrame, results: pd.DataFrame, audit: pd.DataFrame,
                   conclusions: pd.DataFrame | None = None) -> str:
     """A chapter page with its departures box after the title and every glued number the article also reports
     marked (``tabindex="0"``, a ``title`` and an ``aria-describedby`` note: "Article: 10.3; status: met; tier:
-    identical"); a number that could stand for two published values with different verdicts is left unmarked."""
+    identical"); a number that could stand for two published values with different verdicts is left unmarked.
+    Journal-table cells that name their results are marked too (:func:`mark_table_cells`)."""
     texts = _prose_texts(rows, results) if len(rows) else {}
     count = [0]
 
@@ -161,6 +195,7 @@ def annotate_page(page: str, rows: pd.DataFrame, results: pd.DataFrame, audit: p
                 f'hidden>{tip}</span>')
 
     page = _PASTED.sub(mark, page)
+    page = mark_table_cells(page, rows)
     article = page.find('<article class="bd-article"')
     heading = re.compile(r"</h1>").search(page, max(article, 0))
     if article < 0 or heading is None:

@@ -8,6 +8,7 @@ From the run published in ``OUT`` (``OUT/current``) it writes into ``DIR`` (defa
     tables.xlsx                      the same, one sheet per table
     README.txt                       the study's title and authors, what is where, which data file the run used,
                                      whether it was synthetic
+    manuscript.docx .pdf             with ``--manuscript``: the study's manuscript draft (``pipeline.manuscript``)
 
 The folder is written under a temporary name beside ``DIR`` and renamed into place at the end, so a reader never
 finds a half-written export; an earlier export in ``DIR`` is replaced, any other existing folder is refused.
@@ -76,13 +77,18 @@ def _unique_names(paths: list[Path]) -> dict[Path, str]:
     return {p: p.name if counts[p.name] == 1 else f"{p.parents[1].name}_{p.name}" for p in paths}
 
 
-def _study(manifest: dict):
-    """The run's ``study`` section (title, authors), from its manifest's configuration; the defaults for a run
-    whose configuration this version cannot read."""
+def _config(manifest: dict):
+    """The run's configuration, from its manifest; the defaults for a run whose configuration this version cannot
+    read."""
     try:
-        return as_config(manifest.get("config") or {}).study
+        return as_config(manifest.get("config") or {})
     except ConfigError:
-        return as_config(None).study
+        return as_config(None)
+
+
+def _study(manifest: dict):
+    """The run's ``study`` section (title, authors)."""
+    return _config(manifest).study
 
 
 def _readme(run: Path, manifest: dict, tables, figures: list[str], chosen) -> str:
@@ -109,8 +115,10 @@ def _readme(run: Path, manifest: dict, tables, figures: list[str], chosen) -> st
     return "\n".join(lines) + "\n"
 
 
-def export_submission(out_dir: str | Path, destination: str | Path | None = None, progress=print) -> ExportSummary:
-    """Write the submission folder from the run published in ``out_dir``; return what was written.
+def export_submission(out_dir: str | Path, destination: str | Path | None = None, progress=print,
+                      manuscript: bool = False) -> ExportSummary:
+    """Write the submission folder from the run published in ``out_dir``; return what was written. With
+    ``manuscript``, the folder also holds the manuscript draft (``manuscript.docx``, ``manuscript.pdf``).
 
     Raises
     ------
@@ -123,6 +131,9 @@ def export_submission(out_dir: str | Path, destination: str | Path | None = None
     _check_destination(destination)
     manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
     study = _study(manifest)
+    if manuscript and not (run / "executed" / "notebooks").is_dir():
+        raise ExportError(f"the run in {out_dir} kept no executed notebooks (the manuscript's prose); rebuild it "
+                          f"with this version: hcc-study build --out {out_dir}")
     stamp = Stamp.from_dict(manifest["stamp"]) if "stamp" in manifest else None  # a run of an older version: none
     try:
         found = read_tables(run / "sections")
@@ -161,6 +172,10 @@ def export_submission(out_dir: str | Path, destination: str | Path | None = None
             progress(f"  tables.docx, tables.xlsx: {len(chosen)} article tables in article order")
         else:
             progress("  no article table (every table is the book's own): tables.docx not written")
+        if manuscript:
+            from hcc_utils.pipeline.manuscript import write_manuscript
+
+            write_manuscript(run, _config(manifest), stamp, staging, progress)
         stems = sorted({Path(figure_names[p]).stem for p in figures})
         (staging / README).write_text(_readme(run, manifest, listed, stems, chosen), encoding="utf-8")
         staging.chmod(0o755)

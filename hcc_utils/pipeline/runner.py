@@ -53,7 +53,8 @@ from hcc_utils.pipeline import publish as _publish_mod
 from hcc_utils.pipeline.publish import checkpoint, sha256_file as _sha256_file
 from hcc_utils.config.checksums import settings_sha256
 from hcc_utils.report.provenance import Stamp, stamp_csv
-from hcc_utils.study.cohort import is_synthetic_file
+from hcc_utils.study.cache import take_notes
+from hcc_utils.study.cohort import STUDY_CACHE_DIR, STUDY_CACHE_ENV, is_synthetic_file, prepare_study_cache
 from hcc_utils.pipeline.reuse import copy_previous as _copy_previous, copy_run_files as _copy_run_files, \
     read_manifest as _read_manifest
 
@@ -360,9 +361,8 @@ def _prepare_study_cache(data_path: Path, config: StudyConfig, out_dir: Path) ->
     """Compute the study once for every notebook of the run (``HCC_STUDY_CACHE_DIR``). Best effort: if the study
     cannot be built here (a project whose notebooks do not use it, or data the notebooks will reject with their own
     message), the notebooks compute it themselves and report the problem where it belongs."""
-    from hcc_utils.study.cohort import STUDY_CACHE_DIR, STUDY_CACHE_ENV, prepare_study_cache
-
     os.environ.pop(STUDY_CACHE_ENV, None)
+    take_notes(out_dir / STUDY_CACHE_DIR)  # a previous run's, left by an interruption: not this run's
     try:
         os.environ[STUDY_CACHE_ENV] = str(prepare_study_cache(data_path, config, out_dir / STUDY_CACHE_DIR))
     except Exception as error:  # noqa: BLE001 - any failure only means "no cache"
@@ -437,6 +437,8 @@ def _run_locked(state: _RunState, jobs: int | str, reuse: bool, build_book: bool
                 book_process = ahead.enter_context(BookProcess())
             _execute_stage(to_run, jobs, root, staging, parameters, finish, side)
 
+    for note in take_notes(out_dir / STUDY_CACHE_DIR):  # why a notebook computed the study itself: the log, not a page
+        _log(note)
     if summary.executed or not _copy_run_files(published, staging, previous, ("results.csv",)):
         combine()
     for candidate in (staging / "sections").glob("*/analysis.csv"):  # written by the matching notebook

@@ -96,10 +96,12 @@ def glue_results(values: ResultSet, study: Study) -> None:
     unit), and every interval of two glued limits once more as one text (:func:`interval_glue_names`).
 
     Ids name the groups by role (``survival_os_median_treatment``), so the book's sentences read the same whatever
-    regimens a user compares; the regimens' names are glued as ``treatment`` and ``control``.
+    regimens a user compares; the regimens' names are glued as ``treatment`` and ``control``, the configured
+    significance level as ``significance_level``.
     """
     glue("treatment", study.treatment, display=False)
     glue("control", study.control, display=False)
+    glue("significance_level", f"{study.config.significance_level:g}", display=False)  # the configured level
     shown_values = {key: _prose(values, key) for key in values}
     # a cohort that cannot be analysed: its numbers read "not estimable" wherever the prose quotes them
     for suffix in study.cohort_problems():

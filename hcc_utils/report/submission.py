@@ -397,7 +397,7 @@ _THIN = Side(style="thin", color="000000")
 
 
 def sheet_title(table: JournalTable, taken: set[str]) -> str:
-    """A sheet name Excel accepts (at most 31 characters, none of []:*?/\\), unique in the workbook."""
+    """A sheet name Excel accepts (at most 31 characters, none of ``[]:*?/\\``), unique in the workbook."""
     base = table.number.replace("Supplementary", "Suppl.") if table.number else table.name
     base = re.sub(r"[\[\]:*?/\\]", " ", base).strip()[:31] or "Table"
     title, n = base, 2

@@ -21,6 +21,8 @@ rule                        holds when
 ``above_one``               every hazard ratio of ``subject`` is above 1 (a risk factor)
 ``independent_predictors``  in the multivariable Cox model of the endpoint ``subject``, the terms with P below
                             0.05 are exactly those of ``expected`` (every other entered term P >= 0.05)
+``exactly``                 the names the run lists under ``subject`` (a list result, such as the Table 1 rows
+                            whose groups differ) are exactly those of ``expected`` ("no other ... differed")
 ``most_common``             the adverse events of ``expected`` (one group, the grade ``subject``: ``any`` or
                             ``g34``) are the most frequent of that group: none of the others is more frequent
                             than the least frequent of them (a tie at the last place is allowed)
@@ -58,7 +60,7 @@ CONCLUSIONS_PATH = REPO_ROOT / "data" / "conclusions.csv"
 #: The article's significance level ("P<0.05").
 ALPHA = 0.05
 RULES = ("significant", "not_significant", "significant_greater", "greater", "above_one", "independent_predictors",
-         "most_common", "not_evaluable")
+         "exactly", "most_common", "not_evaluable")
 #: Adverse-event terms of a run: those with a grade 3-4 count by group (``safety.<term>_g34_n_<role>``).
 _AE_TERM = re.compile(r"^safety\.([a-z0-9_]+)_g34_n_(treatment|control)$")
 
@@ -156,6 +158,21 @@ def _independent(read: _Reader, endpoint: str, expected: str) -> Verdict:
     return Verdict(significant == wanted, observed, reason)
 
 
+def _exactly(read: _Reader, subject: str, expected: str) -> Verdict:
+    run_id = _run_id(subject, read.groups)
+    if run_id not in read.frame.index:
+        read.missing.append(run_id or subject)
+        return Verdict(None, "")
+    value = read.frame.at[run_id, "value"]  # a list in a run's values, ";"-separated names in its results.csv
+    items = value if isinstance(value, (list, tuple, set)) else str(value).split(";")
+    listed = {str(item).strip() for item in items if str(item).strip()}
+    wanted = {item for group in _groups_of(expected) for item in group}
+    extra, lacking = sorted(listed - wanted), sorted(wanted - listed)
+    reason = "; ".join(part for part in (f"also listed: {', '.join(extra)}" if extra else "",
+                                         f"not listed: {', '.join(lacking)}" if lacking else "") if part)
+    return Verdict(listed == wanted, f"{run_id} = {'; '.join(sorted(listed)) or 'none'}", reason)
+
+
 def _most_common(read: _Reader, grade: str, expected: str) -> Verdict:
     wanted = [_run_id(item, read.groups) for group in _groups_of(expected) for item in group]
     role = str(wanted[0]).rsplit("_", 1)[-1]
@@ -221,6 +238,8 @@ def evaluate_conclusion(row, frame: pd.DataFrame, groups=None) -> Verdict:
                           f"not above 1: {'; '.join(below)}" if below else "")
     elif rule == "independent_predictors":
         verdict = _independent(read, row.subject, row.expected)
+    elif rule == "exactly":
+        verdict = _exactly(read, row.subject, row.expected)
     else:
         verdict = _most_common(read, row.subject, row.expected)
     if read.missing:
@@ -285,7 +304,7 @@ def tier_counts(scored: pd.DataFrame, evaluated: pd.DataFrame) -> dict[str, int]
 
 
 def tiers_line(scored: pd.DataFrame, evaluated: pd.DataFrame) -> str:
-    """'149 of 149 published numbers close, 132 identical at printed precision; 27 of 33 conclusions held'."""
+    """'149 of 149 published numbers close, 132 identical at printed precision; 30 of 35 conclusions held (...)'."""
     t = tier_counts(scored, evaluated)
     return (f"{t['close']} of {t['numbers']} published numbers close, {t['identical']} identical at printed "
             f"precision; {conclusions_line(evaluated)}")

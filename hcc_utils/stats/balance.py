@@ -4,7 +4,7 @@ The SMD is the balance diagnostic of propensity-score matching (Austin 2009) and
 Table 1. Continuous: ``|m1 - m0| / sqrt((s1^2 + s0^2) / 2)`` with sample variances; binary (0/1):
 ``|p1 - p0| / sqrt((p1(1-p1) + p0(1-p0)) / 2)``; categorical with more than two levels: the multivariate SMD of
 Yang & Dalton (2012), as R ``tableone``. :func:`balance_table` gives group means and SMDs of every covariate
-before and after matching (the output of :func:`hcc_utils.stats.matching.match_cohort`).
+before and after matching (the output of :func:`hcc_utils.study.matching.match_cohort`).
 
 Pure statistics: imports nothing from the other layers of ``hcc_utils``.
 """
@@ -89,7 +89,7 @@ def balance_table(df: pd.DataFrame, covariates: list[str], treatment_col: str = 
 
     Parameters
     ----------
-    df : the output of :func:`hcc_utils.stats.matching.match_cohort` (all patients, ``matched`` 0/1).
+    df : the output of :func:`hcc_utils.study.matching.match_cohort` (all patients, ``matched`` 0/1).
     covariates : numeric columns; 0/1 columns are treated as binary, others as continuous.
 
     Returns

@@ -3,6 +3,13 @@
 The article (SAS 9.4 / R 4.3) reports 2x2 p-values that only reproduce with Pearson's chi-square *without*
 Yates' continuity correction, which is therefore the default here (R ``chisq.test(correct=FALSE)``, SAS
 ``PROC FREQ`` "Chi-Square" row). Fisher's exact test is available for sparse tables by rule.
+
+Computed by the field's libraries where they match R: the chi-square test is ``scipy.stats.chi2_contingency``
+(its Yates correction, for 2x2 tables only, is R's), Fisher's test of a 2x2 table ``scipy.stats.fisher_exact``
+(R's relative tolerance 1e-7 for tables as probable as the observed one) with the conditional odds ratio of
+``scipy.stats.contingency.odds_ratio``, Clopper-Pearson limits scipy's beta quantiles. Written here: Fisher's test of
+a 2 x C table (scipy's ``fisher_exact`` takes 2x2 tables only; R's network algorithm is enumerated exactly) and
+McNemar's test (:func:`mcnemar_test` says why).
 """
 from __future__ import annotations
 
@@ -82,19 +89,15 @@ def chisq_test(table, correction: bool = False) -> ContingencyResult:
 
     Notes
     -----
-    Identical to R ``chisq.test(x, correct=FALSE)`` and SAS ``PROC FREQ / CHISQ`` (Pearson row). No warning is
+    ``scipy.stats.chi2_contingency``; identical to R ``chisq.test(x, correct=FALSE)`` and SAS ``PROC FREQ / CHISQ``
+    (Pearson row) to floating-point rounding. No warning is
     given for small expected counts; use :func:`compare_proportions` with ``rule="fisher_if_sparse"`` for that.
     """
     arr = _as_table(table)
-    expected = np.outer(arr.sum(axis=1), arr.sum(axis=0)) / arr.sum()
-    deviation = np.abs(arr - expected)
-    yates = bool(correction) and arr.shape == (2, 2)
-    if yates:
-        deviation = deviation - np.minimum(0.5, deviation)
-    statistic = float(np.sum(deviation**2 / expected))
-    df = float((arr.shape[0] - 1) * (arr.shape[1] - 1))
-    p = float(stats.chi2.sf(statistic, df))
-    return ContingencyResult(statistic, df, p, "chisq_yates" if yates else "chisq", expected)
+    yates = bool(correction) and arr.shape == (2, 2)  # scipy, as R, corrects only a table with one df
+    result = stats.chi2_contingency(arr, correction=yates)
+    return ContingencyResult(float(result.statistic), float(result.dof), float(result.pvalue),
+                             "chisq_yates" if yates else "chisq", result.expected_freq)
 
 
 def _fisher_2xc_p(arr: np.ndarray) -> float:
@@ -139,7 +142,7 @@ def fisher_exact_test(table) -> ContingencyResult:
     ContingencyResult
         For 2x2 tables ``statistic`` is the conditional maximum likelihood odds ratio and ``p`` the
         two-sided p-value of R ``fisher.test`` (tables at most as probable as the observed one, relative
-        tolerance 1e-7). For 2xC tables the p-value is computed by exact enumeration, as R's
+        tolerance 1e-7), both by scipy. For 2xC tables the p-value is computed by exact enumeration, as R's
         ``fisher.test`` (network algorithm) does; ``statistic`` is NaN.
 
     Raises
@@ -150,7 +153,7 @@ def fisher_exact_test(table) -> ContingencyResult:
     """
     arr = _as_table(table)
     if arr.shape == (2, 2):
-        p = _fisher_2xc_p(arr)
+        p = float(stats.fisher_exact(arr.astype(int)).pvalue)
         odds = stats.contingency.odds_ratio(arr.astype(int), kind="conditional").statistic
         return ContingencyResult(float(odds), float("nan"), p, "fisher")
     if 2 not in arr.shape:
@@ -256,6 +259,10 @@ def mcnemar_test(table, method: str = "chisq", correction: bool = True) -> Conti
 
     Notes
     -----
+    Written here rather than with ``statsmodels.stats.contingency_tables.mcnemar``: statsmodels subtracts the
+    continuity correction also when ``b == c`` (statistic ``1 / (b + c)`` where R's ``mcnemar.test`` gives 0 and
+    p = 1), and importing it would cost every chapter's kernel about a second; the exact form is scipy's binomial
+    distribution. ``tests/test_contingency.py`` shows the difference.
     Assumes independent pairs (a patient in one pair only). Reference: McNemar Q. Psychometrika 1947;12:153-7;
     Agresti A. Categorical Data Analysis, 3rd ed., section 11.1.
     """

@@ -4,6 +4,11 @@ The article's descriptive software is SAS 9.4, whose default percentile definiti
 PCTLDEF=5 (empirical distribution function with averaging). It equals R's
 ``quantile(x, type = 2)``. R's default (``type = 7``, linear interpolation, also NumPy's
 default) is available for comparison.
+
+Why not ``numpy.quantile``: its ``averaged_inverted_cdf`` and ``linear`` methods are these two definitions, but
+numpy interpolates as ``a + (b - a) h`` where R and SAS compute ``(1 - h) a + h b``; the last bit differs, which
+moves a median that lies exactly halfway between two values (such as -4.865) off the point where it is rounded
+for the tables. ``tests/test_field_libraries.py`` shows it; the values agree to 1e-12.
 """
 from __future__ import annotations
 

@@ -15,6 +15,16 @@ standard errors, z and p agree with R to rounding, not merely to a convergence t
 Wald z and two-sided normal p-values as ``summary.glm``. Separation (fitted probabilities at 0 or 1, estimates
 diverging) is reported by the caller, which knows the patients.
 
+Why not statsmodels' ``GLM(family=Binomial())`` (or ``Logit``): it runs the same IRLS and takes its covariance from
+the last weighted fit, as R does, and agrees with R to 1e-14 on most data; but it stops when the deviance changes
+by less than an *absolute* 1e-8 (R: relative to the deviance), so on a large deviance it iterates once more than R
+and its standard errors differ from R's by about 1e-4 relative; it starts from another ``mu`` (``(y + mean(y)) / 2``);
+and it does not alias a column that is a combination of others (R's pivoted QR reports NA; statsmodels splits the
+effect). ``tests/test_field_libraries.py`` shows the first and last of these on R's fixtures; the matched sets and
+``hcc-study verify`` rely on estimates equal to R's to rounding. The scores' linear predictor is summed term by term
+in a fixed order (:func:`linear_predictor`), so that identical covariate rows get identical scores and the
+matching's ties break as R's do.
+
 References
 ----------
 McCullagh P, Nelder JA. Generalized Linear Models, 2nd ed. Chapman & Hall 1989, section 2.5.

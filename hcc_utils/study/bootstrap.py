@@ -10,8 +10,8 @@ propensity model and of the matching, which a bootstrap of fixed pairs would ign
 The resampling unit is the patient, not the pair: pairs exist only after matching, and matching is part of the
 procedure whose variability is estimated (Austin and Small, Stat Med 2014;33:4306).
 
-Replicate ``i`` uses the ``i``-th child of ``numpy.random.SeedSequence(bootstrap.seed)`` (:mod:`hcc_utils.stats.
-resampling`), so results are identical whether replicates run in one process, on local cores with joblib, or on a
+Replicate ``i`` uses the ``i``-th child of ``numpy.random.SeedSequence(bootstrap.seed)`` (:mod:`hcc_utils.stats.resampling`),
+so results are identical whether replicates run in one process, on local cores with joblib, or on a
 Dask cluster, and whatever the number of workers or chunks. A replicate that cannot be analysed (propensity model
 not estimable, fewer than two matched patients in a group, a Cox model without a finite estimate) is kept with its
 reason and counted, never dropped silently; a median that is not reached leaves that difference NaN (counted too).

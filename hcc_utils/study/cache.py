@@ -4,8 +4,9 @@ The runner builds the study (read, validate, derive, match) once before the note
 ``OUT/.study-cache/study-<key>.pkl``; it names that folder to the notebooks' kernels in the environment variable
 :data:`STUDY_CACHE_ENV`. The key hashes everything the study depends on: the data file's bytes and name, the
 configuration (:meth:`~hcc_utils.config.StudyConfig.results_dict`), the package's code and data dictionary and
-the pandas/numpy versions (pickles are not portable across them). A notebook recomputes the study, with a note
-on the kernel's own stderr (the runner's log, never the page), when the cache is missing, stale or unreadable.
+the pandas/numpy versions (pickles are not portable across them). A notebook recomputes the study when the cache is missing, stale or
+unreadable, and appends a note saying why to ``notes.log`` in the cache folder, which the runner prints in its log
+after the notebooks (never on the page: ipykernel forwards even the process's own stderr to the notebook).
 
 The folder holds row-level data: it lives beside the published runs (never in a run's manifest, the book or its
 downloads) and keeps only the newest study. Only the runner writes it, so parallel notebooks never race.
@@ -16,7 +17,6 @@ import hashlib
 import json
 import os
 import pickle
-import sys
 import tempfile
 from pathlib import Path
 
@@ -34,10 +34,30 @@ _FORMAT = "hcc-study-cache-1"
 _PACKAGE = Path(__file__).resolve().parents[1]
 
 
-def _note(message: str) -> None:
-    """Write to the process's own stderr: in a kernel that is the runner's log, not the notebook's output."""
-    stream = sys.__stderr__ or sys.stderr
-    print(f"[hcc-study] study cache: {message}", file=stream, flush=True)
+#: The cache folder's file of notes from the notebooks (why a notebook computed the study itself).
+NOTES_FILE = "notes.log"
+
+
+def _note(folder: Path, message: str) -> None:
+    """Append ``message`` to the cache folder's notes for the runner's log. Not stderr: in a kernel, ipykernel
+    captures file descriptor 2 too and the note would appear on the page. Best effort (an unwritable folder only
+    loses the note)."""
+    try:
+        with open(Path(folder) / NOTES_FILE, "a", encoding="utf-8") as handle:
+            handle.write(f"study cache: {message}\n")
+    except OSError:
+        pass
+
+
+def take_notes(folder: str | Path) -> list[str]:
+    """The notes the notebooks left in ``folder`` (each once, in order), removing the file."""
+    path = Path(folder) / NOTES_FILE
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        path.unlink()
+    except OSError:
+        return []
+    return list(dict.fromkeys(line for line in lines if line.strip()))
 
 
 def study_cache_key(data_path: Path, config: StudyConfig) -> str:
@@ -70,7 +90,7 @@ def read_cached_study(folder: str | Path, key: str):
     path = cache_path(Path(folder), key)
     if not path.is_file():
         others = sorted(p.name for p in Path(folder).glob("study-*.pkl")) if Path(folder).is_dir() else []
-        _note(f"no entry for this data, configuration and code in {folder}"
+        _note(folder, f"no entry for this data, configuration and code in {folder}"
               + (f" (stale: {', '.join(others)})" if others else "") + "; computing the study")
         return None
     try:
@@ -83,7 +103,7 @@ def read_cached_study(folder: str | Path, key: str):
             raise ValueError("its checksum does not match (truncated or altered)")
         return pickle.loads(body)
     except Exception as exc:  # a truncated, altered or foreign file: never used
-        _note(f"{path.name} is unreadable ({type(exc).__name__}: {exc}); computing the study")
+        _note(folder, f"{path.name} is unreadable ({type(exc).__name__}: {exc}); computing the study")
         return None
 
 

@@ -104,7 +104,7 @@ statistics engine (:func:`hcc_utils.stats.survival.km_steps`, :func:`hcc_utils.s
 :func:`hcc_utils.stats.descriptive.descriptive_quantile`) on the search state's arrays, skipping the data frames and
 input checks; the stages and the evaluator name each number by the article's id (``data/targets.csv``). The final
 cohort is scored with an injectable ``evaluate(raw_df, config) -> {id: value}``; by default
-:func:`hcc_utils.study.cohort.compute_results`, the functions the notebooks use, whose ids name the groups by role:
+:func:`hcc_utils.study.compute_results`, the functions the notebooks use, whose ids name the groups by role:
 the scorecard compares them through :func:`hcc_utils.reproduction.roles.align_targets`.
 """
 from __future__ import annotations
@@ -186,7 +186,7 @@ def calibrate_cohort(raw: pd.DataFrame, seed: int = 20240701, config: StudyConfi
     raw : the screened cohort from :func:`hcc_utils.synthetic.generator.generate_cohort` (default size).
     seed : seed of the search's random generator.
     config : study configuration (bundled ``study.yml`` by default).
-    evaluate : ``f(raw, config) -> {id: value}`` used for the final score; :func:`hcc_utils.study.cohort.compute_results` by default.
+    evaluate : ``f(raw, config) -> {id: value}`` used for the final score; :func:`hcc_utils.study.compute_results` by default.
     targets_path : published numbers.
     stage1_iters, stage2_iters : proposal budgets of the first pass of each stage.
     stage3_iters : proposal budget of the third-line stage (run only while a third-line target is missed or one of

@@ -1,7 +1,7 @@
 """The calibration's evaluator: the calibrated numbers of a search state in a few milliseconds.
 
 It calls the array entry points of the book's statistics engine (:mod:`hcc_utils.stats`) on the state's arrays,
-so every number it gives is the number :func:`hcc_utils.study.cohort.compute_results` gives for the written cohort.
+so every number it gives is the number :func:`hcc_utils.study.compute_results` gives for the written cohort.
 It keys them by the article's ids (those of ``data/targets.csv``, groups by regimen: ``survival.os_median_len``),
 which the calibration's losses read; :func:`hcc_utils.reproduction.roles.align_targets` gives the book's id of each
 (groups by role: ``survival.os_median_treatment``).

@@ -57,11 +57,15 @@ class Column:
 
 @dataclass(frozen=True)
 class Row:
-    """A body row: its stub label, one text cell per column, indent level and row group ("" for none)."""
+    """A body row: its stub label, one text cell per column, indent level and row group ("" for none), and for
+    each cell the result ids it shows (``sources``: ids separated by spaces, "" for a cell of none; empty when
+    the table does not say), which the book uses to show the article's value of a cell
+    (:mod:`hcc_utils.pipeline.comparison`)."""
     label: str
     cells: tuple[str, ...]
     indent: int = 0
     group: str = ""
+    sources: tuple[str, ...] = ()
 
 
 @dataclass
@@ -89,7 +93,7 @@ class JournalTable:
 
     def __post_init__(self) -> None:
         width = len(self.columns)
-        bad = [row.label for row in self.rows if len(row.cells) != width]
+        bad = [row.label for row in self.rows if len(row.cells) != width or len(row.sources) not in (0, width)]
         if bad:
             raise ValueError(f"table {self.name}: rows {bad[:5]} do not have {width} cells")
 
@@ -163,8 +167,8 @@ class JournalTable:
         if payload.pop("schema", None) != SCHEMA_VERSION:
             raise ValueError("table JSON of another schema version; rebuild the run")
         payload["columns"] = [Column(**c) for c in payload["columns"]]
-        payload["rows"] = [Row(label=r["label"], cells=tuple(r["cells"]), indent=r["indent"], group=r["group"])
-                           for r in payload["rows"]]
+        payload["rows"] = [Row(label=r["label"], cells=tuple(r["cells"]), indent=r["indent"], group=r["group"],
+                               sources=tuple(r.get("sources", ()))) for r in payload["rows"]]
         return cls(**payload)
 
     @classmethod
@@ -252,9 +256,10 @@ def _header(table: JournalTable) -> list[str]:
     return lines
 
 
-def _cell(column: Column, value: str) -> str:
+def _cell(column: Column, value: str, source: str = "") -> str:
     kind = _cell_class(column, value)
-    return f'<td class="{kind}">{_number_html(value) if kind == "hcc-num" else _text(value)}</td>'
+    results = f' data-results="{_text(source)}"' if source else ""
+    return f'<td class="{kind}"{results}>{_number_html(value) if kind == "hcc-num" else _text(value)}</td>'
 
 
 def _body(table: JournalTable) -> list[str]:
@@ -267,7 +272,8 @@ def _body(table: JournalTable) -> list[str]:
                          f'<span class="hcc-group-label">{_text(group)}</span></th></tr>')
         for row in rows:
             indent = f" hcc-indent-{min(row.indent, 3)}" if row.indent else ""
-            cells = "".join(_cell(c, v) for c, v in zip(table.columns, row.cells))
+            sources = row.sources or ("",) * len(row.cells)
+            cells = "".join(_cell(c, v, source) for c, v, source in zip(table.columns, row.cells, sources))
             lines.append(f'<tr><th scope="row" class="hcc-stub{indent}">{_text(row.label)}</th>{cells}</tr>')
         lines.append("</tbody>")
     return lines

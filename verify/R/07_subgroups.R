@@ -8,8 +8,9 @@
 # number of previous ATE+BEV treatment cycles (<=3 vs. >3) in both the unmatched and PS-matched cohorts."
 #
 # Here: receipt of third-line therapy by group (chi-square without continuity correction, or Fisher as
-# configured); within each group, OS by receipt and, among recipients, by regimen (log-rank; levels with fewer
-# than survival.min_subgroup_size patients left out); in each cycles subgroup (<= the configured cut-point, and
+# configured); within each group, OS by receipt (log-rank, and the Kaplan-Meier median of recipients and of
+# non-recipients) and, among recipients, by regimen (log-rank; levels with fewer than survival.min_subgroup_size
+# patients left out); in each cycles subgroup (<= the configured cut-point, and
 # above it), Kaplan-Meier medians by group and the log-rank test.
 
 section_subgroups <- function(a) {
@@ -36,6 +37,11 @@ section_subgroups <- function(a) {
     for (group in names(ROLES)) {
       part <- d[d$treatment == ROLES[[group]], ]
       put(sprintf("thirdline.os_received_%s_p%s", group, suffix), level_p(part, "received_third_line"))
+      for (word in c("yes", "no")) {  # who lives longer: the median OS of recipients and non-recipients
+        arm <- part[part$received_third_line == (if (word == "yes") 1 else 0), ]
+        put(sprintf("thirdline.os_received_%s_median_%s%s", group, word, suffix),
+            if (nrow(arm) >= max(1, minimum)) km_quartiles(arm$os_months, arm$os_event)$est[2] else NA)
+      }
       put(sprintf("thirdline.os_type_%s_p%s", group, suffix),
           level_p(part[part$received_third_line == 1, ], "third_line_regimen"))
     }

@@ -5,6 +5,7 @@ PDF for submission) into the run's output folder and glues it for the book with 
 The modules:
 
 * :mod:`~hcc_utils.report.figures.style`: palette, fixed group colours, type sizes, saving and publishing;
+* :mod:`~hcc_utils.report.figures.panels`: a composite figure's panels one per image, for phones;
 * :mod:`~hcc_utils.report.figures.km_draw`: a Kaplan-Meier panel (numbers at risk, medians, free corner for the
   test) and composites with A-D panel labels;
 * :mod:`~hcc_utils.report.figures.kaplan_meier`: the article's Kaplan-Meier figures and their alt texts;

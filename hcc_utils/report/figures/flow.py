@@ -54,7 +54,7 @@ def cohort_flow_boxes(flow: dict[str, int], treatment: str, control: str) -> tup
 
     Returns ``(boxes, exclusions, branches)`` as :func:`flow_diagram` takes them. The other second-line regimens
     (every ``flow.second_line_<regimen>`` count that is not a study group and not zero) are listed in the third
-    exclusion box by their readable names (:func:`hcc_utils.study.cohort.regimen_label`).
+    exclusion box by their readable names (:func:`hcc_utils.study.labels.regimen_label`).
     """
     boxes = [
         ("eligible", f"Stopped first-line ATE+BEV\nn = {flow['flow.eligible']}"),

@@ -18,6 +18,8 @@ from typing import Any, Mapping, Sequence
 import matplotlib
 import matplotlib.pyplot as plt
 
+from hcc_utils.report.figures.panels import PanelImage, stacked_panels
+
 #: Okabe & Ito (2008) colour-blind-safe palette.
 OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
 TREATMENT_COLOUR, CONTROL_COLOUR = OKABE_ITO[0], OKABE_ITO[1]
@@ -109,6 +111,31 @@ def _stamp_metadata(fmt: str, stamp) -> dict:
     return metadata
 
 
+def _add_stamp(fig, stamp):
+    """The stamp's lines as a text under the figure's own content (the tight box takes it in); None without one."""
+    if stamp is None:
+        return None
+    footer = fig.text(0.0, 0.0, "\n".join(stamp.lines()), fontsize=STAMP_PT, color="#333333", ha="left",
+                      va="top", transform=fig.transFigure, gid="hcc-stamp", linespacing=1.3)
+    footer.set_y(-0.01)
+    return footer
+
+
+def stacked_rendering(fig, stamp=None) -> list[PanelImage]:
+    """The figure's panels one under the other for a phone (:func:`~hcc_utils.report.figures.panels.stacked_panels`),
+    with the stamp (``stamp``, else the run's) under the last; empty for a figure whose panels do not stand side by
+    side. Writes no file."""
+    from hcc_utils.report.provenance import current_stamp
+
+    stamp = stamp if stamp is not None else current_stamp()
+    footer = _add_stamp(fig, stamp)
+    try:
+        return stacked_panels(fig, footer, _stamp_metadata("svg", stamp))
+    finally:
+        if footer is not None:
+            footer.remove()
+
+
 def save_figure(fig, output_dir: str | Path, name: str, stamp=None) -> list[Path]:
     """Write ``name.svg``, ``name.png`` (2x) and ``name.pdf`` into ``output_dir/figures`` and return the paths.
 
@@ -122,11 +149,7 @@ def save_figure(fig, output_dir: str | Path, name: str, stamp=None) -> list[Path
     stamp = stamp if stamp is not None else current_stamp()
     folder = Path(output_dir) / "figures"
     folder.mkdir(parents=True, exist_ok=True)
-    footer = None
-    if stamp is not None:  # under the figure's own content: the tight box takes it in
-        footer = fig.text(0.0, 0.0, "\n".join(stamp.lines()), fontsize=STAMP_PT, color="#333333", ha="left",
-                          va="top", transform=fig.transFigure, gid="hcc-stamp", linespacing=1.3)
-        footer.set_y(-0.01)
+    footer = _add_stamp(fig, stamp)
     paths = []
     try:
         for fmt in FIGURE_FORMATS:
@@ -144,19 +167,40 @@ def save_figure(fig, output_dir: str | Path, name: str, stamp=None) -> list[Path
 class FigureImage:
     """A saved figure as the book shows it: the SVG in an ``<img>`` with its alt text, and the download line.
 
+    A composite figure (panels side by side) also carries its stacked rendering (``panels``, one image per panel,
+    :func:`stacked_rendering`): the page holds both, and ``figures.css`` shows the panels one under the other below
+    a phone's width instead of the wide image. The group of panels carries the figure's alt text (``role="img"``).
+
     Glued with :func:`myst_nb.glue` and placed by a ``glue:figure`` directive, so the page's figure keeps the
     caption and number the markdown gives it; ``text/plain`` (the alt text) is what a text-only reader gets.
     """
 
-    def __init__(self, svg_path: Path, alt: str, width_in: float, downloads_html: str = "") -> None:
+    def __init__(self, svg_path: Path, alt: str, width_in: float, downloads_html: str = "",
+                 panels: Sequence[PanelImage] = ()) -> None:
         self.svg_path, self.alt, self.width_in, self.downloads_html = Path(svg_path), alt, width_in, downloads_html
+        self.panels = list(panels)
+
+    @staticmethod
+    def _img(svg: bytes, width_in: float, css_class: str, alt: str) -> str:
+        data = base64.b64encode(svg).decode("ascii")
+        width = round(width_in * DISPLAY_DPI)
+        return (f'<img class="{css_class}" src="data:image/svg+xml;base64,{data}" alt="{html.escape(alt)}" '
+                f'width="{width}" style="--hcc-figure-width: {width}px; width: {width}px">')
 
     def html(self) -> str:
-        """``<img>`` with the SVG as a data URI (the page needs no other file), its display width, and alt text."""
-        data = base64.b64encode(self.svg_path.read_bytes()).decode("ascii")
-        width = round(self.width_in * DISPLAY_DPI)
-        return (f'<img class="hcc-figure" src="data:image/svg+xml;base64,{data}" alt="{html.escape(self.alt)}" '
-                f'width="{width}" style="--hcc-figure-width: {width}px; width: {width}px">' + self.downloads_html)
+        """``<img>`` with the SVG as a data URI (the page needs no other file), its display width, and alt text;
+        for a composite, then its panels one per ``<img>`` in a group that only a narrow screen shows."""
+        wide = self._img(self.svg_path.read_bytes(), self.width_in,
+                         "hcc-figure hcc-figure--composite" if self.panels else "hcc-figure", self.alt)
+        if not self.panels:
+            return wide + self.downloads_html
+        count = len(self.panels)
+        pieces = "".join(self._img(panel.svg, panel.width_in, "hcc-figure-panel" + (" hcc-figure-panel--part"
+                                   if panel.is_panel else ""), f"Part {k} of {count}")
+                         for k, panel in enumerate(self.panels, 1))
+        stacked = (f'<div class="hcc-figure-panels" role="img" aria-label="{html.escape(self.alt)}" '
+                   f'data-panels="{count}">{pieces}</div>')
+        return wide + stacked + self.downloads_html
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, str]:
         return {"text/html": self.html(), "text/plain": self.alt}
@@ -180,7 +224,7 @@ def fit_column(fig, width_in: float = COLUMN_WIDTH_IN, attempts: int = 4) -> Non
 
 def prepare_figure(fig, output_dir: str | Path, name: str, alt: str) -> FigureImage:
     """Save a figure (SVG, PNG, PDF), close it and return its :class:`FigureImage` (the ``<img>`` with its alt text
-    and download line), without gluing or showing it."""
+    and download line, and a composite's panels one under the other for phones), without gluing or showing it."""
     from hcc_utils.report.downloads import download_links
 
     if not str(alt).strip():
@@ -188,7 +232,7 @@ def prepare_figure(fig, output_dir: str | Path, name: str, alt: str) -> FigureIm
     width = figure_width_in(fig)
     paths = save_figure(fig, output_dir, name)
     links = download_links(output_dir, paths, label="Download figure").data
-    image = FigureImage(paths[0], alt, width, links)
+    image = FigureImage(paths[0], alt, width, links, stacked_rendering(fig))
     plt.close(fig)
     return image
 

@@ -105,7 +105,9 @@ def _quoted_specs(study: Study) -> tuple[list[VariableSpec], dict[str, str]]:
 
 
 def baseline_results(study: Study, tables: dict[str, Any] | None = None) -> ResultSet:
-    """Numbers of Table 1 quoted in the text: age and prior-cycles quartiles, counts, Child-Pugh A by group, p.
+    """Numbers of Table 1 quoted in the text: age and prior-cycles quartiles, counts, Child-Pugh A by group, p;
+    and the rows of Table 1 whose groups differ (``baseline.significant``: P below the configuration's
+    ``significance_level``), which say whether "no other characteristic differed".
 
     They are the same whatever rows ``baseline.rows`` shows: a quoted variable that Table 1 leaves out (or
     summarises otherwise) is summarised for the text alone, with Table 1's tests. A number whose variable has no
@@ -116,6 +118,12 @@ def baseline_results(study: Study, tables: dict[str, Any] | None = None) -> Resu
 
     def one_cohort(suffix: str, frame: pd.DataFrame, values: ResultSet) -> None:
         numbers = (tables.get(suffix) or _table(study, frame)).numbers
+        tested = numbers[(numbers["group"] == "Overall") & numbers["p"].notna()].drop_duplicates("variable")
+        alpha = study.config.significance_level
+        values.add(f"baseline.significant{suffix}",
+                   sorted(str(name) for name, p in zip(tested["variable"], tested["p"]) if float(p) < alpha),
+                   Kind.LIST, f"Table 1 rows whose groups differ, P < {alpha:g} ({COHORT_NAMES[suffix]})",
+                   item_labels={name: label for name, label, _, _ in table1_rows(study.config)})
         if quoted:  # the quoted variables Table 1 does not show, summarised as the text needs them
             extra = baseline_table(frame, "group", quoted, groups=tuple(study.groups),
                                    categorical_test=settings.categorical_test,
@@ -169,6 +177,32 @@ def baseline_results(study: Study, tables: dict[str, Any] | None = None) -> Resu
     return per_cohort(study, one_cohort)
 
 
+#: Table 1's rows whose Overall cell holds a count quoted in the text, and that count's id stem.
+_QUOTED_COUNTS = {"sex_male": "male", "viral_etiology": "viral", "bclc_c": "bclc_c"}
+#: Table 1's continuous rows quoted as median and quartiles, and their id stems.
+_QUOTED_QUARTILES = {"age": "age", "atebev_cycles": "cycles"}
+
+
+def _table1_sources(study: Study, variable: str, level: str, column: str, suffix: str) -> str:
+    """The result ids (:func:`baseline_results`) a cell of Table 1 shows, "" for none: ``column`` is "Overall", a
+    group, "p" or "smd", ``suffix`` the cohort's. Used by the book to show the article's value of a cell
+    (:mod:`hcc_utils.pipeline.comparison`)."""
+    code = "" if column in ("Overall", "p", "smd") else f"_{group_code(study, column)}"
+    if variable in _QUOTED_QUARTILES and not level and column not in ("p", "smd"):
+        stem = _QUOTED_QUARTILES[variable]
+        return " ".join(f"baseline.{stem}_{stat}{code}{suffix}" for stat in ("median", "q1", "q3"))
+    if variable == "atebev_cycles" and column == "p":
+        return f"baseline.cycles_p{suffix}"
+    if variable in _QUOTED_COUNTS and not level and column == "Overall":
+        return f"baseline.{_QUOTED_COUNTS[variable]}{suffix}"
+    if variable == "child_pugh_class":
+        if not level and column == "p":
+            return "baseline.child_pugh_a_p" if suffix == "" else f"baseline.child_pugh_p{suffix}"
+        if level == "A" and column not in ("p", "smd"):
+            return f"baseline.child_pugh_a{code}{suffix}"
+    return ""
+
+
 def table1_display(study: Study, tables: dict[str, Any]) -> JournalTable:
     """Table 1 in the article's layout: one 'Characteristic' stub (categories indented under their variable), then
     all enrolled and PS-matched patients as column spanners, each with Overall, the two groups (N in the heading),
@@ -185,12 +219,16 @@ def table1_display(study: Study, tables: dict[str, Any]) -> JournalTable:
             keys.append((spanner, key))
         columns += [Column("P", spanner), Column("SMD", spanner)]
         keys += [(spanner, "p"), (spanner, "smd")]
+    suffix_of = {COHORT_NAMES[suffix]: suffix for suffix in halves}
     rows = []
     for _, line in wide.iloc[1:].iterrows():
         level = str(line[("", "level")])
         label = LEVEL_LABELS.get(level, level) if level else str(line[("", "label")])
         cells = tuple("" if pd.isna(line[key]) else str(line[key]) for key in keys)
-        rows.append(Row(label, cells, indent=1 if level else 0))
+        variable = str(line[("", "variable")])
+        sources = tuple(_table1_sources(study, variable, level, key, suffix_of[spanner]) if cell else ""
+                        for cell, (spanner, key) in zip(cells, keys))
+        rows.append(Row(label, cells, indent=1 if level else 0, sources=sources))
     settings = study.config.baseline
     footnotes = [
         "Values are n (%) of the patients with a recorded value, or median (IQR).",

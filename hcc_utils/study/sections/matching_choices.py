@@ -226,7 +226,7 @@ def _hr_cell(values: dict, key: str) -> str:
 
 
 def choices_table(study: Study, values: dict) -> JournalTable:
-    """One row per scenario: matched sets, largest |SMD|, cycles SMD, OS and PFS HR (95% CI) and P."""
+    """One row per scenario: matched sets, largest ``|SMD|``, cycles SMD, OS and PFS HR (95% CI) and P."""
     rows = []
     for tag, spec in scenario_specs(study).items():
         key = f"sensitivity.{tag}"

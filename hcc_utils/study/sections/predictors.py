@@ -151,10 +151,15 @@ def predictor_table(study: Study, models: dict[str, CoxSelection]) -> JournalTab
         multi = selection.multivariable.set_index("covariate") if len(selection.multivariable) else pd.DataFrame()
         for row in selection.univariable.itertuples():
             cells = [f"{row.n} ({row.events})", _hr_text(row), fmt_p(row.p) if _estimable(row) else "", "", ""]
+            uni, multi_id = f"cox.{endpoint}_uni_{id_name(study, row.covariate)}", \
+                f"cox.{endpoint}_{id_name(study, row.covariate)}"
+            sources = [f"{uni}_n {uni}_events", f"{uni}_hr {uni}_lo {uni}_hi", f"{uni}_p", "", ""]
             if row.covariate in multi.index:
                 m = next(multi.loc[[row.covariate]].itertuples())
                 cells[3:] = [_hr_text(m), fmt_p(m.p) if _estimable(m) else ""]
-            rows.append(Row(labels.get(row.covariate, row.covariate), tuple(cells), group=group))
+                sources[3:] = [f"{multi_id}_hr {multi_id}_lo {multi_id}_hi", f"{multi_id}_p"]
+            rows.append(Row(labels.get(row.covariate, row.covariate), tuple(cells), group=group,
+                            sources=tuple(sources)))
         if len(selection.multivariable):
             first = selection.multivariable.iloc[0]
             rows.append(Row(MULTIVARIABLE_SIZE_LABEL, ("", "", "", f"{first['n']} ({first['events']})", ""),

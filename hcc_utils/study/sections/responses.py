@@ -52,6 +52,20 @@ def response_results(study: Study) -> ResultSet:
     return per_cohort(study, one_cohort)
 
 
+_CRITERION_PREFIXES = {name: prefix for prefix, name in _CRITERION_NAMES.items()}
+
+
+def _response_sources(study: Study, criterion: str, measure: str, group: str, suffix: str) -> str:
+    """The result ids a cell of Table 2 shows (count, percentage and, for ORR and DCR, the interval's limits), as
+    :func:`response_results` names them."""
+    prefix, code = _CRITERION_PREFIXES.get(criterion, ""), group_code(study, group)
+    count_key, pct_key = (measure, f"{measure}_pct") if measure in RESPONSE_COUNT_IDS else (f"{measure}_n", measure)
+    ids = [f"response.{prefix}{pct_key}_{code}{suffix}", f"response.{prefix}{count_key}_{code}{suffix}"]
+    if measure in ("orr", "dcr"):
+        ids += [f"response.{prefix}{measure}_ci_{end}_{code}{suffix}" for end in ("low", "high")]
+    return " ".join(ids)
+
+
 def _response_cell(row) -> str:
     """'3 (7.5)' for a category, '3 (7.5; 1.6–20.4)' for a rate with its exact CI; the missing count as is."""
     if row.measure == "missing":
@@ -75,7 +89,10 @@ def response_display_table(study: Study) -> JournalTable:
             by_group = part.set_index("group")
             cells = [_response_cell(next(by_group.loc[[g]].itertuples())) for g in study.groups]
             cells.append(fmt_p(part["p"].iloc[0], missing=""))
+            sources = [_response_sources(study, criterion, measure, g, suffix) for g in study.groups]
+            sources.append(f"response.{_CRITERION_PREFIXES.get(criterion, '')}{measure}_p{suffix}" if cells[-1] else "")
             blocks.setdefault((criterion, measure), {"label": part["label"].iloc[0]})[suffix] = cells
+            blocks[(criterion, measure)][f"sources{suffix}"] = sources
             missing = part.set_index("group")["missing"]
             if missing.sum() > 0:
                 blocks.setdefault((criterion, "missing"), {"label": "Not assessed (missing)"})[suffix] = \
@@ -85,10 +102,12 @@ def response_display_table(study: Study) -> JournalTable:
     rows = []
     for criterion, measure in order:
         block = blocks[(criterion, measure)]
-        cells = []
+        cells, sources = [], []
         for suffix in study.cohorts():
             cells += block.get(suffix, [""] * (len(study.groups) + 1))
-        rows.append(Row(block["label"], tuple(cells), indent=1 if measure in CATEGORIES else 0, group=criterion))
+            sources += block.get(f"sources{suffix}", [""] * (len(study.groups) + 1))
+        rows.append(Row(block["label"], tuple(cells), indent=1 if measure in CATEGORIES else 0, group=criterion,
+                        sources=tuple(sources)))
     footnotes = [
         "Values are n (%) of the patients with a recorded best response (patients not evaluable stay in the "
         "denominator); for ORR and DCR, n (%; exact Clopper–Pearson 95% CI).",

@@ -22,6 +22,36 @@ def _long_table(study: Study) -> pd.DataFrame:
     return adverse_event_table(study.data, "group", groups=study.groups, rule=study.config.baseline.categorical_test)
 
 
+def _result_name(section: str, term: str) -> str:
+    """The stem of an adverse event's result ids: the summary's short name, or the term's (``_g34`` for grade 3-4)."""
+    if section == "summary":
+        return AE_SUMMARY[term]
+    base = term.removeprefix("ae_")
+    return AE_SHORT.get(base, base) + ("_g34" if section == "grade_3_4" else "")
+
+
+def _count_and_percent_ids(section: str, term: str, code: str) -> tuple[str, str]:
+    """The ids of one group's count and percentage (the article's usage: the summary's "any" and "disc" name the
+    count plainly and the percentage ``_pct``; the others the percentage plainly and the count ``_n``)."""
+    name = _result_name(section, term)
+    if name in ("any", "disc"):
+        return f"safety.{name}_{code}", f"safety.{name}_pct_{code}"
+    return f"safety.{name}_n_{code}", f"safety.{name}_{code}"
+
+
+def _table5_sources(study: Study, term: str) -> tuple[str, ...]:
+    """The result ids each cell of Table 5's row of ``term`` shows (count and percentage per group, then P, for
+    any grade and grade 3-4), for the book's comparison with the article (:mod:`hcc_utils.pipeline.comparison`)."""
+    sources = []
+    for section in (("summary",) if term in AE_SUMMARY else ("any_grade",)) + ("grade_3_4",):
+        if section == "grade_3_4" and term in AE_SUMMARY:
+            sources += [""] * (len(study.groups) + 1)  # the summary rows leave the grade 3-4 columns empty
+            continue
+        sources += [" ".join(_count_and_percent_ids(section, term, group_code(study, g))) for g in study.groups]
+        sources.append(f"safety.{_result_name(section, term)}_p")
+    return tuple(sources)
+
+
 def safety_results(study: Study, long: pd.DataFrame | None = None) -> ResultSet:
     """Adverse events by group.
 
@@ -35,20 +65,16 @@ def safety_results(study: Study, long: pd.DataFrame | None = None) -> ResultSet:
     higher = []
     for (section, term), rows in table.groupby(["section", "term"], sort=False):
         if section == "summary":
-            name = AE_SUMMARY[term]
-            text = _SUMMARY_NAMES[name]
+            text = _SUMMARY_NAMES[AE_SUMMARY[term]]
         else:
             base = term.removeprefix("ae_")
-            name = AE_SHORT.get(base, base) + ("_g34" if section == "grade_3_4" else "")
             text = base.replace("_", " ").capitalize() + (", grade 3-4" if section == "grade_3_4" else ", any grade")
-        counts_first = name in ("any", "disc")
         for row in rows.itertuples():
             code = group_code(study, row.group)
-            values.add(f"safety.{name}{'' if counts_first else '_n'}_{code}", int(row.count), Kind.COUNT,
-                       f"{text}, {row.group}")
-            values.add(f"safety.{name}{'_pct' if counts_first else ''}_{code}", float(row.percent), Kind.PERCENT,
-                       f"{text}, {row.group}")
-        values.add(f"safety.{name}_p", float(rows["p"].iloc[0]), Kind.P, f"{text} by group, P")
+            count_id, percent_id = _count_and_percent_ids(section, term, code)
+            values.add(count_id, int(row.count), Kind.COUNT, f"{text}, {row.group}")
+            values.add(percent_id, float(row.percent), Kind.PERCENT, f"{text}, {row.group}")
+        values.add(f"safety.{_result_name(section, term)}_p", float(rows["p"].iloc[0]), Kind.P, f"{text} by group, P")
         if section == "any_grade":
             by_group = rows.set_index("group")["percent"]
             if rows["p"].iloc[0] < study.config.significance_level and by_group[study.treatment] > by_group[study.control]:
@@ -72,7 +98,9 @@ def safety_display_table(study: Study, long: pd.DataFrame) -> JournalTable:
     for _, line in wide.iterrows():
         summary = line["term"] in AE_SUMMARY
         cells = tuple(str(line[key]) for key in keys)
-        rows.append(Row(line["label"], cells, indent=0 if summary else 1, group="" if summary else "Adverse event"))
+        sources = tuple(source if cell else "" for cell, source in zip(cells, _table5_sources(study, line["term"])))
+        rows.append(Row(line["label"], cells, indent=0 if summary else 1, group="" if summary else "Adverse event",
+                        sources=sources))
     footnotes = [
         "Values are n (%) of all patients of each group; an event is counted once per patient at its worst grade "
         "(CTCAE version 5.0).",

@@ -146,8 +146,13 @@ def survival_table(study: Study, values: dict | None = None) -> JournalTable:
                           f"–{fmt_months(values[key.format('median_ci_high')])})")
                 iqr = f"{fmt_months(values[key.format('q1')])}–{fmt_months(values[key.format('q3')])}"
                 p = fmt_p(values[f"survival.{endpoint}_logrank_p{suffix}"]) if index == 0 else ""
+                sources = ("", key.format("events"),
+                           " ".join(key.format(k) for k in ("median", "median_ci_low", "median_ci_high")),
+                           f"{key.format('q1')} {key.format('q3')}",
+                           f"survival.{endpoint}_logrank_p{suffix}" if index == 0 else "")
                 rows.append(Row(group_label(group), (str(int(sizes.get(group, 0))), str(values[key.format("events")]),
-                                                     median, iqr, p), group=f"{name}, {COHORT_NAMES[suffix]}"))
+                                                     median, iqr, p), group=f"{name}, {COHORT_NAMES[suffix]}",
+                                sources=sources))
     columns = [Column("Patients, n"), Column("Events, n"), Column("Median, months\n(95% CI)"),
                Column("IQR, months"), Column("Log-rank P")]
     footnotes = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from hcc_utils.stats.contingency import compare_proportions
-from hcc_utils.stats.survival import logrank_test
+from hcc_utils.stats.survival import km_summary, logrank_test
 from hcc_utils.tables.formatting import fmt_p, fmt_percent
 from hcc_utils.tables.journal import Column, JournalTable, Row
 from hcc_utils.study.cohort import Study, group_code
@@ -24,8 +24,11 @@ def third_line_results(study: Study) -> ResultSet:
 
     ``thirdline.<g>`` counts patients of group g who received any third-line therapy (``_pct`` percentage);
     ``thirdline.<g>_<regimen>`` counts each regimen; ``thirdline.p`` compares receipt between groups.
-    ``thirdline.os_received_<g>_p`` is the log-rank p of OS by receipt within group g; ``thirdline.os_type_<g>_p``
-    by type of third-line regimen among the patients of group g who received one, both for each cohort.
+    ``thirdline.os_received_<g>_p`` is the log-rank p of OS by receipt within group g, with the Kaplan-Meier median
+    OS of its recipients and non-recipients (``thirdline.os_received_<g>_median_yes``, ``..._median_no``; NaN when
+    not reached, or for fewer than ``survival.min_subgroup_size`` patients), which say who lives longer;
+    ``thirdline.os_type_<g>_p`` by type of third-line regimen among the patients of group g who received one, all
+    for each cohort.
 
     The type comparison is among recipients only: with "no third line" as one more level, the article's p-values
     for receipt and for type in the sorafenib group could not both hold (see the consistency audit).
@@ -70,6 +73,12 @@ def third_line_results(study: Study) -> ResultSet:
                                               f"patients)")
                 survival.add(f"thirdline.os_{name}_{code}_p{suffix}", p, Kind.P,
                              f"OS by {text}, {group}, log-rank P ({COHORT_NAMES[suffix]}){reason}")
+            for level, word, text in ((1, "yes", "with"), (0, "no", "without")):
+                arm = part[part["received_third_line"] == level]
+                median = (km_summary(arm, "os_months", "os_event")["median"].iloc[0]
+                          if len(arm) >= max(1, minimum) else float("nan"))
+                survival.add(f"thirdline.os_received_{code}_median_{word}{suffix}", median, Kind.MONTHS,
+                             f"Median OS, {group}, {text} third-line therapy ({COHORT_NAMES[suffix]})")
 
     return values.merge(per_cohort(study, one_cohort))
 
