@@ -11,8 +11,8 @@ order, and keeps one only when
 2. fewer numbers (or conclusions) are missed, or as many and the missed ones lie closer in total
    (:func:`shortfall`: the scorecard's distance in tolerance units, a conclusion's log-ratio to 0.05).
 
-A sweep scores every move on the state it starts from, sorts the improving ones by the loss (the move that costs
-least elsewhere first), then applies them in that order, each again on the current state and kept only if it still
+A sweep scores every move on the state it starts from, sorts the improving ones by the loss they add per unit of
+shortfall they win (:func:`_price`: the move that costs least elsewhere first), then applies them in that order, each again on the current state and kept only if it still
 improves. Sweeps repeat until nothing is missed, a sweep keeps nothing, or ``max_sweeps``. There is no random number.
 
 The moves (only kinds that can change a missed number are tried):
@@ -27,7 +27,7 @@ The moves (only kinds that can change a missed number are tried):
   needed this move;
 * **covariate**: two patients of one group *and* matched status exchange one covariate outside the propensity model
   (:data:`hcc_utils.synthetic.precision.SWAPPABLE`): every baseline number and test of the whole and the matched
-  cohort stays; only pairs whose exchange changes a Cox candidate or the ATE+BEV cycles are tried;
+  cohort stays; a pair whose exchange changes nothing the evaluator reads (Cox candidates, cycles) is skipped;
 * **third**: two progressed patients of one group exchange their third-line regimens (every third-line count stays).
 """
 from __future__ import annotations
@@ -94,7 +94,8 @@ def shortfall(loss: Loss, values: dict, misses: list[str]) -> float:
 
 class _Moves:
     """The repair's moves on a search state, each as ``(kind, apply)`` where ``apply()`` changes the state in place and
-    returns an undo function, or None when the move is not valid (nothing changed)."""
+    returns ``(undo, part)`` (``undo()`` restores it; ``part`` names the evaluation to redo,
+    :data:`hcc_utils.synthetic.precision.PARTS`), or None when the move is not valid (nothing changed)."""
 
     def __init__(self, st: SearchState, ev: FastEvaluator, steps: tuple[int, ...]):
         self.st, self.ev, self.steps = st, ev, steps
@@ -220,7 +221,8 @@ def _price(cur: float, key: tuple, val: float, new_key: tuple) -> float:
 
 
 def repair_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.DataFrame, log,
-                 steps: tuple[int, ...] = STEPS, max_sweeps: int = MAX_SWEEPS) -> tuple[list[str], list[str]]:
+                 steps: tuple[int, ...] = STEPS, max_sweeps: int = MAX_SWEEPS,
+                 kinds: tuple[str, ...] = tuple(MOVE_PARTS)) -> tuple[list[str], list[str]]:
     """Exhaustive repair of the missed numbers (module docstring), in place.
 
     Parameters
@@ -230,6 +232,7 @@ def repair_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.Dat
     targets : the published numbers (for the univariable lists).
     log : ``log(message)`` for progress.
     steps, max_sweeps : the day shifts tried and the number of sweeps.
+    kinds : the kinds of move allowed (of :data:`MOVE_PARTS`; each tried only while it can change a missed number).
 
     Returns
     -------
@@ -245,11 +248,11 @@ def repair_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.Dat
         if not misses:
             break
         wanted = {method_of(m) for m in misses}
-        kinds = [k for k, parts in MOVE_PARTS.items() if wanted.intersection(parts)]
+        tried = [k for k, parts in MOVE_PARTS.items() if k in kinds and wanted.intersection(parts)]
         generators = {"shift": moves.shifts, "cross": moves.crosses, "covariate": moves.covariates,
                       "third": moves.thirds}
         candidates = []
-        for kind in kinds:
+        for kind in tried:
             for order, (_, apply) in enumerate(generators[kind]()):
                 res = apply()
                 if res is None:
@@ -259,7 +262,7 @@ def repair_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.Dat
                 val, mis = loss(proposal)
                 new_key = (len(mis), shortfall(loss, proposal, mis))
                 if set(misses).issuperset(mis) and new_key < key:
-                    candidates.append((_price(cur, key, val, new_key), kinds.index(kind), order, apply))
+                    candidates.append((_price(cur, key, val, new_key), tried.index(kind), order, apply))
                 undo()
         # the evaluator's covariate arrays and survival memo follow the state again
         ev.refresh_covariates()
