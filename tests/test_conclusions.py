@@ -180,23 +180,25 @@ def _contradictions(results) -> dict[str, str]:
 
 def test_the_bundled_cohort_contradicts_no_other_conclusion(bundled):
     """Every claim the bundled cohort's analysis can decide holds but the known ones (KNOWN_NOT_HELD); injected
-    changes of the cohort are caught: patients with ECOG 2 dying early (ECOG 2 an independent predictor of death),
-    hand-foot syndrome in every lenvatinib patient (two contradictions), ECOG set by group with the sorafenib group's
-    third-line recipients dying early."""
+    changes of the cohort are caught: patients with ECOG 2 dying at their last follow-up (ECOG 2 an independent
+    predictor of death and progression), hand-foot syndrome in every lenvatinib patient (two contradictions), ECOG
+    set by group with the sorafenib group's third-line recipients dying early."""
     evaluated = evaluate_conclusions(bundled).set_index("id")
     assert _contradictions(bundled) == {}
     assert set(evaluated.index[evaluated["status"] == "not held"]) == set(KNOWN_NOT_HELD)
     assert set(evaluated.index[evaluated["status"] == "not evaluable"]) == NOT_EVALUABLE
     assert set(evaluated.index[evaluated["status"] == "infeasible"]) == INFEASIBLE
-    # injected defect: every patient with ECOG 2 dies on the 20th day of second-line therapy, so that ECOG 2 predicts
-    # death beside the article's two independent predictors
+    # injected defect: every patient with ECOG 2 still alive dies at the last follow-up, so that ECOG 2 predicts
+    # death and progression beside the article's independent predictors
     from hcc_utils.study import compute_results
 
     raw = read_cohort(COHORT)
-    ecog2 = pd.to_numeric(raw["ecog"], errors="coerce") >= 2
-    raw.loc[ecog2, "death_date"] = raw.loc[ecog2, "second_line_start_date"] + pd.Timedelta(days=20)
+    alive = (pd.to_numeric(raw["ecog"], errors="coerce") >= 2) & raw["death_date"].isna() \
+        & raw["last_followup_date"].notna()
+    raw.loc[alive, "death_date"] = raw.loc[alive, "last_followup_date"]
     found = _contradictions(compute_results(raw, load_config()))
-    assert "cox.os_ecog2_p" in found["cox.os_multivariable_significant"], found
+    assert found == {"cox.os_multivariable_significant": "also independent: cox.os_ecog2_p",
+                     "cox.pfs_multivariable_significant": "also independent: cox.pfs_ecog2_p"}, found
     # injected defect
     from hcc_utils.study import compute_results
 
