@@ -16,13 +16,10 @@ from hcc_utils.reproduction.conclusions import (RULES, conclusions_line, evaluat
 COHORT = REPO_ROOT / "data" / "synthetic_cohort.csv"
 OTHER = {"treatment": "cabozantinib", "control": "regorafenib"}
 
-#: Claims the bundled cohort is known not to meet, with the reason (the calibration has not reached them yet); any
-#: other claim not held is a contradiction and fails test_the_bundled_cohort_contradicts_no_other_conclusion.
-KNOWN_NOT_HELD = {
-    "cox.os_multivariable_significant": "ECOG 2 is also independent (its P in the multivariable OS model < 0.05)",
-    "cox.pfs_multivariable_significant": "ECOG 2 is also independent (multivariable PFS model)",
-    "conclusion.cycles_no_difference": "the >3-cycle stratum of the unmatched cohort differs in OS and PFS (P<0.05)",
-}
+#: Claims the bundled cohort is known not to meet, with the reason; any other claim not held is a contradiction and
+#: fails test_the_bundled_cohort_contradicts_no_other_conclusion. None since the calibration's repair stage (ECOG 2
+#: no longer independent in the multivariable models, no difference within the strata of prior cycles).
+KNOWN_NOT_HELD: dict[str, str] = {}
 #: Claims the article's own numbers make impossible (grade 3-4 bilirubin elevation on sorafenib, 3.5%, outranks
 #: AST elevation, 2.3%: see test_most_common_infeasibility_by_hand).
 INFEASIBLE = {"safety.most_common_g34_sor"}
@@ -182,14 +179,26 @@ def _contradictions(results) -> dict[str, str]:
 
 
 def test_the_bundled_cohort_contradicts_no_other_conclusion(bundled):
-    """Every claim the bundled cohort's analysis can decide holds but the known ones (KNOWN_NOT_HELD); an injected
-    change of the cohort (hand-foot syndrome in every lenvatinib patient) is caught as two contradictions."""
+    """Every claim the bundled cohort's analysis can decide holds but the known ones (KNOWN_NOT_HELD); injected
+    changes of the cohort are caught: patients with ECOG 2 dying at their last follow-up (ECOG 2 an independent
+    predictor of death and progression), hand-foot syndrome in every lenvatinib patient (two contradictions), ECOG
+    set by group with the sorafenib group's third-line recipients dying early."""
     evaluated = evaluate_conclusions(bundled).set_index("id")
     assert _contradictions(bundled) == {}
     assert set(evaluated.index[evaluated["status"] == "not held"]) == set(KNOWN_NOT_HELD)
     assert set(evaluated.index[evaluated["status"] == "not evaluable"]) == NOT_EVALUABLE
     assert set(evaluated.index[evaluated["status"] == "infeasible"]) == INFEASIBLE
-    assert "cox.os_ecog2_p" in evaluated.at["cox.os_multivariable_significant", "reason"]
+    # injected defect: every patient with ECOG 2 still alive dies at the last follow-up, so that ECOG 2 predicts
+    # death and progression beside the article's independent predictors
+    from hcc_utils.study import compute_results
+
+    raw = read_cohort(COHORT)
+    alive = (pd.to_numeric(raw["ecog"], errors="coerce") >= 2) & raw["death_date"].isna() \
+        & raw["last_followup_date"].notna()
+    raw.loc[alive, "death_date"] = raw.loc[alive, "last_followup_date"]
+    found = _contradictions(compute_results(raw, load_config()))
+    assert found == {"cox.os_multivariable_significant": "also independent: cox.os_ecog2_p",
+                     "cox.pfs_multivariable_significant": "also independent: cox.pfs_ecog2_p"}, found
     # injected defect
     from hcc_utils.study import compute_results
 

@@ -138,7 +138,10 @@ def test_letter_scenarios_balance_cycles_and_give_verdicts(study, section):
                              for e in ("os", "pfs")} | {f"{t}_verdict" for t in ("letter_cycles", "letter_exact",
                                                                                 "letter_both")}
     sentences = {key: verdicts.pop(key) for key in [k for k in verdicts if k.count("_") == 2]}
-    assert set(sentences.values()) == {"Both conclusions of the configured matching hold."}
+    words = {"holds": True, "does not hold": False, "cannot be judged": None}
+    for key, sentence in sentences.items():  # one sentence per scenario, from its endpoints' verdicts
+        scenario = key.removesuffix("_verdict")
+        assert sentence == mc.verdict_sentence({e: words[verdicts[f"{scenario}_{e}_verdict"]] for e in ("os", "pfs")})
     for key, verdict in verdicts.items():  # each verdict is the rule applied to the glued numbers
         scenario, endpoint = key.removesuffix("_verdict").rsplit("_", 1)
         holds = mc.conclusion_holds(values, scenario, endpoint, "configured", study.config.significance_level)

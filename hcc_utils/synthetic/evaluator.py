@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from hcc_utils.config.schema import Cox, Cutpoints
+from hcc_utils.data.variables import ARTICLE_ID_NAMES
 
 from hcc_utils.stats.cox import cox_arrays, univariable_cox_arrays
 from hcc_utils.stats.descriptive import descriptive_quantile
@@ -83,6 +84,8 @@ class FastEvaluator:
         self.X = np.column_stack([cols[c] for c in self.candidates]).astype(float)
         self.cycles = f("atebev_cycles")
         self.third = s("third_line_regimen")
+        # subgroups of prior cycles (Supplementary Table 2): 0 = at most the cut-point, 1 = more
+        self.cycles_stratum = (self.cycles > self.cut.atebev_cycles_subgroup).astype(int)
 
     def refresh_third(self):
         """Only the third-line regimens changed (cheaper than :meth:`refresh_covariates`)."""
@@ -143,6 +146,7 @@ class FastEvaluator:
         out = self.univariable()
         out.update(self.multivariable())
         out.update(self.third_line())
+        out.update(self.cycles_strata())
         out["matching.cycles_p_matched"] = self.cycles_p_matched()
         return out
 
@@ -160,7 +164,9 @@ class FastEvaluator:
 
     def multivariable(self, endpoints: tuple[str, ...] = ("os", "pfs")) -> dict:
         """Hazard ratios, Wald limits and p-values of the published multivariable Cox models (Table 4) of the
-        given endpoints."""
+        given endpoints; the p-value of every other term of a model too, under the article's id of the term
+        (``cox.os_ecog2_p``: :data:`hcc_utils.data.variables.ARTICLE_ID_NAMES`, ``sor`` for the regimen), which
+        the article's conclusions say are not independent predictors."""
         st, X = self.st, self.X
         out = {}
         for ep, t, e, covs, keys in (
@@ -173,6 +179,9 @@ class FastEvaluator:
             fit = cox_arrays(t.astype(float), e, X[:, idx])
             hr, lo, hi = fit.hazard_ratios()
             for j, c in enumerate(covs):
+                if c not in keys:
+                    short = "sor" if c == CONTROL_NAME else ARTICLE_ID_NAMES.get(c, c)
+                    out[f"cox.{ep}_{short}_p"] = float(fit.p[j])
                 if c in keys:
                     k = keys[c]
                     out[f"cox.{k}_hr"] = float(hr[j])
@@ -180,6 +189,27 @@ class FastEvaluator:
                     out[f"cox.{k}_hi"] = float(hi[j])
                     out[f"cox.{k}_p"] = float(fit.p[j])
         return out
+
+    def cycles_strata(self, endpoints: tuple[str, ...] = ("os", "pfs")) -> dict:
+        """Log-rank p between the groups within each subgroup of prior ATE+BEV cycles (Supplementary Table 2), ids
+        ``cycles.<le|gt><cut>_<endpoint>_logrank_p[_matched]`` as the book's (groups have no role in them)."""
+        st = self.st
+        cut = f"{self.cut.atebev_cycles_subgroup:g}"
+        out = {}
+        for ep, t, e in (("os", st.os_t, st.os_e), ("pfs", st.pfs_t, st.pfs_e)):
+            if ep not in endpoints:
+                continue
+            tm = t / DAYS_PER_MONTH
+            for suffix, mask in (("", np.ones(st.group.size, bool)), ("_matched", st.matched == 1)):
+                for name, level in ((f"le{cut}", 0), (f"gt{cut}", 1)):
+                    sel = mask & (self.cycles_stratum == level)
+                    out[f"cycles.{name}_{ep}_logrank_p{suffix}"] = _logrank(tm[sel], e[sel], st.group[sel])[0]
+        return out
+
+    def cycles_tests(self, endpoints: tuple[str, ...] = ("os", "pfs")) -> dict:
+        """Every test that the ATE+BEV cycles enter apart from Cox: :meth:`cycles_strata` and the matched
+        cohort's Mann-Whitney p (``matching.cycles_p_matched``)."""
+        return {**self.cycles_strata(endpoints), "matching.cycles_p_matched": self.cycles_p_matched()}
 
     def cycles_p_matched(self) -> float:
         """Mann-Whitney p of ATE+BEV cycles between the groups of the matched cohort."""

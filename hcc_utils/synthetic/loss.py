@@ -1,9 +1,13 @@
 """The calibration's loss: distance of the reproduced numbers from the published ones, in tolerance units."""
 from __future__ import annotations
 
+import math
+import re
+
 import numpy as np
 import pandas as pd
 
+from hcc_utils.reproduction.conclusions import ALPHA, load_conclusions
 from hcc_utils.reproduction.scorecard import (HR_REL_TOL, P_TOL, P_TOL_SMALL, TIME_TOL, distance, is_identical, is_met,
                                              printed_decimals, rule_of)
 
@@ -28,6 +32,55 @@ KM_STEP_WEIGHT = 200.0
 PRINTED_CAP = 4.0
 #: Weight of a missed p-value's log-ratio to the published value (identical mode only).
 MISSED_P_WEIGHT = 3.0
+
+
+#: The article's conclusions (``data/conclusions.csv``) as loss terms: a p-value the article calls not significant
+#: (or a term of a multivariable model that is not one of the article's independent predictors) is pulled above
+#: CONCLUSION_FLOOR (a margin over 0.05, so that the project's own analysis agrees), one it calls significant below
+#: CONCLUSION_CEILING, by CONCLUSION_WEIGHT per unit of log-ratio; one on the wrong side of 0.05 is a miss and costs
+#: CONCLUSION_MISS more. Only p-values that are not published numbers themselves (those are targets already).
+CONCLUSION_FLOOR = 0.08
+CONCLUSION_CEILING = 0.03
+CONCLUSION_WEIGHT = 3.0
+CONCLUSION_MISS = 4.0
+
+#: Grid of :func:`stable` (loss units): the calibration compares losses, and decides, on this grid.
+STABLE_GRID = 1e-6
+
+
+def stable(value: float) -> float:
+    """A loss (or loss difference) rounded to :data:`STABLE_GRID`.
+
+    Floating-point results differ in their last bits between processors, BLAS kernels and thread counts (the order
+    of a dot product's sums; SIMD versions of ``exp`` and ``log``); the calibration's decisions (is a proposal
+    better, equal, worse; is it the best so far) are taken on this grid, so that a last-bit difference changes a
+    decision only where a loss lies within that difference of a grid point (about 1e-13 against 1e-6), and a move
+    that leaves the loss unchanged compares as equal (0) on every machine, never as a last-bit gain or loss."""
+    if not math.isfinite(value):
+        return value
+    return round(float(value) / STABLE_GRID) * STABLE_GRID
+
+
+def conclusion_bounds(targets: pd.DataFrame, conclusions: pd.DataFrame | None = None) -> tuple[dict, list]:
+    """The conclusions the calibration can score: ``({article id: "above" | "below"}, [(pattern, expected ids)])``.
+
+    ``not_significant`` and ``significant`` claims give their p-values that are not published numbers (the targets
+    score those); an ``independent_predictors`` claim gives the pattern of its endpoint's multivariable terms
+    (``cox.<endpoint>_<term>_p``, as :mod:`hcc_utils.reproduction.conclusions` reads them) and the article's
+    independent predictors: every other term is "above"."""
+    conclusions = load_conclusions() if conclusions is None else conclusions
+    published = set(targets["id"])
+    ids, patterns = {}, []
+    for row in conclusions.itertuples(index=False):
+        if row.rule in ("not_significant", "significant"):
+            for part in str(row.subject).split("|"):
+                tid = part.split(";")[0].strip()
+                if tid and tid not in published:
+                    ids[tid] = "above" if row.rule == "not_significant" else "below"
+        elif row.rule == "independent_predictors":
+            expected = {item.strip() for item in re.split(r"[;|]", str(row.expected)) if item.strip()}
+            patterns.append((re.compile(rf"^cox\.{re.escape(str(row.subject))}_(?!uni_)[a-z0-9_]+_p$"), expected))
+    return ids, patterns
 
 
 def identical_interval(rule: str, published: str) -> tuple[float, float] | None:
@@ -74,7 +127,7 @@ class Loss:
     (the evaluator's ``_kmstep.*`` values), a step over 0.10 counting as a miss."""
 
     def __init__(self, targets: pd.DataFrame, prefixes: tuple[str, ...], margin: float = 0.5,
-                 identical: float = 0.0, plausible: bool = False, shape: str = "log"):
+                 identical: float = 0.0, plausible: bool = False, shape: str = "log", conclusions: bool = False):
         t = targets[targets["id"].str.startswith(prefixes)]
         self.items = [(r.id, rule_of(r.statistic), str(r.value)) for r in t.itertuples(index=False)]
         self.margin = margin
@@ -82,6 +135,8 @@ class Loss:
         self.plausible = plausible
         self.shape = shape
         self.published = dict(zip(targets["id"], targets["value"]))
+        self.bounds, self.bound_patterns = conclusion_bounds(targets) if conclusions else ({}, [])
+        self._bound_of: dict = {}
         self.intervals = {}
         for tid, rule, pub in self.items:
             interval = identical_interval(rule, pub)
@@ -138,7 +193,43 @@ class Loss:
                 total += KM_STEP_WEIGHT * (step - KM_STEP_SOFT)
                 if step > 0.10:
                     misses.append(key)
-        return total, misses
+        if self.bounds or self.bound_patterns:
+            total += self._conclusions(values, misses)
+        return stable(total), misses
+
+    def _bound(self, key: str) -> str | None:
+        """"above", "below" or None for a value id (cached: the patterns are matched once per id)."""
+        if key not in self._bound_of:
+            side = self.bounds.get(key)
+            for pattern, expected in self.bound_patterns if side is None else ():
+                if pattern.match(key):
+                    side = None if key in expected else "above"
+                    break
+            self._bound_of[key] = side
+        return self._bound_of[key]
+
+    def _conclusions(self, values: dict, misses: list) -> float:
+        """The conclusion terms (:data:`CONCLUSION_FLOOR`); a claim on the wrong side of 0.05 is appended to
+        ``misses``. Ids in sorted order: the sum does not depend on the order of ``values``."""
+        total = 0.0
+        for key in sorted(values):
+            side = self._bound(key)
+            if side is None:
+                continue
+            p = float(values[key])
+            if not math.isfinite(p):
+                continue
+            p = max(p, 1e-300)
+            if side == "above":
+                total += CONCLUSION_WEIGHT * max(0.0, math.log(CONCLUSION_FLOOR / p))
+                wrong = p < ALPHA
+            else:
+                total += CONCLUSION_WEIGHT * max(0.0, math.log(p / CONCLUSION_CEILING))
+                wrong = p >= ALPHA
+            if wrong:
+                total += CONCLUSION_MISS
+                misses.append(key)
+        return total
 
     def not_identical(self, values: dict) -> list[str]:
         """Ids of this loss whose values do not print as published (among the printable ones)."""

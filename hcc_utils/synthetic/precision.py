@@ -34,36 +34,37 @@ import pandas as pd
 from hcc_utils.reproduction.targets import article_terms
 from hcc_utils.stats.cox import univariable_cox_arrays
 from hcc_utils.synthetic.evaluator import FastEvaluator
-from hcc_utils.synthetic.loss import Loss, list_penalty
+from hcc_utils.synthetic.loss import Loss, list_penalty, stable
 from hcc_utils.synthetic.plan import MAX_FOLLOWUP_DAYS
 from hcc_utils.synthetic.stages import PS_COLS, exchange_times
 from hcc_utils.synthetic.state import SearchState, ties_ok
 
 #: Covariates outside the propensity model that the precision stage may exchange within a group (group totals, and
-#: so every baseline number of the whole cohort, stay).
-SWAPPABLE = ["ecog", "pivka_mau_ml", "afp_ng_ml", "macrovascular_invasion", "bclc_stage", "etiology"]
+#: so every baseline number of the whole cohort, stay). The ATE+BEV cycles also enter the matched cohort's cycles
+#: test and the subgroups of prior cycles (part "cycles" of :data:`PARTS`).
+SWAPPABLE = ["ecog", "pivka_mau_ml", "afp_ng_ml", "macrovascular_invasion", "bclc_stage", "etiology", "atebev_cycles"]
 ARRAYS = ("os_t", "os_e", "pfs_t", "pfs_e", "prog")
 #: Shares of nudges and exchanges among the proposals (the rest are record moves, which alone change which
 #: covariate patterns carry the events, hence the Cox standard errors).
 MOVE_SHARES = (0.4, 0.2)
 
 
-#: Parts of the evaluation each kind of move can change (the matched cycles test never changes here: the ATE+BEV
-#: cycles stay where stage 2 left them).
-#: (method, endpoints) pairs of the evaluator; an OS time also moves the third-line tests, a PFS time does not.
+#: Parts of the evaluation each kind of move can change, as (method, endpoints) pairs of the evaluator: an OS time
+#: also moves the third-line tests, a PFS time does not; every time and outcome record moves the tests within the
+#: subgroups of prior cycles, and an exchange of ATE+BEV cycles ("cycles") those and the matched cycles test.
 BOTH = ("os", "pfs")
-PARTS = {"time": (("survival", BOTH), ("multivariable", BOTH), ("third_line", None)),
-         "os": (("survival", ("os",)), ("multivariable", ("os",)), ("third_line", None)),
-         "pfs": (("survival", ("pfs",)), ("multivariable", ("pfs",))),
-         "record": (("multivariable", BOTH), ("third_line", None)),
-         "covariate": (("multivariable", BOTH),), "third": (("third_line", None),)}
+PARTS = {"time": (("survival", BOTH), ("multivariable", BOTH), ("third_line", None), ("cycles_strata", BOTH)),
+         "os": (("survival", ("os",)), ("multivariable", ("os",)), ("third_line", None), ("cycles_strata", ("os",))),
+         "pfs": (("survival", ("pfs",)), ("multivariable", ("pfs",)), ("cycles_strata", ("pfs",))),
+         "record": (("multivariable", BOTH), ("third_line", None), ("cycles_strata", BOTH)),
+         "covariate": (("multivariable", BOTH),), "third": (("third_line", None),),
+         "cycles": (("multivariable", BOTH), ("cycles_tests", BOTH))}
 
 
 def _values(ev: FastEvaluator, previous: dict | None = None, parts=PARTS["time"]) -> dict:
     """The calibrated numbers, recomputing only ``parts`` of ``previous``."""
     if previous is None:
-        return {**ev.survival(), **ev.multivariable(), **ev.third_line(),
-                "matching.cycles_p_matched": ev.cycles_p_matched()}
+        return {**ev.survival(), **ev.multivariable(), **ev.third_line(), **ev.cycles_tests()}
     out = dict(previous)
     for method, endpoints in parts:
         out.update(getattr(ev, method)(endpoints) if endpoints else getattr(ev, method)())
@@ -113,7 +114,7 @@ def precision_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.
                 b, _, p = univariable_cox_arrays(t.astype(float), e, ev.X[:, cols])
                 screen[ep][0][cols], screen[ep][1][cols] = b, p
         same = all(np.array_equal(screen[ep][1] < 0.05, wanted[ep]) for ep in ("os", "pfs"))
-        pen = sum(list_penalty(screen[ep][1], want[ep], screen[ep][0], ev.candidates) for ep in ("os", "pfs"))
+        pen = stable(sum(list_penalty(screen[ep][1], want[ep], screen[ep][0], ev.candidates) for ep in ("os", "pfs")))
         return same, pen
 
     E, col = st.E, st.col
@@ -128,7 +129,7 @@ def precision_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.
     no_prog = st.prog == 0   # kept current: record moves exchange it with the outcome arrays
 
     def guide(vals: dict) -> float:
-        return targeted.guide(vals) if targeted is not None else 0.0
+        return stable(targeted.guide(vals)) if targeted is not None else 0.0
 
     values = _values(ev)
     base, misses = loss(values)
@@ -190,7 +191,8 @@ def precision_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.
             cols, part = ps_pos, "covariate"
         elif kind < 0.85:
             pool = groups[int(rng.integers(2))]
-            cols, part = [swap_pos[int(rng.integers(len(swap_pos)))]], "covariate"
+            cols = [swap_pos[int(rng.integers(len(swap_pos)))]]
+            part = "cycles" if cols[0] == col["atebev_cycles"] else "covariate"
         else:
             pool = groups[int(rng.integers(2))]
             pool = pool[st.prog[pool] == 1]
@@ -243,9 +245,9 @@ def precision_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.
         if accepted:
             saved = {ep: [a.copy() for a in arrays] for ep, arrays in screen.items()}
             # a swapped covariate may move its own screening p-value anywhere: refit every candidate then
-            same, pen = lists(full=part == "covariate")
+            same, pen = lists(full=part in ("covariate", "cycles"))
             accepted = same and (val + pen) - cur <= threshold
-            if accepted and val + pen < best[0] and part != "covariate":
+            if accepted and val + pen < best[0] and part not in ("covariate", "cycles"):
                 same, pen = lists(full=True)   # a new best state is checked in full
                 accepted = same and (val + pen) - cur <= threshold
             if not accepted:

@@ -1,6 +1,7 @@
 """The calibration's three simulated-annealing stages (see :mod:`hcc_utils.synthetic.calibrate` for the method)."""
 from __future__ import annotations
 
+import math
 import sys
 from typing import Callable
 
@@ -9,7 +10,7 @@ import pandas as pd
 
 from hcc_utils.reproduction.targets import article_terms
 from hcc_utils.synthetic.evaluator import FastEvaluator
-from hcc_utils.synthetic.loss import DIRECTIONS, Loss, list_penalty
+from hcc_utils.synthetic.loss import DIRECTIONS, Loss, list_penalty, stable
 from hcc_utils.synthetic.plan import MAX_FOLLOWUP_DAYS
 from hcc_utils.synthetic.state import SearchState, ties_ok
 
@@ -46,7 +47,7 @@ def _accept(delta: float, temp: float, rng: np.random.Generator) -> bool:
     """Metropolis rule: always accept improvements (and ties), worse moves with probability exp(-delta / temp)."""
     if delta <= 0:
         return True
-    return temp > 0 and rng.uniform() < np.exp(-delta / temp)
+    return temp > 0 and rng.uniform() < math.exp(-delta / temp)
 
 
 def stage1(st: SearchState, ev: FastEvaluator, loss: Loss, rng: np.random.Generator, iters: int, quiet: bool,
@@ -78,7 +79,7 @@ def stage1(st: SearchState, ev: FastEvaluator, loss: Loss, rng: np.random.Genera
     def scored() -> tuple[float, list]:
         values = ev.survival()
         val, mis = loss(values)
-        return val + (guide(values) if guide is not None else 0.0), mis
+        return stable(val + (guide(values) if guide is not None else 0.0)), mis
 
     def snapshot() -> tuple:
         return tuple(getattr(st, a).copy() for a in outcome)
@@ -225,7 +226,7 @@ def stage2(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.DataFrame
         for ep in ("os", "pfs"):
             if set(filter(None, vals[f"cox.{ep}_univariable_significant"].split(";"))) != want[ep]:
                 mis.append(f"cox.{ep}_univariable_significant")
-        return v, mis
+        return stable(v), mis
 
     E, col = st.E, st.col
     cur, misses = total()
@@ -319,7 +320,7 @@ def stage3(st: SearchState, ev: FastEvaluator, loss: Loss, rng: np.random.Genera
         # it still slopes where the value is far off (a p-value ten times too large)
         val, mis = loss(values)
         val += sum(3.0 * abs(np.log(max(values[tid], 1e-300) / pub[tid])) for tid in mis if tid in pub)
-        return val, mis
+        return stable(val), mis
 
     # A stated direction that is missed: start that group from the extreme arrangement (third-line therapy for the
     # progressed patients who live longest, or shortest; their regimens in random order) and let the search
