@@ -221,13 +221,17 @@ def test_committed_cohort_matches_its_recorded_checksum(tmp_path):
 
 
 def _small_calibration(config):
-    """The calibration with budgets of a few hundred proposals per stage (seconds): every stage runs."""
+    """The calibration with budgets of a few hundred proposals per stage (seconds). The exhaustive stages are left
+    out: each sweep scores every move of every patient (about a minute), and with these budgets the repair would
+    sweep up to its limit; they have tests of their own (test_repair_stage_wins_back_an_injected_miss_and_loses_nothing,
+    the polish's)."""
     from hcc_utils.synthetic.calibrate import calibrate_cohort
 
     raw = generate_cohort(SEED, config)
     return raw, calibrate_cohort(raw, seed=SEED, config=config, stage1_iters=400, stage2_iters=300, stage3_iters=50,
                                  passes=1, stage1_passes=1, stage1b_iters=400, precision_iters=100, targeted_iters=0,
-                                 restore_iters=0, polish_sweeps=0, final_check=False, quiet=True)
+                                 restore_iters=0, polish_sweeps=0, repair_sweeps=0, final_check=False,
+                                 quiet=True)
 
 
 def test_small_calibration_is_deterministic_and_converges(config):
