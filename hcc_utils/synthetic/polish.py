@@ -47,6 +47,35 @@ def screening_lists_hold(st: SearchState, ev: FastEvaluator, targets: pd.DataFra
     return True
 
 
+def shift_time(st: SearchState, i: int, which: str, step: int, top: int):
+    """Move patient ``i``'s OS time (``which="os"``; the PFS time with it when the patient did not progress) or PFS
+    time (``"pfs"``) by ``step`` days, in place: progression stays before death, a time stays at 5 days or more and
+    OS at ``top`` or less. Returns the cells changed with their old values (for :func:`restore`) and the evaluator's
+    part the move touches, or None (nothing changed) when the move breaks a rule."""
+    progressed = bool(st.prog[i])
+    if which == "os":
+        new = int(st.os_t[i]) + step
+        if new < (st.pfs_t[i] + 1 if progressed else 5) or new > top:
+            return None
+        saved = [("os_t", i, st.os_t[i]), ("pfs_t", i, st.pfs_t[i])]
+        st.os_t[i] = new
+        if not progressed:
+            st.pfs_t[i] = new
+        return saved, "os" if progressed else "time"
+    new = int(st.pfs_t[i]) + step
+    if new < 5 or new >= st.os_t[i]:
+        return None
+    saved = [("pfs_t", i, st.pfs_t[i])]
+    st.pfs_t[i] = new
+    return saved, "pfs"
+
+
+def restore(st: SearchState, saved: list) -> None:
+    """Put back the cells ``[(array name, position, old value)]`` a move changed, last first."""
+    for name, i, old in reversed(saved):
+        getattr(st, name)[i] = old
+
+
 def polish_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.DataFrame, log,
                  steps: tuple[int, ...] = STEPS, max_sweeps: int = MAX_SWEEPS,
                  patients: range | None = None) -> tuple[int, int]:
@@ -81,22 +110,10 @@ def polish_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.Dat
                 if which == "pfs" and not progressed:
                     continue   # PFS ends at OS: moved with it
                 for step in steps:
-                    if which == "os":
-                        new = int(st.os_t[i]) + step
-                        if new < (st.pfs_t[i] + 1 if progressed else 5) or new > top:
-                            continue
-                        undo = [("os_t", st.os_t[i]), ("pfs_t", st.pfs_t[i])]
-                        st.os_t[i] = new
-                        if not progressed:
-                            st.pfs_t[i] = new
-                        part = "os" if progressed else "time"
-                    else:
-                        new = int(st.pfs_t[i]) + step
-                        if new < 5 or new >= st.os_t[i]:
-                            continue
-                        undo = [("pfs_t", st.pfs_t[i])]
-                        st.pfs_t[i] = new
-                        part = "pfs"
+                    moved = shift_time(st, i, which, step, top)
+                    if moved is None:
+                        continue
+                    saved, part = moved
                     keep = False
                     if ties_ok(st):
                         proposal = _values(ev, values, PARTS[part])
@@ -109,8 +126,7 @@ def polish_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.Dat
                         values, cur, left, allowed = proposal, val, count, set(mis)
                         kept += 1
                     else:
-                        for name, old in reversed(undo):
-                            getattr(st, name)[i] = old
+                        restore(st, saved)
         log(f"polish sweep {sweep}: {kept} moves kept, {left} not identical, loss {cur:.3f}")
         if kept == 0:
             break

@@ -42,7 +42,7 @@ from hcc_utils.reproduction.scorecard import distance
 from hcc_utils.synthetic.evaluator import FastEvaluator
 from hcc_utils.synthetic.loss import Loss, stable
 from hcc_utils.synthetic.plan import MAX_FOLLOWUP_DAYS
-from hcc_utils.synthetic.polish import STEPS, screening_lists_hold
+from hcc_utils.synthetic.polish import STEPS, restore, screening_lists_hold, shift_time
 from hcc_utils.synthetic.precision import PARTS, SWAPPABLE, _values
 from hcc_utils.synthetic.state import SearchState, ties_ok
 
@@ -102,13 +102,8 @@ class _Moves:
         self.top = MAX_FOLLOWUP_DAYS - 1
 
     def _times(self, cells: list) -> callable:
-        st = self.st
-        saved = [(name, i, getattr(st, name)[i]) for name, i in cells]
-
-        def undo():
-            for name, i, old in reversed(saved):
-                getattr(st, name)[i] = old
-        return undo
+        saved = [(name, i, getattr(self.st, name)[i]) for name, i in cells]
+        return lambda: restore(self.st, saved)
 
     def shifts(self):
         st = self.st
@@ -121,23 +116,11 @@ class _Moves:
 
     def _shift(self, i: int, which: str, step: int):
         st = self.st
-        progressed = bool(st.prog[i])
-        if which == "os":
-            new = int(st.os_t[i]) + step
-            if new < (st.pfs_t[i] + 1 if progressed else 5) or new > self.top:
-                return None
-            undo = self._times([("os_t", i), ("pfs_t", i)])
-            st.os_t[i] = new
-            if not progressed:
-                st.pfs_t[i] = new
-            part = "os" if progressed else "time"
-        else:
-            new = int(st.pfs_t[i]) + step
-            if new < 5 or new >= st.os_t[i]:
-                return None
-            undo = self._times([("pfs_t", i)])
-            st.pfs_t[i] = new
-            part = "pfs"
+        moved = shift_time(st, i, which, step, self.top)
+        if moved is None:
+            return None
+        saved, part = moved
+        undo = lambda: restore(st, saved)  # noqa: E731
         if not ties_ok(st):
             undo()
             return None
@@ -220,6 +203,18 @@ def _price(cur: float, key: tuple, val: float, new_key: tuple) -> float:
     return stable((val - cur) / gain) if gain > 0 else math.inf
 
 
+def _try(apply, ev: FastEvaluator, values: dict, loss: Loss):
+    """Apply a move and score it: ``(undo, values, loss, misses, (number missed, shortfall))``, or None when the
+    move breaks a rule (nothing changed). The move stays applied: the caller keeps it or calls ``undo``."""
+    applied = apply()
+    if applied is None:
+        return None
+    undo, part = applied
+    proposal = _values(ev, values, PARTS[part])
+    val, mis = loss(proposal)
+    return undo, proposal, val, mis, (len(mis), shortfall(loss, proposal, mis))
+
+
 def repair_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.DataFrame, log,
                  steps: tuple[int, ...] = STEPS, max_sweeps: int = MAX_SWEEPS,
                  kinds: tuple[str, ...] = tuple(MOVE_PARTS)) -> tuple[list[str], list[str]]:
@@ -254,13 +249,10 @@ def repair_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.Dat
         candidates = []
         for kind in tried:
             for order, (_, apply) in enumerate(generators[kind]()):
-                res = apply()
-                if res is None:
+                tried_move = _try(apply, ev, values, loss)
+                if tried_move is None:
                     continue
-                undo, part = res
-                proposal = _values(ev, values, PARTS[part])
-                val, mis = loss(proposal)
-                new_key = (len(mis), shortfall(loss, proposal, mis))
+                undo, proposal, val, mis, new_key = tried_move
                 if set(misses).issuperset(mis) and new_key < key:
                     candidates.append((_price(cur, key, val, new_key), tried.index(kind), order, apply))
                 undo()
@@ -270,13 +262,10 @@ def repair_stage(st: SearchState, ev: FastEvaluator, loss: Loss, targets: pd.Dat
         candidates.sort(key=lambda c: c[:3])
         kept = 0
         for _, _, _, apply in candidates:
-            res = apply()
-            if res is None:
+            tried_move = _try(apply, ev, values, loss)
+            if tried_move is None:
                 continue
-            undo, part = res
-            proposal = _values(ev, values, PARTS[part])
-            val, mis = loss(proposal)
-            new_key = (len(mis), shortfall(loss, proposal, mis))
+            undo, proposal, val, mis, new_key = tried_move
             if set(misses).issuperset(mis) and new_key < key and screening_lists_hold(st, ev, targets):
                 values, cur, misses, key = proposal, val, mis, new_key
                 kept += 1
