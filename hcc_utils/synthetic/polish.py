@@ -19,7 +19,6 @@ state it starts from.
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from hcc_utils.reproduction.targets import article_terms

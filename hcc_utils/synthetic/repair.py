@@ -154,7 +154,7 @@ class _Moves:
         return undo, part
 
     def covariates(self):
-        st, ev = self.st, self.ev
+        st = self.st
         for name in SWAPPABLE:
             c = st.col[name]
             part = "cycles" if name == "atebev_cycles" else "covariate"
